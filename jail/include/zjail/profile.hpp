@@ -1,0 +1,118 @@
+// The resolved profile: what the admin asked for, with the file:line that set
+// each value so that `zjail --show` can explain it. Parsing lives in
+// parser.hpp; turning a Profile into something executable lives in plan.hpp.
+#pragma once
+
+#include <sys/resource.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace zjail {
+
+struct Origin {
+  std::string file;  // profile path, or "<command line>"
+  int line = 0;
+  std::string str() const { return file + ":" + std::to_string(line); }
+};
+
+// A scalar directive: the last assignment wins, an empty assignment resets.
+template <class T>
+struct Setting {
+  std::optional<T> value;
+  Origin origin;
+  bool is_set() const { return value.has_value(); }
+};
+
+// One entry of a list directive, with where it came from.
+template <class T>
+struct Item {
+  T value;
+  Origin origin;
+};
+
+// BindPaths= / BindReadOnlyPaths=: "[-]SRC[:DST[:rbind|norbind]]".
+struct Bind {
+  std::string source;
+  std::string target;
+  bool read_only = false;
+  bool optional = false;   // leading '-': a missing source is skipped
+  bool recursive = true;   // rbind (default) or norbind
+};
+
+// TemporaryFileSystem=PATH[:OPTIONS], OPTIONS as for mount -t tmpfs.
+struct Tmpfs {
+  std::string target;
+  std::string options;     // e.g. "mode=0755,size=16m"; may be empty
+};
+
+// A syscall or capability list in systemd's semantics: a list that starts with
+// '~' is a deny list. Assignments accumulate; the first assignment fixes the
+// polarity, as in systemd.
+struct NameList {
+  bool invert = false;                 // true: everything except `names`
+  std::vector<Item<std::string>> names;
+  bool is_set = false;
+};
+
+// LimitXXX=soft[:hard], "infinity" allowed.
+struct Limit {
+  rlim_t soft = RLIM_INFINITY;
+  rlim_t hard = RLIM_INFINITY;
+};
+
+enum class ProcSubset { All, Pid };
+enum class ProtectProc { Default, Invisible, Noaccess, Ptraceable };
+
+// SystemCallErrorNumber=: an errno, or the kill/log actions.
+struct SyscallAction {
+  enum Kind { Errno, Kill, Log } kind = Kill;
+  int err = 0;
+};
+
+struct Profile {
+  // The files that made this profile, in the order they were applied.
+  std::vector<std::string> sources;
+
+  Setting<std::string> description;
+
+  // Credentials. Names are resolved later, in the parent, by the planner.
+  Setting<std::string> user;
+  Setting<std::string> group;
+  std::vector<Item<std::string>> supplementary_groups;
+
+  // File system.
+  Setting<std::string> root_directory;
+  std::vector<Item<Bind>> binds;          // BindPaths= and BindReadOnlyPaths=, in order
+  std::vector<Item<Tmpfs>> tmpfs;         // TemporaryFileSystem=
+  Setting<bool> private_tmp;              // default yes
+  Setting<ProcSubset> proc_subset;        // default all
+  Setting<ProtectProc> protect_proc;      // default invisible
+  Setting<std::string> working_directory;
+
+  // Namespaces and identity.
+  Setting<bool> private_network;          // default yes
+  Setting<std::string> hostname;          // default "zjail"
+
+  // Privileges.
+  NameList capability_bounding_set;       // default: empty set
+  NameList ambient_capabilities;          // default: empty set
+  NameList system_call_filter;            // default: no filter rules (arch only)
+  Setting<SyscallAction> system_call_error_number;  // default kill
+  std::vector<Item<std::string>> system_call_architectures;  // "native", ...
+  NameList system_call_log;               // SystemCallLog=
+
+  // Limits and environment. Keys are RLIMIT_* values.
+  std::map<int, Item<Limit>> limits;
+  std::vector<Item<std::string>> environment;       // "KEY=VALUE", in order
+  std::vector<Item<std::string>> pass_environment;  // names
+  std::vector<Item<std::string>> unset_environment; // names or KEY=VALUE
+
+  // Process hygiene.
+  Setting<bool> keep_terminal;            // default no: setsid()
+};
+
+}  // namespace zjail
