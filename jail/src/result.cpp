@@ -9,6 +9,7 @@ const char* step_name(Step s) noexcept {
     case Step::Profile: return "profile";
     case Step::ResolveUser: return "resolve-user";
     case Step::ResolveCommand: return "resolve-command";
+    case Step::Listen: return "listen";
     case Step::CompileSeccomp: return "compile-seccomp";
     case Step::Plan: return "plan";
     case Step::SyncSocket: return "sync-socket";
@@ -27,9 +28,11 @@ const char* step_name(Step s) noexcept {
     case Step::ForkPayload: return "fork-payload";
     case Step::Setsid: return "setsid";
     case Step::Rlimits: return "rlimits";
+    case Step::PassFds: return "pass-fds";
     case Step::CloseFds: return "close-fds";
     case Step::Groups: return "setgroups";
     case Step::Gid: return "setresgid";
+    case Step::BoundingSet: return "bounding-set";
     case Step::Uid: return "setresuid";
     case Step::Capabilities: return "capabilities";
     case Step::NoNewPrivs: return "no-new-privs";
@@ -42,12 +45,17 @@ const char* step_name(Step s) noexcept {
   return "unknown";
 }
 
-std::string Error::message() const {
+std::string Error::detail() const {
   std::string m = context;
   if (err != 0) {
     if (!m.empty()) m += ": ";
     m += std::strerror(err);
   }
+  return m;
+}
+
+std::string Error::message() const {
+  std::string m = detail();
   // Profile errors already read "file:line: message"; the step adds nothing.
   if (step != Step::Profile) {
     m += " (step: ";

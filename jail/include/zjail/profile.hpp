@@ -111,6 +111,11 @@ struct Profile {
   std::vector<Item<std::string>> pass_environment;  // names
   std::vector<Item<std::string>> unset_environment; // names or KEY=VALUE
 
+  // Sockets bound by zjail before anything is dropped and passed like socket
+  // activation: "PORT", "ADDR:PORT", "[ADDR6]:PORT" or an absolute unix path.
+  std::vector<Item<std::string>> listen_stream;
+  std::vector<Item<std::string>> listen_datagram;
+
   // Process hygiene.
   Setting<bool> keep_terminal;            // default no: setsid()
 };

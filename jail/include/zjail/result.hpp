@@ -17,6 +17,7 @@ enum class Step : unsigned char {
   Profile,         // "profile": parsing and validating profiles
   ResolveUser,     // "resolve-user": User=/Group=/SupplementaryGroups= lookup
   ResolveCommand,  // "resolve-command": finding and opening the payload
+  Listen,          // "listen": binding ListenStream=/ListenDatagram= sockets
   CompileSeccomp,  // "compile-seccomp": building the BPF program
   Plan,            // "plan": turning the profile into the plain-data plan
   SyncSocket,      // "sync-socket": parent/child error channel
@@ -36,11 +37,13 @@ enum class Step : unsigned char {
   ForkPayload,     // "fork-payload": starting the payload as PID 2
   Setsid,          // "setsid": new session, or keeping the terminal
   Rlimits,         // "rlimits": Limit*= directives
+  PassFds,         // "pass-fds": placing passed fds at 3, 4, ...
   CloseFds,        // "close-fds": closing every fd not passed on purpose
   Groups,          // "setgroups": supplementary groups
   Gid,             // "setresgid"
+  BoundingSet,     // "bounding-set": dropping from the bounding set
   Uid,             // "setresuid"
-  Capabilities,    // "capabilities": bounding, ambient and the other sets
+  Capabilities,    // "capabilities": permitted/effective/inheritable/ambient
   NoNewPrivs,      // "no-new-privs"
   Chdir,           // "chdir": WorkingDirectory=
   Seccomp,         // "seccomp": installing the filter, last before exec
@@ -58,6 +61,8 @@ struct Error {
 
   // "context: strerror (step: name)", or "context (step: name)" without errno.
   std::string message() const;
+  // The same without the step: for wrapping into another error's context.
+  std::string detail() const;
 };
 
 inline Error make_error(Step step, int err, std::string context) {

@@ -1,0 +1,117 @@
+// zjail's command line: parse options, layer profiles and overrides, build
+// the plan, run the jail, and map the outcome to an exit status.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "options.hpp"
+#include "zjail/launch.hpp"
+#include "zjail/parser.hpp"
+#include "zjail/plan.hpp"
+
+extern char** environ;
+
+namespace {
+
+constexpr int kExitFailure = 125;     // zjail itself failed, as env(1)/chroot(1)
+constexpr int kExitCannotExec = 126;
+constexpr int kExitNotFound = 127;
+
+int exit_code_for(const zjail::Error& e) {
+  if (e.step == zjail::Step::Exec || e.step == zjail::Step::ResolveCommand)
+    return e.err == ENOENT || e.err == 0 ? kExitNotFound : kExitCannotExec;
+  return kExitFailure;
+}
+
+int report(const zjail::Error& e) {
+  spdlog::error("{}", e.message());
+  return exit_code_for(e);
+}
+
+std::shared_ptr<spdlog::logger> make_logger(int verbosity) {
+  auto logger = spdlog::stderr_logger_st("zjail");
+  logger->set_pattern("zjail: %v");
+  logger->set_level(verbosity >= 2 ? spdlog::level::trace
+                    : verbosity == 1 ? spdlog::level::debug
+                                     : spdlog::level::info);
+  return logger;
+}
+
+int run(const zjail::cli::Options& opt) {
+  auto search = zjail::profile_search_path(std::getenv("ZJAIL_PROFILE_PATH"));
+  if (opt.list_profiles) {
+    for (const auto& [name, path] : zjail::list_profiles(search))
+      std::printf("%-24s %s\n", name.c_str(), path.c_str());
+    return 0;
+  }
+
+  zjail::Profile profile;
+  for (const auto& name : opt.profiles) {
+    auto st = zjail::load_profile(profile, name, search);
+    if (!st) return report(st.error());
+  }
+  auto st = zjail::cli::apply_overrides(profile, opt);
+  if (!st) return report(st.error());
+
+  if (opt.show) {
+    std::fputs(zjail::show_profile(profile).c_str(), stdout);
+    return 0;
+  }
+
+  zjail::PlanContext ctx;
+  ctx.invoker_uid = getuid();
+  ctx.invoker_gid = getgid();
+  ctx.environ = environ;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd)) ctx.cwd = cwd;
+
+  if (opt.check) {
+    auto ok = zjail::check_plan(profile, ctx);
+    if (!ok) return report(ok.error());
+    spdlog::info("profile OK");
+    return 0;
+  }
+  if (opt.command.empty()) {
+    spdlog::error("no command given (see --help)");
+    return kExitFailure;
+  }
+
+  auto plan = zjail::build_plan(profile, opt.command, ctx);
+  if (!plan) return report(plan.error());
+  spdlog::debug("uid {} gid {}, {} mounts, {} seccomp instructions", plan->uid, plan->gid,
+                plan->mounts.size(), plan->seccomp.size());
+
+  auto signals = zjail::SignalForwarding::start();
+  if (!signals) return report(signals.error());
+  auto jail = zjail::start_jail(*plan);
+  if (!jail) return report(jail.error());
+  spdlog::debug("jail init is pid {}", jail->pid());
+  auto status = jail->wait(&*signals);
+  if (!status) return report(status.error());
+  return status->shell_code();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  zjail::cli::Options opt;
+  CLI::App app{"zjail: run a command in a systemd-style sandbox", "zjail"};
+  zjail::cli::define_options(app, opt);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitFailure;
+  }
+  spdlog::set_default_logger(make_logger(opt.verbosity));
+  try {
+    return run(opt);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kExitFailure;
+  }
+}

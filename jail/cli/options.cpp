@@ -1,0 +1,81 @@
+#include "options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+
+#include "zjail/parser.hpp"
+
+namespace zjail::cli {
+
+void define_options(CLI::App& app, Options& opt) {
+  app.set_version_flag("--version", std::string("zjail ") + ZJAIL_VERSION);
+  app.add_option("-p,--profile", opt.profiles, "Profile NAME or PATH; later ones layer on earlier ones");
+  app.add_option("-u,--user", opt.user, "User= override");
+  app.add_option("-g,--group", opt.group, "Group= override");
+  app.add_option("--bind", opt.binds, "BindPaths= SRC[:DST]");
+  app.add_option("--ro-bind", opt.ro_binds, "BindReadOnlyPaths= SRC[:DST]");
+  app.add_option("--tmpfs", opt.tmpfs, "TemporaryFileSystem= PATH[:OPTIONS]");
+  app.add_option("--setenv", opt.setenv, "Environment= KEY=VALUE");
+  app.add_option("--chdir", opt.chdir, "WorkingDirectory= override");
+  app.add_option("--hostname", opt.hostname, "Hostname= override");
+  app.add_option("--network", opt.network, "private (PrivateNetwork=yes) or host")
+      ->check(CLI::IsMember({"private", "host"}));
+  app.add_option("--syscall-filter", opt.syscall_filter, "SystemCallFilter= LIST");
+  app.add_option("--capability", opt.capabilities, "Grant capabilities (ambient and bounding) LIST");
+  app.add_option("--rlimit", opt.rlimits, "NAME=VALUE, e.g. NOFILE=1024 or nproc=64:128");
+  app.add_flag("--keep-tty", opt.keep_tty, "Keep the controlling terminal (KeepTerminal=yes)");
+  app.add_flag("--check", opt.check, "Validate the profiles and exit");
+  app.add_flag("--show", opt.show, "Print the resolved profile with the origin of each value");
+  app.add_flag("--list-profiles", opt.list_profiles, "List the profiles on the search path");
+  app.add_flag("-v,--verbose", opt.verbosity, "More logging; repeat for more");
+  app.add_option("command", opt.command, "COMMAND [ARG...]");
+  // Everything from COMMAND on belongs to the payload, options included.
+  app.prefix_command();
+}
+
+namespace {
+
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Status apply_overrides(Profile& p, const Options& opt) {
+  int n = 0;
+  auto set = [&](std::string_view key, const std::string& value) {
+    return apply_directive(p, key, value, Origin{"<command line>", ++n});
+  };
+  if (!opt.user.empty()) ZJAIL_TRY(set("User", opt.user));
+  if (!opt.group.empty()) ZJAIL_TRY(set("Group", opt.group));
+  for (const auto& b : opt.binds) ZJAIL_TRY(set("BindPaths", b));
+  for (const auto& b : opt.ro_binds) ZJAIL_TRY(set("BindReadOnlyPaths", b));
+  for (const auto& t : opt.tmpfs) ZJAIL_TRY(set("TemporaryFileSystem", t));
+  for (const auto& e : opt.setenv) ZJAIL_TRY(set("Environment", quote(e)));
+  if (!opt.chdir.empty()) ZJAIL_TRY(set("WorkingDirectory", opt.chdir));
+  if (!opt.hostname.empty()) ZJAIL_TRY(set("Hostname", opt.hostname));
+  if (!opt.network.empty()) ZJAIL_TRY(set("PrivateNetwork", opt.network == "private" ? "yes" : "no"));
+  for (const auto& f : opt.syscall_filter) ZJAIL_TRY(set("SystemCallFilter", f));
+  for (const auto& c : opt.capabilities) {
+    if (p.capability_bounding_set.is_set) ZJAIL_TRY(set("CapabilityBoundingSet", c));
+    ZJAIL_TRY(set("AmbientCapabilities", c));
+  }
+  for (const auto& r : opt.rlimits) {
+    size_t eq = r.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return make_error(Step::Profile, 0, "<command line>: --rlimit '" + r + "': expected NAME=VALUE");
+    std::string name = r.substr(0, eq);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+    ZJAIL_TRY(set("Limit" + name, r.substr(eq + 1)));
+  }
+  if (opt.keep_tty) ZJAIL_TRY(set("KeepTerminal", "yes"));
+  return {};
+}
+
+}  // namespace zjail::cli

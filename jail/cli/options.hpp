@@ -1,0 +1,32 @@
+// Command-line options and how they override the profiles.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "zjail/profile.hpp"
+#include "zjail/result.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace zjail::cli {
+
+struct Options {
+  std::vector<std::string> profiles;
+  std::string user, group, chdir, hostname, network;
+  std::vector<std::string> binds, ro_binds, tmpfs, setenv, syscall_filter, capabilities, rlimits;
+  bool keep_tty = false;
+  bool check = false, show = false, list_profiles = false;
+  int verbosity = 0;
+  std::vector<std::string> command;
+};
+
+void define_options(CLI::App& app, Options& opt);
+
+// Applies the everyday overrides after the profiles, through the same
+// directive parser, so they are validated exactly like profile lines.
+Status apply_overrides(Profile& p, const Options& opt);
+
+}  // namespace zjail::cli

@@ -1,0 +1,68 @@
+// Starting and supervising a jail from a Plan.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "zjail/fd.hpp"
+#include "zjail/plan.hpp"
+#include "zjail/result.hpp"
+
+namespace zjail {
+
+// Signals zjail passes on to the payload (through the jail's init).
+inline constexpr int kForwardedSignals[] = {SIGHUP,  SIGINT,  SIGQUIT,  SIGTERM, SIGUSR1,
+                                            SIGUSR2, SIGALRM, SIGWINCH, SIGCONT};
+
+struct ExitStatus {
+  bool signaled = false;
+  int code = 0;  // exit code, or the signal number
+  int shell_code() const { return signaled ? 128 + code : code; }
+};
+
+// Blocks the forwarded signals for the lifetime of the object and collects
+// them on a signalfd, so none is lost between clone and supervision.
+class SignalForwarding {
+ public:
+  static Result<SignalForwarding> start();
+  SignalForwarding(SignalForwarding&& o) noexcept;
+  SignalForwarding& operator=(SignalForwarding&&) = delete;
+  ~SignalForwarding();
+  int fd() const { return fd_.get(); }
+
+ private:
+  SignalForwarding() = default;
+  sigset_t old_{};
+  UniqueFd fd_;
+  bool active_ = false;
+};
+
+// A running jail: owns the init's pidfd. Destroying a Jail that has not been
+// waited for kills the whole jail and reaps it.
+class Jail {
+ public:
+  Jail(Jail&& o) noexcept;
+  Jail& operator=(Jail&&) = delete;
+  ~Jail();
+
+  pid_t pid() const { return pid_; }
+  int pidfd() const { return pidfd_.get(); }
+
+  // Forwards signals from `fwd` (may be null) until the jail exits.
+  Result<ExitStatus> wait(const SignalForwarding* fwd);
+
+ private:
+  friend Result<Jail> start_jail(const Plan& plan);
+  Jail() = default;
+  pid_t pid_ = -1;
+  UniqueFd pidfd_;
+  UniqueFd status_;
+  bool reaped_ = false;
+};
+
+// Creates the namespaces, builds the jail and starts the payload. Returns once
+// the payload has called execve, or with the error of the step that failed;
+// in that case the payload never ran and the jail is gone.
+Result<Jail> start_jail(const Plan& plan);
+
+}  // namespace zjail

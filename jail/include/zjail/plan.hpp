@@ -1,0 +1,114 @@
+// The plan: everything the jail needs, computed in the parent before clone.
+// After clone the child only reads it (it has its own copy-on-write copy), so
+// nothing here may need allocation to use: strings and vectors are complete,
+// file descriptors are open, the seccomp program is compiled.
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "zjail/fd.hpp"
+#include "zjail/profile.hpp"
+#include "zjail/result.hpp"
+
+typedef struct _cap_struct* cap_t;
+
+namespace zjail {
+
+struct CapFree {
+  void operator()(struct _cap_struct* c) const noexcept;
+};
+using UniqueCap = std::unique_ptr<struct _cap_struct, CapFree>;
+
+// One entry of the jail's mount table, applied in order under the new root.
+struct MountOp {
+  enum class Kind : unsigned char {
+    Bind,       // clone of a host path (opened before the root is built)
+    Tmpfs,      // fresh tmpfs with `options`
+    Proc,       // fresh procfs for the jail's pid namespace
+    Devpts,     // private devpts instance
+    Mask,       // bind /dev/null (files) or an empty read-only tmpfs (dirs)
+    ReadOnly,   // re-bind an existing jail path onto itself read-only
+    Symlink,    // symlink `target` -> `source`
+  };
+  Kind kind = Kind::Bind;
+  std::string source;  // host path (Bind), link text (Symlink)
+  std::string target;  // path inside the jail, relative: "usr/lib"
+  std::vector<std::pair<std::string, std::string>> options;  // fsconfig keys
+  uint64_t attr = 0;       // MOUNT_ATTR_* to set
+  bool recursive = true;   // rbind/norbind
+  bool optional = false;   // skip quietly when the source (or Mask target) is missing
+  std::string origin;      // "file:line" of the directive, for error messages
+};
+
+struct IdMapPlan {
+  std::string uid_map;   // contents written to /proc/PID/uid_map
+  std::string gid_map;
+  bool deny_setgroups = false;
+};
+
+struct RlimitPlan {
+  int resource;
+  rlim_t soft, hard;
+};
+
+struct Plan {
+  // Identity.
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  IdMapPlan idmap;
+  bool invoked_as_root = false;
+
+  // Namespaces and the root file system.
+  int clone_flags = 0;
+  std::string stage_dir = "/tmp";   // where the new root is attached before pivot
+  UniqueFd root_directory;          // RootDirectory=, opened O_PATH in the parent
+  std::vector<MountOp> mounts;
+  std::string hostname;
+  bool private_network = true;
+
+  // Privileges.
+  uint64_t bounding = 0;            // capability bounding set
+  uint64_t ambient = 0;
+  int last_cap = 40;
+  UniqueCap caps;                   // permitted/effective/inheritable for the payload
+  std::vector<sock_filter> seccomp; // empty: no filter (never the case from build_plan)
+
+  // Process.
+  std::vector<RlimitPlan> rlimits;
+  std::vector<UniqueFd> pass_fds;   // become fd 3, 4, ... (socket activation)
+  bool keep_terminal = false;
+  std::string workdir = "/";
+
+  // The payload. exec_fd is set for a path command (works even if the path is
+  // not visible inside the jail); otherwise exec_candidates are tried in order.
+  UniqueFd exec_fd;
+  bool exec_fd_is_script = false;
+  std::vector<std::string> exec_candidates;
+  std::vector<std::string> argv_storage, envp_storage;
+  std::vector<char*> argv, envp;    // null-terminated views of the storage
+
+  std::string profile_name;         // for logs
+};
+
+struct PlanContext {
+  uid_t invoker_uid = 0;
+  gid_t invoker_gid = 0;
+  char** environ = nullptr;         // the invoker's environment (PassEnvironment=)
+  std::string cwd;                  // for relative command paths
+};
+
+Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& command,
+                        const PlanContext& ctx);
+
+// Everything build_plan() validates (users, mounts, capabilities, seccomp),
+// without side effects: no sockets are bound and no command is needed.
+Status check_plan(const Profile& profile, const PlanContext& ctx);
+
+}  // namespace zjail

@@ -1,0 +1,52 @@
+// The child side of the launch: everything here runs after clone, in the new
+// namespaces, on the plan prepared by the parent. Rules: no allocation, no
+// exceptions, no logging; raw syscalls only. A failing step reports
+// {step, errno, detail} over the CLOEXEC error socket and _exits.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "zjail/plan.hpp"
+
+namespace zjail::child {
+
+// What a failed step sends to the parent. EOF instead of a record means the
+// payload reached execve (the socket is CLOEXEC).
+struct FailureRecord {
+  uint32_t step;
+  int32_t err;
+  int32_t detail;  // e.g. index into Plan::mounts; -1 when not applicable
+};
+
+struct Context {
+  const Plan* plan = nullptr;
+  int err_sock = -1;     // child end of the error socket
+  int status_fd = -1;    // init -> parent: the payload's wait status
+  int* src_fds = nullptr;  // per mount op, filled by open-sources (child's own copy)
+  int root_fd = -1;      // the new root while it is being built
+  int exec_fd = -1;
+  int detail = -1;
+  pid_t payload = -1;
+};
+
+// Runs the jail init's steps, forks the payload, and becomes the init.
+[[noreturn]] void run(Context& ctx);
+
+// Mount steps (mounts.cpp); each returns 0 or an errno.
+int make_mounts_private(Context& ctx);
+int open_sources(Context& ctx);
+int mount_root(Context& ctx);
+int apply_mounts(Context& ctx);
+int enter_root(Context& ctx);
+int seal_root(Context& ctx);
+
+// The init loop (init.cpp): reaps, forwards signals, exits with the
+// payload's status.
+int prepare_init(Context& ctx);
+[[noreturn]] void init_loop(Context& ctx);
+
+[[noreturn]] void fail(Context& ctx, Step step, int err);
+
+}  // namespace zjail::child

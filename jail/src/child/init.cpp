@@ -1,0 +1,78 @@
+// The jail's PID 1: it reaps every child, forwards signals to the payload,
+// and exits with the payload's status. Its exit makes the kernel kill
+// whatever is left in the pid namespace, and its parent-death signal makes the
+// whole jail die with zjail.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "child.hpp"
+#include "zjail/launch.hpp"
+
+namespace zjail::child {
+namespace {
+
+void ignore_signal(int) {}
+
+}  // namespace
+
+int prepare_init(Context& ctx) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) return errno;
+  // The parent may have died before the line above: its end of the socket
+  // is then closed and a peek reads EOF.
+  char c;
+  if (recv(ctx.err_sock, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) return ECONNABORTED;
+  // A pid namespace's init only receives signals it has a handler for; the
+  // handler never runs because the signals stay blocked for the signalfd.
+  struct sigaction sa {};
+  sa.sa_handler = ignore_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : kForwardedSignals)
+    if (sigaction(sig, &sa, nullptr) < 0) return errno;
+  if (sigaction(SIGCHLD, &sa, nullptr) < 0) return errno;
+  // Nothing in the jail may ptrace or read the init's memory.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return errno;
+  prctl(PR_SET_NAME, "zjail-init", 0, 0, 0);
+  return 0;
+}
+
+[[noreturn]] void init_loop(Context& ctx) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kForwardedSignals) sigaddset(&set, sig);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  if (sfd < 0) {
+    kill(ctx.payload, SIGKILL);
+    _exit(125);
+  }
+  for (;;) {
+    signalfd_siginfo si;
+    ssize_t n = read(sfd, &si, sizeof si);
+    if (n != sizeof si) {
+      if (n < 0 && errno == EINTR) continue;
+      kill(ctx.payload, SIGKILL);
+      _exit(125);
+    }
+    if (si.ssi_signo != SIGCHLD) {
+      kill(ctx.payload, static_cast<int>(si.ssi_signo));
+      continue;
+    }
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (pid != ctx.payload) continue;  // an orphan: reaped, nothing more
+      kill(-1, SIGKILL);
+      (void)!write(ctx.status_fd, &status, sizeof status);
+      _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+  }
+}
+
+}  // namespace zjail::child

@@ -1,0 +1,278 @@
+// Building the jail's root file system with the new mount API. Bind sources
+// are cloned (open_tree) before anything is mounted over them; every target
+// is reached one component at a time with openat2(RESOLVE_NO_SYMLINKS |
+// RESOLVE_BENEATH), so a symlink planted inside a writable bind can never
+// redirect a mount outside the jail.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "child.hpp"
+
+namespace zjail::child {
+namespace {
+
+using Kind = MountOp::Kind;
+
+int openat2_beneath(int dirfd, const char* name, int flags) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(syscall(SYS_openat2, dirfd, name, &how, sizeof how));
+}
+
+// Opens `rel` under `root` as an O_PATH fd, creating missing directories
+// (and the final file when !is_dir) when `create` is set. Never follows a
+// symlink: one is an error (ELOOP), not a redirection.
+int open_target(int root, const char* rel, bool is_dir, bool create) {
+  char comp[NAME_MAX + 1];
+  int cur = root;
+  const char* p = rel;
+  while (*p) {
+    const char* slash = std::strchr(p, '/');
+    size_t len = slash ? static_cast<size_t>(slash - p) : std::strlen(p);
+    if (len == 0 || len > NAME_MAX) {
+      if (cur != root) close(cur);
+      return -EINVAL;
+    }
+    std::memcpy(comp, p, len);
+    comp[len] = '\0';
+    bool last = slash == nullptr;
+    bool want_dir = !last || is_dir;
+    int fd = openat2_beneath(cur, comp, O_PATH | (want_dir ? O_DIRECTORY : 0));
+    if (fd < 0 && errno == ENOENT && create) {
+      int r;
+      if (want_dir) {
+        r = mkdirat(cur, comp, 0755);
+      } else {
+        r = openat(cur, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (r >= 0) r = close(r);
+      }
+      if (r < 0 && errno != EEXIST) {
+        int e = errno;
+        if (cur != root) close(cur);
+        return -e;
+      }
+      fd = openat2_beneath(cur, comp, O_PATH | (want_dir ? O_DIRECTORY : 0));
+    }
+    int e = errno;
+    if (cur != root) close(cur);
+    if (fd < 0) return -e;
+    cur = fd;
+    p = last ? p + len : slash + 1;
+  }
+  if (cur == root) return -EINVAL;  // the root itself is never a target
+  return cur;
+}
+
+int set_attr(int fd, uint64_t attr, bool recursive) {
+  if (attr == 0) return 0;
+  mount_attr a{};
+  a.attr_set = attr;
+  return mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a);
+}
+
+int attach(int tree, int target) {
+  return move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+// A fresh filesystem instance (tmpfs, proc, devpts) as a detached mount.
+int new_fs(const char* type, const MountOp& op) {
+  int fs = fsopen(type, FSOPEN_CLOEXEC);
+  if (fs < 0) return -1;
+  for (const auto& [key, value] : op.options) {
+    int r = value.empty() ? fsconfig(fs, FSCONFIG_SET_FLAG, key.c_str(), nullptr, 0)
+                          : fsconfig(fs, FSCONFIG_SET_STRING, key.c_str(), value.c_str(), 0);
+    if (r < 0) {
+      int e = errno;
+      close(fs);
+      errno = e;
+      return -1;
+    }
+  }
+  int mnt = -1;
+  if (fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0)
+    mnt = fsmount(fs, FSMOUNT_CLOEXEC, static_cast<unsigned>(op.attr));
+  int e = errno;
+  close(fs);
+  errno = e;
+  return mnt;
+}
+
+int fs_type_mount(Context& ctx, const MountOp& op, const char* type) {
+  int target = open_target(ctx.root_fd, op.target.c_str(), true, true);
+  if (target < 0) return -target;
+  int mnt = new_fs(type, op);
+  int r = mnt < 0 ? -1 : attach(mnt, target);
+  int e = errno;
+  if (mnt >= 0) close(mnt);
+  close(target);
+  return r < 0 ? e : 0;
+}
+
+int bind_mount(Context& ctx, const MountOp& op, int& src) {
+  if (src < 0) return 0;  // optional source that does not exist
+  struct stat st{};
+  if (fstat(src, &st) < 0) return errno;
+  int target = open_target(ctx.root_fd, op.target.c_str(), S_ISDIR(st.st_mode), true);
+  if (target < 0) return -target;
+  int r = attach(src, target);
+  int e = errno;
+  close(target);
+  close(src);
+  src = -1;
+  return r < 0 ? e : 0;
+}
+
+int mask(Context& ctx, const MountOp& op) {
+  int target = open_target(ctx.root_fd, op.target.c_str(), false, false);
+  if (target == -ENOENT && op.optional) return 0;
+  if (target < 0) return -target;
+  struct stat st{};
+  if (fstat(target, &st) < 0) {
+    int e = errno;
+    close(target);
+    return e;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    // A directory is covered with an empty read-only tmpfs instead.
+    close(target);
+    return fs_type_mount(ctx, op, "tmpfs");
+  }
+  int tree = open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  int r = tree < 0 ? -1 : set_attr(tree, op.attr, false);
+  if (r == 0) r = attach(tree, target);
+  int e = errno;
+  if (tree >= 0) close(tree);
+  close(target);
+  return r < 0 ? e : 0;
+}
+
+int read_only_self(Context& ctx, const MountOp& op) {
+  int target = open_target(ctx.root_fd, op.target.c_str(), true, false);
+  if (target == -ENOENT && op.optional) return 0;
+  if (target < 0) return -target;
+  int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  int r = tree < 0 ? -1 : set_attr(tree, op.attr, true);
+  if (r == 0) r = attach(tree, target);
+  int e = errno;
+  if (tree >= 0) close(tree);
+  close(target);
+  return r < 0 ? e : 0;
+}
+
+int symlink_in_root(Context& ctx, const MountOp& op) {
+  const char* rel = op.target.c_str();
+  const char* slash = std::strrchr(rel, '/');
+  int dir = ctx.root_fd;
+  if (slash) {
+    char parent[PATH_MAX];
+    size_t len = static_cast<size_t>(slash - rel);
+    if (len >= sizeof parent) return ENAMETOOLONG;
+    std::memcpy(parent, rel, len);
+    parent[len] = '\0';
+    dir = open_target(ctx.root_fd, parent, true, true);
+    if (dir < 0) return -dir;
+  }
+  int r = symlinkat(op.source.c_str(), dir, slash ? slash + 1 : rel);
+  int e = errno;
+  if (dir != ctx.root_fd) close(dir);
+  return r < 0 ? e : 0;
+}
+
+}  // namespace
+
+int make_mounts_private(Context&) {
+  return mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ? errno : 0;
+}
+
+int open_sources(Context& ctx) {
+  const auto& mounts = ctx.plan->mounts;
+  for (size_t i = 0; i < mounts.size(); ++i) {
+    const MountOp& op = mounts[i];
+    if (op.kind != Kind::Bind) continue;
+    ctx.detail = static_cast<int>(i);
+    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op.recursive ? AT_RECURSIVE : 0);
+    int fd = open_tree(AT_FDCWD, op.source.c_str(), flags);
+    if (fd < 0) {
+      if (errno == ENOENT && op.optional) continue;
+      return errno;
+    }
+    ctx.src_fds[i] = fd;
+    if (set_attr(fd, op.attr, op.recursive) < 0) return errno;
+  }
+  ctx.detail = -1;
+  return 0;
+}
+
+int mount_root(Context& ctx) {
+  const Plan& plan = *ctx.plan;
+  int tree;
+  if (plan.root_directory) {
+    tree = open_tree(plan.root_directory.get(), "",
+                     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    if (tree < 0) return errno;
+    if (set_attr(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true) < 0) return errno;
+  } else {
+    int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0) return errno;
+    int r = fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0);
+    if (r == 0) r = fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0);
+    tree = r == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) : -1;
+    int e = errno;
+    close(fs);
+    if (tree < 0) return e;
+  }
+  if (move_mount(tree, "", AT_FDCWD, plan.stage_dir.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0) return errno;
+  ctx.root_fd = tree;
+  return 0;
+}
+
+int apply_mounts(Context& ctx) {
+  const auto& mounts = ctx.plan->mounts;
+  for (size_t i = 0; i < mounts.size(); ++i) {
+    const MountOp& op = mounts[i];
+    ctx.detail = static_cast<int>(i);
+    int r = 0;
+    switch (op.kind) {
+      case Kind::Bind: r = bind_mount(ctx, op, ctx.src_fds[i]); break;
+      case Kind::Tmpfs: r = fs_type_mount(ctx, op, "tmpfs"); break;
+      case Kind::Proc: r = fs_type_mount(ctx, op, "proc"); break;
+      case Kind::Devpts: r = fs_type_mount(ctx, op, "devpts"); break;
+      case Kind::Mask: r = mask(ctx, op); break;
+      case Kind::ReadOnly: r = read_only_self(ctx, op); break;
+      case Kind::Symlink: r = symlink_in_root(ctx, op); break;
+    }
+    if (r != 0) return r;
+  }
+  ctx.detail = -1;
+  return 0;
+}
+
+// pivot_root(".", ".") stacks the old root on top of the new one; detaching
+// it leaves only the jail's tree, with no directory to create or remove.
+int enter_root(Context& ctx) {
+  if (fchdir(ctx.root_fd) < 0) return errno;
+  if (syscall(SYS_pivot_root, ".", ".") < 0) return errno;
+  if (umount2(".", MNT_DETACH) < 0) return errno;
+  if (chdir("/") < 0) return errno;
+  return 0;
+}
+
+int seal_root(Context& ctx) {
+  mount_attr a{};
+  a.attr_set = MOUNT_ATTR_RDONLY;
+  if (mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) < 0) return errno;
+  close(ctx.root_fd);
+  ctx.root_fd = -1;
+  return 0;
+}
+
+}  // namespace zjail::child

@@ -1,0 +1,258 @@
+// The launch path, in order. The first table runs in the jail's init (PID 1
+// of the new pid namespace) and builds the jail; the second runs in the
+// payload (PID 2) and drops everything down to the seccomp filter, which is
+// installed as close to execve as possible.
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "child.hpp"
+
+namespace zjail::child {
+namespace {
+
+using StepFn = int (*)(Context&);
+struct StepEntry {
+  Step step;
+  StepFn run;
+};
+
+int wait_for_parent(Context& ctx) {
+  char go = 0;
+  ssize_t n = recv(ctx.err_sock, &go, 1, 0);
+  if (n == 1 && go == 'G') return 0;
+  return n < 0 ? errno : ECONNABORTED;  // the parent went away
+}
+
+int set_hostname(Context& ctx) {
+  const std::string& h = ctx.plan->hostname;
+  return sethostname(h.data(), h.size()) < 0 ? errno : 0;
+}
+
+int bring_up_loopback(Context& ctx) {
+  if (!ctx.plan->private_network) return 0;
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return errno;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+  if (r == 0) {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+    r = ioctl(s, SIOCSIFFLAGS, &ifr);
+  }
+  int e = errno;
+  close(s);
+  return r < 0 ? e : 0;
+}
+
+// --- payload steps ---------------------------------------------------------
+
+int new_session(Context& ctx) {
+  if (ctx.plan->keep_terminal) return 0;
+  return setsid() < 0 ? errno : 0;
+}
+
+int apply_rlimits(Context& ctx) {
+  for (const auto& l : ctx.plan->rlimits) {
+    ctx.detail = l.resource;
+    rlimit r{l.soft, l.hard};
+    if (setrlimit(static_cast<__rlimit_resource>(l.resource), &r) < 0) return errno;
+  }
+  ctx.detail = -1;
+  return 0;
+}
+
+// Passed fds become 3, 4, ...; the error socket and the exec fd sit right
+// above them, close-on-exec, so one close_range() clears everything else.
+int place_fds(Context& ctx) {
+  const Plan& plan = *ctx.plan;
+  int n = static_cast<int>(plan.pass_fds.size());
+  int base = 3 + n + 2;
+  for (const auto& fd : plan.pass_fds) base = fd.get() >= base ? fd.get() + 1 : base;
+  base = ctx.err_sock >= base ? ctx.err_sock + 1 : base;
+  base = ctx.exec_fd >= base ? ctx.exec_fd + 1 : base;
+
+  // First lift everything out of the way, then drop it into place.
+  int hi_err = fcntl(ctx.err_sock, F_DUPFD_CLOEXEC, base);
+  if (hi_err < 0) return errno;
+  ctx.err_sock = hi_err;  // report further errors through the copy
+  int hi_exec = -1;
+  if (ctx.exec_fd >= 0 && (hi_exec = fcntl(ctx.exec_fd, F_DUPFD_CLOEXEC, base)) < 0) return errno;
+  for (int i = 0; i < n; ++i) {
+    int hi = fcntl(plan.pass_fds[i].get(), F_DUPFD_CLOEXEC, base);
+    if (hi < 0) return errno;
+    if (dup3(hi, 3 + i, 0) < 0) return errno;
+  }
+  if (dup3(hi_err, 3 + n, O_CLOEXEC) < 0) return errno;
+  ctx.err_sock = 3 + n;
+  if (hi_exec >= 0) {
+    // A script's interpreter opens /dev/fd/N, so that fd must survive exec.
+    if (dup3(hi_exec, 4 + n, plan.exec_fd_is_script ? 0 : O_CLOEXEC) < 0) return errno;
+    ctx.exec_fd = 4 + n;
+  }
+  return 0;
+}
+
+int close_other_fds(Context& ctx) {
+  unsigned first = static_cast<unsigned>(ctx.exec_fd >= 0 ? ctx.exec_fd + 1 : ctx.err_sock + 1);
+  return syscall(SYS_close_range, first, ~0U, 0) < 0 ? errno : 0;
+}
+
+int set_groups(Context& ctx) {
+  const Plan& plan = *ctx.plan;
+  if (plan.idmap.deny_setgroups) return 0;  // the kernel refuses; groups are empty
+  return syscall(SYS_setgroups, plan.groups.size(), plan.groups.data()) < 0 ? errno : 0;
+}
+
+int set_gid(Context& ctx) {
+  gid_t g = ctx.plan->gid;
+  return syscall(SYS_setresgid, g, g, g) < 0 ? errno : 0;
+}
+
+int drop_bounding(Context& ctx) {
+  const Plan& plan = *ctx.plan;
+  for (int c = 0; c <= plan.last_cap && c < 64; ++c) {
+    if (plan.bounding & (1ULL << c)) continue;
+    ctx.detail = c;
+    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) return errno;
+  }
+  ctx.detail = -1;
+  // Keep the permitted set across setresuid so ambient caps can be raised.
+  return prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ? errno : 0;
+}
+
+int set_uid(Context& ctx) {
+  uid_t u = ctx.plan->uid;
+  return syscall(SYS_setresuid, u, u, u) < 0 ? errno : 0;
+}
+
+int set_caps(Context& ctx) {
+  const Plan& plan = *ctx.plan;
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return errno;
+  if (cap_set_proc(plan.caps.get()) < 0) return errno;
+  for (int c = 0; c <= plan.last_cap && c < 64; ++c) {
+    if (!(plan.ambient & (1ULL << c))) continue;
+    ctx.detail = c;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0) return errno;
+  }
+  ctx.detail = -1;
+  return prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ? errno : 0;
+}
+
+int set_no_new_privs(Context&) {
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? errno : 0;
+}
+
+int change_dir(Context& ctx) {
+  return chdir(ctx.plan->workdir.c_str()) < 0 ? errno : 0;
+}
+
+int install_seccomp(Context& ctx) {
+  const auto& insns = ctx.plan->seccomp;
+  if (insns.empty()) return EINVAL;  // a plan always carries a filter
+  sock_fprog prog{static_cast<unsigned short>(insns.size()), const_cast<sock_filter*>(insns.data())};
+  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? errno : 0;
+}
+
+int exec_payload(Context& ctx) {
+  const Plan& plan = *ctx.plan;
+  char* const* argv = plan.argv.data();
+  char* const* envp = plan.envp.data();
+  if (ctx.exec_fd >= 0) {
+    syscall(SYS_execveat, ctx.exec_fd, "", argv, envp, AT_EMPTY_PATH);
+    return errno;
+  }
+  // PATH search as execvp does it: a permission problem beats "not found".
+  bool denied = false;
+  for (const auto& candidate : plan.exec_candidates) {
+    execve(candidate.c_str(), argv, envp);
+    if (errno == EACCES) denied = true;
+    else if (errno != ENOENT && errno != ENOTDIR) return errno;
+  }
+  return denied ? EACCES : ENOENT;
+}
+
+constexpr StepEntry kJailSteps[] = {
+    {Step::InitSetup, prepare_init},
+    {Step::SyncWait, wait_for_parent},
+    {Step::MountPrivate, make_mounts_private},
+    {Step::OpenSources, open_sources},
+    {Step::RootMount, mount_root},
+    {Step::Mounts, apply_mounts},
+    {Step::PivotRoot, enter_root},
+    {Step::RemountRoot, seal_root},
+    {Step::Hostname, set_hostname},
+    {Step::Loopback, bring_up_loopback},
+};
+
+constexpr StepEntry kPayloadSteps[] = {
+    {Step::Setsid, new_session},
+    {Step::Rlimits, apply_rlimits},
+    {Step::PassFds, place_fds},
+    {Step::CloseFds, close_other_fds},
+    {Step::Groups, set_groups},
+    {Step::Gid, set_gid},
+    {Step::BoundingSet, drop_bounding},
+    {Step::Uid, set_uid},
+    {Step::Capabilities, set_caps},
+    {Step::NoNewPrivs, set_no_new_privs},
+    {Step::Chdir, change_dir},
+    {Step::Seccomp, install_seccomp},
+    {Step::Exec, exec_payload},
+};
+
+template <size_t N>
+void run_steps(Context& ctx, const StepEntry (&steps)[N]) {
+  for (const auto& s : steps) {
+    int err = s.run(ctx);
+    if (err != 0) fail(ctx, s.step, err);
+  }
+}
+
+[[noreturn]] void run_payload(Context& ctx) {
+  // The init blocked these to forward them; the payload starts clean.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  close(ctx.status_fd);
+  ctx.exec_fd = ctx.plan->exec_fd.get();
+  run_steps(ctx, kPayloadSteps);
+  fail(ctx, Step::Exec, ENOEXEC);  // exec_payload only returns on failure
+}
+
+}  // namespace
+
+[[noreturn]] void fail(Context& ctx, Step step, int err) {
+  FailureRecord rec{static_cast<uint32_t>(step), err, ctx.detail};
+  send(ctx.err_sock, &rec, sizeof rec, MSG_NOSIGNAL);
+  // env(1)'s convention for the payload; 125 for zjail's own failures.
+  _exit(step != Step::Exec ? 125 : err == ENOENT ? 127 : 126);
+}
+
+[[noreturn]] void run(Context& ctx) {
+  run_steps(ctx, kJailSteps);
+  ctx.detail = -1;
+  pid_t pid = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0));
+  if (pid < 0) fail(ctx, Step::ForkPayload, errno);
+  if (pid == 0) run_payload(ctx);
+  ctx.payload = pid;
+  // From here on only the payload's copy of the error socket matters: its
+  // close-on-exec is what tells the parent that execve happened.
+  close(ctx.err_sock);
+  ctx.err_sock = -1;
+  init_loop(ctx);
+}
+
+}  // namespace zjail::child

@@ -1,0 +1,222 @@
+// The parent side of the launch, crun's pattern: clone into new namespaces,
+// write the id maps, give the child the go-ahead, then read either a failure
+// record or EOF (the payload's execve closed the CLOEXEC socket).
+#include "zjail/launch.hpp"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sys/pidfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "child/child.hpp"
+#include "zjail/caps.hpp"
+
+namespace zjail {
+namespace {
+
+Status write_file(pid_t pid, const char* name, const std::string& data) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return make_error(Step::IdMap, errno, path);
+  if (write(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size()))
+    return make_error(Step::IdMap, errno, path + " <- " + data.substr(0, data.find('\n')));
+  return {};
+}
+
+const char* limit_name(int resource) {
+  switch (resource) {
+    case RLIMIT_CPU: return "LimitCPU=";
+    case RLIMIT_FSIZE: return "LimitFSIZE=";
+    case RLIMIT_DATA: return "LimitDATA=";
+    case RLIMIT_STACK: return "LimitSTACK=";
+    case RLIMIT_CORE: return "LimitCORE=";
+    case RLIMIT_RSS: return "LimitRSS=";
+    case RLIMIT_NOFILE: return "LimitNOFILE=";
+    case RLIMIT_AS: return "LimitAS=";
+    case RLIMIT_NPROC: return "LimitNPROC=";
+    case RLIMIT_MEMLOCK: return "LimitMEMLOCK=";
+    case RLIMIT_LOCKS: return "LimitLOCKS=";
+    case RLIMIT_SIGPENDING: return "LimitSIGPENDING=";
+    case RLIMIT_MSGQUEUE: return "LimitMSGQUEUE=";
+    case RLIMIT_NICE: return "LimitNICE=";
+    case RLIMIT_RTPRIO: return "LimitRTPRIO=";
+    case RLIMIT_RTTIME: return "LimitRTTIME=";
+  }
+  return "Limit?=";
+}
+
+std::string describe_mount(const MountOp& m) {
+  std::string target = "/" + m.target;
+  std::string what;
+  switch (m.kind) {
+    case MountOp::Kind::Bind: what = "mount " + m.source + " -> " + target; break;
+    case MountOp::Kind::Tmpfs: what = "mount tmpfs -> " + target; break;
+    case MountOp::Kind::Proc: what = "mount proc -> " + target; break;
+    case MountOp::Kind::Devpts: what = "mount devpts -> " + target; break;
+    case MountOp::Kind::Mask: what = "mask " + target; break;
+    case MountOp::Kind::ReadOnly: what = "remount read-only " + target; break;
+    case MountOp::Kind::Symlink: what = "symlink " + target + " -> " + m.source; break;
+  }
+  if (m.origin != "built-in") what += " (" + m.origin + ")";
+  return what;
+}
+
+// Turns a child's {step, errno, detail} into something an admin can act on.
+std::string describe(const Plan& plan, Step step, int detail) {
+  switch (step) {
+    case Step::OpenSources:
+    case Step::Mounts:
+      if (detail >= 0 && static_cast<size_t>(detail) < plan.mounts.size())
+        return describe_mount(plan.mounts[detail]);
+      return "mounts";
+    case Step::RootMount: return plan.root_directory ? "RootDirectory=" : "tmpfs root at " + plan.stage_dir;
+    case Step::MountPrivate: return "make / private";
+    case Step::PivotRoot: return "pivot_root into the jail root";
+    case Step::RemountRoot: return "remount / read-only";
+    case Step::Hostname: return "hostname '" + plan.hostname + "'";
+    case Step::Loopback: return "bring up lo";
+    case Step::Rlimits: return limit_name(detail);
+    case Step::Groups: return "supplementary groups";
+    case Step::Gid: return "gid " + std::to_string(plan.gid);
+    case Step::Uid: return "uid " + std::to_string(plan.uid);
+    case Step::BoundingSet: return "drop " + capability_name(detail) + " from the bounding set";
+    case Step::Capabilities:
+      return detail >= 0 ? "raise ambient " + capability_name(detail) : "set capabilities";
+    case Step::Chdir: return plan.workdir;
+    case Step::Seccomp: return "seccomp filter (" + std::to_string(plan.seccomp.size()) + " instructions)";
+    case Step::Exec: return plan.argv_storage.empty() ? "exec" : plan.argv_storage[0];
+    case Step::SyncWait:
+    case Step::InitSetup: return "jail init";
+    default: return "";
+  }
+}
+
+}  // namespace
+
+Result<SignalForwarding> SignalForwarding::start() {
+  SignalForwarding f;
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kForwardedSignals) sigaddset(&set, sig);
+  sigaddset(&set, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &set, &f.old_) < 0) return make_error(Step::Wait, errno, "sigprocmask");
+  f.active_ = true;
+  sigdelset(&set, SIGCHLD);
+  f.fd_.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!f.fd_) return make_error(Step::Wait, errno, "signalfd");
+  return f;
+}
+
+SignalForwarding::SignalForwarding(SignalForwarding&& o) noexcept
+    : old_(o.old_), fd_(std::move(o.fd_)), active_(std::exchange(o.active_, false)) {}
+
+SignalForwarding::~SignalForwarding() {
+  if (active_) sigprocmask(SIG_SETMASK, &old_, nullptr);
+}
+
+Jail::Jail(Jail&& o) noexcept
+    : pid_(std::exchange(o.pid_, -1)),
+      pidfd_(std::move(o.pidfd_)),
+      status_(std::move(o.status_)),
+      reaped_(std::exchange(o.reaped_, true)) {}
+
+Jail::~Jail() {
+  if (reaped_ || !pidfd_) return;
+  pidfd_send_signal(pidfd_.get(), SIGKILL, nullptr, 0);
+  siginfo_t info{};
+  while (waitid(P_PIDFD, pidfd_.get(), &info, WEXITED) < 0 && errno == EINTR) {}
+}
+
+Result<ExitStatus> Jail::wait(const SignalForwarding* fwd) {
+  for (;;) {
+    pollfd fds[2] = {{pidfd_.get(), POLLIN, 0}, {fwd ? fwd->fd() : -1, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return make_error(Step::Wait, errno, "poll");
+    }
+    if (fds[1].revents & POLLIN) {
+      signalfd_siginfo si;
+      while (read(fwd->fd(), &si, sizeof si) == sizeof si)
+        pidfd_send_signal(pidfd_.get(), static_cast<int>(si.ssi_signo), nullptr, 0);
+    }
+    if (!(fds[0].revents & POLLIN)) continue;
+    siginfo_t info{};
+    if (waitid(P_PIDFD, pidfd_.get(), &info, WEXITED) < 0) {
+      if (errno == EINTR) continue;
+      return make_error(Step::Wait, errno, "waitid");
+    }
+    reaped_ = true;
+    // The init reports the payload's exact status; without it (the init was
+    // killed) the init's own fate is the best answer.
+    int status = 0;
+    if (read(status_.get(), &status, sizeof status) == sizeof status) {
+      if (WIFSIGNALED(status)) return ExitStatus{true, WTERMSIG(status)};
+      return ExitStatus{false, WEXITSTATUS(status)};
+    }
+    if (info.si_code == CLD_EXITED) return ExitStatus{false, info.si_status};
+    return ExitStatus{true, info.si_status};
+  }
+}
+
+Result<Jail> start_jail(const Plan& plan) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return make_error(Step::SyncSocket, errno, "socketpair");
+  UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
+  int pp[2];
+  if (pipe2(pp, O_CLOEXEC) < 0) return make_error(Step::SyncSocket, errno, "pipe2");
+  UniqueFd status_read(pp[0]), status_write(pp[1]);
+
+  // The child fills in its own copy of this array; it must exist before clone.
+  std::vector<int> src_fds(plan.mounts.size(), -1);
+  child::Context ctx;
+  ctx.plan = &plan;
+  ctx.err_sock = child_sock.get();
+  ctx.status_fd = status_write.get();
+  ctx.src_fds = src_fds.data();
+
+  int pidfd = -1;
+  clone_args args{};
+  args.flags = static_cast<uint64_t>(plan.clone_flags) | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) return make_error(Step::Clone, errno, "clone3 with new namespaces");
+  if (pid == 0) {
+    close(parent_sock.release());
+    close(status_read.release());
+    child::run(ctx);
+  }
+
+  Jail jail;
+  jail.pid_ = static_cast<pid_t>(pid);
+  jail.pidfd_.reset(pidfd);
+  jail.status_ = std::move(status_read);
+  child_sock.reset();
+  status_write.reset();
+
+  if (plan.idmap.deny_setgroups) ZJAIL_TRY(write_file(jail.pid_, "setgroups", "deny"));
+  ZJAIL_TRY(write_file(jail.pid_, "uid_map", plan.idmap.uid_map));
+  ZJAIL_TRY(write_file(jail.pid_, "gid_map", plan.idmap.gid_map));
+  if (send(parent_sock.get(), "G", 1, MSG_NOSIGNAL) != 1)
+    return make_error(Step::SyncSocket, errno, "go-ahead to the jail");
+
+  child::FailureRecord rec{};
+  ssize_t n;
+  while ((n = recv(parent_sock.get(), &rec, sizeof rec, 0)) < 0 && errno == EINTR) {}
+  if (n < 0) return make_error(Step::SyncSocket, errno, "reading the jail's status");
+  if (n == 0) return jail;  // EOF: the payload is running
+  if (n != sizeof rec || rec.step >= static_cast<uint32_t>(Step::Count_))
+    return make_error(Step::SyncSocket, EPROTO, "malformed status from the jail");
+  Step step = static_cast<Step>(rec.step);
+  return make_error(step, rec.err, describe(plan, step, rec.detail));
+}
+
+}  // namespace zjail

@@ -1,0 +1,101 @@
+// ListenStream=/ListenDatagram=: zjail binds these itself, before any
+// namespace or privilege change, so a payload with no capabilities and an
+// empty network namespace can still serve a privileged port.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "plan_internal.hpp"
+
+namespace zjail {
+namespace {
+
+struct Address {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  bool dual_stack = false;  // bare port: [::] accepting IPv4 too, as systemd does
+};
+
+bool parse_port(std::string_view s, uint16_t& port) {
+  unsigned v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v == 0 || v > 65535) return false;
+  port = static_cast<uint16_t>(v);
+  return true;
+}
+
+bool parse_address(const std::string& spec, Address& a) {
+  uint16_t port;
+  if (!spec.empty() && spec[0] == '/') {
+    auto* un = reinterpret_cast<sockaddr_un*>(&a.ss);
+    if (spec.size() >= sizeof(un->sun_path)) return false;
+    un->sun_family = AF_UNIX;
+    std::memcpy(un->sun_path, spec.c_str(), spec.size() + 1);
+    a.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + spec.size() + 1);
+    return true;
+  }
+  if (parse_port(spec, port)) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.ss);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_addr = in6addr_any;
+    in6->sin6_port = htons(port);
+    a.len = sizeof(sockaddr_in6);
+    a.dual_stack = true;
+    return true;
+  }
+  if (spec.size() > 2 && spec[0] == '[') {
+    size_t close = spec.find("]:");
+    if (close == std::string::npos || !parse_port(std::string_view(spec).substr(close + 2), port))
+      return false;
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.ss);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    a.len = sizeof(sockaddr_in6);
+    return inet_pton(AF_INET6, spec.substr(1, close - 1).c_str(), &in6->sin6_addr) == 1;
+  }
+  size_t colon = spec.rfind(':');
+  if (colon == std::string::npos || !parse_port(std::string_view(spec).substr(colon + 1), port))
+    return false;
+  auto* in = reinterpret_cast<sockaddr_in*>(&a.ss);
+  in->sin_family = AF_INET;
+  in->sin_port = htons(port);
+  a.len = sizeof(sockaddr_in);
+  return inet_pton(AF_INET, spec.substr(0, colon).c_str(), &in->sin_addr) == 1;
+}
+
+Status bind_one(const Item<std::string>& item, int type, const char* directive,
+                std::vector<UniqueFd>& out) {
+  std::string what = std::string(directive) + "=" + item.value + " (" + item.origin.str() + ")";
+  Address a;
+  if (!parse_address(item.value, a))
+    return make_error(Step::Listen, 0, item.origin.str() + ": invalid address '" + item.value +
+                                           "' for " + directive +
+                                           "=: expected PORT, ADDR:PORT, [ADDR6]:PORT or /path");
+  UniqueFd fd(socket(a.ss.ss_family, type | SOCK_CLOEXEC, 0));
+  if (!fd) return make_error(Step::Listen, errno, "socket for " + what);
+  int one = 1, zero = 0;
+  if (a.ss.ss_family != AF_UNIX)
+    setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (a.dual_stack) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a.ss), a.len) != 0)
+    return make_error(Step::Listen, errno, "bind " + what);
+  if (type == SOCK_STREAM && listen(fd.get(), SOMAXCONN) != 0)
+    return make_error(Step::Listen, errno, "listen " + what);
+  out.push_back(std::move(fd));
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<UniqueFd>> bind_listen_sockets(const Profile& p) {
+  std::vector<UniqueFd> out;
+  for (const auto& item : p.listen_stream) ZJAIL_TRY(bind_one(item, SOCK_STREAM, "ListenStream", out));
+  for (const auto& item : p.listen_datagram) ZJAIL_TRY(bind_one(item, SOCK_DGRAM, "ListenDatagram", out));
+  return out;
+}
+
+}  // namespace zjail

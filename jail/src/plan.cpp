@@ -1,0 +1,258 @@
+// Profile -> Plan. Everything that can fail for a reason the admin can fix
+// (unknown user, missing command, bad capability) fails here, before any
+// namespace exists.
+#include "zjail/plan.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/capability.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+#include "plan_internal.hpp"
+#include "zjail/caps.hpp"
+#include "zjail/seccomp.hpp"
+#include "zjail/users.hpp"
+
+namespace zjail {
+
+void CapFree::operator()(struct _cap_struct* c) const noexcept { cap_free(c); }
+
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+Error at(const Origin& o, Step step, const std::string& msg) {
+  return make_error(step, 0, (o.file.empty() ? std::string() : o.str() + ": ") + msg);
+}
+
+// User=, Group=, SupplementaryGroups= and the id maps that make them real.
+Status plan_identity(const Profile& p, const PlanContext& ctx, Plan& plan, UserInfo& who) {
+  plan.invoked_as_root = ctx.invoker_uid == 0;
+  if (p.user.is_set()) {
+    auto u = lookup_user(*p.user.value);
+    if (!u) return at(p.user.origin, Step::ResolveUser, u.error().detail());
+    who = std::move(u).value();
+  } else if (plan.invoked_as_root) {
+    // Root gets no default: the payload must never map to host root.
+    auto u = lookup_user("nobody");
+    if (!u) return std::move(u).error();
+    who = std::move(u).value();
+  } else {
+    auto u = lookup_uid(ctx.invoker_uid);
+    if (!u) return std::move(u).error();
+    who = std::move(u).value();
+    who.gid = ctx.invoker_gid;
+  }
+  plan.uid = who.uid;
+  plan.gid = who.gid;
+  if (p.group.is_set()) {
+    auto g = lookup_group(*p.group.value);
+    if (!g) return at(p.group.origin, Step::ResolveUser, g.error().detail());
+    plan.gid = *g;
+  }
+  for (const auto& item : p.supplementary_groups) {
+    auto g = lookup_group(item.value);
+    if (!g) return at(item.origin, Step::ResolveUser, g.error().detail());
+    if (std::find(plan.groups.begin(), plan.groups.end(), *g) == plan.groups.end())
+      plan.groups.push_back(*g);
+  }
+
+  if (plan.invoked_as_root) {
+    if (plan.uid == 0)
+      return at(p.user.origin, Step::ResolveUser,
+                "User=root would run the payload as host root; name an unprivileged user");
+    // Inside, 0 is the jail's own init; the payload's ids map to themselves so
+    // that host file permissions see exactly that unprivileged user.
+    plan.idmap.uid_map = "0 0 1\n" + std::to_string(plan.uid) + " " + std::to_string(plan.uid) + " 1\n";
+    std::set<gid_t> gids(plan.groups.begin(), plan.groups.end());
+    gids.insert(plan.gid);
+    gids.erase(0);
+    plan.idmap.gid_map = "0 0 1\n";
+    for (gid_t g : gids) plan.idmap.gid_map += std::to_string(g) + " " + std::to_string(g) + " 1\n";
+    return {};
+  }
+  // Unprivileged: the kernel allows exactly one mapping, of ourselves.
+  if (plan.uid != ctx.invoker_uid)
+    return at(p.user.origin, Step::ResolveUser,
+              "User=" + who.name + " needs root: an unprivileged zjail can only run as its caller");
+  if (plan.gid != ctx.invoker_gid || !plan.groups.empty())
+    return at(p.group.origin, Step::ResolveUser,
+              "Group= and SupplementaryGroups= need root: an unprivileged zjail keeps its caller's group");
+  plan.idmap.uid_map = std::to_string(plan.uid) + " " + std::to_string(plan.uid) + " 1\n";
+  plan.idmap.gid_map = std::to_string(plan.gid) + " " + std::to_string(plan.gid) + " 1\n";
+  plan.idmap.deny_setgroups = true;
+  return {};
+}
+
+Status plan_capabilities(const Profile& p, Plan& plan) {
+  auto bounding = capability_mask(p.capability_bounding_set);
+  if (!bounding) return std::move(bounding).error();
+  auto ambient = capability_mask(p.ambient_capabilities);
+  if (!ambient) return std::move(ambient).error();
+  plan.last_cap = last_capability();
+  plan.ambient = *ambient;
+  if (!p.capability_bounding_set.is_set) {
+    plan.bounding = *ambient;  // nothing beyond what the payload is given
+  } else {
+    plan.bounding = *bounding;
+    uint64_t missing = *ambient & ~*bounding;
+    if (missing) {
+      int cap = __builtin_ctzll(missing);
+      const Origin& o = p.ambient_capabilities.names.empty() ? Origin{} : p.ambient_capabilities.names.front().origin;
+      return at(o, Step::Plan, "AmbientCapabilities=" + capability_name(cap) +
+                                   " is not in CapabilityBoundingSet=");
+    }
+  }
+  plan.caps.reset(cap_init());
+  if (!plan.caps) return make_error(Step::Plan, errno, "cap_init");
+  for (int c = 0; c <= plan.last_cap && c < 64; ++c) {
+    if (!(plan.ambient & (1ULL << c))) continue;
+    cap_value_t v = c;
+    for (cap_flag_t f : {CAP_PERMITTED, CAP_EFFECTIVE, CAP_INHERITABLE})
+      if (cap_set_flag(plan.caps.get(), f, 1, &v, CAP_SET) != 0)
+        return make_error(Step::Plan, errno, "cap_set_flag " + capability_name(c));
+  }
+  return {};
+}
+
+void set_env(std::vector<std::string>& env, const std::string& kv) {
+  std::string key = kv.substr(0, kv.find('='));
+  auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) {
+    return e.compare(0, key.size() + 1, key + "=") == 0;
+  });
+  if (it != env.end()) *it = kv;
+  else env.push_back(kv);
+}
+
+void plan_environment(const Profile& p, const PlanContext& ctx, const UserInfo& who, Plan& plan) {
+  auto& env = plan.envp_storage;
+  set_env(env, std::string("PATH=") + kDefaultPath);
+  set_env(env, "HOME=" + who.home);
+  set_env(env, "USER=" + who.name);
+  set_env(env, "LOGNAME=" + who.name);
+  set_env(env, "SHELL=" + who.shell);
+  for (const auto& item : p.environment) set_env(env, item.value);
+  for (const auto& item : p.pass_environment) {
+    for (char** e = ctx.environ; e && *e; ++e) {
+      std::string_view kv(*e);
+      if (kv.size() > item.value.size() && kv.compare(0, item.value.size(), item.value) == 0 &&
+          kv[item.value.size()] == '=')
+        set_env(env, std::string(kv));
+    }
+  }
+  if (plan.keep_terminal)
+    for (char** e = ctx.environ; e && *e; ++e)
+      if (std::string_view(*e).starts_with("TERM=")) set_env(env, *e);
+  for (const auto& item : p.unset_environment) {
+    const std::string& u = item.value;
+    std::erase_if(env, [&](const std::string& e) {
+      return u.find('=') != std::string::npos ? e == u : e.compare(0, u.size() + 1, u + "=") == 0;
+    });
+  }
+  size_t listen = p.listen_stream.size() + p.listen_datagram.size();
+  if (listen > 0) {
+    // The payload is always PID 2 in its namespace: PID 1 is zjail's init.
+    set_env(env, "LISTEN_PID=2");
+    set_env(env, "LISTEN_FDS=" + std::to_string(listen));
+  }
+}
+
+Status plan_command(const std::vector<std::string>& command, const PlanContext& ctx, Plan& plan) {
+  if (command.empty()) return make_error(Step::ResolveCommand, 0, "no command given");
+  const std::string& cmd = command[0];
+  if (cmd.find('/') != std::string::npos) {
+    // Resolved against the invoker's cwd now and executed through this fd,
+    // so the payload need not be visible inside the jail.
+    std::string path = cmd[0] == '/' ? cmd : ctx.cwd + "/" + cmd;
+    plan.exec_fd.reset(open(path.c_str(), O_PATH | O_CLOEXEC));
+    if (!plan.exec_fd) return make_error(Step::ResolveCommand, errno, cmd);
+    struct stat st{};
+    if (fstat(plan.exec_fd.get(), &st) != 0) return make_error(Step::ResolveCommand, errno, cmd);
+    if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+      return make_error(Step::ResolveCommand, EACCES, cmd);
+    UniqueFd rd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    char magic[2] = {};
+    plan.exec_fd_is_script = rd && read(rd.get(), magic, 2) == 2 && magic[0] == '#' && magic[1] == '!';
+  } else {
+    std::string path = kDefaultPath;
+    for (const auto& e : plan.envp_storage)
+      if (e.starts_with("PATH=")) path = e.substr(5);
+    size_t i = 0;
+    while (i <= path.size()) {
+      size_t j = path.find(':', i);
+      if (j == std::string::npos) j = path.size();
+      std::string dir = path.substr(i, j - i);
+      if (!dir.empty() && dir[0] == '/') plan.exec_candidates.push_back(dir + "/" + cmd);
+      i = j + 1;
+    }
+    if (plan.exec_candidates.empty()) return make_error(Step::ResolveCommand, ENOENT, cmd);
+  }
+  plan.argv_storage = command;
+  return {};
+}
+
+void plan_rlimits(const Profile& p, Plan& plan) {
+  for (const auto& [res, item] : p.limits)
+    plan.rlimits.push_back(RlimitPlan{res, item.value.soft, item.value.hard});
+}
+
+Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInfo& who) {
+  ZJAIL_TRY(plan_identity(p, ctx, plan, who));
+  plan.private_network = p.private_network.value.value_or(true);
+  plan.hostname = p.hostname.value.value_or("zjail");
+  plan.keep_terminal = p.keep_terminal.value.value_or(false);
+  plan.workdir = p.working_directory.value.value_or("/");
+  plan.clone_flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                     CLONE_NEWCGROUP | (plan.private_network ? CLONE_NEWNET : 0);
+
+  if (p.root_directory.is_set()) {
+    const std::string& dir = *p.root_directory.value;
+    plan.root_directory.reset(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!plan.root_directory)
+      return make_error(Step::Plan, errno, p.root_directory.origin.str() + ": RootDirectory=" + dir);
+  }
+  auto mounts = plan_mounts(p);
+  if (!mounts) return std::move(mounts).error();
+  plan.mounts = std::move(mounts).value();
+
+  ZJAIL_TRY(plan_capabilities(p, plan));
+  auto bpf = compile_seccomp(p);
+  if (!bpf) return std::move(bpf).error();
+  plan.seccomp = std::move(bpf->insns);
+  plan_rlimits(p, plan);
+  return {};
+}
+
+}  // namespace
+
+Status check_plan(const Profile& p, const PlanContext& ctx) {
+  Plan plan;
+  UserInfo who;
+  return plan_common(p, ctx, plan, who);
+}
+
+Result<Plan> build_plan(const Profile& p, const std::vector<std::string>& command,
+                        const PlanContext& ctx) {
+  Plan plan;
+  UserInfo who;
+  ZJAIL_TRY(plan_common(p, ctx, plan, who));
+
+  plan_environment(p, ctx, who, plan);
+  ZJAIL_TRY(plan_command(command, ctx, plan));
+  // Last, so that nothing is bound for a plan that cannot run.
+  auto fds = bind_listen_sockets(p);
+  if (!fds) return std::move(fds).error();
+  plan.pass_fds = std::move(fds).value();
+
+  for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());
+  plan.argv.push_back(nullptr);
+  for (auto& s : plan.envp_storage) plan.envp.push_back(s.data());
+  plan.envp.push_back(nullptr);
+  if (!p.sources.empty()) plan.profile_name = p.sources.front();
+  return plan;
+}
+
+}  // namespace zjail

@@ -1,0 +1,16 @@
+// Pieces of build_plan() that live in their own files.
+#pragma once
+
+#include <vector>
+
+#include "zjail/plan.hpp"
+
+namespace zjail {
+
+Result<std::vector<MountOp>> plan_mounts(const Profile& p);
+
+// ListenStream=/ListenDatagram=: bound now, as the invoker, in the host
+// network namespace.
+Result<std::vector<UniqueFd>> bind_listen_sockets(const Profile& p);
+
+}  // namespace zjail

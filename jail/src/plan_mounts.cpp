@@ -1,0 +1,192 @@
+// The jail's mount table: the admin's binds and tmpfs mounts, plus the
+// private /tmp, /proc and /dev every jail gets. Ordered so that a parent is
+// always mounted before anything beneath it.
+#include <sys/mount.h>
+
+#include <algorithm>
+
+#include "plan_internal.hpp"
+
+namespace zjail {
+namespace {
+
+using Kind = MountOp::Kind;
+
+constexpr uint64_t kNoSuidDev = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+
+// Normalises an absolute path to the relative form used under the new root,
+// refusing anything that could climb out of it.
+Result<std::string> jail_relative(const std::string& path, const Origin& origin, const char* what) {
+  auto bad = [&](const char* why) {
+    return make_error(Step::Plan, 0, origin.str() + ": " + what + " '" + path + "' " + why);
+  };
+  if (path.empty() || path[0] != '/') return bad("is not an absolute path");
+  std::string out;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string comp = path.substr(i, j - i);
+    if (comp == "..") return bad("contains '..'");
+    if (!comp.empty() && comp != ".") {
+      if (!out.empty()) out += '/';
+      out += comp;
+    }
+    i = j;
+  }
+  return out;
+}
+
+size_t depth(const std::string& rel) {
+  return rel.empty() ? 0 : 1 + std::count(rel.begin(), rel.end(), '/');
+}
+
+bool is_under(const std::string& rel, const char* top) {
+  size_t n = std::char_traits<char>::length(top);
+  return rel.compare(0, n, top) == 0 && (rel.size() == n || rel[n] == '/');
+}
+
+std::vector<std::pair<std::string, std::string>> split_options(const std::string& opts) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t i = 0;
+  while (i <= opts.size() && !opts.empty()) {
+    size_t j = opts.find(',', i);
+    if (j == std::string::npos) j = opts.size();
+    std::string kv = opts.substr(i, j - i);
+    if (!kv.empty()) {
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos) out.emplace_back(kv, "");
+      else out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+MountOp op(Kind kind, std::string source, std::string target, uint64_t attr) {
+  MountOp m;
+  m.kind = kind;
+  m.source = std::move(source);
+  m.target = std::move(target);
+  m.attr = attr;
+  m.origin = "built-in";
+  return m;
+}
+
+void add_proc(const Profile& p, std::vector<MountOp>& out) {
+  MountOp proc = op(Kind::Proc, "", "proc", kNoSuidDev | MOUNT_ATTR_NOEXEC);
+  switch (p.protect_proc.value.value_or(ProtectProc::Invisible)) {
+    case ProtectProc::Default: break;
+    case ProtectProc::Invisible: proc.options.emplace_back("hidepid", "invisible"); break;
+    case ProtectProc::Noaccess: proc.options.emplace_back("hidepid", "noaccess"); break;
+    case ProtectProc::Ptraceable: proc.options.emplace_back("hidepid", "ptraceable"); break;
+  }
+  if (p.proc_subset.value.value_or(ProcSubset::All) == ProcSubset::Pid)
+    proc.options.emplace_back("subset", "pid");
+  out.push_back(std::move(proc));
+
+  // Kernel knobs stay readable where programs expect them, but never writable;
+  // the files that leak or poke the host kernel are masked outright.
+  for (const char* ro : {"proc/sys", "proc/bus", "proc/fs", "proc/irq"}) {
+    MountOp m = op(Kind::ReadOnly, "", ro, MOUNT_ATTR_RDONLY | kNoSuidDev | MOUNT_ATTR_NOEXEC);
+    m.optional = true;
+    out.push_back(std::move(m));
+  }
+  for (const char* masked : {"proc/sysrq-trigger", "proc/kcore", "proc/kallsyms", "proc/keys",
+                             "proc/timer_list", "proc/latency_stats", "proc/sched_debug",
+                             "proc/acpi", "proc/scsi"}) {
+    MountOp m = op(Kind::Mask, "", masked, MOUNT_ATTR_RDONLY | kNoSuidDev | MOUNT_ATTR_NOEXEC);
+    m.optional = true;
+    out.push_back(std::move(m));
+  }
+}
+
+void add_dev(std::vector<MountOp>& out) {
+  MountOp dev = op(Kind::Tmpfs, "", "dev", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  dev.options = {{"mode", "0755"}, {"size", "64k"}, {"nr_inodes", "64"}};
+  out.push_back(std::move(dev));
+  // Device nodes are binds of the host's: a user namespace cannot mknod.
+  for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    MountOp m = op(Kind::Bind, std::string("/dev/") + node, std::string("dev/") + node,
+                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    m.recursive = false;
+    out.push_back(std::move(m));
+  }
+  MountOp pts = op(Kind::Devpts, "", "dev/pts", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  pts.options = {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "0620"}};
+  out.push_back(std::move(pts));
+  MountOp shm = op(Kind::Tmpfs, "", "dev/shm", kNoSuidDev | MOUNT_ATTR_NOEXEC);
+  shm.options = {{"mode", "1777"}};
+  out.push_back(std::move(shm));
+  out.push_back(op(Kind::Symlink, "pts/ptmx", "dev/ptmx", 0));
+  out.push_back(op(Kind::Symlink, "/proc/self/fd", "dev/fd", 0));
+  out.push_back(op(Kind::Symlink, "/proc/self/fd/0", "dev/stdin", 0));
+  out.push_back(op(Kind::Symlink, "/proc/self/fd/1", "dev/stdout", 0));
+  out.push_back(op(Kind::Symlink, "/proc/self/fd/2", "dev/stderr", 0));
+}
+
+}  // namespace
+
+Result<std::vector<MountOp>> plan_mounts(const Profile& p) {
+  std::vector<MountOp> out;
+  bool user_tmp = false;
+
+  for (const auto& item : p.binds) {
+    const Bind& b = item.value;
+    auto target = jail_relative(b.target.empty() ? b.source : b.target, item.origin, "bind target");
+    if (!target) return std::move(target).error();
+    if (b.source.empty() || b.source[0] != '/')
+      return make_error(Step::Plan, 0, item.origin.str() + ": bind source '" + b.source +
+                                           "' is not an absolute path");
+    if (target->empty() || is_under(*target, "proc") || *target == "dev")
+      return make_error(Step::Plan, 0, item.origin.str() + ": cannot bind over '/" + *target +
+                                           "': zjail builds it itself");
+    MountOp m;
+    m.kind = Kind::Bind;
+    m.source = b.source;
+    m.target = std::move(target).value();
+    m.attr = kNoSuidDev | (b.read_only ? MOUNT_ATTR_RDONLY : 0);
+    m.recursive = b.recursive;
+    m.optional = b.optional;
+    m.origin = item.origin.str();
+    user_tmp = user_tmp || m.target == "tmp";
+    out.push_back(std::move(m));
+  }
+  for (const auto& item : p.tmpfs) {
+    auto target = jail_relative(item.value.target, item.origin, "TemporaryFileSystem=");
+    if (!target) return std::move(target).error();
+    if (target->empty() || is_under(*target, "proc") || *target == "dev")
+      return make_error(Step::Plan, 0, item.origin.str() + ": cannot mount a tmpfs over '/" +
+                                           *target + "': zjail builds it itself");
+    MountOp m;
+    m.kind = Kind::Tmpfs;
+    m.target = std::move(target).value();
+    m.attr = kNoSuidDev;
+    for (auto& [k, v] : split_options(item.value.options)) {
+      // Access modes are mount attributes here; everything else goes to tmpfs.
+      if (k == "ro") m.attr |= MOUNT_ATTR_RDONLY;
+      else if (k == "rw" || k == "nosuid" || k == "nodev") continue;
+      else if (k == "noexec") m.attr |= MOUNT_ATTR_NOEXEC;
+      else m.options.emplace_back(k, v);
+    }
+    m.origin = item.origin.str();
+    user_tmp = user_tmp || m.target == "tmp";
+    out.push_back(std::move(m));
+  }
+  if (p.private_tmp.value.value_or(true) && !user_tmp) {
+    MountOp tmp = op(Kind::Tmpfs, "", "tmp", kNoSuidDev);
+    tmp.options = {{"mode", "1777"}};
+    out.push_back(std::move(tmp));
+  }
+  add_proc(p, out);
+  add_dev(out);
+
+  // Parents before children; otherwise keep the order the admin wrote.
+  std::stable_sort(out.begin(), out.end(), [](const MountOp& a, const MountOp& b) {
+    return depth(a.target) < depth(b.target);
+  });
+  return out;
+}
+
+}  // namespace zjail
