@@ -103,6 +103,8 @@ int main(int argc, char** argv) {
   zjail::cli::define_options(app, opt);
   try {
     app.parse(argc, argv);
+    opt.command = app.remaining();
+    if (!opt.command.empty() && opt.command.front() == "--") opt.command.erase(opt.command.begin());
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : kExitFailure;

@@ -10,28 +10,33 @@ namespace zjail::cli {
 
 void define_options(CLI::App& app, Options& opt) {
   app.set_version_flag("--version", std::string("zjail ") + ZJAIL_VERSION);
-  app.add_option("-p,--profile", opt.profiles, "Profile NAME or PATH; later ones layer on earlier ones");
+  // Each repeatable option takes exactly one value per use, so that nothing
+  // after it is swallowed before COMMAND.
+  auto list = [&](const char* name, std::vector<std::string>& v, const char* help) {
+    app.add_option(name, v, help)->allow_extra_args(false);
+  };
+  list("-p,--profile", opt.profiles, "Profile NAME or PATH; later ones layer on earlier ones");
   app.add_option("-u,--user", opt.user, "User= override");
   app.add_option("-g,--group", opt.group, "Group= override");
-  app.add_option("--bind", opt.binds, "BindPaths= SRC[:DST]");
-  app.add_option("--ro-bind", opt.ro_binds, "BindReadOnlyPaths= SRC[:DST]");
-  app.add_option("--tmpfs", opt.tmpfs, "TemporaryFileSystem= PATH[:OPTIONS]");
-  app.add_option("--setenv", opt.setenv, "Environment= KEY=VALUE");
+  list("--bind", opt.binds, "BindPaths= SRC[:DST]");
+  list("--ro-bind", opt.ro_binds, "BindReadOnlyPaths= SRC[:DST]");
+  list("--tmpfs", opt.tmpfs, "TemporaryFileSystem= PATH[:OPTIONS]");
+  list("--setenv", opt.setenv, "Environment= KEY=VALUE");
   app.add_option("--chdir", opt.chdir, "WorkingDirectory= override");
   app.add_option("--hostname", opt.hostname, "Hostname= override");
   app.add_option("--network", opt.network, "private (PrivateNetwork=yes) or host")
       ->check(CLI::IsMember({"private", "host"}));
-  app.add_option("--syscall-filter", opt.syscall_filter, "SystemCallFilter= LIST");
-  app.add_option("--capability", opt.capabilities, "Grant capabilities (ambient and bounding) LIST");
-  app.add_option("--rlimit", opt.rlimits, "NAME=VALUE, e.g. NOFILE=1024 or nproc=64:128");
+  list("--syscall-filter", opt.syscall_filter, "SystemCallFilter= LIST");
+  list("--capability", opt.capabilities, "Grant capabilities (ambient and bounding) LIST");
+  list("--rlimit", opt.rlimits, "NAME=VALUE, e.g. NOFILE=1024 or nproc=64:128");
   app.add_flag("--keep-tty", opt.keep_tty, "Keep the controlling terminal (KeepTerminal=yes)");
   app.add_flag("--check", opt.check, "Validate the profiles and exit");
   app.add_flag("--show", opt.show, "Print the resolved profile with the origin of each value");
   app.add_flag("--list-profiles", opt.list_profiles, "List the profiles on the search path");
   app.add_flag("-v,--verbose", opt.verbosity, "More logging; repeat for more");
-  app.add_option("command", opt.command, "COMMAND [ARG...]");
   // Everything from COMMAND on belongs to the payload, options included.
   app.prefix_command();
+  app.footer("zjail [OPTIONS] [--] COMMAND [ARG...]");
 }
 
 namespace {

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
-#include <sys/pidfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -20,6 +19,11 @@
 
 namespace zjail {
 namespace {
+
+// glibc 2.36's <sys/pidfd.h> lacks C linkage for C++; the syscall is trivial.
+int send_signal(int pidfd, int sig) {
+  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
 
 Status write_file(pid_t pid, const char* name, const std::string& data) {
   std::string path = "/proc/" + std::to_string(pid) + "/" + name;
@@ -129,7 +133,7 @@ Jail::Jail(Jail&& o) noexcept
 
 Jail::~Jail() {
   if (reaped_ || !pidfd_) return;
-  pidfd_send_signal(pidfd_.get(), SIGKILL, nullptr, 0);
+  send_signal(pidfd_.get(), SIGKILL);
   siginfo_t info{};
   while (waitid(P_PIDFD, pidfd_.get(), &info, WEXITED) < 0 && errno == EINTR) {}
 }
@@ -144,7 +148,7 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd) {
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo si;
       while (read(fwd->fd(), &si, sizeof si) == sizeof si)
-        pidfd_send_signal(pidfd_.get(), static_cast<int>(si.ssi_signo), nullptr, 0);
+        send_signal(pidfd_.get(), static_cast<int>(si.ssi_signo));
     }
     if (!(fds[0].revents & POLLIN)) continue;
     siginfo_t info{};

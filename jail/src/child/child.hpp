@@ -45,6 +45,7 @@ int seal_root(Context& ctx);
 // The init loop (init.cpp): reaps, forwards signals, exits with the
 // payload's status.
 int prepare_init(Context& ctx);
+int seal_init(Context& ctx);
 [[noreturn]] void init_loop(Context& ctx);
 
 [[noreturn]] void fail(Context& ctx, Step step, int err);

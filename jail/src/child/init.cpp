@@ -35,10 +35,15 @@ int prepare_init(Context& ctx) {
   for (int sig : kForwardedSignals)
     if (sigaction(sig, &sa, nullptr) < 0) return errno;
   if (sigaction(SIGCHLD, &sa, nullptr) < 0) return errno;
-  // Nothing in the jail may ptrace or read the init's memory.
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return errno;
   prctl(PR_SET_NAME, "zjail-init", 0, 0, 0);
   return 0;
+}
+
+// After the parent has written the id maps (an unprivileged parent needs the
+// child dumpable to open them): nothing in the jail may ptrace the init or
+// read its memory.
+int seal_init(Context&) {
+  return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ? errno : 0;
 }
 
 [[noreturn]] void init_loop(Context& ctx) {

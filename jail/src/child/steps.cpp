@@ -195,6 +195,7 @@ constexpr StepEntry kJailSteps[] = {
     {Step::RemountRoot, seal_root},
     {Step::Hostname, set_hostname},
     {Step::Loopback, bring_up_loopback},
+    {Step::InitSetup, seal_init},
 };
 
 constexpr StepEntry kPayloadSteps[] = {
