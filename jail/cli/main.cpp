@@ -12,6 +12,7 @@
 #include "zjail/launch.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/plan.hpp"
+#include "zjail/seccomp_cache.hpp"
 
 extern char** environ;
 
@@ -68,6 +69,7 @@ int run(const zjail::cli::Options& opt) {
   ctx.environ = environ;
   char cwd[4096];
   if (getcwd(cwd, sizeof cwd)) ctx.cwd = cwd;
+  ctx.seccomp_cache_dir = zjail::default_seccomp_cache_dir(geteuid(), std::getenv("XDG_RUNTIME_DIR"));
 
   if (opt.check) {
     auto ok = zjail::check_plan(profile, ctx);

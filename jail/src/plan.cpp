@@ -13,7 +13,7 @@
 
 #include "plan_internal.hpp"
 #include "zjail/caps.hpp"
-#include "zjail/seccomp.hpp"
+#include "zjail/seccomp_cache.hpp"
 #include "zjail/users.hpp"
 
 namespace zjail {
@@ -219,7 +219,7 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   plan.mounts = std::move(mounts).value();
 
   ZJAIL_TRY(plan_capabilities(p, plan));
-  auto bpf = compile_seccomp(p);
+  auto bpf = cached_seccomp(p, ctx.seccomp_cache_dir);
   if (!bpf) return std::move(bpf).error();
   plan.seccomp = std::move(bpf->insns);
   plan_rlimits(p, plan);

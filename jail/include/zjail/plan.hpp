@@ -102,6 +102,7 @@ struct PlanContext {
   gid_t invoker_gid = 0;
   char** environ = nullptr;         // the invoker's environment (PassEnvironment=)
   std::string cwd;                  // for relative command paths
+  std::string seccomp_cache_dir;    // "" compiles the filter every time
 };
 
 Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& command,

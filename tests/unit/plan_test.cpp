@@ -1,0 +1,287 @@
+// build_plan(): identity and id maps, the mount table, capabilities, the
+// environment and command resolution. No privileges needed.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "zjail/plan.hpp"
+
+namespace zjail {
+namespace {
+
+Origin at(int line) { return Origin{"test.profile", line}; }
+
+PlanContext root_ctx() {
+  PlanContext c;
+  c.invoker_uid = 0;
+  c.invoker_gid = 0;
+  c.cwd = "/";
+  return c;
+}
+
+Result<Plan> plan_for(const Profile& p, const PlanContext& c = root_ctx(),
+                      std::vector<std::string> cmd = {"/bin/true"}) {
+  return build_plan(p, cmd, c);
+}
+
+const MountOp* find_mount(const Plan& plan, const std::string& target) {
+  for (const auto& m : plan.mounts)
+    if (m.target == target) return &m;
+  return nullptr;
+}
+
+size_t index_of(const Plan& plan, const std::string& target) {
+  for (size_t i = 0; i < plan.mounts.size(); ++i)
+    if (plan.mounts[i].target == target) return i;
+  return plan.mounts.size();
+}
+
+bool has_env(const Plan& plan, const std::string& kv) {
+  return std::find(plan.envp_storage.begin(), plan.envp_storage.end(), kv) != plan.envp_storage.end();
+}
+
+TEST(PlanIdentity, RootDefaultsToNobodyMappedToItself) {
+  auto plan = plan_for(Profile{});
+  ASSERT_TRUE(plan) << plan.error().message();
+  EXPECT_EQ(plan->uid, 65534u);
+  EXPECT_EQ(plan->idmap.uid_map, "0 0 1\n65534 65534 1\n");
+  EXPECT_EQ(plan->idmap.gid_map, "0 0 1\n65534 65534 1\n");
+  EXPECT_FALSE(plan->idmap.deny_setgroups);
+}
+
+TEST(PlanIdentity, SupplementaryGroupsAreMappedOnce) {
+  Profile p;
+  p.user.value = "nobody";
+  p.supplementary_groups.push_back({"100", at(3)});
+  p.supplementary_groups.push_back({"100", at(4)});
+  p.supplementary_groups.push_back({"42", at(5)});
+  auto plan = plan_for(p);
+  ASSERT_TRUE(plan) << plan.error().message();
+  EXPECT_EQ(plan->groups, (std::vector<gid_t>{100, 42}));
+  EXPECT_EQ(plan->idmap.gid_map, "0 0 1\n42 42 1\n100 100 1\n65534 65534 1\n");
+}
+
+TEST(PlanIdentity, RootPayloadIsRefused) {
+  Profile p;
+  p.user = {std::string("root"), at(7)};
+  auto plan = plan_for(p);
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().step, Step::ResolveUser);
+  EXPECT_NE(plan.error().context.find("test.profile:7: User=root"), std::string::npos);
+}
+
+TEST(PlanIdentity, UnknownUserNamesTheDirective) {
+  Profile p;
+  p.user = {std::string("no-such-user-zjail"), at(9)};
+  auto plan = plan_for(p);
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().context, "test.profile:9: unknown user 'no-such-user-zjail'");
+  Profile g;
+  g.group = {std::string("no-such-group-zjail"), at(2)};
+  auto plan2 = plan_for(g);
+  ASSERT_FALSE(plan2);
+  EXPECT_EQ(plan2.error().context, "test.profile:2: unknown group 'no-such-group-zjail'");
+}
+
+TEST(PlanIdentity, UnprivilegedMapsOnlyItself) {
+  PlanContext c = root_ctx();
+  c.invoker_uid = 1234;
+  c.invoker_gid = 1235;
+  auto plan = plan_for(Profile{}, c);
+  ASSERT_TRUE(plan) << plan.error().message();
+  EXPECT_EQ(plan->uid, 1234u);
+  EXPECT_EQ(plan->gid, 1235u);
+  EXPECT_EQ(plan->idmap.uid_map, "1234 1234 1\n");
+  EXPECT_EQ(plan->idmap.gid_map, "1235 1235 1\n");
+  EXPECT_TRUE(plan->idmap.deny_setgroups);
+
+  Profile other;
+  other.user = {std::string("nobody"), at(1)};
+  auto refused = plan_for(other, c);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().context.find("needs root"), std::string::npos);
+}
+
+TEST(PlanMounts, SystemMountsAndOrdering) {
+  Profile p;
+  p.binds.push_back({Bind{"/usr/share", "/data/share", true}, at(1)});
+  p.binds.push_back({Bind{"/usr", "/data", false}, at(2)});
+  auto plan = plan_for(p);
+  ASSERT_TRUE(plan) << plan.error().message();
+  // A parent is always mounted before what lies beneath it.
+  EXPECT_LT(index_of(*plan, "data"), index_of(*plan, "data/share"));
+  EXPECT_LT(index_of(*plan, "proc"), index_of(*plan, "proc/sys"));
+  EXPECT_LT(index_of(*plan, "dev"), index_of(*plan, "dev/pts"));
+  for (const char* t : {"tmp", "proc", "dev", "dev/null", "dev/urandom", "dev/pts", "dev/shm", "dev/ptmx"})
+    EXPECT_NE(find_mount(*plan, t), nullptr) << t;
+
+  const MountOp* ro = find_mount(*plan, "data/share");
+  ASSERT_NE(ro, nullptr);
+  EXPECT_EQ(ro->attr, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  EXPECT_EQ(ro->origin, "test.profile:1");
+  EXPECT_EQ(find_mount(*plan, "data")->attr, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  EXPECT_TRUE(find_mount(*plan, "proc/sys")->attr & MOUNT_ATTR_RDONLY);
+  // Device nodes keep working (no nodev) but can never carry setuid bits.
+  EXPECT_EQ(find_mount(*plan, "dev/null")->attr, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+}
+
+TEST(PlanMounts, ProcOptionsFollowProtectProcAndProcSubset) {
+  Profile p;
+  auto plan = plan_for(p);
+  ASSERT_TRUE(plan);
+  auto opts = find_mount(*plan, "proc")->options;
+  EXPECT_EQ(opts, (std::vector<std::pair<std::string, std::string>>{{"hidepid", "invisible"}}));
+  p.protect_proc.value = ProtectProc::Noaccess;
+  p.proc_subset.value = ProcSubset::Pid;
+  plan = plan_for(p);
+  ASSERT_TRUE(plan);
+  opts = find_mount(*plan, "proc")->options;
+  EXPECT_EQ(opts, (std::vector<std::pair<std::string, std::string>>{{"hidepid", "noaccess"},
+                                                                   {"subset", "pid"}}));
+}
+
+TEST(PlanMounts, PrivateTmpAndTmpfsOptions) {
+  Profile p;
+  p.private_tmp.value = false;
+  auto plan = plan_for(p);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(find_mount(*plan, "tmp"), nullptr);
+
+  Profile q;
+  q.tmpfs.push_back({Tmpfs{"/tmp", "mode=0700,size=1m,noexec,ro"}, at(4)});
+  plan = plan_for(q);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(std::count_if(plan->mounts.begin(), plan->mounts.end(),
+                          [](const MountOp& m) { return m.target == "tmp"; }), 1);
+  const MountOp* t = find_mount(*plan, "tmp");
+  EXPECT_EQ(t->attr, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY);
+  EXPECT_EQ(t->options, (std::vector<std::pair<std::string, std::string>>{{"mode", "0700"}, {"size", "1m"}}));
+}
+
+TEST(PlanMounts, RefusesTargetsZjailOwnsOrThatEscape) {
+  for (const char* target : {"/", "/proc", "/proc/sys", "/dev", "relative", "/a/../../etc"}) {
+    Profile p;
+    p.binds.push_back({Bind{"/usr", target, true}, at(11)});
+    auto plan = plan_for(p);
+    ASSERT_FALSE(plan) << target;
+    EXPECT_EQ(plan.error().context.rfind("test.profile:11: ", 0), 0u) << plan.error().context;
+  }
+  Profile p;
+  p.binds.push_back({Bind{"usr", "/usr", true}, at(12)});
+  EXPECT_FALSE(plan_for(p));
+  Profile q;
+  q.binds.push_back({Bind{"/usr", "/dev/fuse-like", true}, at(13)});
+  EXPECT_TRUE(plan_for(q));
+}
+
+TEST(PlanCapabilities, AmbientImpliesBoundingUnlessBoundingIsExplicit) {
+  Profile p;
+  p.ambient_capabilities.is_set = true;
+  p.ambient_capabilities.names.push_back({"CAP_NET_BIND_SERVICE", at(1)});
+  auto plan = plan_for(p);
+  ASSERT_TRUE(plan) << plan.error().message();
+  EXPECT_EQ(plan->ambient, 1ULL << 10);
+  EXPECT_EQ(plan->bounding, 1ULL << 10);
+
+  p.capability_bounding_set.is_set = true;
+  p.capability_bounding_set.names.push_back({"CAP_CHOWN", at(2)});
+  plan = plan_for(p);
+  ASSERT_FALSE(plan);
+  EXPECT_NE(plan.error().context.find("not in CapabilityBoundingSet="), std::string::npos);
+
+  Profile none;
+  plan = plan_for(none);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->ambient, 0u);
+  EXPECT_EQ(plan->bounding, 0u);
+  EXPECT_FALSE(plan->seccomp.empty());
+}
+
+TEST(PlanEnvironment, CleanThenEnvironmentPassAndUnset) {
+  setenv("ZJAIL_TEST_PASSED", "yes", 1);
+  setenv("ZJAIL_TEST_LEAK", "no", 1);
+  PlanContext c = root_ctx();
+  extern char** environ;
+  c.environ = environ;
+  Profile p;
+  p.environment.push_back({"A=1", at(1)});
+  p.environment.push_back({"A=2", at(2)});
+  p.environment.push_back({"B=x", at(3)});
+  p.environment.push_back({"C=y", at(3)});
+  p.pass_environment.push_back({"ZJAIL_TEST_PASSED", at(4)});
+  p.unset_environment.push_back({"B", at(5)});
+  p.unset_environment.push_back({"C=z", at(6)});  // only an exact KEY=VALUE is removed
+  auto plan = plan_for(p, c);
+  ASSERT_TRUE(plan) << plan.error().message();
+  EXPECT_TRUE(has_env(*plan, "A=2"));
+  EXPECT_FALSE(has_env(*plan, "A=1"));
+  EXPECT_FALSE(has_env(*plan, "B=x"));
+  EXPECT_TRUE(has_env(*plan, "C=y"));
+  EXPECT_TRUE(has_env(*plan, "ZJAIL_TEST_PASSED=yes"));
+  EXPECT_FALSE(has_env(*plan, "ZJAIL_TEST_LEAK=no"));
+  EXPECT_TRUE(has_env(*plan, "USER=nobody"));
+  EXPECT_EQ(plan->envp.back(), nullptr);
+  EXPECT_EQ(plan->envp.size(), plan->envp_storage.size() + 1);
+}
+
+TEST(PlanCommand, PathsBareNamesAndErrors) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("zjail-plan-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "script") << "#!/bin/sh\nexit 0\n";
+  fs::permissions(dir / "script", fs::perms::owner_all);
+  std::ofstream(dir / "data") << "not a program\n";
+  PlanContext c = root_ctx();
+  c.cwd = dir.string();
+
+  auto plan = plan_for(Profile{}, c, {"./script", "arg"});
+  ASSERT_TRUE(plan) << plan.error().message();
+  EXPECT_TRUE(plan->exec_fd.valid());
+  EXPECT_TRUE(plan->exec_fd_is_script);
+  EXPECT_EQ(plan->argv_storage, (std::vector<std::string>{"./script", "arg"}));
+
+  auto missing = plan_for(Profile{}, c, {"./missing"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().step, Step::ResolveCommand);
+  EXPECT_EQ(missing.error().err, ENOENT);
+
+  auto noexec = plan_for(Profile{}, c, {"./data"});
+  ASSERT_FALSE(noexec);
+  EXPECT_EQ(noexec.error().err, EACCES);
+
+  auto bare = plan_for(Profile{}, c, {"sh"});
+  ASSERT_TRUE(bare);
+  EXPECT_FALSE(bare->exec_fd.valid());
+  ASSERT_FALSE(bare->exec_candidates.empty());
+  EXPECT_EQ(bare->exec_candidates.front(), "/usr/local/sbin/sh");
+  fs::remove_all(dir);
+}
+
+TEST(PlanListen, BindsSocketsAndSetsActivationVariables) {
+  namespace fs = std::filesystem;
+  fs::path sock = fs::temp_directory_path() / ("zjail-listen-" + std::to_string(getpid()));
+  Profile p;
+  p.listen_stream.push_back({sock.string(), at(1)});
+  p.listen_datagram.push_back({"127.0.0.1:0", at(2)});
+  auto bad = plan_for(p);
+  ASSERT_FALSE(bad);  // port 0 is not a port one can announce
+  EXPECT_EQ(bad.error().step, Step::Listen);
+  EXPECT_NE(bad.error().context.find("test.profile:2"), std::string::npos);
+  fs::remove(sock);
+
+  p.listen_datagram.clear();
+  auto plan = plan_for(p);
+  ASSERT_TRUE(plan) << plan.error().message();
+  EXPECT_EQ(plan->pass_fds.size(), 1u);
+  EXPECT_TRUE(has_env(*plan, "LISTEN_FDS=1"));
+  EXPECT_TRUE(has_env(*plan, "LISTEN_PID=2"));
+  fs::remove(sock);
+}
+
+}  // namespace
+}  // namespace zjail
