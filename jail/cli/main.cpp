@@ -1,13 +1,15 @@
 // zjail's command line: parse options, layer profiles and overrides, build
 // the plan, run the jail, and map the outcome to an exit status.
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
+#include "log.hpp"
 #include "options.hpp"
 #include "zjail/launch.hpp"
 #include "zjail/parser.hpp"
@@ -28,21 +30,23 @@ int exit_code_for(const zjail::Error& e) {
   return kExitFailure;
 }
 
-int report(const zjail::Error& e) {
-  spdlog::error("{}", e.message());
-  return exit_code_for(e);
-}
+struct Reporter {
+  zjail::cli::Log& log;
+  int operator()(const zjail::Error& e) const {
+    log.set_field("ZJAIL_STEP", zjail::step_name(e.step));
+    if (e.err != 0) log.set_field("ERRNO", std::to_string(e.err));
+    spdlog::error("{}", e.message());
+    return exit_code_for(e);
+  }
+};
 
-std::shared_ptr<spdlog::logger> make_logger(int verbosity) {
-  auto logger = spdlog::stderr_logger_st("zjail");
-  logger->set_pattern("zjail: %v");
-  logger->set_level(verbosity >= 2 ? spdlog::level::trace
-                    : verbosity == 1 ? spdlog::level::debug
-                                     : spdlog::level::info);
-  return logger;
-}
-
-int run(const zjail::cli::Options& opt) {
+int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
+  Reporter report{log};
+  if (!opt.profiles.empty()) log.set_field("ZJAIL_PROFILE", opt.profiles.back());
+  if (log.to_journal()) {
+    std::string unit = zjail::cli::current_unit();
+    if (!unit.empty()) log.set_field("ZJAIL_UNIT", unit);
+  }
   auto search = zjail::profile_search_path(std::getenv("ZJAIL_PROFILE_PATH"));
   if (opt.list_profiles) {
     for (const auto& [name, path] : zjail::list_profiles(search))
@@ -111,9 +115,9 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : kExitFailure;
   }
-  spdlog::set_default_logger(make_logger(opt.verbosity));
+  auto log = zjail::cli::Log::setup(opt.verbosity, std::getenv("JOURNAL_STREAM"));
   try {
-    return run(opt);
+    return run(opt, log);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return kExitFailure;
