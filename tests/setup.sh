@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what zjail needs on Debian 12 and builds it (Release, -Werror).
+#
+#   bash tests/setup.sh
+#
+# Idempotent: packages already installed are not touched, apt-get update runs
+# only when something is missing, and the build is incremental. Quiet unless
+# something fails, in which case the relevant log is printed.
+#
+# ZJAIL_BUILD_DIR chooses the build directory (default: <repo>/build).
+set -euo pipefail
+
+repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+build=${ZJAIL_BUILD_DIR:-$repo/build}
+
+packages=(
+  # build
+  cmake make g++ pkg-config
+  libsystemd-dev libcap-dev libseccomp-dev libpam0g-dev
+  libspdlog-dev libcli11-dev libgtest-dev
+  # tests and benchmarks
+  bubblewrap firejail hyperfine iproute2 util-linux procps
+)
+
+log=$(mktemp "${TMPDIR:-/tmp}/zjail-setup.XXXXXX")
+trap 'rm -f -- "$log"' EXIT
+
+fail() {
+  echo "setup: $1 failed; last lines of its log:" >&2
+  tail -n 100 -- "$log" >&2
+  exit 1
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) != installed ]]; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if ((EUID != 0)); then
+    echo "setup: missing packages: ${missing[*]}; run as root to install them" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt_install() {
+    apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" \
+      >>"$log" 2>&1
+  }
+  echo "setup: installing ${missing[*]}"
+  # Refresh the package lists first only if there are none (a fresh machine);
+  # otherwise try with what we have and refresh once if that fails.
+  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+    apt-get update -qq >>"$log" 2>&1 || fail "apt-get update"
+  fi
+  if ! apt_install; then
+    apt-get update -qq >>"$log" 2>&1 || fail "apt-get update"
+    apt_install || fail "apt-get install"
+  fi
+fi
+
+cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DZJAIL_WERROR=ON \
+  >"$log" 2>&1 || fail "cmake configure"
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake --build "$build" -j "$jobs" >"$log" 2>&1 || fail "build"
+echo "setup: built zjail in $build"
