@@ -30,6 +30,25 @@ int exit_code_for(const zjail::Error& e) {
   return kExitFailure;
 }
 
+// Socket activation, sd_notify and the watchdog, as systemd set them up for
+// zjail (the unit's main process), to be passed on to the payload.
+void inherit_from_systemd(zjail::PlanContext& ctx) {
+  auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+  };
+  std::string mine = std::to_string(getpid());
+  if (env("LISTEN_PID") == mine) {
+    ctx.listen_fds = std::atoi(env("LISTEN_FDS").c_str());
+    ctx.listen_fdnames = env("LISTEN_FDNAMES");
+  }
+  ctx.notify_socket = env("NOTIFY_SOCKET");
+  std::string wd_pid = env("WATCHDOG_PID");
+  if (wd_pid.empty() || wd_pid == mine) ctx.watchdog_usec = env("WATCHDOG_USEC");
+  std::string xdg = env("XDG_RUNTIME_DIR");
+  ctx.run_dir = geteuid() == 0 ? "/run/zjail" : xdg.empty() ? "/tmp" : xdg + "/zjail";
+}
+
 struct Reporter {
   zjail::cli::Log& log;
   int operator()(const zjail::Error& e) const {
@@ -74,6 +93,7 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   char cwd[4096];
   if (getcwd(cwd, sizeof cwd)) ctx.cwd = cwd;
   ctx.seccomp_cache_dir = zjail::default_seccomp_cache_dir(geteuid(), std::getenv("XDG_RUNTIME_DIR"));
+  inherit_from_systemd(ctx);
 
   if (opt.check) {
     auto ok = zjail::check_plan(profile, ctx);
@@ -96,7 +116,7 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   auto jail = zjail::start_jail(*plan);
   if (!jail) return report(jail.error());
   spdlog::debug("jail init is pid {}", jail->pid());
-  auto status = jail->wait(&*signals);
+  auto status = jail->wait(&*signals, &plan->notify);
   if (!status) return report(status.error());
   return status->shell_code();
 }

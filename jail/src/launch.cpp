@@ -138,10 +138,13 @@ Jail::~Jail() {
   while (waitid(P_PIDFD, pidfd_.get(), &info, WEXITED) < 0 && errno == EINTR) {}
 }
 
-Result<ExitStatus> Jail::wait(const SignalForwarding* fwd) {
+Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify) {
+  bool relaying = notify && notify->active();
   for (;;) {
-    pollfd fds[2] = {{pidfd_.get(), POLLIN, 0}, {fwd ? fwd->fd() : -1, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
+    pollfd fds[3] = {{pidfd_.get(), POLLIN, 0},
+                     {fwd ? fwd->fd() : -1, POLLIN, 0},
+                     {relaying ? notify->fd() : -1, POLLIN, 0}};
+    if (poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
       return make_error(Step::Wait, errno, "poll");
     }
@@ -150,6 +153,7 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd) {
       while (read(fwd->fd(), &si, sizeof si) == sizeof si)
         send_signal(pidfd_.get(), static_cast<int>(si.ssi_signo));
     }
+    if (fds[2].revents & POLLIN) notify->relay();
     if (!(fds[0].revents & POLLIN)) continue;
     siginfo_t info{};
     if (waitid(P_PIDFD, pidfd_.get(), &info, WEXITED) < 0) {

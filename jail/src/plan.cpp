@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -152,11 +153,24 @@ void plan_environment(const Profile& p, const PlanContext& ctx, const UserInfo& 
       return u.find('=') != std::string::npos ? e == u : e.compare(0, u.size() + 1, u + "=") == 0;
     });
   }
-  size_t listen = p.listen_stream.size() + p.listen_datagram.size();
+  // The payload is always PID 2 in its namespace: PID 1 is zjail's init.
+  size_t own = p.listen_stream.size() + p.listen_datagram.size();
+  size_t listen = static_cast<size_t>(ctx.listen_fds) + own;
   if (listen > 0) {
-    // The payload is always PID 2 in its namespace: PID 1 is zjail's init.
     set_env(env, "LISTEN_PID=2");
     set_env(env, "LISTEN_FDS=" + std::to_string(listen));
+    std::string names = ctx.listen_fdnames;
+    if (names.empty())
+      for (int i = 0; i < ctx.listen_fds; ++i) names += (i ? ":" : "") + std::string("unknown");
+    for (size_t i = 0; i < own; ++i) names += (names.empty() ? "" : ":") + std::string("zjail");
+    set_env(env, "LISTEN_FDNAMES=" + names);
+  }
+  if (!ctx.notify_socket.empty()) {
+    set_env(env, std::string("NOTIFY_SOCKET=") + kJailNotifyPath);
+    if (!ctx.watchdog_usec.empty()) {
+      set_env(env, "WATCHDOG_USEC=" + ctx.watchdog_usec);
+      set_env(env, "WATCHDOG_PID=2");
+    }
   }
 }
 
@@ -242,10 +256,31 @@ Result<Plan> build_plan(const Profile& p, const std::vector<std::string>& comman
 
   plan_environment(p, ctx, who, plan);
   ZJAIL_TRY(plan_command(command, ctx, plan));
-  // Last, so that nothing is bound for a plan that cannot run.
+  // Last, so that nothing is bound for a plan that cannot run. Sockets from
+  // systemd come first, as fd 3 onwards, then the profile's own.
+  for (int i = 0; i < ctx.listen_fds; ++i) {
+    UniqueFd fd(fcntl(3 + i, F_DUPFD_CLOEXEC, 3));
+    if (!fd) return make_error(Step::Listen, errno, "inherited LISTEN_FDS fd " + std::to_string(3 + i));
+    plan.pass_fds.push_back(std::move(fd));
+  }
   auto fds = bind_listen_sockets(p);
   if (!fds) return std::move(fds).error();
-  plan.pass_fds = std::move(fds).value();
+  for (auto& fd : *fds) plan.pass_fds.push_back(std::move(fd));
+
+  if (!ctx.notify_socket.empty()) {
+    auto relay = NotifyRelay::create(ctx.run_dir, ctx.notify_socket);
+    if (!relay) return std::move(relay).error();
+    plan.notify = std::move(relay).value();
+    MountOp m;
+    m.kind = MountOp::Kind::Bind;
+    m.source = plan.notify.socket_path();
+    m.target = std::string(kJailNotifyPath).substr(1);
+    m.attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+    m.recursive = false;
+    m.origin = "NOTIFY_SOCKET";
+    plan.mounts.push_back(std::move(m));
+    sort_mounts(plan.mounts);
+  }
 
   for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());
   plan.argv.push_back(nullptr);

@@ -9,6 +9,9 @@ namespace zjail {
 
 Result<std::vector<MountOp>> plan_mounts(const Profile& p);
 
+// Parents before children, otherwise in the order given.
+void sort_mounts(std::vector<MountOp>& mounts);
+
 // ListenStream=/ListenDatagram=: bound now, as the invoker, in the host
 // network namespace.
 Result<std::vector<UniqueFd>> bind_listen_sockets(const Profile& p);

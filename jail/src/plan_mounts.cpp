@@ -182,11 +182,14 @@ Result<std::vector<MountOp>> plan_mounts(const Profile& p) {
   add_proc(p, out);
   add_dev(out);
 
-  // Parents before children; otherwise keep the order the admin wrote.
-  std::stable_sort(out.begin(), out.end(), [](const MountOp& a, const MountOp& b) {
+  sort_mounts(out);
+  return out;
+}
+
+void sort_mounts(std::vector<MountOp>& mounts) {
+  std::stable_sort(mounts.begin(), mounts.end(), [](const MountOp& a, const MountOp& b) {
     return depth(a.target) < depth(b.target);
   });
-  return out;
 }
 
 }  // namespace zjail

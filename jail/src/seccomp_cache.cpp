@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "seccomp_digest.h"
 #include "zjail/fd.hpp"
 
 namespace zjail {
@@ -117,8 +118,9 @@ void store(int dirfd, const std::string& name, const std::string& key, const Bpf
 
 std::string seccomp_cache_key(const Profile& p) {
   const scmp_version* v = seccomp_version();
-  std::string key = "zjail " ZJAIL_VERSION " libseccomp " + std::to_string(v->major) + "." +
-                    std::to_string(v->minor) + "." + std::to_string(v->micro) + "\n";
+  std::string key = "zjail " ZJAIL_VERSION " " ZJAIL_SECCOMP_DIGEST " libseccomp " +
+                    std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                    std::to_string(v->micro) + "\n";
   add_list(key, "SystemCallFilter", p.system_call_filter);
   add_list(key, "SystemCallLog", p.system_call_log);
   key += "SystemCallArchitectures=";

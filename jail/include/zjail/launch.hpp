@@ -48,8 +48,9 @@ class Jail {
   pid_t pid() const { return pid_; }
   int pidfd() const { return pidfd_.get(); }
 
-  // Forwards signals from `fwd` (may be null) until the jail exits.
-  Result<ExitStatus> wait(const SignalForwarding* fwd);
+  // Forwards signals from `fwd` and sd_notify messages through `notify`
+  // (either may be null) until the jail exits.
+  Result<ExitStatus> wait(const SignalForwarding* fwd, NotifyRelay* notify = nullptr);
 
  private:
   friend Result<Jail> start_jail(const Plan& plan);

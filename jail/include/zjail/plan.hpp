@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "zjail/fd.hpp"
+#include "zjail/notify.hpp"
 #include "zjail/profile.hpp"
 #include "zjail/result.hpp"
 
@@ -83,6 +84,7 @@ struct Plan {
   // Process.
   std::vector<RlimitPlan> rlimits;
   std::vector<UniqueFd> pass_fds;   // become fd 3, 4, ... (socket activation)
+  NotifyRelay notify;               // active when zjail runs under Type=notify
   bool keep_terminal = false;
   std::string workdir = "/";
 
@@ -103,6 +105,12 @@ struct PlanContext {
   char** environ = nullptr;         // the invoker's environment (PassEnvironment=)
   std::string cwd;                  // for relative command paths
   std::string seccomp_cache_dir;    // "" compiles the filter every time
+  // What systemd handed zjail, to be passed through to the payload.
+  int listen_fds = 0;               // LISTEN_FDS, when LISTEN_PID is ours
+  std::string listen_fdnames;       // LISTEN_FDNAMES
+  std::string notify_socket;        // NOTIFY_SOCKET
+  std::string watchdog_usec;        // WATCHDOG_USEC, when WATCHDOG_PID is ours (or unset)
+  std::string run_dir;              // where zjail may create private runtime files
 };
 
 Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& command,

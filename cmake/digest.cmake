@@ -1,0 +1,15 @@
+# Writes a header with one SHA-256 over the given files, so a compiled
+# artefact (the seccomp cache) can tell which code produced it.
+set(content "")
+foreach(f IN LISTS FILES)
+  file(READ "${f}" part)
+  string(APPEND content "${part}")
+endforeach()
+string(SHA256 digest "${content}")
+set(text "#pragma once\n#define ${NAME} \"${digest}\"\n")
+if(EXISTS "${OUTPUT}")
+  file(READ "${OUTPUT}" old)
+endif()
+if(NOT "${old}" STREQUAL "${text}")
+  file(WRITE "${OUTPUT}" "${text}")
+endif()
