@@ -1,5 +1,5 @@
-# The jail that bench/launch.sh times: every namespace zjail creates (user
-# when needed, pid, mount, net, uts, ipc, cgroup), a fresh tmpfs root entered
+# The jail that bench/launch.sh times: every namespace zjail creates (user,
+# pid, mount, net, uts, ipc, cgroup), a fresh tmpfs root entered
 # with pivot_root, nobody with no capabilities, and a @system-service filter.
 # Self-contained on purpose, so that the numbers do not move when
 # base-service.profile changes.

@@ -106,7 +106,7 @@ HEAD
   cat <<BODY
 
 The zjail line builds the jail of [bench/launch.profile](../bench/launch.profile):
-its own pid, mount, network (with \`lo\` up), uts, ipc and cgroup namespaces, a
+its own user, pid, mount, network (with \`lo\` up), uts, ipc and cgroup namespaces, a
 fresh tmpfs root entered with pivot_root, read-only binds of /usr, /etc/ld.so.cache
 and the compat paths, a private /tmp, /proc and /dev, nobody with no
 capabilities, NO_NEW_PRIVS and a \`@system-service\` seccomp filter.
