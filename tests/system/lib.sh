@@ -1,0 +1,83 @@
+#!/bin/bash
+# Helpers for the system tests (tests/system/t-*.sh), sourced after
+# `set -euo pipefail`. A test runs on the host and drives the VM over ssh:
+#
+#   vm CMD...            run CMD in the VM (vm.sh ssh semantics)
+#   fail REASON          end the test as failed with a one-line reason
+#   skip REASON          end the test as skipped (exit 77)
+#   assert_eq WHAT EXPECTED ACTUAL
+#   assert_match WHAT ERE TEXT       TEXT has a line matching ERE
+#   assert_no_match WHAT ERE TEXT
+#   status_field NAME TEXT           the value of "NAME:" in /proc/PID/status text
+#   unit_output UNIT [WAIT_ERE]      journal lines (-o cat) of UNIT's last run
+#
+# run.sh sets the variables below; a test can also be run by hand against a
+# VM started with `vm.sh start` (then the defaults apply).
+
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+: "${ZJAIL_VM:=$here/vm.sh}"
+: "${ZJAIL_VM_RUN_DIR:=/run/zjail-vm}"
+: "${ZJAIL_TEST_REASON_FILE:=/dev/null}"
+# Where run.sh installs zjail in the VM.
+: "${ZJAIL_GUEST_BIN:=/usr/local/bin/zjail}"
+: "${ZJAIL_GUEST_DIR:=/opt/zjail}"
+export ZJAIL_VM ZJAIL_VM_RUN_DIR ZJAIL_TEST_REASON_FILE ZJAIL_GUEST_BIN ZJAIL_GUEST_DIR
+
+vm() { "$ZJAIL_VM" ssh "$@"; }
+
+fail() {
+  printf '%s\n' "$*" >"$ZJAIL_TEST_REASON_FILE"
+  printf 'FAIL: %s\n' "$*" >&2
+  exit 1
+}
+
+skip() {
+  printf '%s\n' "$*" >"$ZJAIL_TEST_REASON_FILE"
+  printf 'SKIP: %s\n' "$*" >&2
+  exit 77
+}
+
+assert_eq() {
+  local what=$1 expected=$2 actual=$3
+  [[ $actual == "$expected" ]] || fail "$what: expected '$expected', got '$actual'"
+  printf 'ok: %s = %s\n' "$what" "$actual"
+}
+
+assert_match() {
+  local what=$1 re=$2 text=$3
+  grep -qE -- "$re" <<<"$text" || {
+    printf '%s\n' "$text" | sed 's/^/  | /' >&2
+    fail "$what: no line matches /$re/"
+  }
+  printf 'ok: %s\n' "$what"
+}
+
+assert_no_match() {
+  local what=$1 re=$2 text=$3
+  if grep -qE -- "$re" <<<"$text"; then
+    grep -E -- "$re" <<<"$text" | sed 's/^/  | /' >&2
+    fail "$what: a line matches /$re/"
+  fi
+  printf 'ok: %s\n' "$what"
+}
+
+status_field() {
+  local name=$1 text=$2
+  awk -v k="$name:" '$1 == k { $1 = ""; sub(/^[[:space:]]+/, ""); print; exit }' <<<"$text"
+}
+
+# What a unit's most recent invocation wrote to the journal (-o cat).
+# journald reads service output asynchronously: if WAIT_ERE is given, poll
+# (up to 10 s) until a line matches it, e.g. the payload's last line.
+unit_output() {
+  local unit=$1 wait_re=${2:-} id out i
+  id=$(vm systemctl show -P InvocationID "$unit")
+  [[ -n $id ]] || fail "$unit has no InvocationID"
+  for ((i = 0; i < 20; i++)); do
+    out=$(vm journalctl --quiet --no-pager -o cat "_SYSTEMD_INVOCATION_ID=$id")
+    [[ -z $wait_re ]] && break
+    grep -qE -- "$wait_re" <<<"$out" && break
+    sleep 0.5
+  done
+  printf '%s\n' "$out"
+}
