@@ -9,7 +9,8 @@
 #   assert_match WHAT ERE TEXT       TEXT has a line matching ERE
 #   assert_no_match WHAT ERE TEXT
 #   status_field NAME TEXT           the value of "NAME:" in /proc/PID/status text
-#   unit_output UNIT [WAIT_ERE]      journal lines (-o cat) of UNIT's last run
+#   journal_cursor                   the journal's current position
+#   unit_output UNIT CURSOR [WAIT_ERE]  what UNIT's processes logged after CURSOR
 #
 # run.sh sets the variables below; a test can also be run by hand against a
 # VM started with `vm.sh start` (then the defaults apply).
@@ -66,15 +67,23 @@ status_field() {
   awk -v k="$name:" '$1 == k { $1 = ""; sub(/^[[:space:]]+/, ""); print; exit }' <<<"$text"
 }
 
-# What a unit's most recent invocation wrote to the journal (-o cat).
-# journald reads service output asynchronously: if WAIT_ERE is given, poll
-# (up to 10 s) until a line matches it, e.g. the payload's last line.
+# The journal's current position: pass it to unit_output to see only what
+# came after (a VM may run several tests, or one unit several times).
+journal_cursor() {
+  vm journalctl -q -n 0 --show-cursor | sed -n 's/^-- cursor: //p'
+}
+
+# What UNIT's processes wrote to the journal after CURSOR (-o cat). journald
+# reads service output asynchronously: if WAIT_ERE is given, poll (up to
+# 10 s) until a line matches it, e.g. the payload's last line.
 unit_output() {
-  local unit=$1 wait_re=${2:-} id out i
-  id=$(vm systemctl show -P InvocationID "$unit")
-  [[ -n $id ]] || fail "$unit has no InvocationID"
+  local unit=$1 cursor=$2 wait_re=${3:-} out i
+  [[ $unit == *.* ]] || unit+=.service
   for ((i = 0; i < 20; i++)); do
-    out=$(vm journalctl --quiet --no-pager -o cat "_SYSTEMD_INVOCATION_ID=$id")
+    # --cursor, not --after-cursor: systemd 252's --after-cursor with a match
+    # skips the first matching entry. The cursor entry itself was logged
+    # before the unit started, so it never matches.
+    out=$(vm journalctl -q --no-pager -o cat --cursor="$cursor" "_SYSTEMD_UNIT=$unit")
     [[ -z $wait_re ]] && break
     grep -qE -- "$wait_re" <<<"$out" && break
     sleep 0.5
