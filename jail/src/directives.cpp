@@ -1,0 +1,687 @@
+// The directive table: one row per directive, its name and the function that
+// parses and applies its value. Every value is validated here, so that a bad
+// profile fails with "file:line: ..." before anything is planned.
+#include "directives.hpp"
+
+#include <arpa/inet.h>
+#include <sys/resource.h>
+#include <sys/un.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+#include <optional>
+#include <set>
+
+#include "zjail/caps.hpp"
+#include "zjail/parser.hpp"
+#include "zjail/suggest.hpp"
+#include "zjail/syscalls.hpp"
+
+namespace zjail {
+namespace {
+
+using std::string;
+using std::string_view;
+
+Error invalid(const Assignment& a, string_view value, string_view expected) {
+  return profile_error(a.origin, "invalid value '" + string(value) + "' for " + string(a.key) +
+                                     "=: " + string(expected));
+}
+
+Error invalid(const Assignment& a, string_view expected) { return invalid(a, a.value, expected); }
+
+Result<std::vector<string>> words_of(const Assignment& a) {
+  std::vector<string> words;
+  string why;
+  if (!split_words(a.value, words, why)) return invalid(a, why);
+  return words;
+}
+
+string upper(string_view s) {
+  string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<bool> parse_bool(string_view v) {
+  string s(v);
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* t : {"1", "yes", "y", "true", "t", "on"})
+    if (s == t) return true;
+  for (const char* f : {"0", "no", "n", "false", "f", "off"})
+    if (s == f) return false;
+  return std::nullopt;
+}
+
+bool parse_uint(string_view s, uint64_t& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// Absolute, and never climbing with "..": what the planner can put under the
+// jail root.
+bool valid_path(string_view p) {
+  if (p.empty() || p[0] != '/') return false;
+  size_t i = 0;
+  while (i < p.size()) {
+    size_t j = p.find('/', i);
+    if (j == string_view::npos) j = p.size();
+    if (p.substr(i, j - i) == "..") return false;
+    i = j + 1;
+  }
+  return true;
+}
+
+constexpr const char* kPathExpected = "expected an absolute path without '..'";
+
+// User and group names as useradd accepts them, or a numeric id.
+bool valid_user_name(string_view n) {
+  if (n.empty() || n.size() > 256) return false;
+  if (std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })) return true;
+  if (n.back() == '$') n.remove_suffix(1);
+  if (n.empty() || !(std::isalpha(static_cast<unsigned char>(n[0])) || n[0] == '_')) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+bool valid_env_name(string_view n) {
+  if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// The empty assignment: back to the default.
+template <class T>
+Status reset(T& x) {
+  x = T{};
+  return {};
+}
+
+template <class T>
+void assign(Setting<T>& s, T value, const Origin& o) {
+  s.value = std::move(value);
+  s.origin = o;
+}
+
+// --- Scalars ---------------------------------------------------------------
+
+template <Setting<bool> Profile::*M>
+Status bool_directive(Profile& p, const Assignment& a) {
+  if (a.value.empty()) return reset(p.*M);
+  auto b = parse_bool(a.value);
+  if (!b) return invalid(a, "expected a boolean");
+  assign(p.*M, *b, a.origin);
+  return {};
+}
+
+template <Setting<string> Profile::*M>
+Status path_directive(Profile& p, const Assignment& a) {
+  if (a.value.empty()) return reset(p.*M);
+  if (!valid_path(a.value)) return invalid(a, kPathExpected);
+  assign(p.*M, string(a.value), a.origin);
+  return {};
+}
+
+template <Setting<string> Profile::*M>
+Status name_directive(Profile& p, const Assignment& a) {
+  if (a.value.empty()) return reset(p.*M);
+  if (!valid_user_name(a.value)) return invalid(a, "expected a user or group name, or a numeric id");
+  assign(p.*M, string(a.value), a.origin);
+  return {};
+}
+
+Status description(Profile& p, const Assignment& a) {
+  if (a.value.empty()) return reset(p.description);
+  assign(p.description, string(a.value), a.origin);
+  return {};
+}
+
+Status hostname(Profile& p, const Assignment& a) {
+  if (a.value.empty()) return reset(p.hostname);
+  bool ok = a.value.size() <= 64 && std::all_of(a.value.begin(), a.value.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+  });
+  if (!ok) return invalid(a, "expected 1 to 64 characters of A-Z, a-z, 0-9, '.' and '-'");
+  assign(p.hostname, string(a.value), a.origin);
+  return {};
+}
+
+Status proc_subset(Profile& p, const Assignment& a) {
+  if (a.value.empty()) return reset(p.proc_subset);
+  if (a.value == "all") assign(p.proc_subset, ProcSubset::All, a.origin);
+  else if (a.value == "pid") assign(p.proc_subset, ProcSubset::Pid, a.origin);
+  else return invalid(a, "expected 'all' or 'pid'");
+  return {};
+}
+
+Status protect_proc(Profile& p, const Assignment& a) {
+  static const std::pair<const char*, ProtectProc> kValues[] = {
+      {"default", ProtectProc::Default}, {"invisible", ProtectProc::Invisible},
+      {"noaccess", ProtectProc::Noaccess}, {"ptraceable", ProtectProc::Ptraceable}};
+  if (a.value.empty()) return reset(p.protect_proc);
+  for (const auto& [name, v] : kValues) {
+    if (a.value != name) continue;
+    assign(p.protect_proc, v, a.origin);
+    return {};
+  }
+  return invalid(a, "expected 'default', 'invisible', 'noaccess' or 'ptraceable'");
+}
+
+Status no_new_privileges(Profile&, const Assignment& a) {
+  if (a.value.empty()) return {};
+  auto b = parse_bool(a.value);
+  if (!b) return invalid(a, "expected a boolean");
+  if (!*b)
+    return invalid(a, "zjail always sets no_new_privs: without it a setuid or file-capability "
+                      "binary in the jail would regain the privileges the jail dropped");
+  return {};
+}
+
+// --- Errors and architectures ----------------------------------------------
+
+const std::vector<std::pair<string, int>>& errno_table() {
+  static const std::vector<std::pair<string, int>> table = [] {
+    std::vector<std::pair<string, int>> t;
+    for (int e = 1; e < 4096; ++e)
+      if (const char* n = strerrorname_np(e)) t.emplace_back(n, e);
+    // Aliases glibc names by their other spelling.
+    t.emplace_back("EWOULDBLOCK", EWOULDBLOCK);
+    t.emplace_back("EDEADLOCK", EDEADLOCK);
+    t.emplace_back("ENOTSUP", ENOTSUP);
+    return t;
+  }();
+  return table;
+}
+
+Status syscall_error_number(Profile& p, const Assignment& a) {
+  if (a.value.empty()) return reset(p.system_call_error_number);
+  SyscallAction act;
+  uint64_t n = 0;
+  if (a.value == "kill") {
+    act.kind = SyscallAction::Kill;
+  } else if (a.value == "log") {
+    act.kind = SyscallAction::Log;
+  } else if (parse_uint(a.value, n)) {
+    if (n < 1 || n > 4095) return invalid(a, "an error number is between 1 and 4095");
+    act = {SyscallAction::Errno, static_cast<int>(n)};
+  } else {
+    const auto& table = errno_table();
+    auto it = std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.first == a.value; });
+    if (it == table.end()) {
+      std::vector<string> names;
+      for (const auto& e : table) names.push_back(e.first);
+      return invalid(a, "expected an errno name such as EPERM, a number, 'kill' or 'log'" +
+                            did_you_mean(a.value, names));
+    }
+    act = {SyscallAction::Errno, it->second};
+  }
+  assign(p.system_call_error_number, act, a.origin);
+  return {};
+}
+
+#if defined(__x86_64__)
+constexpr const char* kNativeArch = "x86-64";
+#elif defined(__aarch64__)
+constexpr const char* kNativeArch = "arm64";
+#else
+constexpr const char* kNativeArch = "native";
+#endif
+
+Status syscall_architectures(Profile& p, const Assignment& a) {
+  if (a.value.empty()) return reset(p.system_call_architectures);
+  auto words = words_of(a);
+  if (!words) return std::move(words).error();
+  for (const auto& w : *words)
+    if (w != "native" && w != kNativeArch)
+      return invalid(a, w, string("only 'native' (") + kNativeArch +
+                               ") is supported: other ABIs would be a way around the filter");
+  for (const auto& w : *words) {
+    auto& list = p.system_call_architectures;
+    if (std::none_of(list.begin(), list.end(), [&](const auto& i) { return i.value == w; }))
+      list.push_back({w, a.origin});
+  }
+  return {};
+}
+
+// --- Capability and syscall lists -------------------------------------------
+
+Result<string> check_capability(const Assignment& a, const string& word) {
+  if (auto cap = capability_from_name(word)) return upper(capability_name(*cap));
+  std::vector<string> names;
+  for (const auto& n : capability_names()) names.push_back(upper(n));
+  string probe = upper(word);
+  if (probe.rfind("CAP_", 0) != 0) probe = "CAP_" + probe;
+  return profile_error(a.origin, "unknown capability '" + word + "'" + did_you_mean(probe, names));
+}
+
+Result<string> check_syscall(const Assignment& a, const string& word) {
+  if (word.find(':') != string::npos)
+    return profile_error(a.origin, "'" + word + "' in " + string(a.key) +
+                                       "=: per-call error numbers are not supported; "
+                                       "use SystemCallErrorNumber=");
+  bool group = !word.empty() && word[0] == '@';
+  if (group ? find_syscall_group(word) != nullptr : syscall_known(word)) return word;
+  std::vector<string> names;
+  for (auto& n : syscall_name_candidates())
+    if (!n.empty() && (n[0] == '@') == group) names.push_back(std::move(n));
+  return profile_error(a.origin, string(group ? "unknown syscall group '" : "unknown system call '") +
+                                     word + "'" + did_you_mean(word, names));
+}
+
+void add_unique(std::vector<Item<string>>& list, const string& name, const Origin& o) {
+  if (std::none_of(list.begin(), list.end(), [&](const auto& i) { return i.value == name; }))
+    list.push_back({name, o});
+}
+
+std::set<string> expand(const std::vector<string>& names) {
+  auto r = expand_syscalls(names);
+  return r ? std::move(r).value() : std::set<string>{};
+}
+
+// Keeps what `name` allows minus `drop`: a group untouched by `drop` stays a
+// group, one wholly inside it goes, and one it cuts into is replaced by its
+// members, each treated the same way.
+void subtract(const string& name, const Origin& o, const std::set<string>& drop,
+              std::vector<Item<string>>& out, int depth = 0) {
+  if (name.empty() || name[0] != '@') {
+    if (!drop.count(name)) add_unique(out, name, o);
+    return;
+  }
+  std::set<string> members = expand({name});
+  size_t hit = std::count_if(members.begin(), members.end(), [&](const string& m) { return drop.count(m) > 0; });
+  const SyscallGroup* g = find_syscall_group(name);
+  if (hit == 0 || !g || depth > 16) {
+    add_unique(out, name, o);
+  } else if (hit < members.size()) {
+    for (const char* m : g->members) subtract(m, o, drop, out, depth + 1);
+  }
+}
+
+enum class ListKind { Capabilities, Syscalls };
+
+// systemd's list semantics: "" resets; the first assignment after that fixes
+// the polarity (a leading '~' makes it a deny list); later assignments of the
+// same polarity add names, of the opposite polarity remove them.
+Status name_list(NameList& list, const Assignment& a, ListKind kind) {
+  if (a.value.empty()) return reset(list);
+  bool invert = a.value[0] == '~';
+  Assignment rest{a.key, trim(a.value.substr(invert ? 1 : 0)), a.origin};
+  auto words = words_of(rest);
+  if (!words) return std::move(words).error();
+  std::vector<string> names;
+  for (const auto& w : *words) {
+    auto n = kind == ListKind::Capabilities ? check_capability(a, w) : check_syscall(a, w);
+    if (!n) return std::move(n).error();
+    names.push_back(std::move(n).value());
+  }
+  if (!list.is_set) {
+    list.is_set = true;
+    list.invert = invert;
+  }
+  if (invert == list.invert) {
+    for (const auto& n : names) add_unique(list.names, n, a.origin);
+  } else if (kind == ListKind::Capabilities) {
+    std::erase_if(list.names, [&](const auto& i) {
+      return std::find(names.begin(), names.end(), i.value) != names.end();
+    });
+  } else {
+    std::set<string> drop = expand(names);
+    std::vector<Item<string>> kept;
+    for (const auto& i : list.names) subtract(i.value, i.origin, drop, kept);
+    list.names = std::move(kept);
+  }
+  return {};
+}
+
+template <NameList Profile::*M>
+Status capability_list(Profile& p, const Assignment& a) {
+  return name_list(p.*M, a, ListKind::Capabilities);
+}
+
+template <NameList Profile::*M>
+Status syscall_list(Profile& p, const Assignment& a) {
+  return name_list(p.*M, a, ListKind::Syscalls);
+}
+
+// --- File system ------------------------------------------------------------
+
+Status bind_paths(Profile& p, const Assignment& a, bool read_only) {
+  if (a.value.empty()) {
+    std::erase_if(p.binds, [&](const auto& i) { return i.value.read_only == read_only; });
+    return {};
+  }
+  auto words = words_of(a);
+  if (!words) return std::move(words).error();
+  std::vector<Bind> binds;
+  for (string_view w : *words) {
+    Bind b;
+    b.read_only = read_only;
+    if (!w.empty() && w[0] == '-') {
+      b.optional = true;
+      w.remove_prefix(1);
+    }
+    size_t c1 = w.find(':');
+    size_t c2 = c1 == string_view::npos ? c1 : w.find(':', c1 + 1);
+    b.source = string(w.substr(0, c1));
+    b.target = c1 == string_view::npos ? b.source : string(w.substr(c1 + 1, c2 - c1 - 1));
+    if (c2 != string_view::npos) {
+      string_view opt = w.substr(c2 + 1);
+      if (opt == "norbind") b.recursive = false;
+      else if (opt != "rbind") return invalid(a, w, "the bind option is 'rbind' or 'norbind'");
+    }
+    if (!valid_path(b.source) || !valid_path(b.target))
+      return invalid(a, w, "expected [-]SOURCE[:TARGET[:rbind|norbind]] with absolute paths without '..'");
+    binds.push_back(std::move(b));
+  }
+  for (auto& b : binds) p.binds.push_back({std::move(b), a.origin});
+  return {};
+}
+
+Status bind_rw(Profile& p, const Assignment& a) { return bind_paths(p, a, false); }
+Status bind_ro(Profile& p, const Assignment& a) { return bind_paths(p, a, true); }
+
+bool valid_tmpfs_options(string_view opts) {
+  static const std::set<string_view> kFlags = {"ro", "rw", "nosuid", "nodev", "noexec"};
+  static const std::set<string_view> kKeyed = {"mode", "size", "nr_blocks", "nr_inodes",
+                                               "uid", "gid", "huge", "mpol"};
+  size_t i = 0;
+  while (i <= opts.size()) {
+    size_t j = std::min(opts.find(',', i), opts.size());
+    string_view kv = opts.substr(i, j - i);
+    size_t eq = kv.find('=');
+    string_view k = kv.substr(0, eq), v = eq == string_view::npos ? "" : kv.substr(eq + 1);
+    if (eq == string_view::npos ? !kFlags.count(k) : (!kKeyed.count(k) || v.empty())) return false;
+    if (k == "mode" && (v.size() > 4 || v.find_first_not_of("01234567") != string_view::npos))
+      return false;
+    i = j + 1;
+  }
+  return true;
+}
+
+Status temporary_file_system(Profile& p, const Assignment& a) {
+  if (a.value.empty()) return reset(p.tmpfs);
+  auto words = words_of(a);
+  if (!words) return std::move(words).error();
+  std::vector<Tmpfs> mounts;
+  for (string_view w : *words) {
+    size_t colon = w.find(':');
+    Tmpfs t{string(w.substr(0, colon)), colon == string_view::npos ? "" : string(w.substr(colon + 1))};
+    if (!valid_path(t.target)) return invalid(a, w, kPathExpected);
+    if (colon != string_view::npos && !valid_tmpfs_options(t.options))
+      return invalid(a, w, "options are a comma-separated list of mode=OCTAL, size=, nr_inodes=, "
+                           "nr_blocks=, uid=, gid=, huge=, mpol=, ro, rw, nosuid, nodev, noexec");
+    mounts.push_back(std::move(t));
+  }
+  for (auto& t : mounts) p.tmpfs.push_back({std::move(t), a.origin});
+  return {};
+}
+
+// --- Sockets ----------------------------------------------------------------
+
+bool valid_port(string_view s) {
+  uint64_t port = 0;
+  return parse_uint(s, port) && port >= 1 && port <= 65535;
+}
+
+bool valid_listen_address(const string& s) {
+  if (!s.empty() && s[0] == '/') return s.size() < sizeof(sockaddr_un::sun_path) && valid_path(s);
+  if (valid_port(s)) return true;
+  unsigned char buf[sizeof(in6_addr)];
+  if (s.size() > 2 && s[0] == '[') {
+    size_t close = s.find("]:");
+    return close != string::npos && valid_port(string_view(s).substr(close + 2)) &&
+           inet_pton(AF_INET6, s.substr(1, close - 1).c_str(), buf) == 1;
+  }
+  size_t colon = s.rfind(':');
+  return colon != string::npos && valid_port(string_view(s).substr(colon + 1)) &&
+         inet_pton(AF_INET, s.substr(0, colon).c_str(), buf) == 1;
+}
+
+template <std::vector<Item<string>> Profile::*M>
+Status listen_directive(Profile& p, const Assignment& a) {
+  if (a.value.empty()) return reset(p.*M);
+  string addr(a.value);
+  if (!valid_listen_address(addr))
+    return invalid(a, "expected PORT, IPV4:PORT, [IPV6]:PORT or an absolute socket path");
+  (p.*M).push_back({addr, a.origin});
+  return {};
+}
+
+// --- Word lists: groups and environment ----------------------------------------
+
+enum class WordCheck { UserName, EnvName, EnvAssignment, EnvNameOrAssignment };
+
+bool check_word(WordCheck c, const string& w) {
+  size_t eq = w.find('=');
+  switch (c) {
+    case WordCheck::UserName: return valid_user_name(w);
+    case WordCheck::EnvName: return valid_env_name(w);
+    case WordCheck::EnvAssignment: return eq != string::npos && valid_env_name(string_view(w).substr(0, eq));
+    case WordCheck::EnvNameOrAssignment: return valid_env_name(string_view(w).substr(0, eq));
+  }
+  return false;
+}
+
+template <std::vector<Item<string>> Profile::*M, WordCheck C>
+Status word_list(Profile& p, const Assignment& a) {
+  static constexpr const char* kExpected[] = {
+      "expected user or group names, or numeric ids",
+      "expected environment variable names",
+      "expected KEY=VALUE words (quote a value with spaces: \"KEY=a b\")",
+      "expected environment variable names or KEY=VALUE words"};
+  if (a.value.empty()) return reset(p.*M);
+  auto words = words_of(a);
+  if (!words) return std::move(words).error();
+  for (const auto& w : *words)
+    if (!check_word(C, w)) return invalid(a, w, kExpected[static_cast<int>(C)]);
+  for (auto& w : *words) (p.*M).push_back({std::move(w), a.origin});
+  return {};
+}
+
+// --- Resource limits ----------------------------------------------------------
+
+enum class LimitKind { Count, Bytes, Seconds, Usec, Nice };
+
+struct LimitInfo {
+  int resource;
+  const char* suffix;
+  LimitKind kind;
+};
+
+constexpr LimitInfo kLimits[] = {
+    {RLIMIT_CPU, "CPU", LimitKind::Seconds},       {RLIMIT_FSIZE, "FSIZE", LimitKind::Bytes},
+    {RLIMIT_DATA, "DATA", LimitKind::Bytes},       {RLIMIT_STACK, "STACK", LimitKind::Bytes},
+    {RLIMIT_CORE, "CORE", LimitKind::Bytes},       {RLIMIT_RSS, "RSS", LimitKind::Bytes},
+    {RLIMIT_NOFILE, "NOFILE", LimitKind::Count},   {RLIMIT_AS, "AS", LimitKind::Bytes},
+    {RLIMIT_NPROC, "NPROC", LimitKind::Count},     {RLIMIT_MEMLOCK, "MEMLOCK", LimitKind::Bytes},
+    {RLIMIT_LOCKS, "LOCKS", LimitKind::Count},     {RLIMIT_SIGPENDING, "SIGPENDING", LimitKind::Count},
+    {RLIMIT_MSGQUEUE, "MSGQUEUE", LimitKind::Bytes}, {RLIMIT_NICE, "NICE", LimitKind::Nice},
+    {RLIMIT_RTPRIO, "RTPRIO", LimitKind::Count},   {RLIMIT_RTTIME, "RTTIME", LimitKind::Usec},
+};
+
+const LimitInfo* limit_info(int resource) {
+  for (const auto& l : kLimits)
+    if (l.resource == resource) return &l;
+  return nullptr;
+}
+
+bool multiply(uint64_t n, uint64_t by, uint64_t& out) { return !__builtin_mul_overflow(n, by, &out); }
+
+// A number with an optional unit from `units`; a bare number counts `bare`.
+bool parse_with_unit(string_view s, const std::vector<std::pair<string_view, uint64_t>>& units,
+                     uint64_t bare, uint64_t& out) {
+  size_t digits = 0;
+  while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+  uint64_t n = 0;
+  if (!parse_uint(s.substr(0, digits), n)) return false;
+  string_view unit = s.substr(digits);
+  if (unit.empty()) return multiply(n, bare, out);
+  for (const auto& [name, factor] : units)
+    if (unit == name) return multiply(n, factor, out);
+  return false;
+}
+
+bool parse_limit_value(string_view s, LimitKind kind, rlim_t& out) {
+  static const std::vector<std::pair<string_view, uint64_t>> kBytes = {
+      {"K", 1ULL << 10}, {"M", 1ULL << 20}, {"G", 1ULL << 30},
+      {"T", 1ULL << 40}, {"P", 1ULL << 50}, {"E", 1ULL << 60}};
+  static const std::vector<std::pair<string_view, uint64_t>> kUsec = {
+      {"us", 1}, {"usec", 1}, {"ms", 1000}, {"msec", 1000}, {"s", 1000000}, {"sec", 1000000},
+      {"m", 60000000}, {"min", 60000000}, {"h", 3600000000}, {"hr", 3600000000},
+      {"d", 86400000000}};
+  if (s == "infinity") {
+    out = RLIM_INFINITY;
+    return true;
+  }
+  uint64_t v = 0;
+  switch (kind) {
+    case LimitKind::Count: if (!parse_uint(s, v)) return false; break;
+    case LimitKind::Bytes: if (!parse_with_unit(s, kBytes, 1, v)) return false; break;
+    case LimitKind::Usec: if (!parse_with_unit(s, kUsec, 1, v)) return false; break;
+    case LimitKind::Seconds:
+      if (!parse_with_unit(s, kUsec, 1000000, v)) return false;
+      v = v / 1000000 + (v % 1000000 != 0);  // rounded up, as systemd does
+      break;
+    case LimitKind::Nice:
+      // "+5"/"-5" is a nice level (RLIMIT_NICE = 20 - nice); a bare number is raw.
+      if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+        uint64_t level = 0;
+        if (!parse_uint(s.substr(1), level) || level > 20 || (s[0] == '+' && level > 19)) return false;
+        v = s[0] == '+' ? 20 - level : 20 + level;
+      } else if (!parse_uint(s, v) || v > 40) {
+        return false;
+      }
+      break;
+  }
+  out = static_cast<rlim_t>(v);
+  return true;
+}
+
+template <int R>
+Status limit_directive(Profile& p, const Assignment& a) {
+  static constexpr const char* kExpected[] = {
+      "expected a number, SOFT:HARD or 'infinity'",
+      "expected a size in bytes (suffixes K, M, G, T, P, E are powers of 1024), SOFT:HARD or 'infinity'",
+      "expected seconds (or a time with a unit: 500ms, 10s, 5min, 1h), SOFT:HARD or 'infinity'",
+      "expected microseconds (or a time with a unit: 500ms, 10s), SOFT:HARD or 'infinity'",
+      "expected a nice level with its sign (-20..+19), a raw limit 0..40, SOFT:HARD or 'infinity'"};
+  if (a.value.empty()) {
+    p.limits.erase(R);
+    return {};
+  }
+  const LimitInfo* info = limit_info(R);
+  size_t colon = a.value.find(':');
+  Limit l;
+  if (!parse_limit_value(a.value.substr(0, colon), info->kind, l.soft))
+    return invalid(a, kExpected[static_cast<int>(info->kind)]);
+  l.hard = l.soft;
+  if (colon != string_view::npos && !parse_limit_value(a.value.substr(colon + 1), info->kind, l.hard))
+    return invalid(a, kExpected[static_cast<int>(info->kind)]);
+  if (l.soft > l.hard) return invalid(a, "the soft limit is above the hard limit");
+  p.limits[R] = {l, a.origin};
+  return {};
+}
+
+// --- The table ----------------------------------------------------------------
+
+const std::vector<Directive> kDirectives = {
+    {"Description", description},
+    {"Include", nullptr},
+    {"User", name_directive<&Profile::user>},
+    {"Group", name_directive<&Profile::group>},
+    {"SupplementaryGroups", word_list<&Profile::supplementary_groups, WordCheck::UserName>},
+    {"RootDirectory", path_directive<&Profile::root_directory>},
+    {"BindPaths", bind_rw},
+    {"BindReadOnlyPaths", bind_ro},
+    {"TemporaryFileSystem", temporary_file_system},
+    {"PrivateTmp", bool_directive<&Profile::private_tmp>},
+    {"ProcSubset", proc_subset},
+    {"ProtectProc", protect_proc},
+    {"WorkingDirectory", path_directive<&Profile::working_directory>},
+    {"PrivateNetwork", bool_directive<&Profile::private_network>},
+    {"Hostname", hostname},
+    {"ListenStream", listen_directive<&Profile::listen_stream>},
+    {"ListenDatagram", listen_directive<&Profile::listen_datagram>},
+    {"CapabilityBoundingSet", capability_list<&Profile::capability_bounding_set>},
+    {"AmbientCapabilities", capability_list<&Profile::ambient_capabilities>},
+    {"NoNewPrivileges", no_new_privileges},
+    {"SystemCallFilter", syscall_list<&Profile::system_call_filter>},
+    {"SystemCallErrorNumber", syscall_error_number},
+    {"SystemCallArchitectures", syscall_architectures},
+    {"SystemCallLog", syscall_list<&Profile::system_call_log>},
+    {"LimitCPU", limit_directive<RLIMIT_CPU>},
+    {"LimitFSIZE", limit_directive<RLIMIT_FSIZE>},
+    {"LimitDATA", limit_directive<RLIMIT_DATA>},
+    {"LimitSTACK", limit_directive<RLIMIT_STACK>},
+    {"LimitCORE", limit_directive<RLIMIT_CORE>},
+    {"LimitRSS", limit_directive<RLIMIT_RSS>},
+    {"LimitNOFILE", limit_directive<RLIMIT_NOFILE>},
+    {"LimitAS", limit_directive<RLIMIT_AS>},
+    {"LimitNPROC", limit_directive<RLIMIT_NPROC>},
+    {"LimitMEMLOCK", limit_directive<RLIMIT_MEMLOCK>},
+    {"LimitLOCKS", limit_directive<RLIMIT_LOCKS>},
+    {"LimitSIGPENDING", limit_directive<RLIMIT_SIGPENDING>},
+    {"LimitMSGQUEUE", limit_directive<RLIMIT_MSGQUEUE>},
+    {"LimitNICE", limit_directive<RLIMIT_NICE>},
+    {"LimitRTPRIO", limit_directive<RLIMIT_RTPRIO>},
+    {"LimitRTTIME", limit_directive<RLIMIT_RTTIME>},
+    {"Environment", word_list<&Profile::environment, WordCheck::EnvAssignment>},
+    {"PassEnvironment", word_list<&Profile::pass_environment, WordCheck::EnvName>},
+    {"UnsetEnvironment", word_list<&Profile::unset_environment, WordCheck::EnvNameOrAssignment>},
+    {"KeepTerminal", bool_directive<&Profile::keep_terminal>},
+};
+
+}  // namespace
+
+const std::vector<Directive>& directive_table() { return kDirectives; }
+
+const Directive* find_directive(string_view name) {
+  for (const auto& d : kDirectives)
+    if (name == d.name) return &d;
+  return nullptr;
+}
+
+std::vector<string> directive_names() {
+  std::vector<string> names;
+  for (const auto& d : kDirectives) names.emplace_back(d.name);
+  return names;
+}
+
+string_view trim(string_view s) {
+  const char* ws = " \t\r\n\f\v";
+  size_t b = s.find_first_not_of(ws);
+  if (b == string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+Error profile_error(const Origin& origin, string_view message) {
+  return make_error(Step::Profile, 0, origin.str() + ": " + string(message));
+}
+
+string errno_name(int err) {
+  const char* n = strerrorname_np(err);
+  return n ? n : "";
+}
+
+const char* limit_suffix(int resource) {
+  const LimitInfo* l = limit_info(resource);
+  return l ? l->suffix : nullptr;
+}
+
+Status apply_directive(Profile& into, string_view key, string_view value, const Origin& origin) {
+  key = trim(key);
+  const Directive* d = find_directive(key);
+  if (!d)
+    return profile_error(origin, "unknown directive '" + string(key) + "'" +
+                                     did_you_mean(key, directive_names()));
+  if (!d->parse)
+    return profile_error(origin, string(key) + "= can only be used in a profile file");
+  return d->parse(into, Assignment{d->name, trim(value), origin});
+}
+
+}  // namespace zjail

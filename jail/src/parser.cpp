@@ -1,0 +1,344 @@
+// Profile files in systemd's unit-file syntax: lines, sections, comments,
+// continuation and quoting; Include=, drop-ins and the search path. What each
+// directive means lives in directives.cpp.
+#include "zjail/parser.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <filesystem>
+#include <map>
+
+#include "directives.hpp"
+#include "zjail/fd.hpp"
+#include "zjail/suggest.hpp"
+
+#ifndef ZJAIL_SYSCONF_PROFILES
+#define ZJAIL_SYSCONF_PROFILES "/etc/zjail/profiles"
+#endif
+#ifndef ZJAIL_DATA_PROFILES
+#define ZJAIL_DATA_PROFILES "/usr/share/zjail/profiles"
+#endif
+
+namespace zjail {
+namespace {
+
+namespace fs = std::filesystem;
+using std::string;
+using std::string_view;
+
+// Include= nesting, drop-ins counted as one more level.
+constexpr size_t kMaxDepth = 16;
+
+// The files being read, outermost first: for cycle detection and depth.
+struct LoadContext {
+  const std::vector<string>& search_path;
+  std::vector<string> canonical;
+  std::vector<string> shown;  // as named in messages
+};
+
+bool ends_with(string_view s, string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+string canonical_path(const string& path) {
+  std::error_code ec;
+  fs::path c = fs::weakly_canonical(path, ec);
+  return ec ? path : c.string();
+}
+
+Result<string> read_file(const string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) return make_error(Step::Profile, errno, path);
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return make_error(Step::Profile, errno, path);
+  // Drop-ins may be /dev/null, which masks them; anything else must be a file.
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    return make_error(Step::Profile, S_ISDIR(st.st_mode) ? EISDIR : EINVAL, path);
+  string text;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(Step::Profile, errno, path);
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > (1u << 20)) return make_error(Step::Profile, EFBIG, path);
+  }
+  return text;
+}
+
+// systemd: a trailing backslash continues the line unless it is escaped.
+bool continues(string_view line) {
+  size_t n = 0;
+  while (n < line.size() && line[line.size() - 1 - n] == '\\') ++n;
+  return n % 2 == 1;
+}
+
+Status load_file(LoadContext& ctx, Profile& into, const string& path, const Origin* from, bool dropins);
+
+Status include(LoadContext& ctx, Profile& into, string_view value, const Origin& at) {
+  if (value.empty()) return profile_error(at, "Include= needs a profile name or a path");
+  string path(value);
+  if (value.find('/') == string_view::npos) {
+    auto found = find_profile(path, ctx.search_path);
+    if (!found) return profile_error(at, found.error().context);
+    path = std::move(found).value();
+  } else if (value[0] != '/') {
+    fs::path dir = fs::path(at.file).parent_path();
+    if (!dir.empty()) path = (dir / value).lexically_normal().string();
+  }
+  return load_file(ctx, into, path, &at, true);
+}
+
+Status handle_line(LoadContext& ctx, Profile& into, string_view line, const Origin& at, bool& in_jail) {
+  if (line.front() == '[') {
+    if (line.back() != ']') return profile_error(at, "expected a section header such as [Jail]");
+    string_view name = line.substr(1, line.size() - 2);
+    if (name != "Jail")
+      return profile_error(at, "unknown section '[" + string(name) + "]': profiles have a single [Jail] section" +
+                                   did_you_mean(name, {"Jail"}));
+    in_jail = true;
+    return {};
+  }
+  size_t eq = line.find('=');
+  if (eq == string_view::npos)
+    return profile_error(at, "expected Key=value, a [section] or a comment, not '" + string(line) + "'");
+  string_view key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+  if (key.empty()) return profile_error(at, "missing directive name before '='");
+  if (!in_jail) return profile_error(at, "'" + string(key) + "=' outside the [Jail] section");
+  if (key == "Include") return include(ctx, into, value, at);
+  return apply_directive(into, key, value, at);
+}
+
+Status parse_text(LoadContext& ctx, Profile& into, string_view text, const string& file) {
+  bool in_jail = false;
+  string logical;      // the line being continued
+  bool open = false;   // whether `logical` ends in a continuation
+  int lineno = 0, start = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = std::min(text.find('\n', pos), text.size());
+    string_view raw = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    ++lineno;
+    string_view line = trim(raw);
+    // Comment lines are skipped even in the middle of a continuation.
+    if (!line.empty() && (line[0] == '#' || line[0] == ';')) continue;
+    if (!open) {
+      logical.clear();
+      start = lineno;
+    }
+    logical += line;
+    open = continues(logical);
+    if (open) {
+      logical.back() = ' ';
+      continue;
+    }
+    string_view whole = trim(logical);
+    if (!whole.empty()) ZJAIL_TRY(handle_line(ctx, into, whole, Origin{file, start}, in_jail));
+  }
+  string_view rest = trim(logical);
+  if (open && !rest.empty()) ZJAIL_TRY(handle_line(ctx, into, rest, Origin{file, start}, in_jail));
+  return {};
+}
+
+// NAME.profile.d/*.conf from every search-path directory, then from the
+// profile's own directory. A file name seen first masks the same name later
+// on the path; the survivors apply in lexical order of their file names.
+Status apply_dropins(LoadContext& ctx, Profile& into, const string& path) {
+  string name = fs::path(path).filename().string();
+  if (!ends_with(name, ".profile")) return {};
+  std::vector<fs::path> dirs;
+  for (const auto& d : ctx.search_path) dirs.push_back(fs::path(d) / (name + ".d"));
+  dirs.push_back(fs::path(path).parent_path() / (name + ".d"));
+  std::map<string, string> chosen;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec);
+    if (ec) {
+      if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) continue;
+      return make_error(Step::Profile, ec.value(), "drop-in directory " + dir.string());
+    }
+    for (const auto& entry : it) {
+      string file = entry.path().filename().string();
+      if (!ends_with(file, ".conf") || file.size() == 5) continue;
+      std::error_code e2;
+      if (entry.is_directory(e2)) continue;
+      chosen.emplace(file, entry.path().string());
+    }
+  }
+  for (const auto& [file, full] : chosen) ZJAIL_TRY(load_file(ctx, into, full, nullptr, false));
+  return {};
+}
+
+Status load_file(LoadContext& ctx, Profile& into, const string& path, const Origin* from, bool dropins) {
+  // Drop-ins have no Include= line to blame: their errors name the file.
+  auto fail = [&](const string& message) {
+    return from ? profile_error(*from, message) : make_error(Step::Profile, 0, path + ": " + message);
+  };
+  string canon = canonical_path(path);
+  if (std::find(ctx.canonical.begin(), ctx.canonical.end(), canon) != ctx.canonical.end()) {
+    string chain;
+    for (const auto& s : ctx.shown) chain += s + " -> ";
+    return fail("include cycle: " + chain + path);
+  }
+  if (ctx.canonical.size() >= kMaxDepth)
+    return fail("profiles nested more than " + std::to_string(kMaxDepth) + " deep (Include= or drop-ins)");
+  auto text = read_file(path);
+  if (!text) {
+    if (!from) return std::move(text).error();
+    return make_error(Step::Profile, text.error().err, from->str() + ": Include=" + path);
+  }
+  ctx.canonical.push_back(canon);
+  ctx.shown.push_back(path);
+  into.sources.push_back(path);
+  ZJAIL_TRY(parse_text(ctx, into, *text, path));
+  if (dropins) ZJAIL_TRY(apply_dropins(ctx, into, path));
+  ctx.canonical.pop_back();
+  ctx.shown.pop_back();
+  return {};
+}
+
+// Escapes as systemd decodes them; `i` is at the backslash and is left on the
+// last character consumed.
+bool unescape(string_view v, size_t& i, string& word, string& error) {
+  if (i + 1 >= v.size()) {
+    error = "trailing backslash";
+    return false;
+  }
+  char c = v[++i];
+  static const string_view kFrom = "abfnrtv\\\"'s", kTo = "\a\b\f\n\r\t\v\\\"' ";
+  if (size_t k = kFrom.find(c); k != string_view::npos) {
+    word += kTo[k];
+    return true;
+  }
+  unsigned value = 0;
+  size_t digits = 0;
+  if (c == 'x') {
+    static const string_view kHex = "0123456789abcdef";
+    for (; digits < 2 && i + 1 < v.size(); ++digits) {
+      size_t h = kHex.find(static_cast<char>(std::tolower(static_cast<unsigned char>(v[i + 1]))));
+      if (h == string_view::npos) break;
+      value = value * 16 + static_cast<unsigned>(h);
+      ++i;
+    }
+    if (digits != 2) {
+      error = "\\x needs two hex digits";
+      return false;
+    }
+  } else if (c >= '0' && c <= '7') {
+    value = static_cast<unsigned>(c - '0');
+    for (digits = 1; digits < 3 && i + 1 < v.size() && v[i + 1] >= '0' && v[i + 1] <= '7'; ++digits)
+      value = value * 8 + static_cast<unsigned>(v[++i] - '0');
+    if (digits != 3 || value > 0377) {
+      error = "an octal escape is three digits, \\001 to \\377";
+      return false;
+    }
+  } else {
+    error = string("unknown escape '\\") + c + "'";
+    return false;
+  }
+  if (value == 0) {
+    error = "a NUL byte cannot be part of a value";
+    return false;
+  }
+  word += static_cast<char>(value);
+  return true;
+}
+
+}  // namespace
+
+bool split_words(string_view v, std::vector<string>& out, string& error) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  size_t i = 0;
+  for (;;) {
+    while (i < v.size() && space(v[i])) ++i;
+    if (i >= v.size()) return true;
+    string word;
+    char quote = 0;
+    for (; i < v.size(); ++i) {
+      char c = v[i];
+      if (quote && c == quote) {
+        quote = 0;
+      } else if (!quote && space(c)) {
+        break;
+      } else if (!quote && (c == '"' || c == '\'')) {
+        quote = c;
+      } else if (c == '\\') {
+        if (!unescape(v, i, word, error)) return false;
+      } else {
+        word += c;
+      }
+    }
+    if (quote) {
+      error = string("unterminated ") + (quote == '"' ? "double" : "single") + " quote";
+      return false;
+    }
+    out.push_back(std::move(word));
+  }
+}
+
+std::vector<string> profile_search_path(const char* env_path) {
+  std::vector<string> dirs = {ZJAIL_SYSCONF_PROFILES, ZJAIL_DATA_PROFILES};
+  string_view env = env_path ? env_path : "";
+  while (!env.empty()) {
+    size_t colon = std::min(env.find(':'), env.size());
+    if (colon > 0) dirs.emplace_back(env.substr(0, colon));
+    env.remove_prefix(std::min(colon + 1, env.size()));
+  }
+  return dirs;
+}
+
+Result<string> find_profile(const string& name_or_path, const std::vector<string>& search_path) {
+  struct stat st;
+  if (name_or_path.find('/') != string::npos) {
+    if (stat(name_or_path.c_str(), &st) != 0) return make_error(Step::Profile, errno, name_or_path);
+    if (S_ISDIR(st.st_mode)) return make_error(Step::Profile, EISDIR, name_or_path);
+    return name_or_path;
+  }
+  if (name_or_path.empty()) return make_error(Step::Profile, 0, "empty profile name");
+  for (const auto& dir : search_path) {
+    string candidate = dir + "/" + name_or_path + ".profile";
+    if (stat(candidate.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) return candidate;
+  }
+  string dirs;
+  for (const auto& dir : search_path) dirs += (dirs.empty() ? "" : ", ") + dir;
+  std::vector<string> names;
+  for (auto& [name, path] : list_profiles(search_path)) names.push_back(std::move(name));
+  return make_error(Step::Profile, 0, "profile '" + name_or_path + "' not found in: " + dirs +
+                                          did_you_mean(name_or_path, names));
+}
+
+Status load_profile(Profile& into, const string& name_or_path, const std::vector<string>& search_path) {
+  auto path = find_profile(name_or_path, search_path);
+  if (!path) return std::move(path).error();
+  LoadContext ctx{search_path, {}, {}};
+  return load_file(ctx, into, *path, nullptr, true);
+}
+
+Status load_profile_text(Profile& into, string_view text, const string& file,
+                         const std::vector<string>& search_path) {
+  LoadContext ctx{search_path, {canonical_path(file)}, {file}};
+  into.sources.push_back(file);
+  return parse_text(ctx, into, text, file);
+}
+
+std::vector<std::pair<string, string>> list_profiles(const std::vector<string>& search_path) {
+  std::map<string, string> found;
+  for (const auto& dir : search_path) {
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const fs::path& p = it->path();
+      std::error_code e2;
+      if (p.extension() != ".profile" || p.stem().empty() || !it->is_regular_file(e2)) continue;
+      found.emplace(p.stem().string(), p.string());
+    }
+  }
+  return {found.begin(), found.end()};
+}
+
+}  // namespace zjail

@@ -1,0 +1,168 @@
+// `zjail --show`: the resolved profile in profile syntax, each value preceded
+// by the file:line that set it. Reading the output back with
+// load_profile_text gives the same profile.
+#include <algorithm>
+#include <cstdio>
+
+#include "directives.hpp"
+#include "zjail/parser.hpp"
+
+namespace zjail {
+namespace {
+
+using std::string;
+using std::string_view;
+
+class Writer {
+ public:
+  void set(const Origin& o, string_view key, string_view value) {
+    comment("set at " + o.str());
+    out_ += string(key) + "=" + string(value) + "\n";
+  }
+  void comment(const string& text) { out_ += "# " + text + "\n"; }
+  void raw(string_view key, string_view value) { out_ += string(key) + "=" + string(value) + "\n"; }
+  string take() { return std::move(out_); }
+
+ private:
+  string out_ = "[Jail]\n";
+};
+
+template <class T, class F>
+void scalar(Writer& w, const char* key, const Setting<T>& s, F format) {
+  if (s.is_set()) w.set(s.origin, key, format(*s.value));
+}
+
+void text(Writer& w, const char* key, const Setting<string>& s) {
+  scalar(w, key, s, [](const string& v) { return v; });
+}
+
+void boolean(Writer& w, const char* key, const Setting<bool>& s) {
+  scalar(w, key, s, [](bool b) { return string(b ? "yes" : "no"); });
+}
+
+void words(Writer& w, const char* key, const std::vector<Item<string>>& items) {
+  for (const auto& i : items) w.set(i.origin, key, quote_word(i.value));
+}
+
+// A sample name that validates, for the one list state that needs two lines.
+void name_list(Writer& w, const char* key, const NameList& l, const char* sample) {
+  if (!l.is_set) return;
+  const char* prefix = l.invert ? "~" : "";
+  for (const auto& i : l.names) w.set(i.origin, key, prefix + quote_word(i.value));
+  if (!l.names.empty()) return;
+  if (l.invert) {
+    w.comment("a deny list of nothing");
+    w.raw(key, "~");
+  } else {
+    // "Key=" would reset the list to unset, which is not the same thing.
+    w.comment("an allow list emptied by removals");
+    w.raw(key, sample);
+    w.raw(key, string("~") + sample);
+  }
+}
+
+string bind_spec(const Bind& b) {
+  string target = b.target.empty() ? b.source : b.target;
+  string s = (b.optional ? "-" : "") + b.source;
+  if (target != b.source || !b.recursive) s += ":" + target;
+  if (!b.recursive) s += ":norbind";
+  return quote_word(s);
+}
+
+string limit_value(rlim_t v) { return v == RLIM_INFINITY ? "infinity" : std::to_string(v); }
+
+string syscall_action(const SyscallAction& a) {
+  switch (a.kind) {
+    case SyscallAction::Kill: return "kill";
+    case SyscallAction::Log: return "log";
+    case SyscallAction::Errno: break;
+  }
+  string name = errno_name(a.err);
+  return name.empty() ? std::to_string(a.err) : name;
+}
+
+const char* proc_subset_name(ProcSubset s) { return s == ProcSubset::Pid ? "pid" : "all"; }
+
+const char* protect_proc_name(ProtectProc p) {
+  switch (p) {
+    case ProtectProc::Default: return "default";
+    case ProtectProc::Invisible: return "invisible";
+    case ProtectProc::Noaccess: return "noaccess";
+    case ProtectProc::Ptraceable: return "ptraceable";
+  }
+  return "default";
+}
+
+}  // namespace
+
+string quote_word(string_view word) {
+  auto special = [](unsigned char c) { return c <= ' ' || c == 0x7f || c == '"' || c == '\'' || c == '\\'; };
+  if (!word.empty() && std::none_of(word.begin(), word.end(), special)) return string(word);
+  string out = "\"";
+  for (unsigned char c : word) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < ' ' || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+string show_profile(const Profile& p) {
+  Writer w;
+  text(w, "Description", p.description);
+  text(w, "User", p.user);
+  text(w, "Group", p.group);
+  words(w, "SupplementaryGroups", p.supplementary_groups);
+
+  text(w, "RootDirectory", p.root_directory);
+  for (const auto& i : p.binds)
+    w.set(i.origin, i.value.read_only ? "BindReadOnlyPaths" : "BindPaths", bind_spec(i.value));
+  for (const auto& i : p.tmpfs) {
+    string spec = i.value.target + (i.value.options.empty() ? "" : ":" + i.value.options);
+    w.set(i.origin, "TemporaryFileSystem", quote_word(spec));
+  }
+  boolean(w, "PrivateTmp", p.private_tmp);
+  scalar(w, "ProcSubset", p.proc_subset, [](ProcSubset s) { return string(proc_subset_name(s)); });
+  scalar(w, "ProtectProc", p.protect_proc, [](ProtectProc v) { return string(protect_proc_name(v)); });
+  text(w, "WorkingDirectory", p.working_directory);
+
+  boolean(w, "PrivateNetwork", p.private_network);
+  text(w, "Hostname", p.hostname);
+  for (const auto& i : p.listen_stream) w.set(i.origin, "ListenStream", i.value);
+  for (const auto& i : p.listen_datagram) w.set(i.origin, "ListenDatagram", i.value);
+
+  name_list(w, "CapabilityBoundingSet", p.capability_bounding_set, "CAP_CHOWN");
+  name_list(w, "AmbientCapabilities", p.ambient_capabilities, "CAP_CHOWN");
+  name_list(w, "SystemCallFilter", p.system_call_filter, "read");
+  scalar(w, "SystemCallErrorNumber", p.system_call_error_number, syscall_action);
+  words(w, "SystemCallArchitectures", p.system_call_architectures);
+  name_list(w, "SystemCallLog", p.system_call_log, "read");
+
+  for (const auto& [resource, item] : p.limits) {
+    const char* suffix = limit_suffix(resource);
+    if (!suffix) continue;  // only the parser fills limits, with known resources
+    const Limit& l = item.value;
+    string v = limit_value(l.soft);
+    if (l.hard != l.soft) v += ":" + limit_value(l.hard);
+    w.set(item.origin, string("Limit") + suffix, v);
+  }
+  words(w, "Environment", p.environment);
+  words(w, "PassEnvironment", p.pass_environment);
+  words(w, "UnsetEnvironment", p.unset_environment);
+  boolean(w, "KeepTerminal", p.keep_terminal);
+  return w.take();
+}
+
+}  // namespace zjail
