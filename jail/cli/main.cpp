@@ -111,9 +111,17 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   spdlog::debug("uid {} gid {}, {} mounts, {} seccomp instructions", plan->uid, plan->gid,
                 plan->mounts.size(), plan->seccomp.size());
 
+  std::string warning;
+  std::string name = opt.profiles.empty() ? "jail" : opt.profiles.back();
+  name = name.substr(name.rfind('/') + 1);
+  if (name.ends_with(".profile")) name.resize(name.size() - 8);
+  auto cgroup = zjail::JailCgroup::prepare(profile.resources, name, zjail::probe_cgroup_environment(), warning);
+  if (!cgroup) return report(cgroup.error());
+  if (!warning.empty()) spdlog::warn("{}", warning);
+
   auto signals = zjail::SignalForwarding::start();
   if (!signals) return report(signals.error());
-  auto jail = zjail::start_jail(*plan);
+  auto jail = zjail::start_jail(*plan, &*cgroup);
   if (!jail) return report(jail.error());
   spdlog::debug("jail init is pid {}", jail->pid());
   auto status = jail->wait(&*signals, &plan->notify);

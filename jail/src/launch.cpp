@@ -173,7 +173,7 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify) 
   }
 }
 
-Result<Jail> start_jail(const Plan& plan) {
+Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return make_error(Step::SyncSocket, errno, "socketpair");
@@ -195,8 +195,15 @@ Result<Jail> start_jail(const Plan& plan) {
   args.flags = static_cast<uint64_t>(plan.clone_flags) | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
+  if (cgroup && cgroup->leaf_fd() >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup->leaf_fd());
+  }
   long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) return make_error(Step::Clone, errno, "clone3 with new namespaces");
+  if (pid < 0)
+    return make_error(Step::Clone, errno, cgroup && cgroup->leaf_fd() >= 0
+                                              ? "clone3 with new namespaces into " + cgroup->path()
+                                              : "clone3 with new namespaces");
   if (pid == 0) {
     close(parent_sock.release());
     close(status_read.release());
@@ -213,6 +220,7 @@ Result<Jail> start_jail(const Plan& plan) {
   if (plan.idmap.deny_setgroups) ZJAIL_TRY(write_file(jail.pid_, "setgroups", "deny"));
   ZJAIL_TRY(write_file(jail.pid_, "uid_map", plan.idmap.uid_map));
   ZJAIL_TRY(write_file(jail.pid_, "gid_map", plan.idmap.gid_map));
+  if (cgroup) ZJAIL_TRY(cgroup->adopt(jail.pid_));
   if (send(parent_sock.get(), "G", 1, MSG_NOSIGNAL) != 1)
     return make_error(Step::SyncSocket, errno, "go-ahead to the jail");
 

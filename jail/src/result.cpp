@@ -12,6 +12,7 @@ const char* step_name(Step s) noexcept {
     case Step::Listen: return "listen";
     case Step::CompileSeccomp: return "compile-seccomp";
     case Step::Plan: return "plan";
+    case Step::Cgroup: return "cgroup";
     case Step::SyncSocket: return "sync-socket";
     case Step::Clone: return "clone";
     case Step::IdMap: return "id-map";

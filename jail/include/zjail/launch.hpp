@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include "zjail/cgroup.hpp"
 #include "zjail/fd.hpp"
 #include "zjail/plan.hpp"
 #include "zjail/result.hpp"
@@ -53,7 +54,7 @@ class Jail {
   Result<ExitStatus> wait(const SignalForwarding* fwd, NotifyRelay* notify = nullptr);
 
  private:
-  friend Result<Jail> start_jail(const Plan& plan);
+  friend Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup);
   Jail() = default;
   pid_t pid_ = -1;
   UniqueFd pidfd_;
@@ -63,7 +64,9 @@ class Jail {
 
 // Creates the namespaces, builds the jail and starts the payload. Returns once
 // the payload has called execve, or with the error of the step that failed;
-// in that case the payload never ran and the jail is gone.
-Result<Jail> start_jail(const Plan& plan);
+// in that case the payload never ran and the jail is gone. With `cgroup`, the
+// jail's init starts inside its cgroup (or is adopted by its scope) before it
+// is allowed to run anything.
+Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup = nullptr);
 
 }  // namespace zjail

@@ -73,6 +73,38 @@ struct SyscallAction {
   int err = 0;
 };
 
+// Cgroup v2 resource control, with systemd's directive names and units.
+inline constexpr uint64_t kLimitInfinity = UINT64_MAX;
+
+struct IoBandwidth {
+  std::string path;          // a block device, or any path on the file system to limit
+  uint64_t bytes_per_sec = 0;
+};
+
+struct Resources {
+  Setting<uint64_t> memory_max;      // MemoryMax=, bytes or kLimitInfinity
+  Setting<uint64_t> memory_high;     // MemoryHigh=
+  Setting<uint64_t> memory_swap_max; // MemorySwapMax=
+  Setting<uint64_t> tasks_max;       // TasksMax=
+  Setting<uint64_t> cpu_quota_per_sec_usec;  // CPUQuota=20% -> 200000
+  Setting<uint64_t> cpu_weight;      // CPUWeight=, 1..10000
+  Setting<std::string> allowed_cpus; // AllowedCPUs=, a cpuset list "0-3,6"
+  Setting<uint64_t> io_weight;       // IOWeight=, 1..10000
+  std::vector<Item<IoBandwidth>> io_read_bandwidth_max;   // IOReadBandwidthMax=
+  std::vector<Item<IoBandwidth>> io_write_bandwidth_max;  // IOWriteBandwidthMax=
+  Setting<std::string> slice;        // Slice=, for the transient scope
+  // EnforceLimits=strict (default): refuse to run when nothing can enforce
+  // the limits; best-effort: run anyway and say so loudly.
+  Setting<bool> enforce_strict;
+
+  bool any_limit() const {
+    return memory_max.is_set() || memory_high.is_set() || memory_swap_max.is_set() ||
+           tasks_max.is_set() || cpu_quota_per_sec_usec.is_set() || cpu_weight.is_set() ||
+           allowed_cpus.is_set() || io_weight.is_set() || !io_read_bandwidth_max.empty() ||
+           !io_write_bandwidth_max.empty();
+  }
+};
+
 struct Profile {
   // The files that made this profile, in the order they were applied.
   std::vector<std::string> sources;
@@ -115,6 +147,8 @@ struct Profile {
   // activation: "PORT", "ADDR:PORT", "[ADDR6]:PORT" or an absolute unix path.
   std::vector<Item<std::string>> listen_stream;
   std::vector<Item<std::string>> listen_datagram;
+
+  Resources resources;
 
   // Process hygiene.
   Setting<bool> keep_terminal;            // default no: setsid()

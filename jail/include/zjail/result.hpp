@@ -20,6 +20,7 @@ enum class Step : unsigned char {
   Listen,          // "listen": binding ListenStream=/ListenDatagram= sockets
   CompileSeccomp,  // "compile-seccomp": building the BPF program
   Plan,            // "plan": turning the profile into the plain-data plan
+  Cgroup,          // "cgroup": the jail's cgroup, its limits, the systemd scope
   SyncSocket,      // "sync-socket": parent/child error channel
   Clone,           // "clone": creating the namespaces and the jail init
   IdMap,           // "id-map": writing uid_map/setgroups/gid_map

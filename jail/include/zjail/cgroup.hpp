@@ -1,0 +1,78 @@
+// Putting the jail into a cgroup v2 and applying the profile's limits.
+//
+// Three ways, tried in this order (docs/cgroups.md explains the choice):
+//  - Delegated: zjail's own cgroup is delegated to it (Delegate=yes on the
+//    unit, or a writable subtree without systemd). zjail moves itself into a
+//    "supervisor" leaf and starts the jail in its own leaf with the limits,
+//    via CLONE_INTO_CGROUP: the service keeps all of its accounting, and
+//    `systemctl stop` still kills every jailed process.
+//  - Scope: outside any service, systemd starts a transient
+//    zjail-<profile>-<pid>.scope with Delegate=yes and the limits, holding the
+//    jail's init, before the jail is allowed to proceed.
+//  - None: no limits asked for, so no cgroup work at all.
+// If limits are asked for and none of these can enforce them, the launch
+// fails, unless the profile says EnforceLimits=best-effort.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "zjail/fd.hpp"
+#include "zjail/profile.hpp"
+#include "zjail/result.hpp"
+
+namespace zjail {
+
+struct CgroupWrite {
+  std::string file;   // "memory.max"
+  std::string value;  // "268435456"
+};
+
+// The cgroup v2 files a Resources block sets, and the controllers they need.
+Result<std::vector<CgroupWrite>> cgroup_writes(const Resources& r);
+std::vector<std::string> cgroup_controllers(const Resources& r);
+
+enum class CgroupMode { None, Delegated, Scope };
+
+struct CgroupEnvironment {
+  std::string unified_root;  // mount point of the cgroup v2 hierarchy, "" if none
+  std::string own_path;      // our cgroup, relative to the hierarchy ("/system.slice/x.service")
+  bool systemd_running = false;
+  bool root = false;         // invoked by root: system bus; otherwise the user's manager
+};
+
+// What this machine offers, read from /proc/self/cgroup and the mounts.
+CgroupEnvironment probe_cgroup_environment();
+
+class JailCgroup {
+ public:
+  // Before clone: decides the mode, and for Delegated creates the jail's leaf
+  // with its limits. `warning` is set when limits are knowingly not enforced.
+  static Result<JailCgroup> prepare(const Resources& r, const std::string& name,
+                                    const CgroupEnvironment& env, std::string& warning);
+  JailCgroup() = default;
+  JailCgroup(JailCgroup&&) noexcept;
+  JailCgroup& operator=(JailCgroup&&) noexcept;
+  ~JailCgroup();
+
+  CgroupMode mode() const { return mode_; }
+  int leaf_fd() const { return leaf_.get(); }   // for CLONE_INTO_CGROUP; -1 if none
+  const std::string& path() const { return leaf_path_; }
+
+  // After clone, before the jail may proceed: for Scope, move `pid` (the
+  // jail's init) into a new transient scope and wait until systemd has it.
+  Status adopt(pid_t pid);
+
+ private:
+  void cleanup() noexcept;
+  CgroupMode mode_ = CgroupMode::None;
+  UniqueFd leaf_;
+  std::string leaf_path_;
+  std::string name_;
+  const Resources* resources_ = nullptr;
+  bool system_bus_ = true;
+};
+
+}  // namespace zjail

@@ -1,0 +1,210 @@
+#include "zjail/cgroup.hpp"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "scope.hpp"
+
+namespace zjail {
+namespace {
+
+std::string num_or_max(uint64_t v) { return v == kLimitInfinity ? "max" : std::to_string(v); }
+
+bool is_cgroup2(const char* path) {
+  struct statfs fs{};
+  return statfs(path, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return s;
+}
+
+Status write_at(int dirfd, const std::string& dir, const std::string& file, const std::string& value) {
+  UniqueFd fd(openat(dirfd, file.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd || write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+    return make_error(Step::Cgroup, errno, dir + "/" + file + " <- " + value);
+  return {};
+}
+
+// The whole disk behind a path (io.max wants a disk, not a partition).
+Result<std::string> block_device(const std::string& path) {
+  struct stat st{};
+  if (stat(path.c_str(), &st) != 0) return make_error(Step::Cgroup, errno, "IO limit path " + path);
+  dev_t dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+  std::string sys = "/sys/dev/block/" + std::to_string(major(dev)) + ":" + std::to_string(minor(dev));
+  if (access((sys + "/partition").c_str(), F_OK) == 0) {
+    std::string parent = read_text(sys + "/../dev");
+    while (!parent.empty() && (parent.back() == '\n' || parent.back() == ' ')) parent.pop_back();
+    if (!parent.empty()) return parent;
+  }
+  return std::to_string(major(dev)) + ":" + std::to_string(minor(dev));
+}
+
+bool delegated(const std::string& dir) {
+  char v[8] = {};
+  for (const char* attr : {"trusted.delegate", "user.delegate"})
+    if (getxattr(dir.c_str(), attr, v, sizeof v - 1) > 0 && v[0] == '1') return true;
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<CgroupWrite>> cgroup_writes(const Resources& r) {
+  std::vector<CgroupWrite> w;
+  if (r.memory_high.is_set()) w.push_back({"memory.high", num_or_max(*r.memory_high.value)});
+  if (r.memory_max.is_set()) w.push_back({"memory.max", num_or_max(*r.memory_max.value)});
+  if (r.memory_swap_max.is_set()) w.push_back({"memory.swap.max", num_or_max(*r.memory_swap_max.value)});
+  if (r.tasks_max.is_set()) w.push_back({"pids.max", num_or_max(*r.tasks_max.value)});
+  if (r.cpu_quota_per_sec_usec.is_set()) {
+    // systemd's period is 100ms: the quota per second scaled to it.
+    uint64_t q = *r.cpu_quota_per_sec_usec.value;
+    w.push_back({"cpu.max", q == kLimitInfinity ? "max 100000" : std::to_string(std::max<uint64_t>(q / 10, 1000)) + " 100000"});
+  }
+  if (r.cpu_weight.is_set()) w.push_back({"cpu.weight", std::to_string(*r.cpu_weight.value)});
+  if (r.allowed_cpus.is_set()) w.push_back({"cpuset.cpus", *r.allowed_cpus.value});
+  if (r.io_weight.is_set()) w.push_back({"io.weight", "default " + std::to_string(*r.io_weight.value)});
+  for (const auto* list : {&r.io_read_bandwidth_max, &r.io_write_bandwidth_max}) {
+    const char* key = list == &r.io_read_bandwidth_max ? "rbps" : "wbps";
+    for (const auto& item : *list) {
+      auto dev = block_device(item.value.path);
+      if (!dev) return make_error(Step::Cgroup, dev.error().err, item.origin.str() + ": " + dev.error().context);
+      w.push_back({"io.max", *dev + " " + key + "=" + num_or_max(item.value.bytes_per_sec)});
+    }
+  }
+  return w;
+}
+
+std::vector<std::string> cgroup_controllers(const Resources& r) {
+  std::vector<std::string> c;
+  if (r.memory_high.is_set() || r.memory_max.is_set() || r.memory_swap_max.is_set()) c.push_back("memory");
+  if (r.tasks_max.is_set()) c.push_back("pids");
+  if (r.cpu_quota_per_sec_usec.is_set() || r.cpu_weight.is_set()) c.push_back("cpu");
+  if (r.allowed_cpus.is_set()) c.push_back("cpuset");
+  if (r.io_weight.is_set() || !r.io_read_bandwidth_max.empty() || !r.io_write_bandwidth_max.empty())
+    c.push_back("io");
+  return c;
+}
+
+CgroupEnvironment probe_cgroup_environment() {
+  CgroupEnvironment env;
+  if (is_cgroup2("/sys/fs/cgroup")) env.unified_root = "/sys/fs/cgroup";
+  else if (is_cgroup2("/sys/fs/cgroup/unified")) env.unified_root = "/sys/fs/cgroup/unified";
+  std::string self = read_text("/proc/self/cgroup");
+  size_t pos = self.find("0::");
+  if (pos != std::string::npos && (pos == 0 || self[pos - 1] == '\n')) {
+    size_t end = self.find('\n', pos);
+    env.own_path = self.substr(pos + 3, end == std::string::npos ? std::string::npos : end - pos - 3);
+  }
+  struct stat st{};
+  env.systemd_running = lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+  env.root = geteuid() == 0;
+  return env;
+}
+
+JailCgroup::JailCgroup(JailCgroup&& o) noexcept
+    : mode_(o.mode_), leaf_(std::move(o.leaf_)), leaf_path_(std::move(o.leaf_path_)),
+      name_(std::move(o.name_)), resources_(o.resources_), system_bus_(o.system_bus_) {
+  o.mode_ = CgroupMode::None;
+  o.leaf_path_.clear();
+}
+
+JailCgroup& JailCgroup::operator=(JailCgroup&& o) noexcept {
+  if (this != &o) {
+    cleanup();
+    mode_ = std::exchange(o.mode_, CgroupMode::None);
+    leaf_ = std::move(o.leaf_);
+    leaf_path_ = std::move(o.leaf_path_);
+    o.leaf_path_.clear();
+    name_ = std::move(o.name_);
+    resources_ = o.resources_;
+    system_bus_ = o.system_bus_;
+  }
+  return *this;
+}
+
+JailCgroup::~JailCgroup() { cleanup(); }
+
+void JailCgroup::cleanup() noexcept {
+  leaf_.reset();
+  // Only empty cgroups can be removed: by now the jail has exited.
+  if (mode_ == CgroupMode::Delegated && !leaf_path_.empty()) rmdir(leaf_path_.c_str());
+  leaf_path_.clear();
+}
+
+Result<JailCgroup> JailCgroup::prepare(const Resources& r, const std::string& name,
+                                       const CgroupEnvironment& env, std::string& warning) {
+  JailCgroup cg;
+  cg.name_ = name;
+  cg.resources_ = &r;
+  cg.system_bus_ = env.root;
+  bool want = r.any_limit() || r.slice.is_set();
+  if (!want) return cg;
+  bool strict = r.enforce_strict.value.value_or(true);
+  auto writes = cgroup_writes(r);
+  if (!writes) return std::move(writes).error();
+  auto controllers = cgroup_controllers(r);
+
+  std::string why;
+  std::string own = env.unified_root.empty() ? "" : env.unified_root + env.own_path;
+  bool in_service = env.own_path.ends_with(".service");
+  if (!own.empty() && (delegated(own) || (!env.systemd_running && access(own.c_str(), W_OK) == 0))) {
+    // Delegated subtree. The no-internal-processes rule: zjail moves itself
+    // into a leaf of its own before controllers can be enabled for the jail.
+    std::string available = read_text(own + "/cgroup.controllers");
+    for (const auto& c : controllers)
+      if ((" " + available + " ").find(" " + c + " ") == std::string::npos &&
+          (" " + available).find(" " + c + "\n") == std::string::npos)
+        why = "controller '" + c + "' is not available in " + own;
+    if (why.empty()) {
+      UniqueFd dir(open(own.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!dir) return make_error(Step::Cgroup, errno, own);
+      mkdirat(dir.get(), "supervisor", 0755);
+      ZJAIL_TRY(write_at(dir.get(), own, "supervisor/cgroup.procs", "0"));
+      std::string enable;
+      for (const auto& c : controllers) enable += "+" + c + " ";
+      if (!enable.empty()) ZJAIL_TRY(write_at(dir.get(), own, "cgroup.subtree_control", enable));
+      std::string leaf_name = "jail-" + std::to_string(getpid());
+      if (mkdirat(dir.get(), leaf_name.c_str(), 0755) != 0 && errno != EEXIST)
+        return make_error(Step::Cgroup, errno, own + "/" + leaf_name);
+      cg.mode_ = CgroupMode::Delegated;
+      cg.leaf_path_ = own + "/" + leaf_name;
+      cg.leaf_.reset(openat(dir.get(), leaf_name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!cg.leaf_) return make_error(Step::Cgroup, errno, cg.leaf_path_);
+      for (const auto& w : *writes) ZJAIL_TRY(write_at(cg.leaf_.get(), cg.leaf_path_, w.file, w.value));
+      return cg;
+    }
+  } else if (env.systemd_running && in_service) {
+    why = "the unit " + env.own_path.substr(env.own_path.rfind('/') + 1) +
+          " does not delegate its cgroup: set Delegate=yes on it";
+  } else if (env.systemd_running) {
+    cg.mode_ = CgroupMode::Scope;  // limits travel with StartTransientUnit
+    return cg;
+  } else if (env.unified_root.empty()) {
+    why = "no cgroup v2 hierarchy is mounted";
+  } else {
+    why = "no systemd and no writable delegated cgroup v2 subtree at " + own;
+  }
+  if (strict)
+    return make_error(Step::Cgroup, 0, "resource limits requested but cannot be enforced: " + why +
+                                           " (EnforceLimits=best-effort runs without them)");
+  warning = "RUNNING WITHOUT RESOURCE LIMITS (EnforceLimits=best-effort): " + why;
+  return cg;
+}
+
+Status JailCgroup::adopt(pid_t pid) {
+  if (mode_ != CgroupMode::Scope) return {};
+  return start_scope(*resources_, name_, pid, system_bus_);
+}
+
+}  // namespace zjail

@@ -1,0 +1,227 @@
+// sd-bus is loaded on demand: most launches need no scope, and linking
+// libsystemd would add its start-up cost to every one of them.
+#include "scope.hpp"
+
+#include <dlfcn.h>
+#include <poll.h>
+#include <systemd/sd-bus.h>
+#include <time.h>
+
+#include <charconv>
+#include <memory>
+
+namespace zjail {
+namespace {
+
+struct SdBusApi {
+  decltype(&sd_bus_open_system) open_system;
+  decltype(&sd_bus_open_user) open_user;
+  decltype(&sd_bus_flush_close_unref) close_unref;
+  decltype(&sd_bus_message_new_method_call) new_method_call;
+  decltype(&sd_bus_message_append) append;
+  decltype(&sd_bus_message_append_array) append_array;
+  decltype(&sd_bus_message_open_container) open_container;
+  decltype(&sd_bus_message_close_container) close_container;
+  decltype(&sd_bus_call) call;
+  decltype(&sd_bus_call_method) call_method;
+  decltype(&sd_bus_message_read) read;
+  decltype(&sd_bus_message_unref) message_unref;
+  decltype(&sd_bus_error_free) error_free;
+  decltype(&sd_bus_match_signal) match_signal;
+  decltype(&sd_bus_slot_unref) slot_unref;
+  decltype(&sd_bus_process) process;
+  decltype(&sd_bus_wait) wait;
+};
+
+struct DlClose {
+  void operator()(void* h) const noexcept { dlclose(h); }
+};
+
+template <class T>
+bool sym(void* lib, const char* name, T& out) {
+  out = reinterpret_cast<T>(dlsym(lib, name));
+  return out != nullptr;
+}
+
+Result<SdBusApi> load_sd_bus(std::unique_ptr<void, DlClose>& lib) {
+  lib.reset(dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL));
+  if (!lib) return make_error(Step::Cgroup, 0, std::string("cannot load libsystemd.so.0: ") + dlerror());
+  SdBusApi a{};
+  void* h = lib.get();
+  bool ok = sym(h, "sd_bus_open_system", a.open_system) && sym(h, "sd_bus_open_user", a.open_user) &&
+            sym(h, "sd_bus_flush_close_unref", a.close_unref) &&
+            sym(h, "sd_bus_message_new_method_call", a.new_method_call) &&
+            sym(h, "sd_bus_message_append", a.append) &&
+            sym(h, "sd_bus_message_append_array", a.append_array) &&
+            sym(h, "sd_bus_message_open_container", a.open_container) &&
+            sym(h, "sd_bus_message_close_container", a.close_container) && sym(h, "sd_bus_call", a.call) &&
+            sym(h, "sd_bus_call_method", a.call_method) && sym(h, "sd_bus_message_read", a.read) &&
+            sym(h, "sd_bus_message_unref", a.message_unref) && sym(h, "sd_bus_error_free", a.error_free) &&
+            sym(h, "sd_bus_match_signal", a.match_signal) && sym(h, "sd_bus_slot_unref", a.slot_unref) &&
+            sym(h, "sd_bus_process", a.process) && sym(h, "sd_bus_wait", a.wait);
+  if (!ok) return make_error(Step::Cgroup, 0, "libsystemd.so.0 lacks the sd-bus API zjail needs");
+  return a;
+}
+
+uint64_t now_usec() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+}
+
+struct JobWait {
+  std::string job;     // our job's object path, once known
+  std::string result;  // its result, once removed
+  std::vector<std::pair<std::string, std::string>> removed;  // seen before the path was known
+  const SdBusApi* api;
+};
+
+int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error*) {
+  auto* w = static_cast<JobWait*>(userdata);
+  uint32_t id;
+  const char *path, *unit, *result;
+  if (w->api->read(m, "uoss", &id, &path, &unit, &result) < 0) return 0;
+  w->removed.emplace_back(path, result);
+  return 0;
+}
+
+}  // namespace
+
+std::string scope_name(const std::string& name, pid_t pid) {
+  std::string safe;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    safe += ok ? c : '_';
+  }
+  if (safe.empty()) safe = "jail";
+  return "zjail-" + safe + "-" + std::to_string(pid) + ".scope";
+}
+
+Result<std::string> cpuset_mask(const std::string& list) {
+  std::string mask;
+  size_t i = 0;
+  while (i < list.size()) {
+    size_t j = list.find(',', i);
+    if (j == std::string::npos) j = list.size();
+    std::string part = list.substr(i, j - i);
+    i = j + 1;
+    if (part.empty()) continue;
+    unsigned lo = 0, hi = 0;
+    size_t dash = part.find('-');
+    auto num = [](const std::string& s, unsigned& out) {
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+      return ec == std::errc() && p == s.data() + s.size() && out < 8192;
+    };
+    if (!num(part.substr(0, dash), lo) || !num(dash == std::string::npos ? part.substr(0, dash) : part.substr(dash + 1), hi) || hi < lo)
+      return make_error(Step::Cgroup, 0, "invalid CPU list '" + list + "'");
+    for (unsigned c = lo; c <= hi; ++c) {
+      if (mask.size() <= c / 8) mask.resize(c / 8 + 1, '\0');
+      mask[c / 8] = static_cast<char>(mask[c / 8] | (1 << (c % 8)));
+    }
+  }
+  return mask;
+}
+
+Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool system_bus) {
+  std::unique_ptr<void, DlClose> lib;
+  auto api_r = load_sd_bus(lib);
+  if (!api_r) return std::move(api_r).error();
+  const SdBusApi& api = *api_r;
+
+  sd_bus* raw = nullptr;
+  int rc = system_bus ? api.open_system(&raw) : api.open_user(&raw);
+  auto bus = std::unique_ptr<sd_bus, sd_bus* (*)(sd_bus*)>(raw, api.close_unref);
+  if (rc < 0) return make_error(Step::Cgroup, -rc, system_bus ? "system bus" : "user bus");
+
+  JobWait wait;
+  wait.api = &api;
+  sd_bus_slot* slot_raw = nullptr;
+  rc = api.match_signal(bus.get(), &slot_raw, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                        "org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &wait);
+  auto slot = std::unique_ptr<sd_bus_slot, sd_bus_slot* (*)(sd_bus_slot*)>(slot_raw, api.slot_unref);
+  if (rc < 0) return make_error(Step::Cgroup, -rc, "subscribing to JobRemoved");
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  api.call_method(bus.get(), "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                  "org.freedesktop.systemd1.Manager", "Subscribe", &err, nullptr, "");
+  api.error_free(&err);
+
+  std::string unit = scope_name(name, pid);
+  sd_bus_message* m_raw = nullptr;
+  rc = api.new_method_call(bus.get(), &m_raw, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                           "org.freedesktop.systemd1.Manager", "StartTransientUnit");
+  auto m = std::unique_ptr<sd_bus_message, sd_bus_message* (*)(sd_bus_message*)>(m_raw, api.message_unref);
+  if (rc < 0) return make_error(Step::Cgroup, -rc, "StartTransientUnit message");
+  std::string desc = "zjail: " + name;
+  auto u64 = [&](const char* prop, const Setting<uint64_t>& s) {
+    return s.is_set() ? api.append(m.get(), "(sv)", prop, "t", *s.value) : 0;
+  };
+  rc = api.append(m.get(), "ss", unit.c_str(), "fail");
+  if (rc >= 0) rc = api.open_container(m.get(), 'a', "(sv)");
+  if (rc >= 0) rc = api.append(m.get(), "(sv)", "Description", "s", desc.c_str());
+  if (rc >= 0) rc = api.append(m.get(), "(sv)", "PIDs", "au", 1, static_cast<uint32_t>(pid));
+  if (rc >= 0) rc = api.append(m.get(), "(sv)", "Delegate", "b", 1);
+  if (rc >= 0) rc = api.append(m.get(), "(sv)", "CollectMode", "s", "inactive-or-failed");
+  if (rc >= 0 && r.slice.is_set()) rc = api.append(m.get(), "(sv)", "Slice", "s", r.slice.value->c_str());
+  if (rc >= 0) rc = u64("MemoryMax", r.memory_max);
+  if (rc >= 0) rc = u64("MemoryHigh", r.memory_high);
+  if (rc >= 0) rc = u64("MemorySwapMax", r.memory_swap_max);
+  if (rc >= 0) rc = u64("TasksMax", r.tasks_max);
+  if (rc >= 0) rc = u64("CPUQuotaPerSecUSec", r.cpu_quota_per_sec_usec);
+  if (rc >= 0) rc = u64("CPUWeight", r.cpu_weight);
+  if (rc >= 0) rc = u64("IOWeight", r.io_weight);
+  if (rc >= 0 && r.allowed_cpus.is_set()) {
+    auto mask = cpuset_mask(*r.allowed_cpus.value);
+    if (!mask) return std::move(mask).error();
+    rc = api.open_container(m.get(), 'r', "sv");
+    if (rc >= 0) rc = api.append(m.get(), "s", "AllowedCPUs");
+    if (rc >= 0) rc = api.open_container(m.get(), 'v', "ay");
+    if (rc >= 0) rc = api.append_array(m.get(), 'y', mask->data(), mask->size());
+    if (rc >= 0) rc = api.close_container(m.get());
+    if (rc >= 0) rc = api.close_container(m.get());
+  }
+  for (const auto* list : {&r.io_read_bandwidth_max, &r.io_write_bandwidth_max}) {
+    if (rc < 0 || list->empty()) continue;
+    rc = api.open_container(m.get(), 'r', "sv");
+    if (rc >= 0) rc = api.append(m.get(), "s", list == &r.io_read_bandwidth_max ? "IOReadBandwidthMax" : "IOWriteBandwidthMax");
+    if (rc >= 0) rc = api.open_container(m.get(), 'v', "a(st)");
+    if (rc >= 0) rc = api.open_container(m.get(), 'a', "(st)");
+    for (const auto& item : *list)
+      if (rc >= 0) rc = api.append(m.get(), "(st)", item.value.path.c_str(), item.value.bytes_per_sec);
+    if (rc >= 0) rc = api.close_container(m.get());
+    if (rc >= 0) rc = api.close_container(m.get());
+    if (rc >= 0) rc = api.close_container(m.get());
+  }
+  if (rc >= 0) rc = api.close_container(m.get());
+  if (rc >= 0) rc = api.append(m.get(), "a(sa(sv))", 0);
+  if (rc < 0) return make_error(Step::Cgroup, -rc, "building StartTransientUnit for " + unit);
+
+  sd_bus_message* reply_raw = nullptr;
+  rc = api.call(bus.get(), m.get(), 10 * 1000000ULL, &err, &reply_raw);
+  auto reply = std::unique_ptr<sd_bus_message, sd_bus_message* (*)(sd_bus_message*)>(reply_raw, api.message_unref);
+  if (rc < 0) {
+    std::string what = "StartTransientUnit " + unit + (err.message ? std::string(": ") + err.message : "");
+    api.error_free(&err);
+    return make_error(Step::Cgroup, -rc, what);
+  }
+  const char* job = nullptr;
+  if (api.read(reply.get(), "o", &job) < 0 || !job) return make_error(Step::Cgroup, EBADMSG, "StartTransientUnit reply");
+  wait.job = job;
+
+  // Wait until systemd reports the job done: only then is the jail's init
+  // really in the scope, with the limits applied.
+  uint64_t deadline = now_usec() + 10 * 1000000ULL;
+  for (;;) {
+    for (const auto& [path, result] : wait.removed)
+      if (path == wait.job) {
+        if (result == "done") return {};
+        return make_error(Step::Cgroup, 0, "systemd job for " + unit + " ended with '" + result + "'");
+      }
+    uint64_t now = now_usec();
+    if (now >= deadline) return make_error(Step::Cgroup, ETIMEDOUT, "waiting for " + unit);
+    rc = api.process(bus.get(), nullptr);
+    if (rc < 0) return make_error(Step::Cgroup, -rc, "reading the bus");
+    if (rc == 0) api.wait(bus.get(), deadline - now);
+  }
+}
+
+}  // namespace zjail
