@@ -25,6 +25,7 @@
 #   ZJAIL_VM_SMP           vCPUs (default 2)
 #   ZJAIL_VM_BOOT_TIMEOUT  seconds to wait for ssh and boot (default 300)
 #   ZJAIL_VM_APPEND        more kernel command line
+#   ZJAIL_VM_QEMU_ARGS     more qemu options (split at spaces)
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -71,6 +72,12 @@ pick_port() {
     grep -qx -- "$port" <<<"$used" || break
   done
   printf '%s\n' "$port"
+}
+
+# The first bytes sshd sends on 127.0.0.1:$1, or nothing within a second.
+banner() {
+  # shellcheck disable=SC2016  # bash -c expands its own $1
+  timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && head -c 4 <&3' _ "$1" 2>/dev/null || true
 }
 
 write_ssh_config() {
@@ -139,6 +146,11 @@ cmd_start() {
   local append="root=/dev/vda rw console=ttyS0,115200 panic=-1 systemd.unified_cgroup_hierarchy=1"
   append+=${ZJAIL_VM_APPEND:+ $ZJAIL_VM_APPEND}
 
+  local extra_args=()
+  # Word splitting is the point: extra qemu options, e.g. a 9p share.
+  # shellcheck disable=SC2206
+  [[ -n ${ZJAIL_VM_QEMU_ARGS:-} ]] && extra_args=($ZJAIL_VM_QEMU_ARGS)
+
   local port attempt started=$SECONDS
   for attempt in 1 2 3 4 5; do
     port=$(pick_port)
@@ -147,14 +159,15 @@ cmd_start() {
     if qemu-system-x86_64 \
         -name zjail-system-test -accel "$accel" -cpu "$cpu" \
         -m "${ZJAIL_VM_MEM:-2048}" -smp "${ZJAIL_VM_SMP:-2}" \
-        -display none -monitor none -serial "file:$run_dir/serial.log" \
-        -no-reboot \
+        -nodefaults -display none -vga none -monitor none \
+        -serial "file:$run_dir/serial.log" -no-reboot \
         -kernel "$image_dir/vmlinuz" -initrd "$image_dir/initrd.img" \
         -append "$append" \
         -drive "file=$run_dir/overlay.qcow2,if=virtio,format=qcow2,discard=unmap" \
         -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$port-:22" \
         -device virtio-net-pci,netdev=net0 \
         -device virtio-rng-pci \
+        "${extra_args[@]}" \
         -daemonize -pidfile "$run_dir/qemu.pid" \
         </dev/null >/dev/null 2>"$run_dir/qemu.err"; then
       break
@@ -178,8 +191,12 @@ cmd_start() {
 
   local timeout=${ZJAIL_VM_BOOT_TIMEOUT:-300}
   # Probes skip the connection master: a half-open probe must not leave one.
-  until timeout 15 ssh -F "$run_dir/ssh_config" -o ControlMaster=no -o ControlPath=none \
-      "$host_alias" true 2>/dev/null; do
+  # Poll for sshd's banner with a plain TCP read, which is cheap: until the
+  # guest has an address, slirp accepts the connection and then never answers.
+  # Then one real login (the first one also starts root's user manager).
+  until [[ $(banner "$port") == SSH-* ]] &&
+      timeout 60 ssh -F "$run_dir/ssh_config" -o ControlMaster=no -o ControlPath=none \
+        "$host_alias" true 2>/dev/null; do
     if [[ -z $(qemu_pid) ]]; then
       serial_tail 60 >&2
       die "qemu exited during boot"
@@ -189,7 +206,7 @@ cmd_start() {
       cmd_stop >/dev/null 2>&1 || true
       die "no ssh after ${timeout} s"
     fi
-    sleep 1
+    sleep 0.5
   done
   local ssh_s=$((SECONDS - started))
   # Tests start on a settled system: every start-up job is done.
