@@ -11,7 +11,8 @@
 #   <sha256 of the recipe>/vmlinuz      kernel, booted with qemu -kernel
 #   <sha256 of the recipe>/initrd.img   its initramfs
 #   <sha256 of the recipe>/id_ed25519   root's ssh key into the image
-# The recipe is this script, image.packages and $ZJAIL_VM_EXTRA_PACKAGES.
+# The recipe is the build functions of this script, image.packages and
+# $ZJAIL_VM_EXTRA_PACKAGES.
 # An entry is built under a temporary name and renamed into place when
 # complete, under a lock, so concurrent or interrupted builds never leave a
 # half-built entry behind.
@@ -41,9 +42,15 @@ packages() {
   fi
 }
 
+# The recipe is what goes into the image: the package list and the
+# functions that build it (not this script's other plumbing, so editing
+# e.g. prune does not rebuild the image). Bump RECIPE_VERSION to force one.
+readonly RECIPE_VERSION=1
 recipe_hash() {
   {
-    cat "$here/image.sh" "$here/image.packages"
+    printf 'recipe=%s suite=%s\n' "$RECIPE_VERSION" "$SUITE"
+    packages
+    declare -f build configure_root
     printf 'extra=%s\n' "${ZJAIL_VM_EXTRA_PACKAGES:-}"
     printf 'size=%s\n' "$image_size"
   } | sha256sum | cut -d' ' -f1
@@ -231,6 +238,9 @@ main() {
         d=${d%/}
         [[ -d $d && $d != "$final" && ${d##*/} =~ ^[0-9a-f]{64}$ ]] || continue
         log "removing $d"; rm -rf --one-file-system -- "$d"
+      done
+      for d in "$cache"/.lock-*; do
+        [[ -f $d && $d != "$cache/.lock-$hash" ]] && rm -f -- "$d"
       done
       return ;;
   esac
