@@ -1,0 +1,4 @@
+# Layered on root-test: supplementary groups, resolved by name.
+
+[Jail]
+SupplementaryGroups=daemon adm

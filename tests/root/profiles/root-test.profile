@@ -1,0 +1,8 @@
+# root-test: the profile zjail's root test tier (tests/root) runs its probe
+# under. It is base-service as shipped, plus a host name the tests can
+# recognise, so that every assertion is about the profile services get.
+
+[Jail]
+Description=zjail root tests: base-service with a known host name
+Include=base-service
+Hostname=zjail-root-test
