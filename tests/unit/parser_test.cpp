@@ -1,0 +1,490 @@
+// Profile files: syntax, Include=, drop-ins, the search path, list_profiles
+// and the show_profile round trip. Search paths are temporary directories.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "zjail/parser.hpp"
+
+namespace zjail {
+namespace {
+
+namespace fs = std::filesystem;
+using Names = std::vector<std::string>;
+
+class ProfileFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/zjail-parser-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    etc_ = root_ + "/etc";
+    usr_ = root_ + "/usr";
+    fs::create_directories(etc_);
+    fs::create_directories(usr_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  // Writes `text` to root/rel and returns the full path.
+  std::string write(const std::string& rel, const std::string& text) {
+    fs::path p = fs::path(root_) / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  std::vector<std::string> path() const { return {etc_, usr_}; }
+
+  Status load(Profile& p, const std::string& name) { return load_profile(p, name, path()); }
+  Status text(Profile& p, const std::string& body, const std::string& file = "t.profile") {
+    return load_profile_text(p, body, file, path());
+  }
+  std::string error_of(const std::string& body) {
+    Profile p;
+    auto st = text(p, body);
+    if (st) return "";
+    EXPECT_EQ(st.error().step, Step::Profile);
+    return st.error().message();
+  }
+
+  std::string root_, etc_, usr_;
+};
+
+std::vector<std::string> values(const std::vector<Item<std::string>>& items) {
+  std::vector<std::string> out;
+  for (const auto& i : items) out.push_back(i.value);
+  return out;
+}
+
+// --- Syntax ------------------------------------------------------------------
+
+TEST_F(ProfileFiles, CommentsBlankLinesAndWhitespace) {
+  Profile p;
+  ASSERT_TRUE(text(p, "# a comment\n; another\n\n  [Jail]  \n\t User = nobody \r\n   # indented comment\n"
+                      "Hostname=box\n"));
+  EXPECT_EQ(*p.user.value, "nobody");
+  EXPECT_EQ(p.user.origin.str(), "t.profile:5");
+  EXPECT_EQ(*p.hostname.value, "box");
+  EXPECT_EQ(p.hostname.origin.line, 7);
+  EXPECT_EQ(p.sources, (Names{"t.profile"}));
+}
+
+TEST_F(ProfileFiles, LineContinuation) {
+  Profile p;
+  ASSERT_TRUE(text(p, "[Jail]\nDescription=one\\\n   two \\\n# skipped inside a continuation\n three\n"
+                      "Environment=A=1 \\\n  B=2\nUser=nobody\n"));
+  EXPECT_EQ(*p.description.value, "one two  three");
+  EXPECT_EQ(p.description.origin.line, 2);
+  EXPECT_EQ(values(p.environment), (Names{"A=1", "B=2"}));
+  EXPECT_EQ(p.environment[1].origin.line, 6);
+  EXPECT_EQ(p.user.origin.line, 8);
+}
+
+TEST_F(ProfileFiles, EscapedTrailingBackslashIsNotAContinuation) {
+  Profile p;
+  ASSERT_TRUE(text(p, "[Jail]\nEnvironment=A=x\\\\\nUser=nobody\n"));
+  EXPECT_EQ(values(p.environment), (Names{"A=x\\"}));
+  EXPECT_EQ(*p.user.value, "nobody");
+}
+
+TEST_F(ProfileFiles, ContinuationAtEndOfFile) {
+  Profile p;
+  ASSERT_TRUE(text(p, "[Jail]\nSupplementaryGroups=audio \\\n"));
+  EXPECT_EQ(values(p.supplementary_groups), (Names{"audio"}));
+}
+
+TEST_F(ProfileFiles, SectionErrors) {
+  EXPECT_EQ(error_of("User=nobody\n[Jail]\n"), "t.profile:1: 'User=' outside the [Jail] section");
+  EXPECT_EQ(error_of("[Jail]\nUser=nobody\n[Service]\nUser=root\n"),
+            "t.profile:3: unknown section '[Service]': profiles have a single [Jail] section");
+  EXPECT_EQ(error_of("\n[jail]\n"),
+            "t.profile:2: unknown section '[jail]': profiles have a single [Jail] section (did you mean 'Jail'?)");
+  EXPECT_EQ(error_of("[Jail\n"), "t.profile:1: expected a section header such as [Jail]");
+}
+
+TEST_F(ProfileFiles, LineErrorsNameFileAndLine) {
+  EXPECT_EQ(error_of("[Jail]\n\nUser\n"),
+            "t.profile:3: expected Key=value, a [section] or a comment, not 'User'");
+  EXPECT_EQ(error_of("[Jail]\n=x\n"), "t.profile:2: missing directive name before '='");
+  EXPECT_EQ(error_of("[Jail]\n# fine\nUser=nobody\nUsr=nobody\n"),
+            "t.profile:4: unknown directive 'Usr' (did you mean 'User'?)");
+  EXPECT_EQ(error_of("[Jail]\nPrivateNetwork=\\\n  maybe\n"),
+            "t.profile:2: invalid value 'maybe' for PrivateNetwork=: expected a boolean");
+}
+
+TEST_F(ProfileFiles, RepeatedKeysAccumulateAndEmptyResets) {
+  Profile p;
+  ASSERT_TRUE(text(p, "[Jail]\nBindReadOnlyPaths=/usr\nBindReadOnlyPaths=/etc\nUser=a\nUser=b\n"
+                      "Environment=A=1\nEnvironment=\nEnvironment=B=2\n"));
+  ASSERT_EQ(p.binds.size(), 2u);
+  EXPECT_EQ(p.binds[1].value.source, "/etc");
+  EXPECT_EQ(p.binds[1].origin.line, 3);
+  EXPECT_EQ(*p.user.value, "b");
+  EXPECT_EQ(values(p.environment), (Names{"B=2"}));
+}
+
+TEST_F(ProfileFiles, LayeringOntoAnExistingProfile) {
+  Profile p;
+  ASSERT_TRUE(text(p, "[Jail]\nUser=a\nHostname=one\n", "first.profile"));
+  ASSERT_TRUE(text(p, "[Jail]\nUser=b\n", "second.profile"));
+  EXPECT_EQ(*p.user.value, "b");
+  EXPECT_EQ(p.user.origin.str(), "second.profile:2");
+  EXPECT_EQ(p.hostname.origin.str(), "first.profile:3");
+  EXPECT_EQ(p.sources, (Names{"first.profile", "second.profile"}));
+}
+
+// --- Search path, find_profile, list_profiles ------------------------------------
+
+TEST(SearchPath, SystemDirectoriesThenTheEnvironment) {
+  EXPECT_EQ(profile_search_path(nullptr), (Names{"/etc/zjail/profiles", "/usr/share/zjail/profiles"}));
+  EXPECT_EQ(profile_search_path(""), (Names{"/etc/zjail/profiles", "/usr/share/zjail/profiles"}));
+  EXPECT_EQ(profile_search_path("/a::profiles:"),
+            (Names{"/etc/zjail/profiles", "/usr/share/zjail/profiles", "/a", "profiles"}));
+}
+
+TEST_F(ProfileFiles, EtcOverridesUsrShare) {
+  write("usr/echo.profile", "[Jail]\nUser=from-usr\n");
+  write("usr/only.profile", "[Jail]\n");
+  write("etc/echo.profile", "[Jail]\nUser=from-etc\n");
+  EXPECT_EQ(*find_profile("echo", path()), etc_ + "/echo.profile");
+  EXPECT_EQ(*find_profile("only", path()), usr_ + "/only.profile");
+  Profile p;
+  ASSERT_TRUE(load(p, "echo"));
+  EXPECT_EQ(*p.user.value, "from-etc");
+  EXPECT_EQ(p.sources, (Names{etc_ + "/echo.profile"}));
+}
+
+TEST_F(ProfileFiles, AnArgumentWithASlashIsAPath) {
+  std::string file = write("elsewhere/mine.profile", "[Jail]\nUser=mine\n");
+  write("etc/mine.profile", "[Jail]\nUser=etc\n");
+  EXPECT_EQ(*find_profile(file, path()), file);
+  auto missing = find_profile(root_ + "/nope.profile", path());
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().err, ENOENT);
+  EXPECT_EQ(missing.error().message(), root_ + "/nope.profile: No such file or directory");
+  EXPECT_FALSE(find_profile(etc_ + "/", path()));
+}
+
+TEST_F(ProfileFiles, NotFoundListsTheDirectoriesAndSuggests) {
+  write("usr/echo.profile", "[Jail]\n");
+  auto r = find_profile("ehco", path());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().step, Step::Profile);
+  EXPECT_EQ(r.error().err, 0);
+  EXPECT_EQ(r.error().message(),
+            "profile 'ehco' not found in: " + etc_ + ", " + usr_ + " (did you mean 'echo'?)");
+  EXPECT_EQ(find_profile("zzz", path()).error().message(),
+            "profile 'zzz' not found in: " + etc_ + ", " + usr_);
+}
+
+TEST_F(ProfileFiles, ListProfilesShadowsAndSorts) {
+  write("usr/b.profile", "");
+  write("usr/a.profile", "");
+  write("etc/b.profile", "");
+  write("usr/notes.txt", "");
+  write("usr/c.profile.d/x.conf", "");
+  fs::create_directories(usr_ + "/dir.profile");
+  auto list = list_profiles({etc_, usr_, root_ + "/missing"});
+  std::vector<std::pair<std::string, std::string>> want = {
+      {"a", usr_ + "/a.profile"}, {"b", etc_ + "/b.profile"}};
+  EXPECT_EQ(list, want);
+}
+
+// --- Include= ------------------------------------------------------------------
+
+TEST_F(ProfileFiles, IncludeAppliesAtThatPoint) {
+  write("usr/base.profile", "[Jail]\nUser=base\nHostname=base\nBindReadOnlyPaths=/usr\n");
+  write("etc/app.profile", "[Jail]\nHostname=before\nInclude=base\nUser=app\nBindReadOnlyPaths=/opt\n");
+  Profile p;
+  ASSERT_TRUE(load(p, "app"));
+  EXPECT_EQ(*p.user.value, "app");          // after the Include= line: app wins
+  EXPECT_EQ(*p.hostname.value, "base");     // before it: the included file wins
+  EXPECT_EQ(p.hostname.origin.str(), usr_ + "/base.profile:3");
+  ASSERT_EQ(p.binds.size(), 2u);
+  EXPECT_EQ(p.binds[0].value.source, "/usr");
+  EXPECT_EQ(p.binds[1].value.source, "/opt");
+  EXPECT_EQ(p.sources, (Names{etc_ + "/app.profile", usr_ + "/base.profile"}));
+}
+
+TEST_F(ProfileFiles, IncludeRelativeToTheIncludingFile) {
+  write("proj/profiles/common/net.conf", "[Jail]\nPrivateNetwork=no\n");
+  std::string top = write("proj/profiles/top.profile", "[Jail]\nInclude=common/net.conf\n");
+  write("abs.conf", "[Jail]\nKeepTerminal=yes\n");
+  write("proj/profiles/common/more.profile", "[Jail]\nInclude=../../../abs.conf\n");
+  Profile p;
+  ASSERT_TRUE(load(p, top));
+  EXPECT_FALSE(*p.private_network.value);
+  EXPECT_EQ(p.private_network.origin.str(), root_ + "/proj/profiles/common/net.conf:2");
+
+  Profile q;
+  ASSERT_TRUE(text(q, "[Jail]\nInclude=" + root_ + "/proj/profiles/common/more.profile\n"));
+  EXPECT_TRUE(*q.keep_terminal.value);
+  EXPECT_EQ(q.keep_terminal.origin.str(), root_ + "/abs.conf:2");
+}
+
+TEST_F(ProfileFiles, IncludeErrors) {
+  write("etc/echo.profile", "[Jail]\n");
+  EXPECT_EQ(error_of("[Jail]\n\nInclude=ecoh\n"),
+            "t.profile:3: profile 'ecoh' not found in: " + etc_ + ", " + usr_ + " (did you mean 'echo'?)");
+  EXPECT_EQ(error_of("[Jail]\nInclude=\n"), "t.profile:2: Include= needs a profile name or a path");
+  EXPECT_EQ(error_of("[Jail]\nInclude=" + root_ + "/missing.conf\n"),
+            "t.profile:2: Include=" + root_ + "/missing.conf: No such file or directory");
+  write("bad.conf", "[Jail]\n\nLimitNOFILE=lots\n");
+  EXPECT_EQ(error_of("[Jail]\nInclude=" + root_ + "/bad.conf\n"),
+            root_ + "/bad.conf:3: invalid value 'lots' for LimitNOFILE=: expected a number, SOFT:HARD or 'infinity'");
+}
+
+TEST_F(ProfileFiles, IncludeCyclesAreDetected) {
+  write("etc/a.profile", "[Jail]\nInclude=b\n");
+  write("etc/b.profile", "[Jail]\nUser=nobody\nInclude=a\n");
+  Profile p;
+  auto st = load(p, "a");
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().message(), etc_ + "/b.profile:3: include cycle: " + etc_ + "/a.profile -> " + etc_ +
+                                      "/b.profile -> " + etc_ + "/a.profile");
+  std::string self = write("self.profile", "[Jail]\nInclude=./self.profile\n");
+  Profile q;
+  EXPECT_EQ(load(q, self).error().message(),
+            self + ":2: include cycle: " + self + " -> " + self);
+}
+
+TEST_F(ProfileFiles, IncludingTheSameFileTwiceIsNotACycle) {
+  write("etc/env.profile", "[Jail]\nEnvironment=X=1\n");
+  Profile p;
+  ASSERT_TRUE(text(p, "[Jail]\nInclude=env\nInclude=env\n"));
+  EXPECT_EQ(values(p.environment), (Names{"X=1", "X=1"}));
+}
+
+TEST_F(ProfileFiles, IncludeDepthIsCapped) {
+  for (int i = 0; i < 20; ++i)
+    write("etc/n" + std::to_string(i) + ".profile", "[Jail]\nInclude=n" + std::to_string(i + 1) + "\n");
+  write("etc/n20.profile", "[Jail]\n");
+  Profile p;
+  auto st = load(p, "n0");
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().message(), etc_ + "/n15.profile:2: profiles nested more than 16 deep (Include= or drop-ins)");
+  Profile q;
+  EXPECT_TRUE(load(q, "n5"));  // fifteen levels are fine
+}
+
+// --- Drop-ins ------------------------------------------------------------------
+
+TEST_F(ProfileFiles, DropInsApplyInLexicalOrderAcrossDirectories) {
+  write("usr/svc.profile", "[Jail]\nUser=base\nHostname=base\n");
+  write("usr/svc.profile.d/20-usr.conf", "[Jail]\nHostname=usr20\nEnvironment=ORDER=20\n");
+  write("etc/svc.profile.d/10-etc.conf", "[Jail]\nUser=etc10\nHostname=etc10\nEnvironment=ORDER=10\n");
+  write("etc/svc.profile.d/30-etc.conf", "[Jail]\nEnvironment=ORDER=30\n");
+  write("etc/svc.profile.d/README", "not a drop-in\n");
+  write("etc/svc.profile.d/40.conf.disabled", "[Jail]\nUser=never\n");
+  Profile p;
+  ASSERT_TRUE(load(p, "svc"));
+  EXPECT_EQ(*p.user.value, "etc10");
+  EXPECT_EQ(*p.hostname.value, "usr20");
+  EXPECT_EQ(values(p.environment), (Names{"ORDER=10", "ORDER=20", "ORDER=30"}));
+  EXPECT_EQ(p.sources, (Names{usr_ + "/svc.profile", etc_ + "/svc.profile.d/10-etc.conf",
+                              usr_ + "/svc.profile.d/20-usr.conf", etc_ + "/svc.profile.d/30-etc.conf"}));
+}
+
+TEST_F(ProfileFiles, EtcDropInMasksUsrShareDropInOfTheSameName) {
+  write("usr/svc.profile", "[Jail]\n");
+  write("usr/svc.profile.d/50-net.conf", "[Jail]\nPrivateNetwork=no\nHostname=usr\n");
+  write("etc/svc.profile.d/50-net.conf", "[Jail]\nHostname=etc\n");
+  write("usr/svc.profile.d/60-tty.conf", "[Jail]\nKeepTerminal=yes\n");
+  fs::create_symlink("/dev/null", etc_ + "/svc.profile.d/60-tty.conf");
+  Profile p;
+  ASSERT_TRUE(load(p, "svc"));
+  EXPECT_EQ(*p.hostname.value, "etc");
+  EXPECT_FALSE(p.private_network.is_set());  // the /usr/share file was masked, not merged
+  EXPECT_FALSE(p.keep_terminal.is_set());    // masked by a symlink to /dev/null
+}
+
+TEST_F(ProfileFiles, DropInsNextToAProfileLoadedByPath) {
+  std::string file = write("proj/app.profile", "[Jail]\nUser=app\n");
+  write("proj/app.profile.d/override.conf", "[Jail]\nUser=override\n");
+  Profile p;
+  ASSERT_TRUE(load(p, file));
+  EXPECT_EQ(*p.user.value, "override");
+  EXPECT_EQ(p.user.origin.str(), root_ + "/proj/app.profile.d/override.conf:2");
+}
+
+TEST_F(ProfileFiles, IncludedProfilesGetTheirDropInsToo) {
+  write("usr/base.profile", "[Jail]\nUser=base\n");
+  write("etc/base.profile.d/local.conf", "[Jail]\nUser=local\n");
+  write("etc/app.profile", "[Jail]\nInclude=base\nHostname=app\n");
+  Profile p;
+  ASSERT_TRUE(load(p, "app"));
+  EXPECT_EQ(*p.user.value, "local");
+}
+
+TEST_F(ProfileFiles, DropInErrorsNameTheDropIn) {
+  write("usr/svc.profile", "[Jail]\n");
+  write("etc/svc.profile.d/10.conf", "User=nobody\n");
+  Profile p;
+  EXPECT_EQ(load(p, "svc").error().message(), etc_ + "/svc.profile.d/10.conf:1: 'User=' outside the [Jail] section");
+  write("etc/svc.profile.d/10.conf", "[Jail]\nSystemCallFilter=@sytem-service\n");
+  Profile q;
+  EXPECT_EQ(load(q, "svc").error().message(),
+            etc_ + "/svc.profile.d/10.conf:2: unknown syscall group '@sytem-service' (did you mean '@system-service'?)");
+}
+
+// --- show_profile ----------------------------------------------------------------
+
+// Every field except origins, written independently of show_profile.
+std::string dump(const Profile& p) {
+  std::ostringstream o;
+  auto str = [&](const char* k, const Setting<std::string>& v) {
+    o << k << (v.is_set() ? "=[" + *v.value + "]" : " unset") << "\n";
+  };
+  auto flag = [&](const char* k, const Setting<bool>& v) {
+    o << k << (v.is_set() ? (*v.value ? " yes" : " no") : " unset") << "\n";
+  };
+  auto list = [&](const char* k, const std::vector<Item<std::string>>& v) {
+    o << k << ":";
+    for (const auto& i : v) o << " [" << i.value << "]";
+    o << "\n";
+  };
+  auto names = [&](const char* k, const NameList& l) {
+    o << k << (l.is_set ? (l.invert ? " deny:" : " allow:") : " unset:");
+    for (const auto& i : l.names) o << " " << i.value;
+    o << "\n";
+  };
+  str("description", p.description);
+  str("user", p.user);
+  str("group", p.group);
+  list("groups", p.supplementary_groups);
+  str("root", p.root_directory);
+  for (const auto& b : p.binds)
+    o << "bind [" << b.value.source << "] [" << b.value.target << "] " << b.value.read_only
+      << b.value.optional << b.value.recursive << "\n";
+  for (const auto& t : p.tmpfs) o << "tmpfs [" << t.value.target << "] [" << t.value.options << "]\n";
+  flag("private_tmp", p.private_tmp);
+  o << "proc_subset " << (p.proc_subset.is_set() ? static_cast<int>(*p.proc_subset.value) : -1) << "\n";
+  o << "protect_proc " << (p.protect_proc.is_set() ? static_cast<int>(*p.protect_proc.value) : -1) << "\n";
+  str("cwd", p.working_directory);
+  flag("private_network", p.private_network);
+  str("hostname", p.hostname);
+  list("listen_stream", p.listen_stream);
+  list("listen_datagram", p.listen_datagram);
+  names("bounding", p.capability_bounding_set);
+  names("ambient", p.ambient_capabilities);
+  names("filter", p.system_call_filter);
+  if (p.system_call_error_number.is_set())
+    o << "action " << p.system_call_error_number.value->kind << " " << p.system_call_error_number.value->err << "\n";
+  list("archs", p.system_call_architectures);
+  names("log", p.system_call_log);
+  for (const auto& [r, l] : p.limits) o << "limit " << r << " " << l.value.soft << " " << l.value.hard << "\n";
+  list("env", p.environment);
+  list("pass", p.pass_environment);
+  list("unset", p.unset_environment);
+  flag("keep_terminal", p.keep_terminal);
+  return o.str();
+}
+
+std::string without_comments(const std::string& s) {
+  std::string out;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("#", 0) != 0) out += line + "\n";
+  return out;
+}
+
+// show -> parse -> the same profile; and showing that again gives the same text.
+void expect_round_trip(const Profile& p) {
+  std::string shown = show_profile(p);
+  Profile back;
+  auto st = load_profile_text(back, shown, "<show>", {});
+  ASSERT_TRUE(st) << st.error().message() << "\n" << shown;
+  EXPECT_EQ(dump(back), dump(p)) << shown;
+  EXPECT_EQ(without_comments(show_profile(back)), without_comments(shown));
+}
+
+TEST_F(ProfileFiles, ShowPrintsEachValueWithItsOrigin) {
+  Profile p;
+  ASSERT_TRUE(text(p, "[Jail]\nUser=nobody\nBindReadOnlyPaths=/usr -/lib64\nPrivateNetwork=yes\n"
+                      "SystemCallFilter=~@mount\nLimitNOFILE=64:128\n"));
+  EXPECT_EQ(show_profile(p),
+            "[Jail]\n"
+            "# set at t.profile:2\nUser=nobody\n"
+            "# set at t.profile:3\nBindReadOnlyPaths=/usr\n"
+            "# set at t.profile:3\nBindReadOnlyPaths=-/lib64\n"
+            "# set at t.profile:4\nPrivateNetwork=yes\n"
+            "# set at t.profile:5\nSystemCallFilter=~@mount\n"
+            "# set at t.profile:6\nLimitNOFILE=64:128\n");
+  EXPECT_EQ(show_profile(Profile{}), "[Jail]\n");
+}
+
+TEST_F(ProfileFiles, ShowRoundTripsEveryDirective) {
+  Profile p;
+  ASSERT_TRUE(text(p, R"([Jail]
+Description=Everything at once: "quoted" words & symbols
+User=nobody
+Group=65534
+SupplementaryGroups=audio video
+RootDirectory=/srv/root dir
+BindPaths=/var/lib/app -/opt/maybe:/opt/x:norbind "/with space:/dst space"
+BindReadOnlyPaths=/usr /etc/ssl:/etc/ssl:rbind
+TemporaryFileSystem=/run:mode=0755,size=16m /var/tmp
+PrivateTmp=no
+ProcSubset=pid
+ProtectProc=ptraceable
+WorkingDirectory=/var/lib/app
+PrivateNetwork=no
+Hostname=all.in-one
+ListenStream=127.0.0.1:8080
+ListenDatagram=[::1]:53
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_CHOWN
+CapabilityBoundingSet=~CAP_CHOWN
+AmbientCapabilities=~CAP_SYS_ADMIN
+SystemCallFilter=@system-service
+SystemCallFilter=~@privileged
+SystemCallErrorNumber=EACCES
+SystemCallArchitectures=native
+SystemCallLog=~@mount
+LimitNOFILE=64:infinity
+LimitCPU=10
+LimitAS=1G
+LimitNICE=+5
+LimitRTTIME=50ms
+Environment="A=b c" "TAB=x\ty" 'Q="q"' "BS=back\\slash" "NL=one\ntwo" EMPTY=
+PassEnvironment=TERM LANG
+UnsetEnvironment=LD_PRELOAD "MODE=a b"
+KeepTerminal=yes
+)"));
+  expect_round_trip(p);
+}
+
+TEST_F(ProfileFiles, ShowRoundTripsListStatesWithoutNames) {
+  Profile p;
+  ASSERT_TRUE(text(p, "[Jail]\nCapabilityBoundingSet=~\nAmbientCapabilities=CAP_CHOWN\n"
+                      "AmbientCapabilities=~CAP_CHOWN\nSystemCallFilter=read\nSystemCallFilter=~read\n"
+                      "SystemCallLog=~\nSystemCallErrorNumber=4000\n"));
+  ASSERT_TRUE(p.system_call_filter.is_set);
+  ASSERT_TRUE(p.system_call_filter.names.empty());
+  expect_round_trip(p);
+  Profile q;
+  ASSERT_TRUE(text(q, "[Jail]\nSystemCallErrorNumber=kill\n"));
+  expect_round_trip(q);
+  ASSERT_TRUE(text(q, "[Jail]\nSystemCallErrorNumber=log\n"));
+  expect_round_trip(q);
+}
+
+// The profiles shipped in the source tree load, and survive the round trip.
+TEST(ShippedProfiles, LoadAndRoundTrip) {
+  const std::string dir = std::string(ZJAIL_SOURCE_DIR) + "/profiles";
+  auto list = list_profiles({dir});
+  ASSERT_FALSE(list.empty());
+  for (const auto& [name, file] : list) {
+    Profile p;
+    auto st = load_profile(p, name, {dir});
+    ASSERT_TRUE(st) << st.error().message();
+    EXPECT_EQ(p.sources.front(), file);
+    expect_round_trip(p);
+  }
+}
+
+}  // namespace
+}  // namespace zjail
