@@ -111,9 +111,16 @@ build() {
   mkdir -p -- "$root" "$cache/debs"
   # Root only: the key and the image grant root in the VM.
   chmod 0700 -- "$tmp"
-  if ! debootstrap --variant=minbase --merged-usr --components=main \
-      --include="$include" --cache-dir="$cache/debs" \
-      "$SUITE" "$root" "$mirror" >"$tmp/debootstrap.log" 2>&1; then
+  # In its own process group, waited for in the background: a signal to this
+  # script then stops the whole install at once (see cleanup_build).
+  setsid debootstrap --variant=minbase --merged-usr --components=main \
+    --include="$include" --cache-dir="$cache/debs" \
+    "$SUITE" "$root" "$mirror" </dev/null >"$tmp/debootstrap.log" 2>&1 &
+  debootstrap_pid=$!
+  local rc=0
+  wait "$debootstrap_pid" || rc=$?
+  debootstrap_pid=""
+  if ((rc != 0)); then
     tail -n 30 -- "$tmp/debootstrap.log" >&2
     [[ -f $root/debootstrap/debootstrap.log ]] &&
       tail -n 30 -- "$root/debootstrap/debootstrap.log" >&2
@@ -212,8 +219,12 @@ EOF
   rm -rf -- "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*_Packages
 }
 
-build_tmp=""
+build_tmp="" debootstrap_pid=""
 cleanup_build() {
+  if [[ -n $debootstrap_pid ]]; then
+    kill -TERM -- "-$debootstrap_pid" 2>/dev/null || true
+    wait "$debootstrap_pid" 2>/dev/null || true
+  fi
   if [[ -n $build_tmp && -d $build_tmp ]]; then
     umount_below "$build_tmp"
     rm -rf --one-file-system -- "$build_tmp"
@@ -257,7 +268,10 @@ main() {
   chmod 0700 -- "$cache"
   # One builder per recipe; the others wait and then find the entry.
   exec {lock}>"$cache/.lock-$hash"
-  flock "$lock"
+  if ! flock -n "$lock"; then
+    log "another build of image $hash is running; waiting for it"
+    flock "$lock"
+  fi
   if [[ -f $final/rootfs.img ]]; then
     printf '%s\n' "$final"; return
   fi
