@@ -278,28 +278,35 @@ void add_unique(std::vector<Item<string>>& list, const string& name, const Origi
     list.push_back({name, o});
 }
 
-std::set<string> expand(const std::vector<string>& names) {
+Result<std::set<string>> expand(const Assignment& a, const std::vector<string>& names) {
   auto r = expand_syscalls(names);
-  return r ? std::move(r).value() : std::set<string>{};
+  if (!r) return profile_error(a.origin, r.error().detail());
+  return r;
 }
 
 // Keeps what `name` allows minus `drop`: a group untouched by `drop` stays a
 // group, one wholly inside it goes, and one it cuts into is replaced by its
-// members, each treated the same way.
-void subtract(const string& name, const Origin& o, const std::set<string>& drop,
-              std::vector<Item<string>>& out, int depth = 0) {
+// members, each treated the same way. Members this architecture does not know
+// are left out, as they would be from the filter.
+Status subtract(const Assignment& a, const Origin& o, const string& name, const std::set<string>& drop,
+                std::vector<Item<string>>& out, int depth = 0) {
   if (name.empty() || name[0] != '@') {
-    if (!drop.count(name)) add_unique(out, name, o);
-    return;
+    if (!drop.count(name) && syscall_known(name)) add_unique(out, name, o);
+    return {};
   }
-  std::set<string> members = expand({name});
-  size_t hit = std::count_if(members.begin(), members.end(), [&](const string& m) { return drop.count(m) > 0; });
-  const SyscallGroup* g = find_syscall_group(name);
-  if (hit == 0 || !g || depth > 16) {
+  auto members = expand(a, {name});
+  if (!members) return std::move(members).error();
+  size_t hit = std::count_if(members->begin(), members->end(), [&](const string& m) { return drop.count(m) > 0; });
+  if (hit == 0) {
     add_unique(out, name, o);
-  } else if (hit < members.size()) {
-    for (const char* m : g->members) subtract(m, o, drop, out, depth + 1);
+    return {};
   }
+  if (hit == members->size()) return {};
+  const SyscallGroup* g = find_syscall_group(name);
+  if (!g || depth >= 16)
+    return profile_error(a.origin, "cannot take system calls out of " + name + ": groups nest too deep");
+  for (const char* m : g->members) ZJAIL_TRY(subtract(a, o, m, drop, out, depth + 1));
+  return {};
 }
 
 enum class ListKind { Capabilities, Syscalls };
@@ -330,9 +337,10 @@ Status name_list(NameList& list, const Assignment& a, ListKind kind) {
       return std::find(names.begin(), names.end(), i.value) != names.end();
     });
   } else {
-    std::set<string> drop = expand(names);
+    auto drop = expand(a, names);
+    if (!drop) return std::move(drop).error();
     std::vector<Item<string>> kept;
-    for (const auto& i : list.names) subtract(i.value, i.origin, drop, kept);
+    for (const auto& i : list.names) ZJAIL_TRY(subtract(a, i.origin, i.value, *drop, kept));
     list.names = std::move(kept);
   }
   return {};
