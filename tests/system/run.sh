@@ -199,8 +199,9 @@ for test in "$here"/t-*.sh; do
   esac
 done
 
-if ((failed > 0)); then
-  "$vm" serial 30 || true
+# A dead VM explains failures: show how the guest ended.
+if ((failed > 0)) && ! "$vm" status >/dev/null 2>&1; then
+  "$vm" serial 40 || true
 fi
 log "times: image ${image_s}s, boot ${boot_s}s, install ${install_s}s, ${timings[*]:-no tests}," \
   "total $((SECONDS - tier_start))s"
