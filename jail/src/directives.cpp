@@ -9,9 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cstring>
-#include <optional>
 #include <set>
 
 #include "zjail/caps.hpp"
@@ -45,55 +43,7 @@ string upper(string_view s) {
   return out;
 }
 
-std::optional<bool> parse_bool(string_view v) {
-  string s(v);
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* t : {"1", "yes", "y", "true", "t", "on"})
-    if (s == t) return true;
-  for (const char* f : {"0", "no", "n", "false", "f", "off"})
-    if (s == f) return false;
-  return std::nullopt;
-}
-
-bool parse_uint(string_view s, uint64_t& out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-// Absolute, and never climbing with "..": what the planner can put under the
-// jail root.
-bool valid_path(string_view p) {
-  if (p.empty() || p[0] != '/') return false;
-  size_t i = 0;
-  while (i < p.size()) {
-    size_t j = p.find('/', i);
-    if (j == string_view::npos) j = p.size();
-    if (p.substr(i, j - i) == "..") return false;
-    i = j + 1;
-  }
-  return true;
-}
-
 constexpr const char* kPathExpected = "expected an absolute path without '..'";
-
-// User and group names as useradd accepts them, or a numeric id.
-bool valid_user_name(string_view n) {
-  if (n.empty() || n.size() > 256) return false;
-  if (std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })) return true;
-  if (n.back() == '$') n.remove_suffix(1);
-  if (n.empty() || !(std::isalpha(static_cast<unsigned char>(n[0])) || n[0] == '_')) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-  });
-}
-
-bool valid_env_name(string_view n) {
-  if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  });
-}
 
 // The empty assignment: back to the default.
 template <class T>
@@ -518,30 +468,7 @@ const LimitInfo* limit_info(int resource) {
   return nullptr;
 }
 
-bool multiply(uint64_t n, uint64_t by, uint64_t& out) { return !__builtin_mul_overflow(n, by, &out); }
-
-// A number with an optional unit from `units`; a bare number counts `bare`.
-bool parse_with_unit(string_view s, const std::vector<std::pair<string_view, uint64_t>>& units,
-                     uint64_t bare, uint64_t& out) {
-  size_t digits = 0;
-  while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
-  uint64_t n = 0;
-  if (!parse_uint(s.substr(0, digits), n)) return false;
-  string_view unit = s.substr(digits);
-  if (unit.empty()) return multiply(n, bare, out);
-  for (const auto& [name, factor] : units)
-    if (unit == name) return multiply(n, factor, out);
-  return false;
-}
-
 bool parse_limit_value(string_view s, LimitKind kind, rlim_t& out) {
-  static const std::vector<std::pair<string_view, uint64_t>> kBytes = {
-      {"K", 1ULL << 10}, {"M", 1ULL << 20}, {"G", 1ULL << 30},
-      {"T", 1ULL << 40}, {"P", 1ULL << 50}, {"E", 1ULL << 60}};
-  static const std::vector<std::pair<string_view, uint64_t>> kUsec = {
-      {"us", 1}, {"usec", 1}, {"ms", 1000}, {"msec", 1000}, {"s", 1000000}, {"sec", 1000000},
-      {"m", 60000000}, {"min", 60000000}, {"h", 3600000000}, {"hr", 3600000000},
-      {"d", 86400000000}};
   if (s == "infinity") {
     out = RLIM_INFINITY;
     return true;
@@ -549,10 +476,10 @@ bool parse_limit_value(string_view s, LimitKind kind, rlim_t& out) {
   uint64_t v = 0;
   switch (kind) {
     case LimitKind::Count: if (!parse_uint(s, v)) return false; break;
-    case LimitKind::Bytes: if (!parse_with_unit(s, kBytes, 1, v)) return false; break;
-    case LimitKind::Usec: if (!parse_with_unit(s, kUsec, 1, v)) return false; break;
+    case LimitKind::Bytes: if (!parse_size(s, v)) return false; break;
+    case LimitKind::Usec: if (!parse_time_usec(s, 1, v)) return false; break;
     case LimitKind::Seconds:
-      if (!parse_with_unit(s, kUsec, 1000000, v)) return false;
+      if (!parse_time_usec(s, 1000000, v)) return false;
       v = v / 1000000 + (v % 1000000 != 0);  // rounded up, as systemd does
       break;
     case LimitKind::Nice:
@@ -658,17 +585,6 @@ std::vector<string> directive_names() {
   std::vector<string> names;
   for (const auto& d : kDirectives) names.emplace_back(d.name);
   return names;
-}
-
-string_view trim(string_view s) {
-  const char* ws = " \t\r\n\f\v";
-  size_t b = s.find_first_not_of(ws);
-  if (b == string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
-
-Error profile_error(const Origin& origin, string_view message) {
-  return make_error(Step::Profile, 0, origin.str() + ": " + string(message));
 }
 
 string errno_name(int err) {
