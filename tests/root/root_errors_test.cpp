@@ -1,0 +1,182 @@
+// zjail's own failures: exit 125, one clear line on stderr, and the payload
+// provably never ran. Every run binds a writable marker directory and asks
+// the probe to write /mark/ran; a control run shows that the same command
+// does write it when nothing is wrong. Also: a symlink planted at a bind
+// target never redirects the mount.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.hpp"
+
+namespace zjail_test {
+namespace {
+
+class Errors : public RootTest {
+ protected:
+  TempDir mark_;
+  TempDir profiles_;
+
+  void SetUp() override {
+    RootTest::SetUp();
+    if (IsSkipped()) return;
+    chmod(mark_.path().c_str(), 0777);
+  }
+
+  // zjail [--profile root-test] ARGS --bind MARK:/mark -- probe touch /mark/ran
+  RunResult attempt(const std::vector<std::string>& args, bool base_profile = true) {
+    std::vector<std::string> a;
+    if (base_profile) a = {"--profile", kProfile};
+    a.insert(a.end(), args.begin(), args.end());
+    a.push_back("--bind");
+    a.push_back(mark_.path() + ":/mark");
+    a.insert(a.end(), {"--", kProbe, "touch", "/mark/ran"});
+    return run(a);
+  }
+
+  std::string profile(const std::string& name, const std::string& text) {
+    profiles_.write(name, text);
+    return profiles_ / name;
+  }
+
+  bool payload_ran() const { return exists(mark_ / "ran"); }
+
+  // 125, exactly one non-empty stderr line containing every `needle`,
+  // nothing on stdout, and no marker.
+  void expect_refused(const RunResult& r, const std::vector<std::string>& needles) {
+    EXPECT_EQ(r.code, kExitFailure) << r.dump();
+    auto lines = r.err_lines();
+    EXPECT_EQ(lines.size(), 1u) << "want one line on stderr\n" << r.dump();
+    for (const auto& n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << "no '" << n << "'\n" << r.dump();
+    EXPECT_EQ(r.out, "") << r.dump();
+    EXPECT_FALSE(payload_ran()) << "the payload ran after a failure\n" << r.dump();
+  }
+};
+
+TEST_F(Errors, ControlRunWritesTheMarker) {
+  auto r = attempt({});
+  EXPECT_EQ(r.code, 0) << r.dump();
+  EXPECT_EQ(outcome(r, "touch"), "PASS") << r.dump();
+  EXPECT_TRUE(payload_ran()) << r.dump();
+}
+
+TEST_F(Errors, UnknownDirective) {
+  std::string p = profile("bad.profile", "[Jail]\nInclude=root-test\nFrobnicate=yes\n");
+  auto r = attempt({"--profile", p}, false);
+  expect_refused(r, {p + ":3", "Frobnicate"});
+}
+
+TEST_F(Errors, MisspelledDirectiveSuggestsTheRightOne) {
+  std::string p = profile("typo.profile", "[Jail]\nInclude=root-test\nPrivateNetwrk=yes\n");
+  auto r = attempt({"--profile", p}, false);
+  expect_refused(r, {p + ":3", "PrivateNetwrk", "did you mean", "PrivateNetwork"});
+}
+
+TEST_F(Errors, BadValue) {
+  std::string p = profile("value.profile", "[Jail]\nInclude=root-test\n\nPrivateNetwork=maybe\n");
+  auto r = attempt({"--profile", p}, false);
+  expect_refused(r, {p + ":4", "maybe"});
+}
+
+TEST_F(Errors, UnknownSyscallGroup) {
+  std::string p = profile("group.profile", "[Jail]\nInclude=root-test\nSystemCallFilter=@sytem-service\n");
+  auto r = attempt({"--profile", p}, false);
+  expect_refused(r, {p + ":3", "@sytem-service", "did you mean", "@system-service"});
+}
+
+TEST_F(Errors, UnknownProfileName) {
+  auto r = attempt({"--profile", "zjail-no-such-profile"});
+  expect_refused(r, {"zjail-no-such-profile"});
+}
+
+TEST_F(Errors, UnknownOption) {
+  auto r = attempt({"--frobnicate"});
+  expect_refused(r, {"--frobnicate"});
+}
+
+TEST_F(Errors, BadOptionValue) {
+  auto r = attempt({"--network", "bogus"});
+  expect_refused(r, {"bogus"});
+}
+
+TEST_F(Errors, BadRlimitArgument) {
+  auto r = attempt({"--rlimit", "NOFILE"});
+  expect_refused(r, {"NOFILE"});
+}
+
+TEST_F(Errors, UnknownUser) {
+  auto r = attempt({"--user", "zjail-no-such-user"});
+  expect_refused(r, {"zjail-no-such-user"});
+}
+
+TEST_F(Errors, UnknownGroup) {
+  auto r = attempt({"--group", "zjail-no-such-group"});
+  expect_refused(r, {"zjail-no-such-group"});
+}
+
+// Root launching root would give the payload host root.
+TEST_F(Errors, RootUserIsRefused) {
+  auto r = attempt({"--user", "root"});
+  expect_refused(r, {"root"});
+}
+
+TEST_F(Errors, MissingBindSource) {
+  auto r = attempt({"--bind", "/nonexistent/zjail-src:/src"});
+  expect_refused(r, {"/nonexistent/zjail-src", "No such file or directory", "(step: "});
+}
+
+TEST_F(Errors, RelativeBindSource) {
+  auto r = attempt({"--bind", "relative/src:/src"});
+  expect_refused(r, {"relative/src"});
+}
+
+TEST_F(Errors, BindTargetWithDotDot) {
+  TempDir d;
+  auto r = attempt({"--bind", d.path() + ":/data/../etc"});
+  expect_refused(r, {".."});
+}
+
+// --- symlinks planted at bind targets ---------------------------------------------------
+
+// /data is a writable bind of a host directory in which the (hostile) owner
+// has planted `link` -> /etc. A second bind asks for a target through it.
+// zjail must refuse (125, naming the mounts step) or mount without following;
+// either way nothing may land on /etc, inside or outside.
+class PlantedSymlink : public RootTest {
+ protected:
+  TempDir data_, payload_;
+
+  void SetUp() override {
+    RootTest::SetUp();
+    if (IsSkipped()) return;
+    chmod(data_.path().c_str(), 0777);
+    payload_.write("planted", "from the second bind\n");
+  }
+
+  void check(const std::string& link_name, const std::string& target) {
+    ASSERT_EQ(symlink("/etc", (data_ / link_name).c_str()), 0);
+    auto r = jail({"--bind", data_.path() + ":/data", "--ro-bind", payload_.path() + ":" + target},
+                  {"mounts"});
+    if (r.code == kExitFailure) {
+      EXPECT_EQ(r.err_lines().size(), 1u) << r.dump();
+      EXPECT_NE(r.err.find("(step: mounts)"), std::string::npos) << r.dump();
+      EXPECT_NE(r.err.find(target), std::string::npos) << r.dump();
+    } else {
+      ASSERT_EQ(r.code, 0) << r.dump();
+      for (const auto& p : mount_points(r))
+        EXPECT_NE(p.rfind("/etc", 0), 0u) << "a mount landed under /etc: " << p << "\n" << r.dump();
+    }
+    // The host: /etc untouched, the link still a link, nothing written.
+    EXPECT_FALSE(exists("/etc/planted"));
+    EXPECT_FALSE(exists("/etc/" + target.substr(target.rfind('/') + 1))) << "created on the host";
+    struct stat st;
+    ASSERT_EQ(lstat((data_ / link_name).c_str(), &st), 0);
+    EXPECT_TRUE(S_ISLNK(st.st_mode)) << link_name << " was replaced";
+  }
+};
+
+TEST_F(PlantedSymlink, AtTheFinalComponent) { check("sub", "/data/sub"); }
+
+TEST_F(PlantedSymlink, AtAnIntermediateComponent) { check("link", "/data/link/deeper"); }
+
+}  // namespace
+}  // namespace zjail_test

@@ -1,0 +1,295 @@
+// What the payload sees of itself and of the host: namespaces, processes,
+// credentials, capabilities, NoNewPrivs/seccomp, fds, mounts, host name,
+// environment. Everything is read from inside the jail by the probe.
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "harness.hpp"
+
+namespace zjail_test {
+namespace {
+
+using Ns = RootTest;
+using Identity = RootTest;
+using Caps = RootTest;
+using Fds = RootTest;
+using Mounts = RootTest;
+using Hostname = RootTest;
+
+std::map<std::string, std::string> jail_namespaces(const RunResult& r) {
+  std::map<std::string, std::string> out;
+  for (const auto& l : r.lines()) {
+    std::istringstream in(l);
+    std::string tag, name, link;
+    if (in >> tag >> name >> link && tag == "NS") out[name] = link;
+  }
+  return out;
+}
+
+// The namespaces the issue lists: user, pid, mount, net, uts, ipc, cgroup.
+TEST_F(Ns, ListedNamespacesDifferFromHost) {
+  auto r = jail({}, {"ns"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  auto inside = jail_namespaces(r);
+  auto host = host_namespaces();
+  for (const char* n : {"user", "pid", "pid_for_children", "mnt", "net", "uts", "ipc", "cgroup"}) {
+    ASSERT_TRUE(inside.count(n)) << n << " missing inside\n" << r.dump();
+    ASSERT_TRUE(host.count(n)) << n << " missing on the host";
+    EXPECT_NE(inside[n], host[n]) << "the jail shares the host's " << n << " namespace";
+  }
+}
+
+// "every /proc/self/ns/* differs from the host's": including time and
+// time_for_children, which the issue's namespace list does not name.
+TEST_F(Ns, EveryNamespaceDiffersFromHost) {
+  auto r = jail({}, {"ns"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  auto inside = jail_namespaces(r);
+  auto host = host_namespaces();
+  ASSERT_FALSE(inside.empty()) << r.dump();
+  for (const auto& [name, link] : inside)
+    EXPECT_NE(link, host[name]) << "the jail shares the host's " << name << " namespace";
+}
+
+// The payload is PID 2 under zjail's init; ProtectProc=invisible (from
+// base-service) hides the init, which runs as another user, so the payload
+// sees exactly itself.
+TEST_F(Ns, OnlyJailPidsAreVisible) {
+  auto r = jail({}, {"pids"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  EXPECT_EQ(r.line("SELF").value_or(""), "SELF 2") << r.dump();
+  EXPECT_EQ(r.line("PIDS").value_or(""), "PIDS 2") << r.dump();
+}
+
+TEST_F(Ns, EnvironmentStartsClean) {
+  auto r = run({"--profile", kProfile, "--", kProbe, "env"},
+               with_env({"ZJAIL_ROOT_TEST_LEAK=secret"}));
+  ASSERT_EQ(r.code, 0) << r.dump();
+  EXPECT_EQ(r.out.find("ZJAIL_ROOT_TEST_LEAK"), std::string::npos) << r.dump();
+  EXPECT_EQ(r.out.find("ZJAIL_PROFILE_PATH"), std::string::npos) << r.dump();
+  EXPECT_TRUE(r.line("ENV USER=nobody")) << r.dump();
+}
+
+// --- credentials ---------------------------------------------------------------
+
+std::vector<std::string> four(unsigned id) {
+  return std::vector<std::string>(4, std::to_string(id));
+}
+
+TEST_F(Identity, NobodyNogroupNoGroupsByDefault) {
+  auto r = jail({}, {"status"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  passwd* nobody = getpwnam("nobody");
+  group* nogroup = getgrnam("nogroup");
+  ASSERT_TRUE(nobody && nogroup);
+  EXPECT_EQ(status_field(r, "Uid"), four(nobody->pw_uid)) << r.dump();
+  EXPECT_EQ(status_field(r, "Gid"), four(nogroup->gr_gid)) << r.dump();
+  EXPECT_EQ(status_field(r, "Groups"), std::vector<std::string>{}) << r.dump();
+}
+
+TEST_F(Identity, UserAndGroupOverrides) {
+  passwd* daemon_user = getpwnam("daemon");
+  group* adm = getgrnam("adm");
+  ASSERT_TRUE(daemon_user && adm) << "this host has no daemon user or adm group";
+  auto r = jail({"--user", "daemon", "--group", "adm"}, {"status"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  EXPECT_EQ(status_field(r, "Uid"), four(daemon_user->pw_uid)) << r.dump();
+  EXPECT_EQ(status_field(r, "Gid"), four(adm->gr_gid)) << r.dump();
+  EXPECT_EQ(status_field(r, "Groups"), std::vector<std::string>{}) << r.dump();
+}
+
+// systemd semantics: User= alone keeps the profile's Group= (nogroup).
+TEST_F(Identity, UserOverrideKeepsProfileGroup) {
+  passwd* daemon_user = getpwnam("daemon");
+  group* nogroup = getgrnam("nogroup");
+  ASSERT_TRUE(daemon_user && nogroup);
+  auto r = jail({"--user", "daemon"}, {"status"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  EXPECT_EQ(status_field(r, "Uid"), four(daemon_user->pw_uid)) << r.dump();
+  EXPECT_EQ(status_field(r, "Gid"), four(nogroup->gr_gid)) << r.dump();
+}
+
+TEST_F(Identity, SupplementaryGroupsByName) {
+  group* daemon_group = getgrnam("daemon");
+  group* adm = getgrnam("adm");
+  ASSERT_TRUE(daemon_group && adm);
+  auto r = run({"--profile", kProfile, "--profile", "root-test-groups", "--", kProbe, "status"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  auto groups = status_field(r, "Groups");
+  std::sort(groups.begin(), groups.end());
+  std::vector<std::string> want{std::to_string(daemon_group->gr_gid), std::to_string(adm->gr_gid)};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(groups, want) << r.dump();
+}
+
+// --- capabilities, NoNewPrivs, seccomp --------------------------------------------
+
+const char* kNoCaps = "0000000000000000";
+
+TEST_F(Caps, AllFiveSetsEmptyByDefault) {
+  auto r = jail({}, {"status"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"})
+    EXPECT_EQ(status_field(r, set), std::vector<std::string>{kNoCaps}) << set << "\n" << r.dump();
+}
+
+// CAP_NET_BIND_SERVICE is bit 10. Ambient needs it permitted and
+// inheritable too, and the bounding set holds nothing else.
+TEST_F(Caps, CapabilityOverrideGrantsExactlyThat) {
+  auto r = jail({"--capability", "CAP_NET_BIND_SERVICE"}, {"status"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"})
+    EXPECT_EQ(status_field(r, set), std::vector<std::string>{"0000000000000400"}) << set << "\n" << r.dump();
+}
+
+TEST_F(Caps, GrantedCapabilityWorksAndIsNeeded) {
+  auto with = jail({"--capability", "CAP_NET_BIND_SERVICE"}, {"bind-port", "80"});
+  EXPECT_EQ(outcome(with, "bind-port"), "PASS") << with.dump();
+  auto without = jail({}, {"bind-port", "80"});
+  EXPECT_EQ(outcome(without, "bind-port"), "EACCES") << without.dump();
+}
+
+TEST_F(Caps, NoNewPrivsAndSeccompFilter) {
+  auto r = jail({}, {"status"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  EXPECT_EQ(status_field(r, "NoNewPrivs"), std::vector<std::string>{"1"}) << r.dump();
+  EXPECT_EQ(status_field(r, "Seccomp"), std::vector<std::string>{"2"}) << r.dump();
+}
+
+// --- file descriptors --------------------------------------------------------------
+
+TEST_F(Fds, HostFdsOpenedBeforeLaunchAreAbsent) {
+  TempDir dir;
+  std::string leak = dir / "leaked-secret";
+  auto r = jail({}, {"fds"}, leaking(leak));
+  ASSERT_EQ(r.code, 0) << r.dump();
+  std::set<int> fds;
+  for (const auto& l : r.lines()) {
+    std::istringstream in(l);
+    std::string tag;
+    int fd;
+    if (in >> tag >> fd && tag == "FD") fds.insert(fd);
+  }
+  EXPECT_EQ(fds, (std::set<int>{0, 1, 2})) << r.dump();
+  EXPECT_EQ(r.out.find("leaked-secret"), std::string::npos) << r.dump();
+  // The leak was real: zjail itself was started with them.
+  EXPECT_TRUE(exists(leak));
+}
+
+// --- mounts -------------------------------------------------------------------------
+
+// Host mount points strictly below `top`: recursive binds bring them along.
+std::vector<std::string> host_submounts(const std::string& top) {
+  std::vector<std::string> out;
+  std::ifstream f("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    std::istringstream in(line);
+    std::string id, parent, dev, root, point;
+    in >> id >> parent >> dev >> root >> point;
+    if (point.rfind(top + "/", 0) == 0) out.push_back(point);
+  }
+  return out;
+}
+
+std::multiset<std::string> expected_default_mounts() {
+  std::multiset<std::string> want{"/",         "/usr",        "/etc/ld.so.cache", "/tmp",
+                                  "/proc",     "/dev",        "/dev/null",        "/dev/zero",
+                                  "/dev/full", "/dev/random", "/dev/urandom",     "/dev/tty",
+                                  "/dev/pts",  "/dev/shm"};
+  for (const char* opt : {"/bin", "/sbin", "/lib", "/lib64"})  // BindReadOnlyPaths=-...
+    if (exists(opt)) want.insert(opt);
+  for (const auto& m : host_submounts("/usr")) want.insert(m);
+  return want;
+}
+
+TEST_F(Mounts, OnlyThePlannedMountsExist) {
+  auto r = jail({}, {"mounts"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  auto points = mount_points(r);
+  std::multiset<std::string> got(points.begin(), points.end());
+  EXPECT_EQ(got, expected_default_mounts()) << r.dump();
+}
+
+TEST_F(Mounts, CommandLineBindsAreAddedAndNothingElse) {
+  TempDir rw, ro;
+  auto r = jail({"--bind", rw.path() + ":/data", "--ro-bind", ro.path() + ":/srv/ro", "--tmpfs", "/scratch"},
+                {"mounts"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  auto points = mount_points(r);
+  std::multiset<std::string> got(points.begin(), points.end());
+  auto want = expected_default_mounts();
+  want.insert({"/data", "/srv/ro", "/scratch"});
+  EXPECT_EQ(got, want) << r.dump();
+}
+
+bool has_opt(const std::string& opts, const std::string& o) {
+  std::istringstream in(opts);
+  std::string w;
+  while (std::getline(in, w, ','))
+    if (w == o) return true;
+  return false;
+}
+
+TEST_F(Mounts, FlagsAreAsPlanned) {
+  TempDir rw, ro;
+  auto r = jail({"--bind", rw.path() + ":/data", "--ro-bind", ro.path() + ":/ro"}, {"mounts"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  auto opts = mount_options(r);
+  std::set<std::string> ro_points{"/", "/usr", "/etc/ld.so.cache", "/ro"};
+  for (const char* opt : {"/bin", "/sbin", "/lib", "/lib64"})
+    if (exists(opt)) ro_points.insert(opt);
+  std::set<std::string> rw_points{"/tmp", "/dev/shm", "/data"};
+  // Device nodes need dev; everything else is nodev.
+  std::set<std::string> dev_ok{"/dev", "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+                               "/dev/urandom", "/dev/tty", "/dev/pts"};
+  for (const auto& [point, o] : opts) {
+    EXPECT_TRUE(has_opt(o, "nosuid")) << point << " is not nosuid: " << o;
+    if (!dev_ok.count(point)) {
+      EXPECT_TRUE(has_opt(o, "nodev")) << point << " is not nodev: " << o;
+    }
+  }
+  for (const auto& p : ro_points) {
+    ASSERT_TRUE(opts.count(p)) << p << " not mounted\n" << r.dump();
+    EXPECT_TRUE(has_opt(opts[p], "ro")) << p << " is not read-only: " << opts[p];
+  }
+  for (const auto& p : rw_points) {
+    ASSERT_TRUE(opts.count(p)) << p << " not mounted\n" << r.dump();
+    EXPECT_TRUE(has_opt(opts[p], "rw")) << p << " is not read-write: " << opts[p];
+  }
+}
+
+// --- host name ----------------------------------------------------------------------
+
+std::string host_hostname() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+TEST_F(Hostname, IsolatedFromTheHost) {
+  std::string before = host_hostname();
+  auto r = jail({}, {"hostname"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  EXPECT_EQ(r.line("HOSTNAME").value_or(""), "HOSTNAME zjail-root-test") << r.dump();
+  auto o = jail({"--hostname", "zjail-other"}, {"hostname"});
+  EXPECT_EQ(o.line("HOSTNAME").value_or(""), "HOSTNAME zjail-other") << o.dump();
+  EXPECT_EQ(host_hostname(), before);
+}
+
+TEST_F(Hostname, SethostnameFailsAndHostIsUnchanged) {
+  std::string before = host_hostname();
+  auto r = jail({}, {"sethostname"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  EXPECT_EQ(outcome(r, "sethostname"), "EPERM") << r.dump();
+  EXPECT_EQ(host_hostname(), before);
+}
+
+}  // namespace
+}  // namespace zjail_test
