@@ -15,16 +15,35 @@ using std::string_view;
 
 class Writer {
  public:
+  // One word of a list: consecutive words with the same origin share a line,
+  // the way they were most likely written.
+  void word(const Origin& o, string_view key, string_view prefix, string_view word) {
+    if (key == key_ && o.file == origin_.file && o.line == origin_.line) {
+      out_.insert(out_.size() - 1, " " + string(word));
+      return;
+    }
+    set(o, key, string(prefix) + string(word));
+    key_ = key;
+    origin_ = o;
+  }
+  void comment(const string& text) {
+    out_ += "# " + text + "\n";
+    key_ = {};
+  }
+  void raw(string_view key, string_view value) {
+    out_ += string(key) + "=" + string(value) + "\n";
+    key_ = {};
+  }
   void set(const Origin& o, string_view key, string_view value) {
     comment("set at " + o.str());
-    out_ += string(key) + "=" + string(value) + "\n";
+    raw(key, value);
   }
-  void comment(const string& text) { out_ += "# " + text + "\n"; }
-  void raw(string_view key, string_view value) { out_ += string(key) + "=" + string(value) + "\n"; }
   string take() { return std::move(out_); }
 
  private:
   string out_ = "[Jail]\n";
+  string_view key_;  // the directive and origin of the last line, while words may join it
+  Origin origin_;
 };
 
 template <class T, class F>
@@ -41,14 +60,14 @@ void boolean(Writer& w, const char* key, const Setting<bool>& s) {
 }
 
 void words(Writer& w, const char* key, const std::vector<Item<string>>& items) {
-  for (const auto& i : items) w.set(i.origin, key, quote_word(i.value));
+  for (const auto& i : items) w.word(i.origin, key, "", quote_word(i.value));
 }
 
-// A sample name that validates, for the one list state that needs two lines.
+// `sample`: a name that validates, for the one list state that needs two lines.
 void name_list(Writer& w, const char* key, const NameList& l, const char* sample) {
   if (!l.is_set) return;
   const char* prefix = l.invert ? "~" : "";
-  for (const auto& i : l.names) w.set(i.origin, key, prefix + quote_word(i.value));
+  for (const auto& i : l.names) w.word(i.origin, key, prefix, quote_word(i.value));
   if (!l.names.empty()) return;
   if (l.invert) {
     w.comment("a deny list of nothing");
@@ -128,10 +147,10 @@ string show_profile(const Profile& p) {
 
   text(w, "RootDirectory", p.root_directory);
   for (const auto& i : p.binds)
-    w.set(i.origin, i.value.read_only ? "BindReadOnlyPaths" : "BindPaths", bind_spec(i.value));
+    w.word(i.origin, i.value.read_only ? "BindReadOnlyPaths" : "BindPaths", "", bind_spec(i.value));
   for (const auto& i : p.tmpfs) {
     string spec = i.value.target + (i.value.options.empty() ? "" : ":" + i.value.options);
-    w.set(i.origin, "TemporaryFileSystem", quote_word(spec));
+    w.word(i.origin, "TemporaryFileSystem", "", quote_word(spec));
   }
   boolean(w, "PrivateTmp", p.private_tmp);
   scalar(w, "ProcSubset", p.proc_subset, [](ProcSubset s) { return string(proc_subset_name(s)); });

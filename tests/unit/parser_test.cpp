@@ -405,15 +405,18 @@ void expect_round_trip(const Profile& p) {
 TEST_F(ProfileFiles, ShowPrintsEachValueWithItsOrigin) {
   Profile p;
   ASSERT_TRUE(text(p, "[Jail]\nUser=nobody\nBindReadOnlyPaths=/usr -/lib64\nPrivateNetwork=yes\n"
-                      "SystemCallFilter=~@mount\nLimitNOFILE=64:128\n"));
+                      "SystemCallFilter=~@mount @reboot\nLimitNOFILE=64:128\nBindReadOnlyPaths=/etc\n"
+                      "Environment=\"A=b c\"\n"));
+  // Words set by one line share a line again; each line names where it came from.
   EXPECT_EQ(show_profile(p),
             "[Jail]\n"
             "# set at t.profile:2\nUser=nobody\n"
-            "# set at t.profile:3\nBindReadOnlyPaths=/usr\n"
-            "# set at t.profile:3\nBindReadOnlyPaths=-/lib64\n"
+            "# set at t.profile:3\nBindReadOnlyPaths=/usr -/lib64\n"
+            "# set at t.profile:7\nBindReadOnlyPaths=/etc\n"
             "# set at t.profile:4\nPrivateNetwork=yes\n"
-            "# set at t.profile:5\nSystemCallFilter=~@mount\n"
-            "# set at t.profile:6\nLimitNOFILE=64:128\n");
+            "# set at t.profile:5\nSystemCallFilter=~@mount @reboot\n"
+            "# set at t.profile:6\nLimitNOFILE=64:128\n"
+            "# set at t.profile:8\nEnvironment=\"A=b c\"\n");
   EXPECT_EQ(show_profile(Profile{}), "[Jail]\n");
 }
 
