@@ -108,7 +108,7 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
 
   auto plan = zjail::build_plan(profile, opt.command, ctx);
   if (!plan) return report(plan.error());
-  spdlog::debug("uid {} gid {}, {} mounts, {} seccomp instructions", plan->uid, plan->gid,
+  spdlog::debug("uid {} gid {}, {} mounts, {} seccomp filters", plan->uid, plan->gid,
                 plan->mounts.size(), plan->seccomp.size());
 
   std::string warning;

@@ -94,7 +94,11 @@ std::string describe(const Plan& plan, Step step, int detail) {
     case Step::Capabilities:
       return detail >= 0 ? "raise ambient " + capability_name(detail) : "set capabilities";
     case Step::Chdir: return plan.workdir;
-    case Step::Seccomp: return "seccomp filter (" + std::to_string(plan.seccomp.size()) + " instructions)";
+    case Step::Seccomp: {
+      size_t n = 0;
+      for (const auto& f : plan.seccomp) n += f.size();
+      return "seccomp filters (" + std::to_string(n) + " instructions)";
+    }
     case Step::Exec: return plan.argv_storage.empty() ? "exec" : plan.argv_storage[0];
     case Step::SyncWait:
     case Step::InitSetup: return "jail init";

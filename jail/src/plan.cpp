@@ -235,7 +235,7 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   ZJAIL_TRY(plan_capabilities(p, plan));
   auto bpf = cached_seccomp(p, ctx.seccomp_cache_dir);
   if (!bpf) return std::move(bpf).error();
-  plan.seccomp = std::move(bpf->insns);
+  plan.seccomp = std::move(bpf->filters);
   plan_rlimits(p, plan);
   return {};
 }

@@ -15,7 +15,7 @@
 namespace zjail {
 namespace {
 
-constexpr char kMagic[8] = {'Z', 'J', 'B', 'P', 'F', '1', '\n', '\0'};
+constexpr char kMagic[8] = {'Z', 'J', 'B', 'P', 'F', '2', '\n', '\0'};
 constexpr uint32_t kMaxInsns = 4096;  // BPF_MAXINSNS
 
 void add_list(std::string& key, const char* name, const NameList& l) {
@@ -95,9 +95,14 @@ bool load(int dirfd, const std::string& name, const std::string& key, BpfProgram
   if (!read_all(fd.get(), &key_len, sizeof key_len) || key_len != key.size()) return false;
   std::string stored(key_len, '\0');
   if (!read_all(fd.get(), stored.data(), key_len) || stored != key) return false;
-  if (!read_all(fd.get(), &count, sizeof count) || count == 0 || count > kMaxInsns) return false;
-  out.insns.resize(count);
-  if (!read_all(fd.get(), out.insns.data(), count * sizeof(sock_filter))) return false;
+  uint32_t filters = 0;
+  if (!read_all(fd.get(), &filters, sizeof filters) || filters == 0 || filters > 4) return false;
+  out.filters.resize(filters);
+  for (auto& insns : out.filters) {
+    if (!read_all(fd.get(), &count, sizeof count) || count == 0 || count > kMaxInsns) return false;
+    insns.resize(count);
+    if (!read_all(fd.get(), insns.data(), count * sizeof(sock_filter))) return false;
+  }
   char extra;
   return read(fd.get(), &extra, 1) == 0;
 }
@@ -107,10 +112,14 @@ void store(int dirfd, const std::string& name, const std::string& key, const Bpf
   UniqueFd fd(openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) return;
   uint32_t key_len = static_cast<uint32_t>(key.size());
-  uint32_t count = static_cast<uint32_t>(prog.insns.size());
+  uint32_t filters = static_cast<uint32_t>(prog.filters.size());
   bool ok = write_all(fd.get(), kMagic, sizeof kMagic) && write_all(fd.get(), &key_len, sizeof key_len) &&
-            write_all(fd.get(), key.data(), key.size()) && write_all(fd.get(), &count, sizeof count) &&
-            write_all(fd.get(), prog.insns.data(), count * sizeof(sock_filter));
+            write_all(fd.get(), key.data(), key.size()) && write_all(fd.get(), &filters, sizeof filters);
+  for (const auto& insns : prog.filters) {
+    uint32_t count = static_cast<uint32_t>(insns.size());
+    ok = ok && write_all(fd.get(), &count, sizeof count) &&
+         write_all(fd.get(), insns.data(), count * sizeof(sock_filter));
+  }
   if (!ok || renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) unlinkat(dirfd, tmp.c_str(), 0);
 }
 

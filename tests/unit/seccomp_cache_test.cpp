@@ -34,8 +34,12 @@ Profile filtered(const char* name) {
 }
 
 bool same(const BpfProgram& a, const BpfProgram& b) {
-  return a.insns.size() == b.insns.size() &&
-         std::memcmp(a.insns.data(), b.insns.data(), a.insns.size() * sizeof(sock_filter)) == 0;
+  if (a.filters.size() != b.filters.size()) return false;
+  for (size_t i = 0; i < a.filters.size(); ++i)
+    if (a.filters[i].size() != b.filters[i].size() ||
+        std::memcmp(a.filters[i].data(), b.filters[i].data(), a.filters[i].size() * sizeof(sock_filter)) != 0)
+      return false;
+  return true;
 }
 
 size_t entries(const fs::path& dir) {

@@ -79,7 +79,8 @@ struct Plan {
   uint64_t ambient = 0;
   int last_cap = 40;
   UniqueCap caps;                   // permitted/effective/inheritable for the payload
-  std::vector<sock_filter> seccomp; // empty: no filter (never the case from build_plan)
+  // Attached in order, the last one right before execve; never empty.
+  std::vector<std::vector<sock_filter>> seccomp;
 
   // Process.
   std::vector<RlimitPlan> rlimits;

@@ -1,6 +1,6 @@
-// Compiles a profile's SystemCall*= directives into a classic BPF program in
-// the parent, so that the child only has to attach it (seccomp(2)) right
-// before execve.
+// Compiles a profile's SystemCall*= directives into classic BPF in the
+// parent, so that the child only has to attach it (seccomp(2)) right before
+// execve.
 #pragma once
 
 #include <linux/filter.h>
@@ -12,17 +12,29 @@
 
 namespace zjail {
 
+// One or two filters, attached in order; the kernel applies the strictest
+// verdict of all of them.
 struct BpfProgram {
-  std::vector<sock_filter> insns;
+  std::vector<std::vector<sock_filter>> filters;
+  size_t instructions() const {
+    size_t n = 0;
+    for (const auto& f : filters) n += f.size();
+    return n;
+  }
 };
 
-// Always present in the result, whatever the profile says:
-//  - TIOCSTI and TIOCLINUX ioctls fail with EPERM, matched with a 32-bit
-//    masked compare so that high bits in the request cannot bypass the rule;
-//  - non-native architectures (i386 via int $0x80, x32) are refused when
-//    SystemCallArchitectures=native, which is the default.
-// Allow lists always also permit what the payload needs to be exec'd
-// (execve, execveat) since the filter is installed before execve.
+// The first filter is always present, whatever the profile says:
+//  - only the native ABI: i386 (int $0x80) and x32 calls kill the process;
+//  - TIOCSTI and TIOCLINUX ioctls fail with EPERM, matched on the low 32 bits
+//    so that high bits in the request register cannot slip past;
+//  - no namespaces: clone/unshare with any CLONE_NEW* flag and setns fail
+//    with EPERM, and clone3 (whose flags BPF cannot see) fails with ENOSYS so
+//    that libc falls back to clone.
+// It has a default of "allow", so these rules hold even where the profile's
+// own filter allows the call unconditionally. The second filter is the
+// profile's SystemCallFilter=/SystemCallErrorNumber=/SystemCallLog=, present
+// when any of them is set; allow lists always include execve, execveat, exit
+// and exit_group, since the filter is installed before execve.
 Result<BpfProgram> compile_seccomp(const Profile& p);
 
 }  // namespace zjail

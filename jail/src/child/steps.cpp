@@ -159,11 +159,16 @@ int change_dir(Context& ctx) {
   return chdir(ctx.plan->workdir.c_str()) < 0 ? errno : 0;
 }
 
+// The always-on filter goes first: the profile's own filter may not allow
+// seccomp() itself.
 int install_seccomp(Context& ctx) {
-  const auto& insns = ctx.plan->seccomp;
-  if (insns.empty()) return EINVAL;  // a plan always carries a filter
-  sock_fprog prog{static_cast<unsigned short>(insns.size()), const_cast<sock_filter*>(insns.data())};
-  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? errno : 0;
+  const auto& filters = ctx.plan->seccomp;
+  if (filters.empty()) return EINVAL;  // a plan always carries a filter
+  for (const auto& insns : filters) {
+    sock_fprog prog{static_cast<unsigned short>(insns.size()), const_cast<sock_filter*>(insns.data())};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) return errno;
+  }
+  return 0;
 }
 
 int exec_payload(Context& ctx) {

@@ -1,0 +1,145 @@
+#include "zjail/seccomp.hpp"
+
+#include <linux/sched.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "zjail/fd.hpp"
+#include "zjail/syscalls.hpp"
+
+namespace zjail {
+namespace {
+
+struct CtxRelease {
+  void operator()(void* ctx) const noexcept { seccomp_release(ctx); }
+};
+using UniqueCtx = std::unique_ptr<void, CtxRelease>;
+
+Error fail(int rc, const std::string& what) { return make_error(Step::CompileSeccomp, -rc, what); }
+
+Result<UniqueCtx> new_ctx(uint32_t default_action) {
+  UniqueCtx ctx(seccomp_init(default_action));
+  if (!ctx) return make_error(Step::CompileSeccomp, ENOMEM, "seccomp_init");
+  // The child sets no_new_privs itself, as its own step.
+  int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
+  if (rc == 0) rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  if (rc != 0) return fail(rc, "seccomp_attr_set");
+  return ctx;
+}
+
+Result<std::vector<sock_filter>> export_bpf(void* ctx) {
+  UniqueFd fd(memfd_create("zjail-bpf", MFD_CLOEXEC));
+  if (!fd) return make_error(Step::CompileSeccomp, errno, "memfd_create");
+  int rc = seccomp_export_bpf(ctx, fd.get());
+  if (rc != 0) return fail(rc, "seccomp_export_bpf");
+  off_t size = lseek(fd.get(), 0, SEEK_END);
+  if (size <= 0 || size % sizeof(sock_filter) != 0)
+    return make_error(Step::CompileSeccomp, EINVAL, "exported BPF has a bad size");
+  std::vector<sock_filter> insns(static_cast<size_t>(size) / sizeof(sock_filter));
+  if (pread(fd.get(), insns.data(), static_cast<size_t>(size), 0) != size)
+    return make_error(Step::CompileSeccomp, errno, "reading the exported BPF");
+  return insns;
+}
+
+Result<std::vector<sock_filter>> base_filter() {
+  auto ctx = new_ctx(SCMP_ACT_ALLOW);
+  if (!ctx) return std::move(ctx).error();
+  void* c = ctx->get();
+  const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+  int rc = 0;
+  for (unsigned long req : {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)})
+    if (rc == 0) rc = seccomp_rule_add(c, eperm, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, req));
+  if (rc != 0) return fail(rc, "TIOCSTI/TIOCLINUX rule");
+  constexpr uint64_t kNsFlags[] = {CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+                                   CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWTIME};
+  for (uint64_t flag : kNsFlags) {
+    rc = seccomp_rule_add(c, eperm, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+    if (rc == 0) rc = seccomp_rule_add(c, eperm, SCMP_SYS(unshare), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+    if (rc != 0) return fail(rc, "namespace rule");
+  }
+  rc = seccomp_rule_add(c, eperm, SCMP_SYS(setns), 0);
+  if (rc == 0) rc = seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+  if (rc != 0) return fail(rc, "namespace rule");
+  return export_bpf(c);
+}
+
+uint32_t deny_action(const Profile& p) {
+  SyscallAction a = p.system_call_error_number.value.value_or(SyscallAction{});
+  switch (a.kind) {
+    case SyscallAction::Errno: return SCMP_ACT_ERRNO(static_cast<uint16_t>(a.err));
+    case SyscallAction::Log: return SCMP_ACT_LOG;
+    case SyscallAction::Kill: break;
+  }
+  return SCMP_ACT_KILL_PROCESS;
+}
+
+Result<std::set<std::string>> expand(const NameList& l) {
+  std::vector<std::string> names;
+  for (const auto& item : l.names) names.push_back(item.value);
+  return expand_syscalls(names);
+}
+
+Result<std::vector<sock_filter>> profile_filter(const Profile& p) {
+  const NameList& filter = p.system_call_filter;
+  bool allow_list = filter.is_set && !filter.invert;
+  uint32_t deny = deny_action(p);
+  auto listed = expand(filter);
+  if (!listed) return std::move(listed).error();
+  auto logged = expand(p.system_call_log);
+  if (!logged) return std::move(logged).error();
+  if (p.system_call_log.invert) {
+    auto all = expand_syscalls({"@known"});
+    if (!all) return std::move(all).error();
+    std::set<std::string> rest;
+    for (const auto& s : *all)
+      if (!logged->count(s)) rest.insert(s);
+    *logged = std::move(rest);
+  }
+
+  auto ctx = new_ctx(allow_list ? deny : SCMP_ACT_ALLOW);
+  if (!ctx) return std::move(ctx).error();
+  void* c = ctx->get();
+  if (allow_list)
+    for (const char* needed : {"execve", "execveat", "exit", "exit_group"}) listed->insert(needed);
+  for (const auto& name : *listed) {
+    int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr == __NR_SCMP_ERROR) continue;
+    uint32_t action = allow_list ? (logged->count(name) ? SCMP_ACT_LOG : SCMP_ACT_ALLOW) : deny;
+    if (action == (allow_list ? deny : SCMP_ACT_ALLOW)) continue;  // the default already says so
+    int rc = seccomp_rule_add(c, action, nr, 0);
+    if (rc != 0) return fail(rc, "rule for " + name);
+  }
+  if (!allow_list) {
+    for (const auto& name : *logged) {
+      if (listed->count(name)) continue;
+      int nr = seccomp_syscall_resolve_name(name.c_str());
+      if (nr == __NR_SCMP_ERROR) continue;
+      int rc = seccomp_rule_add(c, SCMP_ACT_LOG, nr, 0);
+      if (rc != 0) return fail(rc, "log rule for " + name);
+    }
+  }
+  return export_bpf(c);
+}
+
+}  // namespace
+
+Result<BpfProgram> compile_seccomp(const Profile& p) {
+  BpfProgram prog;
+  auto base = base_filter();
+  if (!base) return std::move(base).error();
+  prog.filters.push_back(std::move(base).value());
+  bool profile_rules = p.system_call_filter.is_set || p.system_call_log.is_set ||
+                       p.system_call_error_number.is_set();
+  if (profile_rules) {
+    auto own = profile_filter(p);
+    if (!own) return std::move(own).error();
+    prog.filters.push_back(std::move(own).value());
+  }
+  return prog;
+}
+
+}  // namespace zjail
