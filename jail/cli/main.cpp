@@ -137,11 +137,20 @@ int main(int argc, char** argv) {
   zjail::cli::define_options(app, opt);
   try {
     app.parse(argc, argv);
-    opt.command = app.remaining();
-    if (!opt.command.empty() && opt.command.front() == "--") opt.command.erase(opt.command.begin());
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : kExitFailure;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "zjail: %s (see --help)\n", e.what());
+    return kExitFailure;
+  }
+  // Everything from COMMAND on is the payload's; an option zjail does not
+  // know, before any COMMAND or "--", is a mistake rather than a command.
+  opt.command = app.remaining();
+  if (!opt.command.empty() && opt.command.front() == "--") {
+    opt.command.erase(opt.command.begin());
+  } else if (!opt.command.empty() && opt.command.front().starts_with("-")) {
+    std::fprintf(stderr, "zjail: unknown option '%s' (see --help; put COMMAND after --)\n",
+                 opt.command.front().c_str());
+    return kExitFailure;
   }
   auto log = zjail::cli::Log::setup(opt.verbosity, std::getenv("JOURNAL_STREAM"));
   try {

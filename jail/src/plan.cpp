@@ -219,8 +219,10 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   plan.hostname = p.hostname.value.value_or("zjail");
   plan.keep_terminal = p.keep_terminal.value.value_or(false);
   plan.workdir = p.working_directory.value.value_or("/");
+  // Every namespace there is; the time namespace only hides the host's
+  // clock offsets, but a jail shares nothing it does not have to.
   plan.clone_flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-                     CLONE_NEWCGROUP | (plan.private_network ? CLONE_NEWNET : 0);
+                     CLONE_NEWCGROUP | CLONE_NEWTIME | (plan.private_network ? CLONE_NEWNET : 0);
 
   if (p.root_directory.is_set()) {
     const std::string& dir = *p.root_directory.value;

@@ -67,7 +67,7 @@ struct Plan {
   bool invoked_as_root = false;
 
   // Namespaces and the root file system.
-  int clone_flags = 0;
+  uint64_t clone_flags = 0;
   std::string stage_dir = "/tmp";   // where the new root is attached before pivot
   UniqueFd root_directory;          // RootDirectory=, opened O_PATH in the parent
   std::vector<MountOp> mounts;
