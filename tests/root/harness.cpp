@@ -60,6 +60,13 @@ pid_t spawn(const std::vector<std::string>& argv, const RunOptions& opt, int& ou
   if (pid == 0) {
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
+    if (!opt.tty.empty()) {
+      // A new session whose controlling terminal is the pty, as in a login.
+      setsid();
+      int t = open(opt.tty.c_str(), O_RDWR);
+      if (t < 0 || dup2(t, 0) < 0) _exit(123);
+      if (t > 2) close(t);
+    }
     dup2(o[1], 1);
     dup2(e[1], 2);
     if (devnull > 2) close(devnull);
@@ -185,13 +192,13 @@ RunResult jail(const std::vector<std::string>& overrides, const std::vector<std:
   return run(args, opt);
 }
 
-RunResult unjailed(const std::vector<std::string>& probe_args) {
+RunResult unjailed(const std::vector<std::string>& probe_args, const RunOptions& opt) {
   std::vector<std::string> argv{kProbe};
   argv.insert(argv.end(), probe_args.begin(), probe_args.end());
   int o = -1, e = -1;
-  pid_t pid = spawn(argv, RunOptions{}, o, e);
+  pid_t pid = spawn(argv, opt, o, e);
   if (pid < 0) return RunResult{};
-  return finish(pid, o, e, "", "", 20000);
+  return finish(pid, o, e, "", "", opt.timeout_ms);
 }
 
 Spawned::Spawned(const std::vector<std::string>& args) {

@@ -20,6 +20,7 @@ inline constexpr int kExitFailure = 125;
 struct RunOptions {
   std::string cwd;                   // "" keeps the harness's
   std::string leak_path;             // open it at fd 10 and fd 251 (no O_CLOEXEC) before exec
+  std::string tty;                   // a pty slave: zjail gets it as stdin and controlling tty
   int timeout_ms = 20000;
   std::vector<std::string> extra_env;  // KEY=VALUE added to zjail's environment
 };
@@ -37,6 +38,11 @@ inline RunOptions leaking(std::string path) {
 inline RunOptions with_env(std::vector<std::string> env) {
   RunOptions o;
   o.extra_env = std::move(env);
+  return o;
+}
+inline RunOptions on_tty(std::string slave) {
+  RunOptions o;
+  o.tty = std::move(slave);
   return o;
 }
 inline RunOptions with_timeout(int ms) {
@@ -64,7 +70,7 @@ RunResult run(const std::vector<std::string>& args, const RunOptions& opt = {});
 RunResult jail(const std::vector<std::string>& overrides, const std::vector<std::string>& probe_args,
                const RunOptions& opt = {});
 // The probe run directly, without zjail (the "unjailed" baseline).
-RunResult unjailed(const std::vector<std::string>& probe_args);
+RunResult unjailed(const std::vector<std::string>& probe_args, const RunOptions& opt = {});
 
 // A zjail running in the background, for signal tests.
 class Spawned {

@@ -322,6 +322,25 @@ int orphan() {
   return 0;
 }
 
+int read_path(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail("read", errno, "open " + path);
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof buf);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return result("read", n, path + (n >= 0 ? " bytes=" + std::to_string(n) : ""));
+}
+
+// The session and the controlling terminal.
+int session() {
+  out("SID " + std::to_string(getsid(0)) + " PGID " + std::to_string(getpgrp()));
+  int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (fd >= 0) close(fd);
+  return result("ctty", fd, "open /dev/tty");
+}
+
 int touch(const std::string& path) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fail("touch", errno, path);
@@ -352,6 +371,8 @@ int main(int argc, char** argv) {
   if (n == "hostname") return hostname();
   if (n == "env") return env();
   if (n == "cwd") return cwd();
+  if (n == "session") return session();
+  if (n == "read" && has1) return read_path(a1);
   // Lifecycle.
   if (n == "exit" && has1) return std::atoi(a1.c_str());
   if (n == "kill-self" && has1) {

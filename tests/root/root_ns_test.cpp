@@ -3,6 +3,7 @@
 // environment. Everything is read from inside the jail by the probe.
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -128,6 +129,36 @@ TEST_F(Identity, SupplementaryGroupsByName) {
   std::sort(groups.begin(), groups.end());
   std::sort(want.begin(), want.end());
   EXPECT_EQ(groups, want) << r.dump();
+}
+
+// The lesson from bubblewrap run as root: the host must see the payload as
+// the unprivileged user, never as root.
+TEST_F(Identity, HostSeesPayloadFilesAsNobody) {
+  TempDir d;
+  chmod(d.path().c_str(), 0777);
+  auto r = jail({"--bind", d.path() + ":/out"}, {"touch", "/out/made-inside"});
+  ASSERT_EQ(outcome(r, "touch"), "PASS") << r.dump();
+  struct stat st {};
+  ASSERT_EQ(stat((d / "made-inside").c_str(), &st), 0);
+  passwd* nobody = getpwnam("nobody");
+  group* nogroup = getgrnam("nogroup");
+  ASSERT_TRUE(nobody && nogroup);
+  EXPECT_EQ(st.st_uid, nobody->pw_uid);
+  EXPECT_EQ(st.st_gid, nogroup->gr_gid);
+}
+
+TEST_F(Identity, RootOnlyHostFilesStayUnreadable) {
+  TempDir d;
+  d.write("secret", "root only\n", 0600);
+  d.write("public", "anyone\n", 0644);
+  auto secret = jail({"--ro-bind", (d / "secret") + ":/secret"}, {"read", "/secret"});
+  EXPECT_EQ(outcome(secret, "read"), "EACCES") << secret.dump();
+  auto pub = jail({"--ro-bind", (d / "public") + ":/public"}, {"read", "/public"});
+  EXPECT_EQ(outcome(pub, "read"), "PASS") << pub.dump();
+  if (exists("/etc/shadow")) {
+    auto shadow = jail({"--ro-bind", "/etc/shadow:/shadow"}, {"read", "/shadow"});
+    EXPECT_EQ(outcome(shadow, "read"), "EACCES") << shadow.dump();
+  }
 }
 
 // --- capabilities, NoNewPrivs, seccomp --------------------------------------------
