@@ -573,17 +573,25 @@ const std::vector<Directive> kDirectives = {
 
 }  // namespace
 
-const std::vector<Directive>& directive_table() { return kDirectives; }
+const std::vector<Directive>& directive_table() {
+  static const std::vector<Directive> all = [] {
+    std::vector<Directive> t = kDirectives;
+    const auto& r = resource_directives();
+    t.insert(t.end(), r.begin(), r.end());
+    return t;
+  }();
+  return all;
+}
 
 const Directive* find_directive(string_view name) {
-  for (const auto& d : kDirectives)
+  for (const auto& d : directive_table())
     if (name == d.name) return &d;
   return nullptr;
 }
 
 std::vector<string> directive_names() {
   std::vector<string> names;
-  for (const auto& d : kDirectives) names.emplace_back(d.name);
+  for (const auto& d : directive_table()) names.emplace_back(d.name);
   return names;
 }
 

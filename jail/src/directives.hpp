@@ -28,6 +28,8 @@ struct Directive {
 
 // Every directive, in the order show_profile prints them.
 const std::vector<Directive>& directive_table();
+// The cgroup resource directives (directives_resources.cpp), part of the table.
+const std::vector<Directive>& resource_directives();
 const Directive* find_directive(std::string_view name);
 std::vector<std::string> directive_names();
 

@@ -181,6 +181,23 @@ string show_profile(const Profile& p) {
   words(w, "PassEnvironment", p.pass_environment);
   words(w, "UnsetEnvironment", p.unset_environment);
   boolean(w, "KeepTerminal", p.keep_terminal);
+
+  const Resources& r = p.resources;
+  auto amount = [](uint64_t v) { return v == kLimitInfinity ? string("infinity") : std::to_string(v); };
+  text(w, "Slice", r.slice);
+  scalar(w, "MemoryHigh", r.memory_high, amount);
+  scalar(w, "MemoryMax", r.memory_max, amount);
+  scalar(w, "MemorySwapMax", r.memory_swap_max, amount);
+  scalar(w, "TasksMax", r.tasks_max, amount);
+  scalar(w, "CPUQuota", r.cpu_quota_per_sec_usec, [](uint64_t v) { return std::to_string(v / 10000) + "%"; });
+  scalar(w, "CPUWeight", r.cpu_weight, amount);
+  text(w, "AllowedCPUs", r.allowed_cpus);
+  scalar(w, "IOWeight", r.io_weight, amount);
+  for (const auto& i : r.io_read_bandwidth_max)
+    w.set(i.origin, "IOReadBandwidthMax", i.value.path + " " + amount(i.value.bytes_per_sec));
+  for (const auto& i : r.io_write_bandwidth_max)
+    w.set(i.origin, "IOWriteBandwidthMax", i.value.path + " " + amount(i.value.bytes_per_sec));
+  scalar(w, "EnforceLimits", r.enforce_strict, [](bool s) { return string(s ? "strict" : "best-effort"); });
   return w.take();
 }
 

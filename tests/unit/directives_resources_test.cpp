@@ -1,0 +1,82 @@
+// The cgroup resource directives: systemd's value syntax, resets, errors,
+// and --show round trips.
+#include <gtest/gtest.h>
+
+#include "zjail/parser.hpp"
+
+namespace zjail {
+namespace {
+
+Status apply(Profile& p, const char* key, const char* value, int line = 1) {
+  return apply_directive(p, key, value, Origin{"r.profile", line});
+}
+
+TEST(ResourceDirectives, ValuesFollowSystemd) {
+  Profile p;
+  ASSERT_TRUE(apply(p, "MemoryMax", "64M"));
+  ASSERT_TRUE(apply(p, "MemoryHigh", "infinity"));
+  ASSERT_TRUE(apply(p, "MemorySwapMax", "0"));
+  ASSERT_TRUE(apply(p, "TasksMax", "32"));
+  ASSERT_TRUE(apply(p, "CPUQuota", "150%"));
+  ASSERT_TRUE(apply(p, "CPUWeight", "20"));
+  ASSERT_TRUE(apply(p, "AllowedCPUs", "0-1 3"));
+  ASSERT_TRUE(apply(p, "IOWeight", "100"));
+  ASSERT_TRUE(apply(p, "IOReadBandwidthMax", "/var/lib 10M"));
+  ASSERT_TRUE(apply(p, "IOWriteBandwidthMax", "/ 1G"));
+  ASSERT_TRUE(apply(p, "Slice", "system-zjail.slice"));
+  ASSERT_TRUE(apply(p, "EnforceLimits", "best-effort"));
+  const Resources& r = p.resources;
+  EXPECT_EQ(*r.memory_max.value, 64ULL << 20);
+  EXPECT_EQ(*r.memory_high.value, kLimitInfinity);
+  EXPECT_EQ(*r.memory_swap_max.value, 0u);
+  EXPECT_EQ(*r.tasks_max.value, 32u);
+  EXPECT_EQ(*r.cpu_quota_per_sec_usec.value, 1500000u);
+  EXPECT_EQ(*r.allowed_cpus.value, "0-1,3");
+  ASSERT_EQ(r.io_read_bandwidth_max.size(), 1u);
+  EXPECT_EQ(r.io_read_bandwidth_max[0].value.bytes_per_sec, 10ULL << 20);
+  EXPECT_FALSE(*r.enforce_strict.value);
+  EXPECT_TRUE(r.any_limit());
+  EXPECT_EQ(r.memory_max.origin.str(), "r.profile:1");
+
+  ASSERT_TRUE(apply(p, "IOReadBandwidthMax", ""));
+  EXPECT_TRUE(p.resources.io_read_bandwidth_max.empty());
+  ASSERT_TRUE(apply(p, "MemoryMax", ""));
+  EXPECT_FALSE(p.resources.memory_max.is_set());
+}
+
+TEST(ResourceDirectives, BadValuesNameFileLineAndExpectation) {
+  struct Case {
+    const char* key;
+    const char* value;
+  } cases[] = {{"MemoryMax", "lots"},     {"TasksMax", "0"},        {"CPUQuota", "50"},
+               {"CPUQuota", "0%"},        {"CPUWeight", "0"},       {"IOWeight", "10001"},
+               {"AllowedCPUs", "3-1"},    {"IOReadBandwidthMax", "/dev/sda"},
+               {"IOWriteBandwidthMax", "relative 1M"}, {"Slice", "foo.service"},
+               {"EnforceLimits", "maybe"}};
+  for (const auto& c : cases) {
+    Profile p;
+    auto st = apply(p, c.key, c.value, 7);
+    ASSERT_FALSE(st) << c.key << "=" << c.value;
+    EXPECT_EQ(st.error().context.rfind("r.profile:7: invalid value '", 0), 0u) << st.error().context;
+  }
+}
+
+TEST(ResourceDirectives, ShowRoundTrips) {
+  Profile p;
+  ASSERT_TRUE(apply(p, "MemoryMax", "1G"));
+  ASSERT_TRUE(apply(p, "CPUQuota", "20%"));
+  ASSERT_TRUE(apply(p, "IOWriteBandwidthMax", "/ 5M"));
+  ASSERT_TRUE(apply(p, "EnforceLimits", "strict"));
+  std::string shown = show_profile(p);
+  Profile q;
+  auto st = load_profile_text(q, shown, "shown.profile", {});
+  ASSERT_TRUE(st) << st.error().message() << "\n" << shown;
+  EXPECT_EQ(*q.resources.memory_max.value, 1ULL << 30);
+  EXPECT_EQ(*q.resources.cpu_quota_per_sec_usec.value, 200000u);
+  ASSERT_EQ(q.resources.io_write_bandwidth_max.size(), 1u);
+  EXPECT_EQ(q.resources.io_write_bandwidth_max[0].value.bytes_per_sec, 5ULL << 20);
+  EXPECT_TRUE(*q.resources.enforce_strict.value);
+}
+
+}  // namespace
+}  // namespace zjail
