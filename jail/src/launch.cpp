@@ -80,7 +80,8 @@ std::string describe(const Plan& plan, Step step, int detail) {
       if (detail >= 0 && static_cast<size_t>(detail) < plan.mounts.size())
         return describe_mount(plan.mounts[detail]);
       return "mounts";
-    case Step::RootMount: return plan.root_directory ? "RootDirectory=" : "tmpfs root at " + plan.stage_dir;
+    case Step::RootMount:
+      return plan.root_directory.empty() ? "tmpfs root at " + plan.stage_dir : "RootDirectory=" + plan.root_directory;
     case Step::MountPrivate: return "make / private";
     case Step::PivotRoot: return "pivot_root into the jail root";
     case Step::RemountRoot: return "remount / read-only";

@@ -225,10 +225,14 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
                      CLONE_NEWCGROUP | CLONE_NEWTIME | (plan.private_network ? CLONE_NEWNET : 0);
 
   if (p.root_directory.is_set()) {
+    // Checked now for a clear error; the child clones it by path, since a
+    // mount can only be cloned from inside its own mount namespace.
     const std::string& dir = *p.root_directory.value;
-    plan.root_directory.reset(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!plan.root_directory)
-      return make_error(Step::Plan, errno, p.root_directory.origin.str() + ": RootDirectory=" + dir);
+    struct stat st{};
+    if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return make_error(Step::Plan, errno ? errno : ENOTDIR,
+                        p.root_directory.origin.str() + ": RootDirectory=" + dir);
+    plan.root_directory = dir;
   }
   auto mounts = plan_mounts(p);
   if (!mounts) return std::move(mounts).error();

@@ -294,3 +294,27 @@ TEST(PlanListen, BindsSocketsAndSetsActivationVariables) {
 
 }  // namespace
 }  // namespace zjail
+
+namespace zjail {
+namespace {
+
+TEST(PlanRoot, RootDirectoryMustBeADirectory) {
+  Profile p;
+  p.root_directory.value = "/nonexistent-zjail-root";
+  p.root_directory.origin = Origin{"r.profile", 4};
+  auto plan = build_plan(p, {"/bin/true"}, PlanContext{0, 0, nullptr, "/", ""});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().context, "r.profile:4: RootDirectory=/nonexistent-zjail-root");
+  EXPECT_EQ(plan.error().err, ENOENT);
+  p.root_directory.value = "/etc/hostname";
+  plan = build_plan(p, {"/bin/true"}, PlanContext{0, 0, nullptr, "/", ""});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().err, ENOTDIR);
+  p.root_directory.value = "/usr";
+  plan = build_plan(p, {"/bin/true"}, PlanContext{0, 0, nullptr, "/", ""});
+  ASSERT_TRUE(plan) << plan.error().message();
+  EXPECT_EQ(plan->root_directory, "/usr");
+}
+
+}  // namespace
+}  // namespace zjail

@@ -69,7 +69,7 @@ struct Plan {
   // Namespaces and the root file system.
   uint64_t clone_flags = 0;
   std::string stage_dir = "/tmp";   // where the new root is attached before pivot
-  UniqueFd root_directory;          // RootDirectory=, opened O_PATH in the parent
+  std::string root_directory;       // RootDirectory=, "" for a fresh tmpfs root
   std::vector<MountOp> mounts;
   std::string hostname;
   bool private_network = true;

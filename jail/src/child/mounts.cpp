@@ -215,9 +215,8 @@ int open_sources(Context& ctx) {
 int mount_root(Context& ctx) {
   const Plan& plan = *ctx.plan;
   int tree;
-  if (plan.root_directory) {
-    tree = open_tree(plan.root_directory.get(), "",
-                     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  if (!plan.root_directory.empty()) {
+    tree = open_tree(AT_FDCWD, plan.root_directory.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (tree < 0) return errno;
     if (set_attr(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true) < 0) return errno;
   } else {
