@@ -302,16 +302,16 @@ TEST(PlanRoot, RootDirectoryMustBeADirectory) {
   Profile p;
   p.root_directory.value = "/nonexistent-zjail-root";
   p.root_directory.origin = Origin{"r.profile", 4};
-  auto plan = build_plan(p, {"/bin/true"}, PlanContext{0, 0, nullptr, "/", ""});
+  auto plan = build_plan(p, {"/bin/true"}, root_ctx());
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().context, "r.profile:4: RootDirectory=/nonexistent-zjail-root");
   EXPECT_EQ(plan.error().err, ENOENT);
   p.root_directory.value = "/etc/hostname";
-  plan = build_plan(p, {"/bin/true"}, PlanContext{0, 0, nullptr, "/", ""});
+  plan = build_plan(p, {"/bin/true"}, root_ctx());
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().err, ENOTDIR);
   p.root_directory.value = "/usr";
-  plan = build_plan(p, {"/bin/true"}, PlanContext{0, 0, nullptr, "/", ""});
+  plan = build_plan(p, {"/bin/true"}, root_ctx());
   ASSERT_TRUE(plan) << plan.error().message();
   EXPECT_EQ(plan->root_directory, "/usr");
 }
