@@ -92,8 +92,24 @@ export ZJAIL_VM_RUN_DIR=$run_dir
 # vm.sh's watchdog kills qemu once this shell is gone, even after SIGKILL.
 export ZJAIL_VM_OWNER_PID=$$
 failed=0
+# Long steps run in the background and are waited for: bash runs a trap only
+# between commands, and `wait` is one it can interrupt. So a TERM from CI
+# stops the run at once, and cleanup stops the step too.
+child=""
+in_bg() {
+  "$@" &
+  child=$!
+  local rc=0
+  wait "$child" || rc=$?
+  child=""
+  return "$rc"
+}
 cleanup() {
   local rc=$?
+  if [[ -n $child ]]; then
+    kill -TERM "$child" 2>/dev/null || true
+    wait "$child" 2>/dev/null || true
+  fi
   "$vm" stop >/dev/null 2>&1 || true
   if ((rc != 0 || failed > 0)) || [[ ${ZJAIL_SYSTEM_KEEP:-0} == 1 ]]; then
     log "logs kept in $run_dir (serial.log, <test>.log)"
@@ -111,14 +127,15 @@ tier_start=$SECONDS
 
 # --- Image -----------------------------------------------------------------
 t0=$SECONDS
-image_dir=$("$here/image.sh" build) || die "building the VM image failed"
+in_bg "$here/image.sh" build >"$run_dir/image_dir" || die "building the VM image failed"
+image_dir=$(<"$run_dir/image_dir")
 export ZJAIL_VM_IMAGE_DIR=$image_dir
 image_s=$((SECONDS - t0))
 log "image $image_dir ready after ${image_s} s"
 
 # --- Boot ------------------------------------------------------------------
 t0=$SECONDS
-"$vm" start 2>&1 || die "the VM did not boot"
+in_bg "$vm" start 2>&1 || die "the VM did not boot"
 boot_s=$((SECONDS - t0))
 log "VM booted in ${boot_s} s"
 
@@ -180,7 +197,7 @@ for test in "$here"/t-*.sh; do
   rc=0
   ZJAIL_VM=$vm ZJAIL_TEST_REASON_FILE=$reason_file ZJAIL_GUEST_BIN=$guest_bin \
     ZJAIL_GUEST_DIR=$guest_dir ZJAIL_SOURCE_DIR=$source_dir \
-    timeout -k 10 "$test_timeout" bash "$test" </dev/null >"$test_log" 2>&1 || rc=$?
+    in_bg timeout -k 10 "$test_timeout" bash "$test" </dev/null >"$test_log" 2>&1 || rc=$?
   secs=$((SECONDS - t0))
   timings+=("$name ${secs}s")
   reason=$(head -n 1 -- "$reason_file")

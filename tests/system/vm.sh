@@ -23,7 +23,8 @@
 #   ZJAIL_VM_ACCEL         tcg (default) or kvm
 #   ZJAIL_VM_MEM           MiB of RAM (default 2048)
 #   ZJAIL_VM_SMP           vCPUs (default 2)
-#   ZJAIL_VM_BOOT_TIMEOUT  seconds to wait for ssh and boot (default 300)
+#   ZJAIL_VM_BOOT_TIMEOUT  seconds to wait for ssh and boot (default 480; a
+#                          loaded 2-core host was seen taking 160)
 #   ZJAIL_VM_APPEND        more kernel command line
 #   ZJAIL_VM_QEMU_ARGS     more qemu options (split at spaces)
 set -euo pipefail
@@ -189,7 +190,7 @@ cmd_start() {
   write_ssh_config "$port" "$run_dir/id_ed25519"
   log "qemu $qpid ($accel) booting, ssh on 127.0.0.1:$port, serial log $run_dir/serial.log"
 
-  local timeout=${ZJAIL_VM_BOOT_TIMEOUT:-300}
+  local timeout=${ZJAIL_VM_BOOT_TIMEOUT:-480}
   # Probes skip the connection master: a half-open probe must not leave one.
   # Poll for sshd's banner with a plain TCP read, which is cheap: until the
   # guest has an address, slirp accepts the connection and then never answers.
@@ -277,12 +278,13 @@ cmd_stop() {
   if [[ -n $pid ]]; then
     # A clean power-off is quick; the overlay is discarded either way, so do
     # not wait long for it.
-    timeout 10 ssh -F "$run_dir/ssh_config" -o ControlMaster=no -o ControlPath=none \
-      "$host_alias" 'systemctl --no-block poweroff' >/dev/null 2>&1 || true
-    for ((i = 0; i < 100; i++)); do
-      [[ -n $(qemu_pid) ]] || break
-      sleep 0.2
-    done
+    if timeout 10 ssh -F "$run_dir/ssh_config" -o ControlMaster=no -o ControlPath=none \
+        -o ConnectTimeout=3 "$host_alias" 'systemctl --no-block poweroff' >/dev/null 2>&1; then
+      for ((i = 0; i < 100; i++)); do
+        [[ -n $(qemu_pid) ]] || break
+        sleep 0.2
+      done
+    fi
     if [[ -n $(qemu_pid) ]]; then
       kill -TERM "$pid" 2>/dev/null || true
       for ((i = 0; i < 25; i++)); do
