@@ -77,9 +77,14 @@ missing_tools() {
   "Run ctest -L system as root."
 if [[ -n $(missing_tools) && ${ZJAIL_SYSTEM_NO_INSTALL:-0} != 1 ]] && command -v apt-get >/dev/null; then
   log "installing the VM tools: $(missing_tools | paste -sd' ' -)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client iproute2 >/dev/null 2>&1 ||
-    log "apt-get install failed"
+  vm_tools=(qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client iproute2)
+  apt_install() {
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+      "${vm_tools[@]}" >/dev/null 2>&1
+  }
+  # A fresh CI machine may have no package lists yet.
+  apt_install || { apt-get update -q >/dev/null 2>&1 && apt_install; } ||
+    log "apt-get install ${vm_tools[*]} failed"
 fi
 if [[ -n $(missing_tools) ]]; then
   skip_tier "missing tools that could not be installed: $(missing_tools | paste -sd' ' -)" \
