@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -201,10 +202,10 @@ RunResult unjailed(const std::vector<std::string>& probe_args, const RunOptions&
   return finish(pid, o, e, "", "", opt.timeout_ms);
 }
 
-Spawned::Spawned(const std::vector<std::string>& args) {
+Spawned::Spawned(const std::vector<std::string>& args, const RunOptions& opt) {
   std::vector<std::string> argv{kZjail};
   argv.insert(argv.end(), args.begin(), args.end());
-  pid_ = spawn(argv, RunOptions{}, out_, err_);
+  pid_ = spawn(argv, opt, out_, err_);
 }
 
 Spawned::~Spawned() {
@@ -267,6 +268,26 @@ void TempDir::write(const std::string& name, const std::string& data, mode_t mod
 bool exists(const std::string& path) {
   struct stat st;
   return lstat(path.c_str(), &st) == 0;
+}
+
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  if (DIR* d = opendir("/proc")) {
+    while (dirent* e = readdir(d)) {
+      char* end;
+      long pid = std::strtol(e->d_name, &end, 10);
+      if (*end || pid <= 0) continue;
+      std::string stat = read_file(std::string("/proc/") + e->d_name + "/stat");
+      size_t rp = stat.rfind(')');
+      if (rp == std::string::npos) continue;
+      std::istringstream in(stat.substr(rp + 1));
+      std::string state;
+      long ppid = 0;
+      if (in >> state >> ppid && ppid == parent) out.push_back(static_cast<pid_t>(pid));
+    }
+    closedir(d);
+  }
+  return out;
 }
 
 std::string read_file(const std::string& path) {

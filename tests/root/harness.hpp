@@ -75,7 +75,7 @@ RunResult unjailed(const std::vector<std::string>& probe_args, const RunOptions&
 // A zjail running in the background, for signal tests.
 class Spawned {
  public:
-  explicit Spawned(const std::vector<std::string>& args);
+  explicit Spawned(const std::vector<std::string>& args, const RunOptions& opt = {});
   ~Spawned();  // SIGKILLs and reaps if still running
   Spawned(const Spawned&) = delete;
   Spawned& operator=(const Spawned&) = delete;
@@ -110,6 +110,8 @@ class TempDir {
 };
 
 bool exists(const std::string& path);
+// The children of `parent` (for zjail: the jail's init).
+std::vector<pid_t> children_of(pid_t parent);
 std::string read_file(const std::string& path);
 // name -> "mnt:[4026531832]" for every /proc/self/ns/* of the harness.
 std::map<std::string, std::string> host_namespaces();

@@ -19,6 +19,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -211,6 +216,55 @@ int cwd() {
   return 0;
 }
 
+// Interfaces and whether they are up.
+int ifaces() {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return error("ifaces", errno, "socket");
+  struct if_nameindex* list = if_nameindex();
+  for (struct if_nameindex* i = list; i && i->if_index; ++i) {
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, i->if_name, IFNAMSIZ - 1);
+    bool up = ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP);
+    out(std::string("IFACE ") + i->if_name + (up ? " UP" : " DOWN"));
+  }
+  if (list) if_freenameindex(list);
+  close(s);
+  return 0;
+}
+
+// A TCP round trip over 127.0.0.1.
+int loopback() {
+  int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (l < 0 || bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || listen(l, 1) < 0 ||
+      getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) < 0)
+    return fail("loopback", errno, "listen on 127.0.0.1");
+  int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (c < 0 || connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
+    return fail("loopback", errno, "connect to 127.0.0.1");
+  int acc = accept(l, nullptr, nullptr);
+  char b = 0;
+  if (acc < 0 || write(c, "z", 1) != 1 || read(acc, &b, 1) != 1 || b != 'z')
+    return fail("loopback", errno, "round trip");
+  return pass("loopback", "127.0.0.1:" + std::to_string(ntohs(a.sin_port)));
+}
+
+int limits() {
+  const std::pair<const char*, int> list[] = {{"NOFILE", RLIMIT_NOFILE}, {"CORE", RLIMIT_CORE},
+                                              {"NPROC", RLIMIT_NPROC},   {"FSIZE", RLIMIT_FSIZE},
+                                              {"AS", RLIMIT_AS},         {"CPU", RLIMIT_CPU}};
+  auto str = [](rlim_t v) { return v == RLIM_INFINITY ? std::string("infinity") : std::to_string(v); };
+  for (const auto& [name, res] : list) {
+    rlimit r{};
+    getrlimit(res, &r);
+    out(std::string("RLIMIT ") + name + " " + str(r.rlim_cur) + " " + str(r.rlim_max));
+  }
+  return 0;
+}
+
 // --- lifecycle probes ------------------------------------------------------
 
 int sigterm_wait(int code) {
@@ -227,6 +281,18 @@ int sigterm_wait(int code) {
   }
   out("GOT SIGTERM");
   return code;
+}
+
+// Prints READY, waits for SIGUSR1 (forwarded by zjail), then lists mounts.
+int mounts_after_usr1() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  out("READY " + std::to_string(getpid()));
+  timespec limit{30, 0};
+  if (sigtimedwait(&set, nullptr, &limit) != SIGUSR1) return error("mounts-after-usr1", EAGAIN, "no SIGUSR1");
+  return mounts();
 }
 
 // Forks children that exit, and orphans grandchildren that exit a little
@@ -372,6 +438,10 @@ int main(int argc, char** argv) {
   if (n == "env") return env();
   if (n == "cwd") return cwd();
   if (n == "session") return session();
+  if (n == "ifaces") return ifaces();
+  if (n == "loopback") return loopback();
+  if (n == "limits") return limits();
+  if (n == "mounts-after-usr1") return mounts_after_usr1();
   if (n == "read" && has1) return read_path(a1);
   // Lifecycle.
   if (n == "exit" && has1) return std::atoi(a1.c_str());

@@ -152,10 +152,13 @@ class PlantedSymlink : public RootTest {
     payload_.write("planted", "from the second bind\n");
   }
 
-  void check(const std::string& link_name, const std::string& target) {
+  void check(const std::string& link_name, const std::string& target, bool tmpfs = false) {
     ASSERT_EQ(symlink("/etc", (data_ / link_name).c_str()), 0);
-    auto r = jail({"--bind", data_.path() + ":/data", "--ro-bind", payload_.path() + ":" + target},
-                  {"mounts"});
+    std::vector<std::string> second{"--ro-bind", payload_.path() + ":" + target};
+    if (tmpfs) second = {"--tmpfs", target};
+    std::vector<std::string> args{"--bind", data_.path() + ":/data"};
+    args.insert(args.end(), second.begin(), second.end());
+    auto r = jail(args, {"mounts"});
     if (r.code == kExitFailure) {
       EXPECT_EQ(r.err_lines().size(), 1u) << r.dump();
       EXPECT_NE(r.err.find("(step: mounts)"), std::string::npos) << r.dump();
@@ -177,6 +180,8 @@ class PlantedSymlink : public RootTest {
 TEST_F(PlantedSymlink, AtTheFinalComponent) { check("sub", "/data/sub"); }
 
 TEST_F(PlantedSymlink, AtAnIntermediateComponent) { check("link", "/data/link/deeper"); }
+
+TEST_F(PlantedSymlink, AtATmpfsTarget) { check("sub", "/data/sub", true); }
 
 }  // namespace
 }  // namespace zjail_test

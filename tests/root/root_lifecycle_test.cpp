@@ -123,6 +123,24 @@ TEST_F(Signals, SigkillToZjailLeavesNoJailedProcess) {
   for (pid_t p : left) kill(p, SIGKILL);
 }
 
+// Whoever kills the jail's init kills the jail: zjail reports it and
+// nothing is left.
+TEST_F(Signals, KillingTheJailInitTearsDownTheJail) {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  std::string marker = unique_marker();
+  Spawned z({"--profile", kProfile, "--", kProbe, "hang", marker});
+  ASSERT_NE(z.wait_line("READY"), "") << "the payload never started";
+  auto inits = children_of(z.pid());
+  ASSERT_EQ(inits.size(), 1u);
+  ASSERT_EQ(kill(inits[0], SIGKILL), 0);
+  auto r = z.wait(10000);
+  EXPECT_FALSE(r.timed_out) << r.dump();
+  EXPECT_NE(r.code, 0) << r.dump();
+  auto left = wait_all_gone(marker, 5000);
+  EXPECT_TRUE(left.empty()) << "outlived the jail's init:" << pids_str(left);
+  for (pid_t p : left) kill(p, SIGKILL);
+}
+
 // "When the payload exits, it kills whatever is left in the jail."
 TEST_F(Signals, PayloadExitKillsLeftovers) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);

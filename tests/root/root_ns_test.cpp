@@ -1,12 +1,17 @@
 // What the payload sees of itself and of the host: namespaces, processes,
 // credentials, capabilities, NoNewPrivs/seccomp, fds, mounts, host name,
 // environment. Everything is read from inside the jail by the probe.
+#include <dirent.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -215,6 +220,33 @@ TEST_F(Fds, HostFdsOpenedBeforeLaunchAreAbsent) {
   EXPECT_TRUE(exists(leak));
 }
 
+// The jail's init (PID 1, root of the jail's user namespace) is inside the
+// jail too: it must not keep the caller's stray fds either.
+TEST_F(Fds, HostFdsAreAbsentFromTheJailInit) {
+  TempDir dir;
+  std::string leak = dir / "leaked-secret";
+  Spawned z({"--profile", kProfile, "--", kProbe, "sigterm-wait", "0"}, leaking(leak));
+  ASSERT_NE(z.wait_line("READY"), "") << "the payload never started";
+  auto inits = children_of(z.pid());
+  ASSERT_EQ(inits.size(), 1u) << "zjail should have exactly one child, the jail's init";
+  std::string fd_dir = "/proc/" + std::to_string(inits[0]) + "/fd";
+  std::vector<std::string> held;
+  if (DIR* d = opendir(fd_dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      char buf[4096];
+      ssize_t n = readlink((fd_dir + "/" + e->d_name).c_str(), buf, sizeof buf - 1);
+      std::string target = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";
+      if (target == leak) held.push_back(std::string("fd ") + e->d_name);
+    }
+    closedir(d);
+  }
+  kill(z.pid(), SIGTERM);
+  z.wait();
+  EXPECT_TRUE(held.empty()) << "the jail's init holds the caller's leaked " << leak << " as "
+                            << testing::PrintToString(held);
+}
+
 // --- mounts -------------------------------------------------------------------------
 
 // Host mount points strictly below `top`: recursive binds bring them along.
@@ -296,6 +328,39 @@ TEST_F(Mounts, FlagsAreAsPlanned) {
     ASSERT_TRUE(opts.count(p)) << p << " not mounted\n" << r.dump();
     EXPECT_TRUE(has_opt(opts[p], "rw")) << p << " is not read-write: " << opts[p];
   }
+}
+
+// A host directory that is a shared mount: without private propagation a
+// mount made below it on the host after launch would appear in the jail.
+struct SharedMount {
+  std::string path;
+  std::vector<std::string> undo;
+  explicit SharedMount(const std::string& p) : path(p) {
+    if (mount(p.c_str(), p.c_str(), nullptr, MS_BIND, nullptr) == 0) undo.push_back(p);
+    mount(nullptr, p.c_str(), nullptr, MS_SHARED, nullptr);
+  }
+  ~SharedMount() {
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) umount2(it->c_str(), MNT_DETACH);
+  }
+};
+
+TEST_F(Mounts, HostMountsDoNotPropagateIntoTheJail) {
+  TempDir d;
+  chmod(d.path().c_str(), 0777);
+  mkdir((d / "sub").c_str(), 0755);
+  SharedMount shared(d.path());
+  ASSERT_FALSE(shared.undo.empty()) << "bind mount for the test failed";
+  Spawned z({"--profile", kProfile, "--bind", d.path() + ":/data", "--", kProbe, "mounts-after-usr1"});
+  ASSERT_NE(z.wait_line("READY"), "") << "the payload never started";
+  ASSERT_EQ(mount("zjail-test", (d / "sub").c_str(), "tmpfs", 0, "size=16k"), 0) << strerror(errno);
+  shared.undo.push_back(d / "sub");
+  kill(z.pid(), SIGUSR1);
+  auto r = z.wait();
+  ASSERT_EQ(r.code, 0) << r.dump();
+  auto points = mount_points(r);
+  EXPECT_NE(std::find(points.begin(), points.end(), "/data"), points.end()) << r.dump();
+  EXPECT_EQ(std::find(points.begin(), points.end(), "/data/sub"), points.end())
+      << "a host mount propagated into the jail\n" << r.dump();
 }
 
 // --- host name ----------------------------------------------------------------------
