@@ -17,6 +17,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "child.hpp"
 
@@ -55,6 +56,32 @@ int bring_up_loopback(Context& ctx) {
   int e = errno;
   close(s);
   return r < 0 ? e : 0;
+}
+
+// The init is cloned with all of zjail's fds; it keeps only what the jail
+// needs, so no root process in the jail ever holds a caller's stray fd.
+int close_stray_fds(Context& ctx) {
+  const Plan& plan = *ctx.plan;
+  constexpr size_t kMaxKeep = 256;
+  int keep[kMaxKeep];
+  size_t n = 0;
+  auto add = [&](int fd) {
+    if (fd >= 3 && n < kMaxKeep) keep[n++] = fd;
+  };
+  if (plan.pass_fds.size() + 3 > kMaxKeep) return EMFILE;
+  add(ctx.err_sock);
+  add(ctx.status_fd);
+  add(plan.exec_fd.get());
+  for (const auto& fd : plan.pass_fds) add(fd.get());
+  for (size_t i = 1; i < n; ++i)  // insertion sort: no allocation here
+    for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; --j) std::swap(keep[j - 1], keep[j]);
+  unsigned from = 3;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned fd = static_cast<unsigned>(keep[i]);
+    if (fd > from && syscall(SYS_close_range, from, fd - 1, 0) < 0) return errno;
+    from = fd + 1;
+  }
+  return syscall(SYS_close_range, from, ~0U, 0) < 0 ? errno : 0;
 }
 
 // --- payload steps ---------------------------------------------------------
@@ -191,6 +218,7 @@ int exec_payload(Context& ctx) {
 
 constexpr StepEntry kJailSteps[] = {
     {Step::InitSetup, prepare_init},
+    {Step::CloseFds, close_stray_fds},
     {Step::SyncWait, wait_for_parent},
     {Step::MountPrivate, make_mounts_private},
     {Step::OpenSources, open_sources},
