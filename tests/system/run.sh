@@ -165,9 +165,10 @@ fi
 ldd_out=$(tar -C "$stage" -cf - . | "$vm" ssh "
   set -e
   rm -rf $guest_dir && mkdir -p $guest_dir /usr/share/zjail/profiles /etc/zjail/profiles
-  tar -C $guest_dir -xf - --no-same-owner
+  tar -C $guest_dir -xf - --no-same-owner --warning=no-timestamp
   install -m 0755 $guest_dir/bin/zjail $guest_bin
   cp -a $guest_dir/profiles/. /usr/share/zjail/profiles/
+  echo installed: \$(cd $guest_dir && find . -type f | wc -l) files, \$(ls /usr/share/zjail/profiles | wc -l) profiles
   ldd $guest_bin || true  # a static binary is fine too") || die "installing zjail into the VM failed"
 if grep -q 'not found' <<<"$ldd_out"; then
   printf '%s\n' "$ldd_out"
@@ -175,7 +176,7 @@ if grep -q 'not found' <<<"$ldd_out"; then
 fi
 rm -rf -- "$stage"
 install_s=$((SECONDS - t0))
-log "zjail installed as $guest_bin in ${install_s} s"
+log "zjail installed as $guest_bin in ${install_s} s ($(grep -m1 '^installed:' <<<"$ldd_out" | cut -d' ' -f2-))"
 
 # --- Tests -----------------------------------------------------------------
 selected() {
