@@ -7,10 +7,11 @@
 # itself needs no capability at all and lives in a private network namespace.
 
 [Jail]
-Description=TCP echo server on port 7, socket-activated, nobody, no capabilities
 # Read-only /usr, nobody/nogroup, private /tmp, @system-service minus the
-# privileged groups, EPERM for anything else.
+# privileged groups, EPERM for anything else. Included first, so that what
+# follows overrides it.
 Include=base-service
+Description=TCP echo server on port 7, socket-activated, nobody, no capabilities
 
 # The listening socket, bound in the host's network namespace.
 ListenStream=7

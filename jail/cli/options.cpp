@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <unistd.h>
 
 #include "zjail/parser.hpp"
 
@@ -41,6 +42,14 @@ void define_options(CLI::App& app, Options& opt) {
 
 namespace {
 
+// A relative bind source on the command line means what it means in a shell:
+// relative to the current directory. ("-" marks an optional source.)
+std::string absolute_source(const std::string& spec, const std::string& cwd) {
+  size_t start = !spec.empty() && spec[0] == '-' ? 1 : 0;
+  if (spec.size() <= start || spec[start] == '/' || cwd.empty()) return spec;
+  return spec.substr(0, start) + cwd + "/" + spec.substr(start);
+}
+
 std::string quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -59,8 +68,10 @@ Status apply_overrides(Profile& p, const Options& opt) {
   };
   if (!opt.user.empty()) ZJAIL_TRY(set("User", opt.user));
   if (!opt.group.empty()) ZJAIL_TRY(set("Group", opt.group));
-  for (const auto& b : opt.binds) ZJAIL_TRY(set("BindPaths", b));
-  for (const auto& b : opt.ro_binds) ZJAIL_TRY(set("BindReadOnlyPaths", b));
+  char buf[4096];
+  std::string cwd = getcwd(buf, sizeof buf) ? buf : "";
+  for (const auto& b : opt.binds) ZJAIL_TRY(set("BindPaths", absolute_source(b, cwd)));
+  for (const auto& b : opt.ro_binds) ZJAIL_TRY(set("BindReadOnlyPaths", absolute_source(b, cwd)));
   for (const auto& t : opt.tmpfs) ZJAIL_TRY(set("TemporaryFileSystem", t));
   for (const auto& e : opt.setenv) ZJAIL_TRY(set("Environment", quote(e)));
   if (!opt.chdir.empty()) ZJAIL_TRY(set("WorkingDirectory", opt.chdir));

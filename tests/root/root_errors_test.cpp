@@ -124,9 +124,11 @@ TEST_F(Errors, MissingBindSource) {
   expect_refused(r, {"/nonexistent/zjail-src", "No such file or directory", "(step: "});
 }
 
-TEST_F(Errors, RelativeBindSource) {
-  auto r = attempt({"--bind", "relative/src:/src"});
-  expect_refused(r, {"relative/src"});
+// In a profile a bind source must be absolute: there is no directory it
+// could be relative to. (On the command line it is relative to the cwd.)
+TEST_F(Errors, RelativeBindSourceInAProfile) {
+  auto r = attempt({"--profile", profile("rel.profile", "[Jail]\nBindPaths=relative/src:/src\n")});
+  expect_refused(r, {"rel.profile:2", "relative/src"});
 }
 
 TEST_F(Errors, BindTargetWithDotDot) {
