@@ -20,10 +20,12 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -360,6 +362,25 @@ int usage() {
   return 2;
 }
 
+// sd_notify by hand (the example needs no libsystemd): one datagram to
+// $NOTIFY_SOCKET, a path or an abstract "@name".
+void notify(const std::string& message) {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (!path || !*path) return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::size_t n = std::strlen(path);
+  if (n >= sizeof addr.sun_path) return;
+  std::memcpy(addr.sun_path, path, n);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
+  Fd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd) return;
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + n + (path[0] == '@' ? 0 : 1));
+  if (::sendto(fd.get(), message.data(), message.size(), MSG_NOSIGNAL,
+               reinterpret_cast<const sockaddr*>(&addr), len) < 0)
+    warn("sd_notify", errno);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -399,6 +420,9 @@ int main(int argc, char** argv) {
     warn("stdout", errno);
     return EXIT_FAILURE;
   }
+  // Type=notify: ready only once the sockets are served.
+  notify("READY=1\nSTATUS=echo: serving " + std::to_string(listeners.size()) + " socket(s) as uid " +
+         std::to_string(::getuid()));
 
   return Server(std::move(listeners), std::move(signals)).run();
 }
