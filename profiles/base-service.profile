@@ -42,13 +42,13 @@ CapabilityBoundingSet=
 AmbientCapabilities=
 # What an ordinary daemon uses ...
 SystemCallFilter=@system-service
-# ... minus the parts of it that a service running as nobody without
-# capabilities has no use for: changing ids or file ownership (@privileged),
-# priorities, affinity and rlimits (@resources), and the kernel keyring
-# (@keyring). @mount, @module, @reboot, @swap, @raw-io, @debug,
-# @obsolete, @clock and @cpu-emulation are not in @system-service in the
-# first place, so they are already denied.
-SystemCallFilter=~@privileged @resources @keyring
+# ... minus what a service running as nobody without capabilities has no use
+# for: changing ids or file ownership (@setuid and @chown, both part of
+# @privileged) and changing priorities, affinity, NUMA policy or rlimits
+# (@resources). @mount, @module, @reboot, @swap, @raw-io, @clock, @debug,
+# @obsolete, @keyring and @cpu-emulation are not in @system-service in the
+# first place, so they are denied already.
+SystemCallFilter=~@privileged @resources
 # A denied call fails with EPERM instead of killing the process, so a program
 # that probes for a feature falls back instead of crashing.
 SystemCallErrorNumber=EPERM
