@@ -3,11 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <cstring>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <iostream>
+#include <cstring>
 
 #include "log.hpp"
 #include "options.hpp"
@@ -25,9 +23,9 @@ constexpr int kExitCannotExec = 126;
 constexpr int kExitNotFound = 127;
 
 int exit_code_for(const zjail::Error& e) {
-  if (e.step == zjail::Step::Exec || e.step == zjail::Step::ResolveCommand)
-    return e.err == ENOENT || e.err == 0 ? kExitNotFound : kExitCannotExec;
-  return kExitFailure;
+  bool payload = e.step == zjail::Step::Exec || e.step == zjail::Step::ResolveCommand;
+  if (!payload || e.err == 0) return kExitFailure;
+  return e.err == ENOENT ? kExitNotFound : kExitCannotExec;
 }
 
 // Socket activation, sd_notify and the watchdog, as systemd set them up for
