@@ -4,16 +4,19 @@
 // (native ABI only, TIOCSTI/TIOCLINUX, no namespaces) hold in every mode.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <functional>
 
 #include "zjail/seccomp.hpp"
@@ -111,6 +114,11 @@ TEST(Seccomp, TerminalInjectionBlockedIncludingHighBits) {
               })),
               EPERM);
     EXPECT_EQ(code(under(*prog, [&] { return errno_of(syscall(SYS_ioctl, fd, TIOCLINUX, &c)); })), EPERM);
+    EXPECT_EQ(code(under(*prog, [&] {
+                unsigned long high = static_cast<unsigned long>(TIOCLINUX) | (0xffUL << 56);
+                return errno_of(syscall(SYS_ioctl, fd, high, &c));
+              })),
+              EPERM);
     // Other ioctls reach the driver: /dev/null is no tty.
     EXPECT_EQ(code(under(*prog, [&] { return errno_of(syscall(SYS_ioctl, fd, TCGETS, &c)); })), ENOTTY);
     close(fd);
@@ -162,14 +170,96 @@ TEST(Seccomp, AllowListsKeepExecveAndExit) {
   set_errno_action(p, EPERM);
   auto prog = compile_seccomp(p);
   ASSERT_TRUE(prog);
-  int st = under(*prog, [] {
-    char* const argv[] = {const_cast<char*>("/bin/true"), nullptr};
-    execve("/bin/true", argv, nullptr);
-    return 99;
-  });
-  // execve itself is allowed; /bin/true then dies under the tight filter or
-  // exits, but never reports that execve was refused.
-  EXPECT_NE(code(st), 99);
+  // execve reaches the kernel (ENOENT for a missing file, not the filter's
+  // EPERM), and so does execveat; the child's _exit (exit_group) works too.
+  EXPECT_EQ(code(under(*prog, [] {
+              char* const argv[] = {const_cast<char*>("/nonexistent/zjail"), nullptr};
+              return errno_of(execve(argv[0], argv, nullptr));
+            })),
+            ENOENT);
+  EXPECT_EQ(code(under(*prog, [] {
+              char* const argv[] = {const_cast<char*>("x"), nullptr};
+              return errno_of(syscall(SYS_execveat, -1, "/nonexistent/zjail", argv, nullptr, 0));
+            })),
+            ENOENT);
+  // Anything else outside the list gets the action.
+  EXPECT_EQ(code(under(*prog, [] { return errno_of(syscall(SYS_getppid)); })), EPERM);
+}
+
+TEST(Seccomp, DenyListWithKill) {
+  Profile p = with_filter({"@mount", "getppid"}, true);  // no SystemCallErrorNumber=: kill
+  auto prog = compile_seccomp(p);
+  ASSERT_TRUE(prog) << prog.error().message();
+  EXPECT_TRUE(killed_by_sigsys(under(*prog, [] { return errno_of(syscall(SYS_getppid)); })));
+  EXPECT_TRUE(killed_by_sigsys(under(*prog, [] { return errno_of(umount2("/nonexistent", 0)); })));
+  EXPECT_EQ(code(under(*prog, [] { return errno_of(getpid()); })), 0);
+}
+
+bool returns(const std::vector<sock_filter>& f, uint32_t ret) {
+  for (const auto& i : f)
+    if (i.code == (BPF_RET | BPF_K) && i.k == ret) return true;
+  return false;
+}
+
+TEST(Seccomp, LogActionAndSystemCallLog) {
+  // SystemCallErrorNumber=log: calls outside the list go through, logged.
+  Profile p = with_filter({"@default", "@basic-io"});
+  p.system_call_error_number.value = SyscallAction{SyscallAction::Log, 0};
+  auto prog = compile_seccomp(p);
+  ASSERT_TRUE(prog);
+  EXPECT_TRUE(returns(prog->filters.back(), SECCOMP_RET_LOG));
+  EXPECT_EQ(code(under(*prog, [] { return errno_of(socket(AF_UNIX, SOCK_STREAM, 0)); })), 0);
+
+  // SystemCallLog= alone: a default-allow filter that logs the listed calls.
+  Profile q;
+  q.system_call_log.is_set = true;
+  q.system_call_log.names.push_back({"socket", Origin{"t", 1}});
+  auto logged = compile_seccomp(q);
+  ASSERT_TRUE(logged);
+  ASSERT_EQ(logged->filters.size(), 2u);
+  EXPECT_TRUE(returns(logged->filters.back(), SECCOMP_RET_LOG));
+  EXPECT_EQ(code(under(*logged, [] { return errno_of(socket(AF_UNIX, SOCK_STREAM, 0)); })), 0);
+
+  // It never lets through what the filter denies.
+  Profile r = with_filter({"@default", "@basic-io"});
+  set_errno_action(r, EACCES);
+  r.system_call_log = q.system_call_log;
+  auto both = compile_seccomp(r);
+  ASSERT_TRUE(both);
+  EXPECT_EQ(code(under(*both, [] { return errno_of(socket(AF_UNIX, SOCK_STREAM, 0)); })), EACCES);
+}
+
+TEST(Seccomp, ErrorNumberAloneDeniesNothing) {
+  Profile p;
+  set_errno_action(p, EPERM);
+  auto prog = compile_seccomp(p);
+  ASSERT_TRUE(prog);
+  EXPECT_EQ(code(under(*prog, [] { return errno_of(socket(AF_UNIX, SOCK_STREAM, 0)); })), 0);
+  EXPECT_EQ(code(under(*prog, [] { return errno_of(syscall(SYS_getppid)); })), 0);
+}
+
+TEST(Seccomp, BadArchitectureKillsInEveryFilter) {
+  // Both filters check the architecture token first and kill the process
+  // (SECCOMP_RET_KILL_PROCESS) on a foreign one, and reject the x32 bit.
+  auto prog = compile_seccomp(with_filter({"@system-service"}));
+  ASSERT_TRUE(prog);
+  for (const auto& f : prog->filters) {
+    ASSERT_GE(f.size(), 4u);
+    EXPECT_EQ(f[0].code, BPF_LD | BPF_W | BPF_ABS);
+    EXPECT_EQ(f[0].k, offsetof(seccomp_data, arch));
+    EXPECT_EQ(f[1].k, AUDIT_ARCH_X86_64);
+    EXPECT_TRUE(returns(f, SECCOMP_RET_KILL_PROCESS));
+    bool x32_check = false;
+    for (const auto& i : f) x32_check |= i.code == (BPF_JMP | BPF_JGE | BPF_K) && i.k == 0x40000000;
+    EXPECT_TRUE(x32_check);
+  }
+}
+
+TEST(Seccomp, UnknownNamesAreProfileErrors) {
+  auto prog = compile_seccomp(with_filter({"@sytem-service"}));
+  ASSERT_FALSE(prog);
+  EXPECT_EQ(prog.error().step, Step::Profile);
+  EXPECT_NE(prog.error().context.find("did you mean '@system-service'"), std::string::npos);
 }
 
 }  // namespace
