@@ -4,10 +4,10 @@
 // everything that changes namespaces, mounts, the keyring, other processes'
 // memory, or the kernel's attack surface (bpf, perf, io_uring, userfaultfd).
 //
-// The tables follow the kernel's list (up to 6.18), so they name calls that an
-// older libseccomp cannot resolve; expand_syscalls() leaves those out of a
-// group quietly (they cannot be filtered by number anyway), but a name the
-// profile spells out itself must resolve.
+// The tables follow the kernel's list through listns (470), so they name
+// calls that an older libseccomp cannot resolve; expand_syscalls() leaves
+// those out of a group quietly (they cannot be filtered by number anyway),
+// but a name the profile spells out itself must resolve.
 #include "zjail/syscalls.hpp"
 
 #include <seccomp.h>
