@@ -35,6 +35,15 @@ for tier in "${tiers[@]}"; do
 done
 ((ran > 0)) || failed+=("(no tests found)")
 
+# The parsers under libFuzzer with ASan and UBSan, a short run of each target
+# (ZJAIL_FUZZ_SECONDS, default 60).
+if [[ ${ZJAIL_SKIP_FUZZ:-} != 1 ]]; then
+  echo "run-all: fuzz: tests/fuzz/run.sh"
+  if ! ZJAIL_FUZZ_BUILD_DIR=${ZJAIL_FUZZ_BUILD_DIR:-$build-fuzz} bash "$repo/tests/fuzz/run.sh"; then
+    failed+=(fuzz)
+  fi
+fi
+
 echo "run-all: end to end: examples/demo.sh"
 if ! bash "$repo/examples/demo.sh"; then
   failed+=(demo)

@@ -20,6 +20,8 @@ packages=(
   libspdlog-dev libcli11-dev libgtest-dev
   # tests and benchmarks
   bubblewrap firejail hyperfine iproute2 util-linux procps
+  # the fuzz targets (tests/fuzz)
+  clang libclang-rt-dev
   # the system tier's VM (tests/system)
   qemu-system-x86 qemu-utils debootstrap openssh-client
 )

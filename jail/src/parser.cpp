@@ -127,6 +127,10 @@ Status parse_text(LoadContext& ctx, Profile& into, string_view text, const strin
     string_view raw = text.substr(pos, nl - pos);
     pos = nl + 1;
     ++lineno;
+    // A NUL would cut a path short once it reaches the kernel: the file
+    // would name one path and zjail would mount another.
+    if (raw.find('\0') != string_view::npos)
+      return profile_error(Origin{file, lineno}, "NUL byte in the profile");
     string_view line = trim(raw);
     // Comment lines are skipped even in the middle of a continuation.
     if (!line.empty() && (line[0] == '#' || line[0] == ';')) continue;

@@ -491,3 +491,21 @@ TEST(ShippedProfiles, LoadAndRoundTrip) {
 
 }  // namespace
 }  // namespace zjail
+
+namespace zjail {
+namespace {
+
+// Found by tests/fuzz: a raw NUL inside a value was accepted, though the
+// kernel would have seen the path cut short at it.
+TEST(ParserFuzzRegressions, NulBytesAreRejectedWithTheirLine) {
+  Profile p;
+  std::string text = "[Jail]\nBindReadOnlyPaths=/usr\nBindReadOnlyPaths=-/etc/ld.so";
+  text += '\0';
+  text += "x\n";
+  auto st = load_profile_text(p, text, "nul.profile", {});
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().context, "nul.profile:3: NUL byte in the profile");
+}
+
+}  // namespace
+}  // namespace zjail
