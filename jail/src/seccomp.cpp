@@ -104,7 +104,7 @@ Result<std::vector<sock_filter>> profile_filter(const Profile& p) {
   if (!ctx) return std::move(ctx).error();
   void* c = ctx->get();
   if (allow_list)
-    for (const char* needed : {"execve", "execveat", "exit", "exit_group"}) listed->insert(needed);
+    for (const char* needed : {"execve", "execveat", "exit", "exit_group", "write"}) listed->insert(needed);
   for (const auto& name : *listed) {
     int nr = seccomp_syscall_resolve_name(name.c_str());
     if (nr == __NR_SCMP_ERROR) continue;

@@ -34,7 +34,8 @@ struct BpfProgram {
 // own filter allows the call unconditionally. The second filter is the
 // profile's SystemCallFilter=/SystemCallErrorNumber=/SystemCallLog=, present
 // when any of them is set; allow lists always include execve, execveat, exit
-// and exit_group, since the filter is installed before execve.
+// and exit_group, since the filter is installed before execve, and write,
+// which reports a failed execve to zjail.
 Result<BpfProgram> compile_seccomp(const Profile& p);
 
 }  // namespace zjail
