@@ -220,9 +220,10 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   plan.keep_terminal = p.keep_terminal.value.value_or(false);
   plan.workdir = p.working_directory.value.value_or("/");
   // Every namespace there is; the time namespace only hides the host's
-  // clock offsets, but a jail shares nothing it does not have to.
+  // clock offsets, but a jail shares nothing it does not have to. The cgroup
+  // namespace comes later, from the child (see child/steps.cpp).
   plan.clone_flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-                     CLONE_NEWCGROUP | CLONE_NEWTIME | (plan.private_network ? CLONE_NEWNET : 0);
+                     CLONE_NEWTIME | (plan.private_network ? CLONE_NEWNET : 0);
 
   if (p.root_directory.is_set()) {
     // Checked now for a clear error; the child clones it by path, since a

@@ -17,6 +17,7 @@ const char* step_name(Step s) noexcept {
     case Step::Clone: return "clone";
     case Step::IdMap: return "id-map";
     case Step::SyncWait: return "sync-wait";
+    case Step::CgroupNamespace: return "cgroup-namespace";
     case Step::MountPrivate: return "mount-private";
     case Step::OpenSources: return "open-sources";
     case Step::RootMount: return "root-mount";

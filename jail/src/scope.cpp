@@ -131,7 +131,9 @@ Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool 
   sd_bus* raw = nullptr;
   int rc = system_bus ? api.open_system(&raw) : api.open_user(&raw);
   auto bus = std::unique_ptr<sd_bus, sd_bus* (*)(sd_bus*)>(raw, api.close_unref);
-  if (rc < 0) return make_error(Step::Cgroup, -rc, system_bus ? "system bus" : "user bus");
+  if (rc < 0)
+    return make_error(Step::Cgroup, -rc, std::string("connecting to the ") + (system_bus ? "system" : "user") +
+                                             " bus for a systemd scope to hold the profile's limits");
 
   JobWait wait;
   wait.api = &api;

@@ -26,6 +26,7 @@ enum class Step : unsigned char {
   IdMap,           // "id-map": writing uid_map/setgroups/gid_map
   // Child side, in order of execution.
   SyncWait,        // "sync-wait": waiting for the parent's go-ahead
+  CgroupNamespace, // "cgroup-namespace": rooted at the jail's final cgroup
   MountPrivate,    // "mount-private": making every mount private
   OpenSources,     // "open-sources": cloning bind sources before they are hidden
   RootMount,       // "root-mount": the fresh tmpfs root or RootDirectory=

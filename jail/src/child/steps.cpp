@@ -4,6 +4,7 @@
 // installed as close to execve as possible.
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <net/if.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -35,6 +36,12 @@ int wait_for_parent(Context& ctx) {
   ssize_t n = recv(ctx.err_sock, &go, 1, 0);
   if (n == 1 && go == 'G') return 0;
   return n < 0 ? errno : ECONNABORTED;  // the parent went away
+}
+
+// Only after the go-ahead is the init in its final cgroup (a systemd scope
+// adopts it after clone), and the cgroup namespace must be rooted there.
+int new_cgroup_namespace(Context&) {
+  return unshare(CLONE_NEWCGROUP) < 0 ? errno : 0;
 }
 
 int set_hostname(Context& ctx) {
@@ -220,6 +227,7 @@ constexpr StepEntry kJailSteps[] = {
     {Step::InitSetup, prepare_init},
     {Step::CloseFds, close_stray_fds},
     {Step::SyncWait, wait_for_parent},
+    {Step::CgroupNamespace, new_cgroup_namespace},
     {Step::MountPrivate, make_mounts_private},
     {Step::OpenSources, open_sources},
     {Step::RootMount, mount_root},
