@@ -124,8 +124,14 @@ $(cat "$out/launch.md")
 
 The targets are judged by mean.
 
-Reproduce with \`bash bench/launch.sh\` (as root); it rewrites this file.
+Reproduce with \`bash bench/launch.sh\` (as root); it rewrites the sections
+above. The sections from "Where the time goes" on are kept: they are written
+by hand and by \`bench/scope.sh\`.
 BODY
+  # Keep the hand-written analysis and bench/scope.sh's section.
+  if [[ -f $doc ]]; then
+    sed -n '/^## Where the time goes/,$p' -- "$doc" | sed '1{/^$/d}' | { read -r first && printf '\n%s\n' "$first" && cat; } || true
+  fi
 } >"$doc.tmp"
 mv -- "$doc.tmp" "$doc"
 echo "bench: zjail/unshare ${vs_unshare}x (target <= 1.0x), zjail/bwrap ${vs_bwrap}x (target <= 0.5x)"
