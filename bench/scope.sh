@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Scope benchmark, on a real systemd: in the system-test VM (tests/system),
+# in one hyperfine run, /bin/true against
+#   systemd-run --scope -p Delegate=yes -p TasksMax=100 /bin/true
+# and zjail with every namespace, seccomp and TasksMax=100, which makes it ask
+# systemd for a transient scope over D-Bus. Writes the "On a real systemd"
+# section of docs/performance.md. Needs root, qemu and debootstrap, like the
+# system tier; the VM image gets hyperfine on top of the test image.
+#
+#   bash bench/scope.sh        # ZJAIL_BUILD_DIR, BENCH_MIN_RUNS (default 100)
+set -euo pipefail
+
+repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+build=${ZJAIL_BUILD_DIR:-$repo/build}
+vm=$repo/tests/system/vm.sh
+doc=$repo/docs/performance.md
+runs=${BENCH_MIN_RUNS:-100}
+export ZJAIL_VM_RUN_DIR=${ZJAIL_VM_RUN_DIR:-/run/zjail-vm-bench}
+export ZJAIL_VM_EXTRA_PACKAGES="hyperfine ${ZJAIL_VM_EXTRA_PACKAGES:-}"
+
+((EUID == 0)) || { echo "bench: run as root" >&2; exit 1; }
+bash "$repo/tests/setup.sh"
+work=$(mktemp -d "${TMPDIR:-/tmp}/zjail-scope-bench.XXXXXX")
+cleanup() {
+  "$vm" stop >/dev/null 2>&1 || true
+  rm -rf -- "$work"
+}
+trap cleanup EXIT
+
+ZJAIL_VM_IMAGE_DIR=$("$repo/tests/system/image.sh" build)
+export ZJAIL_VM_IMAGE_DIR
+"$vm" start
+
+mkdir -p "$work/stage/bench"
+objcopy --strip-debug -- "$build/jail/zjail" "$work/stage/zjail"
+cp -- "$repo"/bench/*.profile "$work/stage/bench/"
+tar -C "$work/stage" -cf - . | "$vm" ssh "set -e; mkdir -p /opt/zjail; tar -C /opt/zjail -xf - --no-same-owner; install -m 0755 /opt/zjail/zjail /usr/local/bin/zjail"
+
+# The zjail line must work before it is timed.
+"$vm" ssh "zjail --profile /opt/zjail/bench/scope.profile /bin/true"
+"$vm" ssh "cd /root && hyperfine -N --style basic --warmup 10 --min-runs $runs --export-markdown scope.md --export-csv scope.csv \
+  -n true /bin/true \
+  -n systemd-run 'systemd-run --quiet --scope -p Delegate=yes -p TasksMax=100 /bin/true' \
+  -n zjail 'zjail --profile /opt/zjail/bench/scope.profile /bin/true'"
+"$vm" ssh "cat /root/scope.md" >"$work/scope.md"
+"$vm" ssh "cat /root/scope.csv" >"$work/scope.csv"
+"$vm" ssh "uname -r; systemctl --version | head -n 1" >"$work/system"
+
+mean() { awk -F, -v n="$1" 'NR > 1 && $1 == n { print $2 }' "$work/scope.csv"; }
+ratio=$(awk -v a="$(mean zjail)" -v b="$(mean systemd-run)" 'BEGIN { printf "%.2f", a / b }')
+met=$(awk -v r="$ratio" 'BEGIN { print (r <= 0.5) ? "met" : "NOT met" }')
+
+section=$(
+  echo "## On a real systemd: zjail with a scope against systemd-run --scope"
+  echo
+  echo "Measured by \`bench/scope.sh\` in the system-test VM (qemu TCG, 2 vCPUs; $(head -n 1 "$work/system"), $(sed -n 2p "$work/system")), $(date -u '+%Y-%m-%d %H:%M UTC')."
+  echo "zjail's line builds the full jail of \`bench/launch.profile\` and also asks systemd for a transient scope with \`TasksMax=100\`; systemd-run only asks for the scope."
+  echo
+  cat "$work/scope.md"
+  echo
+  echo "zjail / systemd-run: **${ratio}×** by mean (target ≤ 0.5×: ${met})."
+)
+# Replace the section if it is there, else append it.
+awk -v section="$section" '
+  /^## On a real systemd/ { print section; skip = 1; next }
+  skip && /^## / { skip = 0 }
+  !skip { print }' "$doc" >"$work/doc"
+grep -q '^## On a real systemd' "$doc" || printf '\n%s\n' "$section" >>"$work/doc"
+cp -- "$work/doc" "$doc"
+echo "bench: zjail / systemd-run = ${ratio}× (target ≤ 0.5×: ${met}); wrote $doc"
