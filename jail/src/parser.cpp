@@ -86,9 +86,14 @@ Status include(LoadContext& ctx, Profile& into, string_view value, const Origin&
   if (value.empty()) return profile_error(at, "Include= needs a profile name or a path");
   string path(value);
   if (value.find('/') == string_view::npos) {
+    // The search path first, so /etc keeps overriding; then the including
+    // file's own directory, so a profile loaded by path finds its siblings.
     auto found = find_profile(path, ctx.search_path);
-    if (!found) return profile_error(at, found.error().context);
-    path = std::move(found).value();
+    fs::path sibling = fs::path(at.file).parent_path() / (path + ".profile");
+    std::error_code ec;
+    if (found) path = std::move(found).value();
+    else if (!at.file.empty() && fs::is_regular_file(sibling, ec)) path = sibling.string();
+    else return profile_error(at, found.error().context);
   } else if (value[0] != '/') {
     fs::path dir = fs::path(at.file).parent_path();
     if (!dir.empty()) path = (dir / value).lexically_normal().string();

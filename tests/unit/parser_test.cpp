@@ -509,3 +509,28 @@ TEST(ParserFuzzRegressions, NulBytesAreRejectedWithTheirLine) {
 
 }  // namespace
 }  // namespace zjail
+
+namespace zjail {
+namespace {
+
+TEST(ParserIncludeSiblings, ANameFallsBackToTheIncludingFilesDirectory) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("zjail-sib-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "sp");
+  std::ofstream(dir / "base.profile") << "[Jail]\nHostname=sibling\n";
+  std::ofstream(dir / "top.profile") << "[Jail]\nInclude=base\n";
+  Profile p;
+  auto st = load_profile(p, (dir / "top.profile").string(), {(dir / "sp").string()});
+  ASSERT_TRUE(st) << st.error().message();
+  EXPECT_EQ(*p.hostname.value, "sibling");
+  // The search path still wins over the sibling.
+  std::ofstream(dir / "sp" / "base.profile") << "[Jail]\nHostname=searched\n";
+  Profile q;
+  ASSERT_TRUE(load_profile(q, (dir / "top.profile").string(), {(dir / "sp").string()}));
+  EXPECT_EQ(*q.hostname.value, "searched");
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace zjail
