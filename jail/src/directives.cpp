@@ -30,6 +30,7 @@ Error invalid(const Assignment& a, string_view value, string_view expected) {
 
 Error invalid(const Assignment& a, string_view expected) { return invalid(a, a.value, expected); }
 
+
 Result<std::vector<string>> words_of(const Assignment& a) {
   std::vector<string> words;
   string why;
@@ -52,11 +53,6 @@ Status reset(T& x) {
   return {};
 }
 
-template <class T>
-void assign(Setting<T>& s, T value, const Origin& o) {
-  s.value = std::move(value);
-  s.origin = o;
-}
 
 // --- Scalars ---------------------------------------------------------------
 
@@ -572,6 +568,8 @@ const std::vector<Directive> kDirectives = {
 };
 
 }  // namespace
+
+Error invalid_value(const Assignment& a, string_view expected) { return invalid(a, expected); }
 
 const std::vector<Directive>& directive_table() {
   static const std::vector<Directive> all = [] {

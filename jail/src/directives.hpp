@@ -39,6 +39,16 @@ std::string_view trim(std::string_view s);
 // "file:line: message" as a Step::Profile error.
 Error profile_error(const Origin& origin, std::string_view message);
 
+// "file:line: invalid value 'V' for Key=: expected" for the assignment `a`.
+Error invalid_value(const Assignment& a, std::string_view expected);
+
+// A scalar directive's value, with the line that set it.
+template <class T>
+void assign(Setting<T>& s, T value, const Origin& o) {
+  s.value = std::move(value);
+  s.origin = o;
+}
+
 // systemd's word splitting for list values: words are separated by
 // whitespace; double or single quotes group, also in mid-word (A="b c");
 // C-style escapes (\n, \t, \\, \", \', \s, \xNN, \NNN) are decoded inside and

@@ -13,16 +13,7 @@ namespace {
 using std::string;
 using std::string_view;
 
-Error invalid(const Assignment& a, string_view expected) {
-  return profile_error(a.origin, "invalid value '" + string(a.value) + "' for " + string(a.key) +
-                                     "=: " + string(expected));
-}
-
-template <class T>
-void assign(Setting<T>& s, T v, const Origin& o) {
-  s.value = std::move(v);
-  s.origin = o;
-}
+Error invalid(const Assignment& a, string_view expected) { return invalid_value(a, expected); }
 
 Resources& res(Profile& p) { return p.resources; }
 
