@@ -2,10 +2,9 @@
 // parses and applies its value. Every value is validated here, so that a bad
 // profile fails with "file:line: ..." before anything is planned.
 #include "directives.hpp"
+#include "listen.hpp"
 
-#include <arpa/inet.h>
 #include <sys/resource.h>
-#include <sys/un.h>
 
 #include <algorithm>
 #include <cctype>
@@ -377,23 +376,11 @@ Status temporary_file_system(Profile& p, const Assignment& a) {
 
 // --- Sockets ----------------------------------------------------------------
 
-bool valid_port(string_view s) {
-  uint64_t port = 0;
-  return parse_uint(s, port) && port >= 1 && port <= 65535;
-}
-
+// The grammar lives with the code that binds (listen.cpp); a socket path must
+// also be a clean absolute path.
 bool valid_listen_address(const string& s) {
-  if (!s.empty() && s[0] == '/') return s.size() < sizeof(sockaddr_un::sun_path) && valid_path(s);
-  if (valid_port(s)) return true;
-  unsigned char buf[sizeof(in6_addr)];
-  if (s.size() > 2 && s[0] == '[') {
-    size_t close = s.find("]:");
-    return close != string::npos && valid_port(string_view(s).substr(close + 2)) &&
-           inet_pton(AF_INET6, s.substr(1, close - 1).c_str(), buf) == 1;
-  }
-  size_t colon = s.rfind(':');
-  return colon != string::npos && valid_port(string_view(s).substr(colon + 1)) &&
-         inet_pton(AF_INET, s.substr(0, colon).c_str(), buf) == 1;
+  ListenAddress addr;
+  return parse_listen_address(s, addr) && (s[0] != '/' || valid_path(s));
 }
 
 template <std::vector<Item<string>> Profile::*M>

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "child/child.hpp"
+#include "directives.hpp"
 #include "zjail/caps.hpp"
 
 namespace zjail {
@@ -34,26 +35,9 @@ Status write_file(pid_t pid, const char* name, const std::string& data) {
   return {};
 }
 
-const char* limit_name(int resource) {
-  switch (resource) {
-    case RLIMIT_CPU: return "LimitCPU=";
-    case RLIMIT_FSIZE: return "LimitFSIZE=";
-    case RLIMIT_DATA: return "LimitDATA=";
-    case RLIMIT_STACK: return "LimitSTACK=";
-    case RLIMIT_CORE: return "LimitCORE=";
-    case RLIMIT_RSS: return "LimitRSS=";
-    case RLIMIT_NOFILE: return "LimitNOFILE=";
-    case RLIMIT_AS: return "LimitAS=";
-    case RLIMIT_NPROC: return "LimitNPROC=";
-    case RLIMIT_MEMLOCK: return "LimitMEMLOCK=";
-    case RLIMIT_LOCKS: return "LimitLOCKS=";
-    case RLIMIT_SIGPENDING: return "LimitSIGPENDING=";
-    case RLIMIT_MSGQUEUE: return "LimitMSGQUEUE=";
-    case RLIMIT_NICE: return "LimitNICE=";
-    case RLIMIT_RTPRIO: return "LimitRTPRIO=";
-    case RLIMIT_RTTIME: return "LimitRTTIME=";
-  }
-  return "Limit?=";
+std::string limit_name(int resource) {
+  const char* suffix = limit_suffix(resource);
+  return std::string("Limit") + (suffix ? suffix : "?") + "=";
 }
 
 std::string describe_mount(const MountOp& m) {

@@ -7,18 +7,14 @@
 #include <sys/un.h>
 
 #include <charconv>
+#include <cstddef>
 #include <cstring>
 
+#include "listen.hpp"
 #include "plan_internal.hpp"
 
 namespace zjail {
 namespace {
-
-struct Address {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  bool dual_stack = false;  // bare port: [::] accepting IPv4 too, as systemd does
-};
 
 bool parse_port(std::string_view s, uint16_t& port) {
   unsigned v = 0;
@@ -28,7 +24,10 @@ bool parse_port(std::string_view s, uint16_t& port) {
   return true;
 }
 
-bool parse_address(const std::string& spec, Address& a) {
+}  // namespace
+
+bool parse_listen_address(const std::string& spec, ListenAddress& a) {
+  a = ListenAddress{};
   uint16_t port;
   if (!spec.empty() && spec[0] == '/') {
     auto* un = reinterpret_cast<sockaddr_un*>(&a.ss);
@@ -67,11 +66,13 @@ bool parse_address(const std::string& spec, Address& a) {
   return inet_pton(AF_INET, spec.substr(0, colon).c_str(), &in->sin_addr) == 1;
 }
 
+namespace {
+
 Status bind_one(const Item<std::string>& item, int type, const char* directive,
                 std::vector<UniqueFd>& out) {
   std::string what = std::string(directive) + "=" + item.value + " (" + item.origin.str() + ")";
-  Address a;
-  if (!parse_address(item.value, a))
+  ListenAddress a;
+  if (!parse_listen_address(item.value, a))
     return make_error(Step::Listen, 0, item.origin.str() + ": invalid address '" + item.value +
                                            "' for " + directive +
                                            "=: expected PORT, ADDR:PORT, [ADDR6]:PORT or /path");
