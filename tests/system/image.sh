@@ -188,6 +188,15 @@ Name=en* eth*
 DHCP=ipv4
 EOF
   chroot "$root" systemctl enable -q systemd-networkd.service
+  # Daemons from image.packages stay off until a test starts one under its
+  # profile: a boot under TCG should not pay for them.
+  local svc
+  for svc in nginx redis-server memcached postgresql unbound haproxy \
+      mosquitto chrony lighttpd; do
+    if [[ -e $root/lib/systemd/system/$svc.service ]]; then
+      chroot "$root" systemctl disable -q "$svc.service" 2>/dev/null || true
+    fi
+  done
   # The serial getty comes from console=ttyS0 on the kernel command line.
   # Timers that would wake up in the middle of a measurement:
   local unit
