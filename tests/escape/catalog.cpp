@@ -1,0 +1,176 @@
+// One row per probe. The expected outcomes follow from each profile's design:
+//  - base-service: @system-service minus @privileged/@resources, EPERM for the
+//    rest, a private network, ProcSubset=pid, no /sys, no /run;
+//  - untrusted: a short allow list (no sockets, no SysV IPC, no ptrace), EPERM
+//    for the rest, otherwise like base-service;
+//  - ssh-restricted: written in parallel with this battery; the column assumes
+//    it is base-service-like (see README.md) and is to be confirmed in the VM.
+// Every profile gets zjail's base filter: TIOCSTI/TIOCLINUX, namespace flags
+// of clone/unshare and setns fail with EPERM, clone3 with ENOSYS, and a
+// non-native ABI kills the process with SIGSYS.
+#include "catalog.hpp"
+
+namespace zjail_escape {
+namespace {
+
+// Columns: name, class, need, base-service, untrusted, ssh-restricted,
+// unjailed baseline, what the probe attempts.
+const std::vector<ProbeInfo> kProbes = {
+    // --- the launcher binary (runc CVE-2019-5736 style) ---------------------
+    {"launcher-init-exe", "launcher", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
+     "open /proc/1/exe (the zjail init: the zjail binary) for writing"},
+    {"launcher-init-mem", "launcher", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
+     "open /proc/1/mem (the zjail init's memory) for writing"},
+    {"launcher-exe-all", "launcher", Need::None, "EACCES", "EACCES", "EACCES", nullptr,
+     "open every visible /proc/PID/exe for writing, directly and by reopening an O_PATH fd"},
+    // --- leaked fds and cwd ----------------------------------------------------
+    {"fd-leak", "leaked-fds", Need::None, "fds-0-2-only", "fds-0-2-only", "fds-0-2-only", nullptr,
+     "walk /proc/self/fd, follow every inherited fd; a directory fd is climbed with .."},
+    {"cwd-outside-root", "cwd", Need::None, "cwd-inside-root", "cwd-inside-root", "cwd-inside-root", nullptr,
+     "climb from the inherited cwd with .. and compare with the jail's /"},
+    // --- terminal injection -----------------------------------------------------
+    {"tiocsti", "terminal", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "ioctl(TIOCSTI) on a fresh pty that is the controlling terminal"},
+    {"tiocsti-high-bits", "terminal", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "ioctl(TIOCSTI | 1<<32): the kernel ignores the high bits, a 64-bit filter compare would not"},
+    {"tiocsti-caller-tty", "terminal", Need::Tty, "EPERM", "EPERM", "EPERM", nullptr,
+     "ioctl(0, TIOCSTI) \"id\\n\" into the terminal the jail was started from"},
+    {"tioclinux", "terminal", Need::None, "EPERM", "EPERM", "EPERM", "ENOTTY",
+     "ioctl(TIOCLINUX) (a pty answers ENOTTY: the filter must answer first)"},
+    {"tioclinux-high-bits", "terminal", Need::None, "EPERM", "EPERM", "EPERM", "ENOTTY",
+     "ioctl(TIOCLINUX | 1<<32)"},
+    // --- chroot --------------------------------------------------------------------
+    {"chroot-double", "chroot", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "chroot(subdir), chdir(..) x64, chroot(.): the classic double-chroot escape"},
+    // --- file system and kernel interfaces ----------------------------------------
+    {"open_by_handle_at", "file-handle", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "open_by_handle_at with a handle of / (or a forged inode-2 \"shocker\" handle)"},
+    {"core_pattern", "proc-sys", Need::None, "ENOENT", "ENOENT", "ENOENT", "ESCAPED",
+     "open /proc/sys/kernel/core_pattern for writing (never written)"},
+    // No baseline: kernels without CONFIG_MAGIC_SYSRQ (this CI host's) have no such file.
+    {"sysrq-trigger", "proc-sys", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
+     "open /proc/sysrq-trigger for writing (never written)"},
+    {"sys-write", "sysfs", Need::None, "ENOENT", "ENOENT", "ENOENT", "ESCAPED",
+     "open /sys/kernel/uevent_helper, /sys/power/state, ... for writing (never written)"},
+    {"sysfs-mount", "sysfs", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "mount a fresh sysfs (to reach /sys when none is mounted)"},
+    {"cgroup1-mount", "cgroup", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
+     "mount a cgroup v1 hierarchy (to set release_agent, CVE-2022-0492)"},
+    {"cgroup-release-agent", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
+     "open every /sys/fs/cgroup/*/release_agent for writing"},
+    {"cgroup-own-limits", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
+     "open the jail's own memory/pids limits (from /proc/self/cgroup) for writing"},
+    {"cgroup-ancestor-procs", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
+     "open the parent cgroup's and the root's cgroup.procs for writing"},
+    // --- namespaces ----------------------------------------------------------------
+    {"unshare-user", "namespaces", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "unshare(CLONE_NEWUSER) to regain a full capability set"},
+    {"unshare-mnt", "namespaces", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED", "unshare(CLONE_NEWNS)"},
+    {"unshare-net", "namespaces", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED", "unshare(CLONE_NEWNET)"},
+    {"unshare-pid", "namespaces", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED", "unshare(CLONE_NEWPID)"},
+    {"clone-newuser", "namespaces", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "clone(CLONE_NEWUSER|CLONE_NEWNS)"},
+    {"clone3-newuser", "namespaces", Need::None, "ENOSYS", "ENOSYS", "ENOSYS", "ESCAPED",
+     "clone3 with CLONE_NEWUSER|CLONE_NEWNS (flags behind a pointer: zjail answers ENOSYS to all clone3)"},
+    {"setns-proc1-mnt", "namespaces", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
+     "setns into /proc/1/ns/mnt"},
+    {"setns-proc1-user", "namespaces", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
+     "setns into /proc/1/ns/user"},
+    {"setns-pidfd-init", "namespaces", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
+     "pidfd_open(1) and setns(pidfd, CLONE_NEWNS|CLONE_NEWUSER)"},
+    // --- mounting ------------------------------------------------------------------
+    {"mount-tmpfs", "mount", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED", "mount a tmpfs in /tmp"},
+    {"umount-usr", "mount", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
+     "umount2(/usr, MNT_DETACH) to uncover what lies beneath"},
+    {"pivot_root", "mount", Need::None, "EPERM", "EPERM", "EPERM", nullptr, "pivot_root(/tmp, /tmp)"},
+    {"fsopen", "mount-api", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED", "fsopen(tmpfs)"},
+    {"open_tree", "mount-api", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "open_tree(/, OPEN_TREE_CLONE)"},
+    {"move_mount", "mount-api", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
+     "move_mount(/usr -> /tmp/x)"},
+    {"mount_setattr-rw", "mount-api", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
+     "mount_setattr(/, clear MOUNT_ATTR_RDONLY)"},
+    // --- keyring -------------------------------------------------------------------
+    {"keyring-canary-read", "keyring", Need::Key, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "keyctl(KEYCTL_READ) of a world-readable canary key in root's user keyring"},
+    {"keyring-canary-search", "keyring", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
+     "keyctl(KEYCTL_SEARCH) for the canary by description"},
+    {"add_key", "keyring", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "add_key into the process keyring"},
+    // --- other processes -------------------------------------------------------------
+    {"ptrace-outside", "ptrace", Need::OutsidePid, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "PTRACE_ATTACH to a host process of the payload's uid"},
+    {"ptrace-init", "ptrace", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
+     "PTRACE_ATTACH to the jail's init (pid 1)"},
+    {"kill-all", "kill", Need::Alone, "ESRCH", "ESRCH", "ESRCH", nullptr,
+     "kill(-1, SIGKILL): a host process of the same uid must survive it"},
+    // --- kernel attack surface ------------------------------------------------------
+    {"io_uring_setup", "kernel-surface", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED", "io_uring_setup(4)"},
+    {"bpf", "kernel-surface", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED", "bpf(BPF_MAP_CREATE)"},
+    {"perf_event_open", "kernel-surface", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "perf_event_open(task-clock, self, user only)"},
+    {"userfaultfd", "kernel-surface", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "userfaultfd(UFFD_USER_MODE_ONLY)"},
+    {"finit_module", "kernel-surface", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
+     "finit_module(/dev/null)"},
+    {"reboot", "kernel-surface", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
+     "reboot(LINUX_REBOOT_CMD_CAD_ON)"},
+    // --- ABI bypass ------------------------------------------------------------------
+    {"x32", "abi", Need::None, "SIGSYS", "SIGSYS", "SIGSYS", nullptr, "getpid through the x32 ABI"},
+    {"int80", "abi", Need::None, "SIGSYS", "SIGSYS", "SIGSYS", "ESCAPED", "i386 getpid through int $0x80"},
+    // --- privilege gain --------------------------------------------------------------
+    {"setuid-binary", "privilege-gain", Need::Suid, "no-gain", "no-gain", "no-gain", nullptr,
+     "exec a setuid-root binary, compare euid and capabilities"},
+    {"fcap-binary", "privilege-gain", Need::Fcap, "no-gain", "no-gain", "no-gain", nullptr,
+     "exec a binary with file capabilities (cap_sys_admin,cap_dac_override+ep)"},
+    {"setresuid-0", "privilege-gain", Need::None, "EPERM", "EPERM", "EPERM", nullptr, "setresuid(0, 0, 0)"},
+    {"capset-raise", "privilege-gain", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
+     "capset(): raise CAP_SYS_ADMIN"},
+    // --- devices -----------------------------------------------------------------------
+    {"mknod-char", "devices", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED", "mknod c 1:1 (/dev/mem) in /tmp"},
+    {"mknod-block", "devices", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED", "mknod b 254:0 in /tmp"},
+    {"raw-block-open", "devices", Need::BlockDev, "EACCES", "EACCES", "EACCES", nullptr,
+     "open a bound-in host block device node for reading (binds are nodev)"},
+    {"dev-mem", "devices", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr, "open /dev/mem"},
+    // --- local sockets -------------------------------------------------------------------
+    {"abstract-host", "local-sockets", Need::Abstract, "ECONNREFUSED", "EPERM", "ECONNREFUSED", "ESCAPED",
+     "connect to an abstract unix socket listening in the host's network namespace"},
+    {"dbus-system-bus", "local-sockets", Need::None, "ENOENT", "EPERM", "ENOENT", "ESCAPED",
+     "connect to /run/dbus/system_bus_socket"},
+    {"systemd-private", "local-sockets", Need::None, "ENOENT", "EPERM", "ENOENT", "ESCAPED",
+     "connect to /run/systemd/private"},
+    {"tcp-host-loopback", "local-sockets", Need::TcpPort, "ECONNREFUSED", "EPERM", "ECONNREFUSED", "ESCAPED",
+     "connect to a TCP listener on the host's 127.0.0.1"},
+    // --- SysV IPC ---------------------------------------------------------------------------
+    {"sysv-shm-host", "ipc", Need::ShmKey, "ENOENT", "EPERM", "ENOENT", "ESCAPED",
+     "shmget/shmat of a host SysV segment (mode 0666) by its key"},
+    // --- visibility ------------------------------------------------------------------------
+    {"sethostname", "visibility", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
+     "sethostname(\"escaped\"): the host's name must not change"},
+    {"host-interfaces", "visibility", Need::None, "lo-only", "lo-only", "lo-only", nullptr,
+     "list network interfaces (/proc/self/net/dev): only lo may be seen"},
+};
+
+}  // namespace
+
+const std::vector<ProbeInfo>& catalog() { return kProbes; }
+
+const ProbeInfo* find_probe(const std::string& name) {
+  for (const auto& p : kProbes)
+    if (name == p.name) return &p;
+  return nullptr;
+}
+
+const std::vector<std::string>& known_profiles() {
+  static const std::vector<std::string> names = {"base-service", "untrusted", "ssh-restricted"};
+  return names;
+}
+
+const char* expected(const ProbeInfo& p, const std::string& profile) {
+  if (profile == "base-service") return p.base_service;
+  if (profile == "untrusted") return p.untrusted;
+  if (profile == "ssh-restricted") return p.ssh_restricted;
+  return nullptr;
+}
+
+}  // namespace zjail_escape

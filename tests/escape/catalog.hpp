@@ -1,0 +1,53 @@
+// The escape battery's catalog: every probe, its class, what it needs from
+// the host, and the exact outcome that counts as "blocked" in each profile.
+// Shared by the battery (which prints the verdicts) and the gtest driver
+// (which instantiates one test per probe and profile from it), so the two
+// can never disagree about what is expected.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace zjail_escape {
+
+// What a probe needs from outside the jail; the driver (or `battery
+// host-setup`) provides it as a command-line option. Without it the probe
+// is SKIPPED, never silently passed.
+enum class Need {
+  None,
+  OutsidePid,  // --outside-pid: a host process of the payload's uid
+  Key,         // --key: serial of a readable key in root's user keyring
+  Abstract,    // --abstract: an abstract unix socket listening in the host netns
+  TcpPort,     // --tcp-port: a TCP listener on the host's 127.0.0.1
+  Tty,         // stdin is a terminal (the caller's)
+  Suid,        // --suid: a setuid-root copy of the battery, bound in
+  Fcap,        // --fcap: a copy with file capabilities, bound in
+  BlockDev,    // --blockdev: a host block device node, bound in
+  ShmKey,      // --shm-key: a host SysV shared memory segment, mode 0666
+  Alone,       // no other process of ours in the jail (kill -1)
+};
+
+struct ProbeInfo {
+  const char* name;
+  const char* cls;
+  Need need;
+  // The blocked outcome per profile: an errno name (EPERM), a signal name
+  // (SIGSYS) or a named check (lo-only). nullptr: not applicable there.
+  const char* base_service;
+  const char* untrusted;
+  const char* ssh_restricted;
+  // Run unjailed as root, a harmless probe shows the escape works
+  // ("ESCAPED") or the errno that proves it got past the privilege check;
+  // nullptr where running it on the host would be unsafe or meaningless.
+  const char* baseline;
+  const char* what;
+};
+
+const std::vector<ProbeInfo>& catalog();
+const ProbeInfo* find_probe(const std::string& name);
+// The expected blocked outcome of `p` under `profile`; nullptr for a profile
+// the catalog does not know or a probe that does not apply there.
+const char* expected(const ProbeInfo& p, const std::string& profile);
+const std::vector<std::string>& known_profiles();
+
+}  // namespace zjail_escape

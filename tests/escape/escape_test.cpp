@@ -1,0 +1,407 @@
+// The escape battery against the real zjail on this host (label `root`).
+//
+// Escape.IsBlocked/<profile>_<probe> runs one probe in a fresh jail of the
+// shipped profile, with everything the battery needs set up on the host
+// first: a victim process of the payload's uid, a canary key in root's user
+// keyring, an abstract unix and a TCP listener in the host's network
+// namespace, a SysV segment, setuid and file-capability copies of the battery
+// and a raw block device bound in, stand-ins for the D-Bus sockets, stray fds,
+// a host cwd and a pty as the caller's terminal. It asserts the probe's
+// verdict (blocked with exactly the catalog's errno or signal) and, on the
+// host, that nothing was touched: the victim lives, the listeners saw no
+// connection, the terminal got no input, the host name and the zjail binary
+// are unchanged.
+//
+// Baseline.Escapes/<probe> runs the harmless probes unjailed as root, to
+// prove each one is a real attack that works without zjail.
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/keyctl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "catalog.hpp"
+#include "harness.hpp"
+
+namespace zjail_test {
+namespace {
+
+using zjail_escape::Need;
+using zjail_escape::ProbeInfo;
+
+constexpr uid_t kNobody = 65534;  // the shipped profiles' User=nobody
+
+std::string sha256(const std::string& path) {
+  std::string cmd = "sha256sum '" + path + "'";
+  std::string out;
+  if (FILE* f = popen(cmd.c_str(), "r")) {
+    char buf[256];
+    while (fgets(buf, sizeof buf, f)) out += buf;
+    pclose(f);
+  }
+  return out.substr(0, out.find(' '));
+}
+
+std::string host_hostname() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+int listen_unix(const std::string& path, bool abstract) {
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  size_t off = abstract ? 1 : 0;
+  std::memcpy(a.sun_path + off, path.data(), path.size());
+  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + off + path.size() + (abstract ? 0 : 1));
+  if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), len) < 0 || listen(s, 8) < 0) {
+    if (s >= 0) close(s);
+    return -1;
+  }
+  return s;
+}
+
+// True when a connection is waiting on a non-blocking listener.
+bool was_reached(int s) {
+  int c = accept4(s, nullptr, nullptr, SOCK_CLOEXEC);
+  if (c >= 0) close(c);
+  return c >= 0;
+}
+
+// A file capability set on a copy of the battery: CAP_SYS_ADMIN and
+// CAP_DAC_OVERRIDE, permitted and effective.
+bool set_file_caps(const std::string& path) {
+  vfs_cap_data d{};
+  d.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE;
+  d.data[0].permitted = (1U << CAP_SYS_ADMIN) | (1U << CAP_DAC_OVERRIDE);
+  return setxattr(path.c_str(), "security.capability", &d, XATTR_CAPS_SZ_2, 0) == 0;
+}
+
+bool copy_file(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  return std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+}
+
+// A listening stand-in at a well-known socket path, unless the real one is there.
+struct StandIn {
+  std::string path;
+  int fd = -1;
+  bool created_dir = false;
+  explicit StandIn(const std::string& p) {
+    if (exists(p)) return;
+    std::string dir = p.substr(0, p.rfind('/'));
+    created_dir = mkdir(dir.c_str(), 0755) == 0;
+    fd = listen_unix(p, false);
+    if (fd >= 0) path = p;
+  }
+  ~StandIn() {
+    if (fd < 0) return;
+    close(fd);
+    unlink(path.c_str());
+    if (created_dir) rmdir(path.substr(0, path.rfind('/')).c_str());
+  }
+};
+
+// Everything on the host side that the battery's probes aim at.
+struct HostTargets {
+  TempDir dir;      // setuid/fcap copies (bound at /escape), leak file, cwd
+  TempDir cwd;      // the caller's cwd, outside the jail
+  pid_t victim = -1;
+  long key = -1;
+  std::string abstract;
+  int abstract_fd = -1;
+  int tcp_fd = -1, tcp_port = 0;
+  int shm_id = -1;
+  long shm_key = 0;
+  std::string blockdev;
+  int pty_master = -1;
+  std::string pty_slave;
+  StandIn dbus{"/run/dbus/system_bus_socket"};
+  StandIn systemd{"/run/systemd/private"};
+  std::string zjail_hash = sha256(kZjail);
+  std::string hostname = host_hostname();
+
+  HostTargets() {
+    // A process of the payload's uid outside the jail: kill -1 and ptrace must miss it.
+    victim = fork();
+    if (victim == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (setresgid(kNobody, kNobody, kNobody) < 0 || setresuid(kNobody, kNobody, kNobody) < 0) _exit(1);
+      for (;;) pause();
+    }
+    key = syscall(SYS_add_key, "user", "zjail-escape-canary", "host-secret-key", 15, KEY_SPEC_USER_KEYRING);
+    if (key > 0) syscall(SYS_keyctl, KEYCTL_SETPERM, key, 0x3f3f0b0b);  // group/other: view|read|search
+    abstract = "zjail-escape-" + std::to_string(getpid());
+    abstract_fd = listen_unix(abstract, true);
+    tcp_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (tcp_fd >= 0 && bind(tcp_fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && listen(tcp_fd, 8) == 0 &&
+        getsockname(tcp_fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      tcp_port = ntohs(a.sin_port);
+    shm_key = 0x7a650000L | (getpid() & 0xffff);
+    shm_id = shmget(static_cast<key_t>(shm_key), 4096, IPC_CREAT | IPC_EXCL | 0666);
+    if (shm_id >= 0) {
+      void* p = shmat(shm_id, nullptr, 0);
+      if (p != reinterpret_cast<void*>(-1)) {
+        std::strcpy(static_cast<char*>(p), "host-shm-secret");
+        shmdt(p);
+      }
+    }
+    std::string suid = dir / "suid", fcap = dir / "fcap";
+    if (copy_file(kProbe, suid) && chown(suid.c_str(), 0, 0) == 0) chmod(suid.c_str(), 04755);
+    if (copy_file(kProbe, fcap)) {
+      chmod(fcap.c_str(), 0755);
+      set_file_caps(fcap);
+    }
+    for (const char* d : {"/dev/vda", "/dev/sda", "/dev/nvme0n1", "/dev/loop0"}) {
+      struct stat st{};
+      if (stat(d, &st) == 0 && S_ISBLK(st.st_mode)) {
+        blockdev = d;
+        break;
+      }
+    }
+    pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (pty_master >= 0 && grantpt(pty_master) == 0 && unlockpt(pty_master) == 0) pty_slave = ptsname(pty_master);
+  }
+
+  ~HostTargets() {
+    if (victim > 0) {
+      kill(victim, SIGKILL);
+      waitpid(victim, nullptr, 0);
+    }
+    if (key > 0) syscall(SYS_keyctl, KEYCTL_INVALIDATE, key);
+    if (abstract_fd >= 0) close(abstract_fd);
+    if (tcp_fd >= 0) close(tcp_fd);
+    if (shm_id >= 0) shmctl(shm_id, IPC_RMID, nullptr);
+    if (pty_master >= 0) close(pty_master);
+  }
+
+  bool victim_alive() const {
+    int st;
+    return victim > 0 && waitpid(victim, &st, WNOHANG) == 0 && kill(victim, 0) == 0;
+  }
+
+  // Bytes waiting in the caller's terminal: what its shell would run next.
+  int pending_input() const {
+    int fd = open(pty_slave.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int n = -1;
+    if (fd >= 0) ioctl(fd, FIONREAD, &n);
+    if (fd >= 0) close(fd);
+    return n;
+  }
+
+  std::vector<std::string> zjail_args() const {
+    std::vector<std::string> a = {"--ro-bind", dir.path() + ":/escape"};
+    if (!blockdev.empty()) a.insert(a.end(), {"--ro-bind", blockdev + ":/escape-dev/blk"});
+    return a;
+  }
+
+  std::vector<std::string> battery_args(bool jailed) const {
+    std::vector<std::string> a = {"--outside-pid", std::to_string(victim), "--key", std::to_string(key),
+                                  "--abstract", abstract, "--tcp-port", std::to_string(tcp_port),
+                                  "--shm-key", std::to_string(shm_key)};
+    std::string where = jailed ? "/escape" : dir.path();
+    a.insert(a.end(), {"--suid", where + "/suid", "--fcap", where + "/fcap"});
+    if (!blockdev.empty()) a.insert(a.end(), {"--blockdev", jailed ? "/escape-dev/blk" : blockdev});
+    return a;
+  }
+
+  RunOptions options() const {
+    RunOptions o;
+    o.cwd = cwd.path();
+    o.leak_path = dir / "leak";
+    o.tty = pty_slave;
+    o.timeout_ms = 60000;
+    return o;
+  }
+
+  // The host after the jail is gone: nothing it aimed at may show a trace.
+  void expect_untouched(const RunResult& r) {
+    EXPECT_TRUE(victim_alive()) << "a host process of the payload's uid died\n" << r.dump();
+    EXPECT_FALSE(was_reached(abstract_fd)) << "the host's abstract socket was reached\n" << r.dump();
+    EXPECT_FALSE(was_reached(tcp_fd)) << "the host's 127.0.0.1:" << tcp_port << " was reached\n" << r.dump();
+    if (dbus.fd >= 0) {
+      EXPECT_FALSE(was_reached(dbus.fd)) << "the system bus stand-in was reached\n" << r.dump();
+    }
+    if (systemd.fd >= 0) {
+      EXPECT_FALSE(was_reached(systemd.fd)) << "systemd's private socket stand-in was reached";
+    }
+    EXPECT_EQ(pending_input(), 0) << "input was injected into the caller's terminal\n" << r.dump();
+    EXPECT_EQ(host_hostname(), hostname) << "the host's name changed";
+    EXPECT_EQ(sha256(kZjail), zjail_hash) << "the zjail binary changed";
+    EXPECT_EQ(r.out.find("host-secret"), std::string::npos) << "a host secret leaked into the jail\n" << r.dump();
+  }
+
+  void expect_ready() const {
+    ASSERT_GT(victim, 0);
+    ASSERT_GT(key, 0) << "add_key: " << strerror(errno);
+    ASSERT_GE(abstract_fd, 0);
+    ASSERT_GT(tcp_port, 0);
+    ASSERT_GE(shm_id, 0) << "shmget: " << strerror(errno);
+    ASSERT_FALSE(pty_slave.empty());
+    ASSERT_FALSE(zjail_hash.empty());
+  }
+};
+
+// The battery's line for one probe, as key -> value.
+std::map<std::string, std::string> probe_line(const RunResult& r, const std::string& name) {
+  std::map<std::string, std::string> f;
+  for (const auto& l : r.lines()) {
+    if (l.rfind("probe=" + name + " ", 0) != 0) continue;
+    size_t det = l.find(" detail=");
+    std::istringstream in(l.substr(0, det));
+    std::string w;
+    while (in >> w) {
+      size_t eq = w.find('=');
+      if (eq != std::string::npos) f[w.substr(0, eq)] = w.substr(eq + 1);
+    }
+    if (det != std::string::npos) f["detail"] = l.substr(det + 8);
+  }
+  return f;
+}
+
+std::string outcome_of(const std::map<std::string, std::string>& f) {
+  for (const char* k : {"errno", "signal", "check"})
+    if (f.count(k)) return f.at(k);
+  return "";
+}
+
+std::vector<std::string> jailed_args(const std::string& profile, const HostTargets& t,
+                                     std::vector<std::string> battery) {
+  std::vector<std::string> a = {"--profile", profile};
+  for (const auto& x : t.zjail_args()) a.push_back(x);
+  a.push_back("--");
+  a.push_back(kProbe);
+  a.insert(a.end(), battery.begin(), battery.end());
+  a.push_back("--profile-expect");
+  a.push_back(profile);
+  for (const auto& x : t.battery_args(true)) a.push_back(x);
+  return a;
+}
+
+const std::vector<std::string> kProfiles = {"base-service", "untrusted"};
+
+struct Case {
+  std::string profile;
+  const ProbeInfo* probe;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.profile << "/" << c.probe->name; }
+
+std::string ident(std::string s) {
+  for (char& c : s)
+    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
+}
+
+class Escape : public RootTest, public ::testing::WithParamInterface<Case> {};
+
+TEST_P(Escape, IsBlocked) {
+  const Case& c = GetParam();
+  HostTargets t;
+  t.expect_ready();
+  auto r = run(jailed_args(c.profile, t, {"run", c.probe->name}), t.options());
+  ASSERT_FALSE(r.timed_out) << r.dump();
+  auto f = probe_line(r, c.probe->name);
+  ASSERT_FALSE(f.empty()) << "no line for the probe\n" << r.dump();
+  EXPECT_EQ(f["result"], "BLOCKED") << r.dump();
+  EXPECT_EQ(outcome_of(f), zjail_escape::expected(*c.probe, c.profile)) << r.dump();
+  EXPECT_EQ(f["verdict"], "ok") << r.dump();
+  EXPECT_EQ(r.code, 0) << r.dump();
+  t.expect_untouched(r);
+}
+
+std::vector<Case> all_cases() {
+  std::vector<Case> out;
+  for (const auto& p : kProfiles)
+    for (const auto& probe : zjail_escape::catalog()) out.push_back({p, &probe});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Battery, Escape, ::testing::ValuesIn(all_cases()),
+                         [](const ::testing::TestParamInfo<Case>& i) {
+                           return ident(i.param.profile + "_" + i.param.probe->name);
+                         });
+
+// The whole battery in one jail, as an engineer runs it by hand: every probe
+// is blocked as expected and none is skipped, because the host provided
+// every target.
+class FullBattery : public RootTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(FullBattery, EveryProbeBlocked) {
+  HostTargets t;
+  t.expect_ready();
+  auto r = run(jailed_args(GetParam(), t, {}), t.options());
+  ASSERT_FALSE(r.timed_out) << r.dump();
+  EXPECT_EQ(r.code, 0) << r.dump();
+  size_t n = zjail_escape::catalog().size();
+  std::string want = "summary profile=" + GetParam() + " probes=" + std::to_string(n) + " ok=" + std::to_string(n) +
+                     " failed=0 skipped=0";
+  EXPECT_TRUE(r.line("summary").has_value() && *r.line("summary") == want) << r.dump();
+  t.expect_untouched(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(Battery, FullBattery, ::testing::ValuesIn(kProfiles),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return ident(i.param); });
+
+// --- baselines: the same probes without zjail --------------------------------------
+
+struct BaselineCase {
+  const ProbeInfo* probe;
+};
+
+void PrintTo(const BaselineCase& c, std::ostream* os) { *os << c.probe->name; }
+
+class Baseline : public RootTest, public ::testing::WithParamInterface<BaselineCase> {
+  bool needs_zjail() const override { return false; }
+};
+
+TEST_P(Baseline, Escapes) {
+  const ProbeInfo& p = *GetParam().probe;
+  HostTargets t;
+  t.expect_ready();
+  std::vector<std::string> args = {"run", p.name};
+  for (const auto& x : t.battery_args(false)) args.push_back(x);
+  RunOptions o = t.options();
+  o.tty.clear();  // TIOCSTI unjailed would really type into it
+  auto r = unjailed(args, o);
+  auto f = probe_line(r, p.name);
+  if (std::string(p.baseline) == "ESCAPED") {
+    EXPECT_EQ(f["result"], "ESCAPED") << r.dump();
+  } else {
+    EXPECT_EQ(outcome_of(f), p.baseline) << r.dump();
+  }
+  EXPECT_TRUE(t.victim_alive());
+}
+
+std::vector<BaselineCase> with_baseline() {
+  std::vector<BaselineCase> out;
+  for (const auto& p : zjail_escape::catalog())
+    if (p.baseline) out.push_back({&p});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Battery, Baseline, ::testing::ValuesIn(with_baseline()),
+                         [](const ::testing::TestParamInfo<BaselineCase>& i) { return ident(i.param.probe->name); });
+
+}  // namespace
+}  // namespace zjail_test
