@@ -5,9 +5,12 @@
 //   battery run NAME [--profile-expect PROFILE] [TARGETS]
 //   battery list [--profile-expect PROFILE]
 //   battery id                 (what the privilege-gain probes exec)
+//   battery cat PATH...        (CONTENT <path> <line> for every line, or
+//                               CONTENT-ERROR <path> <errno>; the mount-race
+//                               test reads markers and mountinfo with it)
 //
 // TARGETS are what some probes need from the host: --outside-pid PID,
-// --key SERIAL, --abstract NAME, --tcp-port PORT, --suid PATH, --fcap PATH,
+// --key SERIAL, --key-desc DESCRIPTION, --abstract NAME, --tcp-port PORT, --suid PATH, --fcap PATH,
 // --blockdev PATH, --shm-key KEY. A probe whose target is missing is SKIPPED.
 //
 // One line per probe, then a summary:
@@ -47,13 +50,14 @@ struct Args {
   std::string mode = "all";  // all, run, list, id
   std::string profile;
   std::vector<std::string> only;
+  std::vector<std::string> paths;  // cat
   bool strict = false;
   Options opt;
 };
 
 int usage(const char* msg) {
   std::fprintf(stderr, "battery: %s\nusage: battery [run NAME | list | id] [--profile-expect PROFILE] "
-                       "[--only A,B] [--strict] [--outside-pid PID] [--key SERIAL] [--abstract NAME] "
+                       "[--only A,B] [--strict] [--outside-pid PID] [--key SERIAL] [--key-desc DESC] [--abstract NAME] "
                        "[--tcp-port PORT] [--suid PATH] [--fcap PATH] [--blockdev PATH] [--shm-key KEY]\n", msg);
   return 2;
 }
@@ -215,8 +219,13 @@ void report(const ProbeInfo& p, const Outcome& o, const std::string& profile, Ta
 
 bool parse(int argc, char** argv, Args& a, std::string& err) {
   int i = 1;
-  if (i < argc && (!std::strcmp(argv[i], "run") || !std::strcmp(argv[i], "list") || !std::strcmp(argv[i], "id"))) {
+  if (i < argc && (!std::strcmp(argv[i], "run") || !std::strcmp(argv[i], "list") || !std::strcmp(argv[i], "id") ||
+                   !std::strcmp(argv[i], "cat"))) {
     a.mode = argv[i++];
+    if (a.mode == "cat") {
+      if (i >= argc) return err = "cat needs a path", false;
+      while (i < argc) a.paths.push_back(argv[i++]);
+    }
     if (a.mode == "run") {
       if (i >= argc) return err = "run needs a probe name", false;
       a.only = {argv[i++]};
@@ -237,6 +246,7 @@ bool parse(int argc, char** argv, Args& a, std::string& err) {
       while (std::getline(s, n, ',')) a.only.push_back(n);
     } else if (k == "--outside-pid") a.opt.outside_pid = std::atol(v.c_str());
     else if (k == "--key") a.opt.key = std::atol(v.c_str());
+    else if (k == "--key-desc") a.opt.key_desc = v;
     else if (k == "--abstract") a.opt.abstract = v;
     else if (k == "--tcp-port") a.opt.tcp_port = std::atoi(v.c_str());
     else if (k == "--suid") a.opt.suid = v;
@@ -265,6 +275,19 @@ int print_id() {
   return 0;
 }
 
+int cat(const std::vector<std::string>& paths) {
+  for (const auto& path : paths) {
+    std::ifstream f(path);
+    if (!f) {
+      std::printf("CONTENT-ERROR %s %s\n", path.c_str(), errno_name(errno).c_str());
+      continue;
+    }
+    std::string l;
+    while (std::getline(f, l)) std::printf("CONTENT %s %s\n", path.c_str(), l.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -273,6 +296,7 @@ int main(int argc, char** argv) {
   std::string err;
   if (!parse(argc, argv, a, err)) return usage(err.c_str());
   if (a.mode == "id") return print_id();
+  if (a.mode == "cat") return cat(a.paths);
   if (a.mode == "list") {
     for (const auto& p : catalog()) {
       const char* want = a.profile.empty() ? nullptr : expected(p, a.profile);

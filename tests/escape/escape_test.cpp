@@ -124,6 +124,7 @@ struct HostTargets {
   TempDir cwd;      // the caller's cwd, outside the jail
   pid_t victim = -1;
   long key = -1;
+  std::string key_desc = "zjail-escape-canary-" + std::to_string(getpid());
   std::string abstract;
   int abstract_fd = -1;
   int tcp_fd = -1, tcp_port = 0;
@@ -145,7 +146,8 @@ struct HostTargets {
       if (setresgid(kNobody, kNobody, kNobody) < 0 || setresuid(kNobody, kNobody, kNobody) < 0) _exit(1);
       for (;;) pause();
     }
-    key = syscall(SYS_add_key, "user", "zjail-escape-canary", "host-secret-key", 15, KEY_SPEC_USER_KEYRING);
+    // Unique: a second key of the same description would replace this one.
+    key = syscall(SYS_add_key, "user", key_desc.c_str(), "host-secret-key", 15, KEY_SPEC_USER_KEYRING);
     if (key > 0) syscall(SYS_keyctl, KEYCTL_SETPERM, key, 0x3f3f0b0b);  // group/other: view|read|search
     abstract = "zjail-escape-" + std::to_string(getpid());
     abstract_fd = listen_unix(abstract, true);
@@ -217,6 +219,7 @@ struct HostTargets {
 
   std::vector<std::string> battery_args(bool jailed) const {
     std::vector<std::string> a = {"--outside-pid", std::to_string(victim), "--key", std::to_string(key),
+                                  "--key-desc", key_desc,
                                   "--abstract", abstract, "--tcp-port", std::to_string(tcp_port),
                                   "--shm-key", std::to_string(shm_key)};
     std::string where = jailed ? "/escape" : dir.path();

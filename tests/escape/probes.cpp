@@ -648,9 +648,9 @@ const std::map<std::string, Fn>& probes() {
       {"move_mount", [](const Options&) { return move_mount_probe(); }},
       {"mount_setattr-rw", [](const Options&) { return mount_setattr_rw(); }},
       {"keyring-canary-read", [](const Options& o) { return key_read(o.key); }},
-      {"keyring-canary-search", [](const Options&) {
-         return sys(syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", "zjail-escape-canary", 0),
-                    "KEYCTL_SEARCH user:zjail-escape-canary in @u");
+      {"keyring-canary-search", [](const Options& o) {
+         return sys(syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", o.key_desc.c_str(), 0),
+                    "KEYCTL_SEARCH user:" + o.key_desc + " in @u");
        }},
       {"add_key", [](const Options&) {
          return sys(syscall(SYS_add_key, "user", "zjail-escape", "x", 1, KEY_SPEC_PROCESS_KEYRING), "user:zjail-escape in @p");

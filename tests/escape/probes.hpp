@@ -11,6 +11,7 @@ namespace zjail_escape {
 struct Options {
   long outside_pid = 0;
   long key = 0;
+  std::string key_desc = "zjail-escape-canary";  // what keyring-canary-search looks for
   std::string abstract;  // name without the leading NUL
   int tcp_port = 0;
   std::string suid, fcap, blockdev;
