@@ -238,6 +238,7 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   auto mounts = plan_mounts(p);
   if (!mounts) return std::move(mounts).error();
   plan.mounts = std::move(mounts).value();
+  ZJAIL_TRY(resolve_sources(plan.mounts, plan.root_directory, ctx.invoker_uid));
 
   ZJAIL_TRY(plan_capabilities(p, plan));
   auto bpf = cached_seccomp(p, ctx.seccomp_cache_dir);

@@ -9,6 +9,10 @@ namespace zjail {
 
 Result<std::vector<MountOp>> plan_mounts(const Profile& p);
 
+// Resolves every bind source (and RootDirectory=) to a path without
+// symlinks, following only symlinks owned by root or by `invoker`.
+Status resolve_sources(std::vector<MountOp>& mounts, std::string& root_directory, uid_t invoker);
+
 // Parents before children, otherwise in the order given.
 void sort_mounts(std::vector<MountOp>& mounts);
 

@@ -2,8 +2,11 @@
 // private /tmp, /proc and /dev every jail gets. Ordered so that a parent is
 // always mounted before anything beneath it.
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <deque>
 
 #include "plan_internal.hpp"
 
@@ -126,7 +129,80 @@ void add_dev(std::vector<MountOp>& out) {
   out.push_back(op(Kind::Symlink, "/proc/self/fd/2", "dev/stderr", 0));
 }
 
+std::deque<std::string> components(const std::string& path) {
+  std::deque<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// `path` with its symlinks resolved, like realpath(3), except that a symlink
+// owned by anyone but root or the invoker is an error: whoever can plant one
+// in a writable part of a source path could otherwise point the bind at any
+// host directory (pam_namespace's CVE-2025-6020 is this mistake). Whatever
+// does not exist is left as it is, for the child to report (or skip, when
+// the bind is optional).
+Result<std::string> resolve_trusted(const std::string& path, uid_t invoker) {
+  std::deque<std::string> todo = components(path);
+  std::string done;  // "" is "/"
+  int links = 0;
+  while (!todo.empty()) {
+    std::string comp = std::move(todo.front());
+    todo.pop_front();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      done.erase(done.empty() ? 0 : done.rfind('/'));
+      continue;
+    }
+    std::string next = done + "/" + comp;
+    struct stat st{};
+    if (lstat(next.c_str(), &st) != 0) {
+      for (const auto& rest : todo) next += "/" + rest;
+      return next;
+    }
+    if (!S_ISLNK(st.st_mode)) {
+      done = std::move(next);
+      continue;
+    }
+    if (st.st_uid != 0 && st.st_uid != invoker)
+      return make_error(Step::OpenSources, ELOOP, "symlink " + next + " belongs to uid " + std::to_string(st.st_uid) +
+                                                      ", not root: not followed");
+    if (++links > 40) return make_error(Step::OpenSources, ELOOP, path);
+    std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+    ssize_t n = readlink(next.c_str(), target.data(), target.size());
+    if (n < 0 || static_cast<size_t>(n) >= target.size()) return make_error(Step::OpenSources, errno ? errno : EIO, next);
+    target.resize(static_cast<size_t>(n));
+    auto more = components(target);
+    todo.insert(todo.begin(), more.begin(), more.end());
+    if (target[0] == '/') done.clear();
+  }
+  return done.empty() ? "/" : done;
+}
+
 }  // namespace
+
+Status resolve_sources(std::vector<MountOp>& mounts, std::string& root_directory, uid_t invoker) {
+  for (auto& m : mounts) {
+    if (m.kind != Kind::Bind) continue;
+    auto r = resolve_trusted(m.source, invoker);
+    if (!r) {
+      return make_error(Step::OpenSources, r.error().err,
+                        "mount " + m.source + " -> /" + m.target + " (" + m.origin + "): " + r.error().context);
+    }
+    m.resolved_source = std::move(r).value();
+  }
+  if (!root_directory.empty()) {
+    auto r = resolve_trusted(root_directory, invoker);
+    if (!r) return make_error(Step::OpenSources, r.error().err, "RootDirectory=" + root_directory + ": " + r.error().context);
+    root_directory = std::move(r).value();
+  }
+  return {};
+}
 
 Result<std::vector<MountOp>> plan_mounts(const Profile& p) {
   std::vector<MountOp> out;

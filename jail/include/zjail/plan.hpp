@@ -39,6 +39,9 @@ struct MountOp {
   };
   Kind kind = Kind::Bind;
   std::string source;  // host path (Bind), link text (Symlink)
+  // Bind: `source` with every symlink resolved by the parent, opened by the
+  // child with RESOLVE_NO_SYMLINKS ("" for zjail's own binds: by path).
+  std::string resolved_source;
   std::string target;  // path inside the jail, relative: "usr/lib"
   std::vector<std::pair<std::string, std::string>> options;  // fsconfig keys
   uint64_t attr = 0;       // MOUNT_ATTR_* to set

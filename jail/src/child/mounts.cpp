@@ -187,6 +187,27 @@ int symlink_in_root(Context& ctx, const MountOp& op) {
   return r < 0 ? e : 0;
 }
 
+// The parent resolved the path and vetted its symlinks; opening it with
+// RESOLVE_NO_SYMLINKS makes a symlink swapped in since then fail the launch
+// (ELOOP) instead of redirecting the bind.
+int clone_path(const char* resolved, unsigned flags) {
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  int path = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, resolved, &how, sizeof how));
+  if (path < 0) return -1;
+  int fd = open_tree(path, "", flags | AT_EMPTY_PATH);
+  int e = errno;
+  close(path);
+  errno = e;
+  return fd;
+}
+
+int clone_source(const MountOp& op, unsigned flags) {
+  if (op.resolved_source.empty()) return open_tree(AT_FDCWD, op.source.c_str(), flags);  // zjail's own
+  return clone_path(op.resolved_source.c_str(), flags);
+}
+
 }  // namespace
 
 int make_mounts_private(Context&) {
@@ -200,7 +221,7 @@ int open_sources(Context& ctx) {
     if (op.kind != Kind::Bind) continue;
     ctx.detail = static_cast<int>(i);
     unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op.recursive ? AT_RECURSIVE : 0);
-    int fd = open_tree(AT_FDCWD, op.source.c_str(), flags);
+    int fd = clone_source(op, flags);
     if (fd < 0) {
       if (errno == ENOENT && op.optional) continue;
       return errno;
@@ -216,7 +237,7 @@ int mount_root(Context& ctx) {
   const Plan& plan = *ctx.plan;
   int tree;
   if (!plan.root_directory.empty()) {
-    tree = open_tree(AT_FDCWD, plan.root_directory.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    tree = clone_path(plan.root_directory.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (tree < 0) return errno;
     if (set_attr(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true) < 0) return errno;
   } else {
