@@ -366,6 +366,22 @@ TEST_P(FullBattery, EveryProbeBlocked) {
 INSTANTIATE_TEST_SUITE_P(Battery, FullBattery, ::testing::ValuesIn(kProfiles),
                          [](const ::testing::TestParamInfo<std::string>& i) { return ident(i.param); });
 
+// With --keep-tty the payload stays in the caller's session, with the
+// caller's terminal as its controlling terminal: the tty layer would allow
+// TIOCSTI, so only zjail's filter stands between the payload and the shell.
+TEST_P(FullBattery, TiocstiWithKeptTerminal) {
+  HostTargets t;
+  t.expect_ready();
+  std::vector<std::string> args = {"--profile", GetParam(), "--keep-tty", "--", kProbe, "run", "tiocsti-caller-tty",
+                                   "--profile-expect", GetParam()};
+  auto r = run(args, t.options());
+  auto f = probe_line(r, "tiocsti-caller-tty");
+  EXPECT_EQ(f["verdict"], "ok") << r.dump();
+  EXPECT_EQ(outcome_of(f), "EPERM") << r.dump();
+  EXPECT_NE(f["detail"].find("ctty=yes"), std::string::npos) << "--keep-tty should keep the terminal\n" << r.dump();
+  EXPECT_EQ(t.pending_input(), 0) << "input was injected into the caller's terminal";
+}
+
 // --- baselines: the same probes without zjail --------------------------------------
 
 struct BaselineCase {
@@ -385,7 +401,8 @@ TEST_P(Baseline, Escapes) {
   std::vector<std::string> args = {"run", p.name};
   for (const auto& x : t.battery_args(false)) args.push_back(x);
   RunOptions o = t.options();
-  o.tty.clear();  // TIOCSTI unjailed would really type into it
+  bool tty = p.need == Need::Tty;
+  if (!tty) o.tty.clear();
   auto r = unjailed(args, o);
   auto f = probe_line(r, p.name);
   if (std::string(p.baseline) == "ESCAPED") {
@@ -394,6 +411,10 @@ TEST_P(Baseline, Escapes) {
     EXPECT_EQ(outcome_of(f), p.baseline) << r.dump();
   }
   EXPECT_TRUE(t.victim_alive());
+  // The caller's-terminal injection really lands: "id\n" waits for the shell.
+  if (tty) {
+    EXPECT_EQ(t.pending_input(), 3) << r.dump();
+  }
 }
 
 std::vector<BaselineCase> with_baseline() {

@@ -257,7 +257,13 @@ Outcome tiocsti_caller() {
   long r = 0;
   for (char c : std::string("id\n"))
     if ((r = syscall(SYS_ioctl, 0, TIOCSTI, &c)) < 0) break;
-  return sys(r, "ioctl(0, TIOCSTI) on " + fd_target(0));
+  int e = errno;
+  // Whether fd 0 is our controlling terminal (--keep-tty): then the tty
+  // layer would allow TIOCSTI, and only the filter is left to refuse it.
+  pid_t sid = 0;
+  bool ctty = ioctl(0, TIOCGSID, &sid) == 0 && sid == getsid(0);
+  errno = e;
+  return sys(r, "ioctl(0, TIOCSTI) on " + fd_target(0) + (ctty ? " ctty=yes" : " ctty=no"));
 }
 
 // --- chroot -----------------------------------------------------------------------------------
@@ -437,6 +443,18 @@ Outcome ptrace_pid(long pid) {
     ptrace(PTRACE_DETACH, static_cast<pid_t>(pid), nullptr, nullptr);
   }
   return sys(r, "PTRACE_ATTACH " + std::to_string(pid));
+}
+
+Outcome ptrace_child() {
+  pid_t c = fork();
+  if (c < 0) return setup_error(errno, "fork");
+  if (c == 0) {
+    for (;;) pause();
+  }
+  Outcome o = ptrace_pid(c);
+  kill(c, SIGKILL);
+  waitpid(c, nullptr, 0);
+  return o;
 }
 
 // --- kernel surface ----------------------------------------------------------------------------
@@ -633,6 +651,16 @@ const std::map<std::string, Fn>& probes() {
       {"unshare-mnt", [](const Options&) { return sys(unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)"); }},
       {"unshare-net", [](const Options&) { return sys(unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)"); }},
       {"unshare-pid", [](const Options&) { return sys(unshare(CLONE_NEWPID), "unshare(CLONE_NEWPID)"); }},
+      {"unshare-uts", [](const Options&) { return sys(unshare(CLONE_NEWUTS), "unshare(CLONE_NEWUTS)"); }},
+      {"unshare-ipc", [](const Options&) { return sys(unshare(CLONE_NEWIPC), "unshare(CLONE_NEWIPC)"); }},
+      {"unshare-cgroup", [](const Options&) { return sys(unshare(CLONE_NEWCGROUP), "unshare(CLONE_NEWCGROUP)"); }},
+      {"unshare-time", [](const Options&) { return sys(unshare(CLONE_NEWTIME), "unshare(CLONE_NEWTIME)"); }},
+      {"setns-proc1-net", [](const Options&) { return setns_path("net"); }},
+      {"setns-proc1-pid", [](const Options&) { return setns_path("pid"); }},
+      {"ptrace-child", [](const Options&) { return ptrace_child(); }},
+      {"ptrace-traceme", [](const Options&) {
+         return sys(ptrace(PTRACE_TRACEME, 0, nullptr, nullptr), "PTRACE_TRACEME");
+       }},
       {"clone-newuser", [](const Options&) { return clone_ns(false); }},
       {"clone3-newuser", [](const Options&) { return clone_ns(true); }},
       {"setns-proc1-mnt", [](const Options&) { return setns_path("mnt"); }},
