@@ -6,16 +6,15 @@
 // Attack probes print one line about the operation they attempted:
 //   PASS <name> [detail]                 the operation succeeded (escape!)
 //   FAIL <name> errno=<ENAME> <detail>   the operation failed with that errno
-//   FAIL <name> signal=<SIGNAME> <detail>  a child doing it was killed
 //   ERROR <name> errno=<ENAME> <detail>  set-up failed before the attempt
 // The harness decides which errno means "blocked" and asserts it exactly.
 // Info probes print facts, one per line. Every probe exits 0 unless it
 // says otherwise (exit, kill-self, sigterm-wait); 2 means bad usage.
 //
 // Probes that would damage the host when run unjailed as root are written
-// to be harmless: pivot_root targets "/" (EBUSY once permitted), sethostname
-// sets the current name, mount uses a fresh directory and unmounts it,
-// core_pattern and sysrq-trigger are only opened, never written.
+// to be harmless: sethostname sets the current name, core_pattern and
+// sysrq-trigger are only opened, never written. The escape attempts are the
+// escape battery's (tests/escape).
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -48,11 +47,6 @@ std::string ename(int e) {
   return n ? n : std::to_string(e);
 }
 
-std::string signame(int s) {
-  const char* n = sigabbrev_np(s);
-  return n ? std::string("SIG") + n : std::to_string(s);
-}
-
 void out(const std::string& line) {
   std::fputs((line + "\n").c_str(), stdout);
   std::fflush(stdout);
@@ -80,17 +74,6 @@ int result(const std::string& name, long r, const std::string& detail) {
 void sleep_ms(int ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
-}
-
-int in_child(const std::string& name, const std::function<int()>& fn) {
-  std::fflush(stdout);
-  pid_t pid = fork();
-  if (pid < 0) return error(name, errno, "fork");
-  if (pid == 0) _exit(fn());
-  int st = 0;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-  if (WIFSIGNALED(st)) out("FAIL " + name + " signal=" + signame(WTERMSIG(st)) + " child killed");
-  return 0;
 }
 
 }  // namespace zjail_probe
