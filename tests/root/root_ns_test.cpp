@@ -391,3 +391,24 @@ TEST_F(Hostname, SethostnameFailsAndHostIsUnchanged) {
 
 }  // namespace
 }  // namespace zjail_test
+
+namespace zjail_test {
+namespace {
+
+using MountPoints = RootTest;
+
+// Regression: under a unit with UMask=007 (Debian's redis-server.service) the
+// directories zjail created for mount points came out 0770 root, and the
+// payload could not reach the files bound beneath them.
+TEST_F(MountPoints, CreatedIndependentOfTheInheritedUmask) {
+  TempDir t;
+  t.write("conf", "setting=1\n", 0644);
+  mode_t old = umask(077);
+  auto r = jail({"--ro-bind", t.path() + ":/etc/zjail-umask-test/conf.d"},
+                {"read", "/etc/zjail-umask-test/conf.d/conf"});
+  umask(old);
+  EXPECT_EQ(outcome(r, "read"), "PASS") << r.dump();
+}
+
+}  // namespace
+}  // namespace zjail_test

@@ -257,10 +257,15 @@ int mount_root(Context& ctx) {
 
 int apply_mounts(Context& ctx) {
   const auto& mounts = ctx.plan->mounts;
-  for (size_t i = 0; i < mounts.size(); ++i) {
+  // Mount points are created 0755 (directories) and 0644 (files) whatever
+  // umask zjail inherited: under a unit's UMask=007 the jail's /etc came out
+  // 0750 root and the payload could not reach its own config. The payload
+  // gets the inherited umask back.
+  mode_t inherited = umask(0);
+  int r = 0;
+  for (size_t i = 0; i < mounts.size() && r == 0; ++i) {
     const MountOp& op = mounts[i];
     ctx.detail = static_cast<int>(i);
-    int r = 0;
     switch (op.kind) {
       case Kind::Bind: r = bind_mount(ctx, op, ctx.src_fds[i]); break;
       case Kind::Tmpfs: r = fs_type_mount(ctx, op, "tmpfs"); break;
@@ -270,10 +275,10 @@ int apply_mounts(Context& ctx) {
       case Kind::ReadOnly: r = read_only_self(ctx, op); break;
       case Kind::Symlink: r = symlink_in_root(ctx, op); break;
     }
-    if (r != 0) return r;
   }
-  ctx.detail = -1;
-  return 0;
+  umask(inherited);
+  if (r == 0) ctx.detail = -1;
+  return r;
 }
 
 // pivot_root(".", ".") stacks the old root on top of the new one; detaching
