@@ -3,6 +3,9 @@
 //    rest, a private network, ProcSubset=pid, no /sys, no /run;
 //  - untrusted: a short allow list (no sockets, no SysV IPC, no ptrace), EPERM
 //    for the rest, otherwise like base-service;
+//  - sys-visible: base-service plus the host's /sys, read-only, so that the
+//    sysfs and cgroup probes meet real files: nobody may not open them for
+//    writing (EACCES; the read-only bind would answer EROFS next);
 //  - ssh-restricted: written in parallel with this battery; the column assumes
 //    it is base-service-like (see README.md) and is to be confirmed in the VM.
 // Every profile gets zjail's base filter: TIOCSTI/TIOCLINUX, namespace flags
@@ -14,7 +17,8 @@ namespace zjail_escape {
 namespace {
 
 // Columns: name, class, need, base-service, untrusted, ssh-restricted,
-// unjailed baseline, what the probe attempts.
+// unjailed baseline, what the probe attempts, and sys-visible where it
+// differs from base-service.
 const std::vector<ProbeInfo> kProbes = {
     // --- the launcher binary (runc CVE-2019-5736 style) ---------------------
     {"launcher-init-exe", "launcher", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
@@ -51,17 +55,17 @@ const std::vector<ProbeInfo> kProbes = {
     {"sysrq-trigger", "proc-sys", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
      "open /proc/sysrq-trigger for writing (never written)"},
     {"sys-write", "sysfs", Need::None, "ENOENT", "ENOENT", "ENOENT", "ESCAPED",
-     "open /sys/kernel/uevent_helper, /sys/power/state, ... for writing (never written)"},
+     "open /sys/kernel/uevent_helper, /sys/power/state, ... for writing (never written)", "EACCES"},
     {"sysfs-mount", "sysfs", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
      "mount a fresh sysfs (to reach /sys when none is mounted)"},
     {"cgroup1-mount", "cgroup", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
      "mount a cgroup v1 hierarchy (to set release_agent, CVE-2022-0492)"},
     {"cgroup-release-agent", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
-     "open every /sys/fs/cgroup/*/release_agent for writing"},
+     "open every /sys/fs/cgroup/*/release_agent for writing", "EACCES"},
     {"cgroup-own-limits", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
-     "open the jail's own memory/pids limits (from /proc/self/cgroup) for writing"},
+     "open the jail's own memory/pids limits (from /proc/self/cgroup) for writing", "EACCES"},
     {"cgroup-ancestor-procs", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
-     "open the parent cgroup's and the root's cgroup.procs for writing"},
+     "open the parent cgroup's and the root's cgroup.procs for writing", "EACCES"},
     // --- namespaces ----------------------------------------------------------------
     {"unshare-user", "namespaces", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
      "unshare(CLONE_NEWUSER) to regain a full capability set"},
@@ -173,7 +177,7 @@ const ProbeInfo* find_probe(const std::string& name) {
 }
 
 const std::vector<std::string>& known_profiles() {
-  static const std::vector<std::string> names = {"base-service", "untrusted", "ssh-restricted"};
+  static const std::vector<std::string> names = {"base-service", "untrusted", "sys-visible", "ssh-restricted"};
   return names;
 }
 
@@ -181,6 +185,7 @@ const char* expected(const ProbeInfo& p, const std::string& profile) {
   if (profile == "base-service") return p.base_service;
   if (profile == "untrusted") return p.untrusted;
   if (profile == "ssh-restricted") return p.ssh_restricted;
+  if (profile == "sys-visible") return p.sys_visible ? p.sys_visible : p.base_service;
   return nullptr;
 }
 

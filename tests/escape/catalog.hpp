@@ -41,6 +41,9 @@ struct ProbeInfo {
   // nullptr where running it on the host would be unsafe or meaningless.
   const char* baseline;
   const char* what;
+  // Under sys-visible (base-service with the host's /sys bound read-only,
+  // tests/escape/profiles): nullptr where it is the same as base-service.
+  const char* sys_visible = nullptr;
 };
 
 const std::vector<ProbeInfo>& catalog();

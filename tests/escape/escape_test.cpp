@@ -301,7 +301,9 @@ std::vector<std::string> jailed_args(const std::string& profile, const HostTarge
   return a;
 }
 
-const std::vector<std::string> kProfiles = {"base-service", "untrusted"};
+// The shipped profiles, and base-service with /sys visible
+// (tests/escape/profiles/sys-visible.profile).
+const std::vector<std::string> kProfiles = {"base-service", "untrusted", "sys-visible"};
 
 struct Case {
   std::string profile;

@@ -69,7 +69,10 @@ Outcome skipped(std::string why) { return {Outcome::Skipped, "", "", std::move(w
 Outcome sys(long r, std::string detail) { return r >= 0 ? escaped(std::move(detail)) : blocked(errno, std::move(detail)); }
 
 // Several attempts at one escape: any success is the escape; otherwise the
-// distinct errnos, sorted and comma-joined, are the outcome.
+// distinct errnos, sorted and comma-joined, are the outcome. ENOENT only
+// counts when nothing else was met: which of the candidate files exist
+// depends on the host (cgroup v1 or v2, kernel config), what stops the
+// writes to those that do is the point.
 struct Attempts {
   std::map<std::string, std::string> errs;  // errno name -> first path
   std::string success;
@@ -82,6 +85,7 @@ struct Attempts {
     if (errs.empty()) return setup_error(ENOENT, none_msg);
     std::string tok, det;
     for (const auto& [e, w] : errs) {
+      if (e == "ENOENT" && errs.size() > 1) continue;
       tok += (tok.empty() ? "" : ",") + e;
       det += (det.empty() ? "" : "; ") + w + ": " + e;
     }
