@@ -5,6 +5,10 @@
 //   battery run NAME [--profile-expect PROFILE] [TARGETS]
 //   battery list [--profile-expect PROFILE]
 //   battery id                 (what the privilege-gain probes exec)
+//   battery host-setup [--uid UID] [--dir DIR] [--zjail PATH]
+//                              (as root on the host: set up the targets, print
+//                               the TARGETS to pass inside, wait for Enter,
+//                               then check the host; see host.cpp)
 //   battery cat PATH...        (CONTENT <path> <line> for every line, or
 //                               CONTENT-ERROR <path> <errno>; the mount-race
 //                               test reads markers and mountinfo with it)
@@ -38,6 +42,7 @@
 #include <vector>
 
 #include "catalog.hpp"
+#include "host.hpp"
 #include "probes.hpp"
 
 using namespace zjail_escape;
@@ -293,6 +298,7 @@ int cat(const std::vector<std::string>& paths) {
 int main(int argc, char** argv) {
   Args a;
   a.opt.inherited_fds = inherited_fds();  // first, before anything is opened
+  if (argc > 1 && !std::strcmp(argv[1], "host-setup")) return host_setup(argc, argv);
   std::string err;
   if (!parse(argc, argv, a, err)) return usage(err.c_str());
   if (a.mode == "id") return print_id();

@@ -384,6 +384,57 @@ TEST_P(FullBattery, TiocstiWithKeptTerminal) {
   EXPECT_EQ(t.pending_input(), 0) << "input was injected into the caller's terminal";
 }
 
+// The battery as the VM's engineer runs it by hand: `battery host-setup` on
+// the host, the battery inside a jail with the arguments it printed, Enter,
+// and the host checks.
+TEST(HostSetup, BatteryByHand) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, like the rest of the tier";
+  TempDir d;
+  std::string dir = d / "targets";
+  int in[2], out[2];
+  ASSERT_EQ(pipe2(in, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  pid_t setup = fork();
+  if (setup == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    execl(kProbe, kProbe, "host-setup", "--dir", dir.c_str(), "--zjail", kZjail, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  FILE* from = fdopen(out[0], "r");
+  std::string args;
+  char buf[1024];
+  while (args.empty() && fgets(buf, sizeof buf, from))
+    if (std::strncmp(buf, "ARGS ", 5) == 0) args = std::string(buf + 5, std::strcspn(buf + 5, "\n"));
+  ASSERT_FALSE(args.empty()) << "host-setup printed no ARGS line";
+
+  std::vector<std::string> a = {"--profile", "base-service", "--ro-bind", dir, "--", kProbe, "--profile-expect",
+                                "base-service"};
+  std::istringstream words(args);
+  for (std::string w; words >> w;) a.push_back(w);
+  auto r = run(a);
+  // No terminal and no block device here: those two probes skip.
+  size_t n = zjail_escape::catalog().size();
+  EXPECT_EQ(r.line("summary").value_or(""), "summary profile=base-service probes=" + std::to_string(n) +
+                                                " ok=" + std::to_string(n - 2) + " failed=0 skipped=2")
+      << r.dump();
+
+  (void)!write(in[1], "\n", 1);
+  close(in[1]);
+  std::string report;
+  while (fgets(buf, sizeof buf, from)) report += buf;
+  fclose(from);
+  int st = 0;
+  waitpid(setup, &st, 0);
+  EXPECT_NE(report.find("host-check=victim-alive result=ok"), std::string::npos) << report;
+  EXPECT_NE(report.find("host-check=zjail-unchanged result=ok"), std::string::npos) << report;
+  EXPECT_NE(report.find("host-summary failed=0"), std::string::npos) << report;
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << report;
+  EXPECT_FALSE(exists(dir)) << "host-setup left its files behind";
+}
+
 // --- baselines: the same probes without zjail --------------------------------------
 
 struct BaselineCase {
