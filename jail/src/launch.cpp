@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -127,6 +128,25 @@ Jail::~Jail() {
   while (waitid(P_PIDFD, pidfd_.get(), &info, WEXITED) < 0 && errno == EINTR) {}
 }
 
+Status Jail::terminate(bool reap) {
+  if (reaped_ || !pidfd_) return {};
+  if (send_signal(pidfd_.get(), SIGKILL) < 0 && errno != ESRCH)
+    return make_error(Step::Wait, errno, "killing the jail's init");
+  siginfo_t info{};
+  while (waitid(P_PIDFD, pidfd_.get(), &info, WEXITED | (reap ? 0 : WNOHANG)) < 0) {
+    if (errno != EINTR) return make_error(Step::Wait, errno, "reaping the jail's init");
+  }
+  if (reap) reaped_ = true;
+  else disown();
+  return {};
+}
+
+void Jail::disown() noexcept {
+  reaped_ = true;
+  pidfd_.reset();
+  status_.reset();
+}
+
 Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify) {
   bool relaying = notify && notify->active();
   for (;;) {
@@ -206,9 +226,11 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
   child_sock.reset();
   status_write.reset();
 
-  if (plan.idmap.deny_setgroups) ZJAIL_TRY(write_file(jail.pid_, "setgroups", "deny"));
-  ZJAIL_TRY(write_file(jail.pid_, "uid_map", plan.idmap.uid_map));
-  ZJAIL_TRY(write_file(jail.pid_, "gid_map", plan.idmap.gid_map));
+  if (plan.clone_flags & CLONE_NEWUSER) {
+    if (plan.idmap.deny_setgroups) ZJAIL_TRY(write_file(jail.pid_, "setgroups", "deny"));
+    ZJAIL_TRY(write_file(jail.pid_, "uid_map", plan.idmap.uid_map));
+    ZJAIL_TRY(write_file(jail.pid_, "gid_map", plan.idmap.gid_map));
+  }
   if (cgroup) ZJAIL_TRY(cgroup->adopt(jail.pid_));
   if (send(parent_sock.get(), "G", 1, MSG_NOSIGNAL) != 1)
     return make_error(Step::SyncSocket, errno, "go-ahead to the jail");

@@ -10,11 +10,14 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <set>
 
 #include "plan_internal.hpp"
 #include "zjail/caps.hpp"
 #include "zjail/seccomp_cache.hpp"
+#include "zjail/trust.hpp"
 #include "zjail/users.hpp"
 
 namespace zjail {
@@ -248,7 +251,77 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   return {};
 }
 
+// Every host path the session's init will mount must be root's all the way
+// down (the user's own home excepted), so nothing the user controls can steer
+// a mount done by root.
+Status check_session_paths(const Plan& plan, const UserInfo& who) {
+  if (!plan.root_directory.empty()) {
+    TrustRule dir;
+    dir.leaf_must_be_dir = true;
+    auto fd = open_trusted(plan.root_directory, dir);
+    if (!fd) return make_error(Step::CheckPaths, fd.error().err, "RootDirectory=" + fd.error().context);
+  }
+  for (const auto& m : plan.mounts) {
+    if (m.kind != MountOp::Kind::Bind) continue;
+    TrustRule rule;
+    if (m.source == who.home) rule.leaf_owner = who.uid;
+    auto fd = open_trusted(m.source, rule);
+    if (!fd) {
+      if (m.optional && fd.error().err == ENOENT) continue;
+      std::string where = m.origin == "built-in" ? "" : " (" + m.origin + ")";
+      return make_error(Step::CheckPaths, fd.error().err, fd.error().context + where);
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+Result<Plan> build_session_plan(const Profile& p, const std::string& user, const PlanContext& ctx) {
+  if (ctx.invoker_uid != 0) return make_error(Step::Plan, EPERM, "a login session jail needs root");
+  Profile q = p;
+  q.user.value = user;
+  q.user.origin = Origin{"<login>", 0};
+  q.group = {};
+  q.supplementary_groups.clear();
+  Plan plan;
+  UserInfo who;
+  ZJAIL_TRY(plan_common(q, ctx, plan, who));
+  plan.session = true;
+  // No user namespace: sshd's process must stay real root after joining, to
+  // allocate the pty and drop to the user itself.
+  plan.clone_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                     (plan.private_network ? CLONE_NEWNET : 0);
+  plan.idmap = {};
+  if (who.home.empty() || who.home[0] != '/' || who.home == "/")
+    return make_error(Step::Plan, EINVAL, "home directory '" + who.home + "' of " + user + " cannot be bound");
+  MountOp home;
+  home.kind = MountOp::Kind::Bind;
+  home.source = who.home;
+  home.target = who.home.substr(who.home.find_first_not_of('/'));
+  while (!home.target.empty() && home.target.back() == '/') home.target.pop_back();
+  home.attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  home.origin = "home of " + user;
+  plan.mounts.push_back(std::move(home));
+  sort_mounts(plan.mounts);
+  ZJAIL_TRY(check_session_paths(plan, who));
+  if (!p.sources.empty()) plan.profile_name = p.sources.front();
+  std::string name = plan.profile_name.substr(plan.profile_name.rfind('/') + 1);
+  if (name.ends_with(".profile")) name.resize(name.size() - 8);
+  // Where this process's argv lives: fields 48 and 49 of /proc/self/stat,
+  // counted after the command name, which may contain anything.
+  UniqueFd stat_fd(open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
+  char buf[1024];
+  ssize_t n = stat_fd ? read(stat_fd.get(), buf, sizeof buf - 1) : -1;
+  if (n > 0) {
+    buf[n] = '\0';
+    const char* p = strrchr(buf, ')');
+    for (int field = 2; p && *p && field < 48; ++field) p = strchr(p + 1, ' ');
+    if (p) sscanf(p, " %lu %lu", &plan.arg_start, &plan.arg_end);
+  }
+  plan.init_title = std::string("zjail-init") + '\0' + "--session" + '\0' + user + '\0' + name + '\0';
+  return plan;
+}
 
 Status check_plan(const Profile& p, const PlanContext& ctx) {
   Plan plan;

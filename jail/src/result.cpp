@@ -12,10 +12,13 @@ const char* step_name(Step s) noexcept {
     case Step::Listen: return "listen";
     case Step::CompileSeccomp: return "compile-seccomp";
     case Step::Plan: return "plan";
+    case Step::PamConfig: return "pam-config";
+    case Step::CheckPaths: return "check-paths";
     case Step::Cgroup: return "cgroup";
     case Step::SyncSocket: return "sync-socket";
     case Step::Clone: return "clone";
     case Step::IdMap: return "id-map";
+    case Step::JoinJail: return "join-jail";
     case Step::SyncWait: return "sync-wait";
     case Step::CgroupNamespace: return "cgroup-namespace";
     case Step::MountPrivate: return "mount-private";

@@ -53,6 +53,14 @@ class Jail {
   // (either may be null) until the jail exits.
   Result<ExitStatus> wait(const SignalForwarding* fwd, NotifyRelay* notify = nullptr);
 
+  // Kills the init; the kernel then kills everything in its pid namespace.
+  // With `reap`, waits for it. Without, it is reaped when already gone and
+  // otherwise forgotten: a jail holding children of ours (a login session's)
+  // cannot finish dying until we reap those, so waiting here would deadlock.
+  Status terminate(bool reap = true);
+  // Forgets the jail without touching it: for a forked copy of the owner.
+  void disown() noexcept;
+
  private:
   friend Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup);
   Jail() = default;

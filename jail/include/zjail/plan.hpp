@@ -101,6 +101,12 @@ struct Plan {
   std::vector<char*> argv, envp;    // null-terminated views of the storage
 
   std::string profile_name;         // for logs
+
+  // A login session (pam_zjail): the jail has no payload of its own. Its
+  // init builds the jail and waits; the caller then joins it (session.hpp).
+  bool session = false;
+  std::string init_title;           // the init's argv, NUL-separated, for /proc/1/cmdline
+  unsigned long arg_start = 0, arg_end = 0;  // the caller's own argv area, for the same
 };
 
 struct PlanContext {
@@ -119,6 +125,13 @@ struct PlanContext {
 
 Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& command,
                         const PlanContext& ctx);
+
+// The plan for a login session of `user` (pam_zjail): the profile's jail,
+// with the user's home bound read-write at the same path, and no user
+// namespace (the joining process stays real root until sshd drops it to the
+// user). Every bind source and RootDirectory= must pass open_trusted().
+Result<Plan> build_session_plan(const Profile& profile, const std::string& user,
+                                const PlanContext& ctx);
 
 // Everything build_plan() validates (users, mounts, capabilities, seccomp),
 // without side effects: no sockets are bound and no command is needed.

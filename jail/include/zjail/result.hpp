@@ -20,10 +20,13 @@ enum class Step : unsigned char {
   Listen,          // "listen": binding ListenStream=/ListenDatagram= sockets
   CompileSeccomp,  // "compile-seccomp": building the BPF program
   Plan,            // "plan": turning the profile into the plain-data plan
+  PamConfig,       // "pam-config": reading /etc/zjail/pam.conf (pam_zjail)
+  CheckPaths,      // "check-paths": a session's root and bind sources are root's
   Cgroup,          // "cgroup": the jail's cgroup, its limits, the systemd scope
   SyncSocket,      // "sync-socket": parent/child error channel
   Clone,           // "clone": creating the namespaces and the jail init
   IdMap,           // "id-map": writing uid_map/setgroups/gid_map
+  JoinJail,        // "join-jail": a login session's process entering the jail
   // Child side, in order of execution.
   SyncWait,        // "sync-wait": waiting for the parent's go-ahead
   CgroupNamespace, // "cgroup-namespace": rooted at the jail's final cgroup

@@ -80,4 +80,51 @@ int seal_init(Context&) {
   }
 }
 
+void show_init_title(Context& ctx) {
+  const std::string& t = ctx.plan->init_title;
+  if (t.empty()) return;
+  // The arg range must stay ordered at every step: the new range lies below
+  // the old one (heap below stack), so move the start first. Best effort: a
+  // kernel that refuses leaves the inherited title, which is harmless.
+  auto start = reinterpret_cast<unsigned long>(t.data());
+  if (prctl(PR_SET_MM, PR_SET_MM_ARG_START, start, 0, 0) == 0 &&
+      prctl(PR_SET_MM, PR_SET_MM_ARG_END, start + t.size(), 0, 0) == 0)
+    return;
+  // Without CAP_SYS_RESOURCE: overwrite the inherited argv area in place (this
+  // is a private copy of the caller's memory) with as much as fits.
+  const Plan& plan = *ctx.plan;
+  if (plan.arg_start == 0 || plan.arg_end <= plan.arg_start) return;
+  char* area = reinterpret_cast<char*>(plan.arg_start);
+  size_t size = plan.arg_end - plan.arg_start;
+  size_t i = 0;
+  for (; i + 1 < size && i < t.size(); ++i) area[i] = t[i];
+  for (; i < size; ++i) area[i] = '\0';
+}
+
+[[noreturn]] void session_loop(Context&) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kForwardedSignals) sigaddset(&set, sig);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  if (sfd < 0) {
+    kill(-1, SIGKILL);
+    _exit(125);
+  }
+  for (;;) {
+    signalfd_siginfo si;
+    ssize_t n = read(sfd, &si, sizeof si);
+    if (n != sizeof si) {
+      if (n < 0 && errno == EINTR) continue;
+      break;
+    }
+    if (si.ssi_signo != SIGCHLD) break;
+    int status;
+    while (waitpid(-1, &status, WNOHANG) > 0) {}
+  }
+  kill(-1, SIGKILL);
+  _exit(0);
+}
+
 }  // namespace zjail::child

@@ -288,6 +288,14 @@ void run_steps(Context& ctx, const StepEntry (&steps)[N]) {
 [[noreturn]] void run(Context& ctx) {
   run_steps(ctx, kJailSteps);
   ctx.detail = -1;
+  if (ctx.plan->session) {
+    // A login session's jail has no payload: EOF on the error socket tells
+    // the parent the jail is built, and the parent joins it.
+    show_init_title(ctx);
+    close(ctx.err_sock);
+    ctx.err_sock = -1;
+    session_loop(ctx);
+  }
   pid_t pid = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0));
   if (pid < 0) fail(ctx, Step::ForkPayload, errno);
   if (pid == 0) run_payload(ctx);

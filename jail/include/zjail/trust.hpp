@@ -1,0 +1,35 @@
+// Vetting paths that decide what a root process does, the way sshd checks
+// ChrootDirectory: resolution goes one component at a time through O_PATH
+// fds, and every directory on the way must be owned by root and writable by
+// nobody else, so no unprivileged user can swap a component between the
+// check and the use. A symlink is followed only where it sits in such a
+// directory and is itself root's, that is where only root could have put it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "zjail/fd.hpp"
+#include "zjail/result.hpp"
+
+namespace zjail {
+
+struct TrustRule {
+  // The final component may belong to this uid instead of root (a user's
+  // home directory); its mode is then the user's business. Everything else
+  // must be root's and writable by root alone: a sticky, world-writable
+  // directory such as /tmp is never trusted.
+  uid_t leaf_owner = 0;
+  bool leaf_must_be_dir = false;
+};
+
+// Resolves `path` as described above and returns an O_PATH fd of the final
+// object, or an error naming the offending component (Step::CheckPaths; EPERM for
+// ownership or mode problems, ELOOP for too many links).
+Result<UniqueFd> open_trusted(const std::string& path, const TrustRule& rule = {});
+
+// A trusted regular file opened for reading (configuration, profiles).
+Result<UniqueFd> open_trusted_file(const std::string& path);
+
+}  // namespace zjail

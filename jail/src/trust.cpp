@@ -1,0 +1,121 @@
+#include "zjail/trust.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <vector>
+
+namespace zjail {
+namespace {
+
+constexpr int kMaxLinks = 40;  // as the kernel's MAXSYMLINKS
+
+Error untrusted(const std::string& what, const std::string& why) {
+  return make_error(Step::CheckPaths, EPERM, what + " " + why);
+}
+
+// Owner and mode rules for one resolved object: root's and writable by root
+// alone, or, for the final component only, the rule's leaf owner's (whose
+// own mode bits are that user's business: they only affect the user's files).
+Status vet(const struct stat& st, const std::string& shown, uid_t leaf_owner, bool is_leaf) {
+  if (is_leaf && leaf_owner != 0 && st.st_uid == leaf_owner) return {};
+  if (st.st_uid != 0)
+    return untrusted(shown, "is owned by uid " + std::to_string(st.st_uid) + ", not root");
+  if ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+    char mode[8];
+    snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    return untrusted(shown, std::string("is writable by group or others (mode ") + mode + ")");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<UniqueFd> open_trusted(const std::string& path, const TrustRule& rule) {
+  if (path.empty() || path[0] != '/') return make_error(Step::CheckPaths, EINVAL, path + " is not an absolute path");
+  // Pending components, last one at the back; symlink targets are pushed on top.
+  std::vector<std::string> todo;
+  auto push_path = [&](const std::string& p) {
+    std::vector<std::string> parts;
+    size_t i = 0;
+    while (i < p.size()) {
+      size_t j = p.find('/', i);
+      if (j == std::string::npos) j = p.size();
+      if (j > i) parts.push_back(p.substr(i, j - i));
+      i = j + 1;
+    }
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_back(*it);
+  };
+  push_path(path);
+
+  UniqueFd cur(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!cur) return make_error(Step::CheckPaths, errno, "/");
+  std::string shown = "/";
+  struct stat st{};
+  if (fstat(cur.get(), &st) != 0) return make_error(Step::CheckPaths, errno, "/");
+  ZJAIL_TRY(vet(st, "/", 0, false));
+  std::vector<std::pair<UniqueFd, std::string>> stack;  // parents, for ".."
+  int links = 0;
+  while (!todo.empty()) {
+    std::string comp = std::move(todo.back());
+    todo.pop_back();
+    bool leaf = todo.empty();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      if (!stack.empty()) {
+        cur = std::move(stack.back().first);
+        shown = std::move(stack.back().second);
+        stack.pop_back();
+      }
+      continue;
+    }
+    UniqueFd next(openat(cur.get(), comp.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    std::string next_shown = (shown == "/" ? "/" : shown + "/") + comp;
+    if (!next) return make_error(Step::CheckPaths, errno, next_shown);
+    if (fstat(next.get(), &st) != 0) return make_error(Step::CheckPaths, errno, next_shown);
+    if (S_ISLNK(st.st_mode)) {
+      // Its directory is trusted already; the link must be root's too.
+      if (st.st_uid != 0) return untrusted(next_shown, "is a symlink not owned by root");
+      if (++links > kMaxLinks) return make_error(Step::CheckPaths, ELOOP, path);
+      char target[PATH_MAX];
+      ssize_t n = readlinkat(next.get(), "", target, sizeof target - 1);
+      if (n < 0) return make_error(Step::CheckPaths, errno, next_shown);
+      target[n] = '\0';
+      push_path(target);
+      if (target[0] == '/') {
+        stack.clear();
+        cur.reset(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!cur) return make_error(Step::CheckPaths, errno, "/");
+        shown = "/";
+      }
+      continue;
+    }
+    bool final_leaf = leaf;
+    ZJAIL_TRY(vet(st, next_shown, rule.leaf_owner, final_leaf));
+    if (!final_leaf && !S_ISDIR(st.st_mode)) return make_error(Step::CheckPaths, ENOTDIR, next_shown);
+    if (final_leaf && rule.leaf_must_be_dir && !S_ISDIR(st.st_mode))
+      return make_error(Step::CheckPaths, ENOTDIR, next_shown);
+    stack.emplace_back(std::move(cur), shown);
+    cur = std::move(next);
+    shown = next_shown;
+  }
+  return cur;
+}
+
+Result<UniqueFd> open_trusted_file(const std::string& path) {
+  auto fd = open_trusted(path);
+  if (!fd) return std::move(fd).error();
+  struct stat st{};
+  if (fstat(fd->get(), &st) != 0) return make_error(Step::CheckPaths, errno, path);
+  if (!S_ISREG(st.st_mode)) return make_error(Step::CheckPaths, EINVAL, path + " is not a regular file");
+  // Reopen the vetted object itself for reading, not the path again.
+  std::string proc = "/proc/self/fd/" + std::to_string(fd->get());
+  UniqueFd rd(open(proc.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!rd) return make_error(Step::CheckPaths, errno, path);
+  return rd;
+}
+
+}  // namespace zjail

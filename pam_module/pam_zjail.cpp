@@ -1,0 +1,200 @@
+// pam_zjail: confines a login session in a zjail jail.
+//
+//   session required pam_zjail.so [config=/etc/zjail/pam.conf] [debug]
+//
+// pam.conf maps the user to a profile; a user it does not map is left alone.
+// For a mapped user, the calling process (sshd's privileged session process)
+// joins a jail built from the profile before it forks anything for the user,
+// so the shell, commands, sftp and forwarded connections all start inside.
+// Every failure is PAM_SESSION_ERR: with `required`, no session starts.
+//
+// C boundary rules: nothing throws out of here, nothing exits, no threads,
+// and only the pam_sm_* symbols are exported (exports.map).
+#define PAM_SM_SESSION
+#include <grp.h>
+#include <pwd.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "zjail/pamconf.hpp"
+#include "zjail/parser.hpp"
+#include "zjail/plan.hpp"
+#include "zjail/seccomp_cache.hpp"
+#include "zjail/session.hpp"
+#include "zjail/trust.hpp"
+
+namespace {
+
+constexpr const char* kDataKey = "pam_zjail_session";
+
+struct Options {
+  std::string config = ZJAIL_PAM_CONFIG;
+  bool debug = false;
+};
+
+// Unknown arguments are errors: a typo in the stack line must not silently
+// fall back to defaults in a module that decides confinement.
+bool parse_args(pam_handle_t* pamh, int argc, const char** argv, Options& opt) {
+  for (int i = 0; i < argc; ++i) {
+    const char* a = argv[i];
+    if (std::strcmp(a, "debug") == 0) {
+      opt.debug = true;
+    } else if (std::strncmp(a, "config=", 7) == 0 && a[7] == '/') {
+      opt.config = a + 7;
+    } else {
+      pam_syslog(pamh, LOG_ERR, "unknown or invalid argument '%s' (config=/ABSOLUTE/PATH, debug)", a);
+      return false;
+    }
+  }
+  return true;
+}
+
+int fail(pam_handle_t* pamh, const zjail::Error& e) {
+  pam_syslog(pamh, LOG_ERR, "session refused: %s", e.message().c_str());
+  return PAM_SESSION_ERR;
+}
+
+// The names of the user's primary and supplementary groups.
+std::vector<std::string> group_names(const passwd& pw) {
+  int n = 64;
+  std::vector<gid_t> gids(static_cast<size_t>(n));
+  while (getgrouplist(pw.pw_name, pw.pw_gid, gids.data(), &n) < 0) gids.resize(static_cast<size_t>(n));
+  gids.resize(static_cast<size_t>(n));
+  std::vector<std::string> names;
+  std::vector<char> buf(16384);
+  for (gid_t g : gids) {
+    group gr{}, *res = nullptr;
+    if (getgrgid_r(g, &gr, buf.data(), buf.size(), &res) == 0 && res) names.emplace_back(res->gr_name);
+  }
+  return names;
+}
+
+void cleanup_session(pam_handle_t*, void* data, int) {
+  // In the process that entered the jail this ends it (pam_end without
+  // close_session); in a forked copy it only forgets it.
+  delete static_cast<zjail::SessionJail*>(data);
+}
+
+int open_session(pam_handle_t* pamh, int argc, const char** argv) {
+  Options opt;
+  if (!parse_args(pamh, argc, argv, opt)) return PAM_SESSION_ERR;
+
+  const void* item = nullptr;
+  if (pam_get_item(pamh, PAM_USER, &item) != PAM_SUCCESS || !item || !*static_cast<const char*>(item)) {
+    pam_syslog(pamh, LOG_ERR, "session refused: no user name");
+    return PAM_SESSION_ERR;
+  }
+  std::string user = static_cast<const char*>(item);
+
+  auto conf = zjail::load_pam_config(opt.config);
+  if (!conf) return fail(pamh, conf.error());
+
+  passwd pw{}, *pwp = nullptr;
+  std::vector<char> pwbuf(16384);
+  if (getpwnam_r(user.c_str(), &pw, pwbuf.data(), pwbuf.size(), &pwp) != 0 || !pwp) {
+    pam_syslog(pamh, LOG_ERR, "session refused: unknown user '%s'", user.c_str());
+    return PAM_SESSION_ERR;
+  }
+  auto rule = zjail::match_pam_rule(*conf, user, group_names(pw));
+  if (!rule || rule->profile.empty()) {
+    if (opt.debug)
+      pam_syslog(pamh, LOG_DEBUG, "%s: not confined (%s)", user.c_str(),
+                 rule ? (conf->file + ":" + std::to_string(rule->line) + " says '-'").c_str()
+                      : "no line in the configuration matches");
+    return PAM_SUCCESS;
+  }
+  const void* existing = nullptr;
+  if (pam_get_data(pamh, kDataKey, &existing) == PAM_SUCCESS && existing) {
+    pam_syslog(pamh, LOG_ERR, "session refused: a session is already open in this process");
+    return PAM_SESSION_ERR;
+  }
+  std::string origin = conf->file + ":" + std::to_string(rule->line);
+
+  // Only root's files may decide what this root process mounts and allows.
+  auto search = zjail::profile_search_path(nullptr);
+  auto path = zjail::find_profile(rule->profile, search);
+  if (!path) return fail(pamh, zjail::make_error(zjail::Step::Profile, path.error().err,
+                                                 origin + ": " + path.error().detail()));
+  auto vetted = zjail::open_trusted_file(*path);
+  if (!vetted) return fail(pamh, vetted.error());
+  zjail::Profile profile;
+  auto loaded = zjail::load_profile(profile, *path, search);
+  if (!loaded) return fail(pamh, loaded.error());
+
+  zjail::PlanContext ctx;
+  ctx.invoker_uid = getuid();
+  ctx.invoker_gid = getgid();
+  ctx.cwd = "/";
+  ctx.seccomp_cache_dir = zjail::default_seccomp_cache_dir(geteuid(), nullptr);
+  auto plan = zjail::build_session_plan(profile, user, ctx);
+  if (!plan) return fail(pamh, plan.error());
+
+  std::string warning;
+  auto scoped = zjail::place_session_in_scope(profile.resources, user, pw.pw_uid, warning);
+  if (!scoped) return fail(pamh, scoped.error());
+  if (!warning.empty()) pam_syslog(pamh, LOG_WARNING, "%s", warning.c_str());
+
+  auto session = zjail::SessionJail::enter(*plan);
+  if (!session) return fail(pamh, session.error());
+  auto owned = std::make_unique<zjail::SessionJail>(std::move(session).value());
+  pid_t init = owned->init_pid();
+  if (pam_set_data(pamh, kDataKey, owned.get(), cleanup_session) != PAM_SUCCESS) {
+    pam_syslog(pamh, LOG_ERR, "session refused: pam_set_data failed");
+    return PAM_SESSION_ERR;  // `owned` ends the jail on the way out
+  }
+  owned.release();
+  pam_syslog(pamh, LOG_INFO, "%s confined by profile %s (%s), jail init pid %d", user.c_str(),
+             rule->profile.c_str(), origin.c_str(), static_cast<int>(init));
+  return PAM_SUCCESS;
+}
+
+int close_session(pam_handle_t* pamh, int argc, const char** argv) {
+  Options opt;
+  if (!parse_args(pamh, argc, argv, opt)) return PAM_SESSION_ERR;
+  const void* data = nullptr;
+  if (pam_get_data(pamh, kDataKey, &data) != PAM_SUCCESS || !data) return PAM_SUCCESS;
+  auto* session = static_cast<zjail::SessionJail*>(const_cast<void*>(data));
+  pid_t init = session->init_pid();
+  auto ended = session->end();
+  // Replacing the data runs cleanup_session on the old object.
+  pam_set_data(pamh, kDataKey, nullptr, nullptr);
+  if (!ended) return fail(pamh, ended.error());
+  if (opt.debug) pam_syslog(pamh, LOG_DEBUG, "jail with init pid %d ended", static_cast<int>(init));
+  return PAM_SUCCESS;
+}
+
+}  // namespace
+
+extern "C" {
+
+PAM_EXTERN int pam_sm_open_session(pam_handle_t* pamh, int, int argc, const char** argv) {
+  try {
+    return open_session(pamh, argc, argv);
+  } catch (const std::exception& e) {
+    pam_syslog(pamh, LOG_ERR, "session refused: %s", e.what());
+  } catch (...) {
+    pam_syslog(pamh, LOG_ERR, "session refused: unexpected exception");
+  }
+  return PAM_SESSION_ERR;
+}
+
+PAM_EXTERN int pam_sm_close_session(pam_handle_t* pamh, int, int argc, const char** argv) {
+  try {
+    return close_session(pamh, argc, argv);
+  } catch (const std::exception& e) {
+    pam_syslog(pamh, LOG_ERR, "closing the session: %s", e.what());
+  } catch (...) {
+    pam_syslog(pamh, LOG_ERR, "closing the session: unexpected exception");
+  }
+  return PAM_SESSION_ERR;
+}
+
+}  // extern "C"

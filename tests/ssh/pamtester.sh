@@ -1,0 +1,100 @@
+#!/bin/bash
+# pam_zjail under pamtester (no sshd): a mapped user's session opens and
+# closes and leaves nothing behind, an unmapped user passes untouched, and
+# every broken configuration refuses the session.
+#
+#   pamtester.sh MODULE HELPER PROFILES_DIR
+set -euo pipefail
+module=$1 helper=$2 profiles=$3
+((EUID == 0)) || { echo "needs root" >&2; exit 2; }
+command -v pamtester >/dev/null || { echo "pamtester is missing (tests/setup.sh installs it)" >&2; exit 1; }
+
+state=/run/zjail-pamtester
+service=zjail-pamtester
+rm -rf -- "$state"
+install -d -m 0755 -- "$state" "$state/profiles"
+cp -- "$profiles"/*.profile "$state/profiles/"
+printf '[Jail]\nInclude=ssh-restricted\nTasksMax=\nMemoryMax=\n' >"$state/profiles/nolimits.profile"
+chmod 0644 "$state"/profiles/*
+for u in zjp zjq; do
+  id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"
+  chmod 0750 "$(getent passwd "$u" | cut -d: -f6)"
+done
+trap 'rm -f /etc/pam.d/$service; rm -rf -- "$state"' EXIT
+
+ok() { printf 'ok: %s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+# The PAM service, with these module arguments.
+stack() { printf 'session required %s %s\n' "$module" "$*" >"/etc/pam.d/$service"; }
+# pam.conf from the arguments, one line each.
+conf() {
+  printf '%s\n' "$@" >"$state/pam.conf"
+  chmod 0644 "$state/pam.conf"
+}
+session() { "$helper" reap "$(command -v pamtester)" -v "$service" "$1" open_session close_session 2>&1; }
+no_leftovers() {
+  if pgrep -f '^zjail-init' >/dev/null; then
+    pgrep -af '^zjail-init' >&2
+    fail "$1: a jail init is still running"
+  fi
+  if grep -qE " (/run/zjail-pamtester|/home/zjp)[ /]" /proc/self/mountinfo; then
+    fail "$1: mounts leaked into the host"
+  fi
+}
+
+stack "config=$state/pam.conf"
+conf "zjp $state/profiles/nolimits.profile" "* -"
+out=$(session zjp) || fail "mapped user: session did not open and close: $out"
+grep -q 'successfully opened' <<<"$out" && grep -q 'successfully been closed' <<<"$out" || fail "pamtester: $out"
+no_leftovers "mapped user"
+ok "mapped user: session opens and closes, nothing left behind"
+out=$(session zjq) || fail "user mapped to '-' was refused: $out"
+ok "user mapped to '-' passes through"
+conf "zjp $state/profiles/nolimits.profile"
+out=$(session zjq) || fail "user matching no line was refused: $out"
+ok "user matching no line passes through"
+
+refused() {  # WHAT: the next session of zjp must fail and leave nothing
+  local out
+  if out=$(session zjp); then fail "$1: session opened: $out"; fi
+  no_leftovers "$1"
+  ok "$1: refused"
+}
+conf "zjp $state/profiles/nolimits.profile extra-field"
+refused "pam.conf syntax error"
+conf "zjp $state/profiles/does-not-exist.profile"
+refused "missing profile"
+conf "zjp ssh-restricted-typo"
+refused "unknown profile name"
+conf "zjp $state/profiles/ssh-restricted.profile"
+refused "profile asking for limits without systemd"
+conf "zjp $state/profiles/nolimits.profile"
+chmod 0666 "$state/pam.conf"
+refused "world-writable pam.conf"
+chmod 0644 "$state/pam.conf"
+chown zjp "$state/pam.conf"
+refused "pam.conf owned by a user"
+chown root "$state/pam.conf"
+chmod 0666 "$state/profiles/nolimits.profile"
+refused "world-writable profile"
+chmod 0644 "$state/profiles/nolimits.profile"
+install -d -m 0755 -o zjp "$state/badroot"
+printf '[Jail]\nInclude=nolimits\nRootDirectory=%s\n' "$state/badroot" >"$state/profiles/badroot.profile"
+chmod 0644 "$state/profiles/badroot.profile"
+conf "zjp $state/profiles/badroot.profile"
+refused "jail root owned by the user"
+install -d -m 0777 "$state/open"
+printf '[Jail]\nInclude=nolimits\nBindReadOnlyPaths=%s\n' "$state/open" >"$state/profiles/open.profile"
+chmod 0644 "$state/profiles/open.profile"
+conf "zjp $state/profiles/open.profile"
+refused "world-writable bind source"
+conf "zjp $state/profiles/nolimits.profile"
+stack "config=$state/pam.conf bogus-option"
+refused "unknown module argument"
+stack "config=$state/missing.conf"
+refused "missing pam.conf"
+stack "config=$state/pam.conf"
+session zjp >/dev/null || fail "the session does not open again once everything is fixed"
+ok "fixed configuration works again"
+echo "pamtester: all passed"
