@@ -24,6 +24,9 @@ packages=(
   clang libclang-rt-dev
   # the system tier's VM (tests/system)
   qemu-system-x86 qemu-utils debootstrap openssh-client
+  # pam_zjail's tests (tests/ssh): a real sshd and PAM stack, and the
+  # privilege-gain targets (sudo, su, setcap)
+  openssh-server openssh-sftp-server pamtester sudo libcap2-bin
 )
 
 log=$(mktemp "${TMPDIR:-/tmp}/zjail-setup.XXXXXX")
@@ -57,6 +60,15 @@ if ((${#missing[@]})); then
   # otherwise try with what we have and refresh once if that fails.
   if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
     apt-get update -qq >>"$log" 2>&1 || fail "apt-get update"
+  fi
+  # Installing openssh-server must not start an sshd on this machine: the
+  # tests run their own on a loopback port. policy-rc.d forbids service starts
+  # for the duration of the install.
+  policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    trap 'rm -f -- "$log" "$policy"' EXIT
   fi
   if ! apt_install; then
     apt-get update -qq >>"$log" 2>&1 || fail "apt-get update"
