@@ -1,0 +1,37 @@
+#!/bin/bash
+# Debian's mosquitto.service with the mosquitto drop-in: mosquitto_sub
+# receives what mosquitto_pub publishes through the jailed broker; the broker
+# runs as mosquitto without capabilities, cannot change its own config and
+# has no shell or host secrets in its jail.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=daemon.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/daemon.sh"
+
+unit=mosquitto.service
+trap 'remove_dropin $unit' EXIT
+install_dropin $unit
+# Type=notify: started means the broker said READY=1 through zjail.
+start_unit $unit
+pid=$(daemon_pid $unit)
+
+# --- The real clients -------------------------------------------------------------
+# shellcheck disable=SC2016  # expanded in the VM
+got=$(vm 'timeout 30 mosquitto_sub -h 127.0.0.1 -t zjail/test -C 1 -W 25 >/tmp/zjail-mqtt.out 2>&1 &
+  sub=$!
+  for i in $(seq 1 50); do
+    sleep 0.3
+    mosquitto_pub -h 127.0.0.1 -t zjail/test -m "hello from the jail" || continue
+    grep -q . /tmp/zjail-mqtt.out && break
+  done
+  wait $sub; cat /tmp/zjail-mqtt.out; rm -f /tmp/zjail-mqtt.out')
+assert_match "mosquitto_sub got the message" '^hello from the jail$' "$got"
+
+# --- Confinement -------------------------------------------------------------------
+assert_confined "$pid" mosquitto
+assert_no_caps "$pid"
+# The config (password files, ACLs) cannot be rewritten from the broker ...
+assert_jail_read_only "$pid" /etc/mosquitto
+# ... and there is no shell and nothing else of the host's /etc.
+assert_jail_lacks "$pid" /bin/sh /usr/bin/sh /etc/shadow /etc/passwd /etc/ssh /root
