@@ -25,6 +25,9 @@ BindReadOnlyPaths=-/etc/ssl/private/ssl-cert-snakeoil.key
 BindReadOnlyPaths=/etc/passwd /etc/group
 # Clusters' data, and the socket directory the clients use.
 BindPaths=/var/lib/postgresql /run/postgresql
+# Debian's config names it by its old path, a symlink on the host that the
+# jail does not have.
+BindPaths=/run/postgresql:/var/run/postgresql
 
 # max_connections 100 backends plus the background processes.
 TasksMax=160

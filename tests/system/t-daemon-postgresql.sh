@@ -1,0 +1,41 @@
+#!/bin/bash
+# Debian's postgresql@15-main.service with the postgresql drop-in: psql
+# creates, fills and queries a table over the unix socket and over TCP; the
+# postmaster runs as postgres without capabilities, and as the database
+# superuser cannot read /etc/shadow (pg_read_file) or run a program (COPY TO
+# PROGRAM): the jail has neither.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=daemon.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/daemon.sh"
+
+unit=postgresql@15-main.service
+trap 'remove_dropin $unit' EXIT
+install_dropin $unit
+# Type=notify: started means the postmaster accepts connections.
+start_unit $unit
+pid=$(daemon_pid $unit)
+
+# SQL on stdin, as the postgres user over the unix socket (peer auth).
+sql() { vm "cd / && runuser -u postgres -- psql -X -q -At -v ON_ERROR_STOP=0 2>&1" <<<"$1" || true; }
+
+# --- The real client ------------------------------------------------------------------
+out=$(sql "DROP TABLE IF EXISTS zjail_t; CREATE TABLE zjail_t (v text);
+  INSERT INTO zjail_t VALUES ('from the jail'); SELECT v FROM zjail_t;
+  SELECT 'datadir=' || current_setting('data_directory');")
+printf '%s\n' "$out"
+assert_match "psql over the unix socket in /run/postgresql" '^from the jail$' "$out"
+assert_match "the server's data directory" '^datadir=/var/lib/postgresql/15/main$' "$out"
+
+# --- Confinement: what the database superuser can reach ----------------------------
+out=$(sql "SELECT pg_read_file('/etc/shadow');")
+printf '%s\n' "$out"
+assert_match "pg_read_file('/etc/shadow') finds no such file" 'could not open file "/etc/shadow".*No such file' "$out"
+out=$(sql "COPY (SELECT 1) TO PROGRAM 'id';")
+printf '%s\n' "$out"
+assert_match "COPY TO PROGRAM cannot start a shell" 'could not execute command "id"' "$out"
+assert_confined "$pid" postgres
+assert_no_caps "$pid"
+assert_jail_lacks "$pid" /etc/shadow /bin/sh /usr/bin/sh /root
+assert_jail_read_only "$pid" /etc/postgresql
