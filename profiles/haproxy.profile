@@ -20,9 +20,9 @@ Group=haproxy
 AmbientCapabilities=CAP_SYS_CHROOT
 SystemCallFilter=chroot setgid setuid setgroups
 
-# The master re-executes itself on reload (SIGUSR2).
-BindReadOnlyPaths=/usr/sbin/haproxy
 BindReadOnlyPaths=/etc/haproxy
+# `user haproxy` and `group haproxy` are looked up by name.
+BindReadOnlyPaths=/etc/passwd /etc/group
 # The chroot directory, empty and root's.
 BindReadOnlyPaths=/var/lib/haproxy
 # The stats socket, and (see the drop-in) the pid file and master socket.
