@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "analyze_report.hpp"
 #include "log.hpp"
 #include "options.hpp"
 #include "zjail/launch.hpp"
@@ -69,6 +70,11 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
     for (const auto& [name, path] : zjail::list_profiles(search))
       std::printf("%-24s %s\n", name.c_str(), path.c_str());
     return 0;
+  }
+
+  if (opt.analyze) {
+    auto code = zjail::cli::analyze_command(opt, search);
+    return code ? *code : report(code.error());
   }
 
   zjail::Profile profile;

@@ -34,6 +34,14 @@ void define_options(CLI::App& app, Options& opt) {
   app.add_flag("--check", opt.check, "Validate the profiles and exit");
   app.add_flag("--show", opt.show, "Print the resolved profile with the origin of each value");
   app.add_flag("--list-profiles", opt.list_profiles, "List the profiles on the search path");
+  auto* analyze = app.add_flag("--analyze", opt.analyze,
+                               "Score the sandbox the profiles (and --unit) give, 0.0-10.0, and exit");
+  app.add_option("--unit", opt.unit, "With --analyze: a service unit NAME or PATH whose own sandboxing applies too")
+      ->needs(analyze);
+  app.add_flag("--json", opt.json, "With --analyze: print JSON")->needs(analyze);
+  app.add_option("--threshold", opt.threshold, "With --analyze: exit 1 if the score is above N")
+      ->needs(analyze)
+      ->check(CLI::Range(0.0, 10.0));
   app.add_flag("-v,--verbose", opt.verbosity, "More logging; repeat for more");
   // Everything from COMMAND on belongs to the payload, options included.
   app.prefix_command();

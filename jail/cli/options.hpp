@@ -1,6 +1,7 @@
 // Command-line options and how they override the profiles.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct Options {
   std::vector<std::string> binds, ro_binds, tmpfs, setenv, syscall_filter, capabilities, rlimits;
   bool keep_tty = false;
   bool check = false, show = false, list_profiles = false;
+  // --analyze: score the profiles (and --unit) instead of running anything.
+  bool analyze = false, json = false;
+  std::string unit;
+  std::optional<double> threshold;
   int verbosity = 0;
   std::vector<std::string> command;
 };

@@ -1,0 +1,117 @@
+#include "analyze_report.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+
+#include "zjail/parser.hpp"
+#include "zjail/unit_file.hpp"
+
+namespace zjail::cli {
+namespace {
+
+std::string fixed(double v, int decimals) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string clip(const std::string& s, size_t n) {
+  return s.size() <= n ? s : s.substr(0, n - 3) + "...";
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+}  // namespace
+
+std::string analysis_table(const Analysis& a, const std::string& subject) {
+  std::string out = "zjail --analyze: " + subject + "\n\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "  %-54s %-28s %-7s %6s %5s  %s\n", "ITEM", "SETTING", "FROM", "WEIGHT",
+                "SCORE", "REASON");
+  out += line;
+  for (const auto& it : a.items) {
+    const char* mark = it.exposure == 0 ? "+" : it.exposure >= 1 ? "-" : "~";
+    std::snprintf(line, sizeof line, "%s %-54s %-28s %-7s %6d %5s  %s\n", mark, it.item.c_str(),
+                  clip(it.setting, 28).c_str(), it.source.c_str(), it.weight, fixed(it.score, 2).c_str(),
+                  it.reason.c_str());
+    out += line;
+  }
+  for (const auto& n : a.notes) out += "note: " + n + "\n";
+  out += "\nOverall exposure level: " + fixed(a.score, 1) + " " + a.rating + "\n";
+  return out;
+}
+
+std::string analysis_json(const Analysis& a, const std::string& profile, const std::string& unit) {
+  std::string out = "{\n  \"profile\": " + (profile.empty() ? std::string("null") : json_string(profile)) +
+                    ",\n  \"unit\": " + (unit.empty() ? std::string("null") : json_string(unit)) +
+                    ",\n  \"exposure\": " + fixed(a.score, 1) + ",\n  \"rating\": " + json_string(a.rating) +
+                    ",\n  \"items\": [\n";
+  for (size_t i = 0; i < a.items.size(); ++i) {
+    const auto& it = a.items[i];
+    out += "    {\"item\": " + json_string(it.item) + ", \"setting\": " + json_string(it.setting) +
+           ", \"source\": " + json_string(it.source) + ", \"weight\": " + std::to_string(it.weight) +
+           ", \"exposure\": " + fixed(it.exposure, 2) + ", \"score\": " + fixed(it.score, 3) +
+           ", \"reason\": " + json_string(it.reason) + "}" + (i + 1 < a.items.size() ? ",\n" : "\n");
+  }
+  out += "  ],\n  \"notes\": [";
+  for (size_t i = 0; i < a.notes.size(); ++i) out += (i ? ", " : "") + json_string(a.notes[i]);
+  return out + "]\n}\n";
+}
+
+Result<int> analyze_command(const Options& opt, const std::vector<std::string>& search) {
+  std::optional<UnitFile> unit;
+  if (!opt.unit.empty()) {
+    auto u = load_unit(opt.unit, unit_search_path());
+    if (!u) return std::move(u).error();
+    unit = std::move(*u);
+  }
+  std::vector<std::string> profiles = opt.profiles;
+  if (profiles.empty() && unit) profiles = zjail_profiles_of(*unit);
+  // A unit that does not run zjail, analyzed without --profile, is scored on
+  // its own, as systemd-analyze security would.
+  bool jailed = !profiles.empty() || !unit;
+  Profile profile;
+  for (const auto& name : profiles) ZJAIL_TRY(load_profile(profile, name, search));
+  ZJAIL_TRY(apply_overrides(profile, opt));
+
+  auto a = analyze(jailed ? &profile : nullptr, unit ? &*unit : nullptr);
+  if (!a) return std::move(a).error();
+  std::string pnames = join(profiles);
+  if (jailed && pnames.empty()) pnames = "(no profile: zjail's defaults)";
+  if (opt.json) {
+    std::fputs(analysis_json(*a, jailed ? pnames : "", unit ? unit->name : "").c_str(), stdout);
+  } else {
+    std::string subject = jailed ? "profile " + pnames : "no zjail";
+    if (unit) subject += ", unit " + unit->name + " (" + join(unit->sources) + ")";
+    std::fputs(analysis_table(*a, subject).c_str(), stdout);
+  }
+  return opt.threshold && a->score > *opt.threshold ? 1 : 0;
+}
+
+}  // namespace zjail::cli

@@ -1,0 +1,393 @@
+// `zjail --analyze`: the item table, what a zjail profile says about each
+// item, and how the profile and a unit combine into one score. The weights
+// are zjail's own judgement of how much each item limits a compromised
+// payload; docs/analyze.md lists them with the reasoning.
+#include "zjail/analyze.hpp"
+
+#include <cmath>
+
+#include "analyze_internal.hpp"
+#include "zjail/caps.hpp"
+#include "zjail/syscalls.hpp"
+
+namespace zjail {
+namespace analysis {
+namespace {
+
+using std::string;
+
+// In the order of the Item enum.
+const ItemInfo kItems[] = {
+    {"User=", 2000},
+    {"PrivateUsers=", 1000},
+    {"NoNewPrivileges=", 1000},
+    {"CapabilityBoundingSet=~CAP_SYS_ADMIN", 1500},
+    {"CapabilityBoundingSet=~CAP_SYS_PTRACE", 1000},
+    {"CapabilityBoundingSet=~CAP_SYS_(MODULE|RAWIO|BOOT|TIME)", 1000},
+    {"CapabilityBoundingSet=~CAP_NET_(ADMIN|RAW)", 750},
+    {"CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|CHOWN|FSETID)", 1000},
+    {"CapabilityBoundingSet=~CAP_SET(UID|GID|PCAP)", 750},
+    {"CapabilityBoundingSet=~(other capabilities)", 500},
+    {"PrivateNetwork=", 1500},
+    {"RestrictAddressFamilies=", 500},
+    {"IPAddressDeny=", 250},
+    {"RestrictNamespaces=", 750},
+    {"ProtectProc=", 500},
+    {"ProcSubset=", 250},
+    {"ProtectHostname=", 100},
+    {"PrivateIPC=", 250},
+    {"RootDirectory=", 1000},
+    {"ProtectSystem=", 1000},
+    {"ProtectHome=", 1000},
+    {"ReadWritePaths=", 500},
+    {"PrivateTmp=", 500},
+    {"PrivateDevices=", 1000},
+    {"ProtectKernelTunables=", 750},
+    {"ProtectKernelLogs=", 250},
+    {"ProtectControlGroups=", 500},
+    {"RestrictSUIDSGID=", 250},
+    {"SystemCallArchitectures=", 1000},
+    {"SystemCallFilter=~@mount", 750},
+    {"SystemCallFilter=~@module", 750},
+    {"SystemCallFilter=~@raw-io", 500},
+    {"SystemCallFilter=~@reboot", 500},
+    {"SystemCallFilter=~@swap", 500},
+    {"SystemCallFilter=~@clock", 500},
+    {"SystemCallFilter=~@debug", 750},
+    {"SystemCallFilter=~@privileged", 750},
+    {"SystemCallFilter=~@keyring", 250},
+    {"SystemCallFilter=~@io-uring", 250},
+    {"SystemCallFilter=~@resources", 250},
+    {"SystemCallFilter=~@cpu-emulation", 100},
+    {"SystemCallFilter=~@obsolete", 100},
+    {"MemoryDenyWriteExecute=", 250},
+    {"RestrictRealtime=", 100},
+    {"LockPersonality=", 100},
+    {"TasksMax=", 250},
+    {"MemoryMax=", 250},
+    {"LimitNOFILE=", 100},
+    {"LimitCORE=", 100},
+};
+static_assert(std::size(kItems) == Count);
+
+struct SyscallItem {
+  Item item;
+  const char* group;
+  bool gated;  // the calls fail without capabilities in the host's user namespace
+  const char* what;
+};
+const SyscallItem kSyscallItems[] = {
+    {SysMount, "@mount", true, "mounting and pivot_root"},
+    {SysModule, "@module", true, "loading kernel modules"},
+    {SysRawIo, "@raw-io", true, "raw I/O port access"},
+    {SysReboot, "@reboot", true, "rebooting, kexec"},
+    {SysSwap, "@swap", true, "swapon/swapoff"},
+    {SysClock, "@clock", true, "setting the clock"},
+    {SysDebug, "@debug", false, "ptrace and process_vm_* on processes of the same user"},
+    {SysPrivileged, "@privileged", true, "privileged calls (bpf, setuid, chown, ...)"},
+    {SysKeyring, "@keyring", false, "the kernel keyring, which no namespace isolates"},
+    {SysIoUring, "@io-uring", false, "io_uring, a large kernel attack surface"},
+    {SysResources, "@resources", false, "priorities, affinity and rlimits"},
+    {SysCpuEmulation, "@cpu-emulation", false, "modify_ldt and vm86"},
+    {SysObsolete, "@obsolete", false, "obsolete calls, kernel attack surface"},
+};
+
+string join(const std::vector<string>& v, const char* sep) {
+  string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+bool under(const string& path, const string& dir) {
+  if (dir == "/") return true;
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
+}
+
+// A bind source that holds, or is, one of `dirs`.
+bool covers_any(const string& source, std::initializer_list<const char*> dirs) {
+  for (const char* d : dirs)
+    if (under(d, source)) return true;
+  return false;
+}
+bool inside_any(const string& source, std::initializer_list<const char*> dirs) {
+  for (const char* d : dirs)
+    if (under(source, d)) return true;
+  return false;
+}
+
+}  // namespace
+
+const ItemInfo& item_info(Item i) { return kItems[i]; }
+
+const std::vector<CapGroup>& cap_groups() {
+  static const std::vector<CapGroup> groups = {
+      {CapSysAdmin, {21}},                        // CAP_SYS_ADMIN
+      {CapSysPtrace, {19}},                       // CAP_SYS_PTRACE
+      {CapKernel, {16, 17, 22, 25, 34, 38, 39}},  // MODULE RAWIO BOOT TIME SYSLOG PERFMON BPF
+      {CapNet, {12, 13}},                         // NET_ADMIN NET_RAW
+      {CapFiles, {0, 1, 2, 3, 4}},                // CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID
+      {CapIds, {6, 7, 8}},                        // SETGID SETUID SETPCAP
+      {CapOther, {}},
+  };
+  return groups;
+}
+
+uint64_t cap_group_mask(const CapGroup& g) {
+  uint64_t all = last_capability() >= 63 ? ~0ULL : (1ULL << (last_capability() + 1)) - 1;
+  if (!g.caps.empty()) {
+    uint64_t m = 0;
+    for (int c : g.caps)
+      if (c <= last_capability()) m |= 1ULL << c;
+    return m;
+  }
+  uint64_t named = 0;
+  for (const auto& other : cap_groups())
+    if (!other.caps.empty()) named |= cap_group_mask(other);
+  return all & ~named;
+}
+
+void judge_caps(Findings& f, uint64_t held, bool scoped, const string& source, const string& how) {
+  for (const auto& g : cap_groups()) {
+    uint64_t mask = cap_group_mask(g);
+    uint64_t have = held & mask;
+    if (!have) {
+      judge(f, g.item, 0, how.empty() ? "none held" : how, source, "none of these capabilities can be held");
+      continue;
+    }
+    std::vector<string> names;
+    for (int c = 0; c < 64; ++c)
+      if (have & (1ULL << c)) names.push_back(capability_name(c));
+    double share = static_cast<double>(__builtin_popcountll(have)) / __builtin_popcountll(mask);
+    double e = std::max(0.5, share) * (scoped ? 0.5 : 1);
+    string setting = names.size() > 3 ? std::to_string(names.size()) + " capabilities" : join(names, " ");
+    judge(f, g.item, e, setting, source,
+          scoped ? "held in the jail's user namespace only: no power over host resources, "
+                   "but kernel attack surface"
+                 : "held with power over the host");
+  }
+}
+
+std::set<string> group_members(const string& group) {
+  auto r = expand_syscalls({group});
+  return r ? std::move(*r) : std::set<string>{};
+}
+
+void judge_syscalls(Findings& f, const SyscallPolicy& policy, bool host_privileged,
+                    const string& setting, const string& source) {
+  for (const auto& s : kSyscallItems) {
+    auto members = group_members(s.group);
+    size_t allowed = 0;
+    for (const auto& m : members) allowed += policy.allowed(m);
+    double e = members.empty() ? 0 : static_cast<double>(allowed) / members.size();
+    string why;
+    if (allowed == 0) {
+      why = string("denied: ") + s.what;
+    } else {
+      why = string(allowed == members.size() ? "allowed: " : "partly allowed: ") + s.what;
+      if (s.gated && !host_privileged) {
+        e *= 0.5;
+        why += "; they fail without host capabilities (attack surface only)";
+      }
+    }
+    judge(f, s.item, e, setting, source, why);
+  }
+}
+
+double writable_paths_exposure(size_t n) {
+  return n == 0 ? 0 : std::min(1.0, 0.3 + 0.1 * static_cast<double>(n - 1));
+}
+
+namespace {
+
+// What a zjail profile (and zjail itself) does for each item.
+Result<Findings> judge_profile(const Profile& p) {
+  Findings f;
+  const string P = "profile", Z = "zjail";
+  judge(f, User, 0, p.user.value.value_or("nobody (default)"), p.user.is_set() ? P : Z,
+        "never host root: User=root is refused and uids are mapped into a user namespace");
+  judge(f, PrivateUsers, 0, "yes", Z, "always a user namespace of the jail's own");
+  judge(f, NoNewPrivileges, 0, "yes", Z, "always set: set-uid and file capabilities give nothing");
+
+  const NameList& bset = p.capability_bounding_set.is_set ? p.capability_bounding_set : p.ambient_capabilities;
+  auto held = capability_mask(bset);
+  if (!held) return std::move(held).error();
+  auto ambient = capability_mask(p.ambient_capabilities);
+  if (!ambient) return std::move(ambient).error();
+  judge_caps(f, *held | *ambient, true, P, "");
+
+  bool private_net = p.private_network.value.value_or(true);
+  bool listens = !p.listen_stream.empty() || !p.listen_datagram.empty();
+  string net_src = p.private_network.is_set() ? P : Z;
+  if (private_net) {
+    judge(f, PrivateNetwork, 0, "yes", net_src,
+          listens ? "loopback only; the sockets zjail binds are all it serves"
+                  : "loopback only: nothing to reach, nothing to attack");
+    judge(f, IPAddressDeny, 0, "(private network)", net_src, "no route to any address");
+  } else {
+    judge(f, PrivateNetwork, 1, "no", P, "the host's network: every interface and address");
+    judge(f, IPAddressDeny, 1, "(none)", Z, "zjail has no IP address filter");
+  }
+
+  SyscallPolicy policy;
+  const NameList& filter = p.system_call_filter;
+  if (filter.is_set) {
+    std::vector<string> names;
+    for (const auto& n : filter.names) names.push_back(n.value);
+    auto set = expand_syscalls(names);
+    if (!set) return std::move(set).error();
+    policy = SyscallPolicy{true, !filter.invert, std::move(*set)};
+  }
+  string filter_setting = filter.is_set ? (filter.invert ? "deny list" : "allow list") : "(no filter)";
+  if (!policy.allowed("socket"))
+    judge(f, RestrictAddressFamilies, 0, "socket() denied", P, "no sockets at all");
+  else if (private_net)
+    judge(f, RestrictAddressFamilies, 0.3, "(any)", Z, "every address family, but in the jail's own network namespace");
+  else
+    judge(f, RestrictAddressFamilies, 1, "(any)", Z, "every address family on the host's network");
+
+  judge(f, RestrictNamespaces, 0, "yes", Z, "the base filter refuses clone/unshare with CLONE_NEW* and setns");
+  judge(f, ProtectProc, 0, "(PID namespace)", Z, "a PID namespace of its own: no host process is visible");
+  bool subset_pid = p.proc_subset.value.value_or(ProcSubset::All) == ProcSubset::Pid;
+  judge(f, ProcSubset, subset_pid ? 0 : 0.4, subset_pid ? "pid" : "all", p.proc_subset.is_set() ? P : Z,
+        subset_pid ? "/proc shows process directories only"
+                   : "/proc/meminfo, /proc/sys (read-only) and the like are readable");
+  judge(f, ProtectHostname, 0, "(UTS namespace)", Z, "a UTS namespace of its own");
+  judge(f, PrivateIPC, 0, "(IPC namespace)", Z, "an IPC namespace of its own");
+
+  // The file system: an empty read-only root plus what the profile binds.
+  double view = 0, os = 0, home = 0, dev = 0, tunables = 0, logs = 0, cgroups = 0;
+  bool host_tmp = false;
+  std::vector<string> writable, visible_wide;
+  for (const auto& item : p.binds) {
+    const Bind& b = item.value;
+    const string& s = b.source;
+    double rw = b.read_only ? 0.5 : 1;
+    if (!b.read_only) writable.push_back(s);
+    if (s == "/") view = 1;
+    else if (inside_any(s, {"/etc", "/var", "/home", "/root", "/run", "/srv"}) &&
+             covers_any(s, {"/etc", "/var", "/home", "/root", "/run", "/srv"}))
+      view = std::max(view, 0.5), visible_wide.push_back(s);
+    if (!b.read_only && covers_any(s, {"/usr", "/etc", "/boot"})) os = 1;
+    else if (!b.read_only && inside_any(s, {"/usr", "/etc", "/boot"})) os = std::max(os, 0.5);
+    if (covers_any(s, {"/home", "/root"})) home = std::max(home, rw);
+    else if (inside_any(s, {"/home", "/root"})) home = std::max(home, rw * 0.6);
+    if (inside_any(s, {"/dev"}) || covers_any(s, {"/dev"})) dev = std::max(dev, rw);
+    if (inside_any(s, {"/sys", "/proc"}) || covers_any(s, {"/sys", "/proc"}))
+      tunables = std::max(tunables, b.read_only ? 0.3 : 1.0);
+    if (covers_any(s, {"/dev/kmsg"})) logs = std::max(logs, rw);
+    if (covers_any(s, {"/sys/fs/cgroup"}) || inside_any(s, {"/sys/fs/cgroup"})) cgroups = std::max(cgroups, rw);
+    if (under(b.target, "/tmp") && covers_any(s, {"/tmp", "/var/tmp"}) && !b.read_only) host_tmp = true;
+  }
+  if (p.root_directory.is_set()) {
+    judge(f, RootDirectory, std::max(view, 0.3), *p.root_directory.value, P,
+          "a whole directory tree as the root, plus what is bound");
+  } else {
+    judge(f, RootDirectory, view, visible_wide.empty() && view < 1 ? "(empty root)" : join(visible_wide, " "),
+          Z, view == 0 ? "an empty root: only what the profile binds is visible"
+                       : "a wide part of the host's file system is visible");
+  }
+  judge(f, ProtectSystem, os, os > 0 ? "writable binds" : "strict", os > 0 ? P : Z,
+        os > 0 ? "part of the OS (/usr, /etc, /boot) is bound writable" : "the root is read-only; OS binds are read-only");
+  judge(f, ProtectHome, home, home > 0 ? "bound" : "yes", home > 0 ? P : Z,
+        home > 0 ? "home directories are bound into the jail" : "no home directory is visible");
+  judge(f, ReadWritePaths, writable_paths_exposure(writable.size()), writable.empty() ? "(none)" : join(writable, " "),
+        writable.empty() ? Z : P,
+        writable.empty() ? "nothing of the host is writable" : "these host paths are writable");
+  judge(f, PrivateTmp, host_tmp ? 1 : 0, host_tmp ? "host /tmp bound" : "yes", host_tmp ? P : Z,
+        host_tmp ? "the host's /tmp is shared" : "a /tmp of its own");
+  judge(f, PrivateDevices, dev, dev > 0 ? "/dev bound" : "yes", dev > 0 ? P : Z,
+        dev > 0 ? "host device nodes are bound into the jail" : "/dev has null, zero, full, random, urandom, tty only");
+  judge(f, ProtectKernelTunables, tunables, tunables > 0 ? "/sys or /proc bound" : "yes", tunables > 0 ? P : Z,
+        tunables > 0 ? "host /sys or /proc is bound into the jail" : "/proc/sys read-only, no /sys");
+  judge(f, ProtectKernelLogs, logs, logs > 0 ? "/dev/kmsg bound" : "yes", logs > 0 ? P : Z,
+        logs > 0 ? "the kernel log device is bound" : "no /dev/kmsg; syslog(2) needs host CAP_SYSLOG");
+  judge(f, ProtectControlGroups, cgroups, cgroups > 0 ? "cgroupfs bound" : "yes", cgroups > 0 ? P : Z,
+        cgroups > 0 ? "the cgroup file system is bound" : "no cgroupfs, and a cgroup namespace");
+  judge(f, RestrictSUIDSGID, 0, "(no_new_privs, nosuid)", Z, "set-id bits have no effect in the jail");
+
+  judge(f, SystemCallArchitectures, 0, "native", Z, "i386 and x32 entry points are always closed");
+  judge_syscalls(f, policy, false, filter_setting, filter.is_set ? P : Z);
+  judge(f, MemoryDenyWriteExecute, 1, "(not offered)", Z, "zjail does not forbid writable and executable memory");
+  auto rtprio = p.limits.find(RLIMIT_RTPRIO);
+  bool sched = policy.allowed("sched_setscheduler") || policy.allowed("sched_setattr");
+  if (rtprio != p.limits.end() && rtprio->second.value.hard > 0 && sched)
+    judge(f, RestrictRealtime, 1, "LimitRTPRIO > 0", P, "real-time scheduling can starve the host");
+  else
+    judge(f, RestrictRealtime, sched ? 0.3 : 0, sched ? "(inherited RLIMIT_RTPRIO)" : "denied", sched ? Z : P,
+          sched ? "real-time priority only as far as the inherited LimitRTPRIO allows"
+                : "scheduler calls are denied");
+  bool persona = policy.allowed("personality");
+  judge(f, LockPersonality, persona ? 1 : 0, persona ? "(not locked)" : "personality() denied", persona ? Z : P,
+        persona ? "personality(2) may change the execution domain" : "the execution domain cannot change");
+
+  auto has_limit = [&](int r) { return p.limits.count(r) > 0; };
+  const Resources& res = p.resources;
+  bool tasks = res.tasks_max.is_set() || has_limit(RLIMIT_NPROC);
+  judge(f, TasksMax, tasks ? 0 : 1, tasks ? (res.tasks_max.is_set() ? "TasksMax" : "LimitNPROC") : "(inherited)",
+        tasks ? P : Z, tasks ? "the number of tasks is capped" : "no cap on tasks: a fork bomb reaches the host's limit");
+  bool mem = res.memory_max.is_set() || res.memory_high.is_set() || has_limit(RLIMIT_AS);
+  judge(f, MemoryMax, mem ? 0 : 1, mem ? (res.memory_max.is_set() ? "MemoryMax" : "MemoryHigh/LimitAS") : "(inherited)",
+        mem ? P : Z, mem ? "memory is capped" : "no memory cap of its own");
+  bool nofile = has_limit(RLIMIT_NOFILE);
+  judge(f, LimitNOFILE, nofile ? 0 : 1, nofile ? std::to_string(p.limits.at(RLIMIT_NOFILE).value.hard) : "(inherited)",
+        nofile ? P : Z, nofile ? "open files are capped" : "open files as the caller's limit allows");
+  auto core = p.limits.find(RLIMIT_CORE);
+  double core_e = core == p.limits.end() ? 1 : core->second.value.hard == 0 ? 0 : 0.5;
+  judge(f, LimitCORE, core_e, core == p.limits.end() ? "(inherited)" : core_e == 0 ? "0" : "allowed",
+        core == p.limits.end() ? Z : P, core_e == 0 ? "no core dumps, which could hold secrets" : "core dumps may be written");
+  return f;
+}
+
+string rating(double score) {
+  if (score <= 1.0) return "SAFE";
+  if (score <= 3.0) return "OK";
+  if (score <= 6.0) return "MEDIUM";
+  if (score <= 8.5) return "EXPOSED";
+  return "UNSAFE";
+}
+
+}  // namespace
+}  // namespace analysis
+
+Result<Analysis> analyze(const Profile* profile, const UnitFile* unit) {
+  using namespace analysis;
+  Analysis out;
+  Findings jail, svc;
+  if (profile) {
+    auto f = judge_profile(*profile);
+    if (!f) return std::move(f).error();
+    jail = std::move(*f);
+  }
+  // Without a profile or unit the payload is judged as systemd would judge a
+  // service with no sandboxing settings.
+  UnitFile none;
+  none.name = "(none)";
+  if (unit || !profile) svc = judge_unit(unit ? *unit : none, out.notes);
+
+  int total = 0;
+  for (int i = 0; i < Count; ++i) total += kItems[i].weight;
+  double sum = 0;
+  for (int i = 0; i < Count; ++i) {
+    // Both layers apply to the payload, so each item is as good as the better
+    // one. For system call groups that misses two partial filters denying a
+    // whole group together: the score errs high, never low.
+    const Finding& best =
+        jail[i].known && (!svc[i].known || jail[i].exposure <= svc[i].exposure) ? jail[i] : svc[i];
+    AnalysisItem it;
+    it.item = kItems[i].name;
+    it.setting = best.setting;
+    it.source = best.source;
+    it.weight = kItems[i].weight;
+    it.exposure = best.exposure;
+    it.score = 10.0 * it.weight * it.exposure / total;
+    it.reason = best.reason;
+    sum += it.weight * it.exposure;
+    out.items.push_back(std::move(it));
+  }
+  out.score = std::round(100.0 * sum / total) / 10.0;
+  out.rating = rating(out.score);
+  return out;
+}
+
+}  // namespace zjail

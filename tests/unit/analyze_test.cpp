@@ -1,0 +1,207 @@
+// zjail --analyze: the scores of the shipped profiles rank sensibly, a unit's
+// own settings combine with a profile item by item, and systemd's defaults
+// and implications are honoured when a unit is judged alone.
+#include "zjail/analyze.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "zjail/parser.hpp"
+
+namespace zjail {
+namespace {
+
+const std::vector<std::string> kSearch = {std::string(ZJAIL_SOURCE_DIR) + "/profiles"};
+
+Profile shipped(const std::string& name, const std::string& extra = "") {
+  Profile p;
+  auto st = load_profile(p, name, kSearch);
+  EXPECT_TRUE(st) << st.error().message();
+  if (!extra.empty()) {
+    auto e = load_profile_text(p, "[Jail]\n" + extra, "<test>", kSearch);
+    EXPECT_TRUE(e) << e.error().message();
+  }
+  return p;
+}
+
+UnitFile unit(const std::string& service) {
+  UnitFile u;
+  u.name = "test.service";
+  auto st = parse_unit_text(u, "[Unit]\nDescription=x\n[Service]\n" + service, "test.service");
+  EXPECT_TRUE(st) << st.error().message();
+  return u;
+}
+
+Analysis run(const Profile* p, const UnitFile* u) {
+  auto a = analyze(p, u);
+  EXPECT_TRUE(a) << a.error().message();
+  return a ? *a : Analysis{};
+}
+
+double score(const Profile* p, const UnitFile* u = nullptr) { return run(p, u).score; }
+
+const AnalysisItem& item(const Analysis& a, const std::string& name) {
+  for (const auto& it : a.items)
+    if (it.item == name) return it;
+  ADD_FAILURE() << "no item " << name;
+  static AnalysisItem none;
+  return none;
+}
+
+TEST(Analyze, ShippedProfilesRankFromUntrustedToPrivileged) {
+  Profile untrusted = shipped("untrusted"), base = shipped("base-service");
+  Profile network = shipped("network-service");
+  Profile privileged = shipped("network-service", "AmbientCapabilities=CAP_NET_ADMIN CAP_SYS_ADMIN CAP_NET_RAW\n");
+  double u = score(&untrusted), b = score(&base), n = score(&network), p = score(&privileged);
+  EXPECT_LT(u, b);
+  EXPECT_LT(b, n);
+  EXPECT_LT(n, p);
+  Profile empty;
+  EXPECT_LT(b, score(&empty)) << "base-service adds a filter and limits to zjail's defaults";
+}
+
+TEST(Analyze, EveryShippedProfileScoresInRange) {
+  for (const auto& [name, path] : list_profiles(kSearch)) {
+    Profile p;
+    // Daemon profiles name users this host may lack; only parsing matters.
+    ASSERT_TRUE(load_profile(p, path, kSearch)) << name;
+    Analysis a = run(&p, nullptr);
+    EXPECT_GE(a.score, 0.0) << name;
+    EXPECT_LT(a.score, 3.0) << name << ": every shipped profile is a real jail";
+    double sum = 0;
+    for (const auto& it : a.items) sum += it.score;
+    EXPECT_NEAR(sum, a.score, 0.051) << name << ": the items add up to the score";
+  }
+}
+
+TEST(Analyze, NothingAtAllIsNearlyTen) {
+  Analysis a = run(nullptr, nullptr);
+  EXPECT_GE(a.score, 9.0);
+  EXPECT_EQ(a.rating, "UNSAFE");
+  EXPECT_EQ(item(a, "User=").exposure, 1);
+}
+
+TEST(Analyze, HostNetworkAndCapabilitiesCost) {
+  Profile base = shipped("base-service");
+  Profile host = shipped("base-service", "PrivateNetwork=no\n");
+  Analysis a = run(&host, nullptr);
+  EXPECT_EQ(item(a, "PrivateNetwork=").exposure, 1);
+  EXPECT_GT(a.score, score(&base));
+  Profile caps = shipped("base-service", "AmbientCapabilities=CAP_SYS_ADMIN\n");
+  const auto& admin = item(run(&caps, nullptr), "CapabilityBoundingSet=~CAP_SYS_ADMIN");
+  // Held in the jail's user namespace only: half of what it would be on the host.
+  EXPECT_DOUBLE_EQ(admin.exposure, 0.5);
+  EXPECT_EQ(admin.source, "profile");
+}
+
+TEST(Analyze, WritableBindsOfTheOsAreExposed) {
+  Profile p = shipped("base-service", "BindPaths=/etc /home\n");
+  Analysis a = run(&p, nullptr);
+  EXPECT_EQ(item(a, "ProtectSystem=").exposure, 1);
+  EXPECT_EQ(item(a, "ProtectHome=").exposure, 1);
+  EXPECT_GT(item(a, "ReadWritePaths=").exposure, 0.3);
+  EXPECT_EQ(item(a, "ReadWritePaths=").setting, "/etc /home");
+}
+
+TEST(Analyze, UnitAloneFollowsSystemdDefaults) {
+  UnitFile plain = unit("ExecStart=/usr/sbin/daemon\n");
+  Analysis a = run(nullptr, &plain);
+  EXPECT_GE(a.score, 9.0) << "root with no sandboxing";
+  EXPECT_EQ(item(a, "User=").setting, "root (default)");
+  EXPECT_EQ(item(a, "TasksMax=").exposure, 0.5) << "DefaultTasksMax applies";
+
+  UnitFile hardened = unit(
+      "User=svc\nNoNewPrivileges=yes\nPrivateNetwork=yes\nPrivateTmp=yes\nPrivateDevices=yes\n"
+      "ProtectSystem=strict\nProtectHome=yes\nProtectKernelTunables=yes\nProtectKernelLogs=yes\n"
+      "ProtectControlGroups=yes\nRestrictNamespaces=yes\nSystemCallArchitectures=native\n"
+      "SystemCallFilter=@system-service\nSystemCallFilter=~@privileged @resources\n"
+      "CapabilityBoundingSet=\nMemoryDenyWriteExecute=yes\nLockPersonality=yes\n");
+  double h = score(nullptr, &hardened);
+  EXPECT_LT(h, a.score);
+  EXPECT_LT(h, 5.0);
+}
+
+TEST(Analyze, UnitImplicationsAsSystemd) {
+  // A syscall filter implies no_new_privs for a process without CAP_SYS_ADMIN.
+  UnitFile u = unit("User=svc\nSystemCallFilter=@system-service\n");
+  EXPECT_EQ(item(run(nullptr, &u), "NoNewPrivileges=").setting, "yes (implied)");
+  // ... but not for root with the full bounding set.
+  UnitFile r = unit("SystemCallFilter=@system-service\n");
+  EXPECT_EQ(item(run(nullptr, &r), "NoNewPrivileges=").exposure, 1);
+  // DynamicUser= implies ProtectSystem=strict, PrivateTmp= and RestrictSUIDSGID=.
+  UnitFile d = unit("DynamicUser=yes\n");
+  Analysis a = run(nullptr, &d);
+  EXPECT_EQ(item(a, "User=").exposure, 0);
+  EXPECT_EQ(item(a, "ProtectSystem=").exposure, 0);
+  EXPECT_EQ(item(a, "PrivateTmp=").exposure, 0);
+  EXPECT_EQ(item(a, "RestrictSUIDSGID=").exposure, 0);
+}
+
+TEST(Analyze, UnitSyscallFilterPolarity) {
+  // The first line fixes a deny list; a later allow line takes calls out of it.
+  UnitFile u = unit("SystemCallFilter=~@mount @swap\nSystemCallFilter=@swap\n");
+  Analysis a = run(nullptr, &u);
+  EXPECT_EQ(item(a, "SystemCallFilter=~@mount").exposure, 0);
+  EXPECT_GT(item(a, "SystemCallFilter=~@swap").exposure, 0);
+  // An empty assignment resets.
+  UnitFile reset = unit("SystemCallFilter=~@mount\nSystemCallFilter=\n");
+  EXPECT_GT(item(run(nullptr, &reset), "SystemCallFilter=~@mount").exposure, 0);
+  // ":errno" suffixes are systemd's, not part of the name.
+  UnitFile errno_form = unit("SystemCallFilter=~@mount:EPERM\n");
+  EXPECT_EQ(item(run(nullptr, &errno_form), "SystemCallFilter=~@mount").exposure, 0);
+}
+
+TEST(Analyze, UnitCapabilitySets) {
+  // Root with a bounding set of CAP_NET_BIND_SERVICE holds nothing dangerous.
+  UnitFile narrow = unit("CapabilityBoundingSet=CAP_NET_BIND_SERVICE\n");
+  Analysis a = run(nullptr, &narrow);
+  EXPECT_EQ(item(a, "CapabilityBoundingSet=~CAP_SYS_ADMIN").exposure, 0);
+  EXPECT_GT(item(a, "CapabilityBoundingSet=~(other capabilities)").exposure, 0);
+  // "~" removes from the full set; the empty assignment is the empty set.
+  UnitFile minus = unit("CapabilityBoundingSet=~CAP_SYS_ADMIN\n");
+  Analysis m = run(nullptr, &minus);
+  EXPECT_EQ(item(m, "CapabilityBoundingSet=~CAP_SYS_ADMIN").exposure, 0);
+  EXPECT_EQ(item(m, "CapabilityBoundingSet=~CAP_SYS_PTRACE").exposure, 1);
+  UnitFile none = unit("CapabilityBoundingSet=CAP_SYS_ADMIN\nCapabilityBoundingSet=\n");
+  EXPECT_EQ(item(run(nullptr, &none), "CapabilityBoundingSet=~CAP_SYS_ADMIN").exposure, 0);
+}
+
+TEST(Analyze, ProfileAndUnitCombineItemByItem) {
+  Profile host = shipped("network-service");
+  UnitFile u = unit("PrivateNetwork=yes\nMemoryDenyWriteExecute=yes\nMemoryMax=100M\n");
+  Analysis both = run(&host, &u);
+  // Both layers apply: the unit's private network and MDWE, the jail's user.
+  EXPECT_EQ(item(both, "PrivateNetwork=").exposure, 0);
+  EXPECT_EQ(item(both, "PrivateNetwork=").source, "unit");
+  EXPECT_EQ(item(both, "MemoryDenyWriteExecute=").source, "unit");
+  EXPECT_EQ(item(both, "MemoryMax=").exposure, 0);
+  EXPECT_EQ(item(both, "User=").exposure, 0);
+  EXPECT_EQ(item(both, "User=").source, "profile");
+  EXPECT_LT(both.score, score(&host));
+  EXPECT_LT(both.score, score(nullptr, &u));
+}
+
+TEST(Analyze, WrappingAPlainUnitLowersItsScore) {
+  // The drop-ins reset the unit's sandboxing so zjail can build its jail:
+  // what remains is the profile's.
+  UnitFile wrapped = unit(
+      "ExecStart=/usr/sbin/nginx\nExecStart=\nExecStart=/usr/bin/zjail --profile nginx -- /usr/sbin/nginx\n"
+      "Delegate=yes\n");
+  auto names = zjail_profiles_of(wrapped);
+  ASSERT_EQ(names, std::vector<std::string>{"nginx"});
+  Profile nginx = shipped("nginx");
+  UnitFile plain = unit("ExecStart=/usr/sbin/nginx\n");
+  EXPECT_LT(score(&nginx, &wrapped), score(nullptr, &plain));
+}
+
+TEST(Analyze, UnknownSyscallNamesInAUnitAreNotedNotFatal) {
+  UnitFile u = unit("SystemCallFilter=~@no-such-group\n");
+  Analysis a = run(nullptr, &u);
+  ASSERT_EQ(a.notes.size(), 1u);
+  EXPECT_NE(a.notes[0].find("@no-such-group"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace zjail
