@@ -4,6 +4,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <memory>
@@ -45,7 +46,7 @@ Result<std::vector<sock_filter>> export_bpf(void* ctx) {
   return insns;
 }
 
-Result<std::vector<sock_filter>> base_filter() {
+Result<std::vector<sock_filter>> base_filter(bool private_network) {
   auto ctx = new_ctx(SCMP_ACT_ALLOW);
   if (!ctx) return std::move(ctx).error();
   void* c = ctx->get();
@@ -64,6 +65,13 @@ Result<std::vector<sock_filter>> base_filter() {
   rc = seccomp_rule_add(c, eperm, SCMP_SYS(setns), 0);
   if (rc == 0) rc = seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
   if (rc != 0) return fail(rc, "namespace rule");
+  // vsock ignores network namespaces: a jail with a private network could
+  // still listen on and connect to the VM's vsock address space (the
+  // hypervisor, guest agents). Inside one, the family does not exist.
+  if (private_network) {
+    rc = seccomp_rule_add(c, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_VSOCK));
+    if (rc != 0) return fail(rc, "AF_VSOCK rule");
+  }
   return export_bpf(c);
 }
 
@@ -129,7 +137,7 @@ Result<std::vector<sock_filter>> profile_filter(const Profile& p) {
 
 Result<BpfProgram> compile_seccomp(const Profile& p) {
   BpfProgram prog;
-  auto base = base_filter();
+  auto base = base_filter(p.private_network.value.value_or(true));
   if (!base) return std::move(base).error();
   prog.filters.push_back(std::move(base).value());
   bool profile_rules = p.system_call_filter.is_set || p.system_call_log.is_set ||

@@ -140,6 +140,8 @@ std::string seccomp_cache_key(const Profile& p) {
     key += std::to_string(static_cast<int>(a.kind)) + ":" + std::to_string(a.err);
   }
   key += '\n';
+  // The base filter closes AF_VSOCK in a private network.
+  key += "PrivateNetwork=" + std::to_string(p.private_network.value.value_or(true)) + "\n";
   return key;
 }
 

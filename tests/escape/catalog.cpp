@@ -156,6 +156,12 @@ const std::vector<ProbeInfo> kProbes = {
      "connect to /run/systemd/private"},
     {"tcp-host-loopback", "local-sockets", Need::TcpPort, "ECONNREFUSED", "EPERM", "ECONNREFUSED", "ESCAPED",
      "connect to a TCP listener on the host's 127.0.0.1"},
+    // vsock is not network-namespace aware (6.18): without zjail's rule a jail
+    // with a private network could listen on, and connect to, the VM's vsock
+    // address space (the hypervisor, guest agents). The probe only listens on
+    // a port the kernel picks; it never connects anywhere.
+    {"vsock-listen", "local-sockets", Need::None, "EAFNOSUPPORT", "EPERM", "EAFNOSUPPORT", "ESCAPED",
+     "socket(AF_VSOCK), bind(VMADDR_CID_ANY, any port), listen: a service reachable from the hypervisor"},
     // --- SysV IPC ---------------------------------------------------------------------------
     {"sysv-shm-host", "ipc", Need::ShmKey, "ENOENT", "EPERM", "ENOENT", "ESCAPED",
      "shmget/shmat of a host SysV segment (mode 0666) by its key"},

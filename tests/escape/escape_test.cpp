@@ -458,6 +458,8 @@ TEST_P(Baseline, Escapes) {
   if (!tty) o.tty.clear();
   auto r = unjailed(args, o);
   auto f = probe_line(r, p.name);
+  if (std::string(p.name) == "vsock-listen" && outcome_of(f) == "EAFNOSUPPORT")
+    GTEST_SKIP() << "this kernel has no vsock transport: nothing to escape to";
   if (std::string(p.baseline) == "ESCAPED") {
     EXPECT_EQ(f["result"], "ESCAPED") << r.dump();
   } else {

@@ -14,6 +14,7 @@
 #include <linux/reboot.h>
 #include <linux/sched.h>
 #include <linux/userfaultfd.h>
+#include <linux/vm_sockets.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -589,6 +590,23 @@ Outcome tcp_connect(int port) {
   return sys(r, "connect 127.0.0.1:" + std::to_string(port));
 }
 
+Outcome vsock_listen() {
+  int s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return blocked(errno, "socket(AF_VSOCK)");
+  sockaddr_vm a{};
+  a.svm_family = AF_VSOCK;
+  a.svm_cid = VMADDR_CID_ANY;
+  a.svm_port = VMADDR_PORT_ANY;
+  long r = bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  if (r == 0) r = listen(s, 1);
+  int e = errno;
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  close(s);
+  errno = e;
+  return sys(r, "listen on vsock port " + std::to_string(a.svm_port));
+}
+
 Outcome shm_host(long key) {
   int id = shmget(static_cast<key_t>(key), 0, 0);
   if (id < 0) return blocked(errno, "shmget key " + std::to_string(key));
@@ -725,6 +743,7 @@ const std::map<std::string, Fn>& probes() {
       {"dbus-system-bus", [](const Options&) { return unix_connect("/run/dbus/system_bus_socket", false); }},
       {"systemd-private", [](const Options&) { return unix_connect("/run/systemd/private", false); }},
       {"tcp-host-loopback", [](const Options& o) { return tcp_connect(o.tcp_port); }},
+      {"vsock-listen", [](const Options&) { return vsock_listen(); }},
       {"sysv-shm-host", [](const Options& o) { return shm_host(o.shm_key); }},
       {"sethostname", [](const Options&) {
          const char name[] = "escaped-by-zjail-battery";

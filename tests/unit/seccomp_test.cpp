@@ -152,6 +152,31 @@ TEST(Seccomp, NoNamespacesInsideTheJail) {
             0);
 }
 
+// vsock ignores network namespaces, so a private network closes the family
+// in the base filter; with the host's network the kernel answers as usual.
+TEST(Seccomp, VsockClosedInPrivateNetworkOnly) {
+  auto vsock = [] {
+    int s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s >= 0) close(s);
+    return errno_of(s);
+  };
+  auto unix_socket = [] {
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s >= 0) close(s);
+    return errno_of(s);
+  };
+  auto priv = compile_seccomp(Profile{});  // PrivateNetwork= defaults to yes
+  ASSERT_TRUE(priv);
+  EXPECT_EQ(code(under(*priv, vsock)), EAFNOSUPPORT);
+  EXPECT_EQ(code(under(*priv, unix_socket)), 0);
+  Profile shared;
+  shared.private_network.value = false;
+  auto host = compile_seccomp(shared);
+  ASSERT_TRUE(host);
+  int unfiltered = vsock();
+  EXPECT_EQ(code(under(*host, vsock)), unfiltered);
+}
+
 TEST(Seccomp, ForeignAbisAreKilled) {
   auto prog = compile_seccomp(Profile{});
   ASSERT_TRUE(prog);
