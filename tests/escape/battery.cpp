@@ -237,7 +237,7 @@ bool read_expect_file(const std::string& path, std::string& err) {
 const char* expectation(const ProbeInfo& p, const std::string& profile) {
   auto it = g_expect_override.find(p.name);
   if (it != g_expect_override.end()) return it->second.c_str();
-  return profile.empty() ? nullptr : expected(p, profile);
+  return profile.empty() ? nullptr : expected_here(p, profile);
 }
 
 struct Tally {

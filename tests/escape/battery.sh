@@ -8,6 +8,7 @@
 #   tests/escape/battery.sh host-setup --uid 1000      # as root, on the host
 #   tests/escape/battery.sh --path                     # where the binary is
 #   tests/escape/battery.sh --install DIR              # copy it to DIR/zjail-escape-battery
+#                                                      # (in the VM: /usr/lib/zjail-escape)
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)

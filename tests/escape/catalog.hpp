@@ -51,6 +51,9 @@ const ProbeInfo* find_probe(const std::string& name);
 // The expected blocked outcome of `p` under `profile`; nullptr for a profile
 // the catalog does not know or a probe that does not apply there.
 const char* expected(const ProbeInfo& p, const std::string& profile);
+// expected(), adjusted for what this kernel lacks (run where the probe
+// runs: inside the jail, /proc/sys/kernel tells about the kernel).
+const char* expected_here(const ProbeInfo& p, const std::string& profile);
 const std::vector<std::string>& known_profiles();
 
 }  // namespace zjail_escape

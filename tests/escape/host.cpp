@@ -78,7 +78,7 @@ void mkdir_p(const std::string& dir) {
 
 struct Setup {
   uid_t uid = 65534;
-  std::string dir = "/usr/local/libexec/zjail-escape";
+  std::string dir = "/usr/lib/zjail-escape";  // ssh-restricted binds /usr/lib, not /usr/local
   std::string zjail = "/usr/bin/zjail";
   pid_t victim = -1;
   long key = -1;
