@@ -22,6 +22,8 @@ packages=(
   bubblewrap firejail hyperfine iproute2 util-linux procps
   # the fuzz targets (tests/fuzz)
   clang libclang-rt-dev
+  # man pages, bash completion and the Debian package (packaging/)
+  scdoc bash-completion debhelper dpkg-dev fakeroot lintian
   # the system tier's VM (tests/system)
   qemu-system-x86 qemu-utils debootstrap openssh-client
   # pam_zjail's tests (tests/ssh): a real sshd and PAM stack, and the
