@@ -4,7 +4,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <cstddef>
@@ -82,6 +84,14 @@ Status bind_one(const Item<std::string>& item, int type, const char* directive,
   if (a.ss.ss_family != AF_UNIX)
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (a.dual_stack) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  if (a.ss.ss_family == AF_UNIX) {
+    // A socket file outlives the socket: one left by an earlier run would make
+    // every restart fail with EADDRINUSE. Replace it, as systemd does for its
+    // own ListenStream=; anything else at the path stays and bind() fails.
+    const char* path = reinterpret_cast<const sockaddr_un*>(&a.ss)->sun_path;
+    struct stat st{};
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) unlink(path);
+  }
   if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a.ss), a.len) != 0)
     return make_error(Step::Listen, errno, "bind " + what);
   if (type == SOCK_STREAM && listen(fd.get(), SOMAXCONN) != 0)

@@ -292,6 +292,33 @@ TEST(PlanListen, BindsSocketsAndSetsActivationVariables) {
   fs::remove(sock);
 }
 
+// Regression: a unix socket left by an earlier run (the jail's daemon or
+// zjail itself gone) made every restart fail with EADDRINUSE. A stale socket
+// is replaced, as systemd does; any other file at the path is left alone.
+TEST(PlanListen, ReplacesAStaleUnixSocketButNoOtherFile) {
+  namespace fs = std::filesystem;
+  fs::path sock = fs::temp_directory_path() / ("zjail-stale-" + std::to_string(getpid()));
+  fs::remove(sock);
+  Profile p;
+  p.listen_stream.push_back({sock.string(), at(1)});
+  {
+    auto first = plan_for(p);
+    ASSERT_TRUE(first) << first.error().message();
+  }
+  ASSERT_TRUE(fs::is_socket(sock));  // closed, but the file stays
+  auto second = plan_for(p);
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_EQ(second->pass_fds.size(), 1u);
+  fs::remove(sock);
+
+  { std::ofstream(sock) << "not a socket\n"; }
+  auto regular = plan_for(p);
+  ASSERT_FALSE(regular);
+  EXPECT_EQ(regular.error().err, EADDRINUSE);
+  EXPECT_TRUE(fs::is_regular_file(sock));
+  fs::remove(sock);
+}
+
 }  // namespace
 }  // namespace zjail
 
