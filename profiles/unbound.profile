@@ -2,7 +2,7 @@
 # (units/dropins/unbound.service.d/zjail.conf).
 #
 # Port 53 is bound by zjail on the host, for 127.0.0.1 and ::1 (unbound's
-# default interfaces), UDP and TCP, and unbound takes the sockets with
+# default interfaces), UDP and TCP, and so is the remote-control socket, and unbound takes the sockets with
 # use-systemd: yes, set by the drop-in's config (units/conf/unbound-zjail.conf)
 # along with username: "" (the jail already made it the unbound user).
 
@@ -22,8 +22,13 @@ ListenStream=[::1]:53
 BindReadOnlyPaths=/etc/unbound
 # The trust anchor, updated by RFC 5011 rollover: writable.
 BindPaths=/var/lib/unbound
-# remote-control's socket (/run/unbound.ctl) goes to a private /run.
-TemporaryFileSystem=/run:mode=1777,size=1m
+# remote-control's socket (Debian's control-interface: /run/unbound.ctl):
+# with use-systemd unbound takes every listening socket from zjail, so zjail
+# binds this one too, on the host, where unbound-control finds it.
+ListenStream=/run/unbound.ctl
+# Unbound takes inherited sockets only where sd_booted() says systemd runs,
+# that is where /run/systemd/system is a directory: an empty one will do.
+TemporaryFileSystem=/run/systemd/system:mode=0755,size=4k
 
 TasksMax=16
 LimitNOFILE=8192
