@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -462,6 +463,27 @@ Outcome ptrace_child() {
   return o;
 }
 
+Outcome pidfd_getfd_init() {
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, 1, 0));
+  if (pidfd < 0) return blocked(errno, "pidfd_open(1)");
+  Attempts a;
+  for (int fd = 0; fd < 64; ++fd) {
+    long r = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    if (r >= 0) close(static_cast<int>(r));
+    if (r >= 0 || errno != EBADF) a.add(r, "fd " + std::to_string(fd) + " of pid 1");
+  }
+  close(pidfd);
+  return a.outcome("pid 1 has no fds below 64");
+}
+
+Outcome process_vm_init() {
+  // An address every process maps: the vDSO is not at a fixed place, but
+  // the first page of any text is; the permission check comes first anyway.
+  char buf[16];
+  iovec local{buf, sizeof buf}, remote{reinterpret_cast<void*>(0x400000), sizeof buf};
+  return sys(syscall(SYS_process_vm_readv, 1, &local, 1, &remote, 1, 0), "process_vm_readv(pid 1)");
+}
+
 // --- kernel surface ----------------------------------------------------------------------------
 
 Outcome bpf_probe() {
@@ -496,6 +518,25 @@ Outcome int80() {
     ret = -1;
   }
   return sys(ret, "i386 getpid via int $0x80");
+}
+
+// --- terminals ---------------------------------------------------------------------------
+
+Outcome devpts_host() {
+  DIR* d = opendir("/dev/pts");
+  if (!d) return blocked(errno, "opendir /dev/pts");
+  std::string foreign, seen;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n == "." || n == ".." || n == "ptmx") continue;
+    struct stat st{};
+    if (fstatat(dirfd(d), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+    seen += " " + n + "(uid " + std::to_string(st.st_uid) + ")";
+    if (st.st_uid != getuid()) foreign += " " + n;
+  }
+  closedir(d);
+  if (!foreign.empty()) return escaped("terminals not ours in /dev/pts:" + foreign);
+  return checked("devpts-own-only", seen.empty() ? "only ptmx" : "ours:" + seen);
 }
 
 // --- privilege gain ------------------------------------------------------------------------
@@ -744,6 +785,10 @@ const std::map<std::string, Fn>& probes() {
       {"systemd-private", [](const Options&) { return unix_connect("/run/systemd/private", false); }},
       {"tcp-host-loopback", [](const Options& o) { return tcp_connect(o.tcp_port); }},
       {"vsock-listen", [](const Options&) { return vsock_listen(); }},
+      {"pidfd_getfd-init", [](const Options&) { return pidfd_getfd_init(); }},
+      {"process_vm_readv-init", [](const Options&) { return process_vm_init(); }},
+      {"binfmt_misc-mount", [](const Options&) { return mount_fs("binfmt_misc", nullptr, "binfmt"); }},
+      {"devpts-host", [](const Options&) { return devpts_host(); }},
       {"sysv-shm-host", [](const Options& o) { return shm_host(o.shm_key); }},
       {"sethostname", [](const Options&) {
          const char name[] = "escaped-by-zjail-battery";
