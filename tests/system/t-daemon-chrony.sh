@@ -1,0 +1,34 @@
+#!/bin/bash
+# Debian's chrony.service with the chrony drop-in: chronyd -x in the jail
+# answers chronyc over its unix socket in /run/chrony (tracking, sources);
+# it runs as _chrony with no capability at all, so it cannot set the clock
+# (CAP_SYS_TIME is not even in its bounding set), and its jail has no shell.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=daemon.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/daemon.sh"
+
+unit=chrony.service
+trap 'remove_dropin $unit' EXIT
+install_dropin $unit
+start_unit $unit
+pid=$(daemon_pid $unit)
+
+# --- The real client ----------------------------------------------------------------------
+# chronyc as root talks to the unix socket chronyd made in /run/chrony.
+# shellcheck disable=SC2016  # expanded in the VM
+out=$(vm 'for i in $(seq 1 50); do chronyc -n tracking 2>/dev/null | grep -q "^Reference ID" && break; sleep 0.2; done
+  chronyc -n tracking; chronyc -n sources; chronyc -n serverstats 2>&1 | head -n 3')
+printf '%s\n' "$out"
+assert_match "chronyc tracking answers" '^Reference ID +:' "$out"
+assert_match "chronyc sources answers" '^MS Name/IP address' "$out"
+assert_match "chronyd made its socket in /run/chrony" 'chronyd\.sock' "$(vm ls /run/chrony)"
+assert_match "chronyd says it does not control the clock" 'Disabled control of system clock' \
+  "$(vm journalctl -q --no-pager -o cat -u $unit)"
+
+# --- Confinement --------------------------------------------------------------------------
+assert_confined "$pid" _chrony
+assert_no_caps "$pid"
+assert_jail_lacks "$pid" /etc/shadow /bin/sh /usr/bin/sh /root /etc/ssh
+assert_jail_read_only "$pid" /etc/chrony
