@@ -21,6 +21,11 @@ ListenStream=80
 TemporaryFileSystem=
 
 BindReadOnlyPaths=/etc/lighttpd /var/www
+# create-mime.conf.pl builds the MIME map from it.
+BindReadOnlyPaths=/etc/mime.types
+# include_shell runs $SHELL -c, and zjail sets SHELL to the user's login
+# shell: www-data's is nologin, which refuses.
+Environment=SHELL=/bin/sh
 BindPaths=/var/log/lighttpd /var/cache/lighttpd
 # The pid file (/run/lighttpd.pid), written by the unprivileged server.
 TemporaryFileSystem=/run:mode=0755,uid=33,gid=33,size=1m
