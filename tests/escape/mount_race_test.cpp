@@ -163,6 +163,18 @@ TEST_F(MountRace, PlantedSymlinkAtNestedTargetIsNotFollowed) {
   EXPECT_EQ(read_file(t.secret + "/marker"), "host-secret-dir\n");
 }
 
+// RootDirectory= is resolved by the same rule.
+TEST_F(MountRace, PlantedSymlinkInRootDirectoryIsNotFollowed) {
+  AttackerTree t;
+  t.plant("real", "root");
+  TempDir prof;
+  prof.write("planted-root.profile", "[Jail]\nInclude=base-service\nRootDirectory=" + t.attacker + "/root\n");
+  auto r = run({"--profile", prof / "planted-root.profile", "--", kProbe, "cat", "/marker"});
+  EXPECT_EQ(r.out.find("host-secret"), std::string::npos) << "the planted symlink was followed\n" << r.dump();
+  EXPECT_EQ(r.code, 125) << r.dump();
+  EXPECT_NE(r.err.find("Too many levels of symbolic links"), std::string::npos) << r.dump();
+}
+
 // Raced: the bind source flips between the real directory and the symlink.
 TEST_F(MountRace, BindSourceFlippedDuringLaunch) {
   AttackerTree t;
