@@ -28,6 +28,11 @@ Result<UniqueCtx> new_ctx(uint32_t default_action) {
   // The child sets no_new_privs itself, as its own step.
   int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
   if (rc == 0) rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  // A binary search on the syscall number instead of libseccomp's default
+  // linear chain: attaching the filter costs less (the kernel runs it for
+  // every syscall number to fill its action cache), and so does every call
+  // the cache cannot answer, such as the argument-checked ioctl.
+  if (rc == 0) rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
   if (rc != 0) return fail(rc, "seccomp_attr_set");
   return ctx;
 }
