@@ -15,7 +15,8 @@
 //
 // TARGETS are what some probes need from the host: --outside-pid PID,
 // --key SERIAL, --key-desc DESCRIPTION, --abstract NAME, --tcp-port PORT, --suid PATH, --fcap PATH,
-// --blockdev PATH, --shm-key KEY. A probe whose target is missing is SKIPPED.
+// --blockdev PATH, --shm-key KEY, --marker NAME. A probe whose target is
+// missing is SKIPPED.
 //
 // One line per probe, then a summary:
 //   probe=NAME class=CLASS result=BLOCKED errno=EPERM expect=EPERM verdict=ok detail="..."
@@ -68,7 +69,7 @@ int usage(const char* msg) {
   std::fprintf(stderr, "battery: %s\nusage: battery [run NAME | list | id | cat PATH... | host-setup ...] "
                        "[--profile-expect PROFILE] [--expect-file FILE] "
                        "[--only A,B] [--strict] [--outside-pid PID] [--key SERIAL] [--key-desc DESC] [--abstract NAME] "
-                       "[--tcp-port PORT] [--suid PATH] [--fcap PATH] [--blockdev PATH] [--shm-key KEY]\n", msg);
+                       "[--tcp-port PORT] [--suid PATH] [--fcap PATH] [--blockdev PATH] [--shm-key KEY] [--marker NAME]\n", msg);
   return 2;
 }
 
@@ -95,6 +96,7 @@ std::string missing(Need n, const Options& o) {
     case Need::Fcap: return !o.fcap.empty() ? "" : "needs --fcap";
     case Need::BlockDev: return !o.blockdev.empty() ? "" : "needs --blockdev";
     case Need::ShmKey: return o.shm_key != 0 ? "" : "needs --shm-key";
+    case Need::Marker: return !o.marker.empty() ? "" : "needs --marker";
     case Need::Alone: return "";
   }
   return "";
@@ -299,6 +301,7 @@ bool parse(int argc, char** argv, Args& a, std::string& err) {
     else if (k == "--fcap") a.opt.fcap = v;
     else if (k == "--blockdev") a.opt.blockdev = v;
     else if (k == "--shm-key") a.opt.shm_key = std::strtol(v.c_str(), nullptr, 0);
+    else if (k == "--marker") a.opt.marker = v;
     else return err = "unknown option " + k, false;
   }
   if (!a.expect_file.empty() && !read_expect_file(a.expect_file, err)) return false;

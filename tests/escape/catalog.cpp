@@ -180,9 +180,13 @@ const std::vector<ProbeInfo> kProbes = {
     // --- SysV IPC ---------------------------------------------------------------------------
     {"sysv-shm-host", "ipc", Need::ShmKey, "ENOENT", "EPERM", "ENOENT", "ESCAPED",
      "shmget/shmat of a host SysV segment (mode 0666) by its key"},
+    {"posix-shm-host", "ipc", Need::Marker, "ENOENT", "ENOENT", "ENOENT", "ESCAPED",
+     "open a host POSIX shared memory object (/dev/shm/NAME)"},
     // --- visibility ------------------------------------------------------------------------
     {"sethostname", "visibility", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
      "sethostname(\"escaped\"): the host's name must not change"},
+    {"host-tmp", "visibility", Need::Marker, "ENOENT", "ENOENT", "ENOENT", "ESCAPED",
+     "open a file the host left in its /tmp"},
     {"host-interfaces", "visibility", Need::None, "lo-only", "lo-only", "lo-only", nullptr,
      "list network interfaces (/proc/self/net/dev): only lo may be seen"},
 };

@@ -24,6 +24,7 @@ enum class Need {
   Fcap,        // --fcap: a copy with file capabilities, bound in
   BlockDev,    // --blockdev: a host block device node, bound in
   ShmKey,      // --shm-key: a host SysV shared memory segment, mode 0666
+  Marker,      // --marker NAME: host files /dev/shm/NAME and /tmp/NAME, mode 0644
   Alone,       // no other process of ours in the jail (kill -1)
 };
 

@@ -130,6 +130,7 @@ struct HostTargets {
   int tcp_fd = -1, tcp_port = 0;
   int shm_id = -1;
   long shm_key = 0;
+  std::string marker = "zjail-escape-marker-" + std::to_string(getpid());
   std::string blockdev;
   int pty_master = -1;
   std::string pty_slave;
@@ -174,6 +175,11 @@ struct HostTargets {
       chmod(fcap.c_str(), 0755);
       set_file_caps(fcap);
     }
+    for (const char* d : {"/tmp/", "/dev/shm/"}) {
+      std::string f = d + marker;
+      std::ofstream(f) << "host-secret-file\n";
+      chmod(f.c_str(), 0644);
+    }
     for (const char* d : {"/dev/vda", "/dev/sda", "/dev/nvme0n1", "/dev/loop0"}) {
       struct stat st{};
       if (stat(d, &st) == 0 && S_ISBLK(st.st_mode)) {
@@ -195,6 +201,7 @@ struct HostTargets {
     if (tcp_fd >= 0) close(tcp_fd);
     if (shm_id >= 0) shmctl(shm_id, IPC_RMID, nullptr);
     if (pty_master >= 0) close(pty_master);
+    for (const char* d : {"/tmp/", "/dev/shm/"}) unlink((d + marker).c_str());
   }
 
   bool victim_alive() const {
@@ -221,7 +228,7 @@ struct HostTargets {
     std::vector<std::string> a = {"--outside-pid", std::to_string(victim), "--key", std::to_string(key),
                                   "--key-desc", key_desc,
                                   "--abstract", abstract, "--tcp-port", std::to_string(tcp_port),
-                                  "--shm-key", std::to_string(shm_key)};
+                                  "--shm-key", std::to_string(shm_key), "--marker", marker};
     std::string where = jailed ? "/escape" : dir.path();
     a.insert(a.end(), {"--suid", where + "/suid", "--fcap", where + "/fcap"});
     if (!blockdev.empty()) a.insert(a.end(), {"--blockdev", jailed ? "/escape-dev/blk" : blockdev});

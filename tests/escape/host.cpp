@@ -85,6 +85,7 @@ struct Setup {
   std::string abstract = "zjail-escape-host";
   int abstract_fd = -1, tcp_fd = -1, tcp_port = 0, shm_id = -1;
   long shm_key = 0x7a65e5c0;
+  std::string marker = "zjail-escape-host-marker";
   std::vector<std::pair<std::string, int>> standins;  // path, fd
   std::string zjail_bytes, hostname;
 };
@@ -101,6 +102,7 @@ void cleanup(Setup& s) {
     unlink(path.c_str());
   }
   for (const char* f : {"/suid", "/fcap", "/args"}) unlink((s.dir + f).c_str());
+  for (const char* d : {"/tmp/", "/dev/shm/"}) unlink((d + s.marker).c_str());
   rmdir(s.dir.c_str());
 }
 
@@ -166,6 +168,12 @@ int host_setup(int argc, char** argv) {
       shmdt(p);
     }
   }
+  // Files the host leaves in its own /tmp and /dev/shm: the jail has its own.
+  for (const char* d : {"/tmp/", "/dev/shm/"}) {
+    std::string f = d + s.marker;
+    std::ofstream(f) << "host-secret-file\n";
+    chmod(f.c_str(), 0644);
+  }
   for (const char* path : {"/run/dbus/system_bus_socket", "/run/systemd/private"}) {
     if (access(path, F_OK) == 0) continue;  // the real one
     std::string d(path);
@@ -187,7 +195,7 @@ int host_setup(int argc, char** argv) {
 
   std::string args = "--outside-pid " + std::to_string(s.victim) + " --key " + std::to_string(s.key) +
                      " --abstract " + s.abstract + " --tcp-port " + std::to_string(s.tcp_port) + " --shm-key " +
-                     std::to_string(s.shm_key);
+                     std::to_string(s.shm_key) + " --marker " + s.marker;
   if (suid) args += " --suid " + s.dir + "/suid";
   if (fcap) args += " --fcap " + s.dir + "/fcap";
   std::ofstream(s.dir + "/args") << args << "\n";

@@ -648,6 +648,14 @@ Outcome vsock_listen() {
   return sys(r, "listen on vsock port " + std::to_string(a.svm_port));
 }
 
+Outcome read_host_file(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return blocked(errno, "open " + path);
+  std::string l;
+  std::getline(f, l);
+  return escaped(path + ": " + l);
+}
+
 Outcome shm_host(long key) {
   int id = shmget(static_cast<key_t>(key), 0, 0);
   if (id < 0) return blocked(errno, "shmget key " + std::to_string(key));
@@ -789,6 +797,8 @@ const std::map<std::string, Fn>& probes() {
       {"process_vm_readv-init", [](const Options&) { return process_vm_init(); }},
       {"binfmt_misc-mount", [](const Options&) { return mount_fs("binfmt_misc", nullptr, "binfmt"); }},
       {"devpts-host", [](const Options&) { return devpts_host(); }},
+      {"posix-shm-host", [](const Options& o) { return read_host_file("/dev/shm/" + o.marker); }},
+      {"host-tmp", [](const Options& o) { return read_host_file("/tmp/" + o.marker); }},
       {"sysv-shm-host", [](const Options& o) { return shm_host(o.shm_key); }},
       {"sethostname", [](const Options&) {
          const char name[] = "escaped-by-zjail-battery";

@@ -16,6 +16,7 @@ struct Options {
   int tcp_port = 0;
   std::string suid, fcap, blockdev;
   long shm_key = 0;
+  std::string marker;  // host files /dev/shm/<marker> and /tmp/<marker>
   std::set<int> inherited_fds;  // open when the battery started
 };
 
