@@ -2,10 +2,10 @@
 # (units/dropins/lighttpd.service.d/zjail.conf).
 #
 # Port 80 is bound by zjail and taken by lighttpd's socket activation
-# (server.systemd-socket-activation = "enable", which the drop-in's conf
-# snippet sets). Debian's lighttpd.conf builds part of itself with
-# include_shell (Perl scripts run through /bin/sh), so unlike the other
-# daemons lighttpd keeps /usr/bin.
+# (server.systemd-socket-activation = "enable", set by the config the
+# drop-in passes with -f, units/conf/lighttpd.conf). Debian's lighttpd.conf
+# builds part of itself with include_shell (Perl scripts run through
+# /bin/sh), so unlike the other daemons lighttpd keeps /usr/bin.
 
 [Jail]
 Include=network-service

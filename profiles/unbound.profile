@@ -1,10 +1,11 @@
 # unbound: Debian's unbound.service under zjail
 # (units/dropins/unbound.service.d/zjail.conf).
 #
-# Port 53 is bound by zjail on the host, for 127.0.0.1 and ::1 (unbound's
-# default interfaces), UDP and TCP, and so is the remote-control socket, and unbound takes the sockets with
-# use-systemd: yes, set by the drop-in's config (units/conf/unbound-zjail.conf)
-# along with username: "" (the jail already made it the unbound user).
+# Port 53 (UDP and TCP, on 127.0.0.1 and ::1, unbound's default interfaces)
+# and the remote-control socket are bound by zjail on the host. Unbound
+# takes them with use-systemd: yes, set by the config the drop-in passes
+# with -c (units/conf/unbound.conf), along with username: "" (the jail
+# already made it the unbound user).
 
 [Jail]
 Include=network-service
