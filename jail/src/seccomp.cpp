@@ -74,7 +74,10 @@ Result<std::vector<sock_filter>> base_filter(bool private_network) {
   // still listen on and connect to the VM's vsock address space (the
   // hypervisor, guest agents). Inside one, the family does not exist.
   if (private_network) {
-    rc = seccomp_rule_add(c, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_VSOCK));
+    // The kernel reads the family as an int: compare the low 32 bits only,
+    // or AF_VSOCK | 1<<32 would slip past.
+    rc = seccomp_rule_add(c, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+                          SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_VSOCK));
     if (rc != 0) return fail(rc, "AF_VSOCK rule");
   }
   return export_bpf(c);

@@ -177,6 +177,8 @@ const std::vector<ProbeInfo> kProbes = {
     // a port the kernel picks; it never connects anywhere.
     {"vsock-listen", "local-sockets", Need::None, "EAFNOSUPPORT", "EPERM", "EAFNOSUPPORT", "ESCAPED",
      "socket(AF_VSOCK), bind(VMADDR_CID_ANY, any port), listen: a service reachable from the hypervisor"},
+    {"vsock-listen-high-bits", "local-sockets", Need::None, "EAFNOSUPPORT", "EPERM", "EAFNOSUPPORT", "ESCAPED",
+     "the same with socket(AF_VSOCK | 1<<32): the kernel reads an int, a 64-bit filter compare would not"},
     // --- SysV IPC ---------------------------------------------------------------------------
     {"sysv-shm-host", "ipc", Need::ShmKey, "ENOENT", "EPERM", "ENOENT", "ESCAPED",
      "shmget/shmat of a host SysV segment (mode 0666) by its key"},

@@ -631,9 +631,10 @@ Outcome tcp_connect(int port) {
   return sys(r, "connect 127.0.0.1:" + std::to_string(port));
 }
 
-Outcome vsock_listen() {
-  int s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return blocked(errno, "socket(AF_VSOCK)");
+Outcome vsock_listen(bool high) {
+  unsigned long family = AF_VSOCK | (high ? 1UL << 32 : 0);
+  int s = static_cast<int>(syscall(SYS_socket, family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (s < 0) return blocked(errno, high ? "socket(AF_VSOCK | 1<<32)" : "socket(AF_VSOCK)");
   sockaddr_vm a{};
   a.svm_family = AF_VSOCK;
   a.svm_cid = VMADDR_CID_ANY;
@@ -792,7 +793,8 @@ const std::map<std::string, Fn>& probes() {
       {"dbus-system-bus", [](const Options&) { return unix_connect("/run/dbus/system_bus_socket", false); }},
       {"systemd-private", [](const Options&) { return unix_connect("/run/systemd/private", false); }},
       {"tcp-host-loopback", [](const Options& o) { return tcp_connect(o.tcp_port); }},
-      {"vsock-listen", [](const Options&) { return vsock_listen(); }},
+      {"vsock-listen", [](const Options&) { return vsock_listen(false); }},
+      {"vsock-listen-high-bits", [](const Options&) { return vsock_listen(true); }},
       {"pidfd_getfd-init", [](const Options&) { return pidfd_getfd_init(); }},
       {"process_vm_readv-init", [](const Options&) { return process_vm_init(); }},
       {"binfmt_misc-mount", [](const Options&) { return mount_fs("binfmt_misc", nullptr, "binfmt"); }},

@@ -168,6 +168,13 @@ TEST(Seccomp, VsockClosedInPrivateNetworkOnly) {
   auto priv = compile_seccomp(Profile{});  // PrivateNetwork= defaults to yes
   ASSERT_TRUE(priv);
   EXPECT_EQ(code(under(*priv, vsock)), EAFNOSUPPORT);
+  // The kernel reads an int: high bits in the register must not get past.
+  EXPECT_EQ(code(under(*priv, [] {
+              long s = syscall(SYS_socket, AF_VSOCK | (1UL << 32), SOCK_STREAM | SOCK_CLOEXEC, 0);
+              if (s >= 0) close(static_cast<int>(s));
+              return errno_of(s);
+            })),
+            EAFNOSUPPORT);
   EXPECT_EQ(code(under(*priv, unix_socket)), 0);
   Profile shared;
   shared.private_network.value = false;
