@@ -4,8 +4,9 @@
 #   systemd-run --scope -p Delegate=yes -p TasksMax=100 /bin/true
 # and zjail with every namespace, seccomp and TasksMax=100, which makes it ask
 # systemd for a transient scope over D-Bus. Writes the "On a real systemd"
-# section of docs/performance.md. Needs root, qemu and debootstrap, like the
-# system tier; the VM image gets hyperfine on top of the test image.
+# section for bench/run (<build>/bench/sections/scope.md). Needs root, qemu
+# and debootstrap, like the system tier; the VM image gets hyperfine on top
+# of the test image.
 #
 #   bash bench/scope.sh        # ZJAIL_BUILD_DIR, BENCH_MIN_RUNS (default 100)
 set -euo pipefail
@@ -13,7 +14,7 @@ set -euo pipefail
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ZJAIL_BUILD_DIR:-$repo/build}
 vm=$repo/tests/system/vm.sh
-doc=$repo/docs/performance.md
+out=$build/bench
 runs=${BENCH_MIN_RUNS:-100}
 export ZJAIL_VM_RUN_DIR=${ZJAIL_VM_RUN_DIR:-/run/zjail-vm-bench}
 export ZJAIL_VM_EXTRA_PACKAGES="hyperfine ${ZJAIL_VM_EXTRA_PACKAGES:-}"
@@ -50,7 +51,11 @@ mean() { awk -F, -v n="$1" 'NR > 1 && $1 == n { print $2 }' "$work/scope.csv"; }
 ratio=$(awk -v a="$(mean zjail)" -v b="$(mean systemd-run)" 'BEGIN { printf "%.2f", a / b }')
 met=$(awk -v r="$ratio" 'BEGIN { print (r <= 0.5) ? "met" : "NOT met" }')
 
-section=$(
+mkdir -p -- "$out/sections"
+printf 'scope\tzjail / systemd-run %s× (%s ms / %s ms)\t≤ 0.5×\t%s\n' "$ratio" \
+  "$(awk -v s="$(mean zjail)" 'BEGIN { printf "%.0f", s * 1000 }')" \
+  "$(awk -v s="$(mean systemd-run)" 'BEGIN { printf "%.0f", s * 1000 }')" "$met" >"$out/scope.summary"
+{
   echo "## On a real systemd: zjail with a scope against systemd-run --scope"
   echo
   echo "Measured by \`bench/scope.sh\` in the system-test VM (qemu TCG, 2 vCPUs; $(head -n 1 "$work/system"), $(sed -n 2p "$work/system")), $(date -u '+%Y-%m-%d %H:%M UTC')."
@@ -59,12 +64,5 @@ section=$(
   cat "$work/scope.md"
   echo
   echo "zjail / systemd-run: **${ratio}×** by mean (target ≤ 0.5×: ${met})."
-)
-# Replace the section if it is there, else append it.
-awk -v section="$section" '
-  /^## On a real systemd/ { print section; skip = 1; next }
-  skip && /^## / { skip = 0 }
-  !skip { print }' "$doc" >"$work/doc"
-grep -q '^## On a real systemd' "$doc" || printf '\n%s\n' "$section" >>"$work/doc"
-cp -- "$work/doc" "$doc"
-echo "bench: zjail / systemd-run = ${ratio}× (target ≤ 0.5×: ${met}); wrote $doc"
+} >"$out/sections/scope.md"
+echo "bench: zjail / systemd-run = ${ratio}× (target ≤ 0.5×: ${met})"
