@@ -5,14 +5,16 @@
 # and profiles are set aside first, so nothing else could answer); and
 # `apt-get purge` leaves nothing of zjail behind.
 #
-# Uses $ZJAIL_DEB, else the newest build/deb/zjail_*.deb of the source tree
-# (ctest package_deb builds it); skips if there is none.
+# Uses $ZJAIL_DEB, else the newest zjail_*.deb in $ZJAIL_DEB_DIR (ctest sets
+# it to <build>/deb, where ctest package_deb builds it), else in the source
+# tree's build/deb; skips if there is none.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 source_dir=${ZJAIL_SOURCE_DIR:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)}
-deb=${ZJAIL_DEB:-$(ls -t -- "$source_dir"/build/deb/zjail_*_amd64.deb 2>/dev/null | head -n 1 || true)}
+deb_dir=${ZJAIL_DEB_DIR:-$source_dir/build/deb}
+deb=${ZJAIL_DEB:-$(ls -t -- "$deb_dir"/zjail_*_amd64.deb 2>/dev/null | head -n 1 || true)}
 [[ -n $deb && -f $deb ]] || skip "no zjail .deb: run packaging/build-deb.sh (ctest -R package_deb) first"
 echo "package: $deb"
 
