@@ -13,19 +13,21 @@ command -v clang++ >/dev/null || { echo "fuzz: clang++ missing (apt-get install 
 cmake -S "$repo" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
   -DZJAIL_FUZZ=ON -DBUILD_TESTING=OFF -DZJAIL_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.log" 2>&1 ||
   { tail -n 50 "$build.log"; exit 1; }
-cmake --build "$build" -j "$(nproc)" --target profile_fuzz directive_fuzz >>"$build.log" 2>&1 ||
+cmake --build "$build" -j "$(nproc)" --target profile_fuzz directive_fuzz pamconf_fuzz >>"$build.log" 2>&1 ||
   { tail -n 50 "$build.log"; exit 1; }
 
 corpus=$build/corpus
-mkdir -p "$corpus/profile" "$corpus/directive"
+mkdir -p "$corpus/profile" "$corpus/directive" "$corpus/pamconf"
 cp "$repo"/profiles/*.profile "$corpus/profile/"
 for d in User=nobody "BindPaths=-/a:/b:norbind" "SystemCallFilter=~@mount @debug" \
          "Environment=\"A=b c\"" LimitNOFILE=1K:4K MemoryMax=64M "CPUQuota=20%"; do
   printf '%s' "$d" >"$corpus/directive/$(printf '%s' "$d" | md5sum | cut -c1-12)"
 done
 
+printf '@jailed ssh-restricted\nalice sftp-only # x\nbob /etc/zjail/profiles/b.profile\n* -\n' >"$corpus/pamconf/seed"
+
 failed=0
-for target in profile directive; do
+for target in profile directive pamconf; do
   echo "fuzz: ${target}_fuzz for ${seconds}s"
   if ! "$build/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" -print_final_stats=1 \
         -artifact_prefix="$build/${target}-" "$corpus/$target" >"$build/${target}.log" 2>&1; then

@@ -42,7 +42,7 @@ sshd_pid=""
 serve_pid=""
 
 log() { printf '%s\n' "$*"; }
-ok() { printf 'ok: %s\n' "$*"; }
+ok() { printf 'ok: %s [%ds]\n' "$*" "$SECONDS"; }
 fail() {
   printf 'FAIL: %s\n' "$*" >&2
   if [[ $mode == host && -f $state/sshd.log ]]; then

@@ -13,13 +13,15 @@
 #
 # In the VM: the binary is /usr/local/bin/zjail, the profiles are in
 # /usr/share/zjail/profiles, and /opt/zjail holds bin/, profiles/,
-# examples/ (sources) and build/examples/ (built).
+# examples/ (sources), tests/ssh/, and build/examples/, build/pam_module/
+# and build/tests/ssh/ (built).
 #
 # Each test prints PASS/FAIL/SKIP; the run ends with "N passed, N failed" and
 # exits 1 on any failure. Exits 77 (skip), loudly, if this machine cannot
 # run VMs: no qemu/debootstrap and no way to install them, or not root.
 #
-# Environment: ZJAIL_BIN, ZJAIL_SYSTEM_TEST_TIMEOUT (per test, default 300 s),
+# Environment: ZJAIL_BIN, ZJAIL_SYSTEM_TEST_TIMEOUT (per test, default 300 s;
+# a test may ask for more with a "# timeout: SECONDS" line),
 # ZJAIL_SYSTEM_NO_INSTALL=1 (never apt-get the tools), ZJAIL_SYSTEM_KEEP=1
 # (keep the run dir with logs even on success), and vm.sh's and image.sh's
 # variables (ZJAIL_VM_CACHE, ZJAIL_VM_MIRROR, ZJAIL_VM_ACCEL, ...).
@@ -162,6 +164,17 @@ if [[ -n $build_dir && -d $build_dir/examples ]]; then
   tar -C "$build_dir" -cf - --exclude=CMakeFiles --exclude='*.cmake' \
     --exclude=Makefile --exclude='*.ninja' examples | tar -C "$stage/build" -xf -
 fi
+# pam_zjail, and what its end-to-end test runs (tests/system/t-ssh-pam.sh).
+if [[ -n $build_dir && -f $build_dir/pam_module/pam_zjail.so ]]; then
+  install -D -m 0644 -- "$build_dir/pam_module/pam_zjail.so" "$stage/build/pam_module/pam_zjail.so"
+fi
+if [[ -n $build_dir && -x $build_dir/tests/ssh/ssh_helper ]]; then
+  install -D -m 0755 -- "$build_dir/tests/ssh/ssh_helper" "$stage/build/tests/ssh/ssh_helper"
+fi
+if [[ -d $source_dir/tests/ssh ]]; then
+  mkdir -p -- "$stage/tests"
+  cp -a -- "$source_dir/tests/ssh" "$stage/tests/ssh"
+fi
 ldd_out=$(tar -C "$stage" -cf - . | "$vm" ssh "
   set -e
   rm -rf $guest_dir && mkdir -p $guest_dir /usr/share/zjail/profiles /etc/zjail/profiles
@@ -206,9 +219,13 @@ for test in "$here"/t-*.sh; do
   fi
   t0=$SECONDS
   rc=0
+  # A test that needs longer says so in a "# timeout: SECONDS" line.
+  this_timeout=$(sed -n 's/^# timeout: \([0-9]\+\)$/\1/p' "$test" | head -n 1)
+  this_timeout=${this_timeout:-$test_timeout}
+  ((this_timeout >= test_timeout)) || this_timeout=$test_timeout
   ZJAIL_VM=$vm ZJAIL_TEST_REASON_FILE=$reason_file ZJAIL_GUEST_BIN=$guest_bin \
     ZJAIL_GUEST_DIR=$guest_dir ZJAIL_SOURCE_DIR=$source_dir \
-    in_bg timeout -k 10 "$test_timeout" bash "$test" </dev/null >"$test_log" 2>&1 || rc=$?
+    in_bg timeout -k 10 "$this_timeout" bash "$test" </dev/null >"$test_log" 2>&1 || rc=$?
   secs=$((SECONDS - t0))
   timings+=("$name ${secs}s")
   reason=$(head -n 1 -- "$reason_file")
@@ -221,7 +238,7 @@ for test in "$here"/t-*.sh; do
       skipped=$((skipped + 1)) ;;
     *)
       if ((rc == 124 || rc == 137)); then
-        reason="timed out after ${test_timeout} s"
+        reason="timed out after ${this_timeout} s"
       fi
       [[ -n $reason ]] || reason="exit status $rc: $(tail -n 1 -- "$test_log")"
       printf 'FAIL %s: %s\n' "$name" "$reason"
