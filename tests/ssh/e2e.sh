@@ -3,8 +3,8 @@
 # sftp-only and unrestricted users log in with keys, and every way out the
 # jail is meant to close is tried.
 #
-#   e2e.sh --mode host   --module SO --helper BIN --profiles DIR
-#   e2e.sh --mode system --module SO --helper BIN [--profiles DIR]
+#   e2e.sh --mode host   --module SO --helper BIN --profiles DIR [--battery BIN]
+#   e2e.sh --mode system --module SO --helper BIN [--battery BIN]
 #
 # host:   a private sshd on a loopback port, with its own config and its own
 #         PAM service, run under a subreaper (ssh_helper reap). The host has
@@ -14,16 +14,21 @@
 #         line appended to /etc/pam.d/sshd and the shipped profiles used as
 #         they are, limits and scope included; restored on exit.
 #
+# With --battery (tests/escape's static `battery`), the escape battery also
+# runs inside a restricted login, against targets `battery host-setup` puts
+# on this machine, and the host is checked afterwards.
+#
 # Prints "ok: ..." per check and exits 1 at the first failure. Needs root.
 set -euo pipefail
 
-mode="" module="" helper="" profiles=""
+mode="" module="" helper="" profiles="" battery=""
 while (($#)); do
   case $1 in
     --mode) mode=$2; shift 2 ;;
     --module) module=$2; shift 2 ;;
     --helper) helper=$2; shift 2 ;;
     --profiles) profiles=$2; shift 2 ;;
+    --battery) battery=$2; shift 2 ;;
     *) echo "e2e.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -36,6 +41,7 @@ done
 state=/run/zjail-ssh-e2e
 secret=/var/lib/zjail-e2e-secret
 suid=/usr/lib/zjail-e2e-suid-id
+escape_dir=/usr/lib/zjail-e2e-escape   # visible in ssh-restricted (/usr/lib)
 fcap=/usr/lib/zjail-e2e-fcap-grep
 pamd_backup=""
 sshd_pid=""
@@ -73,6 +79,7 @@ cleanup() {
     rm -f /etc/pam.d/zjail-e2e-sshd
   fi
   rm -f -- "$secret" "$suid" "$fcap" /tmp/zjail-e2e-rc-marker
+  rm -rf -- "$escape_dir"
   wait 2>/dev/null
 }
 trap cleanup EXIT
@@ -277,7 +284,7 @@ forward_test() {  # USER -> prints what came back through -L and -D
   ssh "${ssh_opts[@]}" -p "$port" -N -o ExitOnForwardFailure=yes \
     -L "$lport:127.0.0.1:$host_port" -D "$dport" "$u@127.0.0.1" &
   local pid=$!
-  for _ in $(seq 50); do
+  for _ in $(seq 600); do
     ss -Htln "sport = :$lport" | grep -q . && ss -Htln "sport = :$dport" | grep -q . && break
     sleep 0.1
   done
@@ -309,6 +316,37 @@ if [[ $mode == system ]]; then
     fail "scope lacks the profile's limits: $props"
   ok "$scope under user-$(id -u zjr).slice with MemoryMax=1G TasksMax=256"
   kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null || true
+fi
+
+# --- The escape battery inside a restricted login ----------------------------------
+if [[ -n $battery ]]; then
+  rm -rf -- "$escape_dir"
+  install -d -m 0755 -- "$escape_dir"
+  install -m 0755 -- "$battery" "$escape_dir/battery"
+  install -m 0644 -- "$(dirname -- "${BASH_SOURCE[0]}")/ssh-restricted.expect" "$escape_dir/expect"
+  # The jail's init is a fork of sshd: sshd is the launcher binary whose
+  # bytes must survive attempts through /proc/1/exe.
+  # host-setup holds its targets until its stdin ends: a fifo we close later.
+  rm -f -- "$state/setup.fifo"
+  mkfifo -m 0600 -- "$state/setup.fifo"
+  "$escape_dir/battery" host-setup --uid "$(id -u zjr)" --zjail /usr/sbin/sshd --dir "$escape_dir" \
+    <"$state/setup.fifo" >"$state/host-setup.out" 2>&1 &
+  setup_pid=$!
+  exec 9>"$state/setup.fifo"
+  for _ in $(seq 300); do grep -qs '^ARGS ' "$state/host-setup.out" && break; sleep 0.1; done
+  args=$(sed -n 's/^ARGS //p' "$state/host-setup.out" 2>/dev/null || true)
+  [[ -n $args ]] || { cat "$state/host-setup.out" >&2; fail "battery host-setup did not start"; }
+  rc=0
+  # -tt: the terminal probes need the session's own tty.
+  out=$(run_ssh zjr -tt "$escape_dir/battery --profile-expect ssh-restricted --expect-file $escape_dir/expect $args" 2>&1) || rc=$?
+  exec 9>&-
+  wait "$setup_pid" || true
+  printf '%s\n' "$out" | tr -d '\r' | grep -E '^(probe|summary)=' | sed 's/^/  /'
+  grep -E '^host-' "$state/host-setup.out" | sed 's/^/  /'
+  summary=$(tr -d '\r' <<<"$out" | grep '^summary ' || true)
+  ((rc == 0)) && [[ -n $summary ]] || fail "escape battery in ssh-restricted: exit $rc, ${summary:-no summary}"
+  grep -qx 'host-summary failed=0' "$state/host-setup.out" || fail "escape battery: the host checks failed"
+  ok "escape battery inside a restricted login: ${summary#summary }; host checks passed"
 fi
 
 # --- Logout leaves nothing ------------------------------------------------------------

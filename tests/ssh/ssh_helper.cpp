@@ -34,7 +34,8 @@ int tcp_connect(int port) {
     std::perror("connect");
     return -1;
   }
-  timeval tv{5, 0};
+  // Generous: under an emulated CPU a forwarded connection takes seconds.
+  timeval tv{30, 0};
   setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return s;
 }

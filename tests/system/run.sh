@@ -171,6 +171,9 @@ fi
 if [[ -n $build_dir && -x $build_dir/tests/ssh/ssh_helper ]]; then
   install -D -m 0755 -- "$build_dir/tests/ssh/ssh_helper" "$stage/build/tests/ssh/ssh_helper"
 fi
+if [[ -n $build_dir && -x $build_dir/tests/escape/battery ]]; then
+  install -D -m 0755 -- "$build_dir/tests/escape/battery" "$stage/build/tests/escape/battery"
+fi
 if [[ -d $source_dir/tests/ssh ]]; then
   mkdir -p -- "$stage/tests"
   cp -a -- "$source_dir/tests/ssh" "$stage/tests/ssh"
