@@ -315,6 +315,7 @@ if [[ $mode == system ]]; then
   grep -qx 'MemoryMax=1073741824' <<<"$props" && grep -qx 'TasksMax=256' <<<"$props" ||
     fail "scope lacks the profile's limits: $props"
   ok "$scope under user-$(id -u zjr).slice with MemoryMax=1G TasksMax=256"
+  log "logind's sessions of zjr while jailed: $(loginctl list-sessions --no-legend 2>/dev/null | awk '$3 == "zjr"' | tr '\n' ';')"
   kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null || true
 fi
 
@@ -324,6 +325,12 @@ if [[ -n $battery ]]; then
   install -d -m 0755 -- "$escape_dir"
   install -m 0755 -- "$battery" "$escape_dir/battery"
   install -m 0644 -- "$(dirname -- "${BASH_SOURCE[0]}")/ssh-restricted.expect" "$escape_dir/expect"
+  # Debian 12's kernel (6.1) refuses a write open of the masked
+  # /proc/sysrq-trigger (a read-only, nodev /dev/null) with EACCES; the
+  # catalog's EROFS is what newer kernels answer. Blocked either way.
+  if [[ $(uname -r) == 6.1.* ]]; then
+    printf 'sysrq-trigger EACCES\n' >>"$escape_dir/expect"
+  fi
   # The jail's init is a fork of sshd: sshd is the launcher binary whose
   # bytes must survive attempts through /proc/1/exe.
   # host-setup holds its targets until its stdin ends: a fifo we close later.
