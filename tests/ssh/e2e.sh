@@ -324,13 +324,12 @@ if [[ -n $battery ]]; then
   rm -rf -- "$escape_dir"
   install -d -m 0755 -- "$escape_dir"
   install -m 0755 -- "$battery" "$escape_dir/battery"
-  install -m 0644 -- "$(dirname -- "${BASH_SOURCE[0]}")/ssh-restricted.expect" "$escape_dir/expect"
-  # Debian 12's kernel (6.1) refuses a write open of the masked
-  # /proc/sysrq-trigger (a read-only, nodev /dev/null) with EACCES; the
-  # catalog's EROFS is what newer kernels answer. Blocked either way.
-  if [[ $(uname -r) == 6.1.* ]]; then
-    printf 'sysrq-trigger EACCES\n' >>"$escape_dir/expect"
-  fi
+  # Where this kernel has /proc/sysrq-trigger, the jail masks it with a
+  # read-only, nodev /dev/null, and a write open gets EACCES; the catalog's
+  # ENOENT is for kernels without it. Blocked either way.
+  : >"$escape_dir/expect"
+  [[ -e /proc/sysrq-trigger ]] && printf 'sysrq-trigger EACCES\n' >"$escape_dir/expect"
+  chmod 0644 "$escape_dir/expect"
   # The jail's init is a fork of sshd: sshd is the launcher binary whose
   # bytes must survive attempts through /proc/1/exe.
   # host-setup holds its targets until its stdin ends: a fifo we close later.
