@@ -64,11 +64,8 @@ fail() {
 cleanup() {
   set +e
   [[ -n $serve_pid ]] && kill "$serve_pid" 2>/dev/null
-  if [[ -n $sshd_pid ]]; then
-    # The reaper's child is the listener; killing it ends the test sshd.
-    pkill -f "^$state/zjail-e2e-sshd" 2>/dev/null
-    kill "$sshd_pid" 2>/dev/null
-  fi
+  # The reaper passes SIGTERM on to the test sshd's listener.
+  [[ -n $sshd_pid ]] && kill "$sshd_pid" 2>/dev/null
   jobs -p | xargs -r kill 2>/dev/null
   if [[ $mode == system ]]; then
     [[ -n $pamd_backup && -f $pamd_backup ]] && cp -- "$pamd_backup" /etc/pam.d/sshd
@@ -359,14 +356,14 @@ fi
 no_leftovers() {
   local what=$1 _
   for _ in $(seq 100); do
-    if ! pgrep -f '^zjail-init' >/dev/null &&
+    if ! pgrep -f '^zjail-init --session (zjr|zju|zjs|zjn) ' >/dev/null &&
        { [[ $mode == host ]] || [[ -z $(systemctl list-units --all --plain --no-legend 'zjail-ssh-*' 2>/dev/null) ]]; }; then
       ok "$what: no jail process or zjail scope left"
       return 0
     fi
     sleep 0.1
   done
-  pgrep -af '^zjail-init' >&2 || true
+  pgrep -af '^zjail-init --session (zjr|zju|zjs|zjn) ' >&2 || true
   [[ $mode == system ]] && systemctl list-units --all --plain --no-legend 'zjail-ssh-*' >&2
   fail "$what: jail processes or scopes are left behind"
 }

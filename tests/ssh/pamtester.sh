@@ -34,8 +34,8 @@ conf() {
 }
 session() { "$helper" reap "$(command -v pamtester)" -v "$service" "$1" open_session close_session 2>&1; }
 no_leftovers() {
-  if pgrep -f '^zjail-init' >/dev/null; then
-    pgrep -af '^zjail-init' >&2
+  if pgrep -f '^zjail-init --session zjp ' >/dev/null; then
+    pgrep -af '^zjail-init --session zjp ' >&2
     fail "$1: a jail init is still running"
   fi
   if grep -qE " (/run/zjail-pamtester|/home/zjp)[ /]" /proc/self/mountinfo; then

@@ -2,7 +2,8 @@
 // or python on the machine under test:
 //
 //   ssh_helper reap CMD ARG...        run CMD as a child subreaper and reap
-//                                     every orphan until CMD exits
+//                                     every orphan until CMD exits; SIGTERM,
+//                                     SIGINT and SIGHUP are passed on to CMD
 //   ssh_helper serve PORT TEXT        on 127.0.0.1:PORT, send TEXT to every
 //                                     client (a service only the host has)
 //   ssh_helper connect PORT           print what 127.0.0.1:PORT sends;
@@ -51,9 +52,20 @@ int print_reply(int s) {
   return 0;
 }
 
+pid_t g_child = -1;  // the reaper's command, for forwarding signals
+
+void forward(int sig) {
+  if (g_child > 0) kill(g_child, sig);
+}
+
 int reap(char** argv) {
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  // Stopping the reaper stops its command (the test's sshd listener).
+  struct sigaction sa {};
+  sa.sa_handler = forward;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &sa, nullptr);
   pid_t child = fork();
+  g_child = child;
   if (child == 0) {
     execv(argv[0], argv);
     std::perror("execv");
