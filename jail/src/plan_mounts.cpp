@@ -9,6 +9,7 @@
 #include <deque>
 
 #include "plan_internal.hpp"
+#include "zjail/trust.hpp"
 
 namespace zjail {
 namespace {
@@ -129,18 +130,6 @@ void add_dev(std::vector<MountOp>& out) {
   out.push_back(op(Kind::Symlink, "/proc/self/fd/2", "dev/stderr", 0));
 }
 
-std::deque<std::string> components(const std::string& path) {
-  std::deque<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 // `path` with its symlinks resolved, like realpath(3), except that a symlink
 // owned by anyone but root or the invoker is an error: whoever can plant one
 // in a writable part of a source path could otherwise point the bind at any
@@ -148,7 +137,7 @@ std::deque<std::string> components(const std::string& path) {
 // does not exist is left as it is, for the child to report (or skip, when
 // the bind is optional).
 Result<std::string> resolve_trusted(const std::string& path, uid_t invoker) {
-  std::deque<std::string> todo = components(path);
+  std::deque<std::string> todo = path_components(path);
   std::string done;  // "" is "/"
   int links = 0;
   while (!todo.empty()) {
@@ -177,7 +166,7 @@ Result<std::string> resolve_trusted(const std::string& path, uid_t invoker) {
     ssize_t n = readlink(next.c_str(), target.data(), target.size());
     if (n < 0 || static_cast<size_t>(n) >= target.size()) return make_error(Step::OpenSources, errno ? errno : EIO, next);
     target.resize(static_cast<size_t>(n));
-    auto more = components(target);
+    auto more = path_components(target);
     todo.insert(todo.begin(), more.begin(), more.end());
     if (target[0] == '/') done.clear();
   }

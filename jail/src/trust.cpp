@@ -34,19 +34,25 @@ Status vet(const struct stat& st, const std::string& shown, uid_t leaf_owner, bo
 
 }  // namespace
 
+std::deque<std::string> path_components(const std::string& path) {
+  std::deque<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
 Result<UniqueFd> open_trusted(const std::string& path, const TrustRule& rule) {
   if (path.empty() || path[0] != '/') return make_error(Step::CheckPaths, EINVAL, path + " is not an absolute path");
-  // Pending components, last one at the back; symlink targets are pushed on top.
+  // Pending components, the next one at the back; a symlink's target is
+  // pushed on top of what is left.
   std::vector<std::string> todo;
   auto push_path = [&](const std::string& p) {
-    std::vector<std::string> parts;
-    size_t i = 0;
-    while (i < p.size()) {
-      size_t j = p.find('/', i);
-      if (j == std::string::npos) j = p.size();
-      if (j > i) parts.push_back(p.substr(i, j - i));
-      i = j + 1;
-    }
+    auto parts = path_components(p);
     for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_back(*it);
   };
   push_path(path);

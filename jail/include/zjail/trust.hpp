@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <deque>
 #include <string>
 
 #include "zjail/fd.hpp"
@@ -28,6 +29,10 @@ struct TrustRule {
 // object, or an error naming the offending component (Step::CheckPaths; EPERM for
 // ownership or mode problems, ELOOP for too many links).
 Result<UniqueFd> open_trusted(const std::string& path, const TrustRule& rule = {});
+
+// "/a//b/./c" -> {"a", "b", ".", "c"}: the non-empty components, in order
+// ("." and ".." are left for the resolver to interpret).
+std::deque<std::string> path_components(const std::string& path);
 
 // A trusted regular file opened for reading (configuration, profiles).
 Result<UniqueFd> open_trusted_file(const std::string& path);

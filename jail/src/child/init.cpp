@@ -46,13 +46,18 @@ int seal_init(Context&) {
   return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ? errno : 0;
 }
 
-[[noreturn]] void init_loop(Context& ctx) {
+// The forwarded signals and SIGCHLD, blocked and read from a signalfd.
+static int init_signalfd() {
   sigset_t set;
   sigemptyset(&set);
   for (int sig : kForwardedSignals) sigaddset(&set, sig);
   sigaddset(&set, SIGCHLD);
   sigprocmask(SIG_BLOCK, &set, nullptr);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+[[noreturn]] void init_loop(Context& ctx) {
+  int sfd = init_signalfd();
   if (sfd < 0) {
     kill(ctx.payload, SIGKILL);
     _exit(125);
@@ -102,12 +107,7 @@ void show_init_title(Context& ctx) {
 }
 
 [[noreturn]] void session_loop(Context&) {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : kForwardedSignals) sigaddset(&set, sig);
-  sigaddset(&set, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  int sfd = init_signalfd();
   if (sfd < 0) {
     kill(-1, SIGKILL);
     _exit(125);
