@@ -77,6 +77,17 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
     return code ? *code : report(code.error());
   }
 
+  zjail::PlanContext ctx;
+#ifdef ZJAIL_FAULT_INJECTION
+  // Test builds only (zjail-faultinject): the release binary has no such hook.
+  if (const char* spec = std::getenv("ZJAIL_FAULT_STEP")) {
+    auto fault = zjail::parse_fault(spec);
+    if (!fault) return report(fault.error());
+    ctx.fault = *fault;
+  }
+#endif
+  if (auto f = zjail::inject_fault(ctx.fault, zjail::Step::Profile); !f) return report(f.error());
+
   zjail::Profile profile;
   for (const auto& name : opt.profiles) {
     auto st = zjail::load_profile(profile, name, search);
@@ -90,7 +101,6 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
     return 0;
   }
 
-  zjail::PlanContext ctx;
   ctx.invoker_uid = getuid();
   ctx.invoker_gid = getgid();
   ctx.environ = environ;
@@ -137,24 +147,11 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
 
 int main(int argc, char** argv) {
   zjail::cli::Options opt;
-  CLI::App app{"zjail: run a command in a systemd-style sandbox", "zjail"};
-  zjail::cli::define_options(app, opt);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::fprintf(stderr, "zjail: %s (see --help)\n", e.what());
-    return kExitFailure;
-  }
-  // Everything from COMMAND on is the payload's; an option zjail does not
-  // know, before any COMMAND or "--", is a mistake rather than a command.
-  opt.command = app.remaining();
-  if (!opt.command.empty() && opt.command.front() == "--") {
-    opt.command.erase(opt.command.begin());
-  } else if (!opt.command.empty() && opt.command.front().starts_with("-")) {
-    std::fprintf(stderr, "zjail: unknown option '%s' (see --help; put COMMAND after --)\n",
-                 opt.command.front().c_str());
-    return kExitFailure;
+  auto parsed = zjail::cli::parse_command_line(argc, argv, opt);
+  if (parsed.exit >= 0) {
+    std::fputs(parsed.out.c_str(), stdout);
+    std::fputs(parsed.err.c_str(), stderr);
+    return parsed.exit;
   }
   auto log = zjail::cli::Log::setup(opt.verbosity, std::getenv("JOURNAL_STREAM"));
   try {

@@ -48,6 +48,34 @@ void define_options(CLI::App& app, Options& opt) {
   app.footer("zjail [OPTIONS] [--] COMMAND [ARG...]");
 }
 
+ParseOutcome parse_command_line(int argc, const char* const* argv, Options& opt) {
+  constexpr int kExitFailure = 125;
+  CLI::App app{"zjail: run a command in a systemd-style sandbox", "zjail"};
+  define_options(app, opt);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return {0, app.help(), ""};
+  } catch (const CLI::CallForAllHelp&) {
+    return {0, app.help("", CLI::AppFormatMode::All), ""};
+  } catch (const CLI::CallForVersion& e) {
+    return {0, std::string(e.what()) + "\n", ""};
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return {0, "", ""};
+    return {kExitFailure, "", std::string("zjail: ") + e.what() + " (see --help)\n"};
+  }
+  // Everything from COMMAND on is the payload's; an option zjail does not
+  // know, before any COMMAND or "--", is a mistake rather than a command.
+  opt.command = app.remaining();
+  if (!opt.command.empty() && opt.command.front() == "--") {
+    opt.command.erase(opt.command.begin());
+  } else if (!opt.command.empty() && opt.command.front().starts_with("-")) {
+    return {kExitFailure, "",
+            "zjail: unknown option '" + opt.command.front() + "' (see --help; put COMMAND after --)\n"};
+  }
+  return {};
+}
+
 namespace {
 
 // A relative bind source on the command line means what it means in a shell:

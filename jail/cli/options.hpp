@@ -30,6 +30,17 @@ struct Options {
 
 void define_options(CLI::App& app, Options& opt);
 
+// What parse_command_line() decided: run (exit < 0), or exit with `exit`
+// after printing `out` (stdout: --help, --version) and `err` (stderr).
+struct ParseOutcome {
+  int exit = -1;
+  std::string out, err;
+};
+
+// Parses argv into `opt` without printing or exiting (the CLI prints the
+// outcome; cli_fuzz feeds it arbitrary argv).
+ParseOutcome parse_command_line(int argc, const char* const* argv, Options& opt);
+
 // Applies the everyday overrides after the profiles, through the same
 // directive parser, so they are validated exactly like profile lines.
 Status apply_overrides(Profile& p, const Options& opt);

@@ -183,6 +183,7 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify) 
 }
 
 Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
+  ZJAIL_TRY(inject_fault(plan.fault, Step::SyncSocket));
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return make_error(Step::SyncSocket, errno, "socketpair");
@@ -208,6 +209,7 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(cgroup->leaf_fd());
   }
+  ZJAIL_TRY(inject_fault(plan.fault, Step::Clone));
   long pid = syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0)
     return make_error(Step::Clone, errno, cgroup && cgroup->leaf_fd() >= 0
@@ -226,14 +228,32 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
   child_sock.reset();
   status_write.reset();
 
-  if (plan.clone_flags & CLONE_NEWUSER) {
-    if (plan.idmap.deny_setgroups) ZJAIL_TRY(write_file(jail.pid_, "setgroups", "deny"));
-    ZJAIL_TRY(write_file(jail.pid_, "uid_map", plan.idmap.uid_map));
-    ZJAIL_TRY(write_file(jail.pid_, "gid_map", plan.idmap.gid_map));
+  // A child that failed before its go-ahead (init-setup, close-fds) has sent
+  // its record and exited; its error, not the broken pipe or missing /proc
+  // entry that its exit causes here, is the one to report.
+  auto prepare = [&]() -> Status {
+    // Injected after clone, so that the tests see a half-built jail torn down.
+    ZJAIL_TRY(inject_fault(plan.fault, Step::IdMap));
+    if (plan.clone_flags & CLONE_NEWUSER) {
+      if (plan.idmap.deny_setgroups) ZJAIL_TRY(write_file(jail.pid_, "setgroups", "deny"));
+      ZJAIL_TRY(write_file(jail.pid_, "uid_map", plan.idmap.uid_map));
+      ZJAIL_TRY(write_file(jail.pid_, "gid_map", plan.idmap.gid_map));
+    }
+    ZJAIL_TRY(inject_fault(plan.fault, Step::Cgroup));
+    if (cgroup) ZJAIL_TRY(cgroup->adopt(jail.pid_));
+    if (send(parent_sock.get(), "G", 1, MSG_NOSIGNAL) != 1)
+      return make_error(Step::SyncSocket, errno, "go-ahead to the jail");
+    return {};
+  };
+  if (auto st = prepare(); !st) {
+    child::FailureRecord early{};
+    if (recv(parent_sock.get(), &early, sizeof early, MSG_DONTWAIT) == sizeof early &&
+        early.step < static_cast<uint32_t>(Step::Count_)) {
+      Step step = static_cast<Step>(early.step);
+      return make_error(step, early.err, describe(plan, step, early.detail));
+    }
+    return std::move(st).error();
   }
-  if (cgroup) ZJAIL_TRY(cgroup->adopt(jail.pid_));
-  if (send(parent_sock.get(), "G", 1, MSG_NOSIGNAL) != 1)
-    return make_error(Step::SyncSocket, errno, "go-ahead to the jail");
 
   child::FailureRecord rec{};
   ssize_t n;

@@ -217,7 +217,10 @@ void plan_rlimits(const Profile& p, Plan& plan) {
 }
 
 Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInfo& who) {
+  plan.fault = ctx.fault;
+  ZJAIL_TRY(inject_fault(plan.fault, Step::ResolveUser));
   ZJAIL_TRY(plan_identity(p, ctx, plan, who));
+  ZJAIL_TRY(inject_fault(plan.fault, Step::Plan));
   plan.private_network = p.private_network.value.value_or(true);
   plan.hostname = p.hostname.value.value_or("zjail");
   plan.keep_terminal = p.keep_terminal.value.value_or(false);
@@ -244,6 +247,7 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   ZJAIL_TRY(resolve_sources(plan.mounts, plan.root_directory, ctx.invoker_uid));
 
   ZJAIL_TRY(plan_capabilities(p, plan));
+  ZJAIL_TRY(inject_fault(plan.fault, Step::CompileSeccomp));
   auto bpf = cached_seccomp(p, ctx.seccomp_cache_dir);
   if (!bpf) return std::move(bpf).error();
   plan.seccomp = std::move(bpf->filters);
@@ -336,7 +340,9 @@ Result<Plan> build_plan(const Profile& p, const std::vector<std::string>& comman
   ZJAIL_TRY(plan_common(p, ctx, plan, who));
 
   plan_environment(p, ctx, who, plan);
+  ZJAIL_TRY(inject_fault(plan.fault, Step::ResolveCommand));
   ZJAIL_TRY(plan_command(command, ctx, plan));
+  ZJAIL_TRY(inject_fault(plan.fault, Step::Listen));
   // Last, so that nothing is bound for a plan that cannot run. Sockets from
   // systemd come first, as fd 3 onwards, then the profile's own.
   for (int i = 0; i < ctx.listen_fds; ++i) {

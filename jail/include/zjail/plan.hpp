@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "zjail/fault.hpp"
 #include "zjail/fd.hpp"
 #include "zjail/notify.hpp"
 #include "zjail/profile.hpp"
@@ -107,6 +108,8 @@ struct Plan {
   bool session = false;
   std::string init_title;           // the init's argv, NUL-separated, for /proc/1/cmdline
   unsigned long arg_start = 0, arg_end = 0;  // the caller's own argv area, for the same
+
+  Fault fault;                      // test builds only: the step to fail (fault.hpp)
 };
 
 struct PlanContext {
@@ -121,6 +124,7 @@ struct PlanContext {
   std::string notify_socket;        // NOTIFY_SOCKET
   std::string watchdog_usec;        // WATCHDOG_USEC, when WATCHDOG_PID is ours (or unset)
   std::string run_dir;              // where zjail may create private runtime files
+  Fault fault;                      // test builds only: the step to fail (fault.hpp)
 };
 
 Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& command,

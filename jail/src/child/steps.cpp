@@ -259,6 +259,7 @@ constexpr StepEntry kPayloadSteps[] = {
 template <size_t N>
 void run_steps(Context& ctx, const StepEntry (&steps)[N]) {
   for (const auto& s : steps) {
+    if (int e = fault_at(ctx.plan->fault, s.step)) fail(ctx, s.step, e);
     int err = s.run(ctx);
     if (err != 0) fail(ctx, s.step, err);
   }
@@ -326,6 +327,7 @@ pid_t start_payload(Context& ctx) {
     ctx.err_sock = -1;
     session_loop(ctx);
   }
+  if (int e = fault_at(ctx.plan->fault, Step::ForkPayload)) fail(ctx, Step::ForkPayload, e);
   pid_t pid = start_payload(ctx);
   if (pid < 0) fail(ctx, Step::ForkPayload, errno);
   ctx.payload = pid;
