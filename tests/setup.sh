@@ -19,7 +19,7 @@ packages=(
   libsystemd-dev libcap-dev libseccomp-dev libpam0g-dev
   libspdlog-dev libcli11-dev libgtest-dev
   # tests and benchmarks
-  bubblewrap firejail hyperfine iproute2 util-linux procps
+  bubblewrap firejail hyperfine iproute2 util-linux procps valgrind
   # the fuzz targets (tests/fuzz)
   clang libclang-rt-dev
   # man pages, bash completion and the Debian package (packaging/)
