@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Memory per jail: the PSS (/proc/PID/smaps_rollup) of what zjail keeps alive
+# beside each payload, the zjail supervisor plus the jail's init, measured
+# with 1 and with BENCH_JAILS (default 10) jails of `sleep` running at once
+# (PSS splits shared pages among their users, so more jails cost less each).
+# Prints the figures and rewrites the "## Memory per jail" section of
+# docs/performance.md in place (bench/launch.sh keeps it: it only rewrites
+# the head, before "## Where the time goes").
+#
+#   bash bench/memory.sh            # needs root; ZJAIL_BUILD_DIR as launch.sh
+set -euo pipefail
+repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+build=${ZJAIL_BUILD_DIR:-$repo/build}
+zjail=${ZJAIL_BIN:-$build/jail/zjail}
+doc=$repo/docs/performance.md
+many=${BENCH_JAILS:-10}
+target_kib=300
+
+export ZJAIL_PROFILE_PATH=$repo/profiles
+((EUID == 0)) || { echo "bench: run as root" >&2; exit 1; }
+[[ -x $zjail ]] || { echo "bench: $zjail was not built" >&2; exit 1; }
+
+pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+rss() { awk '/^Rss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+
+# Starts $1 jails, waits until each has its init and payload, prints
+# "total_pss_kib supervisor_pss init_pss supervisor_rss init_rss" summed.
+measure() {
+  local n=$1 pids=() i sup init tries
+  for ((i = 0; i < n; i++)); do
+    "$zjail" --profile base-service /bin/sleep 30 &
+    pids+=($!)
+  done
+  local s_pss=0 i_pss=0 s_rss=0 i_rss=0
+  for sup in "${pids[@]}"; do
+    # The init is zjail's child; it is ready once the payload (its child) exists.
+    for ((tries = 0; tries < 200; tries++)); do
+      init=$(cat "/proc/$sup/task/$sup/children" 2>/dev/null | awk '{print $1}')
+      [[ -n $init && -n $(cat "/proc/$init/task/$init/children" 2>/dev/null) ]] && break
+      sleep 0.05
+    done
+    [[ -n $init ]] || { echo "bench: jail $sup did not start" >&2; exit 1; }
+    # Let the payload's exec settle so the init is measured as it stays.
+    sleep 0.2
+    s_pss=$((s_pss + $(pss "$sup"))) i_pss=$((i_pss + $(pss "$init")))
+    s_rss=$((s_rss + $(rss "$sup"))) i_rss=$((i_rss + $(rss "$init")))
+  done
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  echo "$(( (s_pss + i_pss) / n )) $((s_pss / n)) $((i_pss / n)) $((s_rss / n)) $((i_rss / n))"
+}
+
+read -r one one_s one_i one_sr one_ir < <(measure 1)
+read -r per per_s per_i per_sr per_ir < <(measure "$many")
+verdict=$([[ $per -le $target_kib ]] && echo "met" || echo "MISSED")
+echo "memory: 1 jail: ${one} KiB PSS (supervisor ${one_s}, init ${one_i}; RSS ${one_sr} + ${one_ir})"
+echo "memory: ${many} jails: ${per} KiB PSS per jail (supervisor ${per_s}, init ${per_i}; RSS ${per_sr} + ${per_ir}); target ${target_kib} KiB: ${verdict}"
+
+section=$(cat <<MD
+## Memory per jail
+
+What zjail keeps alive beside each payload is two processes: the zjail
+supervisor (it forwards signals and reports the exit status) and the jail's
+init (PID 1 of the jail). Their PSS from \`/proc/PID/smaps_rollup\`, measured by
+\`bench/memory.sh\` with \`--profile base-service /bin/sleep 30\` on $(date -u +%Y-%m-%d)
+($(uname -r), $(nproc) CPUs):
+
+| jails running | PSS per jail | supervisor | init | RSS supervisor + init |
+|---|---|---|---|---|
+| 1 | ${one} KiB | ${one_s} KiB | ${one_i} KiB | ${one_sr} + ${one_ir} KiB |
+| ${many} | ${per} KiB | ${per_s} KiB | ${per_i} KiB | ${per_sr} + ${per_ir} KiB |
+
+Target: at most ${target_kib} KiB per jail with ${many} jails: **${verdict}**. PSS divides
+shared pages among the processes mapping them: the init is a clone of the
+supervisor and shares its unmodified pages, and the binary's text is shared by
+every jail, so the per-jail cost falls as jails are added; RSS is what one jail
+would cost alone with nothing shared.
+MD
+)
+# Replace the section in place (up to the next "## " heading), or append it.
+python3 - "$doc" "$section" <<'PY'
+import re, sys
+path, section = sys.argv[1], sys.argv[2].rstrip("\n") + "\n"
+text = open(path).read()
+m = re.search(r"^## Memory per jail\n.*?(?=^## |\Z)", text, flags=re.S | re.M)
+if m:
+    text = text[:m.start()] + section + ("\n" if m.end() < len(text) else "") + text[m.end():]
+else:
+    text = text.rstrip("\n") + "\n\n" + section
+open(path, "w").write(text)
+PY
+echo "bench: wrote the memory section of $doc"
