@@ -87,7 +87,7 @@ std::string analysis_json(const Analysis& a, const std::string& profile, const s
 Result<int> analyze_command(const Options& opt, const std::vector<std::string>& search) {
   std::optional<UnitFile> unit;
   if (!opt.unit.empty()) {
-    auto u = load_unit(opt.unit, unit_search_path());
+    auto u = load_system_unit(opt.unit);
     if (!u) return std::move(u).error();
     unit = std::move(*u);
   }
@@ -108,7 +108,8 @@ Result<int> analyze_command(const Options& opt, const std::vector<std::string>& 
     std::fputs(analysis_json(*a, jailed ? pnames : "", unit ? unit->name : "").c_str(), stdout);
   } else {
     std::string subject = jailed ? "profile " + pnames : "no zjail";
-    if (unit) subject += ", unit " + unit->name + " (" + join(unit->sources) + ")";
+    if (unit)
+      subject += ", unit " + unit->name + " (" + join(unit->sources) + (unit->from_bus ? ", as systemd loaded it" : "") + ")";
     std::fputs(analysis_table(*a, subject).c_str(), stdout);
   }
   return opt.threshold && a->score > *opt.threshold ? 1 : 0;

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "directives.hpp"
+#include "unit_bus.hpp"
 
 namespace zjail {
 namespace {
@@ -154,6 +155,26 @@ Result<UnitFile> load_unit(const string& name_or_path, const std::vector<string>
     ZJAIL_TRY(parse_unit_text(unit, *t, path));
   }
   return unit;
+}
+
+Result<UnitFile> load_system_unit(const string& name_or_path) {
+  if (name_or_path.find('/') == string::npos) {
+    string name = name_or_path.find('.') == string::npos ? name_or_path + ".service" : name_or_path;
+    auto files = unit_files_from_bus(name);
+    if (files) {
+      UnitFile unit;
+      unit.name = name;
+      unit.from_bus = true;
+      for (const auto& f : *files) {
+        if (is_dev_null(f)) continue;
+        auto text = slurp(f);
+        if (!text) return std::move(text).error();
+        ZJAIL_TRY(parse_unit_text(unit, *text, f));
+      }
+      return unit;
+    }
+  }
+  return load_unit(name_or_path, unit_search_path());
 }
 
 std::vector<string> zjail_profiles_of(const UnitFile& unit) {

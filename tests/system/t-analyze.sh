@@ -3,6 +3,8 @@
 # daemon with a shipped profile and drop-in, systemd's figure for Debian's
 # unit alone, zjail's figure for the same unit alone, and zjail's for the unit
 # wrapped by the drop-in in its profile, which must be lower than systemd's.
+# A unit's files come from systemd over D-Bus; one changed on disk
+# since is read from the unit directories.
 # --threshold gates on the score.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -29,10 +31,14 @@ for u in "${units[@]}"; do
   [[ $sd =~ ^[0-9]+\.[0-9]$ ]] || fail "$u: no figure from systemd-analyze security"
 
   alone=$(exposure "$(vm "$ZJAIL_GUEST_BIN" --analyze --unit "$u" --json)")
+  # Unchanged since systemd read it: zjail takes its files from systemd.
+  assert_match "$u: unit files asked of systemd over D-Bus" 'as systemd loaded it\)$' \
+    "$(vm "$ZJAIL_GUEST_BIN" --analyze --unit "$u" | head -n 1)"
   [[ $alone =~ ^[0-9]+\.[0-9]$ ]] || fail "$u: zjail --analyze computed no figure for the unit alone"
 
   sed -e "s|@ZJAIL_BIN@|$ZJAIL_GUEST_BIN|g" -e "s|@ZJAIL_CONF_DIR@|/usr/share/zjail/conf|g" -- "$dropin" |
     vm "mkdir -p /etc/systemd/system/$u.service.d && cat >/etc/systemd/system/$u.service.d/zjail.conf"
+  # Not reloaded yet (NeedDaemonReload): read from disk, as it will apply.
   json=$(vm "$ZJAIL_GUEST_BIN" --analyze --unit "$u" --json)
   wrapped=$(exposure "$json")
   [[ $wrapped =~ ^[0-9]+\.[0-9]$ ]] || fail "$u: zjail --analyze computed no figure for the wrapped unit"

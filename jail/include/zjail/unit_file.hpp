@@ -1,7 +1,8 @@
 // A systemd service unit as `zjail --analyze` needs it: the [Service]
 // section of the unit file and its drop-ins, merged the way systemd merges
-// them, read from disk (no D-Bus, so it works on a host where the unit is not
-// loaded, or without a running systemd).
+// them. The files are those systemd reports over D-Bus for a loaded unit, or
+// found in the unit directories (no systemd, a unit not loaded, or one
+// changed on disk since it was).
 #pragma once
 
 #include <map>
@@ -16,6 +17,7 @@ namespace zjail {
 struct UnitFile {
   std::string name;                  // "nginx.service"
   std::vector<std::string> sources;  // the unit file, then its drop-ins in order
+  bool from_bus = false;             // the file list came from systemd over D-Bus
   // [Service] assignments: for each key, the values assigned since its last
   // empty assignment, in order; after a reset the list starts with "".
   std::map<std::string, std::vector<std::string>, std::less<>> service;
@@ -39,6 +41,11 @@ std::vector<std::string> unit_search_path();
 // file name; a file name in an earlier directory masks the same name in a
 // later one. A unit linked to /dev/null is masked: an error.
 Result<UnitFile> load_unit(const std::string& name_or_path, const std::vector<std::string>& dirs);
+
+// What systemd uses for a unit NAME: for a unit systemd knows, without a
+// pending daemon-reload, the FragmentPath and DropInPaths it reports over D-Bus;
+// otherwise, and for a PATH, load_unit() over unit_search_path().
+Result<UnitFile> load_system_unit(const std::string& name_or_path);
 
 // Applies one unit file's text (for tests, and used by load_unit).
 Status parse_unit_text(UnitFile& into, std::string_view text, const std::string& file);
