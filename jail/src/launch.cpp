@@ -257,7 +257,12 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
 
   child::FailureRecord rec{};
   ssize_t n;
-  while ((n = recv(parent_sock.get(), &rec, sizeof rec, 0)) < 0 && errno == EINTR) {}
+  // A child that failed before reading the go-ahead closed its end with the
+  // "G" unread: the kernel reports that as ECONNRESET once, ahead of the
+  // failure record still queued for us.
+  bool reset_seen = false;
+  while ((n = recv(parent_sock.get(), &rec, sizeof rec, 0)) < 0 &&
+         (errno == EINTR || (errno == ECONNRESET && !std::exchange(reset_seen, true)))) {}
   if (n < 0) return make_error(Step::SyncSocket, errno, "reading the jail's status");
   if (n == 0) return jail;  // EOF: the payload is running
   if (n != sizeof rec || rec.step >= static_cast<uint32_t>(Step::Count_))
