@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "zjail/fault.hpp"
 #include "zjail/pamconf.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/plan.hpp"
@@ -38,6 +39,7 @@ constexpr const char* kDataKey = "pam_zjail_session";
 struct Options {
   std::string config = ZJAIL_PAM_CONFIG;
   bool debug = false;
+  zjail::Fault fault;  // fault=STEP[:ERRNO], test builds only
 };
 
 // Unknown arguments are errors: a typo in the stack line must not silently
@@ -49,6 +51,15 @@ bool parse_args(pam_handle_t* pamh, int argc, const char** argv, Options& opt) {
       opt.debug = true;
     } else if (std::strncmp(a, "config=", 7) == 0 && a[7] == '/') {
       opt.config = a + 7;
+#ifdef ZJAIL_FAULT_INJECTION
+    } else if (std::strncmp(a, "fault=", 6) == 0) {
+      auto f = zjail::parse_fault(a + 6);
+      if (!f) {
+        pam_syslog(pamh, LOG_ERR, "%s", f.error().message().c_str());
+        return false;
+      }
+      opt.fault = *f;
+#endif
     } else {
       pam_syslog(pamh, LOG_ERR, "unknown or invalid argument '%s' (config=/ABSOLUTE/PATH, debug)", a);
       return false;
@@ -94,6 +105,8 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
   }
   std::string user = static_cast<const char*>(item);
 
+  auto injected = zjail::inject_fault(opt.fault, zjail::Step::PamConfig);
+  if (!injected) return fail(pamh, injected.error());
   auto conf = zjail::load_pam_config(opt.config);
   if (!conf) return fail(pamh, conf.error());
 
@@ -126,7 +139,8 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
   auto vetted = zjail::open_trusted_file(*path);
   if (!vetted) return fail(pamh, vetted.error());
   zjail::Profile profile;
-  auto loaded = zjail::load_profile(profile, *path, search);
+  auto loaded = zjail::inject_fault(opt.fault, zjail::Step::Profile);
+  if (loaded) loaded = zjail::load_profile(profile, *path, search);
   if (!loaded) return fail(pamh, loaded.error());
 
   zjail::PlanContext ctx;
@@ -134,11 +148,17 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
   ctx.invoker_gid = getgid();
   ctx.cwd = "/";
   ctx.seccomp_cache_dir = zjail::default_seccomp_cache_dir(geteuid(), nullptr);
+  ctx.fault = opt.fault;
   auto plan = zjail::build_session_plan(profile, user, ctx);
   if (!plan) return fail(pamh, plan.error());
 
+  // Logged before anything is built: the attempt is on record whatever
+  // happens, and the syslog connection is open before the process loses
+  // sight of the host's /dev/log by joining the jail.
+  pam_syslog(pamh, LOG_INFO, "%s: confining with profile %s (%s)", user.c_str(), rule->profile.c_str(),
+             origin.c_str());
   std::string warning;
-  auto scoped = zjail::place_session_in_scope(profile.resources, user, pw.pw_uid, warning);
+  auto scoped = zjail::place_session_in_scope(profile.resources, user, pw.pw_uid, warning, opt.fault);
   if (!scoped) return fail(pamh, scoped.error());
   if (!warning.empty()) pam_syslog(pamh, LOG_WARNING, "%s", warning.c_str());
 
@@ -151,8 +171,7 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
     return PAM_SESSION_ERR;  // `owned` ends the jail on the way out
   }
   owned.release();
-  pam_syslog(pamh, LOG_INFO, "%s confined by profile %s (%s), jail init pid %d", user.c_str(),
-             rule->profile.c_str(), origin.c_str(), static_cast<int>(init));
+  pam_syslog(pamh, LOG_INFO, "%s: confined, jail init pid %d", user.c_str(), static_cast<int>(init));
   return PAM_SUCCESS;
 }
 

@@ -308,6 +308,7 @@ Result<Plan> build_session_plan(const Profile& p, const std::string& user, const
   home.origin = "home of " + user;
   plan.mounts.push_back(std::move(home));
   sort_mounts(plan.mounts);
+  ZJAIL_TRY(inject_fault(plan.fault, Step::CheckPaths));
   ZJAIL_TRY(check_session_paths(plan, who));
   if (!p.sources.empty()) plan.profile_name = p.sources.front();
   std::string name = plan.profile_name.substr(plan.profile_name.rfind('/') + 1);

@@ -75,8 +75,9 @@ constexpr JoinStep kJoinSteps[] = {
 }  // namespace
 
 Status place_session_in_scope(const Resources& r, const std::string& user, uid_t uid,
-                              std::string& warning) {
+                              std::string& warning, const Fault& fault) {
   if (!r.any_limit()) return {};
+  ZJAIL_TRY(inject_fault(fault, Step::Cgroup));
   if (!probe_cgroup_environment().systemd_running) {
     std::string why = "systemd is not running, so no scope can hold the session's limits";
     if (r.enforce_strict.value.value_or(true))
@@ -114,7 +115,8 @@ Result<SessionJail> SessionJail::enter(const Plan& plan) {
   if (!jail) return std::move(jail).error();
   SessionJail s(std::move(jail).value());
   for (const auto& step : kJoinSteps) {
-    int err = step.run(plan, s.jail_.pidfd());
+    int err = fault_at(plan.fault, step.step);
+    if (err == 0) err = step.run(plan, s.jail_.pidfd());
     if (err != 0) return make_error(step.step, err, step.what);
   }
   return s;

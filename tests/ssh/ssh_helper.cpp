@@ -10,11 +10,15 @@
 //                                     exit 0 only if it sent something
 //   ssh_helper socks PORT DPORT       the same for 127.0.0.1:DPORT, through
 //                                     the SOCKS5 proxy on 127.0.0.1:PORT
+//   ssh_helper syslog PATH OUT        a syslog socket at PATH: every message
+//                                     is appended to OUT, one per line
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,6 +125,29 @@ int socks(int port, int dport) {
   return print_reply(s);
 }
 
+int syslog_sink(const char* path, const char* out) {
+  int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+  unlink(path);
+  if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
+    std::perror("bind");
+    return 1;
+  }
+  chmod(path, 0666);
+  FILE* f = std::fopen(out, "a");
+  if (!f) return 1;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = recv(s, buf, sizeof buf - 1, 0);
+    if (n <= 0) continue;
+    buf[n] = '\0';
+    std::fprintf(f, "%s\n", buf);
+    std::fflush(f);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -133,6 +160,7 @@ int main(int argc, char** argv) {
     return s < 0 ? 1 : print_reply(s);
   }
   if (cmd == "socks" && argc == 4) return socks(std::atoi(argv[2]), std::atoi(argv[3]));
+  if (cmd == "syslog" && argc == 4) return syslog_sink(argv[2], argv[3]);
   std::fprintf(stderr, "usage: ssh_helper reap CMD...|serve PORT TEXT|connect PORT|socks PORT DPORT\n");
   return 2;
 }

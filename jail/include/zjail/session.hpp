@@ -22,7 +22,7 @@ namespace zjail {
 // Without systemd, limits are an error unless EnforceLimits=best-effort,
 // which sets `warning` instead.
 Status place_session_in_scope(const Resources& r, const std::string& user, uid_t uid,
-                              std::string& warning);
+                              std::string& warning, const Fault& fault = {});
 
 class SessionJail {
  public:
