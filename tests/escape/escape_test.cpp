@@ -38,6 +38,8 @@
 #include "catalog.hpp"
 #include "harness.hpp"
 
+#include "host.hpp"
+
 namespace zjail_test {
 namespace {
 
@@ -104,7 +106,7 @@ struct StandIn {
   int fd = -1;
   bool created_dir = false;
   explicit StandIn(const std::string& p) {
-    if (exists(p)) return;
+    if (!zjail_escape::clear_stale_socket(p)) return;  // the real one
     std::string dir = p.substr(0, p.rfind('/'));
     created_dir = mkdir(dir.c_str(), 0755) == 0;
     fd = listen_unix(p, false);

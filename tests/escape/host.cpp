@@ -175,7 +175,7 @@ int host_setup(int argc, char** argv) {
     chmod(f.c_str(), 0644);
   }
   for (const char* path : {"/run/dbus/system_bus_socket", "/run/systemd/private"}) {
-    if (access(path, F_OK) == 0) continue;  // the real one
+    if (!clear_stale_socket(path)) continue;  // the real one
     std::string d(path);
     mkdir(d.substr(0, d.rfind('/')).c_str(), 0755);
     int fd = listener(path, false);
