@@ -2,13 +2,14 @@
 // libsystemd would add its start-up cost to every one of them.
 #include "scope.hpp"
 
-#include <dlfcn.h>
 #include <poll.h>
 #include <systemd/sd-bus.h>
 #include <time.h>
 
 #include <charconv>
 #include <memory>
+
+#include "dl.hpp"
 
 namespace zjail {
 namespace {
@@ -33,17 +34,7 @@ struct SdBusApi {
   decltype(&sd_bus_wait) wait;
 };
 
-struct DlClose {
-  void operator()(void* h) const noexcept { dlclose(h); }
-};
-
-template <class T>
-bool sym(void* lib, const char* name, T& out) {
-  out = reinterpret_cast<T>(dlsym(lib, name));
-  return out != nullptr;
-}
-
-Result<SdBusApi> load_sd_bus(std::unique_ptr<void, DlClose>& lib) {
+Result<SdBusApi> load_sd_bus(DlHandle& lib) {
   lib.reset(dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL));
   if (!lib) return make_error(Step::Cgroup, 0, std::string("cannot load libsystemd.so.0: ") + dlerror());
   SdBusApi a{};
@@ -123,7 +114,7 @@ Result<std::string> cpuset_mask(const std::string& list) {
 }
 
 Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool system_bus) {
-  std::unique_ptr<void, DlClose> lib;
+  DlHandle lib;
   auto api_r = load_sd_bus(lib);
   if (!api_r) return std::move(api_r).error();
   const SdBusApi& api = *api_r;

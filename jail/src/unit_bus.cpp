@@ -3,12 +3,12 @@
 // directories misses (aliases, generator and transient directories,
 // system.control). sd-bus is dlopen'ed as in scope.cpp, so that zjail keeps
 // needing nothing but libc at run time.
-#include <dlfcn.h>
 #include <systemd/sd-bus.h>
 
 #include <cstdlib>
 #include <memory>
 
+#include "dl.hpp"
 #include "unit_bus.hpp"
 
 namespace zjail {
@@ -26,22 +26,12 @@ struct Api {
   decltype(&sd_bus_get_property_trivial) get_trivial;
 };
 
-struct DlClose {
-  void operator()(void* h) const noexcept { dlclose(h); }
-};
-
-template <class T>
-bool sym(void* lib, const char* name, T& out) {
-  out = reinterpret_cast<T>(dlsym(lib, name));
-  return out != nullptr;
-}
-
 Error fail(const std::string& what) { return make_error(Step::Profile, 0, what); }
 
 }  // namespace
 
 Result<std::vector<std::string>> unit_files_from_bus(const std::string& name) {
-  std::unique_ptr<void, DlClose> lib(dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL));
+  DlHandle lib(dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL));
   if (!lib) return fail("cannot load libsystemd.so.0");
   Api a{};
   void* h = lib.get();
