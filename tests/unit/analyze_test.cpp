@@ -90,7 +90,8 @@ TEST(Analyze, HostNetworkAndCapabilitiesCost) {
   EXPECT_EQ(item(a, "PrivateNetwork=").exposure, 1);
   EXPECT_GT(a.score, score(&base));
   Profile caps = shipped("base-service", "AmbientCapabilities=CAP_SYS_ADMIN\n");
-  const auto& admin = item(run(&caps, nullptr), "CapabilityBoundingSet=~CAP_SYS_ADMIN");
+  Analysis with_caps = run(&caps, nullptr);
+  const auto& admin = item(with_caps, "CapabilityBoundingSet=~CAP_SYS_ADMIN");
   // Held in the jail's user namespace only: half of what it would be on the host.
   EXPECT_DOUBLE_EQ(admin.exposure, 0.5);
   EXPECT_EQ(admin.source, "profile");
