@@ -72,11 +72,12 @@ std::string describe(const Plan& plan, Step step, int detail) {
     case Step::RemountRoot: return "remount / read-only";
     case Step::Hostname: return "hostname '" + plan.hostname + "'";
     case Step::Loopback: return "bring up lo";
-    case Step::Rlimits: return limit_name(detail);
+    case Step::Rlimits: return detail >= 0 ? limit_name(detail) : "resource limits";
     case Step::Groups: return "supplementary groups";
     case Step::Gid: return "gid " + std::to_string(plan.gid);
     case Step::Uid: return "uid " + std::to_string(plan.uid);
-    case Step::BoundingSet: return "drop " + capability_name(detail) + " from the bounding set";
+    case Step::BoundingSet:
+      return detail >= 0 ? "drop " + capability_name(detail) + " from the bounding set" : "capability bounding set";
     case Step::Capabilities:
       return detail >= 0 ? "raise ambient " + capability_name(detail) : "set capabilities";
     case Step::Chdir: return plan.workdir;

@@ -23,6 +23,17 @@
 
 #include "child.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ZJAIL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ZJAIL_ASAN 1
+#endif
+#endif
+#ifdef ZJAIL_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 namespace zjail::child {
 namespace {
 
@@ -289,7 +300,25 @@ void run_steps(Context& ctx, const StepEntry (&steps)[N]) {
 
 namespace {
 
-int payload_entry(void* arg) { run_payload(*static_cast<Context*>(arg)); }
+// ASan keeps one stack per thread and would take the payload's own stack for
+// a corrupt one at the first noreturn call (a warning on stderr, and no
+// unpoisoning). The fiber annotations tell it about the switch; the init
+// switches back after the payload has left the shared memory.
+struct PayloadStart {
+  Context* ctx;
+#ifdef ZJAIL_ASAN
+  const void* init_bottom = nullptr;
+  size_t init_size = 0;
+#endif
+};
+
+int payload_entry(void* arg) {
+  auto* start = static_cast<PayloadStart*>(arg);
+#ifdef ZJAIL_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, &start->init_bottom, &start->init_size);
+#endif
+  run_payload(*start->ctx);
+}
 
 // The payload starts vfork-style, as posix_spawn does: it borrows the init's
 // memory until its execve, so there are no page tables to copy, no
@@ -303,9 +332,20 @@ pid_t start_payload(Context& ctx) {
   if (map == MAP_FAILED) return -1;
   if (mprotect(map, kGuard, PROT_NONE) < 0) return -1;
   Context payload = ctx;
+  PayloadStart start{&payload};
   char* top = static_cast<char*>(map) + kGuard + kStack;
-  pid_t pid = clone(payload_entry, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &payload);
+#ifdef ZJAIL_ASAN
+  __sanitizer_start_switch_fiber(nullptr, static_cast<char*>(map) + kGuard, kStack);
+#endif
+  pid_t pid = clone(payload_entry, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
   int e = errno;
+#ifdef ZJAIL_ASAN
+  // If clone failed, the announced switch is completed on paper first, which
+  // also yields the init's stack bounds to switch back to.
+  if (!start.init_bottom) __sanitizer_finish_switch_fiber(nullptr, &start.init_bottom, &start.init_size);
+  __sanitizer_start_switch_fiber(nullptr, start.init_bottom, start.init_size);
+  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+#endif
   munmap(map, kGuard + kStack);
   // The payload's setresuid reset the shared mm's dumpable flag to the
   // system default; the init keeps its own "never".
