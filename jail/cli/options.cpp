@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 #include <unistd.h>
 
 #include "zjail/parser.hpp"
@@ -63,6 +64,12 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, Options& opt)
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return {0, "", ""};
     return {kExitFailure, "", std::string("zjail: ") + e.what() + " (see --help)\n"};
+  } catch (const std::out_of_range&) {
+    // CLI11 converts some values with std::stoll, which throws its own
+    // exception for "--verbose=99999999999999999999".
+    return {kExitFailure, "", "zjail: a number on the command line is out of range (see --help)\n"};
+  } catch (const std::exception& e) {
+    return {kExitFailure, "", std::string("zjail: cannot parse the command line: ") + e.what() + " (see --help)\n"};
   }
   // Everything from COMMAND on is the payload's; an option zjail does not
   // know, before any COMMAND or "--", is a mistake rather than a command.

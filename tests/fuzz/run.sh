@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for
 # ZJAIL_FUZZ_SECONDS (default 60) on a corpus seeded with every shipped
-# profile. Any crash or sanitizer report fails the run.
+# profile, after replaying every input in tests/fuzz/regressions/<target>/.
+# Any crash or sanitizer report fails the run.
 #
 #   bash tests/fuzz/run.sh            # ZJAIL_FUZZ_BUILD_DIR, ZJAIL_FUZZ_SECONDS
 set -euo pipefail
@@ -39,6 +40,18 @@ done
 
 failed=0
 for target in profile directive pamconf cli; do
+  # Inputs that once crashed a target (tests/fuzz/regressions/<target>/)
+  # are replayed first, each once.
+  regressions=("$repo/tests/fuzz/regressions/$target"/*)
+  if [[ -e ${regressions[0]} ]]; then
+    if ! "$build/tests/fuzz/${target}_fuzz" "${regressions[@]}" >"$build/${target}-regressions.log" 2>&1; then
+      echo "fuzz: ${target}_fuzz FAILED on a regression input" >&2
+      tail -n 40 "$build/${target}-regressions.log" >&2
+      failed=1
+    else
+      echo "fuzz: ${target}_fuzz: ${#regressions[@]} regression input(s) pass"
+    fi
+  fi
   echo "fuzz: ${target}_fuzz for ${seconds}s"
   if ! "$build/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" -print_final_stats=1 \
         -artifact_prefix="$build/${target}-" "$corpus/$target" >"$build/${target}.log" 2>&1; then

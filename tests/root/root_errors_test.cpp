@@ -98,6 +98,15 @@ TEST_F(Errors, BadOptionValue) {
   expect_refused(r, {"bogus"});
 }
 
+// Found by cli_fuzz: CLI11 let std::stoll's exception escape, and zjail
+// aborted (134) instead of refusing.
+TEST_F(Errors, OutOfRangeNumberIsRefused) {
+  for (const char* v : {"--verbose=99999999999999999999999", "--verbose=-99999999999999999999999"}) {
+    auto r = attempt({v});
+    expect_refused(r, {"out of range"});
+  }
+}
+
 TEST_F(Errors, BadRlimitArgument) {
   auto r = attempt({"--rlimit", "NOFILE"});
   expect_refused(r, {"NOFILE"});
