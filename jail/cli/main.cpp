@@ -1,8 +1,6 @@
 // zjail's command line: parse options, layer profiles and overrides, build
 // the plan, run the jail, and map the outcome to an exit status.
-#include <malloc.h>
 #include <spdlog/spdlog.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -20,7 +18,6 @@
 extern char** environ;
 // From the GNU linker: the start of the executable's image and the end of its
 // code; everything between is read-only file-backed (headers, .text).
-extern "C" char __executable_start[], etext[];
 
 namespace {
 
@@ -51,19 +48,6 @@ void inherit_from_systemd(zjail::PlanContext& ctx) {
   if (wd_pid.empty() || wd_pid == mine) ctx.watchdog_usec = env("WATCHDOG_USEC");
   std::string xdg = env("XDG_RUNTIME_DIR");
   ctx.run_dir = geteuid() == 0 ? "/run/zjail" : xdg.empty() ? "/tmp" : xdg + "/zjail";
-}
-
-// The supervisor lives as long as the payload but needs almost none of the
-// code it ran to start it (CLI11, the profile parser, libseccomp: about 2 MiB
-// of a 3.4 MiB static binary). Those pages are clean page cache, so dropping
-// our mappings of them loses nothing (what the wait loop needs faults back)
-// and takes them out of this process's RSS and PSS. The same for free heap.
-void shed_startup_memory() {
-  auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  auto start = reinterpret_cast<uintptr_t>(__executable_start) & ~(page - 1);
-  auto end = reinterpret_cast<uintptr_t>(etext) & ~(page - 1);
-  if (end > start) madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
-  malloc_trim(0);
 }
 
 struct Reporter {
@@ -156,8 +140,7 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   auto jail = zjail::start_jail(*plan, &*cgroup);
   if (!jail) return report(jail.error());
   spdlog::debug("jail init is pid {}", jail->pid());
-  shed_startup_memory();
-  auto status = jail->wait(&*signals, &plan->notify);
+  auto status = jail->wait(&*signals, &plan->notify, /*shed_when_idle=*/true);
   if (!status) return report(status.error());
   return status->shell_code();
 }

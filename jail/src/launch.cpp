@@ -4,6 +4,7 @@
 #include "zjail/launch.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -18,6 +19,7 @@
 #include "child/child.hpp"
 #include "directives.hpp"
 #include "zjail/caps.hpp"
+#include "zjail/memory.hpp"
 
 namespace zjail {
 namespace {
@@ -148,15 +150,23 @@ void Jail::disown() noexcept {
   status_.reset();
 }
 
-Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify) {
+Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, bool shed_when_idle) {
   bool relaying = notify && notify->active();
+  bool shed = !shed_when_idle;
   for (;;) {
     pollfd fds[3] = {{pidfd_.get(), POLLIN, 0},
                      {fwd ? fwd->fd() : -1, POLLIN, 0},
                      {relaying ? notify->fd() : -1, POLLIN, 0}};
-    if (poll(fds, 3, -1) < 0) {
+    int ready = poll(fds, 3, shed ? -1 : kShedAfterMs);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       return make_error(Step::Wait, errno, "poll");
+    }
+    if (ready == 0) {
+      (void)shed_startup_memory();
+      malloc_trim(0);
+      shed = true;
+      continue;
     }
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo si;

@@ -50,8 +50,12 @@ class Jail {
   int pidfd() const { return pidfd_.get(); }
 
   // Forwards signals from `fwd` and sd_notify messages through `notify`
-  // (either may be null) until the jail exits.
-  Result<ExitStatus> wait(const SignalForwarding* fwd, NotifyRelay* notify = nullptr);
+  // (either may be null) until the jail exits. With `shed_when_idle`, the
+  // caller is a supervisor started only for this jail: once the jail has run
+  // kShedAfterMs without events, it gives back its start-up memory
+  // (memory.hpp) and free heap.
+  Result<ExitStatus> wait(const SignalForwarding* fwd, NotifyRelay* notify = nullptr,
+                          bool shed_when_idle = false);
 
   // Kills the init; the kernel then kills everything in its pid namespace.
   // With `reap`, waits for it. Without, it is reaped when already gone and

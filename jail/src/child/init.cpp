@@ -2,6 +2,7 @@
 // and exits with the payload's status. Its exit makes the kernel kill
 // whatever is left in the pid namespace, and its parent-death signal makes the
 // whole jail die with zjail.
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -13,6 +14,7 @@
 
 #include "child.hpp"
 #include "zjail/launch.hpp"
+#include "zjail/memory.hpp"
 
 namespace zjail::child {
 namespace {
@@ -62,7 +64,18 @@ static int init_signalfd() {
     kill(ctx.payload, SIGKILL);
     _exit(125);
   }
+  // The payload has exec'd: the code and stack that built the jail are dead
+  // (memory.hpp), unless the jail ends first.
+  bool shed = false;
   for (;;) {
+    if (!shed) {
+      pollfd p{sfd, POLLIN, 0};
+      if (poll(&p, 1, kShedAfterMs) == 0) {
+        (void)shed_startup_memory();
+        shed = true;
+        continue;
+      }
+    }
     signalfd_siginfo si;
     ssize_t n = read(sfd, &si, sizeof si);
     if (n != sizeof si) {
