@@ -53,9 +53,13 @@ measure() {
 
 read -r one one_s one_i one_sr one_ir < <(measure 1)
 read -r per per_s per_i per_sr per_ir < <(measure "$many")
-verdict=$([[ $per -le $target_kib ]] && echo "met" || echo "MISSED")
+verdict=$([[ $per -le $target_kib ]] && echo "met" || echo "NOT met")
 echo "memory: 1 jail: ${one} KiB PSS (supervisor ${one_s}, init ${one_i}; RSS ${one_sr} + ${one_ir})"
 echo "memory: ${many} jails: ${per} KiB PSS per jail (supervisor ${per_s}, init ${per_i}; RSS ${per_sr} + ${per_ir}); target ${target_kib} KiB: ${verdict}"
+# bench/run's summary row.
+mkdir -p -- "$build/bench"
+printf 'memory\tPSS per jail with %s jails: %s KiB (supervisor %s + init %s)\t≤ %s KiB\t%s\n' \
+  "$many" "$per" "$per_s" "$per_i" "$target_kib" "$verdict" >"$build/bench/memory.summary"
 
 section=$(cat <<MD
 ## Memory per jail
