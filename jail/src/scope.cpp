@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <systemd/sd-bus.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <memory>
@@ -17,6 +18,9 @@ namespace {
 struct SdBusApi {
   decltype(&sd_bus_open_system) open_system;
   decltype(&sd_bus_open_user) open_user;
+  decltype(&sd_bus_new) new_bus;
+  decltype(&sd_bus_set_address) set_address;
+  decltype(&sd_bus_start) start;
   decltype(&sd_bus_flush_close_unref) close_unref;
   decltype(&sd_bus_message_new_method_call) new_method_call;
   decltype(&sd_bus_message_append) append;
@@ -40,6 +44,8 @@ Result<SdBusApi> load_sd_bus(DlHandle& lib) {
   SdBusApi a{};
   void* h = lib.get();
   bool ok = sym(h, "sd_bus_open_system", a.open_system) && sym(h, "sd_bus_open_user", a.open_user) &&
+            sym(h, "sd_bus_new", a.new_bus) && sym(h, "sd_bus_set_address", a.set_address) &&
+            sym(h, "sd_bus_start", a.start) &&
             sym(h, "sd_bus_flush_close_unref", a.close_unref) &&
             sym(h, "sd_bus_message_new_method_call", a.new_method_call) &&
             sym(h, "sd_bus_message_append", a.append) &&
@@ -119,8 +125,22 @@ Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool 
   if (!api_r) return std::move(api_r).error();
   const SdBusApi& api = *api_r;
 
+  // Root talks to systemd directly on its private socket, as systemctl
+  // does: no bus daemon relays the calls and the signal, and systemd sends
+  // its signals to every direct client unasked. Without that socket (or not
+  // root), the bus.
   sd_bus* raw = nullptr;
-  int rc = system_bus ? api.open_system(&raw) : api.open_user(&raw);
+  int rc = -1;
+  bool direct = false;
+  if (system_bus && geteuid() == 0 && api.new_bus(&raw) >= 0) {
+    if (api.set_address(raw, "unix:path=/run/systemd/private") >= 0 && api.start(raw) >= 0) {
+      rc = 0;
+      direct = true;
+    } else {
+      raw = api.close_unref(raw);
+    }
+  }
+  if (!direct) rc = system_bus ? api.open_system(&raw) : api.open_user(&raw);
   auto bus = std::unique_ptr<sd_bus, sd_bus* (*)(sd_bus*)>(raw, api.close_unref);
   if (rc < 0)
     return make_error(Step::Cgroup, -rc, std::string("connecting to the ") + (system_bus ? "system" : "user") +
@@ -129,14 +149,17 @@ Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool 
   JobWait wait;
   wait.api = &api;
   sd_bus_slot* slot_raw = nullptr;
-  rc = api.match_signal(bus.get(), &slot_raw, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+  // A direct connection's messages carry no sender to match on.
+  rc = api.match_signal(bus.get(), &slot_raw, direct ? nullptr : "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                         "org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &wait);
   auto slot = std::unique_ptr<sd_bus_slot, sd_bus_slot* (*)(sd_bus_slot*)>(slot_raw, api.slot_unref);
   if (rc < 0) return make_error(Step::Cgroup, -rc, "subscribing to JobRemoved");
   sd_bus_error err = SD_BUS_ERROR_NULL;
-  api.call_method(bus.get(), "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                  "org.freedesktop.systemd1.Manager", "Subscribe", &err, nullptr, "");
-  api.error_free(&err);
+  if (!direct) {
+    api.call_method(bus.get(), "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                    "org.freedesktop.systemd1.Manager", "Subscribe", &err, nullptr, "");
+    api.error_free(&err);
+  }
 
   std::string unit = scope_name(name, pid);
   sd_bus_message* m_raw = nullptr;

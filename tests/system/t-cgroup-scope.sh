@@ -5,8 +5,10 @@
 # jail in it and zjail itself not. The limits bite: TasksMax=16 stops forks
 # with EAGAIN, MemoryMax=64M OOM-kills a 256 MiB allocation (memory.events
 # counts it), CPUQuota=20% holds a busy loop near a fifth of a CPU (measured
-# from cpu.stat). The scope is gone once the payload exits. Without a system
-# bus zjail refuses to run the payload (125).
+# from cpu.stat). The scope is gone once the payload exits. zjail asks for it
+# on systemd's private socket, so a dead bus daemon does not stop it; without
+# that socket it falls back to the system bus; with neither it refuses to run
+# the payload (125).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
@@ -17,8 +19,9 @@ profile_dir=/etc/zjail/profiles
 cleanup() {
   # Any payload of ours still running (its marker is a sleep length no one
   # else uses), then our profiles.
-  vm "pkill -f '^sleep (4242|4343)\$'; pkill -f '^/bin/sh -c while :; do :; done\$';
+  vm "pkill -f '^sleep (4242|4343|4444)\$'; pkill -f '^/bin/sh -c while :; do :; done\$';
       rm -f $profile_dir/systest-scope.profile $profile_dir/systest-cpu.profile
+      rm -f $profile_dir/systest-direct.profile $profile_dir/systest-viabus.profile
       rm -f /tmp/systest-scope.*" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -219,12 +222,49 @@ echo "busy loop under CPUQuota=20%: ${used} us of CPU in ${wall} us = ${pct}%"
 echo "ok: CPUQuota=20% held a busy loop at ${pct}%, throttled $(fact nr_throttled "$cpu") times"
 assert_eq "zjail's status after SIGTERM (forwarded to the payload)" 143 "$(fact zjail_status "$cpu")"
 
-# --- No system bus: fail closed ---------------------------------------------------
-# The bus is pointed nowhere for zjail alone, which is what it meets when dbus
-# is stopped, without taking logind and sshd of the shared VM down with it.
+# --- Which way zjail reaches systemd ----------------------------------------------
+# The bus pointed nowhere for zjail alone is what it meets when dbus-daemon is
+# down (without taking logind and sshd of the shared VM with it): root asks on
+# /run/systemd/private and gets its scope all the same. With that socket
+# hidden (a bind of /dev/null over it, in a mount namespace of zjail's own),
+# it falls back to the system bus. Each run uses its own profile name, so the
+# scope that appears is that run's.
+ways=$(vm bash -s -- "$ZJAIL_GUEST_BIN" "$profile_dir" <<'EOF'
+zjail=$1 dir=$2
+cp "$dir/systest-scope.profile" "$dir/systest-direct.profile"
+cp "$dir/systest-scope.profile" "$dir/systest-viabus.profile"
+# scope_of NAME COMMAND...: runs COMMAND --profile systest-NAME with a
+# sleeping payload and prints the scope it got ("" if none).
+scope_of() {
+  name=$1
+  shift
+  "$@" --profile "systest-$name" -- /bin/sh -c 'exec sleep 4444' >/dev/null 2>&1 </dev/null &
+  z=$! u=""
+  for _ in $(seq 1 150); do
+    u=$(systemctl list-units --plain --no-legend "zjail-systest-$name-*.scope" | awk '{ print $1; exit }')
+    [ -n "$u" ] && pgrep -f '^sleep 4444$' >/dev/null && break
+    kill -0 "$z" 2>/dev/null || break
+    sleep 0.2
+  done
+  kill -TERM "$z" 2>/dev/null
+  wait "$z"
+  echo "$u"
+}
+echo direct=$(scope_of direct env DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/systest-no-bus "$zjail")
+echo viabus=$(scope_of viabus unshare -m sh -c 'mount --bind /dev/null /run/systemd/private && exec "$@"' sh "$zjail")
+EOF
+)
+printf '%s\n' "$ways"
+assert_match "the scope with the bus pointed nowhere (systemd's private socket)" \
+  '^zjail-systest-direct-[0-9]+\.scope$' "$(fact direct "$ways")"
+assert_match "the scope with the private socket hidden (the system bus)" \
+  '^zjail-systest-viabus-[0-9]+\.scope$' "$(fact viabus "$ways")"
+
+# --- Neither: fail closed ----------------------------------------------------------
 rc=0
-nobus=$(vm DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/systest-no-bus "$ZJAIL_GUEST_BIN" \
-  --profile systest-scope -- /bin/sh -c 'echo payload-ran' 2>&1) || rc=$?
+nobus=$(vm "unshare -m sh -c 'mount --bind /dev/null /run/systemd/private &&
+  DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/systest-no-bus exec $ZJAIL_GUEST_BIN \
+  --profile systest-scope -- /bin/sh -c \"echo payload-ran\"'" 2>&1) || rc=$?
 printf '%s\n' "$nobus" | sed 's/^/  | /'
 assert_eq "zjail's exit status without a system bus" 125 "$rc"
 assert_no_match "the payload did not run without a scope" '^payload-ran$' "$nobus"
