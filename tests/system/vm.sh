@@ -25,6 +25,10 @@
 #   ZJAIL_VM_SMP           vCPUs (default 2)
 #   ZJAIL_VM_BOOT_TIMEOUT  seconds to wait for ssh and boot (default 480; a
 #                          loaded 2-core host was seen taking 160)
+#   ZJAIL_VM_STUCK_AFTER   seconds of silence on the serial console, before
+#                          ssh answers, after which the guest counts as stuck
+#                          and is booted once more (default 150; TCG was seen
+#                          hanging for good early in the kernel's boot)
 #   ZJAIL_VM_APPEND        more kernel command line
 #   ZJAIL_VM_QEMU_ARGS     more qemu options (split at spaces)
 set -euo pipefail
@@ -122,6 +126,19 @@ start_watchdog() {
 }
 
 cmd_start() {
+  local boot rc
+  for boot in 1 2; do
+    rc=0
+    boot_once || rc=$?
+    ((rc == 0)) && return 0
+    ((rc == 2 && boot == 1)) || die "the VM did not boot"
+    log "the guest is stuck (serial console silent for ${ZJAIL_VM_STUCK_AFTER:-150} s before ssh); booting it again"
+  done
+}
+
+# One boot. Returns 2 if the guest got stuck before ssh answered; dies on
+# anything else that goes wrong.
+boot_once() {
   [[ -z $(qemu_pid) ]] || die "a VM is already running from $run_dir (vm.sh stop first)"
   command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found"
   command -v qemu-img >/dev/null || die "qemu-img not found"
@@ -190,7 +207,8 @@ cmd_start() {
   write_ssh_config "$port" "$run_dir/id_ed25519"
   log "qemu $qpid ($accel) booting, ssh on 127.0.0.1:$port, serial log $run_dir/serial.log"
 
-  local timeout=${ZJAIL_VM_BOOT_TIMEOUT:-480}
+  local timeout=${ZJAIL_VM_BOOT_TIMEOUT:-480} stuck_after=${ZJAIL_VM_STUCK_AFTER:-150}
+  local console_size=-1 console_changed=$SECONDS size
   # Probes skip the connection master: a half-open probe must not leave one.
   # Poll for sshd's banner with a plain TCP read, which is cheap: until the
   # guest has an address, slirp accepts the connection and then never answers.
@@ -201,6 +219,14 @@ cmd_start() {
     if [[ -z $(qemu_pid) ]]; then
       serial_tail 60 >&2
       die "qemu exited during boot"
+    fi
+    size=$(stat -c %s -- "$run_dir/serial.log" 2>/dev/null || echo 0)
+    if ((size != console_size)); then
+      console_size=$size console_changed=$SECONDS
+    elif ((SECONDS - console_changed > stuck_after)); then
+      serial_tail 20 >&2
+      cmd_stop >/dev/null 2>&1 || true
+      return 2
     fi
     if ((SECONDS - started > timeout)); then
       serial_tail 60 >&2
