@@ -64,5 +64,17 @@ printf 'scope\tzjail / systemd-run %s× (%s ms / %s ms)\t≤ 0.5×\t%s\n' "$rati
   cat "$work/scope.md"
   echo
   echo "zjail / systemd-run: **${ratio}×** by mean (target ≤ 0.5×: ${met})."
+  echo
+  cat <<'WHY'
+Why the two lines are close, and why 0.5× is out of reach this way: both ask
+systemd for the scope with one `StartTransientUnit` (zjail on systemd's
+private socket, as systemd-run does as root) and wait for systemd to finish
+the job. That job, systemd creating the unit and its cgroup, is most of each
+line under TCG. zjail cannot skip the wait: until the job is done its init is
+not in the scope, so a payload started earlier would run outside its limits.
+zjail builds its whole jail besides and still comes out level. A service
+that runs zjail with `Delegate=yes` makes no D-Bus call at all (the jail's
+cgroup is a leaf of the unit's own, docs/systemd.md).
+WHY
 } >"$out/sections/scope.md"
 echo "bench: zjail / systemd-run = ${ratio}× (target ≤ 0.5×: ${met})"
