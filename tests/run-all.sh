@@ -38,8 +38,9 @@ done
 # The unit and root tiers again, with zjail and the tests built under ASan
 # and UBSan (ZJAIL_SANITIZE): any report aborts the process, so fails its test.
 # Skipped there: valgrind (cannot run an ASan binary), the churn test (timing,
-# not memory), the package build, the VM, and pam_zjail.so's tests (an ASan
-# module cannot be dlopened by an uninstrumented sshd or pamtester).
+# not memory errors), shed_memory (resident sizes of an instrumented binary),
+# the package build, the VM, and pam_zjail.so's tests (an ASan module cannot
+# be dlopened by an uninstrumented sshd or pamtester).
 if [[ ${ZJAIL_SKIP_SANITIZE:-} != 1 ]]; then
   asan=${ZJAIL_ASAN_BUILD_DIR:-$build-asan}
   echo "run-all: sanitizers: building $asan"
@@ -59,7 +60,7 @@ if [[ ${ZJAIL_SKIP_SANITIZE:-} != 1 ]]; then
     # The root tier: every launch, escape probe and error path with zjail
     # itself under ASan and UBSan, LeakSanitizer over a whole launch
     # (leaks_lsan) among them.
-    ctest --test-dir "$asan" -L '^root$' -E '^(package_deb|leaks_valgrind|churn_scale|pam_.*)$' -j 1 \
+    ctest --test-dir "$asan" -L '^root$' -E '^(package_deb|leaks_valgrind|churn_scale|shed_memory|pam_.*)$' -j 1 \
       --timeout 300 --output-on-failure || failed+=(asan-root)
   else
     tail -n 50 "$asan.log" >&2
