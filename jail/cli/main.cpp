@@ -16,8 +16,6 @@
 #include "zjail/seccomp_cache.hpp"
 
 extern char** environ;
-// From the GNU linker: the start of the executable's image and the end of its
-// code; everything between is read-only file-backed (headers, .text).
 
 namespace {
 
