@@ -70,7 +70,11 @@ cleanup() {
   if [[ $mode == system ]]; then
     [[ -n $pamd_backup && -f $pamd_backup ]] && cp -- "$pamd_backup" /etc/pam.d/sshd
     rm -f /etc/ssh/sshd_config.d/zjail-e2e.conf /etc/zjail/pam.conf
+    # The D-Bus fault below hides systemd's private socket with a bind mount.
+    mountpoint -q /run/systemd/private && umount /run/systemd/private
     systemctl start dbus.socket dbus.service >/dev/null 2>&1
+    # logind does not survive a bus restart on its own.
+    systemctl restart systemd-logind.service >/dev/null 2>&1
     systemctl restart ssh.service >/dev/null 2>&1
   else
     rm -f /etc/pam.d/zjail-e2e-sshd
@@ -401,7 +405,30 @@ rm -f /etc/zjail/profiles/zjail-e2e-badroot.profile
 if [[ $mode == system ]]; then
   write_pam_conf
   systemctl stop dbus.socket dbus.service
-  expect_no_session "D-Bus down, profile with limits"
+  # pam_zjail runs as root inside sshd and asks systemd for the session's scope
+  # on its private socket: a dead bus daemon does not cost the limits.
+  # The session lasts as long as its command: long enough to be looked at.
+  run_ssh zjr 'sleep 8' >/dev/null 2>&1 &
+  bg=$!
+  scope=""
+  for _ in $(seq 150); do
+    scope=$(systemctl list-units --plain --no-legend 'zjail-ssh-*.scope' 2>/dev/null | awk '{ print $1; exit }')
+    [[ -n $scope ]] && break
+    kill -0 "$bg" 2>/dev/null || break
+    sleep 0.2
+  done
+  [[ -n $scope ]] || fail "D-Bus down: the login got no zjail scope from systemd's private socket"
+  # ssh-restricted's TasksMax=.
+  [[ $(systemctl show -p TasksMax --value "$scope") == 256 ]] ||
+    fail "D-Bus down: scope $scope has TasksMax=$(systemctl show -p TasksMax --value "$scope"), want 256"
+  ok "D-Bus down: the login still gets its scope ($scope) and limits, over systemd's private socket"
+  wait "$bg" || fail "D-Bus down: the login failed (ssh exit $?)"
+  no_leftovers "D-Bus down, after logout"
+  # With that socket hidden too, systemd is out of reach: no session.
+  mount --bind /dev/null /run/systemd/private
+  expect_no_session "D-Bus and systemd's private socket down, profile with limits"
+  umount /run/systemd/private
+  no_leftovers "D-Bus and the private socket down, checked with systemd back"
   systemctl start dbus.socket dbus.service
   # logind does not survive a bus restart on its own.
   systemctl restart systemd-logind.service

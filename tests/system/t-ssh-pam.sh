@@ -3,8 +3,10 @@
 # (ssh.service) with pam_zjail appended to /etc/pam.d/sshd and the shipped
 # ssh-restricted and sftp-only profiles, limits and scope included. The same
 # end-to-end script as on the host (tests/ssh/e2e.sh), run inside the VM,
-# plus the fault the host cannot show: D-Bus down for a profile with limits,
-# and the escape battery inside a restricted login.
+# plus what the host cannot show: with D-Bus down a login still gets its
+# scope and limits over systemd's private socket, with that socket hidden too
+# there is no session at all, and the escape battery inside a restricted
+# login.
 # timeout: 900
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
