@@ -532,6 +532,7 @@ const std::vector<Directive> kDirectives = {
     {"SystemCallErrorNumber", syscall_error_number},
     {"SystemCallArchitectures", syscall_architectures},
     {"SystemCallLog", syscall_list<&Profile::system_call_log>},
+    {"RestrictIOUring", bool_directive<&Profile::restrict_io_uring>},
     {"LimitCPU", limit_directive<RLIMIT_CPU>},
     {"LimitFSIZE", limit_directive<RLIMIT_FSIZE>},
     {"LimitDATA", limit_directive<RLIMIT_DATA>},

@@ -222,6 +222,12 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   ZJAIL_TRY(plan_identity(p, ctx, plan, who));
   ZJAIL_TRY(inject_fault(plan.fault, Step::Plan));
   plan.private_network = p.private_network.value.value_or(true);
+  // io_uring's IORING_OP_SOCKET makes sockets of any family without
+  // socket(2): reopened, it would walk past the base filter's AF_VSOCK rule.
+  if (!p.restrict_io_uring.value.value_or(true) && plan.private_network)
+    return at(p.restrict_io_uring.origin, Step::Plan,
+              "RestrictIOUring=no needs PrivateNetwork=no: io_uring creates sockets (IORING_OP_SOCKET) "
+              "that the private network's AF_VSOCK rule cannot see");
   plan.hostname = p.hostname.value.value_or("zjail");
   plan.keep_terminal = p.keep_terminal.value.value_or(false);
   plan.workdir = p.working_directory.value.value_or("/");

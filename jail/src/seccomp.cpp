@@ -51,7 +51,7 @@ Result<std::vector<sock_filter>> export_bpf(void* ctx) {
   return insns;
 }
 
-Result<std::vector<sock_filter>> base_filter(bool private_network) {
+Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict_io_uring) {
   auto ctx = new_ctx(SCMP_ACT_ALLOW);
   if (!ctx) return std::move(ctx).error();
   void* c = ctx->get();
@@ -60,6 +60,14 @@ Result<std::vector<sock_filter>> base_filter(bool private_network) {
   for (unsigned long req : {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)})
     if (rc == 0) rc = seccomp_rule_add(c, eperm, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, req));
   if (rc != 0) return fail(rc, "TIOCSTI/TIOCLINUX rule");
+  // The virtual console's keyboard, font and VT switching ioctls (KD*, 'K',
+  // and VT_*, 'V', plain numbers without direction bits): with a kept
+  // console terminal, KDSKBSENT would put keystrokes into the console and
+  // KDSKBMODE would take the keyboard from its owner. Video4Linux's 'V'
+  // requests carry direction bits and are not matched.
+  for (unsigned long type : {0x4b00UL, 0x5600UL})
+    if (rc == 0) rc = seccomp_rule_add(c, eperm, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffff00ULL, type));
+  if (rc != 0) return fail(rc, "console ioctl rule");
   constexpr uint64_t kNsFlags[] = {CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
                                    CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWTIME};
   for (uint64_t flag : kNsFlags) {
@@ -79,6 +87,14 @@ Result<std::vector<sock_filter>> base_filter(bool private_network) {
     rc = seccomp_rule_add(c, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
                           SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_VSOCK));
     if (rc != 0) return fail(rc, "AF_VSOCK rule");
+  }
+  // io_uring performs opens, sockets (IORING_OP_SOCKET, any family) and
+  // more without the system calls that the rules here and the profile's
+  // filter see; it stays closed unless the profile reopens it.
+  if (restrict_io_uring) {
+    for (int nr : {SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register)})
+      if (rc == 0) rc = seccomp_rule_add(c, eperm, nr, 0);
+    if (rc != 0) return fail(rc, "io_uring rule");
   }
   return export_bpf(c);
 }
@@ -145,7 +161,7 @@ Result<std::vector<sock_filter>> profile_filter(const Profile& p) {
 
 Result<BpfProgram> compile_seccomp(const Profile& p) {
   BpfProgram prog;
-  auto base = base_filter(p.private_network.value.value_or(true));
+  auto base = base_filter(p.private_network.value.value_or(true), p.restrict_io_uring.value.value_or(true));
   if (!base) return std::move(base).error();
   prog.filters.push_back(std::move(base).value());
   bool profile_rules = p.system_call_filter.is_set || p.system_call_log.is_set ||

@@ -142,6 +142,7 @@ std::string seccomp_cache_key(const Profile& p) {
   key += '\n';
   // The base filter closes AF_VSOCK in a private network.
   key += "PrivateNetwork=" + std::to_string(p.private_network.value.value_or(true)) + "\n";
+  key += "RestrictIOUring=" + std::to_string(p.restrict_io_uring.value.value_or(true)) + "\n";
   return key;
 }
 

@@ -168,6 +168,7 @@ string show_profile(const Profile& p) {
   scalar(w, "SystemCallErrorNumber", p.system_call_error_number, syscall_action);
   words(w, "SystemCallArchitectures", p.system_call_architectures);
   name_list(w, "SystemCallLog", p.system_call_log, "read");
+  boolean(w, "RestrictIOUring", p.restrict_io_uring);
 
   for (const auto& [resource, item] : p.limits) {
     const char* suffix = limit_suffix(resource);

@@ -325,6 +325,23 @@ TEST(PlanListen, ReplacesAStaleUnixSocketButNoOtherFile) {
 namespace zjail {
 namespace {
 
+// io_uring would make the AF_VSOCK sockets a private network refuses to
+// socket(2): reopening it there is an error, not a quiet hole.
+TEST(PlanSeccomp, IoUringReopensOnlyOnTheHostNetwork) {
+  Profile p;
+  p.restrict_io_uring.value = false;
+  p.restrict_io_uring.origin = at(12);
+  auto plan = plan_for(p);
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().step, Step::Plan);
+  EXPECT_NE(plan.error().context.find("test.profile:12: RestrictIOUring=no needs PrivateNetwork=no"),
+            std::string::npos)
+      << plan.error().message();
+  p.private_network.value = false;
+  auto host = plan_for(p);
+  EXPECT_TRUE(host) << host.error().message();
+}
+
 TEST(PlanRoot, RootDirectoryMustBeADirectory) {
   Profile p;
   p.root_directory.value = "/nonexistent-zjail-root";

@@ -136,6 +136,9 @@ struct Profile {
   Setting<SyscallAction> system_call_error_number;  // default kill
   std::vector<Item<std::string>> system_call_architectures;  // "native", ...
   NameList system_call_log;               // SystemCallLog=
+  // RestrictIOUring= (default yes): zjail's base filter closes io_uring,
+  // whose requests (sockets, opens, ...) no seccomp rule can see.
+  Setting<bool> restrict_io_uring;
 
   // Limits and environment. Keys are RLIMIT_* values.
   std::map<int, Item<Limit>> limits;

@@ -25,8 +25,11 @@ struct BpfProgram {
 
 // The first filter is always present, whatever the profile says:
 //  - only the native ABI: i386 (int $0x80) and x32 calls kill the process;
-//  - TIOCSTI and TIOCLINUX ioctls fail with EPERM, matched on the low 32 bits
-//    so that high bits in the request register cannot slip past;
+//  - TIOCSTI and TIOCLINUX ioctls, and the virtual console's KD* and VT_*
+//    ioctls, fail with EPERM, matched on the low 32 bits so that high bits in
+//    the request register cannot slip past;
+//  - io_uring_setup/enter/register fail with EPERM unless RestrictIOUring=no;
+//  - in a private network, socket(AF_VSOCK) fails with EAFNOSUPPORT;
 //  - no namespaces: clone/unshare with any CLONE_NEW* flag and setns fail
 //    with EPERM, and clone3 (whose flags BPF cannot see) fails with ENOSYS so
 //    that libc falls back to clone.
