@@ -60,6 +60,10 @@ Status plan_identity(const Profile& p, const PlanContext& ctx, Plan& plan, UserI
   for (const auto& item : p.supplementary_groups) {
     auto g = lookup_group(item.value);
     if (!g) return at(item.origin, Step::ResolveUser, g.error().detail());
+    if (*g == 0 && plan.invoked_as_root)
+      return at(item.origin, Step::ResolveUser,
+                "SupplementaryGroups=" + item.value + " would give the payload host group root; "
+                "name an unprivileged group");
     if (std::find(plan.groups.begin(), plan.groups.end(), *g) == plan.groups.end())
       plan.groups.push_back(*g);
   }
@@ -68,6 +72,12 @@ Status plan_identity(const Profile& p, const PlanContext& ctx, Plan& plan, UserI
     if (plan.uid == 0)
       return at(p.user.origin, Step::ResolveUser,
                 "User=root would run the payload as host root; name an unprivileged user");
+    // Host gid 0 is root's as much as uid 0 is: files of group root that are
+    // group-writable (or readable only by it) would open up to the payload
+    // (SupplementaryGroups= is checked as it is resolved, above).
+    if (plan.gid == 0)
+      return at(p.group.is_set() ? p.group.origin : p.user.origin, Step::ResolveUser,
+                "gid 0 (root) would run the payload in host group root; name an unprivileged group");
     // Inside, 0 is the jail's own init; the payload's ids map to themselves so
     // that host file permissions see exactly that unprivileged user.
     plan.idmap.uid_map = "0 0 1\n" + std::to_string(plan.uid) + " " + std::to_string(plan.uid) + " 1\n";

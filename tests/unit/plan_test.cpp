@@ -82,6 +82,25 @@ TEST(PlanIdentity, RootPayloadIsRefused) {
   EXPECT_NE(plan.error().context.find("test.profile:7: User=root"), std::string::npos);
 }
 
+// Host gid 0 opens root's group-owned files, as uid 0 would root's own:
+// refused like User=root, in Group= and in SupplementaryGroups= alike.
+TEST(PlanIdentity, RootGroupIsRefused) {
+  Profile g;
+  g.group.value = "root";
+  g.group.origin = at(4);
+  auto plan = plan_for(g);
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().step, Step::ResolveUser);
+  EXPECT_NE(plan.error().context.find("test.profile:4: gid 0 (root)"), std::string::npos) << plan.error().message();
+  Profile s;
+  s.supplementary_groups.push_back({"100", at(5)});
+  s.supplementary_groups.push_back({"0", at(6)});
+  auto plan2 = plan_for(s);
+  ASSERT_FALSE(plan2);
+  EXPECT_NE(plan2.error().context.find("test.profile:6: SupplementaryGroups=0"), std::string::npos)
+      << plan2.error().message();
+}
+
 TEST(PlanIdentity, UnknownUserNamesTheDirective) {
   Profile p;
   p.user.value = "no-such-user-zjail";
