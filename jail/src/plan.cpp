@@ -187,6 +187,31 @@ void plan_environment(const Profile& p, const PlanContext& ctx, const UserInfo& 
   }
 }
 
+// A script's interpreter needs a path to open, and an fd passed for that
+// (/dev/fd/N) would stay open in every descendant, a handle on the host file
+// that the payload could reopen for writing through /proc/self/fd. Instead
+// the script is bound read-only at a path of its own, and the kernel hands
+// that path to the interpreter.
+Status plan_script(const std::string& path, uid_t invoker, Plan& plan) {
+  std::string name = path.substr(path.rfind('/') + 1);
+  MountOp m;
+  m.kind = MountOp::Kind::Bind;
+  m.source = path;
+  m.target = std::string(kJailCommandDir).substr(1) + "/" + name;
+  m.attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  m.recursive = false;
+  m.origin = "command";
+  std::vector<MountOp> one;
+  one.push_back(std::move(m));
+  std::string no_root;
+  ZJAIL_TRY(resolve_sources(one, no_root, invoker));
+  plan.exec_candidates = {"/" + one.front().target};
+  plan.mounts.push_back(std::move(one.front()));
+  sort_mounts(plan.mounts);
+  plan.exec_fd.reset();
+  return {};
+}
+
 Status plan_command(const std::vector<std::string>& command, const PlanContext& ctx, Plan& plan) {
   if (command.empty()) return make_error(Step::ResolveCommand, 0, "no command given");
   const std::string& cmd = command[0];
@@ -202,7 +227,8 @@ Status plan_command(const std::vector<std::string>& command, const PlanContext& 
       return make_error(Step::ResolveCommand, EACCES, cmd);
     UniqueFd rd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     char magic[2] = {};
-    plan.exec_fd_is_script = rd && read(rd.get(), magic, 2) == 2 && magic[0] == '#' && magic[1] == '!';
+    if (rd && read(rd.get(), magic, 2) == 2 && magic[0] == '#' && magic[1] == '!')
+      ZJAIL_TRY(plan_script(path, ctx.invoker_uid, plan));
   } else {
     std::string path = kDefaultPath;
     for (const auto& e : plan.envp_storage)

@@ -228,5 +228,30 @@ TEST_F(Exec, RelativeScriptRuns) {
   EXPECT_EQ(r.out, "script-ran arg1\n") << r.dump();
 }
 
+// A script given by path must not hand the payload a handle on its host
+// file: the script below belongs to the payload's user, so any writable path
+// to it (an inherited fd reopened through /proc/self/fd, or $0) would let the
+// jail rewrite a host file it cannot otherwise see.
+TEST_F(Exec, ScriptCannotWriteItsHostFile) {
+  TempDir d;
+  const std::string body =
+      "#!/bin/sh\n"
+      "for f in /proc/self/fd/* /dev/fd/*; do\n"
+      "  case ${f##*/} in 0|1|2) continue ;; esac\n"
+      "  (echo tampered >>\"$f\") 2>/dev/null && echo \"wrote $f\"\n"
+      "done\n"
+      "(echo tampered >>\"$0\") 2>/dev/null && echo \"wrote $0\"\n"
+      "sh -c 'for f in /proc/self/fd/*; do case ${f##*/} in 0|1|2) continue;; esac;"
+      " (echo tampered >>\"$f\") 2>/dev/null && echo \"child wrote $f\"; done'\n"
+      "echo \"zero=$0\"\n";
+  d.write("script.sh", body, 0755);
+  ASSERT_EQ(chown((d / "script.sh").c_str(), 65534, 65534), 0);
+  auto r = run({"--profile", kProfile, "--", d / "script.sh"});
+  EXPECT_EQ(r.code, 0) << r.dump();
+  EXPECT_EQ(r.out.find("wrote"), std::string::npos) << r.dump();
+  EXPECT_NE(r.out.find("zero=/run/host/command/script.sh\n"), std::string::npos) << r.dump();
+  EXPECT_EQ(read_file(d / "script.sh"), body) << "the jail rewrote the host's script";
+}
+
 }  // namespace
 }  // namespace zjail_test

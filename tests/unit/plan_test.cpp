@@ -269,9 +269,19 @@ TEST(PlanCommand, PathsBareNamesAndErrors) {
 
   auto plan = plan_for(Profile{}, c, {"./script", "arg"});
   ASSERT_TRUE(plan) << plan.error().message();
-  EXPECT_TRUE(plan->exec_fd.valid());
-  EXPECT_TRUE(plan->exec_fd_is_script);
+  // A script is bound read-only and run by its path in the jail: no fd of
+  // the host file reaches the payload.
+  EXPECT_FALSE(plan->exec_fd.valid());
+  EXPECT_EQ(plan->exec_candidates, (std::vector<std::string>{"/run/host/command/script"}));
+  const MountOp* bound = find_mount(*plan, "run/host/command/script");
+  ASSERT_NE(bound, nullptr);
+  EXPECT_EQ(bound->kind, MountOp::Kind::Bind);
+  EXPECT_EQ(bound->resolved_source, (dir / "script").string());
+  EXPECT_TRUE(bound->attr & MOUNT_ATTR_RDONLY);
   EXPECT_EQ(plan->argv_storage, (std::vector<std::string>{"./script", "arg"}));
+  auto elf = plan_for(Profile{}, c, {"/bin/true"});
+  ASSERT_TRUE(elf);
+  EXPECT_TRUE(elf->exec_fd.valid());
 
   auto missing = plan_for(Profile{}, c, {"./missing"});
   ASSERT_FALSE(missing);

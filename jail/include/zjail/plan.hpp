@@ -51,6 +51,9 @@ struct MountOp {
   std::string origin;      // "file:line" of the directive, for error messages
 };
 
+// Where a script payload given by path is bound, read-only, in the jail.
+inline constexpr const char* kJailCommandDir = "/run/host/command";
+
 struct IdMapPlan {
   std::string uid_map;   // contents written to /proc/PID/uid_map
   std::string gid_map;
@@ -94,9 +97,9 @@ struct Plan {
   std::string workdir = "/";
 
   // The payload. exec_fd is set for a path command (works even if the path is
-  // not visible inside the jail); otherwise exec_candidates are tried in order.
+  // not visible inside the jail); otherwise exec_candidates are tried in order
+  // (a script given by path is bound read-only under kJailCommandDir).
   UniqueFd exec_fd;
-  bool exec_fd_is_script = false;
   std::vector<std::string> exec_candidates;
   std::vector<std::string> argv_storage, envp_storage;
   std::vector<char*> argv, envp;    // null-terminated views of the storage

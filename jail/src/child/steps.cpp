@@ -144,8 +144,7 @@ int place_fds(Context& ctx) {
   if (dup3(hi_err, 3 + n, O_CLOEXEC) < 0) return errno;
   ctx.err_sock = 3 + n;
   if (hi_exec >= 0) {
-    // A script's interpreter opens /dev/fd/N, so that fd must survive exec.
-    if (dup3(hi_exec, 4 + n, plan.exec_fd_is_script ? 0 : O_CLOEXEC) < 0) return errno;
+    if (dup3(hi_exec, 4 + n, O_CLOEXEC) < 0) return errno;
     ctx.exec_fd = 4 + n;
   }
   return 0;
