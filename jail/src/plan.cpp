@@ -321,6 +321,23 @@ Status check_session_paths(const Plan& plan, const UserInfo& who) {
   return {};
 }
 
+// The jail's init is a copy of this process, so /proc/1/cmdline in the
+// jail would show this process's arguments (--setenv values among them). The
+// init replaces them with `title`; it needs to know where they live: fields
+// 48 and 49 of /proc/self/stat, counted after the command name, which may
+// contain anything.
+void set_init_title(Plan& plan, std::string title) {
+  plan.init_title = std::move(title);
+  UniqueFd stat_fd(open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
+  char buf[1024];
+  ssize_t n = stat_fd ? read(stat_fd.get(), buf, sizeof buf - 1) : -1;
+  if (n <= 0) return;
+  buf[n] = '\0';
+  const char* p = strrchr(buf, ')');
+  for (int field = 2; p && *p && field < 48; ++field) p = strchr(p + 1, ' ');
+  if (p) sscanf(p, " %lu %lu", &plan.arg_start, &plan.arg_end);
+}
+
 }  // namespace
 
 Result<Plan> build_session_plan(const Profile& p, const std::string& user, const PlanContext& ctx) {
@@ -355,18 +372,7 @@ Result<Plan> build_session_plan(const Profile& p, const std::string& user, const
   if (!p.sources.empty()) plan.profile_name = p.sources.front();
   std::string name = plan.profile_name.substr(plan.profile_name.rfind('/') + 1);
   if (name.ends_with(".profile")) name.resize(name.size() - 8);
-  // Where this process's argv lives: fields 48 and 49 of /proc/self/stat,
-  // counted after the command name, which may contain anything.
-  UniqueFd stat_fd(open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
-  char buf[1024];
-  ssize_t n = stat_fd ? read(stat_fd.get(), buf, sizeof buf - 1) : -1;
-  if (n > 0) {
-    buf[n] = '\0';
-    const char* p = strrchr(buf, ')');
-    for (int field = 2; p && *p && field < 48; ++field) p = strchr(p + 1, ' ');
-    if (p) sscanf(p, " %lu %lu", &plan.arg_start, &plan.arg_end);
-  }
-  plan.init_title = std::string("zjail-init") + '\0' + "--session" + '\0' + user + '\0' + name + '\0';
+  set_init_title(plan, std::string("zjail-init") + '\0' + "--session" + '\0' + user + '\0' + name + '\0');
   return plan;
 }
 
@@ -417,6 +423,7 @@ Result<Plan> build_plan(const Profile& p, const std::vector<std::string>& comman
   for (auto& s : plan.envp_storage) plan.envp.push_back(s.data());
   plan.envp.push_back(nullptr);
   if (!p.sources.empty()) plan.profile_name = p.sources.front();
+  set_init_title(plan, std::string("zjail-init") + '\0');
   return plan;
 }
 

@@ -80,7 +80,8 @@ MountOp op(Kind kind, std::string source, std::string target, uint64_t attr) {
 
 void add_proc(const Profile& p, std::vector<MountOp>& out) {
   MountOp proc = op(Kind::Proc, "", "proc", kNoSuidDev | MOUNT_ATTR_NOEXEC);
-  switch (p.protect_proc.value.value_or(ProtectProc::Invisible)) {
+  ProtectProc protect = p.protect_proc.value.value_or(ProtectProc::Invisible);
+  switch (protect) {
     case ProtectProc::Default: break;
     case ProtectProc::Invisible: proc.options.emplace_back("hidepid", "invisible"); break;
     case ProtectProc::Noaccess: proc.options.emplace_back("hidepid", "noaccess"); break;
@@ -100,6 +101,14 @@ void add_proc(const Profile& p, std::vector<MountOp>& out) {
   for (const char* masked : {"proc/sysrq-trigger", "proc/kcore", "proc/kallsyms", "proc/keys",
                              "proc/timer_list", "proc/latency_stats", "proc/sched_debug",
                              "proc/acpi", "proc/scsi"}) {
+    MountOp m = op(Kind::Mask, "", masked, MOUNT_ATTR_RDONLY | kNoSuidDev | MOUNT_ATTR_NOEXEC);
+    m.optional = true;
+    out.push_back(std::move(m));
+  }
+  // What the host booted with (and may pass secrets in) and who on the host
+  // holds keys: hidden unless the profile asks for the host's /proc as is.
+  if (protect == ProtectProc::Default) return;
+  for (const char* masked : {"proc/cmdline", "proc/bootconfig", "proc/key-users"}) {
     MountOp m = op(Kind::Mask, "", masked, MOUNT_ATTR_RDONLY | kNoSuidDev | MOUNT_ATTR_NOEXEC);
     m.optional = true;
     out.push_back(std::move(m));

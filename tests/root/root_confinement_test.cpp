@@ -95,6 +95,34 @@ TEST_F(ProcFs, KernelFilesMaskedWithFullProc) {
   }
 }
 
+// The host's boot arguments and key owners are masked, and the jail's init
+// never shows zjail's own arguments (a --setenv token among them), not even
+// with ProtectProc=default, where /proc/1 is visible to the payload.
+TEST_F(ProcFs, HostDetailsAndZjailArgumentsHidden) {
+  std::string secret = "TOKEN=s3cret-" + std::to_string(getpid());
+  // The masks are nodev binds of /dev/null: opening them fails (EACCES).
+  const std::string show = "for f in cmdline key-users; do if c=$(cat /proc/$f 2>/dev/null); then "
+                           "echo $f=${#c}; else echo $f=hidden; fi; done";
+  auto r = run({"--profile", kProfile, "--profile", "root-test-procall", "--setenv", secret, "--", "/bin/sh",
+                "-c", show});
+  EXPECT_EQ(r.code, 0) << r.dump();
+  EXPECT_EQ(r.lines(), (std::vector<std::string>{"cmdline=hidden", "key-users=hidden"})) << r.dump();
+  ASSERT_GT(read_file("/proc/cmdline").size(), 0u);
+
+  TempDir d;
+  d.write("visible.profile", "[Jail]\nProtectProc=default\n");
+  auto init = run({"--profile", kProfile, "--profile", "root-test-procall", "--profile", d / "visible.profile",
+                   "--setenv", secret, "--", "/bin/sh", "-c",
+                   "tr '\\0' ' ' </proc/1/cmdline; echo; " + show});
+  EXPECT_EQ(init.code, 0) << init.dump();
+  ASSERT_FALSE(init.lines().empty()) << init.dump();
+  EXPECT_EQ(init.lines()[0].substr(0, 11), "zjail-init ") << init.dump();
+  EXPECT_EQ(init.out.find("s3cret"), std::string::npos) << "zjail's arguments leaked\n" << init.dump();
+  EXPECT_EQ(init.out.find("--setenv"), std::string::npos) << init.dump();
+  // ProtectProc=default asks for the host's /proc as it is.
+  EXPECT_EQ(init.out.find("cmdline=hidden"), std::string::npos) << init.dump();
+}
+
 // --- read-only binds -------------------------------------------------------------------
 
 using ReadOnly = RootTest;

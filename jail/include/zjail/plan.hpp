@@ -105,12 +105,15 @@ struct Plan {
   std::vector<char*> argv, envp;    // null-terminated views of the storage
 
   std::string profile_name;         // for logs
+  // The init's argv, NUL-separated, for /proc/1/cmdline instead of the
+  // caller's; and the caller's own argv area, overwritten where the title
+  // cannot be moved (no CAP_SYS_RESOURCE).
+  std::string init_title;
+  unsigned long arg_start = 0, arg_end = 0;
 
   // A login session (pam_zjail): the jail has no payload of its own. Its
   // init builds the jail and waits; the caller then joins it (session.hpp).
   bool session = false;
-  std::string init_title;           // the init's argv, NUL-separated, for /proc/1/cmdline
-  unsigned long arg_start = 0, arg_end = 0;  // the caller's own argv area, for the same
 
   Fault fault;                      // test builds only: the step to fail (fault.hpp)
 };

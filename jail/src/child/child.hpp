@@ -48,10 +48,11 @@ int prepare_init(Context& ctx);
 int seal_init(Context& ctx);
 [[noreturn]] void init_loop(Context& ctx);
 
-// Session mode (pam_zjail): the init names itself in /proc/1/cmdline (it is a
-// fork of the login process, whose title would mislead), then only reaps;
-// any forwarded signal ends the jail.
+// The init names itself in /proc/1/cmdline: it is a copy of zjail (or of
+// the login process), whose arguments would leak into the jail.
 void show_init_title(Context& ctx);
+// Session mode (pam_zjail): the init only reaps; any forwarded signal ends
+// the jail.
 [[noreturn]] void session_loop(Context& ctx);
 
 [[noreturn]] void fail(Context& ctx, Step step, int err);

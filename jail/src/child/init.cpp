@@ -38,6 +38,7 @@ int prepare_init(Context& ctx) {
     if (sigaction(sig, &sa, nullptr) < 0) return errno;
   if (sigaction(SIGCHLD, &sa, nullptr) < 0) return errno;
   prctl(PR_SET_NAME, "zjail-init", 0, 0, 0);
+  show_init_title(ctx);
   return 0;
 }
 

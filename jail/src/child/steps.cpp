@@ -361,7 +361,6 @@ pid_t start_payload(Context& ctx) {
   if (ctx.plan->session) {
     // A login session's jail has no payload: EOF on the error socket tells
     // the parent the jail is built, and the parent joins it.
-    show_init_title(ctx);
     close(ctx.err_sock);
     ctx.err_sock = -1;
     session_loop(ctx);
