@@ -124,6 +124,7 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   if (!plan) return report(plan.error());
   spdlog::debug("uid {} gid {}, {} mounts, {} seccomp filters", plan->uid, plan->gid,
                 plan->mounts.size(), plan->seccomp.size());
+  for (const auto& w : plan->warnings) spdlog::warn("{}", w);
 
   std::string warning;
   std::string name = opt.profiles.empty() ? "jail" : opt.profiles.back();

@@ -83,6 +83,7 @@ std::string describe(const Plan& plan, Step step, int detail) {
     case Step::Capabilities:
       return detail >= 0 ? "raise ambient " + capability_name(detail) : "set capabilities";
     case Step::Chdir: return plan.workdir;
+    case Step::Landlock: return "Landlock rule: no TCP connect (the jail holds host TCP sockets)";
     case Step::Seccomp: {
       size_t n = 0;
       for (const auto& f : plan.seccomp) n += f.size();

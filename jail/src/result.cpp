@@ -41,6 +41,7 @@ const char* step_name(Step s) noexcept {
     case Step::Uid: return "setresuid";
     case Step::Capabilities: return "capabilities";
     case Step::NoNewPrivs: return "no-new-privs";
+    case Step::Landlock: return "landlock";
     case Step::Chdir: return "chdir";
     case Step::Seccomp: return "seccomp";
     case Step::Exec: return "exec";

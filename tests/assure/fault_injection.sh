@@ -19,7 +19,7 @@ steps=(profile resolve-user plan compile-seccomp resolve-command listen
        init-setup close-fds sync-wait cgroup-namespace mount-private open-sources
        root-mount mounts pivot-root remount-root hostname loopback fork-payload
        setsid rlimits pass-fds setgroups setresgid bounding-set setresuid
-       capabilities no-new-privs chdir seccomp exec)
+       capabilities no-new-privs landlock chdir seccomp exec)
 
 launch() {
   "$zjail" --profile base-service --bind "$tmp/mark:/mark" -- /bin/sh -c 'echo ran >/mark/ran' \

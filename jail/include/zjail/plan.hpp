@@ -14,6 +14,7 @@
 
 #include "zjail/fault.hpp"
 #include "zjail/fd.hpp"
+#include "zjail/landlock.hpp"
 #include "zjail/notify.hpp"
 #include "zjail/profile.hpp"
 #include "zjail/result.hpp"
@@ -88,6 +89,7 @@ struct Plan {
   UniqueCap caps;                   // permitted/effective/inheritable for the payload
   // Attached in order, the last one right before execve; never empty.
   std::vector<std::vector<sock_filter>> seccomp;
+  LandlockPlan landlock;            // applied by the payload after no_new_privs
 
   // Process.
   std::vector<RlimitPlan> rlimits;
@@ -105,6 +107,9 @@ struct Plan {
   std::vector<char*> argv, envp;    // null-terminated views of the storage
 
   std::string profile_name;         // for logs
+  // What this jail knowingly leaves open on this kernel, for the front end
+  // to report (the core does not log).
+  std::vector<std::string> warnings;
   // The init's argv, NUL-separated, for /proc/1/cmdline instead of the
   // caller's; and the caller's own argv area, overwritten where the title
   // cannot be moved (no CAP_SYS_RESOURCE).

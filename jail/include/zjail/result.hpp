@@ -50,6 +50,7 @@ enum class Step : unsigned char {
   Uid,             // "setresuid"
   Capabilities,    // "capabilities": permitted/effective/inheritable/ambient
   NoNewPrivs,      // "no-new-privs"
+  Landlock,        // "landlock": the payload's Landlock rules (landlock.hpp)
   Chdir,           // "chdir": WorkingDirectory=
   Seccomp,         // "seccomp": installing the filter, last before exec
   Exec,            // "exec": execve of the payload

@@ -200,6 +200,8 @@ int set_no_new_privs(Context&) {
   return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? errno : 0;
 }
 
+int restrict_self(Context& ctx) { return apply_landlock(ctx.plan->landlock); }
+
 int change_dir(Context& ctx) {
   return chdir(ctx.plan->workdir.c_str()) < 0 ? errno : 0;
 }
@@ -261,6 +263,7 @@ constexpr StepEntry kPayloadSteps[] = {
     {Step::Uid, set_uid},
     {Step::Capabilities, set_caps},
     {Step::NoNewPrivs, set_no_new_privs},
+    {Step::Landlock, restrict_self},
     {Step::Chdir, change_dir},
     {Step::Seccomp, install_seccomp},
     {Step::Exec, exec_payload},

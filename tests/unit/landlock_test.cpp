@@ -1,0 +1,95 @@
+// The Landlock plan: which jails get the TCP connect rule, what a kernel
+// without network rules is told, and the rule itself applied in a forked
+// child against a real listener.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "zjail/landlock.hpp"
+
+namespace zjail {
+namespace {
+
+UniqueFd tcp_listener(uint16_t& port) {
+  UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (!s || bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(s.get(), 4) != 0 ||
+      getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    return {};
+  port = ntohs(a.sin_port);
+  return s;
+}
+
+std::vector<UniqueFd> one(UniqueFd fd) {
+  std::vector<UniqueFd> v;
+  v.push_back(std::move(fd));
+  return v;
+}
+
+TEST(LandlockPlan, OnlyPrivateNetworksHandedHostTcpSockets) {
+  uint16_t port = 0;
+  auto tcp = one(tcp_listener(port));
+  ASSERT_TRUE(tcp[0]);
+  std::vector<std::string> warnings;
+  EXPECT_TRUE(plan_landlock(true, tcp, 4, warnings).deny_tcp_connect);
+  EXPECT_FALSE(plan_landlock(false, tcp, 4, warnings).deny_tcp_connect);  // the host's network anyway
+  EXPECT_FALSE(plan_landlock(true, {}, 4, warnings).deny_tcp_connect);
+  auto udp = one(UniqueFd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)));
+  EXPECT_FALSE(plan_landlock(true, udp, 4, warnings).deny_tcp_connect);
+  auto local = one(UniqueFd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)));
+  EXPECT_FALSE(plan_landlock(true, local, 4, warnings).deny_tcp_connect);
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST(LandlockPlan, KernelWithoutNetworkRulesIsReported) {
+  uint16_t port = 0;
+  auto tcp = one(tcp_listener(port));
+  std::vector<std::string> warnings;
+  EXPECT_FALSE(plan_landlock(true, tcp, 3, warnings).deny_tcp_connect);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("Landlock ABI 3, 4 needed"), std::string::npos) << warnings[0];
+}
+
+// The rule against a real listener: connect() and TCP Fast Open's sendto()
+// fail, a unix socket still connects.
+TEST(LandlockApply, TcpConnectDenied) {
+  int abi = landlock_abi();
+  if (abi < 4) GTEST_SKIP() << "this kernel's Landlock ABI is " << abi << ": no network rules to test";
+  uint16_t port = 0;
+  UniqueFd listener = tcp_listener(port);
+  ASSERT_TRUE(listener);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(100);
+    if (apply_landlock(LandlockPlan{true}) != 0) _exit(101);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 || errno != EACCES) _exit(1);
+    int f = socket(AF_INET, SOCK_STREAM, 0);
+    if (sendto(f, "x", 1, MSG_FASTOPEN, reinterpret_cast<sockaddr*>(&a), sizeof a) >= 0) _exit(2);
+    int u[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, u) != 0) _exit(3);
+    _exit(0);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st)) << st;
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  // Nothing reached the listener.
+  ASSERT_EQ(fcntl(listener.get(), F_SETFL, O_NONBLOCK), 0);
+  EXPECT_LT(accept(listener.get(), nullptr, nullptr), 0);
+}
+
+}  // namespace
+}  // namespace zjail
