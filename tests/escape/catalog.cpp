@@ -16,9 +16,17 @@
 // Every profile gets zjail's base filter: TIOCSTI/TIOCLINUX, namespace flags
 // of clone/unshare and setns fail with EPERM, clone3 with ENOSYS, and a
 // non-native ABI kills the process with SIGSYS.
+// Closed by the kernel (last column, see closed_by_this_kernel()): where the
+// host's kernel, unconfined, already offers no way through, the jail can
+// only meet the same wall: int $0x80 faults (SIGSEGV) before any filter runs
+// on a kernel without IA32 emulation, and a host with cgroup v2 alone has no
+// release_agent anywhere.
 #include "catalog.hpp"
 
+#include <dirent.h>
 #include <unistd.h>
+
+#include "host_kernel.hpp"
 
 namespace zjail_escape {
 namespace {
@@ -70,7 +78,7 @@ const std::vector<ProbeInfo> kProbes = {
     {"cgroup1-mount", "cgroup", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
      "mount a cgroup v1 hierarchy (to set release_agent, CVE-2022-0492)"},
     {"cgroup-release-agent", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
-     "open every /sys/fs/cgroup/*/release_agent for writing", "EACCES"},
+     "open every /sys/fs/cgroup/*/release_agent for writing", "EACCES", "ENOENT"},
     {"cgroup-own-limits", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
      "open the jail's own memory/pids limits (from /proc/self/cgroup) for writing", "EACCES"},
     {"cgroup-ancestor-procs", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
@@ -147,7 +155,8 @@ const std::vector<ProbeInfo> kProbes = {
      "reboot(LINUX_REBOOT_CMD_CAD_ON)"},
     // --- ABI bypass ------------------------------------------------------------------
     {"x32", "abi", Need::None, "SIGSYS", "SIGSYS", "SIGSYS", nullptr, "getpid through the x32 ABI"},
-    {"int80", "abi", Need::None, "SIGSYS", "SIGSYS", "SIGSYS", "ESCAPED", "i386 getpid through int $0x80"},
+    {"int80", "abi", Need::None, "SIGSYS", "SIGSYS", "SIGSYS", "ESCAPED", "i386 getpid through int $0x80", nullptr,
+     "SIGSEGV"},
     // --- privilege gain --------------------------------------------------------------
     {"setuid-binary", "privilege-gain", Need::Suid, "no-gain", "no-gain", "no-gain", nullptr,
      "exec a setuid-root binary, compare euid and capabilities"},
@@ -208,14 +217,38 @@ const std::vector<std::string>& known_profiles() {
   return names;
 }
 
-const char* expected_here(const ProbeInfo& p, const std::string& profile) {
+const char* expected_here(const ProbeInfo& p, const std::string& profile, const std::set<std::string>& kernel_closed) {
   const char* e = expected(p, profile);
+  if (e && p.kernel_closed && kernel_closed.count(p.name)) return p.kernel_closed;
   // A kernel without CONFIG_MAGIC_SYSRQ (this CI host's) has no
   // /proc/sysrq-trigger to mask: its absence is the block.
   if (e && std::string(e) == "EROFS" && std::string(p.name) == "sysrq-trigger" &&
       access("/proc/sys/kernel", F_OK) == 0 && access("/proc/sys/kernel/sysrq", F_OK) != 0)
     return "ENOENT";
   return e;
+}
+
+std::set<std::string> closed_by_this_kernel() {
+  std::set<std::string> out;
+  if (zjail_host::kernel_closes_i386_entry()) out.insert("int80");
+  // release_agent is in the root of every cgroup v1 hierarchy, and only there
+  // (the probe's list: /sys/fs/cgroup itself and each directory in it).
+  bool agent = access("/sys/fs/cgroup/release_agent", F_OK) == 0;
+  if (DIR* d = opendir("/sys/fs/cgroup")) {
+    while (dirent* e = readdir(d))
+      agent = agent || (e->d_name[0] != '.' &&
+                        access(("/sys/fs/cgroup/" + std::string(e->d_name) + "/release_agent").c_str(), F_OK) == 0);
+    closedir(d);
+  }
+  if (!agent) out.insert("cgroup-release-agent");
+  return out;
+}
+
+std::vector<std::string> kernel_closed_args(const std::set<std::string>& closed) {
+  if (closed.empty()) return {};
+  std::string names;
+  for (const auto& n : closed) names += (names.empty() ? "" : ",") + n;
+  return {"--kernel-closed", names};
 }
 
 const char* expected(const ProbeInfo& p, const std::string& profile) {
