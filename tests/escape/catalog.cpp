@@ -26,6 +26,8 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <map>
+
 #include "host_kernel.hpp"
 
 namespace zjail_escape {
@@ -242,6 +244,40 @@ std::set<std::string> closed_by_this_kernel() {
   }
   if (!agent) out.insert("cgroup-release-agent");
   return out;
+}
+
+// Each reason is probed on the host, independently of the probe itself.
+std::string baseline_refused_here(const ProbeInfo& p) {
+  using zjail_host::sysctl_long;
+  std::string n = p.name;
+  if (n == "int80" && zjail_host::kernel_closes_i386_entry()) return zjail_host::kI386Closed;
+  if (n.rfind("vsock-listen", 0) == 0 && zjail_host::kernel_lacks_vsock())
+    return "this kernel has no vsock (socket(AF_VSOCK) is EAFNOSUPPORT): nothing to escape to";
+  if (n == "io_uring_setup" && sysctl_long("kernel/io_uring_disabled") == 2)
+    return "kernel.io_uring_disabled=2: the kernel refuses io_uring to everyone, root too";
+  if ((n == "ptrace-outside" || n == "ptrace-child" || n == "ptrace-traceme") &&
+      sysctl_long("kernel/yama/ptrace_scope") == 3)
+    return "kernel.yama.ptrace_scope=3: the kernel refuses ptrace to everyone, root too";
+  static const std::map<std::string, std::vector<const char*>> kNamespaces = {
+      {"unshare-user", {"user"}},  {"unshare-mnt", {"mnt"}},       {"unshare-net", {"net"}},
+      {"unshare-pid", {"pid"}},    {"unshare-uts", {"uts"}},       {"unshare-ipc", {"ipc"}},
+      {"unshare-time", {"time"}},  {"unshare-cgroup", {"cgroup"}}, {"clone-newuser", {"user", "mnt"}},
+      {"clone3-newuser", {"user", "mnt"}}};
+  if (auto it = kNamespaces.find(n); it != kNamespaces.end())
+    for (const char* kind : it->second)
+      if (auto why = zjail_host::namespace_unavailable(kind); !why.empty()) return why;
+  // Sysctls that exist exactly when the kernel has the call.
+  static const std::map<std::string, std::pair<const char*, const char*>> kBuiltIn = {
+      {"bpf", {"kernel/unprivileged_bpf_disabled", "bpf() (CONFIG_BPF_SYSCALL)"}},
+      {"perf_event_open", {"kernel/perf_event_paranoid", "perf events (CONFIG_PERF_EVENTS)"}},
+      {"userfaultfd", {"vm/unprivileged_userfaultfd", "userfaultfd (CONFIG_USERFAULTFD)"}},
+      {"add_key", {"kernel/keys/maxkeys", "keyrings (CONFIG_KEYS)"}},
+      {"keyring-canary-read", {"kernel/keys/maxkeys", "keyrings (CONFIG_KEYS)"}}};
+  if (auto it = kBuiltIn.find(n); it != kBuiltIn.end() && !sysctl_long(it->second.first))
+    return std::string("this kernel has no ") + it->second.second;
+  if (n == "core_pattern" && zjail_host::mounted_read_only("/proc/sys")) return "this host mounts /proc/sys read-only";
+  if (n == "sys-write" && zjail_host::mounted_read_only("/sys")) return "this host mounts /sys read-only";
+  return "";
 }
 
 std::vector<std::string> kernel_closed_args(const std::set<std::string>& closed) {

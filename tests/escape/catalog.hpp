@@ -68,6 +68,11 @@ const char* expected_here(const ProbeInfo& p, const std::string& profile, const 
 // unconfined. Host side only: a jail cannot learn it (a filter, or the
 // jail's own view, would answer first).
 std::set<std::string> closed_by_this_kernel();
+// Why this host's kernel refuses `p`'s attack to unconfined root too (no
+// IA32 emulation, no vsock, kernel.io_uring_disabled=2, ptrace_scope=3, a
+// namespace kind it refuses, a read-only /proc/sys, ...), so that its
+// baseline has nothing to show; "" when it does not. Host side only.
+std::string baseline_refused_here(const ProbeInfo& p);
 // The battery's arguments that pass `closed` on: {"--kernel-closed", "a,b"},
 // or nothing.
 std::vector<std::string> kernel_closed_args(const std::set<std::string>& closed);

@@ -559,45 +559,9 @@ class Baseline : public RootTest, public ::testing::WithParamInterface<BaselineC
   bool needs_zjail() const override { return false; }
 };
 
-// Why this host's kernel refuses the probe's attack to unconfined root too,
-// so that its baseline has nothing to show; "" when it does not. Each
-// reason is probed here, on the host, independently of the probe.
-std::string host_refuses(const ProbeInfo& p) {
-  using zjail_host::sysctl_long;
-  std::string n = p.name;
-  if (n == "int80" && zjail_host::kernel_closes_i386_entry()) return zjail_host::kI386Closed;
-  if (n.rfind("vsock-listen", 0) == 0 && zjail_host::kernel_lacks_vsock())
-    return "this kernel has no vsock (socket(AF_VSOCK) is EAFNOSUPPORT): nothing to escape to";
-  if (n == "io_uring_setup" && sysctl_long("kernel/io_uring_disabled") == 2)
-    return "kernel.io_uring_disabled=2: the kernel refuses io_uring to everyone, root too";
-  if ((n == "ptrace-outside" || n == "ptrace-child" || n == "ptrace-traceme") &&
-      sysctl_long("kernel/yama/ptrace_scope") == 3)
-    return "kernel.yama.ptrace_scope=3: the kernel refuses ptrace to everyone, root too";
-  static const std::map<std::string, std::vector<const char*>> kNamespaces = {
-      {"unshare-user", {"user"}},  {"unshare-mnt", {"mnt"}},       {"unshare-net", {"net"}},
-      {"unshare-pid", {"pid"}},    {"unshare-uts", {"uts"}},       {"unshare-ipc", {"ipc"}},
-      {"unshare-time", {"time"}},  {"unshare-cgroup", {"cgroup"}}, {"clone-newuser", {"user", "mnt"}},
-      {"clone3-newuser", {"user", "mnt"}}};
-  if (auto it = kNamespaces.find(n); it != kNamespaces.end())
-    for (const char* kind : it->second)
-      if (auto why = zjail_host::namespace_unavailable(kind); !why.empty()) return why;
-  // Sysctls that exist exactly when the kernel has the call.
-  static const std::map<std::string, std::pair<const char*, const char*>> kBuiltIn = {
-      {"bpf", {"kernel/unprivileged_bpf_disabled", "bpf() (CONFIG_BPF_SYSCALL)"}},
-      {"perf_event_open", {"kernel/perf_event_paranoid", "perf events (CONFIG_PERF_EVENTS)"}},
-      {"userfaultfd", {"vm/unprivileged_userfaultfd", "userfaultfd (CONFIG_USERFAULTFD)"}},
-      {"add_key", {"kernel/keys/maxkeys", "keyrings (CONFIG_KEYS)"}},
-      {"keyring-canary-read", {"kernel/keys/maxkeys", "keyrings (CONFIG_KEYS)"}}};
-  if (auto it = kBuiltIn.find(n); it != kBuiltIn.end() && !sysctl_long(it->second.first))
-    return std::string("this kernel has no ") + it->second.second;
-  if (n == "core_pattern" && zjail_host::mounted_read_only("/proc/sys")) return "this host mounts /proc/sys read-only";
-  if (n == "sys-write" && zjail_host::mounted_read_only("/sys")) return "this host mounts /sys read-only";
-  return "";
-}
-
 TEST_P(Baseline, Escapes) {
   const ProbeInfo& p = *GetParam().probe;
-  if (auto why = host_refuses(p); !why.empty())
+  if (auto why = zjail_escape::baseline_refused_here(p); !why.empty())
     GTEST_SKIP() << "\n*** baseline " << p.name << " NOT SHOWN: " << why << ". ***";
   HostTargets t;
   t.expect_ready();
