@@ -16,7 +16,9 @@
 // TARGETS are what some probes need from the host: --outside-pid PID,
 // --key SERIAL, --key-desc DESCRIPTION, --abstract NAME, --tcp-port PORT, --suid PATH, --fcap PATH,
 // --blockdev PATH, --shm-key KEY, --marker NAME. A probe whose target is
-// missing is SKIPPED.
+// missing is SKIPPED. --kernel-closed NAME,... names the probes whose way out
+// the host's kernel closes by itself (host-setup finds them, unconfined):
+// those expect the catalog's "closed by the kernel" outcome.
 //
 // One line per probe, then a summary:
 //   probe=NAME class=CLASS result=BLOCKED errno=EPERM expect=EPERM verdict=ok detail="..."
@@ -69,7 +71,8 @@ int usage(const char* msg) {
   std::fprintf(stderr, "battery: %s\nusage: battery [run NAME | list | id | cat PATH... | host-setup ...] "
                        "[--profile-expect PROFILE] [--expect-file FILE] "
                        "[--only A,B] [--strict] [--outside-pid PID] [--key SERIAL] [--key-desc DESC] [--abstract NAME] "
-                       "[--tcp-port PORT] [--suid PATH] [--fcap PATH] [--blockdev PATH] [--shm-key KEY] [--marker NAME]\n", msg);
+                       "[--tcp-port PORT] [--suid PATH] [--fcap PATH] [--blockdev PATH] [--shm-key KEY] [--marker NAME] "
+                       "[--kernel-closed NAME,...]\n", msg);
   return 2;
 }
 
@@ -151,6 +154,8 @@ Outcome deserialize(const std::string& s) {
 
 // Runs a probe in a forked child with a time limit; a child killed by
 // SIGSYS was stopped by seccomp, which is the block the ABI probes expect.
+// Any other signal is a crash, unless the host showed its kernel killing the
+// same call the same way unconfined (--kernel-closed): closed by the kernel.
 Outcome run_forked(const std::string& name, const Options& opt) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return {Outcome::Error, "errno", errno_name(errno), "pipe"};
@@ -177,7 +182,15 @@ Outcome run_forked(const std::string& name, const Options& opt) {
   if (WIFSIGNALED(st)) {
     int sig = WTERMSIG(st);
     if (sig == SIGSYS) return {Outcome::Blocked, "signal", signal_name(sig), "killed by seccomp"};
-    return {Outcome::Error, "signal", signal_name(sig), sig == SIGALRM ? "timed out" : "probe crashed"};
+    const ProbeInfo* p = find_probe(name);
+    bool kernels_answer = p && p->kernel_closed && signal_name(sig) == p->kernel_closed;
+    if (kernels_answer && opt.kernel_closed.count(name))
+      return {Outcome::Blocked, "signal", signal_name(sig),
+              "closed by the kernel: the host's own unconfined call dies the same way"};
+    return {Outcome::Error, "signal", signal_name(sig),
+            sig == SIGALRM ? "timed out"
+            : kernels_answer ? "probe crashed, and the host did not say its kernel closes this (--kernel-closed " + name + ")"
+                             : "probe crashed"};
   }
   return {Outcome::Error, "", "", "no report, exit " + std::to_string(WEXITSTATUS(st))};
 }
@@ -236,19 +249,19 @@ bool read_expect_file(const std::string& path, std::string& err) {
   return true;
 }
 
-const char* expectation(const ProbeInfo& p, const std::string& profile) {
+const char* expectation(const ProbeInfo& p, const Args& a) {
   auto it = g_expect_override.find(p.name);
   if (it != g_expect_override.end()) return it->second.c_str();
-  return profile.empty() ? nullptr : expected_here(p, profile);
+  return a.profile.empty() ? nullptr : expected_here(p, a.profile, a.opt.kernel_closed);
 }
 
 struct Tally {
   int probes = 0, ok = 0, failed = 0, skipped = 0;
 };
 
-void report(const ProbeInfo& p, const Outcome& o, const std::string& profile, Tally& t) {
+void report(const ProbeInfo& p, const Outcome& o, const Args& a, Tally& t) {
   static const char* results[] = {"BLOCKED", "ESCAPED", "ERROR", "SKIPPED"};
-  const char* want = expectation(p, profile);
+  const char* want = expectation(p, a);
   std::string line = std::string("probe=") + p.name + " class=" + p.cls + " result=" + results[o.result];
   if (!o.kind.empty()) line += " " + o.kind + "=" + o.token;
   line += std::string(" expect=") + (want ? want : "-");
@@ -302,7 +315,17 @@ bool parse(int argc, char** argv, Args& a, std::string& err) {
     else if (k == "--blockdev") a.opt.blockdev = v;
     else if (k == "--shm-key") a.opt.shm_key = std::strtol(v.c_str(), nullptr, 0);
     else if (k == "--marker") a.opt.marker = v;
-    else return err = "unknown option " + k, false;
+    else if (k == "--kernel-closed") {
+      std::stringstream s(v);
+      for (std::string n; std::getline(s, n, ',');) {
+        const ProbeInfo* p = find_probe(n);
+        if (!p) return err = "unknown probe '" + n + "' in --kernel-closed", false;
+        if (!p->kernel_closed)
+          return err = "--kernel-closed " + n + ": no kernel closes that by itself (the filter answers first on every host)",
+                 false;
+        a.opt.kernel_closed.insert(n);
+      }
+    } else return err = "unknown option " + k, false;
   }
   if (!a.expect_file.empty() && !read_expect_file(a.expect_file, err)) return false;
   if (!a.profile.empty()) {
@@ -352,7 +375,7 @@ int main(int argc, char** argv) {
   if (a.mode == "cat") return cat(a.paths);
   if (a.mode == "list") {
     for (const auto& p : catalog()) {
-      const char* want = expectation(p, a.profile);
+      const char* want = expectation(p, a);
       std::printf("probe=%s class=%s expect=%s what=%s\n", p.name, p.cls, want ? want : "-", quote(p.what).c_str());
     }
     return 0;
@@ -366,8 +389,8 @@ int main(int argc, char** argv) {
     (p.need == Need::Alone ? last : todo).push_back(&p);
   }
   // kill(-1) goes last, when the probes' children are long reaped.
-  for (const auto* p : todo) report(*p, run_one(*p, a.opt), a.profile, t);
-  for (const auto* p : last) report(*p, run_one(*p, a.opt), a.profile, t);
+  for (const auto* p : todo) report(*p, run_one(*p, a.opt), a, t);
+  for (const auto* p : last) report(*p, run_one(*p, a.opt), a, t);
   if (a.mode == "run") return t.failed ? 1 : 0;
   std::printf("summary profile=%s probes=%d ok=%d failed=%d skipped=%d\n", a.profile.empty() ? "-" : a.profile.c_str(),
               t.probes, t.ok, t.failed, t.skipped);

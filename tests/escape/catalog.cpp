@@ -16,9 +16,19 @@
 // Every profile gets zjail's base filter: TIOCSTI/TIOCLINUX, namespace flags
 // of clone/unshare and setns fail with EPERM, clone3 with ENOSYS, and a
 // non-native ABI kills the process with SIGSYS.
+// Closed by the kernel (last column, see closed_by_this_kernel()): where the
+// host's kernel, unconfined, already offers no way through, the jail can
+// only meet the same wall: int $0x80 faults (SIGSEGV) before any filter runs
+// on a kernel without IA32 emulation, and a host with cgroup v2 alone has no
+// release_agent anywhere.
 #include "catalog.hpp"
 
+#include <dirent.h>
 #include <unistd.h>
+
+#include <map>
+
+#include "host_kernel.hpp"
 
 namespace zjail_escape {
 namespace {
@@ -70,7 +80,7 @@ const std::vector<ProbeInfo> kProbes = {
     {"cgroup1-mount", "cgroup", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
      "mount a cgroup v1 hierarchy (to set release_agent, CVE-2022-0492)"},
     {"cgroup-release-agent", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
-     "open every /sys/fs/cgroup/*/release_agent for writing", "EACCES"},
+     "open every /sys/fs/cgroup/*/release_agent for writing", "EACCES", "ENOENT"},
     {"cgroup-own-limits", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
      "open the jail's own memory/pids limits (from /proc/self/cgroup) for writing", "EACCES"},
     {"cgroup-ancestor-procs", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
@@ -147,7 +157,8 @@ const std::vector<ProbeInfo> kProbes = {
      "reboot(LINUX_REBOOT_CMD_CAD_ON)"},
     // --- ABI bypass ------------------------------------------------------------------
     {"x32", "abi", Need::None, "SIGSYS", "SIGSYS", "SIGSYS", nullptr, "getpid through the x32 ABI"},
-    {"int80", "abi", Need::None, "SIGSYS", "SIGSYS", "SIGSYS", "ESCAPED", "i386 getpid through int $0x80"},
+    {"int80", "abi", Need::None, "SIGSYS", "SIGSYS", "SIGSYS", "ESCAPED", "i386 getpid through int $0x80", nullptr,
+     "SIGSEGV"},
     // --- privilege gain --------------------------------------------------------------
     {"setuid-binary", "privilege-gain", Need::Suid, "no-gain", "no-gain", "no-gain", nullptr,
      "exec a setuid-root binary, compare euid and capabilities"},
@@ -208,14 +219,72 @@ const std::vector<std::string>& known_profiles() {
   return names;
 }
 
-const char* expected_here(const ProbeInfo& p, const std::string& profile) {
+const char* expected_here(const ProbeInfo& p, const std::string& profile, const std::set<std::string>& kernel_closed) {
   const char* e = expected(p, profile);
+  if (e && p.kernel_closed && kernel_closed.count(p.name)) return p.kernel_closed;
   // A kernel without CONFIG_MAGIC_SYSRQ (this CI host's) has no
   // /proc/sysrq-trigger to mask: its absence is the block.
   if (e && std::string(e) == "EROFS" && std::string(p.name) == "sysrq-trigger" &&
       access("/proc/sys/kernel", F_OK) == 0 && access("/proc/sys/kernel/sysrq", F_OK) != 0)
     return "ENOENT";
   return e;
+}
+
+std::set<std::string> closed_by_this_kernel() {
+  std::set<std::string> out;
+  if (zjail_host::kernel_closes_i386_entry()) out.insert("int80");
+  // release_agent is in the root of every cgroup v1 hierarchy, and only there
+  // (the probe's list: /sys/fs/cgroup itself and each directory in it).
+  bool agent = access("/sys/fs/cgroup/release_agent", F_OK) == 0;
+  if (DIR* d = opendir("/sys/fs/cgroup")) {
+    while (dirent* e = readdir(d))
+      agent = agent || (e->d_name[0] != '.' &&
+                        access(("/sys/fs/cgroup/" + std::string(e->d_name) + "/release_agent").c_str(), F_OK) == 0);
+    closedir(d);
+  }
+  if (!agent) out.insert("cgroup-release-agent");
+  return out;
+}
+
+// Each reason is probed on the host, independently of the probe itself.
+std::string baseline_refused_here(const ProbeInfo& p) {
+  using zjail_host::sysctl_long;
+  std::string n = p.name;
+  if (n == "int80" && zjail_host::kernel_closes_i386_entry()) return zjail_host::kI386Closed;
+  if (n.rfind("vsock-listen", 0) == 0 && zjail_host::kernel_lacks_vsock())
+    return "this kernel has no vsock (socket(AF_VSOCK) is EAFNOSUPPORT): nothing to escape to";
+  if (n == "io_uring_setup" && sysctl_long("kernel/io_uring_disabled") == 2)
+    return "kernel.io_uring_disabled=2: the kernel refuses io_uring to everyone, root too";
+  if ((n == "ptrace-outside" || n == "ptrace-child" || n == "ptrace-traceme") &&
+      sysctl_long("kernel/yama/ptrace_scope") == 3)
+    return "kernel.yama.ptrace_scope=3: the kernel refuses ptrace to everyone, root too";
+  static const std::map<std::string, std::vector<const char*>> kNamespaces = {
+      {"unshare-user", {"user"}},  {"unshare-mnt", {"mnt"}},       {"unshare-net", {"net"}},
+      {"unshare-pid", {"pid"}},    {"unshare-uts", {"uts"}},       {"unshare-ipc", {"ipc"}},
+      {"unshare-time", {"time"}},  {"unshare-cgroup", {"cgroup"}}, {"clone-newuser", {"user", "mnt"}},
+      {"clone3-newuser", {"user", "mnt"}}};
+  if (auto it = kNamespaces.find(n); it != kNamespaces.end())
+    for (const char* kind : it->second)
+      if (auto why = zjail_host::namespace_unavailable(kind); !why.empty()) return why;
+  // Sysctls that exist exactly when the kernel has the call.
+  static const std::map<std::string, std::pair<const char*, const char*>> kBuiltIn = {
+      {"bpf", {"kernel/unprivileged_bpf_disabled", "bpf() (CONFIG_BPF_SYSCALL)"}},
+      {"perf_event_open", {"kernel/perf_event_paranoid", "perf events (CONFIG_PERF_EVENTS)"}},
+      {"userfaultfd", {"vm/unprivileged_userfaultfd", "userfaultfd (CONFIG_USERFAULTFD)"}},
+      {"add_key", {"kernel/keys/maxkeys", "keyrings (CONFIG_KEYS)"}},
+      {"keyring-canary-read", {"kernel/keys/maxkeys", "keyrings (CONFIG_KEYS)"}}};
+  if (auto it = kBuiltIn.find(n); it != kBuiltIn.end() && !sysctl_long(it->second.first))
+    return std::string("this kernel has no ") + it->second.second;
+  if (n == "core_pattern" && zjail_host::mounted_read_only("/proc/sys")) return "this host mounts /proc/sys read-only";
+  if (n == "sys-write" && zjail_host::mounted_read_only("/sys")) return "this host mounts /sys read-only";
+  return "";
+}
+
+std::vector<std::string> kernel_closed_args(const std::set<std::string>& closed) {
+  if (closed.empty()) return {};
+  std::string names;
+  for (const auto& n : closed) names += (names.empty() ? "" : ",") + n;
+  return {"--kernel-closed", names};
 }
 
 const char* expected(const ProbeInfo& p, const std::string& profile) {

@@ -5,6 +5,7 @@
 // can never disagree about what is expected.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,11 @@ struct ProbeInfo {
   // Under sys-visible (base-service with the host's /sys bound read-only,
   // tests/escape/profiles): nullptr where it is the same as base-service.
   const char* sys_visible = nullptr;
+  // Where the host's kernel closes this way out by itself (shown unconfined
+  // on the host, passed in with --kernel-closed NAME), the outcome in every
+  // profile: "closed by the kernel". nullptr: no kernel closes it, or the
+  // filter always answers first, so every host must show zjail's outcome.
+  const char* kernel_closed = nullptr;
 };
 
 const std::vector<ProbeInfo>& catalog();
@@ -52,9 +58,24 @@ const ProbeInfo* find_probe(const std::string& name);
 // The expected blocked outcome of `p` under `profile`; nullptr for a profile
 // the catalog does not know or a probe that does not apply there.
 const char* expected(const ProbeInfo& p, const std::string& profile);
-// expected(), adjusted for what this kernel lacks (run where the probe
-// runs: inside the jail, /proc/sys/kernel tells about the kernel).
-const char* expected_here(const ProbeInfo& p, const std::string& profile);
+// expected(), adjusted for what this kernel lacks: the probes in
+// `kernel_closed` (from closed_by_this_kernel() on the host; the battery
+// gets them as --kernel-closed) expect their kernel_closed outcome, and what
+// the probe's own side can tell (inside the jail, /proc/sys/kernel tells
+// about the kernel) is read there.
+const char* expected_here(const ProbeInfo& p, const std::string& profile, const std::set<std::string>& kernel_closed);
+// The probes whose way out this host's kernel closes by itself, each shown
+// unconfined. Host side only: a jail cannot learn it (a filter, or the
+// jail's own view, would answer first).
+std::set<std::string> closed_by_this_kernel();
+// Why this host's kernel refuses `p`'s attack to unconfined root too (no
+// IA32 emulation, no vsock, kernel.io_uring_disabled=2, ptrace_scope=3, a
+// namespace kind it refuses, a read-only /proc/sys, ...), so that its
+// baseline has nothing to show; "" when it does not. Host side only.
+std::string baseline_refused_here(const ProbeInfo& p);
+// The battery's arguments that pass `closed` on: {"--kernel-closed", "a,b"},
+// or nothing.
+std::vector<std::string> kernel_closed_args(const std::set<std::string>& closed);
 const std::vector<std::string>& known_profiles();
 
 }  // namespace zjail_escape

@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include "catalog.hpp"
+
 namespace zjail_escape {
 namespace {
 
@@ -198,9 +200,16 @@ int host_setup(int argc, char** argv) {
                      std::to_string(s.shm_key) + " --marker " + s.marker;
   if (suid) args += " --suid " + s.dir + "/suid";
   if (fcap) args += " --fcap " + s.dir + "/fcap";
+  // What this kernel closes by itself, found here, unconfined: the battery
+  // inside cannot tell that from zjail's work.
+  auto closed = closed_by_this_kernel();
+  for (const auto& a : kernel_closed_args(closed)) args += " " + a;
   std::ofstream(s.dir + "/args") << args << "\n";
   chmod((s.dir + "/args").c_str(), 0644);
   std::printf("ARGS %s\n", args.c_str());
+  for (const auto& n : closed)
+    std::printf("# NOTE: closed by this kernel, unconfined: %s (expects %s in every profile)\n", n.c_str(),
+                find_probe(n)->kernel_closed);
   std::printf("# inside the jail: battery --profile-expect PROFILE $(cat %s/args)\n", s.dir.c_str());
   std::printf("# press Enter (or send SIGTERM) when done; the host is checked then\n");
   std::fflush(stdout);

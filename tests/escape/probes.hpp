@@ -18,6 +18,9 @@ struct Options {
   long shm_key = 0;
   std::string marker;  // host files /dev/shm/<marker> and /tmp/<marker>
   std::set<int> inherited_fds;  // open when the battery started
+  // --kernel-closed: probes whose way out the host's kernel closes itself
+  // (catalog.hpp, closed_by_this_kernel()), as the host found unconfined.
+  std::set<std::string> kernel_closed;
 };
 
 struct Outcome {

@@ -124,7 +124,15 @@ std::vector<std::string> status_field(const RunResult& r, const std::string& key
 std::vector<std::string> mount_points(const RunResult& r);
 std::map<std::string, std::string> mount_options(const RunResult& r);  // point -> per-mount opts
 
-// Skips the test, loudly, unless the harness runs as root.
+// Why zjail cannot launch a jail on this host at all (a namespace the
+// kernel refuses root, a user or group the shipped profiles name is
+// missing); "" if it can. RootTest skips on it, loudly.
+std::string zjail_cannot_run_here();
+// The uid of the shipped profiles' User=nobody on this host.
+uid_t nobody_uid();
+
+// Skips the test, loudly, unless the harness runs as root on a host where
+// zjail can run at all (zjail_cannot_run_here()).
 class RootTest : public ::testing::Test {
  protected:
   void SetUp() override;

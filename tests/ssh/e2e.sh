@@ -18,7 +18,8 @@
 # runs inside a restricted login, against targets `battery host-setup` puts
 # on this machine, and the host is checked afterwards.
 #
-# Prints "ok: ..." per check and exits 1 at the first failure. Needs root.
+# Prints "ok: ..." per check and exits 1 at the first failure. Needs root;
+# exits 77 (skipped), saying why, where a program it drives is missing.
 set -euo pipefail
 
 mode="" module="" helper="" profiles="" battery=""
@@ -36,6 +37,14 @@ done
 [[ -f $module && -x $helper ]] || { echo "e2e.sh: --module and --helper are required" >&2; exit 2; }
 [[ $mode == system || -d $profiles ]] || { echo "e2e.sh: --profiles DIR is required in host mode" >&2; exit 2; }
 ((EUID == 0)) || { echo "e2e.sh: needs root" >&2; exit 2; }
+# What the test drives: without it there is nothing to test, which is no
+# failure of pam_zjail (tests/setup.sh installs them all).
+need=(ssh scp sftp ssh-keygen useradd groupadd usermod ss pgrep mkfifo)
+[[ $mode == host ]] && need+=(/usr/sbin/sshd /usr/lib/openssh/sftp-server)
+for p in "${need[@]}"; do
+  command -v "$p" >/dev/null ||
+    { echo "SKIP: e2e.sh: $p is missing (openssh-server, openssh-sftp-server, openssh-client, iproute2)"; exit 77; }
+done
 
 # A root-owned state directory: pam_zjail trusts nothing a user could change.
 state=/run/zjail-ssh-e2e
@@ -48,6 +57,16 @@ sshd_pid=""
 serve_pid=""
 
 log() { printf '%s\n' "$*"; }
+# A TCP port in [$1, $1 + $2) that nothing on this host is using.
+free_port() {
+  local p _
+  for _ in $(seq 200); do
+    p=$(($1 + RANDOM % $2))
+    [[ -z $(ss -Htan "sport = :$p") ]] && { echo "$p"; return 0; }
+  done
+  echo "e2e.sh: no free TCP port in $1..$(($1 + $2 - 1))" >&2
+  return 1
+}
 ok() { printf 'ok: %s [%ds]\n' "$*" "$SECONDS"; }
 fail() {
   printf 'FAIL: %s\n' "$*" >&2
@@ -120,9 +139,11 @@ if command -v setcap >/dev/null; then
   setcap cap_dac_read_search+ep "$fcap"
 fi
 
-host_port=$((30000 + RANDOM % 10000))
+host_port=$(free_port 30000 2000) || exit 1
 "$helper" serve "$host_port" HOST-ONLY-SERVICE >/dev/null 2>&1 &
 serve_pid=$!
+for _ in $(seq 100); do ss -Htln "sport = :$host_port" | grep -q . && break; sleep 0.05; done
+ss -Htln "sport = :$host_port" | grep -q . || fail "the host-only service did not listen on 127.0.0.1:$host_port"
 
 # --- pam.conf, profiles, sshd --------------------------------------------------
 if [[ $mode == host ]]; then
@@ -160,7 +181,7 @@ Match User zjs
 '
 if [[ $mode == host ]]; then
   ssh-keygen -q -t ed25519 -N '' -f "$state/hostkey"
-  port=$((40000 + RANDOM % 10000))
+  port=$(free_port 40000 2000) || exit 1
   ln -sf /usr/sbin/sshd "$state/zjail-e2e-sshd"   # its name is the PAM service
   cat >"$state/sshd_config" <<EOF
 Port $port
@@ -281,7 +302,8 @@ ok "sftp-only without ForceCommand: no shell runs ($(tail -n 1 <<<"$out"))"
 
 # --- Forwarding ------------------------------------------------------------------
 forward_test() {  # USER -> prints what came back through -L and -D
-  local u=$1 lport=$((20000 + RANDOM % 9000)) dport=$((29000 + RANDOM % 900))
+  local u=$1 lport dport
+  lport=$(free_port 20000 4000) && dport=$(free_port 24000 4000) || fail "no free ports for -L and -D"
   ssh "${ssh_opts[@]}" -p "$port" -N -o ExitOnForwardFailure=yes \
     -L "$lport:127.0.0.1:$host_port" -D "$dport" "$u@127.0.0.1" &
   local pid=$!
@@ -343,6 +365,9 @@ if [[ -n $battery ]]; then
   for _ in $(seq 300); do grep -qs '^ARGS ' "$state/host-setup.out" && break; sleep 0.1; done
   args=$(sed -n 's/^ARGS //p' "$state/host-setup.out" 2>/dev/null || true)
   [[ -n $args ]] || { cat "$state/host-setup.out" >&2; fail "battery host-setup did not start"; }
+  # What host-setup found this kernel closing by itself (int $0x80 without
+  # IA32 emulation): passed on in $args, said here.
+  grep '^# NOTE: ' "$state/host-setup.out" | sed 's/^# //' || true
   rc=0
   # -tt: the terminal probes need the session's own tty.
   out=$(run_ssh zjr -tt "$escape_dir/battery --profile-expect ssh-restricted --expect-file $escape_dir/expect $args" 2>&1) || rc=$?

@@ -8,6 +8,7 @@
 set -euo pipefail
 module=$1 helper=$2 profiles=$3
 ((EUID == 0)) || { echo "needs root" >&2; exit 2; }
+command -v pamtester >/dev/null || { echo "SKIP: pamtester is missing (tests/setup.sh installs it)"; exit 77; }
 
 state=/run/zjail-pam-faults
 service=zjail-pam-faults

@@ -7,7 +7,7 @@
 set -euo pipefail
 module=$1 helper=$2 profiles=$3
 ((EUID == 0)) || { echo "needs root" >&2; exit 2; }
-command -v pamtester >/dev/null || { echo "pamtester is missing (tests/setup.sh installs it)" >&2; exit 1; }
+command -v pamtester >/dev/null || { echo "SKIP: pamtester is missing (tests/setup.sh installs it)"; exit 77; }
 
 state=/run/zjail-pamtester
 service=zjail-pamtester
@@ -67,8 +67,14 @@ conf "zjp $state/profiles/does-not-exist.profile"
 refused "missing profile"
 conf "zjp ssh-restricted-typo"
 refused "unknown profile name"
-conf "zjp $state/profiles/ssh-restricted.profile"
-refused "profile asking for limits without systemd"
+# Fail closed where nothing can enforce the limits: a host without systemd
+# (pam_zjail's scope comes from systemd; the VM tier covers the other case).
+if [[ -d /run/systemd/system ]]; then
+  echo "NOTE: systemd runs here, so a profile with limits gets its scope: the fail-closed check did not run"
+else
+  conf "zjp $state/profiles/ssh-restricted.profile"
+  refused "profile asking for limits without systemd"
+fi
 conf "zjp $state/profiles/nolimits.profile"
 chmod 0666 "$state/pam.conf"
 refused "world-writable pam.conf"

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include <cstddef>
 #include <functional>
 
+#include "host_kernel.hpp"
 #include "zjail/seccomp.hpp"
 
 namespace zjail {
@@ -183,19 +185,31 @@ TEST(Seccomp, VsockClosedInPrivateNetworkOnly) {
   ASSERT_TRUE(host);
   int unfiltered = vsock();
   EXPECT_EQ(code(under(*host, vsock)), unfiltered);
+  if (zjail_host::kernel_lacks_vsock())
+    GTEST_SKIP() << "\n*** private-network half NOT SHOWN: this kernel has no vsock (socket(AF_VSOCK) is "
+                    "EAFNOSUPPORT with no filter), the same answer zjail's rule gives. ***";
 }
 
 TEST(Seccomp, ForeignAbisAreKilled) {
   auto prog = compile_seccomp(Profile{});
   ASSERT_TRUE(prog);
-  // x32: the same arch token with bit 30 set in the number.
+  // x32: the same arch token with bit 30 set in the number. Every x86-64
+  // kernel enters it as a syscall, with or without CONFIG_X86_X32_ABI, so
+  // the filter always has the first word: no host can excuse this half.
   EXPECT_TRUE(killed_by_sigsys(under(*prog, [] { return errno_of(syscall(0x40000000 | SYS_getpid)); })));
   // i386 via int $0x80 (eax = 20, getpid).
-  EXPECT_TRUE(killed_by_sigsys(under(*prog, [] {
-    long ret;
-    asm volatile("int $0x80" : "=a"(ret) : "0"(20L) : "memory");
-    return ret > 0 ? 0 : 1;
-  })));
+  int i386 = under(*prog, [] {
+    rlimit none{0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    return zjail_host::i386_getpid() > 0 ? 0 : 1;
+  });
+  if (zjail_host::kernel_closes_i386_entry()) {
+    // The fault comes before the syscall entry: the filter changes nothing.
+    EXPECT_TRUE(WIFSIGNALED(i386) && WTERMSIG(i386) == SIGSEGV) << "wait status " << i386;
+    GTEST_SKIP() << "\n*** i386 half NOT SHOWN: " << zjail_host::kI386Closed
+                 << ", so zjail's filter never sees an i386 call on this host. The x32 half passed. ***";
+  }
+  EXPECT_TRUE(killed_by_sigsys(i386)) << "wait status " << i386;
 }
 
 TEST(Seccomp, AllowListsKeepExecveAndExit) {
