@@ -30,7 +30,6 @@
 #include "zjail/plan.hpp"
 #include "zjail/seccomp_cache.hpp"
 #include "zjail/session.hpp"
-#include "zjail/trust.hpp"
 
 namespace {
 
@@ -131,16 +130,16 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
   }
   std::string origin = conf->file + ":" + std::to_string(rule->line);
 
-  // Only root's files may decide what this root process mounts and allows.
+  // Only root's files may decide what this root process mounts and allows:
+  // the loader vets the profile, its includes, drop-in directories and
+  // drop-ins, and reads each from the fd it vetted.
   auto search = zjail::profile_search_path(nullptr);
   auto path = zjail::find_profile(rule->profile, search);
   if (!path) return fail(pamh, zjail::make_error(zjail::Step::Profile, path.error().err,
                                                  origin + ": " + path.error().detail()));
-  auto vetted = zjail::open_trusted_file(*path);
-  if (!vetted) return fail(pamh, vetted.error());
   zjail::Profile profile;
   auto loaded = zjail::inject_fault(opt.fault, zjail::Step::Profile);
-  if (loaded) loaded = zjail::load_profile(profile, *path, search);
+  if (loaded) loaded = zjail::load_profile(profile, *path, search, zjail::ProfileTrust::root_only());
   if (!loaded) return fail(pamh, loaded.error());
 
   zjail::PlanContext ctx;
