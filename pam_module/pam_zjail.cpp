@@ -20,7 +20,6 @@
 #include <exception>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "zjail/fault.hpp"
 #include "zjail/pamconf.hpp"

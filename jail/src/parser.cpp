@@ -3,7 +3,6 @@
 // directive means lives in directives.cpp.
 #include "zjail/parser.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>

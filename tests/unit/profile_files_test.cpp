@@ -137,7 +137,8 @@ TEST_F(ProfileTrustTest, AStickyDirectoryIsCrossedOnlyToADirectory) {
   // Without the crossing (pam_zjail's rule), /tmp itself is refused.
   ProfileTrust strict = checked();
   strict.rule.cross_sticky = false;
-  EXPECT_EQ(error_of(inside, strict), "profile " + inside + ": /tmp is writable by group or others (mode 1777)" + kPerm);
+  EXPECT_EQ(error_of(inside, strict),
+            "profile " + inside + ": /tmp is writable by group or others (mode 1777)" + kPerm);
 }
 
 TEST_F(ProfileTrustTest, FilesOfOtherUsersAreRefused) {

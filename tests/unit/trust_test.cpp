@@ -87,7 +87,8 @@ TEST(Trust, StickyDirectoriesAreCrossedOnlyToDirectories) {
   EXPECT_TRUE(open_trusted(dir, r));
   auto direct = open_trusted(file, r);
   ASSERT_FALSE(direct);
-  EXPECT_EQ(direct.error().context, std::string(file) + " is not a directory, and sits in a directory others may write to");
+  EXPECT_EQ(direct.error().context,
+            std::string(file) + " is not a directory, and sits in a directory others may write to");
   std::string base = std::string(file).substr(5);
   auto back = open_trusted(std::string(dir) + "/../" + base, r);
   ASSERT_FALSE(back) << "reached through ..";
