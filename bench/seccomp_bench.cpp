@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
   int rounds = argc > 3 ? std::atoi(argv[3]) : 5;
 
   zjail::Profile profile;
-  auto st = zjail::load_profile(profile, "base-service", {argv[1]});
+  auto st = zjail::load_profile(profile, "base-service", {argv[1]}, zjail::ProfileTrust::any());
   if (!st) {
     std::fprintf(stderr, "base-service: %s\n", st.error().message().c_str());
     return 1;

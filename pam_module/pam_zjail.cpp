@@ -11,8 +11,6 @@
 // C boundary rules: nothing throws out of here, nothing exits, no threads,
 // and only the pam_sm_* symbols are exported (exports.map).
 #define PAM_SM_SESSION
-#include <grp.h>
-#include <pwd.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <syslog.h>
@@ -22,7 +20,6 @@
 #include <exception>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "zjail/fault.hpp"
 #include "zjail/pamconf.hpp"
@@ -30,7 +27,6 @@
 #include "zjail/plan.hpp"
 #include "zjail/seccomp_cache.hpp"
 #include "zjail/session.hpp"
-#include "zjail/trust.hpp"
 
 namespace {
 
@@ -73,21 +69,6 @@ int fail(pam_handle_t* pamh, const zjail::Error& e) {
   return PAM_SESSION_ERR;
 }
 
-// The names of the user's primary and supplementary groups.
-std::vector<std::string> group_names(const passwd& pw) {
-  int n = 64;
-  std::vector<gid_t> gids(static_cast<size_t>(n));
-  while (getgrouplist(pw.pw_name, pw.pw_gid, gids.data(), &n) < 0) gids.resize(static_cast<size_t>(n));
-  gids.resize(static_cast<size_t>(n));
-  std::vector<std::string> names;
-  std::vector<char> buf(16384);
-  for (gid_t g : gids) {
-    group gr{}, *res = nullptr;
-    if (getgrgid_r(g, &gr, buf.data(), buf.size(), &res) == 0 && res) names.emplace_back(res->gr_name);
-  }
-  return names;
-}
-
 void cleanup_session(pam_handle_t*, void* data, int) {
   // In the process that entered the jail this ends it (pam_end without
   // close_session); in a forked copy it only forgets it.
@@ -103,20 +84,21 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
     pam_syslog(pamh, LOG_ERR, "session refused: no user name");
     return PAM_SESSION_ERR;
   }
-  std::string user = static_cast<const char*>(item);
+  std::string typed = static_cast<const char*>(item);
 
   auto injected = zjail::inject_fault(opt.fault, zjail::Step::PamConfig);
   if (!injected) return fail(pamh, injected.error());
   auto conf = zjail::load_pam_config(opt.config);
   if (!conf) return fail(pamh, conf.error());
 
-  passwd pw{}, *pwp = nullptr;
-  std::vector<char> pwbuf(16384);
-  if (getpwnam_r(user.c_str(), &pw, pwbuf.data(), pwbuf.size(), &pwp) != 0 || !pwp) {
-    pam_syslog(pamh, LOG_ERR, "session refused: unknown user '%s'", user.c_str());
-    return PAM_SESSION_ERR;
-  }
-  auto rule = zjail::match_pam_rule(*conf, user, group_names(pw));
+  // From here on the user is who NSS says: the canonical name and the uid,
+  // never the typed name (case-insensitive backends accept "ALICE").
+  auto who = zjail::resolve_pam_login(typed);
+  if (!who) return fail(pamh, who.error());
+  const std::string& user = who->name;
+  auto matched = zjail::match_pam_rule(*conf, *who);
+  if (!matched) return fail(pamh, matched.error());
+  const auto& rule = *matched;
   if (!rule || rule->profile.empty()) {
     if (opt.debug)
       pam_syslog(pamh, LOG_DEBUG, "%s: not confined (%s)", user.c_str(),
@@ -131,16 +113,16 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
   }
   std::string origin = conf->file + ":" + std::to_string(rule->line);
 
-  // Only root's files may decide what this root process mounts and allows.
+  // Only root's files may decide what this root process mounts and allows:
+  // the loader vets the profile, its includes, drop-in directories and
+  // drop-ins, and reads each from the fd it vetted.
   auto search = zjail::profile_search_path(nullptr);
   auto path = zjail::find_profile(rule->profile, search);
   if (!path) return fail(pamh, zjail::make_error(zjail::Step::Profile, path.error().err,
                                                  origin + ": " + path.error().detail()));
-  auto vetted = zjail::open_trusted_file(*path);
-  if (!vetted) return fail(pamh, vetted.error());
   zjail::Profile profile;
   auto loaded = zjail::inject_fault(opt.fault, zjail::Step::Profile);
-  if (loaded) loaded = zjail::load_profile(profile, *path, search);
+  if (loaded) loaded = zjail::load_profile(profile, *path, search, zjail::ProfileTrust::root_only());
   if (!loaded) return fail(pamh, loaded.error());
 
   zjail::PlanContext ctx;
@@ -158,7 +140,7 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
   pam_syslog(pamh, LOG_INFO, "%s: confining with profile %s (%s)", user.c_str(), rule->profile.c_str(),
              origin.c_str());
   std::string warning;
-  auto scoped = zjail::place_session_in_scope(profile.resources, user, pw.pw_uid, warning, opt.fault);
+  auto scoped = zjail::place_session_in_scope(profile.resources, user, who->uid, warning, opt.fault);
   if (!scoped) return fail(pamh, scoped.error());
   if (!warning.empty()) pam_syslog(pamh, LOG_WARNING, "%s", warning.c_str());
 

@@ -84,7 +84,8 @@ std::string analysis_json(const Analysis& a, const std::string& profile, const s
   return out + "]\n}\n";
 }
 
-Result<int> analyze_command(const Options& opt, const std::vector<std::string>& search) {
+Result<int> analyze_command(const Options& opt, const std::vector<std::string>& search,
+                            const ProfileTrust& trust) {
   std::optional<UnitFile> unit;
   if (!opt.unit.empty()) {
     auto u = load_system_unit(opt.unit);
@@ -97,7 +98,7 @@ Result<int> analyze_command(const Options& opt, const std::vector<std::string>& 
   // its own, as systemd-analyze security would.
   bool jailed = !profiles.empty() || !unit;
   Profile profile;
-  for (const auto& name : profiles) ZJAIL_TRY(load_profile(profile, name, search));
+  for (const auto& name : profiles) ZJAIL_TRY(load_profile(profile, name, search, trust));
   ZJAIL_TRY(apply_overrides(profile, opt));
 
   auto a = analyze(jailed ? &profile : nullptr, unit ? &*unit : nullptr);

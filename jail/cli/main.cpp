@@ -72,8 +72,12 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
     return 0;
   }
 
+  // As root, only files root alone can write may shape the jail.
+  auto trust = zjail::caller_profile_trust(geteuid(), std::getenv("ZJAIL_PROFILE_OWNER"));
+  if (!trust) return report(trust.error());
+
   if (opt.analyze) {
-    auto code = zjail::cli::analyze_command(opt, search);
+    auto code = zjail::cli::analyze_command(opt, search, *trust);
     return code ? *code : report(code.error());
   }
 
@@ -90,7 +94,7 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
 
   zjail::Profile profile;
   for (const auto& name : opt.profiles) {
-    auto st = zjail::load_profile(profile, name, search);
+    auto st = zjail::load_profile(profile, name, search, *trust);
     if (!st) return report(st.error());
   }
   auto st = zjail::cli::apply_overrides(profile, opt);

@@ -10,6 +10,7 @@
 
 #include "zjail/fd.hpp"
 #include "zjail/trust.hpp"
+#include "zjail/users.hpp"
 
 namespace zjail {
 namespace {
@@ -135,18 +136,53 @@ Result<PamConfig> load_pam_config(const std::string& path) {
   return parse_pam_config(text, path);
 }
 
-std::optional<PamRule> match_pam_rule(const PamConfig& conf, const std::string& user,
-                                      const std::vector<std::string>& groups) {
-  for (const auto& r : conf.rules) {
-    bool hit = false;
-    switch (r.kind) {
-      case PamRule::Kind::User: hit = r.name == user; break;
-      case PamRule::Kind::Group: hit = std::find(groups.begin(), groups.end(), r.name) != groups.end(); break;
-      case PamRule::Kind::Everyone: hit = true; break;
-    }
-    if (hit) return r;
+Result<PamLogin> resolve_pam_login(const std::string& typed) {
+  auto u = lookup_user_name(typed);
+  if (!u) return std::move(u).error();
+  return PamLogin{u->name, u->uid, group_list(u->name, u->gid)};
+}
+
+PamSubject resolve_pam_subject(const PamRule& rule) {
+  PamSubject s;
+  auto answer = [&](const Error& e) {
+    s.state = e.err == 0 ? PamSubject::State::Missing : PamSubject::State::Failed;
+    s.err = e.err;
+  };
+  if (rule.kind == PamRule::Kind::User) {
+    auto u = lookup_user_name(rule.name);
+    if (!u) answer(u.error());
+    else s = PamSubject{PamSubject::State::Found, u->uid, {}, 0};
+  } else if (rule.kind == PamRule::Kind::Group) {
+    auto g = lookup_group_name(rule.name);
+    if (!g) answer(g.error());
+    else s = PamSubject{PamSubject::State::Found, g->gid, std::move(g->members), 0};
   }
-  return std::nullopt;
+  return s;
+}
+
+Result<std::optional<PamRule>> match_pam_rule(const PamConfig& conf, const PamLogin& who,
+                                              const PamResolver& resolve) {
+  for (const auto& r : conf.rules) {
+    if (r.kind == PamRule::Kind::Everyone) return std::optional<PamRule>(r);
+    const char* what = r.kind == PamRule::Kind::User ? "user" : "group";
+    std::string at = conf.file + ":" + std::to_string(r.line) + ": ";
+    PamSubject s = resolve(r);
+    if (s.state == PamSubject::State::Failed)
+      return make_error(Step::PamConfig, s.err, at + "looking up " + what + " '" + r.name + "'");
+    bool hit = false;
+    if (r.kind == PamRule::Kind::User) {
+      hit = r.name == who.name || (s.state == PamSubject::State::Found && s.id == who.uid);
+    } else if (s.state == PamSubject::State::Found) {
+      hit = std::find(who.groups.begin(), who.groups.end(), static_cast<gid_t>(s.id)) != who.groups.end() ||
+            std::find(s.members.begin(), s.members.end(), who.name) != s.members.end();
+    }
+    if (hit) return std::optional<PamRule>(r);
+    if (s.state == PamSubject::State::Missing && !r.profile.empty())
+      return make_error(Step::PamConfig, 0,
+                        at + "no " + what + " '" + r.name + "' is known, so whether it means " + who.name +
+                            " cannot be told; the line confines, so the login is refused");
+  }
+  return std::optional<PamRule>();
 }
 
 }  // namespace zjail

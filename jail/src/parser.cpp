@@ -3,7 +3,6 @@
 // directive means lives in directives.cpp.
 #include "zjail/parser.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -15,7 +14,7 @@
 #include <optional>
 
 #include "directives.hpp"
-#include "zjail/fd.hpp"
+#include "profile_files.hpp"
 #include "zjail/suggest.hpp"
 
 #ifndef ZJAIL_SYSCONF_PROFILES
@@ -38,6 +37,7 @@ constexpr size_t kMaxDepth = 16;
 // The files being read, outermost first: for cycle detection and depth.
 struct LoadContext {
   const std::vector<string>& search_path;
+  const ProfileTrust& trust;
   std::vector<string> canonical;
   std::vector<string> shown;  // as named in messages
 };
@@ -50,27 +50,6 @@ string canonical_path(const string& path) {
   std::error_code ec;
   fs::path c = fs::weakly_canonical(path, ec);
   return ec ? path : c.string();
-}
-
-Result<string> read_file(const string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (!fd) return make_error(Step::Profile, errno, path);
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return make_error(Step::Profile, errno, path);
-  // Drop-ins may be /dev/null, which masks them; anything else must be a file.
-  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
-    return make_error(Step::Profile, S_ISDIR(st.st_mode) ? EISDIR : EINVAL, path);
-  string text;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return make_error(Step::Profile, errno, path);
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > (1u << 20)) return make_error(Step::Profile, EFBIG, path);
-  }
-  return text;
 }
 
 // systemd: a trailing backslash continues the line unless it is escaped.
@@ -167,21 +146,7 @@ Status apply_dropins(LoadContext& ctx, Profile& into, const string& path) {
   for (const auto& d : ctx.search_path) dirs.push_back(fs::path(d) / (name + ".d"));
   dirs.push_back(fs::path(path).parent_path() / (name + ".d"));
   std::map<string, string> chosen;
-  for (const auto& dir : dirs) {
-    std::error_code ec;
-    fs::directory_iterator it(dir, ec);
-    if (ec) {
-      if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) continue;
-      return make_error(Step::Profile, ec.value(), "drop-in directory " + dir.string());
-    }
-    for (const auto& entry : it) {
-      string file = entry.path().filename().string();
-      if (!ends_with(file, ".conf") || file.size() == 5) continue;
-      std::error_code e2;
-      if (entry.is_directory(e2)) continue;
-      chosen.emplace(file, entry.path().string());
-    }
-  }
+  for (const auto& dir : dirs) ZJAIL_TRY(add_dropins(dir.string(), ctx.trust, chosen));
   for (const auto& [file, full] : chosen) ZJAIL_TRY(load_file(ctx, into, full, nullptr, false));
   return {};
 }
@@ -199,10 +164,10 @@ Status load_file(LoadContext& ctx, Profile& into, const string& path, const Orig
   }
   if (ctx.canonical.size() >= kMaxDepth)
     return fail("profiles nested more than " + std::to_string(kMaxDepth) + " deep (Include= or drop-ins)");
-  auto text = read_file(path);
+  auto text = read_profile_file(path, from ? "Include=" : dropins ? "profile " : "drop-in ", ctx.trust);
   if (!text) {
     if (!from) return std::move(text).error();
-    return make_error(Step::Profile, text.error().err, from->str() + ": Include=" + path);
+    return make_error(Step::Profile, text.error().err, from->str() + ": " + text.error().context);
   }
   ctx.canonical.push_back(canon);
   ctx.shown.push_back(path);
@@ -416,16 +381,17 @@ Result<string> find_profile(const string& name_or_path, const std::vector<string
                                           did_you_mean(name_or_path, names));
 }
 
-Status load_profile(Profile& into, const string& name_or_path, const std::vector<string>& search_path) {
+Status load_profile(Profile& into, const string& name_or_path, const std::vector<string>& search_path,
+                    const ProfileTrust& trust) {
   auto path = find_profile(name_or_path, search_path);
   if (!path) return std::move(path).error();
-  LoadContext ctx{search_path, {}, {}};
+  LoadContext ctx{search_path, trust, {}, {}};
   return load_file(ctx, into, *path, nullptr, true);
 }
 
 Status load_profile_text(Profile& into, string_view text, const string& file,
-                         const std::vector<string>& search_path) {
-  LoadContext ctx{search_path, {canonical_path(file)}, {file}};
+                         const std::vector<string>& search_path, const ProfileTrust& trust) {
+  LoadContext ctx{search_path, trust, {canonical_path(file)}, {file}};
   into.sources.push_back(file);
   return parse_text(ctx, into, text, file);
 }

@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -21,18 +22,28 @@ UserInfo from_passwd(const passwd& pw) {
                   pw.pw_shell ? pw.pw_shell : "/bin/sh"};
 }
 
-long bufsize(int name) {
-  long n = sysconf(name);
-  return n > 0 ? n : 16384;
+// Calls a getXXX_r function, growing the buffer while it answers ERANGE:
+// a group with a few thousand members does not fit a fixed buffer, and
+// giving up on it would make its members look like non-members. Returns the
+// function's error number; `*res` is null when there is no such entry.
+template <class Entry, class Fn>
+int nss_get(Fn fn, Entry& entry, Entry*& res, std::vector<char>& buf, int size_name) {
+  constexpr size_t kMax = size_t{1} << 28;  // an answer bigger than this is an error
+  long n = sysconf(size_name);
+  buf.resize(n > 0 ? static_cast<size_t>(n) : 16384);
+  int r;
+  while ((r = fn(&entry, buf.data(), buf.size(), &res)) == ERANGE && buf.size() < kMax) buf.resize(buf.size() * 2);
+  if (r != 0) res = nullptr;
+  return r;
 }
 
 }  // namespace
 
 Result<UserInfo> lookup_uid(uid_t uid) {
-  std::vector<char> buf(bufsize(_SC_GETPW_R_SIZE_MAX));
+  std::vector<char> buf;
   passwd pw{}, *res = nullptr;
-  int r;
-  while ((r = getpwuid_r(uid, &pw, buf.data(), buf.size(), &res)) == ERANGE) buf.resize(buf.size() * 2);
+  int r = nss_get([&](passwd* e, char* b, size_t n, passwd** out) { return getpwuid_r(uid, e, b, n, out); }, pw,
+                  res, buf, _SC_GETPW_R_SIZE_MAX);
   if (r != 0) return make_error(Step::ResolveUser, r, "uid " + std::to_string(uid));
   if (!res) return UserInfo{uid, static_cast<gid_t>(uid), std::to_string(uid), "/", "/bin/sh"};
   return from_passwd(pw);
@@ -41,27 +52,48 @@ Result<UserInfo> lookup_uid(uid_t uid) {
 Result<UserInfo> lookup_user(const std::string& name_or_id) {
   unsigned id;
   if (parse_id(name_or_id, id)) return lookup_uid(id);
-  std::vector<char> buf(bufsize(_SC_GETPW_R_SIZE_MAX));
+  return lookup_user_name(name_or_id);
+}
+
+Result<UserInfo> lookup_user_name(const std::string& name) {
+  std::vector<char> buf;
   passwd pw{}, *res = nullptr;
-  int r;
-  while ((r = getpwnam_r(name_or_id.c_str(), &pw, buf.data(), buf.size(), &res)) == ERANGE)
-    buf.resize(buf.size() * 2);
-  if (r != 0) return make_error(Step::ResolveUser, r, "user '" + name_or_id + "'");
-  if (!res) return make_error(Step::ResolveUser, 0, "unknown user '" + name_or_id + "'");
+  int r = nss_get([&](passwd* e, char* b, size_t n, passwd** out) { return getpwnam_r(name.c_str(), e, b, n, out); },
+                  pw, res, buf, _SC_GETPW_R_SIZE_MAX);
+  if (r != 0) return make_error(Step::ResolveUser, r, "user '" + name + "'");
+  if (!res) return make_error(Step::ResolveUser, 0, "unknown user '" + name + "'");
   return from_passwd(pw);
 }
 
 Result<gid_t> lookup_group(const std::string& name_or_id) {
   unsigned id;
   if (parse_id(name_or_id, id)) return static_cast<gid_t>(id);
-  std::vector<char> buf(bufsize(_SC_GETGR_R_SIZE_MAX));
+  auto g = lookup_group_name(name_or_id);
+  if (!g) return std::move(g).error();
+  return g->gid;
+}
+
+Result<GroupInfo> lookup_group_name(const std::string& name) {
+  std::vector<char> buf;
   group gr{}, *res = nullptr;
-  int r;
-  while ((r = getgrnam_r(name_or_id.c_str(), &gr, buf.data(), buf.size(), &res)) == ERANGE)
-    buf.resize(buf.size() * 2);
-  if (r != 0) return make_error(Step::ResolveUser, r, "group '" + name_or_id + "'");
-  if (!res) return make_error(Step::ResolveUser, 0, "unknown group '" + name_or_id + "'");
-  return gr.gr_gid;
+  int r = nss_get([&](group* e, char* b, size_t n, group** out) { return getgrnam_r(name.c_str(), e, b, n, out); },
+                  gr, res, buf, _SC_GETGR_R_SIZE_MAX);
+  if (r != 0) return make_error(Step::ResolveUser, r, "group '" + name + "'");
+  if (!res) return make_error(Step::ResolveUser, 0, "unknown group '" + name + "'");
+  GroupInfo info{gr.gr_gid, gr.gr_name, {}};
+  for (char** m = gr.gr_mem; m && *m; ++m) info.members.emplace_back(*m);
+  return info;
+}
+
+std::vector<gid_t> group_list(const std::string& user, gid_t primary) {
+  std::vector<gid_t> gids(64);
+  int n = static_cast<int>(gids.size());
+  while (getgrouplist(user.c_str(), primary, gids.data(), &n) < 0) {
+    gids.resize(std::max(static_cast<size_t>(n), gids.size() * 2));
+    n = static_cast<int>(gids.size());
+  }
+  gids.resize(static_cast<size_t>(n));
+  return gids;
 }
 
 }  // namespace zjail

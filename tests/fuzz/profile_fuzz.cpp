@@ -11,7 +11,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   zjail::Profile p;
-  auto st = zjail::load_profile_text(p, text, "fuzz.profile", {});
+  auto st = zjail::load_profile_text(p, text, "fuzz.profile", {}, zjail::ProfileTrust::any());
   if (!st) {
     if (st.error().context.rfind("fuzz.profile:", 0) != 0 && st.error().context.find("fuzz.profile") == std::string::npos)
       __builtin_trap();  // every profile error names the file
@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   std::string shown = zjail::show_profile(p);
   zjail::Profile again;
-  if (!zjail::load_profile_text(again, shown, "shown.profile", {})) __builtin_trap();
+  if (!zjail::load_profile_text(again, shown, "shown.profile", {}, zjail::ProfileTrust::any())) __builtin_trap();
   if (zjail::show_profile(again).size() == 0) __builtin_trap();
   return 0;
 }

@@ -23,14 +23,14 @@ class Errors : public RootTest {
   }
 
   // zjail [--profile root-test] ARGS --bind MARK:/mark -- probe touch /mark/ran
-  RunResult attempt(const std::vector<std::string>& args, bool base_profile = true) {
+  RunResult attempt(const std::vector<std::string>& args, bool base_profile = true, const RunOptions& opt = {}) {
     std::vector<std::string> a;
     if (base_profile) a = {"--profile", kProfile};
     a.insert(a.end(), args.begin(), args.end());
     a.push_back("--bind");
     a.push_back(mark_.path() + ":/mark");
     a.insert(a.end(), {"--", kProbe, "touch", "/mark/ran"});
-    return run(a);
+    return run(a, opt);
   }
 
   std::string profile(const std::string& name, const std::string& text) {
@@ -144,6 +144,58 @@ TEST_F(Errors, BindTargetWithDotDot) {
   TempDir d;
   auto r = attempt({"--bind", d.path() + ":/data/../etc"});
   expect_refused(r, {".."});
+}
+
+// --- profile-trust: as root, only files root alone can write shape the jail ------------
+
+// A drop-in directory others may write to would let them add BindPaths=/:/host
+// to the jail; the same tree with the directory 0755 runs (control).
+TEST_F(Errors, GroupWritableDropInDirectoryIsRefused) {
+  std::string p = profile("trusted.profile", "[Jail]\nInclude=root-test\n");
+  std::string d = profiles_ / "trusted.profile.d";
+  ASSERT_EQ(mkdir(d.c_str(), 0755), 0);
+  profiles_.write("trusted.profile.d/50-escape.conf", "[Jail]\nBindPaths=/:/host\n");
+  ASSERT_EQ(chmod(d.c_str(), 0775), 0);
+  expect_refused(attempt({"--profile", p}, false),
+                 {"drop-in directory " + d + " is writable by group or others (mode 0775)", "Operation not permitted"});
+  ASSERT_EQ(chmod(d.c_str(), 0755), 0);
+  profiles_.write("trusted.profile.d/50-escape.conf", "[Jail]\nEnvironment=FROM_DROPIN=1\n");
+  auto r = attempt({"--profile", p}, false);
+  EXPECT_EQ(r.code, 0) << r.dump();
+  EXPECT_TRUE(payload_ran()) << "control: the same tree, root's alone, runs\n" << r.dump();
+}
+
+TEST_F(Errors, ProfileOwnedByAnotherUserIsRefused) {
+  std::string p = profile("theirs.profile", "[Jail]\nInclude=root-test\n");
+  ASSERT_EQ(chown(p.c_str(), 65534, 65534), 0);
+  expect_refused(attempt({"--profile", p}, false),
+                 {"profile " + p + " is owned by uid 65534, not root", "ZJAIL_PROFILE_OWNER"});
+  // The documented opt-out: that user's files are trusted by name.
+  RunOptions owner;
+  owner.extra_env = {"ZJAIL_PROFILE_OWNER=65534"};
+  auto r = attempt({"--profile", p}, false, owner);
+  EXPECT_EQ(r.code, 0) << r.dump();
+  EXPECT_TRUE(payload_ran()) << r.dump();
+}
+
+TEST_F(Errors, IncludeOwnedByAnotherUserIsRefused) {
+  std::string inc = profile("inc.profile", "[Jail]\nInclude=root-test\n");
+  ASSERT_EQ(chown(inc.c_str(), 65534, 65534), 0);
+  std::string p = profile("top.profile", "[Jail]\nInclude=" + inc + "\n");
+  expect_refused(attempt({"--profile", p}, false),
+                 {p + ":2: Include=" + inc + " is owned by uid 65534, not root"});
+}
+
+// A FIFO named *.conf in a drop-in directory: refused at once, not read
+// (which would block until someone writes to it).
+TEST_F(Errors, FifoDropInIsRefusedWithinATimeout) {
+  std::string p = profile("fifo.profile", "[Jail]\nInclude=root-test\n");
+  std::string d = profiles_ / "fifo.profile.d";
+  ASSERT_EQ(mkdir(d.c_str(), 0755), 0);
+  ASSERT_EQ(mkfifo((d + "/50.conf").c_str(), 0644), 0);
+  auto r = attempt({"--profile", p}, false, with_timeout(10000));
+  EXPECT_FALSE(r.timed_out) << "zjail blocked on the FIFO\n" << r.dump();
+  expect_refused(r, {"drop-in " + d + "/50.conf is a FIFO, not a regular file"});
 }
 
 // --- symlinks planted at bind targets ---------------------------------------------------

@@ -85,6 +85,32 @@ chown root "$state/pam.conf"
 chmod 0666 "$state/profiles/nolimits.profile"
 refused "world-writable profile"
 chmod 0644 "$state/profiles/nolimits.profile"
+# profile-trust: what the profile pulls in must be root's alone as well. A
+# drop-in directory writable by a group would let its members add
+# BindPaths=/:/host to every session of the profile.
+dropins=$state/profiles/nolimits.profile.d
+install -d -m 0775 -- "$dropins"
+printf '[Jail]\nBindPaths=/:/host\nPrivateNetwork=no\n' >"$dropins/50-escape.conf"
+chmod 0644 "$dropins/50-escape.conf"
+refused "group-writable drop-in directory"
+chmod 0755 "$dropins"
+chown zjp "$dropins/50-escape.conf"
+refused "drop-in owned by a user"
+rm -f -- "$dropins/50-escape.conf"
+# A FIFO named *.conf: refused at once, not read (which would hang the login).
+mkfifo -m 0644 "$dropins/60-fifo.conf"
+rc=0
+out=$(timeout 60 "$helper" reap "$(command -v pamtester)" -v "$service" zjp open_session close_session 2>&1) || rc=$?
+((rc != 124)) || fail "FIFO drop-in: the session hung on it"
+((rc != 0)) || fail "FIFO drop-in: session opened: $out"
+no_leftovers "FIFO drop-in"
+ok "FIFO drop-in: refused"
+rm -f -- "$dropins/60-fifo.conf"
+# nolimits.profile includes its sibling ssh-restricted.profile.
+chmod 0664 "$state/profiles/ssh-restricted.profile"
+refused "group-writable included profile"
+chmod 0644 "$state/profiles/ssh-restricted.profile"
+session zjp >/dev/null || fail "the session does not open once the drop-ins and includes are fixed"
 install -d -m 0755 -o zjp "$state/badroot"
 printf '[Jail]\nInclude=nolimits\nRootDirectory=%s\n' "$state/badroot" >"$state/profiles/badroot.profile"
 chmod 0644 "$state/profiles/badroot.profile"

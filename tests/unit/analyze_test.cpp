@@ -17,10 +17,10 @@ const std::vector<std::string> kSearch = {std::string(ZJAIL_SOURCE_DIR) + "/prof
 
 Profile shipped(const std::string& name, const std::string& extra = "") {
   Profile p;
-  auto st = load_profile(p, name, kSearch);
+  auto st = load_profile(p, name, kSearch, ProfileTrust::any());
   EXPECT_TRUE(st) << st.error().message();
   if (!extra.empty()) {
-    auto e = load_profile_text(p, "[Jail]\n" + extra, "<test>", kSearch);
+    auto e = load_profile_text(p, "[Jail]\n" + extra, "<test>", kSearch, ProfileTrust::any());
     EXPECT_TRUE(e) << e.error().message();
   }
   return p;
@@ -66,7 +66,7 @@ TEST(Analyze, EveryShippedProfileScoresInRange) {
   for (const auto& [name, path] : list_profiles(kSearch)) {
     Profile p;
     // Daemon profiles name users this host may lack; only parsing matters.
-    ASSERT_TRUE(load_profile(p, path, kSearch)) << name;
+    ASSERT_TRUE(load_profile(p, path, kSearch, ProfileTrust::any())) << name;
     Analysis a = run(&p, nullptr);
     EXPECT_GE(a.score, 0.0) << name;
     EXPECT_LT(a.score, 3.0) << name << ": every shipped profile is a real jail";

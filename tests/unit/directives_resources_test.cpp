@@ -69,7 +69,7 @@ TEST(ResourceDirectives, ShowRoundTrips) {
   ASSERT_TRUE(apply(p, "EnforceLimits", "strict"));
   std::string shown = show_profile(p);
   Profile q;
-  auto st = load_profile_text(q, shown, "shown.profile", {});
+  auto st = load_profile_text(q, shown, "shown.profile", {}, ProfileTrust::any());
   ASSERT_TRUE(st) << st.error().message() << "\n" << shown;
   EXPECT_EQ(*q.resources.memory_max.value, 1ULL << 30);
   EXPECT_EQ(*q.resources.cpu_quota_per_sec_usec.value, 200000u);

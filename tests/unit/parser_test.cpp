@@ -39,9 +39,9 @@ class ProfileFiles : public ::testing::Test {
   }
   std::vector<std::string> path() const { return {etc_, usr_}; }
 
-  Status load(Profile& p, const std::string& name) { return load_profile(p, name, path()); }
+  Status load(Profile& p, const std::string& name) { return load_profile(p, name, path(), ProfileTrust::any()); }
   Status text(Profile& p, const std::string& body, const std::string& file = "t.profile") {
-    return load_profile_text(p, body, file, path());
+    return load_profile_text(p, body, file, path(), ProfileTrust::any());
   }
   std::string error_of(const std::string& body) {
     Profile p;
@@ -396,7 +396,7 @@ std::string without_comments(const std::string& s) {
 void expect_round_trip(const Profile& p) {
   std::string shown = show_profile(p);
   Profile back;
-  auto st = load_profile_text(back, shown, "<show>", {});
+  auto st = load_profile_text(back, shown, "<show>", {}, ProfileTrust::any());
   ASSERT_TRUE(st) << st.error().message() << "\n" << shown;
   EXPECT_EQ(dump(back), dump(p)) << shown;
   EXPECT_EQ(without_comments(show_profile(back)), without_comments(shown));
@@ -482,7 +482,7 @@ TEST(ShippedProfiles, LoadAndRoundTrip) {
   ASSERT_FALSE(list.empty());
   for (const auto& [name, file] : list) {
     Profile p;
-    auto st = load_profile(p, name, {dir});
+    auto st = load_profile(p, name, {dir}, ProfileTrust::any());
     ASSERT_TRUE(st) << st.error().message();
     EXPECT_EQ(p.sources.front(), file);
     expect_round_trip(p);
@@ -502,7 +502,7 @@ TEST(ParserFuzzRegressions, NulBytesAreRejectedWithTheirLine) {
   std::string text = "[Jail]\nBindReadOnlyPaths=/usr\nBindReadOnlyPaths=-/etc/ld.so";
   text += '\0';
   text += "x\n";
-  auto st = load_profile_text(p, text, "nul.profile", {});
+  auto st = load_profile_text(p, text, "nul.profile", {}, ProfileTrust::any());
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().context, "nul.profile:3: NUL byte in the profile");
 }
@@ -521,13 +521,13 @@ TEST(ParserIncludeSiblings, ANameFallsBackToTheIncludingFilesDirectory) {
   std::ofstream(dir / "base.profile") << "[Jail]\nHostname=sibling\n";
   std::ofstream(dir / "top.profile") << "[Jail]\nInclude=base\n";
   Profile p;
-  auto st = load_profile(p, (dir / "top.profile").string(), {(dir / "sp").string()});
+  auto st = load_profile(p, (dir / "top.profile").string(), {(dir / "sp").string()}, ProfileTrust::any());
   ASSERT_TRUE(st) << st.error().message();
   EXPECT_EQ(*p.hostname.value, "sibling");
   // The search path still wins over the sibling.
   std::ofstream(dir / "sp" / "base.profile") << "[Jail]\nHostname=searched\n";
   Profile q;
-  ASSERT_TRUE(load_profile(q, (dir / "top.profile").string(), {(dir / "sp").string()}));
+  ASSERT_TRUE(load_profile(q, (dir / "top.profile").string(), {(dir / "sp").string()}, ProfileTrust::any()));
   EXPECT_EQ(*q.hostname.value, "searched");
   fs::remove_all(dir);
 }

@@ -69,5 +69,34 @@ TEST(Trust, UserOwnedLeafOnlyWhenAllowed) {
   rmdir(dir);
 }
 
+// A sticky /tmp may be crossed (TrustRule::cross_sticky) only on the way to
+// a directory: a file in it could be anyone's plant, also when reached
+// back through "..".
+TEST(Trust, StickyDirectoriesAreCrossedOnlyToDirectories) {
+  char dir[] = "/tmp/zjail-trust-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  chmod(dir, 0755);
+  char file[] = "/tmp/zjail-trust-file-XXXXXX";
+  int fd = mkstemp(file);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  TrustRule r;
+  r.owner = geteuid();
+  EXPECT_FALSE(open_trusted(dir, r)) << "/tmp without cross_sticky";
+  r.cross_sticky = true;
+  EXPECT_TRUE(open_trusted(dir, r));
+  auto direct = open_trusted(file, r);
+  ASSERT_FALSE(direct);
+  EXPECT_EQ(direct.error().context,
+            std::string(file) + " is not a directory, and sits in a directory others may write to");
+  std::string base = std::string(file).substr(5);
+  auto back = open_trusted(std::string(dir) + "/../" + base, r);
+  ASSERT_FALSE(back) << "reached through ..";
+  EXPECT_EQ(back.error().err, EPERM);
+  EXPECT_FALSE(open_trusted("/tmp", r)) << "the sticky directory itself is never the leaf";
+  unlink(file);
+  rmdir(dir);
+}
+
 }  // namespace
 }  // namespace zjail

@@ -23,6 +23,15 @@ struct TrustRule {
   // directory such as /tmp is never trusted.
   uid_t leaf_owner = 0;
   bool leaf_must_be_dir = false;
+  // Besides root, this uid may own any component (a developer's tree that
+  // root was told to trust); its objects must not be writable by group or
+  // others either. 0: root alone.
+  uid_t owner = 0;
+  // A sticky directory writable by others (/tmp) may be crossed when the
+  // entry taken in it is a directory of root's (or `owner`'s): the sticky
+  // bit keeps anyone else from renaming or removing that entry. A file or a
+  // symlink directly in it is still refused (others could have planted it).
+  bool cross_sticky = false;
 };
 
 // Resolves `path` as described above and returns an O_PATH fd of the final
@@ -36,5 +45,9 @@ std::deque<std::string> path_components(const std::string& path);
 
 // A trusted regular file opened for reading (configuration, profiles).
 Result<UniqueFd> open_trusted_file(const std::string& path);
+
+// Opens the object behind an O_PATH fd for reading, through /proc/self/fd:
+// what was checked is what is read, whatever the path names by now.
+Result<UniqueFd> reopen_for_reading(int path_fd, const std::string& shown);
 
 }  // namespace zjail

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "zjail/result.hpp"
 
@@ -22,5 +23,20 @@ struct UserInfo {
 Result<UserInfo> lookup_user(const std::string& name_or_id);
 Result<UserInfo> lookup_uid(uid_t uid);
 Result<gid_t> lookup_group(const std::string& name_or_id);
+
+// By name only, as a login service looks up the name typed at its prompt:
+// "1000" is a name here, not a uid. The error's err is 0 when NSS answers
+// that there is no such entry, and the NSS errno when the lookup failed.
+Result<UserInfo> lookup_user_name(const std::string& name);
+
+struct GroupInfo {
+  gid_t gid = 0;
+  std::string name;
+  std::vector<std::string> members;  // the group entry's member list
+};
+Result<GroupInfo> lookup_group_name(const std::string& name);
+
+// `user`'s primary group and every group NSS lists the user in.
+std::vector<gid_t> group_list(const std::string& user, gid_t primary);
 
 }  // namespace zjail
