@@ -13,9 +13,12 @@
 //    writable by the user (EACCES); /proc/sysrq-trigger is masked with a
 //    read-only /dev/null (EROFS; ENOENT on a kernel without
 //    CONFIG_MAGIC_SYSRQ, see expected_here()).
-// Every profile gets zjail's base filter: TIOCSTI/TIOCLINUX, namespace flags
-// of clone/unshare and setns fail with EPERM, clone3 with ENOSYS, and a
-// non-native ABI kills the process with SIGSYS.
+//    Its init shows "zjail-init" at /proc/1/cmdline, nothing of zjail's own
+//    arguments (check init-title).
+// Every profile gets zjail's base filter: TIOCSTI/TIOCLINUX, the console's
+// KD*/VT_* ioctls, io_uring, namespace flags of clone/unshare and setns fail
+// with EPERM, clone3 with ENOSYS, and a non-native ABI kills the process with
+// SIGSYS.
 // Closed by the kernel (last column, see closed_by_this_kernel()): where the
 // host's kernel, unconfined, already offers no way through, the jail can
 // only meet the same wall: int $0x80 faults (SIGSEGV) before any filter runs
@@ -62,6 +65,9 @@ const std::vector<ProbeInfo> kProbes = {
      "ioctl(TIOCLINUX) (a pty answers ENOTTY: the filter must answer first)"},
     {"tioclinux-high-bits", "terminal", Need::None, "EPERM", "EPERM", "EPERM", "ENOTTY",
      "ioctl(TIOCLINUX | 1<<32)"},
+    {"console-ioctl", "terminal", Need::None, "EPERM", "EPERM", "EPERM", "ENOTTY",
+     "the virtual console's KDGKBTYPE, VT_GETSTATE and KDGKBTYPE | 1<<32 (a pty answers ENOTTY: the filter must "
+     "answer first; on a kept console the setters would take the keyboard)"},
     // --- chroot --------------------------------------------------------------------
     {"chroot-double", "chroot", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
      "chroot(subdir), chdir(..) x64, chroot(.): the classic double-chroot escape"},
@@ -144,6 +150,8 @@ const std::vector<ProbeInfo> kProbes = {
      "kill(-1, SIGKILL): a host process of the same uid must survive it"},
     // --- kernel attack surface ------------------------------------------------------
     {"io_uring_setup", "kernel-surface", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED", "io_uring_setup(4)"},
+    {"io_uring-socket", "kernel-surface", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
+     "IORING_OP_SOCKET(AF_VSOCK): a socket made without socket(2), past the private network's vsock rule"},
     {"bpf", "kernel-surface", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED", "bpf(BPF_MAP_CREATE)"},
     {"perf_event_open", "kernel-surface", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
      "perf_event_open(task-clock, self, user only)"},
@@ -202,6 +210,8 @@ const std::vector<ProbeInfo> kProbes = {
      "open a file the host left in its /tmp"},
     {"host-interfaces", "visibility", Need::None, "lo-only", "lo-only", "lo-only", nullptr,
      "list network interfaces (/proc/self/net/dev): only lo may be seen"},
+    {"init-cmdline", "visibility", Need::None, "ENOENT", "ENOENT", "init-title", nullptr,
+     "read /proc/1/cmdline: the jail's init is a copy of zjail, whose arguments (--setenv tokens) must not show"},
 };
 
 }  // namespace
@@ -251,9 +261,9 @@ std::string baseline_refused_here(const ProbeInfo& p) {
   using zjail_host::sysctl_long;
   std::string n = p.name;
   if (n == "int80" && zjail_host::kernel_closes_i386_entry()) return zjail_host::kI386Closed;
-  if (n.rfind("vsock-listen", 0) == 0 && zjail_host::kernel_lacks_vsock())
+  if ((n.rfind("vsock-listen", 0) == 0 || n == "io_uring-socket") && zjail_host::kernel_lacks_vsock())
     return "this kernel has no vsock (socket(AF_VSOCK) is EAFNOSUPPORT): nothing to escape to";
-  if (n == "io_uring_setup" && sysctl_long("kernel/io_uring_disabled") == 2)
+  if ((n == "io_uring_setup" || n == "io_uring-socket") && sysctl_long("kernel/io_uring_disabled") == 2)
     return "kernel.io_uring_disabled=2: the kernel refuses io_uring to everyone, root too";
   if ((n == "ptrace-outside" || n == "ptrace-child" || n == "ptrace-traceme") &&
       sysctl_long("kernel/yama/ptrace_scope") == 3)

@@ -3,6 +3,7 @@
 // mounted is unmounted, nodes are unlinked, traced processes detached. That
 // is what makes the unjailed baselines (catalog.cpp) safe to run as root.
 #include "probes.hpp"
+#include "probe_outcomes.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -55,22 +56,6 @@ std::string signal_name(int s) {
 }
 
 namespace {
-
-Outcome blocked(int e, std::string detail) {
-  return {Outcome::Blocked, "errno", errno_name(e), std::move(detail)};
-}
-Outcome escaped(std::string detail) { return {Outcome::Escaped, "", "", std::move(detail)}; }
-Outcome checked(std::string token, std::string detail) {
-  return {Outcome::Blocked, "check", std::move(token), std::move(detail)};
-}
-Outcome setup_error(int e, std::string detail) {
-  if (e == 0) return {Outcome::Error, "", "", "set-up failed: " + std::move(detail)};
-  return {Outcome::Error, "errno", errno_name(e), "set-up failed: " + std::move(detail)};
-}
-Outcome skipped(std::string why) { return {Outcome::Skipped, "", "", std::move(why)}; }
-
-// A syscall-style result: success is the escape, otherwise the errno blocked it.
-Outcome sys(long r, std::string detail) { return r >= 0 ? escaped(std::move(detail)) : blocked(errno, std::move(detail)); }
 
 // Several attempts at one escape: any success is the escape; otherwise the
 // distinct errnos, sorted and comma-joined, are the outcome. ENOENT only
@@ -229,6 +214,8 @@ Outcome cwd_outside() {
 
 // --- terminal -------------------------------------------------------------------------------
 
+}  // namespace
+
 // A fresh pty whose slave becomes the controlling terminal of a new session,
 // so that the tty layer itself permits TIOCSTI and only a filter can stop it.
 // Where setsid is denied too (untrusted's allow list) the pty is not our
@@ -244,6 +231,8 @@ Outcome on_own_tty(const std::function<long(int)>& op, std::string what) {
   if (s < 0) return setup_error(errno, std::string("open ") + (sn ? sn : "pty slave"));
   return sys(op(s), what);
 }
+
+namespace {
 
 Outcome tiocsti(bool high) {
   return on_own_tty([high](int fd) -> long {
@@ -708,6 +697,7 @@ const std::map<std::string, Fn>& probes() {
       {"tiocsti-caller-tty", [](const Options&) { return tiocsti_caller(); }},
       {"tioclinux", [](const Options&) { return tioclinux(false); }},
       {"tioclinux-high-bits", [](const Options&) { return tioclinux(true); }},
+      {"console-ioctl", [](const Options&) { return console_ioctl(); }},
       {"chroot-double", [](const Options&) { return chroot_double(); }},
       {"open_by_handle_at", [](const Options&) { return open_by_handle(); }},
       {"core_pattern", [](const Options&) {
@@ -765,6 +755,7 @@ const std::map<std::string, Fn>& probes() {
          unsigned char params[120] = {};  // struct io_uring_params
          return sys(syscall(SYS_io_uring_setup, 4, params), "io_uring_setup(4)");
        }},
+      {"io_uring-socket", [](const Options&) { return io_uring_socket(); }},
       {"bpf", [](const Options&) { return bpf_probe(); }},
       {"perf_event_open", [](const Options&) { return perf_probe(); }},
       {"userfaultfd", [](const Options&) {
@@ -810,6 +801,7 @@ const std::map<std::string, Fn>& probes() {
          return sys(sethostname(name, sizeof name - 1), name);
        }},
       {"host-interfaces", [](const Options&) { return interfaces(); }},
+      {"init-cmdline", [](const Options&) { return init_cmdline(); }},
   };
   return m;
 }

@@ -55,6 +55,32 @@ int do_sethostname() {
   return result("sethostname", sethostname(u.nodename, std::strlen(u.nodename)), u.nodename);
 }
 
+// The passed listening socket (fd 3) lives in the host's network namespace,
+// and so does every connection accepted on it: dissolve one (connect with
+// AF_UNSPEC) and connect it again, to 127.0.0.1:PORT of the host, then try
+// TCP Fast Open's sendto() on it as a second way to connect.
+int reconnect_accepted(int port) {
+  out("READY");
+  int c = accept4(3, nullptr, nullptr, SOCK_CLOEXEC);
+  if (c < 0) return error("reconnect-accepted", errno, "accept on fd 3");
+  sockaddr unspec{};
+  unspec.sa_family = AF_UNSPEC;
+  if (connect(c, &unspec, sizeof unspec) < 0) return error("reconnect-accepted", errno, "connect(AF_UNSPEC)");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string where = "127.0.0.1:" + std::to_string(port) + " of the host";
+  if (connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    (void)!write(c, "escaped\n", 8);
+    return pass("reconnect-accepted", "connect to " + where);
+  }
+  int e = errno;
+  if (sendto(c, "escaped\n", 8, MSG_FASTOPEN, reinterpret_cast<sockaddr*>(&a), sizeof a) >= 0)
+    return pass("reconnect-accepted", "TCP Fast Open sendto to " + where);
+  return fail("reconnect-accepted", e, "connect to " + where + "; Fast Open sendto: " + ename(errno));
+}
+
 }  // namespace
 
 int run_attack(const std::string& n, int argc, char** argv) {
@@ -67,6 +93,7 @@ int run_attack(const std::string& n, int argc, char** argv) {
   if (n == "create" && has1) return write_file("create", a1, O_CREAT | O_EXCL);
   if (n == "sethostname") return do_sethostname();
   if (n == "bind-port" && has1) return bind_port(std::atoi(a1.c_str()));
+  if (n == "reconnect-accepted" && has1) return reconnect_accepted(std::atoi(a1.c_str()));
   return -1;
 }
 

@@ -1,0 +1,81 @@
+// Sockets zjail hands the payload (ListenStream=) belong to the host's
+// network namespace. A jail with a private network must not turn them into a
+// way out to the host's network.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include "harness.hpp"
+
+namespace zjail_test {
+namespace {
+
+using PassedSockets = RootTest;
+
+int loopback_listener(int& port) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(s, 4) != 0 ||
+      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    return -1;
+  port = ntohs(a.sin_port);
+  return s;
+}
+
+int connect_to(int port) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(s);
+    return -1;
+  }
+  return s;
+}
+
+// A connection accepted on a passed socket, dissolved with connect(AF_UNSPEC)
+// and connected again (or sent with TCP Fast Open), would reach the host's
+// 127.0.0.1 from a jail whose own network has only lo.
+TEST_F(PassedSockets, AcceptedConnectionCannotReconnectToTheHost) {
+  int target_port = 0, free_port = 0;
+  int target = loopback_listener(target_port);
+  ASSERT_GE(target, 0);
+  int probe = loopback_listener(free_port);  // a free port for ListenStream=
+  ASSERT_GE(probe, 0);
+  close(probe);
+  TempDir d;
+  d.write("listen.profile", "[Jail]\nListenStream=127.0.0.1:" + std::to_string(free_port) + "\n");
+  Spawned z({"--profile", kProfile, "--profile", d / "listen.profile", "--", kProbe, "reconnect-accepted",
+             std::to_string(target_port)});
+  ASSERT_NE(z.wait_line("READY"), "") << "the payload never started";
+  int client = connect_to(free_port);
+  ASSERT_GE(client, 0);
+  auto r = z.wait();
+  close(client);
+  ASSERT_EQ(fcntl(target, F_SETFL, O_NONBLOCK), 0);
+  int reached = accept(target, nullptr, nullptr);
+  if (reached >= 0) close(reached);
+  close(target);
+
+  long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, 1U);
+  if (abi < 4) {
+    // The kernel cannot refuse it: zjail must say so, every time.
+    EXPECT_NE(r.err.find("no Landlock network rules"), std::string::npos) << r.dump();
+    GTEST_SKIP() << "this kernel's Landlock ABI is " << abi
+                 << " (4 needed, Linux 6.7): the reconnect cannot be refused here, and zjail warned";
+  }
+  EXPECT_EQ(outcome(r, "reconnect-accepted"), "EACCES") << r.dump();
+  EXPECT_LT(reached, 0) << "the jail reached the host's 127.0.0.1:" << target_port << "\n" << r.dump();
+  EXPECT_EQ(r.err.find("Landlock"), std::string::npos) << r.dump();
+}
+
+}  // namespace
+}  // namespace zjail_test
