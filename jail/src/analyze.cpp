@@ -4,10 +4,12 @@
 // payload; docs/analyze.md lists them with the reasoning.
 #include "zjail/analyze.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "analyze_internal.hpp"
 #include "zjail/caps.hpp"
+#include "zjail/landlock.hpp"
 #include "zjail/syscalls.hpp"
 
 namespace zjail {
@@ -223,7 +225,23 @@ Result<Findings> judge_profile(const Profile& p) {
     judge(f, PrivateNetwork, 0, "yes", net_src,
           listens ? "loopback only; the sockets zjail binds are all it serves"
                   : "loopback only: nothing to reach, nothing to attack");
-    judge(f, IPAddressDeny, 0, "(private network)", net_src, "no route to any address");
+    // The sockets zjail binds are the host's: a datagram socket sends to any
+    // address, and so does an accepted TCP connection reconnected, unless
+    // Landlock forbids TCP connect (landlock.hpp).
+    bool tcp = std::any_of(p.listen_stream.begin(), p.listen_stream.end(),
+                           [](const auto& i) { return !i.value.starts_with("/"); });
+    bool tcp_open = tcp && landlock_abi() < 4;
+    if (!p.listen_datagram.empty())
+      judge(f, IPAddressDeny, 1, "(ListenDatagram=)", P,
+            "a ListenDatagram= socket is the host's: sendto() reaches any address the host reaches");
+    else if (tcp_open)
+      judge(f, IPAddressDeny, 1, "(ListenStream=)", P,
+            "no Landlock network rules on this kernel: a connection accepted on a ListenStream= socket can be "
+            "reconnected to any address the host reaches");
+    else
+      judge(f, IPAddressDeny, 0, "(private network)", net_src,
+            tcp ? "no route to any address; Landlock refuses TCP connect, so the passed sockets lead nowhere new"
+                : "no route to any address");
   } else {
     judge(f, PrivateNetwork, 1, "no", P, "the host's network: every interface and address");
     judge(f, IPAddressDeny, 1, "(none)", Z, "zjail has no IP address filter");
@@ -308,6 +326,9 @@ Result<Findings> judge_profile(const Profile& p) {
 
   judge(f, SystemCallArchitectures, 0, "native", Z, "i386 and x32 entry points are always closed");
   judge_syscalls(f, policy, false, filter_setting, filter.is_set ? P : Z);
+  if (p.restrict_io_uring.value.value_or(true))
+    judge(f, SysIoUring, 0, "RestrictIOUring=yes", p.restrict_io_uring.is_set() ? P : Z,
+          "the base filter closes io_uring whatever the filter allows");
   judge(f, MemoryDenyWriteExecute, 1, "(not offered)", Z, "zjail does not forbid writable and executable memory");
   auto rtprio = p.limits.find(RLIMIT_RTPRIO);
   bool sched = policy.allowed("sched_setscheduler") || policy.allowed("sched_setattr");

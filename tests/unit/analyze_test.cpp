@@ -204,5 +204,20 @@ TEST(Analyze, UnknownSyscallNamesInAUnitAreNotedNotFatal) {
   EXPECT_NE(a.notes[0].find("@no-such-group"), std::string::npos);
 }
 
+// The sockets zjail binds are the host's: a private network does not make a
+// datagram socket harmless, and io_uring counts as closed unless reopened.
+TEST(Analyze, PassedSocketsAndIoUring) {
+  Profile quiet = shipped("base-service");
+  EXPECT_EQ(item(run(&quiet, nullptr), "IPAddressDeny=").exposure, 0);
+  Profile dgram = shipped("base-service", "ListenDatagram=127.0.0.1:5353\n");
+  Analysis a = run(&dgram, nullptr);
+  const auto& ip = item(a, "IPAddressDeny=");
+  EXPECT_EQ(ip.exposure, 1);
+  EXPECT_NE(ip.reason.find("ListenDatagram="), std::string::npos) << ip.reason;
+  EXPECT_EQ(item(run(&quiet, nullptr), "SystemCallFilter=~@io-uring").exposure, 0);
+  Profile uring = shipped("network-service", "RestrictIOUring=no\nSystemCallFilter=@io-uring\n");
+  EXPECT_GT(item(run(&uring, nullptr), "SystemCallFilter=~@io-uring").exposure, 0);
+}
+
 }  // namespace
 }  // namespace zjail
