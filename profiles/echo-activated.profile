@@ -3,6 +3,6 @@
 # binds nothing itself.
 
 [Jail]
-Description=TCP echo server, socket-activated by systemd, nobody, no capabilities
 Include=echo
+Description=TCP echo server, socket-activated by systemd, nobody, no capabilities
 ListenStream=

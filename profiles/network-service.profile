@@ -17,8 +17,8 @@
 # lighttpd (server.systemd-socket-activation).
 
 [Jail]
-Description=Base for network daemons: host network, name resolution, TLS roots, no capabilities
 Include=base-service
+Description=Base for network daemons: host network, name resolution, TLS roots, no capabilities
 
 # --- Network -------------------------------------------------------------------
 # The daemon binds and connects on the host's network itself.

@@ -21,9 +21,17 @@ struct Assignment {
 };
 
 struct Directive {
+  // How a later assignment combines with an earlier one; the parser refuses
+  // an Include= that would silently undo lines above it (parser.cpp).
+  enum class Merge : unsigned char {
+    Replace,     // a scalar: the last assignment wins
+    Ordered,     // a list whose result depends on the order (~ lists, Environment=)
+    Accumulate,  // a list that only grows, except for the empty reset
+  };
   const char* name;
   // nullptr: handled by the file parser itself (Include=).
   Status (*parse)(Profile&, const Assignment&);
+  Merge merge = Merge::Replace;
 };
 
 // Every directive, in the order show_profile prints them.

@@ -112,8 +112,8 @@ const std::vector<Directive>& resource_directives() {
       {"CPUWeight", weight<&Resources::cpu_weight>},
       {"AllowedCPUs", allowed_cpus},
       {"IOWeight", weight<&Resources::io_weight>},
-      {"IOReadBandwidthMax", io_bandwidth<&Resources::io_read_bandwidth_max>},
-      {"IOWriteBandwidthMax", io_bandwidth<&Resources::io_write_bandwidth_max>},
+      {"IOReadBandwidthMax", io_bandwidth<&Resources::io_read_bandwidth_max>, Directive::Merge::Accumulate},
+      {"IOWriteBandwidthMax", io_bandwidth<&Resources::io_write_bandwidth_max>, Directive::Merge::Accumulate},
       {"EnforceLimits", enforce_limits},
   };
   return table;

@@ -34,13 +34,44 @@ using std::string_view;
 // Include= nesting, drop-ins counted as one more level.
 constexpr size_t kMaxDepth = 16;
 
+// One directive line applied, for the Include= check below.
+struct Applied {
+  string key;
+  Origin origin;
+  bool reset;  // the empty assignment
+};
+
 // The files being read, outermost first: for cycle detection and depth.
 struct LoadContext {
   const std::vector<string>& search_path;
   const ProfileTrust& trust;
   std::vector<string> canonical;
   std::vector<string> shown;  // as named in messages
+  std::vector<Applied> applied;  // every directive line, in the order applied
 };
+
+// Directive lines of one file above the line being read: key -> first line.
+using SetHere = std::map<string, Origin, std::less<>>;
+
+// An Include= must not undo what the same file said above it: the reader
+// sees the line, but the include's value is the one that applies (a
+// PrivateNetwork=yes above Include=network-service became the host's
+// network). Lines below the Include= are the way to override it.
+Status check_include_overrides(const LoadContext& ctx, size_t first, const SetHere& here, const Origin& include) {
+  for (size_t i = first; i < ctx.applied.size(); ++i) {
+    const Applied& a = ctx.applied[i];
+    auto it = here.find(a.key);
+    if (it == here.end()) continue;
+    const Directive* d = find_directive(a.key);
+    bool overrides = !d || d->merge != Directive::Merge::Accumulate || a.reset;
+    if (!overrides) continue;
+    string how = a.reset ? "resets it" : d && d->merge == Directive::Merge::Ordered ? "adds to it after" : "sets it again";
+    return profile_error(it->second, a.key + "= here is overridden by the Include= on line " +
+                                         std::to_string(include.line) + " (" + a.origin.str() + " " + how +
+                                         "); move it below that Include= line");
+  }
+  return {};
+}
 
 bool ends_with(string_view s, string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -80,7 +111,8 @@ Status include(LoadContext& ctx, Profile& into, string_view value, const Origin&
   return load_file(ctx, into, path, &at, true);
 }
 
-Status handle_line(LoadContext& ctx, Profile& into, string_view line, const Origin& at, bool& in_jail) {
+Status handle_line(LoadContext& ctx, Profile& into, string_view line, const Origin& at, bool& in_jail,
+                   SetHere& here) {
   if (line.front() == '[') {
     if (line.back() != ']') return profile_error(at, "expected a section header such as [Jail]");
     string_view name = line.substr(1, line.size() - 2);
@@ -96,12 +128,20 @@ Status handle_line(LoadContext& ctx, Profile& into, string_view line, const Orig
   string_view key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
   if (key.empty()) return profile_error(at, "missing directive name before '='");
   if (!in_jail) return profile_error(at, "'" + string(key) + "=' outside the [Jail] section");
-  if (key == "Include") return include(ctx, into, value, at);
-  return apply_directive(into, key, value, at);
+  if (key == "Include") {
+    size_t first = ctx.applied.size();
+    ZJAIL_TRY(include(ctx, into, value, at));
+    return check_include_overrides(ctx, first, here, at);
+  }
+  ZJAIL_TRY(apply_directive(into, key, value, at));
+  ctx.applied.push_back({string(key), at, value.empty()});
+  here.emplace(string(key), at);
+  return {};
 }
 
 Status parse_text(LoadContext& ctx, Profile& into, string_view text, const string& file) {
   bool in_jail = false;
+  SetHere here;
   string logical;      // the line being continued
   bool open = false;   // whether `logical` ends in a continuation
   int lineno = 0, start = 0;
@@ -129,10 +169,10 @@ Status parse_text(LoadContext& ctx, Profile& into, string_view text, const strin
       continue;
     }
     string_view whole = trim(logical);
-    if (!whole.empty()) ZJAIL_TRY(handle_line(ctx, into, whole, Origin{file, start}, in_jail));
+    if (!whole.empty()) ZJAIL_TRY(handle_line(ctx, into, whole, Origin{file, start}, in_jail, here));
   }
   string_view rest = trim(logical);
-  if (open && !rest.empty()) ZJAIL_TRY(handle_line(ctx, into, rest, Origin{file, start}, in_jail));
+  if (open && !rest.empty()) ZJAIL_TRY(handle_line(ctx, into, rest, Origin{file, start}, in_jail, here));
   return {};
 }
 
@@ -385,13 +425,13 @@ Status load_profile(Profile& into, const string& name_or_path, const std::vector
                     const ProfileTrust& trust) {
   auto path = find_profile(name_or_path, search_path);
   if (!path) return std::move(path).error();
-  LoadContext ctx{search_path, trust, {}, {}};
+  LoadContext ctx{search_path, trust, {}, {}, {}};
   return load_file(ctx, into, *path, nullptr, true);
 }
 
 Status load_profile_text(Profile& into, string_view text, const string& file,
                          const std::vector<string>& search_path, const ProfileTrust& trust) {
-  LoadContext ctx{search_path, trust, {canonical_path(file)}, {file}};
+  LoadContext ctx{search_path, trust, {canonical_path(file)}, {file}, {}};
   into.sources.push_back(file);
   return parse_text(ctx, into, text, file);
 }

@@ -198,16 +198,46 @@ TEST_F(ProfileFiles, ListProfilesShadowsAndSorts) {
 
 TEST_F(ProfileFiles, IncludeAppliesAtThatPoint) {
   write("usr/base.profile", "[Jail]\nUser=base\nHostname=base\nBindReadOnlyPaths=/usr\n");
-  write("etc/app.profile", "[Jail]\nHostname=before\nInclude=base\nUser=app\nBindReadOnlyPaths=/opt\n");
+  write("etc/app.profile", "[Jail]\nInclude=base\nUser=app\nBindReadOnlyPaths=/opt\n");
   Profile p;
   ASSERT_TRUE(load(p, "app"));
   EXPECT_EQ(*p.user.value, "app");          // after the Include= line: app wins
-  EXPECT_EQ(*p.hostname.value, "base");     // before it: the included file wins
+  EXPECT_EQ(*p.hostname.value, "base");
   EXPECT_EQ(p.hostname.origin.str(), usr_ + "/base.profile:3");
   ASSERT_EQ(p.binds.size(), 2u);
   EXPECT_EQ(p.binds[0].value.source, "/usr");
   EXPECT_EQ(p.binds[1].value.source, "/opt");
   EXPECT_EQ(p.sources, (Names{etc_ + "/app.profile", usr_ + "/base.profile"}));
+}
+
+// A line above an Include= that the include would override is an error
+// naming both lines: PrivateNetwork=yes above Include=network-service was
+// silently the host's network.
+TEST_F(ProfileFiles, IncludeMayNotOverrideLinesAboveIt) {
+  write("usr/net.profile", "[Jail]\nPrivateNetwork=no\nBindReadOnlyPaths=/etc\nSystemCallFilter=@system-service\n");
+  write("usr/resets.profile", "[Jail]\nBindReadOnlyPaths=\n");
+  write("usr/outer.profile", "[Jail]\nInclude=net\n");
+  write("usr/plain.profile", "[Jail]\nHostname=plain\n");
+  write("usr/plain.profile.d/10-net.conf", "[Jail]\nPrivateNetwork=no\n");
+  auto err = [&](const std::string& body) { return error_of(body); };
+  EXPECT_EQ(err("[Jail]\nPrivateNetwork=yes\nInclude=net\n"),
+            "t.profile:2: PrivateNetwork= here is overridden by the Include= on line 3 (" + usr_ +
+                "/net.profile:2 sets it again); move it below that Include= line");
+  // Through a nested include, and through an included profile's drop-in.
+  EXPECT_NE(err("[Jail]\nPrivateNetwork=yes\nInclude=outer\n").find("(" + usr_ + "/net.profile:2 sets it again)"),
+            std::string::npos);
+  EXPECT_NE(err("[Jail]\nPrivateNetwork=yes\nInclude=plain\n").find("10-net.conf:2 sets it again"),
+            std::string::npos);
+  // A list whose result depends on the order, and a growing list reset.
+  EXPECT_NE(err("[Jail]\nSystemCallFilter=~@mount\nInclude=net\n").find("t.profile:2: SystemCallFilter= here"),
+            std::string::npos);
+  EXPECT_NE(err("[Jail]\nBindReadOnlyPaths=/usr\nInclude=resets\n").find("resets.profile:2 resets it"),
+            std::string::npos);
+  // What is fine: a growing list above, anything below, a repeat in one file.
+  Profile p;
+  ASSERT_TRUE(text(p, "[Jail]\nBindReadOnlyPaths=/usr\nInclude=net\nPrivateNetwork=yes\nHostname=a\nHostname=b\n"));
+  EXPECT_TRUE(*p.private_network.value);
+  EXPECT_EQ(p.binds.size(), 2u);
 }
 
 TEST_F(ProfileFiles, IncludeRelativeToTheIncludingFile) {

@@ -4,8 +4,8 @@
 # are best-effort here; the VM run (README.md) has them enforced.
 
 [Jail]
-Description=Escape battery: ssh-restricted for nobody, limits best-effort
 Include=ssh-restricted
+Description=Escape battery: ssh-restricted for nobody, limits best-effort
 User=nobody
 Group=nogroup
 EnforceLimits=best-effort

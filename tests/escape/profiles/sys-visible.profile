@@ -4,6 +4,6 @@
 # meet the real files instead of an absent /sys.
 
 [Jail]
-Description=Escape battery: base-service with /sys visible, read-only
 Include=base-service
+Description=Escape battery: base-service with /sys visible, read-only
 BindReadOnlyPaths=/sys

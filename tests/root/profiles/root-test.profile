@@ -3,6 +3,6 @@
 # recognise, so that every assertion is about the profile services get.
 
 [Jail]
-Description=zjail root tests: base-service with a known host name
 Include=base-service
+Description=zjail root tests: base-service with a known host name
 Hostname=zjail-root-test
