@@ -10,6 +10,7 @@
 #include "analyze_report.hpp"
 #include "log.hpp"
 #include "options.hpp"
+#include "zjail/check.hpp"
 #include "zjail/launch.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/plan.hpp"
@@ -114,9 +115,17 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   inherit_from_systemd(ctx);
 
   if (opt.check) {
-    auto ok = zjail::check_plan(profile, ctx);
-    if (!ok) return report(ok.error());
-    spdlog::info("profile OK");
+    auto findings = zjail::check_profile(profile, opt.command, ctx);
+    if (!findings) return report(findings.error());
+    bool failed = false;
+    for (const auto& f : *findings) {
+      bool error = f.level == zjail::CheckFinding::Level::Error;
+      failed = failed || error;
+      if (error) spdlog::error("{}", f.message);
+      else spdlog::warn("{}", f.message);
+    }
+    if (failed) return kExitFailure;
+    spdlog::info("profile OK{}", findings->empty() ? "" : " (with warnings)");
     return 0;
   }
   if (opt.command.empty()) {

@@ -376,10 +376,12 @@ Result<Plan> build_session_plan(const Profile& p, const std::string& user, const
   return plan;
 }
 
-Status check_plan(const Profile& p, const PlanContext& ctx) {
+Result<Plan> check_plan(const Profile& p, const PlanContext& ctx) {
   Plan plan;
   UserInfo who;
-  return plan_common(p, ctx, plan, who);
+  ZJAIL_TRY(plan_common(p, ctx, plan, who));
+  plan_environment(p, ctx, who, plan);
+  return plan;
 }
 
 Result<Plan> build_plan(const Profile& p, const std::vector<std::string>& command,

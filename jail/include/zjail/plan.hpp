@@ -149,7 +149,8 @@ Result<Plan> build_session_plan(const Profile& profile, const std::string& user,
                                 const PlanContext& ctx);
 
 // Everything build_plan() validates (users, mounts, capabilities, seccomp),
-// without side effects: no sockets are bound and no command is needed.
-Status check_plan(const Profile& profile, const PlanContext& ctx);
+// without side effects: no sockets are bound and no command is needed. The
+// plan it returns has no command and no passed fds (check.hpp reads it).
+Result<Plan> check_plan(const Profile& profile, const PlanContext& ctx);
 
 }  // namespace zjail

@@ -1,0 +1,288 @@
+#include "zjail/check.hpp"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+
+#include "zjail/caps.hpp"
+#include "zjail/fd.hpp"
+#include "zjail/trust.hpp"
+
+namespace zjail {
+namespace {
+
+using Level = CheckFinding::Level;
+
+// --- The jail's view of the file system, from the mount table ----------------
+
+bool covers(const std::string& target, const std::string& rel) {
+  return target.empty() || rel == target || (rel.size() > target.size() && rel.compare(0, target.size(), target) == 0 &&
+                                             rel[target.size()] == '/');
+}
+
+struct Node {
+  enum Kind { Missing, Host, Link, Dir } kind = Missing;
+  std::string text;  // Host: the host path; Link: the link's text
+};
+
+// What `rel` (a jail path without symlinks above it, "" for /) is: the
+// deepest mount covering it decides, the later of two on the same target.
+Node node_at(const Plan& plan, const std::string& rel) {
+  const MountOp* best = nullptr;
+  size_t best_len = 0;
+  for (const auto& m : plan.mounts) {
+    if (m.kind == MountOp::Kind::ReadOnly || !covers(m.target, rel)) continue;
+    if (m.kind == MountOp::Kind::Symlink && m.target != rel) continue;
+    if (!best || m.target.size() >= best_len) best = &m, best_len = m.target.size();
+  }
+  auto below = [&](const std::string& base) {
+    return rel.size() > best_len ? base + rel.substr(best_len) : base;
+  };
+  if (!best) {
+    if (!plan.root_directory.empty()) return {Node::Host, plan.root_directory + (rel.empty() ? "" : "/" + rel)};
+    best_len = 0;
+  } else {
+    switch (best->kind) {
+      case MountOp::Kind::Bind: {
+        const std::string& src = best->resolved_source.empty() ? best->source : best->resolved_source;
+        return {Node::Host, below(src)};
+      }
+      case MountOp::Kind::Symlink: return {Node::Link, best->source};
+      case MountOp::Kind::Mask: return {rel == best->target ? Node::Dir : Node::Missing, ""};
+      default: break;  // a fresh file system: only its own mount points exist
+    }
+  }
+  if (best && rel == best->target) return {Node::Dir, ""};
+  // Inside a fresh tmpfs (or the empty root): a directory only where zjail
+  // created one on the way to a deeper mount point.
+  for (const auto& m : plan.mounts)
+    if (m.target.size() > rel.size() && covers(rel, m.target)) return {Node::Dir, ""};
+  return rel.empty() ? Node{Node::Dir, ""} : Node{Node::Missing, ""};
+}
+
+std::string parent_of(const std::string& rel) {
+  size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? "" : rel.substr(0, slash);
+}
+
+// --- What a program needs to start ----------------------------------------------
+
+std::string read_head(const std::string& host, size_t n) {
+  UniqueFd fd(open(host.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) return "";
+  std::string buf(n, '\0');
+  ssize_t got = pread(fd.get(), buf.data(), n, 0);
+  buf.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return buf;
+}
+
+// The interpreter a program needs: "#!" line of a script, PT_INTERP of a
+// dynamic ELF executable; "" for none.
+std::string interpreter_of(const std::string& host) {
+  std::string head = read_head(host, 256);
+  if (head.rfind("#!", 0) == 0) {
+    std::string line = head.substr(2, head.find('\n') - 2);
+    size_t b = line.find_first_not_of(" \t");
+    if (b == std::string::npos) return "";
+    return line.substr(b, line.find_first_of(" \t", b) - b);
+  }
+  Elf64_Ehdr eh{};
+  if (head.size() < sizeof eh || std::memcmp(head.data(), ELFMAG, SELFMAG) != 0 || head[EI_CLASS] != ELFCLASS64)
+    return "";
+  std::memcpy(&eh, head.data(), sizeof eh);
+  UniqueFd fd(open(host.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  for (unsigned i = 0; fd && i < eh.e_phnum && i < 256; ++i) {
+    Elf64_Phdr ph{};
+    if (pread(fd.get(), &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * eh.e_phentsize)) != sizeof ph) break;
+    if (ph.p_type != PT_INTERP || ph.p_filesz == 0 || ph.p_filesz > 4096) continue;
+    std::string interp(ph.p_filesz, '\0');
+    if (pread(fd.get(), interp.data(), interp.size(), static_cast<off_t>(ph.p_offset)) != static_cast<ssize_t>(interp.size()))
+      return "";
+    return interp.substr(0, interp.find('\0'));
+  }
+  return "";
+}
+
+bool executable_file(const std::string& host) {
+  struct stat st{};
+  return stat(host.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+// A program found in the jail also needs its interpreter there.
+void check_interpreter(const Plan& plan, const std::string& shown, const std::string& host,
+                       std::vector<CheckFinding>& out) {
+  std::string interp = interpreter_of(host);
+  if (interp.empty() || interp[0] != '/') return;
+  std::string found = host_path_in_jail(plan, interp);
+  if (found.empty() || !executable_file(found))
+    out.push_back({Level::Error, shown + ": its interpreter " + interp +
+                                     " is not in the jail: the launch would fail with exit 127 (bind it, or its "
+                                     "directory, with BindReadOnlyPaths=)"});
+}
+
+void check_command(const Plan& plan, const std::vector<std::string>& command, const PlanContext& ctx,
+                   std::vector<CheckFinding>& out) {
+  if (command.empty()) return;
+  const std::string& cmd = command[0];
+  if (cmd.find('/') != std::string::npos) {
+    // Opened on the host before the jail exists (plan.cpp): only what it
+    // needs at exec time must be inside.
+    std::string host = cmd[0] == '/' ? cmd : ctx.cwd + "/" + cmd;
+    if (!executable_file(host)) {
+      out.push_back({Level::Error, cmd + ": " + (access(host.c_str(), F_OK) == 0 ? "not an executable file"
+                                                                                 : std::strerror(ENOENT))});
+      return;
+    }
+    check_interpreter(plan, cmd, host, out);
+    return;
+  }
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : plan.envp_storage)
+    if (e.starts_with("PATH=")) path = e.substr(5);
+  std::vector<std::string> dirs;
+  for (size_t i = 0; i <= path.size();) {
+    size_t j = std::min(path.find(':', i), path.size());
+    if (j > i && path[i] == '/') dirs.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  for (const auto& d : dirs) {
+    std::string host = host_path_in_jail(plan, d + "/" + cmd);
+    if (host.empty() || !executable_file(host)) continue;
+    check_interpreter(plan, d + "/" + cmd, host, out);
+    return;
+  }
+  out.push_back({Level::Error, cmd + ": not found in the jail's PATH (" + path +
+                                   "): the launch would fail with exit 127 (give a path, or bind its directory)"});
+}
+
+// --- Bind sources and capabilities ------------------------------------------------------
+
+void check_binds(const Plan& plan, std::vector<CheckFinding>& out) {
+  for (const auto& m : plan.mounts) {
+    if (m.kind != MountOp::Kind::Bind || m.optional || m.origin == "built-in") continue;
+    const std::string& src = m.resolved_source.empty() ? m.source : m.resolved_source;
+    struct stat st{};
+    if (lstat(src.c_str(), &st) == 0) continue;
+    int e = errno;
+    out.push_back({Level::Error, m.origin + ": bind source " + m.source + ": " + std::strerror(e) +
+                                     " (the launch would fail at step open-sources; a leading '-' makes it optional)"});
+  }
+}
+
+// Capabilities count in the jail's own user namespace only: over objects
+// that namespace owns (its network, if private; its mounts, its processes)
+// and files of the ids mapped into it. Over anything of the host's they
+// have no effect, and a profile that grants them promises what it cannot.
+struct CapNote {
+  int cap;
+  bool only_host_network;  // harmless to grant in a private network
+  const char* why;
+};
+constexpr CapNote kCapNotes[] = {
+    {10, true, "the host's network belongs to the host's user namespace: bind privileged ports with ListenStream="},
+    {11, true, "the host's network belongs to the host's user namespace"},  // NET_BROADCAST
+    {12, true, "the host's network belongs to the host's user namespace"},  // NET_ADMIN
+    {13, true, "the host's network belongs to the host's user namespace"},  // NET_RAW
+    {0, false, "only files owned by the ids mapped into the jail are affected"},   // CHOWN
+    {1, false, "only files owned by the ids mapped into the jail are affected"},   // DAC_OVERRIDE
+    {2, false, "only files owned by the ids mapped into the jail are affected"},   // DAC_READ_SEARCH
+    {3, false, "only files owned by the ids mapped into the jail are affected"},   // FOWNER
+    {4, false, "only files owned by the ids mapped into the jail are affected"},   // FSETID
+    {9, false, "the kernel checks it in the host's user namespace"},               // LINUX_IMMUTABLE
+    {14, false, "the kernel checks it in the host's user namespace"},              // IPC_LOCK
+    {16, false, "loading kernel modules needs it in the host's user namespace"},   // SYS_MODULE
+    {17, false, "the kernel checks it in the host's user namespace"},              // SYS_RAWIO
+    {20, false, "the kernel checks it in the host's user namespace"},              // SYS_PACCT
+    {22, false, "the kernel checks it in the host's user namespace"},              // SYS_BOOT
+    {23, false, "the kernel checks it in the host's user namespace"},              // SYS_NICE
+    {24, false, "the kernel checks it in the host's user namespace"},              // SYS_RESOURCE
+    {25, false, "the clock is the host's"},                                        // SYS_TIME
+    {26, false, "the kernel checks it in the host's user namespace"},              // SYS_TTY_CONFIG
+    {27, false, "device nodes cannot be made in a user namespace"},                // MKNOD
+    {29, false, "the audit subsystem is the host's"},                              // AUDIT_WRITE
+    {30, false, "the audit subsystem is the host's"},                              // AUDIT_CONTROL
+    {32, false, "the kernel checks it in the host's user namespace"},              // MAC_OVERRIDE
+    {33, false, "the kernel checks it in the host's user namespace"},              // MAC_ADMIN
+    {34, false, "the kernel log is the host's"},                                   // SYSLOG
+    {35, false, "the kernel checks it in the host's user namespace"},              // WAKE_ALARM
+    {36, false, "the kernel checks it in the host's user namespace"},              // BLOCK_SUSPEND
+    {37, false, "the audit subsystem is the host's"},                              // AUDIT_READ
+    {38, false, "the kernel checks it in the host's user namespace"},              // PERFMON
+    {39, false, "the kernel checks it in the host's user namespace"},              // BPF
+};
+
+void check_capabilities(const Profile& p, const Plan& plan, std::vector<CheckFinding>& out) {
+  std::string origin = p.ambient_capabilities.names.empty() ? "AmbientCapabilities="
+                                                             : p.ambient_capabilities.names.front().origin.str();
+  for (const auto& n : kCapNotes) {
+    if (n.cap > plan.last_cap || !(plan.ambient & (1ULL << n.cap))) continue;
+    if (n.only_host_network && plan.private_network) continue;
+    std::string name = capability_name(n.cap);
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out.push_back({Level::Warning, origin + ": " + name + " cannot take effect here: " + n.why});
+  }
+}
+
+}  // namespace
+
+std::string host_path_in_jail(const Plan& plan, const std::string& path) {
+  std::deque<std::string> todo = path_components(path);
+  std::string done;  // relative, "" is /
+  int links = 0;
+  while (!todo.empty()) {
+    std::string comp = std::move(todo.front());
+    todo.pop_front();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      done = parent_of(done);
+      continue;
+    }
+    std::string next = done.empty() ? comp : done + "/" + comp;
+    Node n = node_at(plan, next);
+    std::string link;
+    if (n.kind == Node::Missing) return "";
+    if (n.kind == Node::Link) {
+      link = n.text;
+    } else if (n.kind == Node::Host) {
+      struct stat st{};
+      if (lstat(n.text.c_str(), &st) != 0) return "";
+      if (S_ISLNK(st.st_mode)) {
+        link.resize(4096);
+        ssize_t len = readlink(n.text.c_str(), link.data(), link.size());
+        if (len <= 0) return "";
+        link.resize(static_cast<size_t>(len));
+      }
+    }
+    if (link.empty()) {
+      done = std::move(next);
+      continue;
+    }
+    // A symlink resolves in the jail: an absolute one from the jail's root.
+    if (++links > 40) return "";
+    auto more = path_components(link);
+    todo.insert(todo.begin(), more.begin(), more.end());
+    if (link[0] == '/') done.clear();
+  }
+  Node n = node_at(plan, done);
+  return n.kind == Node::Host ? n.text : "";
+}
+
+Result<std::vector<CheckFinding>> check_profile(const Profile& p, const std::vector<std::string>& command,
+                                                const PlanContext& ctx) {
+  auto plan = check_plan(p, ctx);
+  if (!plan) return std::move(plan).error();
+  std::vector<CheckFinding> out;
+  check_binds(*plan, out);
+  check_capabilities(p, *plan, out);
+  check_command(*plan, command, ctx, out);
+  return out;
+}
+
+}  // namespace zjail

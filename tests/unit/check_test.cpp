@@ -1,0 +1,104 @@
+// zjail --check beyond the syntax: paths looked up through the jail's own
+// mount table, missing bind sources, commands the jail cannot find, and
+// capabilities that cannot take effect.
+#include "zjail/check.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "zjail/parser.hpp"
+
+namespace zjail {
+namespace {
+
+const std::vector<std::string> kSearch = {std::string(ZJAIL_SOURCE_DIR) + "/profiles"};
+
+Profile profile(const std::string& text) {
+  Profile p;
+  auto st = load_profile_text(p, "[Jail]\n" + text, "t.profile", kSearch, ProfileTrust::any());
+  EXPECT_TRUE(st) << st.error().message();
+  return p;
+}
+
+PlanContext root_ctx() {
+  PlanContext c;
+  c.cwd = "/";
+  return c;
+}
+
+std::vector<CheckFinding> findings(const std::string& text, std::vector<std::string> command = {}) {
+  auto f = check_profile(profile(text), command, root_ctx());
+  EXPECT_TRUE(f) << f.error().message();
+  return f ? *f : std::vector<CheckFinding>{};
+}
+
+bool has(const std::vector<CheckFinding>& fs, CheckFinding::Level level, const std::string& part) {
+  for (const auto& f : fs)
+    if (f.level == level && f.message.find(part) != std::string::npos) return true;
+  return false;
+}
+
+std::string realpath_of(const std::string& p) {
+  std::error_code ec;
+  return std::filesystem::canonical(p, ec).string();
+}
+
+TEST(CheckView, PathsResolveThroughTheJailsMountTable) {
+  auto plan = check_plan(profile("Include=base-service\n"), root_ctx());
+  ASSERT_TRUE(plan) << plan.error().message();
+  // /bin/sh is in the jail through the /usr (and /bin) binds, whichever way
+  // this host lays them out.
+  std::string sh = host_path_in_jail(*plan, "/bin/sh");
+  ASSERT_FALSE(sh.empty());
+  EXPECT_EQ(realpath_of(sh), realpath_of("/bin/sh"));
+  EXPECT_EQ(host_path_in_jail(*plan, "/usr/bin/../bin/sh"), host_path_in_jail(*plan, "/usr/bin/sh"));
+  // Not bound: the host's /etc/passwd and /home are not in the jail.
+  EXPECT_EQ(host_path_in_jail(*plan, "/etc/passwd"), "");
+  EXPECT_EQ(host_path_in_jail(*plan, "/home"), "");
+  // zjail's own /proc and /dev are no host paths.
+  EXPECT_EQ(host_path_in_jail(*plan, "/proc/self/status"), "");
+  EXPECT_EQ(host_path_in_jail(*plan, "/dev/fd/0"), "");
+  // A bind under another name.
+  auto renamed = check_plan(profile("Include=base-service\nBindReadOnlyPaths=/etc/hostname:/opt/name\n"), root_ctx());
+  ASSERT_TRUE(renamed);
+  EXPECT_EQ(host_path_in_jail(*renamed, "/opt/name"), "/etc/hostname");
+}
+
+TEST(CheckFindings, MissingBindSourceIsAnErrorUnlessOptional) {
+  auto f = findings("Include=base-service\nBindReadOnlyPaths=/no/such/zjail/dir\n");
+  EXPECT_TRUE(has(f, CheckFinding::Level::Error, "t.profile:3: bind source /no/such/zjail/dir: No such file"));
+  EXPECT_TRUE(findings("Include=base-service\nBindReadOnlyPaths=-/no/such/zjail/dir\n").empty());
+}
+
+TEST(CheckFindings, CommandsTheJailCannotFind) {
+  EXPECT_TRUE(findings("Include=base-service\n", {"sh", "-c", "true"}).empty());
+  auto none = findings("Include=base-service\n", {"no-such-zjail-command"});
+  EXPECT_TRUE(has(none, CheckFinding::Level::Error, "no-such-zjail-command: not found in the jail's PATH"));
+  // With an empty root, a dynamic executable's loader is missing.
+  auto loader = findings("", {"/bin/true"});
+  EXPECT_TRUE(has(loader, CheckFinding::Level::Error, "/bin/true: its interpreter /"));
+  // A script whose interpreter the jail lacks.
+  std::string dir = ::testing::TempDir() + "zjail-check-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/s.sh") << "#!/no/such/interpreter -x\n";
+  chmod((dir + "/s.sh").c_str(), 0755);
+  auto script = findings("Include=base-service\n", {dir + "/s.sh"});
+  EXPECT_TRUE(has(script, CheckFinding::Level::Error, "its interpreter /no/such/interpreter is not in the jail"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CheckFindings, CapabilitiesThatCannotTakeEffect) {
+  auto host = findings("Include=network-service\nAmbientCapabilities=CAP_NET_BIND_SERVICE CAP_SYS_TIME\n");
+  EXPECT_TRUE(has(host, CheckFinding::Level::Warning, "CAP_NET_BIND_SERVICE cannot take effect here"));
+  EXPECT_TRUE(has(host, CheckFinding::Level::Warning, "CAP_SYS_TIME cannot take effect here"));
+  // In a private network the jail's own network is the jail's to bind in.
+  auto priv = findings("Include=base-service\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n");
+  EXPECT_FALSE(has(priv, CheckFinding::Level::Warning, "CAP_NET_BIND_SERVICE"));
+}
+
+}  // namespace
+}  // namespace zjail
