@@ -72,17 +72,22 @@ struct DirCloser {
 }  // namespace
 
 Result<std::string> read_profile_file(const std::string& path, const char* what, const ProfileTrust& trust) {
-  auto pfd = open_path(path, what, trust, false);
-  if (!pfd) return std::move(pfd).error();
-  struct stat st{};
-  if (fstat(pfd->get(), &st) != 0) return make_error(Step::Profile, errno, path);
   // /dev/null masks a drop-in, as in systemd. Anything else that is not a
   // regular file could block the read (a FIFO) or be anything at all (a
   // device), and is refused before it is opened.
-  if (is_dev_null(st)) return std::string();
-  if (!S_ISREG(st.st_mode))
+  auto not_regular = [&](const struct stat& st) {
     return make_error(Step::Profile, S_ISDIR(st.st_mode) ? EISDIR : EINVAL,
                       std::string(what) + path + " is " + kind_of(st.st_mode) + ", not a regular file");
+  };
+  struct stat st{};
+  // Said first, in the same words for everyone: the trusted walk would stop
+  // at /dev/stdin's magic link with a less helpful error.
+  if (trust.check && stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !is_dev_null(st)) return not_regular(st);
+  auto pfd = open_path(path, what, trust, false);
+  if (!pfd) return std::move(pfd).error();
+  if (fstat(pfd->get(), &st) != 0) return make_error(Step::Profile, errno, path);
+  if (is_dev_null(st)) return std::string();
+  if (!S_ISREG(st.st_mode)) return not_regular(st);
   auto fd = reopen_for_reading(pfd->get(), path);
   if (!fd) return make_error(Step::Profile, fd.error().err, fd.error().context);
   std::string text;

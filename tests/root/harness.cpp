@@ -65,6 +65,15 @@ pid_t spawn(const std::vector<std::string>& argv, const RunOptions& opt, int& ou
   if (pid == 0) {
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
+    if (!opt.input.empty()) {
+      // Fits in the pipe's buffer: written whole before zjail starts.
+      int in[2];
+      if (pipe(in) < 0 || write(in[1], opt.input.data(), opt.input.size()) != static_cast<ssize_t>(opt.input.size()) ||
+          dup2(in[0], 0) < 0)
+        _exit(124);
+      close(in[0]);
+      close(in[1]);
+    }
     if (!opt.tty.empty()) {
       // A new session whose controlling terminal is the pty, as in a login.
       setsid();

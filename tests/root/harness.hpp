@@ -23,6 +23,7 @@ struct RunOptions {
   std::string tty;                   // a pty slave: zjail gets it as stdin and controlling tty
   int timeout_ms = 20000;
   std::vector<std::string> extra_env;  // KEY=VALUE added to zjail's environment
+  std::string input;                 // non-empty: stdin is a pipe holding it (< 64 KiB)
 };
 
 inline RunOptions in_dir(std::string dir) {

@@ -198,6 +198,15 @@ TEST_F(Errors, FifoDropInIsRefusedWithinATimeout) {
   expect_refused(r, {"drop-in " + d + "/50.conf is a FIFO, not a regular file"});
 }
 
+// A profile from a pipe (-p /dev/stdin) is refused for what it is, in the
+// same words whoever runs zjail, instead of an error about the magic link.
+TEST_F(Errors, ProfileFromAPipeIsNotARegularFile) {
+  RunOptions o;
+  o.input = "[Jail]\nInclude=root-test\n";
+  auto r = attempt({"--profile", "/dev/stdin"}, false, o);
+  expect_refused(r, {"profile /dev/stdin is a FIFO, not a regular file"});
+}
+
 // --- symlinks planted at bind targets ---------------------------------------------------
 
 // /data is a writable bind of a host directory in which the (hostile) owner
