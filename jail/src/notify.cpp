@@ -119,7 +119,9 @@ void NotifyRelay::remove_stale(const std::string& run_dir) {
         st.st_uid != geteuid())
       continue;
     UniqueFd sub = lock_dir(dir.get(), e->d_name);
-    if (!sub) continue;
+    struct stat opened{};
+    if (!sub || fstat(sub.get(), &opened) != 0 || opened.st_ino != st.st_ino || opened.st_dev != st.st_dev)
+      continue;
     // Only the socket zjail made; anything else keeps the directory (rmdir fails).
     if (fstatat(sub.get(), "notify", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode))
       unlinkat(sub.get(), "notify", 0);
@@ -241,7 +243,7 @@ void NotifyRelay::flush() {
     }
     const std::string& msg = queue_.front();
     if (send(out_.get(), msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) {
-      queue_.pop_front();
+      queue_.erase(queue_.begin());
       continue;
     }
     if (errno == EINTR) continue;
@@ -250,7 +252,7 @@ void NotifyRelay::flush() {
     // connection per round, then the message is dropped.
     out_.reset();
     if (!std::exchange(reconnected, true)) continue;
-    queue_.pop_front();
+    queue_.erase(queue_.begin());
   }
 }
 

@@ -10,9 +10,9 @@
 // supervisor (docs/systemd.md).
 #pragma once
 
-#include <deque>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "zjail/fd.hpp"
 #include "zjail/result.hpp"
@@ -63,7 +63,7 @@ class NotifyRelay {
   bool connect_upstream();
   void cleanup() noexcept;
   UniqueFd fd_, out_, lock_;
-  std::deque<std::string> queue_;
+  std::vector<std::string> queue_;  // at most kMaxQueued; empty costs nothing
   std::string path_, dir_, upstream_;
 };
 
