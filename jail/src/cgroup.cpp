@@ -58,6 +58,31 @@ bool delegated(const std::string& dir) {
   return false;
 }
 
+// The no-internal-processes rule: the jail's controllers can be enabled only
+// once the unit's cgroup holds no process. In a unit whose main process is a
+// wrapper that runs zjail as a child, the wrapper (and whatever else it
+// started) is still there: every process moves into the supervisor leaf,
+// still inside the unit, as systemd's delegation rules ask of a delegated
+// unit. Repeated until nothing is left, since a wrapper may fork meanwhile.
+void vacate(int dirfd) {
+  for (int round = 0; round < 8; ++round) {
+    std::string procs;
+    if (UniqueFd fd(openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC)); fd) {
+      char buf[4096];
+      ssize_t n;
+      while ((n = read(fd.get(), buf, sizeof buf)) > 0) procs.append(buf, static_cast<size_t>(n));
+    }
+    if (procs.empty()) return;
+    for (size_t pos = 0, end; pos < procs.size(); pos = end + 1) {
+      end = procs.find('\n', pos);
+      if (end == std::string::npos) end = procs.size();
+      // A process that exited meanwhile answers ESRCH; any other failure
+      // shows as EBUSY when the controllers are enabled.
+      (void)write_at(dirfd, "", "supervisor/cgroup.procs", procs.substr(pos, end - pos));
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::vector<CgroupWrite>> cgroup_writes(const Resources& r) {
@@ -158,6 +183,13 @@ Result<JailCgroup> JailCgroup::prepare(const Resources& r, const std::string& na
   std::string why;
   std::string own = env.unified_root.empty() ? "" : env.unified_root + env.own_path;
   bool in_service = env.own_path.ends_with(".service");
+  // In <unit>/supervisor, an earlier zjail of this unit moved us there (a
+  // wrapper that runs zjail more than once): the unit's cgroup is the base.
+  if (std::string_view sup = "/supervisor"; !own.empty() && own.ends_with(sup) && !delegated(own) &&
+                                            delegated(own.substr(0, own.size() - sup.size()))) {
+    own.resize(own.size() - sup.size());
+    in_service = true;
+  }
   if (!own.empty() && (delegated(own) || (!env.systemd_running && access(own.c_str(), W_OK) == 0))) {
     // Delegated subtree. The no-internal-processes rule: zjail moves itself
     // into a leaf of its own before controllers can be enabled for the jail.
@@ -173,7 +205,14 @@ Result<JailCgroup> JailCgroup::prepare(const Resources& r, const std::string& na
       ZJAIL_TRY(write_at(dir.get(), own, "supervisor/cgroup.procs", "0"));
       std::string enable;
       for (const auto& c : controllers) enable += "+" + c + " ";
-      if (!enable.empty()) ZJAIL_TRY(write_at(dir.get(), own, "cgroup.subtree_control", enable));
+      if (!enable.empty()) {
+        auto st = write_at(dir.get(), own, "cgroup.subtree_control", enable);
+        if (!st && st.error().err == EBUSY && delegated(own)) {
+          vacate(dir.get());
+          st = write_at(dir.get(), own, "cgroup.subtree_control", enable);
+        }
+        if (!st) return std::move(st).error();
+      }
       std::string leaf_name = "jail-" + std::to_string(getpid());
       if (mkdirat(dir.get(), leaf_name.c_str(), 0755) != 0 && errno != EEXIST)
         return make_error(Step::Cgroup, errno, own + "/" + leaf_name);

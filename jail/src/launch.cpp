@@ -155,10 +155,13 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
   bool relaying = notify && notify->active();
   bool shed = !shed_when_idle;
   for (;;) {
-    pollfd fds[3] = {{pidfd_.get(), POLLIN, 0},
+    // Every fd here is non-blocking: a relay upstream that stops reading is
+    // polled for room, never waited on, so signals keep being forwarded.
+    pollfd fds[4] = {{pidfd_.get(), POLLIN, 0},
                      {fwd ? fwd->fd() : -1, POLLIN, 0},
-                     {relaying ? notify->fd() : -1, POLLIN, 0}};
-    int ready = poll(fds, 3, shed ? -1 : kShedAfterMs);
+                     {relaying && notify->wants_input() ? notify->fd() : -1, POLLIN, 0},
+                     {relaying && notify->pending() ? notify->upstream_fd() : -1, POLLOUT, 0}};
+    int ready = poll(fds, 4, shed ? -1 : kShedAfterMs);
     if (ready < 0) {
       if (errno == EINTR) continue;
       return make_error(Step::Wait, errno, "poll");
@@ -174,7 +177,7 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
       while (read(fwd->fd(), &si, sizeof si) == sizeof si)
         send_signal(pidfd_.get(), static_cast<int>(si.ssi_signo));
     }
-    if (fds[2].revents & POLLIN) notify->relay();
+    if (fds[2].revents || fds[3].revents) notify->relay();
     if (!(fds[0].revents & POLLIN)) continue;
     siginfo_t info{};
     if (waitid(P_PIDFD, pidfd_.get(), &info, WEXITED) < 0) {
@@ -182,6 +185,9 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
       return make_error(Step::Wait, errno, "waitid");
     }
     reaped_ = true;
+    // What the payload sent just before it exited (STOPPING=1, a last
+    // STATUS=) still goes out, as far as the upstream takes it now.
+    if (relaying) notify->relay();
     // The init reports the payload's exact status; without it (the init was
     // killed) the init's own fate is the best answer.
     int status = 0;
@@ -203,6 +209,8 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
   int pp[2];
   if (pipe2(pp, O_CLOEXEC) < 0) return make_error(Step::SyncSocket, errno, "pipe2");
   UniqueFd status_read(pp[0]), status_write(pp[1]);
+  // Read once the init is reaped; whatever is not there by then never comes.
+  if (fcntl(status_read.get(), F_SETFL, O_NONBLOCK) < 0) return make_error(Step::SyncSocket, errno, "fcntl");
 
   // The child fills in its own copy of this array; it must exist before clone.
   std::vector<int> src_fds(plan.mounts.size(), -1);

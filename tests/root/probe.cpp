@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -390,6 +391,64 @@ int session() {
   return result("ctty", fd, "open /dev/tty");
 }
 
+// --- sd_notify ---------------------------------------------------------------
+
+// An argument with C escapes (argv cannot hold a NUL): \n \r \t \0 \\.
+std::string unescape(const std::string& s) {
+  std::string r;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      r += s[i];
+      continue;
+    }
+    char c = s[++i];
+    r += c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c == '0' ? '\0' : c;
+  }
+  return r;
+}
+
+// One datagram to $NOTIFY_SOCKET (blocking unless `flags` says otherwise).
+long notify_send(const std::string& msg, int flags) {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  if (!path || !*path || std::strlen(path) >= sizeof sa.sun_path) {
+    errno = EINVAL;
+    return -1;
+  }
+  std::strcpy(sa.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  long n = sendto(fd, msg.data(), msg.size(), flags, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return n;
+}
+
+// Sends each argument, unescaped, as one datagram: "SENT <i> bytes=<n>".
+int notify(int argc, char** argv) {
+  for (int i = 2; i < argc; ++i) {
+    long n = notify_send(unescape(argv[i]), 0);
+    if (n < 0) return fail("notify", errno, "message " + std::to_string(i - 2));
+    out("SENT " + std::to_string(i - 2) + " bytes=" + std::to_string(n));
+  }
+  return 0;
+}
+
+// Sends STATUS=flood-<i> without waiting until the socket takes no more (or
+// `count` went out), then waits for SIGTERM like sigterm-wait.
+int notify_flood(int count, int code) {
+  int sent = 0, refused = 0;
+  for (int i = 0; i < count; ++i) {
+    if (notify_send("STATUS=flood-" + std::to_string(i), MSG_DONTWAIT) >= 0) ++sent;
+    else if (errno == EAGAIN) ++refused;
+    else return fail("notify-flood", errno, "after " + std::to_string(sent));
+  }
+  out("FLOODED sent=" + std::to_string(sent) + " refused=" + std::to_string(refused));
+  return sigterm_wait(code);
+}
+
 int touch(const std::string& path) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fail("touch", errno, path);
@@ -440,6 +499,8 @@ int main(int argc, char** argv) {
   if (n == "hang") return hang();  // argv carries the harness's marker
   if (n == "orphan") return orphan();
   if (n == "touch" && has1) return touch(a1);
+  if (n == "notify") return notify(argc, argv);
+  if (n == "notify-flood" && argc > 3) return notify_flood(std::atoi(a1.c_str()), std::atoi(argv[3]));
   int rc = zjail_probe::run_attack(n, argc, argv);
   return rc >= 0 ? rc : usage();
 }

@@ -13,8 +13,8 @@
 #
 # In the VM: the binary is /usr/local/bin/zjail, the profiles are in
 # /usr/share/zjail/profiles, and /opt/zjail holds bin/, profiles/,
-# examples/ (sources), tests/ssh/, and build/examples/, build/pam_module/
-# and build/tests/ssh/ (built).
+# examples/ (sources), tests/ssh/, and build/examples/, build/pam_module/,
+# build/tests/ssh/ and build/tests/root/zjail_probe (built).
 #
 # Each test prints PASS/FAIL/SKIP; the run ends with "N passed, N failed" and
 # exits 1 on any failure. Exits 77 (skip), loudly, if this machine cannot
@@ -173,6 +173,10 @@ if [[ -n $build_dir && -x $build_dir/tests/ssh/ssh_helper ]]; then
 fi
 if [[ -n $build_dir && -x $build_dir/tests/escape/battery ]]; then
   install -D -m 0755 -- "$build_dir/tests/escape/battery" "$stage/build/tests/escape/battery"
+fi
+# The root tier's static probe: t-notify's jailed payload forges messages with it.
+if [[ -n $build_dir && -x $build_dir/tests/root/zjail_probe ]]; then
+  install -D -m 0755 -- "$build_dir/tests/root/zjail_probe" "$stage/build/tests/root/zjail_probe"
 fi
 if [[ -d $source_dir/tests/ssh ]]; then
   mkdir -p -- "$stage/tests"

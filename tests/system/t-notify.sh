@@ -5,7 +5,10 @@
 # the unit's MainPID. `systemctl start` returns only after READY=1. With
 # WatchdogSec= the payload gets WATCHDOG_USEC and WATCHDOG_PID=2 (its own pid
 # in the jail), its WATCHDOG=1 pings keep the unit alive, and a payload that
-# never pings is killed by the watchdog.
+# never pings is killed by the watchdog. Last, a payload forges MAINPID= of a
+# host process every way we know ('\r', NUL, blanks, duplicates, over 4 KiB):
+# zjail relays as root, whom systemd would believe, yet the unit's MainPID
+# stays zjail and the victim outlives `systemctl stop`.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,10 +16,14 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 unit=zjail-systest-notify.service
 wd_ok=zjail-systest-wd-ok.service
 wd_silent=zjail-systest-wd-silent.service
+forge=zjail-systest-forge.service
+victim=zjail-systest-victim.service
+forge_dir=/var/lib/zjail-systest-forge
 
 cleanup() {
-  vm "systemctl stop $unit $wd_ok $wd_silent 2>/dev/null
-      systemctl reset-failed $unit $wd_ok $wd_silent 2>/dev/null; true" >/dev/null 2>&1 || true
+  vm "systemctl stop $unit $wd_ok $wd_silent $forge $victim 2>/dev/null
+      systemctl reset-failed $unit $wd_ok $wd_silent $forge $victim 2>/dev/null; rm -rf $forge_dir; true" \
+    >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 cleanup
@@ -102,3 +109,70 @@ assert_match "the payload's WATCHDOG_USEC and WATCHDOG_PID" \
 assert_eq "$wd_silent Result" watchdog "$(fact "$wd_silent:Result" "$facts")"
 assert_eq "$wd_silent ActiveState" failed "$(fact "$wd_silent:ActiveState" "$facts")"
 assert_eq "processes left of $wd_silent" "" "$(vm "pgrep -af '[s]leep 4747' || true")"
+
+# --- Forged MAINPID=: the unit's MainPID stays zjail, the victim lives -------------
+# The payload is the root tier's static probe (`notify` sends each argument,
+# with \r \n \t \0 decoded, as one datagram to $NOTIFY_SOCKET), bound into the
+# jail with its script. The victim is a host process in a unit of its own:
+# had systemd taken it as MainPID=, `systemctl stop` would SIGTERM it.
+probe=$ZJAIL_GUEST_DIR/build/tests/root/zjail_probe
+vm "[ -x $probe ]" || skip "no $probe in the VM (run.sh installs it from --build-dir)"
+vm "systemd-run --unit $victim /bin/sleep 5151 >/dev/null 2>&1"
+vpid=$(vm systemctl show -p MainPID --value "$victim")
+[[ $vpid =~ ^[1-9][0-9]*$ ]] || fail "the victim did not start (MainPID '$vpid')"
+vm "mkdir -p $forge_dir && cp $probe $forge_dir/ && cat >$forge_dir/forge.sh" <<'EOF'
+#!/bin/sh
+# $1: the victim's host pid. Before READY=1 (the unit is starting) ...
+v=$1 p=/forge/zjail_probe
+big=$(printf '%05000d' 0)
+$p notify "MAINPID=$v" "READY=1\rMAINPID=$v\n" "STATUS=x\rMAINPID=$v" "\rMAINPID=$v" \
+  "\n\rMAINPID=$v\r\n" " MAINPID=$v\n\tMAINPID=$v" "STATUS=a\0\nMAINPID=$v" \
+  "STATUS=$big\nMAINPID=$v" "MAINPID=$v\nSTATUS=$big" "READY=1\nREADY=1\nMAINPID=$v\nREADY=1"
+# ... and once it runs.
+$p notify "MAINPID=$v\rSTATUS=after" "READY=1\r\nMAINPID=$v" "FDSTORE=1\nMAINPID=$v" \
+  "STATUS=forged-done"
+echo forge-done
+exec sleep 5252
+EOF
+cursor=$(journal_cursor)
+facts=$(vm bash -s -- "$forge" "$ZJAIL_GUEST_BIN" "$forge_dir" "$vpid" "$victim" <<'EOF'
+unit=$1 zjail=$2 dir=$3 vpid=$4 victim=$5
+timeout 120 systemd-run --unit "$unit" -p Type=notify \
+  -p StandardOutput=journal -p StandardError=journal \
+  "$zjail" --profile base-service --ro-bind "$dir:/forge" -- /bin/sh /forge/forge.sh "$vpid" 2>&1 |
+  sed 's/^/systemd-run: /'
+echo start_status=${PIPESTATUS[0]}
+# systemd handles the messages in order: the last one's STATUS= means it has
+# seen every forgery.
+for _ in $(seq 1 100); do
+  [ "$(systemctl show -p StatusText --value "$unit")" = forged-done ] && break
+  sleep 0.2
+done
+main=$(systemctl show -p MainPID --value "$unit")
+echo main_pid=$main
+echo main_exe=$(readlink /proc/$main/exe)
+systemctl show -p ActiveState -p StatusText "$unit"
+t0=$(date +%s)
+timeout 90 systemctl stop "$unit"
+echo stop_status=$?
+echo stop_s=$(($(date +%s) - t0))
+echo victim_alive=$(kill -0 "$vpid" 2>/dev/null && echo yes || echo no)
+echo victim_state=$(systemctl show -p ActiveState --value "$victim")
+echo left=$(pgrep -f '^sleep 5252$' | tr '\n' ' ')
+EOF
+)
+printf '%s\n' "$facts"
+assert_eq "systemd-run of the forging unit" 0 "$(fact start_status "$facts")"
+out=$(unit_output "$forge" "$cursor" '^forge-done$')
+sent=$(grep -c '^SENT ' <<<"$out" || true)
+assert_eq "forged messages the payload sent" 14 "$sent"
+[[ $(fact main_pid "$facts") != "$vpid" ]] || fail "MainPID became the victim $vpid ($(fact main_exe "$facts"))"
+assert_eq "MainPID is still zjail" "$ZJAIL_GUEST_BIN" "$(fact main_exe "$facts")"
+assert_eq "systemctl stop" 0 "$(fact stop_status "$facts")"
+assert_eq "the victim outlives systemctl stop" yes "$(fact victim_alive "$facts")"
+assert_eq "the victim's unit" active "$(fact victim_state "$facts")"
+# Under NotifyAccess=main, only messages from the MainPID count: the honest
+# last one arriving shows the relay kept working through the forgeries.
+assert_eq "StatusText (the last, honest, message)" forged-done "$(fact StatusText "$facts")"
+assert_eq "ActiveState" active "$(fact ActiveState "$facts")"
+assert_eq "processes left of $forge" "" "$(fact left "$facts")"

@@ -2,8 +2,9 @@
 //
 // Three ways, tried in this order (docs/cgroups.md explains the choice):
 //  - Delegated: zjail's own cgroup is delegated to it (Delegate=yes on the
-//    unit, or a writable subtree without systemd). zjail moves itself into a
-//    "supervisor" leaf and starts the jail in its own leaf with the limits,
+//    unit, or a writable subtree without systemd). zjail moves itself (and
+//    the rest of a systemd-delegated unit, e.g. a wrapper script that runs
+//    zjail) into a "supervisor" leaf and starts the jail in its own leaf with the limits,
 //    via CLONE_INTO_CGROUP: the service keeps all of its accounting, and
 //    `systemctl stop` still kills every jailed process.
 //  - Scope: outside any service, systemd starts a transient

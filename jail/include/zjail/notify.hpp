@@ -2,9 +2,17 @@
 // namespaces, so systemd could neither reach nor credit it; zjail binds a
 // socket, shows it inside the jail at /run/host/notify, and relays each
 // message to $NOTIFY_SOCKET from its own pid, which is the unit's main PID.
+//
+// zjail is root, and systemd believes a privileged sender about anything,
+// MAINPID= of a host process included. So a message is rebuilt from an
+// allow-list of assignments whose values are checked, never passed on as
+// sent. Both sockets are non-blocking: a wedged upstream cannot stall the
+// supervisor (docs/systemd.md).
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "zjail/fd.hpp"
 #include "zjail/result.hpp"
@@ -15,7 +23,14 @@ inline constexpr const char* kJailNotifyPath = "/run/host/notify";
 
 class NotifyRelay {
  public:
-  // Binds the jail-side socket in a fresh private directory under `run_dir`.
+  // systemd's NOTIFY_BUFFER_MAX: a longer message it ignores, so do we.
+  static constexpr size_t kMaxMessage = 4096;
+  // Messages waiting for a full upstream; while that many wait, the jail's
+  // socket is left unread and its senders wait, as they would on systemd's.
+  static constexpr size_t kMaxQueued = 16;
+
+  // Removes what dead zjails left in `run_dir`, then binds the jail-side
+  // socket in a fresh private directory there, locked for zjail's lifetime.
   static Result<NotifyRelay> create(const std::string& run_dir, const std::string& upstream);
   NotifyRelay() = default;
   NotifyRelay(NotifyRelay&& o) noexcept;
@@ -23,20 +38,32 @@ class NotifyRelay {
   ~NotifyRelay();
 
   bool active() const { return fd_.valid(); }
-  int fd() const { return fd_.get(); }
   const std::string& socket_path() const { return path_; }
 
-  // Reads every pending message and forwards it. MAINPID= is dropped (a pid
-  // from inside the jail means nothing outside) and so are passed fds.
+  // For the supervisor's poll: the jail side (POLLIN) while wants_input(),
+  // the upstream (POLLOUT) while pending().
+  int fd() const { return fd_.get(); }
+  int upstream_fd() const { return out_.get(); }
+  bool wants_input() const { return queue_.size() < kMaxQueued; }
+  bool pending() const { return !queue_.empty(); }
+
+  // Sends what the upstream takes, then reads and filters what the jail sent
+  // while there is room. Never blocks.
   void relay();
 
-  // What the relay would forward of `msg`, for tests.
+  // The message systemd gets for `msg` from the jail; "" drops it.
   static std::string filter(std::string_view msg);
 
+  // Removes notify-<pid>-<n> directories of zjails that are gone: the pid is
+  // dead and nobody holds the directory's lock. Never follows a symlink.
+  static void remove_stale(const std::string& run_dir);
+
  private:
+  void flush();
+  bool connect_upstream();
   void cleanup() noexcept;
-  UniqueFd fd_;
-  UniqueFd out_;
+  UniqueFd fd_, out_, lock_;
+  std::vector<std::string> queue_;  // at most kMaxQueued; empty costs nothing
   std::string path_, dir_, upstream_;
 };
 
