@@ -167,20 +167,9 @@ void JailCgroup::cleanup() noexcept {
   leaf_path_.clear();
 }
 
-Result<JailCgroup> JailCgroup::prepare(const Resources& r, const std::string& name,
-                                       const CgroupEnvironment& env, std::string& warning) {
-  JailCgroup cg;
-  cg.name_ = name;
-  cg.resources_ = &r;
-  cg.system_bus_ = env.root;
-  bool want = r.any_limit() || r.slice.is_set();
-  if (!want) return cg;
-  bool strict = r.enforce_strict.value.value_or(true);
-  auto writes = cgroup_writes(r);
-  if (!writes) return std::move(writes).error();
-  auto controllers = cgroup_controllers(r);
-
-  std::string why;
+CgroupPlan plan_cgroup(const Resources& r, const CgroupEnvironment& env) {
+  CgroupPlan plan;
+  if (!(r.any_limit() || r.slice.is_set())) return plan;
   std::string own = env.unified_root.empty() ? "" : env.unified_root + env.own_path;
   bool in_service = env.own_path.ends_with(".service");
   // In <unit>/supervisor, an earlier zjail of this unit moved us there (a
@@ -191,53 +180,71 @@ Result<JailCgroup> JailCgroup::prepare(const Resources& r, const std::string& na
     in_service = true;
   }
   if (!own.empty() && (delegated(own) || (!env.systemd_running && access(own.c_str(), W_OK) == 0))) {
-    // Delegated subtree. The no-internal-processes rule: zjail moves itself
-    // into a leaf of its own before controllers can be enabled for the jail.
     std::string available = read_text(own + "/cgroup.controllers");
-    for (const auto& c : controllers)
+    for (const auto& c : cgroup_controllers(r))
       if ((" " + available + " ").find(" " + c + " ") == std::string::npos &&
           (" " + available).find(" " + c + "\n") == std::string::npos)
-        why = "controller '" + c + "' is not available in " + own;
-    if (why.empty()) {
-      UniqueFd dir(open(own.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-      if (!dir) return make_error(Step::Cgroup, errno, own);
-      mkdirat(dir.get(), "supervisor", 0755);
-      ZJAIL_TRY(write_at(dir.get(), own, "supervisor/cgroup.procs", "0"));
-      std::string enable;
-      for (const auto& c : controllers) enable += "+" + c + " ";
-      if (!enable.empty()) {
-        auto st = write_at(dir.get(), own, "cgroup.subtree_control", enable);
-        if (!st && st.error().err == EBUSY && delegated(own)) {
-          vacate(dir.get());
-          st = write_at(dir.get(), own, "cgroup.subtree_control", enable);
-        }
-        if (!st) return std::move(st).error();
-      }
-      std::string leaf_name = "jail-" + std::to_string(getpid());
-      if (mkdirat(dir.get(), leaf_name.c_str(), 0755) != 0 && errno != EEXIST)
-        return make_error(Step::Cgroup, errno, own + "/" + leaf_name);
-      cg.mode_ = CgroupMode::Delegated;
-      cg.leaf_path_ = own + "/" + leaf_name;
-      cg.leaf_.reset(openat(dir.get(), leaf_name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!cg.leaf_) return make_error(Step::Cgroup, errno, cg.leaf_path_);
-      for (const auto& w : *writes) ZJAIL_TRY(write_at(cg.leaf_.get(), cg.leaf_path_, w.file, w.value));
-      return cg;
+        plan.unenforceable = "controller '" + c + "' is not available in " + own;
+    if (plan.unenforceable.empty()) {
+      plan.mode = CgroupMode::Delegated;
+      plan.base = own;
     }
   } else if (env.systemd_running && in_service) {
-    why = "the unit " + env.own_path.substr(env.own_path.rfind('/') + 1) +
-          " does not delegate its cgroup: set Delegate=yes on it";
+    plan.unenforceable = "the unit " + env.own_path.substr(env.own_path.rfind('/') + 1) +
+                         " does not delegate its cgroup: set Delegate=yes on it";
   } else if (env.systemd_running) {
-    cg.mode_ = CgroupMode::Scope;  // limits travel with StartTransientUnit
-    return cg;
+    plan.mode = CgroupMode::Scope;  // limits travel with StartTransientUnit
   } else if (env.unified_root.empty()) {
-    why = "no cgroup v2 hierarchy is mounted";
+    plan.unenforceable = "no cgroup v2 hierarchy is mounted";
   } else {
-    why = "no systemd and no writable delegated cgroup v2 subtree at " + own;
+    plan.unenforceable = "no systemd and no writable delegated cgroup v2 subtree at " + own;
   }
-  if (strict)
-    return make_error(Step::Cgroup, 0, "resource limits requested but cannot be enforced: " + why +
-                                           " (EnforceLimits=best-effort runs without them)");
-  warning = "RUNNING WITHOUT RESOURCE LIMITS (EnforceLimits=best-effort): " + why;
+  return plan;
+}
+
+Result<JailCgroup> JailCgroup::prepare(const Resources& r, const std::string& name,
+                                       const CgroupEnvironment& env, std::string& warning) {
+  JailCgroup cg;
+  cg.name_ = name;
+  cg.resources_ = &r;
+  cg.system_bus_ = env.root;
+  CgroupPlan plan = plan_cgroup(r, env);
+  if (plan.mode == CgroupMode::None && plan.unenforceable.empty()) return cg;
+  auto writes = cgroup_writes(r);
+  if (!writes) return std::move(writes).error();
+  if (!plan.unenforceable.empty()) {
+    if (r.enforce_strict.value.value_or(true))
+      return make_error(Step::Cgroup, 0, "resource limits requested but cannot be enforced: " + plan.unenforceable +
+                                             " (EnforceLimits=best-effort runs without them)");
+    warning = "RUNNING WITHOUT RESOURCE LIMITS (EnforceLimits=best-effort): " + plan.unenforceable;
+    return cg;
+  }
+  cg.mode_ = plan.mode;
+  if (plan.mode != CgroupMode::Delegated) return cg;
+  // Delegated subtree. The no-internal-processes rule: zjail moves itself
+  // into a leaf of its own before controllers can be enabled for the jail.
+  const std::string& own = plan.base;
+  UniqueFd dir(open(own.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return make_error(Step::Cgroup, errno, own);
+  mkdirat(dir.get(), "supervisor", 0755);
+  ZJAIL_TRY(write_at(dir.get(), own, "supervisor/cgroup.procs", "0"));
+  std::string enable;
+  for (const auto& c : cgroup_controllers(r)) enable += "+" + c + " ";
+  if (!enable.empty()) {
+    auto st = write_at(dir.get(), own, "cgroup.subtree_control", enable);
+    if (!st && st.error().err == EBUSY && delegated(own)) {
+      vacate(dir.get());
+      st = write_at(dir.get(), own, "cgroup.subtree_control", enable);
+    }
+    if (!st) return std::move(st).error();
+  }
+  std::string leaf_name = "jail-" + std::to_string(getpid());
+  if (mkdirat(dir.get(), leaf_name.c_str(), 0755) != 0 && errno != EEXIST)
+    return make_error(Step::Cgroup, errno, own + "/" + leaf_name);
+  cg.leaf_path_ = own + "/" + leaf_name;
+  cg.leaf_.reset(openat(dir.get(), leaf_name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!cg.leaf_) return make_error(Step::Cgroup, errno, cg.leaf_path_);
+  for (const auto& w : *writes) ZJAIL_TRY(write_at(cg.leaf_.get(), cg.leaf_path_, w.file, w.value));
   return cg;
 }
 

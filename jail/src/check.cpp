@@ -12,6 +12,7 @@
 #include <deque>
 
 #include "zjail/caps.hpp"
+#include "zjail/cgroup.hpp"
 #include "zjail/fd.hpp"
 #include "zjail/trust.hpp"
 
@@ -230,6 +231,23 @@ void check_capabilities(const Profile& p, const Plan& plan, std::vector<CheckFin
   }
 }
 
+// The limits, as JailCgroup::prepare() would meet them on this host.
+void check_limits(const Profile& p, std::vector<CheckFinding>& out) {
+  const Resources& r = p.resources;
+  auto writes = cgroup_writes(r);
+  if (!writes) {
+    out.push_back({Level::Error, writes.error().context + ": " + std::strerror(writes.error().err)});
+    return;
+  }
+  CgroupPlan plan = plan_cgroup(r, probe_cgroup_environment());
+  if (plan.unenforceable.empty()) return;
+  bool strict = r.enforce_strict.value.value_or(true);
+  out.push_back({strict ? Level::Error : Level::Warning,
+                 "resource limits cannot be enforced here: " + plan.unenforceable +
+                     (strict ? " (the launch would fail at step cgroup; EnforceLimits=best-effort runs without them)"
+                             : " (EnforceLimits=best-effort: the jail would run without them)")});
+}
+
 }  // namespace
 
 std::string host_path_in_jail(const Plan& plan, const std::string& path) {
@@ -280,6 +298,7 @@ Result<std::vector<CheckFinding>> check_profile(const Profile& p, const std::vec
   if (!plan) return std::move(plan).error();
   std::vector<CheckFinding> out;
   check_binds(*plan, out);
+  check_limits(p, out);
   check_capabilities(p, *plan, out);
   check_command(*plan, command, ctx, out);
   return out;

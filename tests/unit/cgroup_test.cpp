@@ -90,6 +90,23 @@ TEST(Cgroup, ServiceWithoutDelegationIsRefused) {
   EXPECT_EQ(scope->mode(), CgroupMode::Scope);
 }
 
+// The decision alone, as --check asks for it: nothing is created.
+TEST(Cgroup, PlanDecidesWithoutSideEffects) {
+  Resources r;
+  r.memory_max.value = 1 << 20;
+  CgroupEnvironment env;
+  EXPECT_EQ(plan_cgroup(r, env).unenforceable, "no cgroup v2 hierarchy is mounted");
+  env.unified_root = "/nonexistent-cgroup-root";
+  env.own_path = "/system.slice/foo.service";
+  env.systemd_running = true;
+  CgroupPlan service = plan_cgroup(r, env);
+  EXPECT_EQ(service.mode, CgroupMode::None);
+  EXPECT_NE(service.unenforceable.find("set Delegate=yes"), std::string::npos);
+  env.own_path = "/user.slice/user-0.slice/session-1.scope";
+  EXPECT_EQ(plan_cgroup(r, env).mode, CgroupMode::Scope);
+  EXPECT_EQ(plan_cgroup(Resources{}, env).mode, CgroupMode::None);
+}
+
 TEST(Cgroup, ScopeNamesAndCpuMasks) {
   EXPECT_EQ(scope_name("echo", 42), "zjail-echo-42.scope");
   EXPECT_EQ(scope_name("a b/c", 1), "zjail-a_b_c-1.scope");

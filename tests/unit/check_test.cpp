@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "zjail/cgroup.hpp"
 #include "zjail/parser.hpp"
 
 namespace zjail {
@@ -98,6 +99,23 @@ TEST(CheckFindings, CapabilitiesThatCannotTakeEffect) {
   // In a private network the jail's own network is the jail's to bind in.
   auto priv = findings("Include=base-service\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n");
   EXPECT_FALSE(has(priv, CheckFinding::Level::Warning, "CAP_NET_BIND_SERVICE"));
+}
+
+// Limits nothing here can enforce: an error, or with EnforceLimits=best-effort
+// a warning, exactly when the launch would meet the same wall.
+TEST(CheckFindings, LimitsThisHostCannotEnforce) {
+  Resources r;
+  r.memory_max.value = 64 << 20;
+  CgroupPlan here = plan_cgroup(r, probe_cgroup_environment());
+  auto strict = findings("Include=base-service\nMemoryMax=64M\n");
+  auto loose = findings("Include=base-service\nMemoryMax=64M\nEnforceLimits=best-effort\n");
+  if (here.unenforceable.empty()) {
+    EXPECT_FALSE(has(strict, CheckFinding::Level::Error, "cannot be enforced"));
+    EXPECT_FALSE(has(loose, CheckFinding::Level::Warning, "cannot be enforced"));
+  } else {
+    EXPECT_TRUE(has(strict, CheckFinding::Level::Error, "cannot be enforced here: " + here.unenforceable));
+    EXPECT_TRUE(has(loose, CheckFinding::Level::Warning, "cannot be enforced here: " + here.unenforceable));
+  }
 }
 
 }  // namespace

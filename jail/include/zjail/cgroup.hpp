@@ -47,6 +47,16 @@ struct CgroupEnvironment {
 // What this machine offers, read from /proc/self/cgroup and the mounts.
 CgroupEnvironment probe_cgroup_environment();
 
+// How this host would hold the limits of `r`, decided without touching
+// anything: the mode, the delegated cgroup to build under, or why nothing
+// can enforce them (then `unenforceable` says so and mode is None).
+struct CgroupPlan {
+  CgroupMode mode = CgroupMode::None;
+  std::string base;           // Delegated: the cgroup the jail's leaf goes under
+  std::string unenforceable;  // "" when the limits can be held (or none are asked)
+};
+CgroupPlan plan_cgroup(const Resources& r, const CgroupEnvironment& env);
+
 class JailCgroup {
  public:
   // Before clone: decides the mode, and for Delegated creates the jail's leaf
