@@ -10,6 +10,7 @@
 #include "analyze_report.hpp"
 #include "log.hpp"
 #include "options.hpp"
+#include "verbose.hpp"
 #include "zjail/check.hpp"
 #include "zjail/launch.hpp"
 #include "zjail/parser.hpp"
@@ -61,6 +62,7 @@ struct Reporter {
 
 int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   Reporter report{log};
+  zjail::cli::Timings timings(opt.verbosity);
   if (!opt.profiles.empty()) log.set_field("ZJAIL_PROFILE", opt.profiles.back());
   if (log.to_journal()) {
     std::string unit = zjail::cli::current_unit();
@@ -100,6 +102,7 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   }
   auto st = zjail::cli::apply_overrides(profile, opt);
   if (!st) return report(st.error());
+  timings.mark("profiles");
 
   if (opt.show) {
     std::fputs(zjail::show_profile(profile).c_str(), stdout);
@@ -135,8 +138,8 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
 
   auto plan = zjail::build_plan(profile, opt.command, ctx);
   if (!plan) return report(plan.error());
-  spdlog::debug("uid {} gid {}, {} mounts, {} seccomp filters", plan->uid, plan->gid,
-                plan->mounts.size(), plan->seccomp.size());
+  timings.mark("plan");
+  zjail::cli::log_plan(*plan, profile, opt.verbosity);
   for (const auto& w : plan->warnings) spdlog::warn("{}", w);
 
   std::string warning;
@@ -146,12 +149,16 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   auto cgroup = zjail::JailCgroup::prepare(profile.resources, name, zjail::probe_cgroup_environment(), warning);
   if (!cgroup) return report(cgroup.error());
   if (!warning.empty()) spdlog::warn("{}", warning);
+  zjail::cli::log_cgroup(*cgroup, opt.verbosity);
+  timings.mark("cgroup");
 
   auto signals = zjail::SignalForwarding::start();
   if (!signals) return report(signals.error());
   auto jail = zjail::start_jail(*plan, &*cgroup);
   if (!jail) return report(jail.error());
+  timings.mark("clone to execve");
   spdlog::debug("jail init is pid {}", jail->pid());
+  timings.log();
   auto status = jail->wait(&*signals, &plan->notify, /*shed_when_idle=*/true);
   if (!status) return report(status.error());
   return status->shell_code();

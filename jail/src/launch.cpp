@@ -43,22 +43,6 @@ std::string limit_name(int resource) {
   return std::string("Limit") + (suffix ? suffix : "?") + "=";
 }
 
-std::string describe_mount(const MountOp& m) {
-  std::string target = "/" + m.target;
-  std::string what;
-  switch (m.kind) {
-    case MountOp::Kind::Bind: what = "mount " + m.source + " -> " + target; break;
-    case MountOp::Kind::Tmpfs: what = "mount tmpfs -> " + target; break;
-    case MountOp::Kind::Proc: what = "mount proc -> " + target; break;
-    case MountOp::Kind::Devpts: what = "mount devpts -> " + target; break;
-    case MountOp::Kind::Mask: what = "mask " + target; break;
-    case MountOp::Kind::ReadOnly: what = "remount read-only " + target; break;
-    case MountOp::Kind::Symlink: what = "symlink " + target + " -> " + m.source; break;
-  }
-  if (m.origin != "built-in") what += " (" + m.origin + ")";
-  return what;
-}
-
 // Turns a child's {step, errno, detail} into something an admin can act on.
 std::string describe(const Plan& plan, Step step, int detail) {
   switch (step) {

@@ -260,6 +260,22 @@ Result<std::vector<MountOp>> plan_mounts(const Profile& p) {
   return out;
 }
 
+std::string describe_mount(const MountOp& m) {
+  std::string target = "/" + m.target;
+  std::string what;
+  switch (m.kind) {
+    case MountOp::Kind::Bind: what = "mount " + m.source + " -> " + target; break;
+    case MountOp::Kind::Tmpfs: what = "mount tmpfs -> " + target; break;
+    case MountOp::Kind::Proc: what = "mount proc -> " + target; break;
+    case MountOp::Kind::Devpts: what = "mount devpts -> " + target; break;
+    case MountOp::Kind::Mask: what = "mask " + target; break;
+    case MountOp::Kind::ReadOnly: what = "remount read-only " + target; break;
+    case MountOp::Kind::Symlink: what = "symlink " + target + " -> " + m.source; break;
+  }
+  if (m.origin != "built-in") what += " (" + m.origin + ")";
+  return what;
+}
+
 void sort_mounts(std::vector<MountOp>& mounts) {
   std::stable_sort(mounts.begin(), mounts.end(), [](const MountOp& a, const MountOp& b) {
     return depth(a.target) < depth(b.target);

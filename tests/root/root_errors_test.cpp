@@ -4,6 +4,8 @@
 // does write it when nothing is wrong. Also: a symlink planted at a bind
 // target never redirects the mount.
 #include <sys/stat.h>
+
+#include <cstring>
 #include <unistd.h>
 
 #include "harness.hpp"
@@ -205,6 +207,29 @@ TEST_F(Errors, ProfileFromAPipeIsNotARegularFile) {
   o.input = "[Jail]\nInclude=root-test\n";
   auto r = attempt({"--profile", "/dev/stdin"}, false, o);
   expect_refused(r, {"profile /dev/stdin is a FIFO, not a regular file"});
+}
+
+// Each -v adds detail: the plan and the cgroup, then the mount table and the
+// filters, then the timings; without it a clean launch prints nothing.
+TEST_F(Errors, EachVerbosityLevelAddsDetail) {
+  std::vector<size_t> lines;
+  for (const char* v : {"", "-v", "-vv", "-vvv"}) {
+    std::vector<std::string> args = {"--profile", kProfile};
+    if (*v) args.insert(args.begin(), v);
+    args.insert(args.end(), {"--", kProbe, "exit", "0"});
+    auto r = run(args);
+    ASSERT_EQ(r.code, 0) << r.dump();
+    lines.push_back(r.err_lines().size());
+    std::string level = *v ? v : "(none)";
+    EXPECT_EQ(r.err.find("plan: uid") != std::string::npos, std::strlen(v) >= 2) << level << "\n" << r.dump();
+    EXPECT_EQ(r.err.find("mount: mount /usr -> /usr") != std::string::npos, std::strlen(v) >= 3) << level;
+    EXPECT_EQ(r.err.find("seccomp: 2 filters") != std::string::npos, std::strlen(v) >= 3) << level;
+    EXPECT_EQ(r.err.find("timing: profiles") != std::string::npos, std::strlen(v) >= 4) << level;
+  }
+  EXPECT_EQ(lines[0], 0u);
+  EXPECT_LT(lines[0], lines[1]);
+  EXPECT_LT(lines[1], lines[2]);
+  EXPECT_LT(lines[2], lines[3]);
 }
 
 // --- symlinks planted at bind targets ---------------------------------------------------

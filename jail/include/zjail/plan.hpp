@@ -55,6 +55,10 @@ struct MountOp {
 // Where a script payload given by path is bound, read-only, in the jail.
 inline constexpr const char* kJailCommandDir = "/run/host/command";
 
+// "mount /usr -> /usr (base-service.profile:14)": one mount op as errors
+// and -vv show it.
+std::string describe_mount(const MountOp& m);
+
 struct IdMapPlan {
   std::string uid_map;   // contents written to /proc/PID/uid_map
   std::string gid_map;
