@@ -404,7 +404,9 @@ Result<Plan> build_plan(const Profile& p, const std::vector<std::string>& comman
   auto fds = bind_listen_sockets(p);
   if (!fds) return std::move(fds).error();
   for (auto& fd : *fds) plan.pass_fds.push_back(std::move(fd));
-  plan.landlock = plan_landlock(plan.private_network, plan.pass_fds, -1, plan.warnings);
+  auto landlock = plan_landlock(plan.private_network, plan.pass_fds, -1, plan.warnings);
+  if (!landlock) return std::move(landlock).error();
+  plan.landlock = *landlock;
 
   if (!ctx.notify_socket.empty()) {
     auto relay = NotifyRelay::create(ctx.run_dir, ctx.notify_socket);

@@ -91,6 +91,15 @@ pid_t spawn(const std::vector<std::string>& argv, const RunOptions& opt, int& ou
       if (fd < 0 || dup2(fd, 10) < 0 || dup2(fd, 251) < 0) _exit(122);
       if (fd != 10 && fd != 251) close(fd);
     }
+    if (opt.activation_fd >= 0) {
+      // systemd's socket activation: fd 3 onwards, LISTEN_PID naming the process it execs.
+      if (opt.activation_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(opt.activation_fd, 3) < 0) _exit(120);
+      static std::string listen_pid;
+      listen_pid = "LISTEN_PID=" + std::to_string(getpid());
+      cenv.back() = const_cast<char*>("LISTEN_FDS=1");
+      cenv.push_back(const_cast<char*>(listen_pid.c_str()));
+      cenv.push_back(nullptr);
+    }
     execve(argv[0].c_str(), cargv.data(), cenv.data());
     _exit(errno == ENOENT ? 127 : 126);
   }

@@ -24,6 +24,8 @@ struct RunOptions {
   int timeout_ms = 20000;
   std::vector<std::string> extra_env;  // KEY=VALUE added to zjail's environment
   std::string input;                 // non-empty: stdin is a pipe holding it (< 64 KiB)
+  int activation_fd = -1;            // >= 0: zjail gets it as fd 3 with LISTEN_FDS=1 and its own LISTEN_PID,
+                                     // as systemd's socket activation hands a .socket unit's socket
 };
 
 inline RunOptions in_dir(std::string dir) {

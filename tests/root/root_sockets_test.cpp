@@ -8,6 +8,9 @@
 
 #include <fcntl.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "harness.hpp"
 
 namespace zjail_test {
@@ -28,8 +31,8 @@ int loopback_listener(int& port) {
   return s;
 }
 
-int connect_to(int port) {
-  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+int connect_to(int port, int protocol = 0) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, protocol);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
@@ -75,6 +78,48 @@ TEST_F(PassedSockets, AcceptedConnectionCannotReconnectToTheHost) {
   EXPECT_EQ(outcome(r, "reconnect-accepted"), "EACCES") << r.dump();
   EXPECT_LT(reached, 0) << "the jail reached the host's 127.0.0.1:" << target_port << "\n" << r.dump();
   EXPECT_EQ(r.err.find("Landlock"), std::string::npos) << r.dump();
+}
+
+// The same attack on a socket systemd passes by socket activation from a
+// .socket unit with SocketProtocol=mptcp: a multipath TCP socket is not TCP
+// to Landlock (its TCP rights cover IPPROTO_TCP only, not MPTCP, SCTP or
+// SMC), so an accepted connection, dissolved and connected again, would
+// reach the host's 127.0.0.1 from a private network. zjail refuses to start.
+TEST_F(PassedSockets, AcceptedMptcpConnectionCannotReconnectToTheHost) {
+  int probe_mptcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
+  if (probe_mptcp < 0) GTEST_SKIP() << "this kernel makes no MPTCP socket (" << strerror(errno) << "): nothing to pass";
+  close(probe_mptcp);
+  int target_port = 0;
+  int target = loopback_listener(target_port);
+  ASSERT_GE(target, 0);
+  // What systemd binds for ListenStream=127.0.0.1:0 with SocketProtocol=mptcp.
+  int activated = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
+  ASSERT_GE(activated, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(bind(activated, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(activated, 4), 0);
+  ASSERT_EQ(getsockname(activated, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  RunOptions opt;
+  opt.activation_fd = activated;
+  Spawned z({"--profile", kProfile, "--", kProbe, "reconnect-accepted", std::to_string(target_port)}, opt);
+  close(activated);
+  // Had the payload started, this connection would be its to misuse.
+  int client = connect_to(ntohs(a.sin_port), IPPROTO_MPTCP);
+  auto r = z.wait();
+  if (client >= 0) close(client);
+  ASSERT_EQ(fcntl(target, F_SETFL, O_NONBLOCK), 0);
+  int reached = accept(target, nullptr, nullptr);
+  if (reached >= 0) close(reached);
+  close(target);
+  EXPECT_EQ(r.code, 125) << r.dump();
+  EXPECT_NE(r.err.find("passed fd 3 is a socket of family 2, type 1, protocol 262 of the host's network namespace"),
+            std::string::npos)
+      << r.dump();
+  EXPECT_FALSE(r.line("READY")) << "the payload started\n" << r.dump();
+  EXPECT_LT(reached, 0) << "the jail reached the host's 127.0.0.1:" << target_port << "\n" << r.dump();
 }
 
 }  // namespace

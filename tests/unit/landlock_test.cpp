@@ -3,6 +3,7 @@
 // child against a real listener.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -39,21 +40,49 @@ TEST(LandlockPlan, OnlyPrivateNetworksHandedHostTcpSockets) {
   auto tcp = one(tcp_listener(port));
   ASSERT_TRUE(tcp[0]);
   std::vector<std::string> warnings;
-  EXPECT_TRUE(plan_landlock(true, tcp, 4, warnings).deny_tcp_connect);
-  EXPECT_FALSE(plan_landlock(false, tcp, 4, warnings).deny_tcp_connect);  // the host's network anyway
-  EXPECT_FALSE(plan_landlock(true, {}, 4, warnings).deny_tcp_connect);
+  auto deny = [&](bool priv, const std::vector<UniqueFd>& fds) {
+    auto plan = plan_landlock(priv, fds, 4, warnings);
+    EXPECT_TRUE(plan) << plan.error().message();
+    return plan && plan->deny_tcp_connect;
+  };
+  EXPECT_TRUE(deny(true, tcp));
+  EXPECT_FALSE(deny(false, tcp));  // the host's network anyway
+  EXPECT_FALSE(deny(true, {}));
   auto udp = one(UniqueFd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)));
-  EXPECT_FALSE(plan_landlock(true, udp, 4, warnings).deny_tcp_connect);
+  EXPECT_FALSE(deny(true, udp));  // documented: no rule tells replies apart
   auto local = one(UniqueFd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)));
-  EXPECT_FALSE(plan_landlock(true, local, 4, warnings).deny_tcp_connect);
+  EXPECT_FALSE(deny(true, local));
   EXPECT_TRUE(warnings.empty());
+}
+
+// Landlock's TCP rights cover IPPROTO_TCP only: a passed socket of another
+// protocol (MPTCP, SCTP) or family (netlink, ...) cannot be confined, and a
+// private network refuses it rather than pretend.
+TEST(LandlockPlan, SocketsNoRuleCoversAreRefused) {
+  std::vector<std::string> warnings;
+  std::vector<UniqueFd> others;
+  UniqueFd mptcp(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP));
+  if (mptcp) others.push_back(std::move(mptcp));
+  UniqueFd netlink(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0));
+  if (netlink) others.push_back(std::move(netlink));
+  if (others.empty()) GTEST_SKIP() << "this kernel makes neither MPTCP nor netlink sockets";
+  for (auto& fd : others) {
+    auto v = one(std::move(fd));
+    auto plan = plan_landlock(true, v, 7, warnings);
+    ASSERT_FALSE(plan);
+    EXPECT_NE(plan.error().context.find("passed fd 3 is a socket of family"), std::string::npos)
+        << plan.error().message();
+    EXPECT_TRUE(plan_landlock(false, v, 7, warnings));  // the host's network: nothing to keep
+  }
 }
 
 TEST(LandlockPlan, KernelWithoutNetworkRulesIsReported) {
   uint16_t port = 0;
   auto tcp = one(tcp_listener(port));
   std::vector<std::string> warnings;
-  EXPECT_FALSE(plan_landlock(true, tcp, 3, warnings).deny_tcp_connect);
+  auto plan = plan_landlock(true, tcp, 3, warnings);
+  ASSERT_TRUE(plan);
+  EXPECT_FALSE(plan->deny_tcp_connect);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("Landlock ABI 3, 4 needed"), std::string::npos) << warnings[0];
 }

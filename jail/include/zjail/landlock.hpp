@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "zjail/fd.hpp"
+#include "zjail/result.hpp"
 
 namespace zjail {
 
@@ -35,11 +36,16 @@ struct LandlockPlan {
 // The ABI version this kernel offers, 0 if Landlock is missing or disabled.
 int landlock_abi() noexcept;
 
-// What the jail needs, from its network and the sockets it is handed. When
-// the kernel (ABI `abi`; -1 asks it, only if a rule is needed) cannot
-// enforce it, the plan holds nothing and `warnings` says what stays open.
-LandlockPlan plan_landlock(bool private_network, const std::vector<UniqueFd>& passed, int abi,
-                           std::vector<std::string>& warnings);
+// What the jail needs, from its network and the sockets it is handed
+// (fd 3 onwards). When the kernel (ABI `abi`; -1 asks it, only if a rule is
+// needed) cannot enforce it, the plan holds nothing and `warnings` says what
+// stays open. A passed socket no rule can confine (MPTCP, SCTP, netlink,
+// ...) into a private network is an error.
+Result<LandlockPlan> plan_landlock(bool private_network, const std::vector<UniqueFd>& passed, int abi,
+                                   std::vector<std::string>& warnings);
+
+// The warning plan_landlock() gives where TCP stays open; --check says the same.
+std::string tcp_reconnect_warning(int abi);
 
 // Payload side: 0 or an errno.
 int apply_landlock(const LandlockPlan& plan) noexcept;
