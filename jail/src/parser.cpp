@@ -15,6 +15,7 @@
 
 #include "directives.hpp"
 #include "profile_files.hpp"
+#include "zjail/trust.hpp"
 #include "zjail/suggest.hpp"
 
 #ifndef ZJAIL_SYSCONF_PROFILES
@@ -38,7 +39,8 @@ constexpr size_t kMaxDepth = 16;
 struct Applied {
   string key;
   Origin origin;
-  bool reset;  // the empty assignment
+  bool reset;                     // the empty assignment
+  std::vector<string> touches;    // the settings it decides (touched_settings)
 };
 
 // The files being read, outermost first: for cycle detection and depth.
@@ -50,25 +52,63 @@ struct LoadContext {
   std::vector<Applied> applied;  // every directive line, in the order applied
 };
 
-// Directive lines of one file above the line being read: key -> first line.
-using SetHere = std::map<string, Origin, std::less<>>;
+// What one line decides, beyond its own name: the mount points of binds and
+// tmpfs (a later mount on the same point is the one the jail sees; PrivateTmp=
+// is the mount on /tmp), and the variables of the environment directives
+// (UnsetEnvironment= and PassEnvironment= win over Environment= whatever the
+// order). A growing list touches nothing else: its entries add up.
+std::vector<string> touched_settings(string_view key, string_view value, const Origin& at) {
+  const Directive* d = find_directive(key);
+  std::vector<string> out;
+  if (!d || d->merge != Directive::Merge::Accumulate) out.emplace_back(key);
+  Profile scratch;
+  if (!apply_directive(scratch, key, value, at)) return out;
+  auto path = [](const string& p) {
+    string norm;
+    for (const auto& c : path_components(p)) norm += "/" + c;
+    return "mount point " + (norm.empty() ? string("/") : norm);
+  };
+  for (const auto& b : scratch.binds) out.push_back(path(b.value.target.empty() ? b.value.source : b.value.target));
+  for (const auto& t : scratch.tmpfs) out.push_back(path(t.value.target));
+  if (key == "PrivateTmp") out.push_back(path("/tmp"));
+  auto var = [](const string& kv) { return "variable " + kv.substr(0, kv.find('=')); };
+  for (const auto* list : {&scratch.environment, &scratch.pass_environment, &scratch.unset_environment})
+    for (const auto& e : *list) out.push_back(var(e.value));
+  return out;
+}
+
+// Lines of one file above the line being read: what each touches and which
+// directives were written, with the first line that did.
+struct SetHere {
+  std::map<string, Origin, std::less<>> touched;
+  std::map<string, Origin, std::less<>> keys;
+};
 
 // An Include= must not undo what the same file said above it: the reader
 // sees the line, but the include's value is the one that applies (a
 // PrivateNetwork=yes above Include=network-service became the host's
 // network). Lines below the Include= are the way to override it.
 Status check_include_overrides(const LoadContext& ctx, size_t first, const SetHere& here, const Origin& include) {
+  auto refuse = [&](const Origin& above, const string& above_key, const Applied& a, const string& how) {
+    return profile_error(above, above_key + "= here is overridden by the Include= on line " +
+                                    std::to_string(include.line) + " (" + a.origin.str() + " " + how +
+                                    "); move it below that Include= line");
+  };
   for (size_t i = first; i < ctx.applied.size(); ++i) {
     const Applied& a = ctx.applied[i];
-    auto it = here.find(a.key);
-    if (it == here.end()) continue;
-    const Directive* d = find_directive(a.key);
-    bool overrides = !d || d->merge != Directive::Merge::Accumulate || a.reset;
-    if (!overrides) continue;
-    string how = a.reset ? "resets it" : d && d->merge == Directive::Merge::Ordered ? "adds to it after" : "sets it again";
-    return profile_error(it->second, a.key + "= here is overridden by the Include= on line " +
-                                         std::to_string(include.line) + " (" + a.origin.str() + " " + how +
-                                         "); move it below that Include= line");
+    if (auto it = here.keys.find(a.key); it != here.keys.end() && a.reset) return refuse(it->second, a.key, a, "resets it");
+    for (const auto& t : a.touches) {
+      auto it = here.touched.find(t);
+      if (it == here.touched.end()) continue;
+      // Which line above: the first one whose key is t, or that touched t.
+      string above_key = t;
+      for (const auto& [k, o] : here.keys)
+        if (o.line == it->second.line && o.file == it->second.file) above_key = k;
+      const Directive* d = find_directive(a.key);
+      string how = t == a.key ? (d && d->merge == Directive::Merge::Ordered ? "adds to it after" : "sets it again")
+                              : a.key + "= decides the same " + t;
+      return refuse(it->second, above_key, a, how);
+    }
   }
   return {};
 }
@@ -134,8 +174,10 @@ Status handle_line(LoadContext& ctx, Profile& into, string_view line, const Orig
     return check_include_overrides(ctx, first, here, at);
   }
   ZJAIL_TRY(apply_directive(into, key, value, at));
-  ctx.applied.push_back({string(key), at, value.empty()});
-  here.emplace(string(key), at);
+  Applied a{string(key), at, value.empty(), touched_settings(key, value, at)};
+  here.keys.emplace(a.key, at);
+  for (const auto& t : a.touches) here.touched.emplace(t, at);
+  ctx.applied.push_back(std::move(a));
   return {};
 }
 
