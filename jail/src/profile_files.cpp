@@ -131,9 +131,16 @@ Status add_dropins(const std::string& dir, const ProfileTrust& trust, std::map<s
 }
 
 Result<ProfileTrust> caller_profile_trust(uid_t euid, const char* owner) {
-  if (euid != 0) return ProfileTrust::any();
   ProfileTrust t = ProfileTrust::root_only();
   t.rule.cross_sticky = true;
+  if (euid != 0) {
+    // An unprivileged caller's jail is still a sandbox for code the caller
+    // does not trust: no other local user may add to it, as sshd's
+    // StrictModes keeps others out of authorized_keys.
+    t.rule.owner = euid;
+    t.hint = " (zjail reads only profiles that root or the caller alone can write)";
+    return t;
+  }
   t.hint = " (as root, zjail reads only profiles that root alone can write: see ZJAIL_PROFILE_OWNER in zjail(1))";
   if (owner && *owner) {
     auto u = lookup_user(owner);

@@ -98,7 +98,7 @@ TEST_F(ProfileTrustTest, AGroupWritableDropInDirectoryIsRefused) {
       << "a sticky drop-in directory still lets others add drop-ins";
   chmod(d.c_str(), 0755);
   EXPECT_EQ(error_of(top), "loaded");
-  // Without checks (an unprivileged caller's own jail) it is read.
+  // Without checks (ProfileTrust::any(), for tests and tools) it is read.
   chmod(d.c_str(), 0777);
   EXPECT_EQ(error_of(top, ProfileTrust::any()), "loaded");
 }
@@ -163,7 +163,9 @@ TEST_F(ProfileTrustTest, FilesOfOtherUsersAreRefused) {
 TEST_F(ProfileTrustTest, TheCallersPolicy) {
   auto user = caller_profile_trust(1000, "root");
   ASSERT_TRUE(user);
-  EXPECT_FALSE(user->check) << "an unprivileged caller's jail gets nothing the caller lacks";
+  EXPECT_TRUE(user->check) << "no other local user may loosen an unprivileged caller's jail";
+  EXPECT_EQ(user->rule.owner, 1000u) << "the caller's own files, not ZJAIL_PROFILE_OWNER's";
+  EXPECT_TRUE(user->rule.cross_sticky);
   auto root = caller_profile_trust(0, nullptr);
   ASSERT_TRUE(root);
   EXPECT_TRUE(root->check);
@@ -178,6 +180,29 @@ TEST_F(ProfileTrustTest, TheCallersPolicy) {
   auto unknown = caller_profile_trust(0, "zjail-no-such-user");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().message(), "ZJAIL_PROFILE_OWNER: unknown user 'zjail-no-such-user'");
+}
+
+// Red team: an unprivileged caller's own jail is still a sandbox for code
+// the caller does not trust, and other local users must not loosen it. With
+// no checks at all, a profile loaded from a directory others may write to
+// (such as /tmp itself) takes their drop-ins and sibling includes: on main,
+// `zjail -p /tmp/app.profile` run as nobody got PrivateNetwork=no from
+// /tmp/app.profile.d/zz-evil.conf written by daemon, and the jail saw eth0.
+TEST_F(ProfileTrustTest, OtherUsersCannotLoosenAnUnprivilegedCallersJail) {
+  uid_t caller = geteuid() == 0 ? 4242 : geteuid();
+  auto t = caller_profile_trust(caller, nullptr);
+  ASSERT_TRUE(t);
+  dir("shared", 01777);  // a /tmp
+  std::string top = write("shared/app.profile", "[Jail]\nPrivateNetwork=yes\n");
+  dir("shared/app.profile.d", 0777);  // made there by anyone
+  write("shared/app.profile.d/zz-evil.conf", "[Jail]\nPrivateNetwork=no\n", 0666);
+  EXPECT_NE(error_of(top, *t), "loaded") << "another user's drop-in opened the caller's private network";
+  fs::remove_all(root_ + "/shared/app.profile.d");
+  // Include=NAME not on the search path falls back to the including file's
+  // directory, where anyone may have put NAME.profile.
+  std::string inc = write("shared/inc.profile", "[Jail]\nInclude=base\nPrivateNetwork=yes\n");
+  write("shared/base.profile", "[Jail]\nBindPaths=/:/host\n", 0666);
+  EXPECT_NE(error_of(inc, *t), "loaded") << "another user's base.profile bound / into the caller's jail";
 }
 
 // Runs `fn` in a child with a deadline: a loader that blocks on a FIFO is a

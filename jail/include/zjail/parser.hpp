@@ -32,12 +32,13 @@ struct ProfileTrust {
   static ProfileTrust root_only() { return {true, {}, {}}; }
 };
 
-// The CLI's policy for a caller whose effective uid is `euid`: any file for
-// an unprivileged caller, whose jail gets nothing the caller lacks; for
-// root, as sudo treats sudoers, only what root alone can write, crossing a
-// sticky /tmp on the way to a directory of root's, and also what belongs to
-// `owner` (ZJAIL_PROFILE_OWNER: a user name or uid; unset or empty: no one),
-// the opt-out for running a developer's tree as root.
+// The CLI's policy for a caller whose effective uid is `euid`: for an
+// unprivileged caller, what root or the caller alone can write (no other
+// local user may loosen the caller's jail); for root, as sudo treats
+// sudoers, only what root alone can write, and also what belongs to `owner`
+// (ZJAIL_PROFILE_OWNER: a user name or uid; unset or empty: no one), the
+// opt-out for running a developer's tree as root. Both cross a sticky /tmp
+// only on the way to a directory of their own.
 Result<ProfileTrust> caller_profile_trust(uid_t euid, const char* owner);
 
 // Directories searched for a profile NAME, in order: /etc/zjail/profiles,
