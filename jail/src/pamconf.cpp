@@ -156,6 +156,9 @@ PamSubject resolve_pam_subject(const PamRule& rule) {
     auto g = lookup_group_name(rule.name);
     if (!g) answer(g.error());
     else s = PamSubject{PamSubject::State::Found, g->gid, std::move(g->members), 0};
+    // Found or not, a module that is down may hold the members.
+    if (s.state != PamSubject::State::Failed)
+      if (auto st = group_backends_answer(rule.name); !st) answer(st.error());
   }
   return s;
 }

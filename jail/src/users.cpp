@@ -1,11 +1,16 @@
 #include "zjail/users.hpp"
 
+#include <dlfcn.h>
 #include <grp.h>
+#include <nss.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 namespace zjail {
@@ -83,6 +88,41 @@ Result<GroupInfo> lookup_group_name(const std::string& name) {
   GroupInfo info{gr.gr_gid, gr.gr_name, {}};
   for (char** m = gr.gr_mem; m && *m; ++m) info.members.emplace_back(*m);
   return info;
+}
+
+Status group_backends_answer(const std::string& name, const std::string& nsswitch) {
+  std::ifstream in(nsswitch);
+  std::string line, services;
+  while (std::getline(in, line)) {
+    size_t b = line.find_first_not_of(" \t");
+    if (b == std::string::npos || line.compare(b, 6, "group:") != 0) continue;
+    services = line.substr(b + 6);
+    services = services.substr(0, services.find('#'));
+  }
+  std::istringstream words(services);
+  for (std::string s; words >> s;) {
+    // Actions ("[SUCCESS=merge]") are not services; files and compat read
+    // local files, which cannot be down.
+    if (s.front() == '[' || s.back() == ']' || s == "files" || s == "compat") continue;
+    void* module = dlopen(("libnss_" + s + ".so.2").c_str(), RTLD_LAZY | RTLD_LOCAL);
+    if (!module) continue;  // not installed: glibc never asks it either
+    using GetGrNam = nss_status (*)(const char*, group*, char*, size_t, int*);
+    auto fn = reinterpret_cast<GetGrNam>(dlsym(module, ("_nss_" + s + "_getgrnam_r").c_str()));
+    nss_status st = NSS_STATUS_NOTFOUND;
+    int err = 0;
+    if (fn) {
+      std::vector<char> buf(16384);
+      group gr{};
+      while ((st = fn(name.c_str(), &gr, buf.data(), buf.size(), &err)) == NSS_STATUS_TRYAGAIN && err == ERANGE &&
+             buf.size() < (size_t{1} << 28))
+        buf.resize(buf.size() * 2);
+    }
+    dlclose(module);
+    if (st == NSS_STATUS_UNAVAIL || st == NSS_STATUS_TRYAGAIN)
+      return make_error(Step::ResolveUser, err ? err : EIO,
+                        "the group database '" + s + "' cannot answer for group '" + name + "'");
+  }
+  return {};
 }
 
 std::vector<gid_t> group_list(const std::string& user, gid_t primary) {

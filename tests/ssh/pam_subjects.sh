@@ -20,6 +20,7 @@ service=zjail-pam-subjects
 big=zjbig        # a group too big for a 16 KiB getgrgid_r buffer
 alias=zjpalias   # a second passwd entry with zjp's uid
 gone=zjgone      # a group no database knows
+merged=zjmerged  # a group the files backend knows without members
 rm -rf -- "$state"
 install -d -m 0755 -- "$state" "$state/profiles"
 cp -- "$profiles"/*.profile "$state/profiles/"
@@ -29,7 +30,7 @@ for u in zjp zjq; do
   id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"
   chmod 0750 "$(getent passwd "$u" | cut -d: -f6)"
 done
-! getent group "$big" "$gone" >/dev/null || { echo "groups $big/$gone exist already: left from a killed run? remove them" >&2; exit 1; }
+! getent group "$big" "$gone" "$merged" >/dev/null || { echo "groups $big/$gone exist already: left from a killed run? remove them" >&2; exit 1; }
 ! getent passwd "$alias" >/dev/null || { echo "user $alias exists already: left from a killed run? remove it" >&2; exit 1; }
 
 # pam_syslog's messages: a syslog socket of our own where the machine has
@@ -40,12 +41,13 @@ if [[ ! -e /dev/log ]]; then
   sink=$!
   own_log=1
 fi
-made_big=0 made_alias=0
+made_big=0 made_alias=0 made_merged=0
 cleanup() {
   set +e
   ((own_log)) && { kill "$sink" 2>/dev/null; rm -f /dev/log; }
   ((made_alias)) && userdel "$alias"
   ((made_big)) && groupdel "$big"
+  ((made_merged)) && groupdel "$merged"
   rm -f "/etc/pam.d/$service"
   rm -rf -- "$state"
 }
@@ -142,9 +144,9 @@ unconfined zjq "decided by a line before the unknown group"
 # answered for fails with EIO, and the login is refused, not waved through.
 sed 's/^group:.*/group: files zjailfail/' /etc/nsswitch.conf >"$state/nsswitch.conf"
 grep -q '^group: files zjailfail' "$state/nsswitch.conf" || fail "no group line in /etc/nsswitch.conf"
-outage() {  # USER: the session with the group backend down
+outage() {  # USER [NSSWITCH]: the session with the group backend down
   unshare -m bash -c 'mount --bind "$1" /etc/nsswitch.conf && shift && exec "$@"' _ \
-    "$state/nsswitch.conf" env LD_LIBRARY_PATH="$nss_fail" \
+    "${2:-$state/nsswitch.conf}" env LD_LIBRARY_PATH="$nss_fail" \
     "$helper" reap "$(command -v pamtester)" -v "$service" "$1" open_session close_session 2>&1
 }
 conf "zjq -" "@$gone $state/profiles/nolimits.profile" "* -"
@@ -169,4 +171,27 @@ confined "$alias" "another name for a confined uid"
 conf "zjq -" "zjnosuchuser $state/profiles/nolimits.profile" "* -"
 refused zjp "a confining line naming an unknown user" "no user 'zjnosuchuser' is known"
 unconfined zjq "decided by a line before the unknown user"
+# --- Red team: a group line the down backend decides, behind a merge ------------
+# nsswitch.conf merges the files entry of a group with the directory's
+# ("group: files [SUCCESS=merge] sss"): /etc/group names the group, the
+# directory lists its members. With the directory down, getgrnam_r() still
+# succeeds (the files half, no members) and getgrouplist() leaves the
+# directory's groups out without an error, so pam_zjail sees a known group
+# that zjp is not in, and the login passes the confining line unconfined.
+# Whether zjp is a member cannot be told: the line could match, so the
+# login must be refused, as it is for the group that no database knows.
+groupadd "$merged"
+made_merged=1
+sed 's/^group:.*/group: files [SUCCESS=merge] zjailfail/' /etc/nsswitch.conf >"$state/nsswitch-merge.conf"
+conf "@$merged $state/profiles/nolimits.profile" "* -"
+clear_log
+if out=$(outage zjp "$state/nsswitch-merge.conf"); then
+  # outage() runs in a mount namespace of its own: unconfined, pam_exec
+  # prints that one; confined, the jail's.
+  logged "zjp: not confined" && ((own_log)) &&
+    fail "merged group, its member backend down: zjp passed the confining line unconfined: $out"
+  fail "merged group, its member backend down: the session opened: $out"
+fi
+no_leftovers "merged group, member backend down"
+ok "merged group, member backend down: refused"
 echo "pam subjects: all passed"

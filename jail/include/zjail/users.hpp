@@ -39,4 +39,13 @@ Result<GroupInfo> lookup_group_name(const std::string& name);
 // `user`'s primary group and every group NSS lists the user in.
 std::vector<gid_t> group_list(const std::string& user, gid_t primary);
 
+// Whether every module of the "group:" line of `nsswitch` can answer for
+// group `name`. NSS hides a module that is down behind one that answers: with
+// "group: files [SUCCESS=merge] sss" and sss down, getgrnam_r() returns the
+// files half without members and getgrouplist() leaves sss's groups out,
+// with no error anywhere. So each module is asked itself (files and compat
+// excepted; a module that is not installed is skipped, as glibc skips it);
+// one that answers UNAVAIL or TRYAGAIN is an error (Step::ResolveUser).
+Status group_backends_answer(const std::string& name, const std::string& nsswitch = "/etc/nsswitch.conf");
+
 }  // namespace zjail
