@@ -2,6 +2,7 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "zjail/caps.hpp"
 #include "zjail/cgroup.hpp"
 #include "zjail/fd.hpp"
+#include "zjail/landlock.hpp"
 #include "zjail/trust.hpp"
 
 namespace zjail {
@@ -30,15 +32,19 @@ bool covers(const std::string& target, const std::string& rel) {
 
 struct Node {
   enum Kind { Missing, Host, Link, Dir } kind = Missing;
-  std::string text;  // Host: the host path; Link: the link's text
+  std::string text;              // Host: the host path; Link: the link's text
+  const MountOp* mount = nullptr;  // the mount it lies in (nullptr: the root)
 };
 
-// What `rel` (a jail path without symlinks above it, "" for /) is: the
-// deepest mount covering it decides, the later of two on the same target.
-Node node_at(const Plan& plan, const std::string& rel) {
+// What `rel` (a jail path without symlinks above it, "" for /) is once the
+// first `upto` mounts are in place: the deepest mount covering it decides,
+// the later of two on the same target.
+Node node_at(const Plan& plan, const std::string& rel, size_t upto = SIZE_MAX) {
   const MountOp* best = nullptr;
   size_t best_len = 0;
-  for (const auto& m : plan.mounts) {
+  upto = std::min(upto, plan.mounts.size());
+  for (size_t i = 0; i < upto; ++i) {
+    const MountOp& m = plan.mounts[i];
     if (m.kind == MountOp::Kind::ReadOnly || !covers(m.target, rel)) continue;
     if (m.kind == MountOp::Kind::Symlink && m.target != rel) continue;
     if (!best || m.target.size() >= best_len) best = &m, best_len = m.target.size();
@@ -47,31 +53,74 @@ Node node_at(const Plan& plan, const std::string& rel) {
     return rel.size() > best_len ? base + rel.substr(best_len) : base;
   };
   if (!best) {
-    if (!plan.root_directory.empty()) return {Node::Host, plan.root_directory + (rel.empty() ? "" : "/" + rel)};
+    if (!plan.root_directory.empty()) return {Node::Host, plan.root_directory + (rel.empty() ? "" : "/" + rel), nullptr};
     best_len = 0;
   } else {
     switch (best->kind) {
       case MountOp::Kind::Bind: {
         const std::string& src = best->resolved_source.empty() ? best->source : best->resolved_source;
-        return {Node::Host, below(src)};
+        return {Node::Host, below(src), best};
       }
-      case MountOp::Kind::Symlink: return {Node::Link, best->source};
-      case MountOp::Kind::Mask: return {rel == best->target ? Node::Dir : Node::Missing, ""};
+      case MountOp::Kind::Symlink: return {Node::Link, best->source, best};
+      case MountOp::Kind::Mask: return {rel == best->target ? Node::Dir : Node::Missing, "", best};
       default: break;  // a fresh file system: only its own mount points exist
     }
   }
-  if (best && rel == best->target) return {Node::Dir, ""};
+  if (best && rel == best->target) return {Node::Dir, "", best};
   // Inside a fresh tmpfs (or the empty root): a directory only where zjail
   // created one on the way to a deeper mount point.
-  for (const auto& m : plan.mounts)
-    if (m.target.size() > rel.size() && covers(rel, m.target)) return {Node::Dir, ""};
-  return rel.empty() ? Node{Node::Dir, ""} : Node{Node::Missing, ""};
+  for (size_t i = 0; i < upto; ++i)
+    if (plan.mounts[i].target.size() > rel.size() && covers(rel, plan.mounts[i].target)) return {Node::Dir, "", best};
+  return rel.empty() ? Node{Node::Dir, "", nullptr} : Node{Node::Missing, "", best};
 }
 
 std::string parent_of(const std::string& rel) {
   size_t slash = rel.rfind('/');
   return slash == std::string::npos ? "" : rel.substr(0, slash);
 }
+
+// `path` resolved in the jail, its symlinks followed as the jail would.
+Node resolve_node(const Plan& plan, const std::string& path) {
+  std::deque<std::string> todo = path_components(path);
+  std::string done;  // relative, "" is /
+  int links = 0;
+  while (!todo.empty()) {
+    std::string comp = std::move(todo.front());
+    todo.pop_front();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      done = parent_of(done);
+      continue;
+    }
+    std::string next = done.empty() ? comp : done + "/" + comp;
+    Node n = node_at(plan, next);
+    std::string link;
+    if (n.kind == Node::Missing) return n;
+    if (n.kind == Node::Link) {
+      link = n.text;
+    } else if (n.kind == Node::Host) {
+      struct stat st{};
+      if (lstat(n.text.c_str(), &st) != 0) return Node{};
+      if (S_ISLNK(st.st_mode)) {
+        link.resize(4096);
+        ssize_t len = readlink(n.text.c_str(), link.data(), link.size());
+        if (len <= 0) return Node{};
+        link.resize(static_cast<size_t>(len));
+      }
+    }
+    if (link.empty()) {
+      done = std::move(next);
+      continue;
+    }
+    // A symlink resolves in the jail: an absolute one from the jail's root.
+    if (++links > 40) return Node{};
+    auto more = path_components(link);
+    todo.insert(todo.begin(), more.begin(), more.end());
+    if (link[0] == '/') done.clear();
+  }
+  return node_at(plan, done);
+}
+
 
 // --- What a program needs to start ----------------------------------------------
 
@@ -231,6 +280,66 @@ void check_capabilities(const Profile& p, const Plan& plan, std::vector<CheckFin
   }
 }
 
+// Every mount point zjail makes on the way to a mount (child/mounts.cpp
+// open_target): through directories, never a symlink, and where one is
+// missing, in something writable at that point of the launch: a fresh tmpfs
+// (not a read-only one) or a writable bind, never a read-only bind.
+std::string mount_point_problem(const Plan& plan, size_t index) {
+  const MountOp& m = plan.mounts[index];
+  bool want_dir = m.kind == MountOp::Kind::Tmpfs;
+  if (m.kind == MountOp::Kind::Bind) {
+    struct stat st{};
+    const std::string& src = m.resolved_source.empty() ? m.source : m.resolved_source;
+    if (stat(src.c_str(), &st) != 0) return "";  // check_binds reports it
+    want_dir = S_ISDIR(st.st_mode);
+  }
+  auto comps = path_components("/" + m.target);
+  std::string rel;
+  for (size_t k = 0; k < comps.size(); ++k) {
+    rel = rel.empty() ? comps[k] : rel + "/" + comps[k];
+    bool last = k + 1 == comps.size();
+    std::string at = "/" + rel;
+    Node n = node_at(plan, rel, index);
+    bool is_dir = n.kind == Node::Dir;
+    if (n.kind == Node::Link) return at + " is a symlink in the jail, and zjail never follows one to a mount point";
+    if (n.kind == Node::Host) {
+      struct stat st{};
+      if (lstat(n.text.c_str(), &st) != 0) {
+        if (n.mount && (n.mount->attr & MOUNT_ATTR_RDONLY))
+          return at + " would have to be made inside the read-only bind " + n.mount->source + " (" + n.mount->origin +
+                 ")";
+        return "";  // made in a writable bind (on the host) or in RootDirectory=
+      }
+      if (S_ISLNK(st.st_mode)) return at + " is a symlink (" + n.text + "), and zjail never follows one to a mount point";
+      is_dir = S_ISDIR(st.st_mode);
+    } else if (n.kind == Node::Missing) {
+      if (n.mount && (n.mount->attr & MOUNT_ATTR_RDONLY))
+        return at + " would have to be made inside the read-only tmpfs on /" + n.mount->target;
+      return "";  // made in a fresh tmpfs
+    }
+    if (!last && !is_dir) return at + " is not a directory";
+    if (last && is_dir != want_dir)
+      return at + (is_dir ? " is a directory, and what is mounted there is not" : " is not a directory, and what is mounted there is");
+  }
+  return "";
+}
+
+void check_mounts(const Plan& plan, std::vector<CheckFinding>& out) {
+  for (size_t i = 0; i < plan.mounts.size(); ++i) {
+    const MountOp& m = plan.mounts[i];
+    if (m.origin == "built-in" || (m.kind != MountOp::Kind::Bind && m.kind != MountOp::Kind::Tmpfs)) continue;
+    std::string why = mount_point_problem(plan, i);
+    if (!why.empty())
+      out.push_back({Level::Error, m.origin + ": " + describe_mount(m) + ": " + why + " (the launch would fail at step mounts)"});
+  }
+  Node wd = resolve_node(plan, plan.workdir);
+  struct stat st{};
+  bool dir = wd.kind == Node::Dir || (wd.kind == Node::Host && stat(wd.text.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
+  if (!dir)
+    out.push_back({Level::Error, "WorkingDirectory=" + plan.workdir +
+                                     " is not a directory in the jail (the launch would fail at step chdir)"});
+}
+
 // The limits, as JailCgroup::prepare() would meet them on this host.
 void check_limits(const Profile& p, std::vector<CheckFinding>& out) {
   const Resources& r = p.resources;
@@ -251,44 +360,7 @@ void check_limits(const Profile& p, std::vector<CheckFinding>& out) {
 }  // namespace
 
 std::string host_path_in_jail(const Plan& plan, const std::string& path) {
-  std::deque<std::string> todo = path_components(path);
-  std::string done;  // relative, "" is /
-  int links = 0;
-  while (!todo.empty()) {
-    std::string comp = std::move(todo.front());
-    todo.pop_front();
-    if (comp == ".") continue;
-    if (comp == "..") {
-      done = parent_of(done);
-      continue;
-    }
-    std::string next = done.empty() ? comp : done + "/" + comp;
-    Node n = node_at(plan, next);
-    std::string link;
-    if (n.kind == Node::Missing) return "";
-    if (n.kind == Node::Link) {
-      link = n.text;
-    } else if (n.kind == Node::Host) {
-      struct stat st{};
-      if (lstat(n.text.c_str(), &st) != 0) return "";
-      if (S_ISLNK(st.st_mode)) {
-        link.resize(4096);
-        ssize_t len = readlink(n.text.c_str(), link.data(), link.size());
-        if (len <= 0) return "";
-        link.resize(static_cast<size_t>(len));
-      }
-    }
-    if (link.empty()) {
-      done = std::move(next);
-      continue;
-    }
-    // A symlink resolves in the jail: an absolute one from the jail's root.
-    if (++links > 40) return "";
-    auto more = path_components(link);
-    todo.insert(todo.begin(), more.begin(), more.end());
-    if (link[0] == '/') done.clear();
-  }
-  Node n = node_at(plan, done);
+  Node n = resolve_node(plan, path);
   return n.kind == Node::Host ? n.text : "";
 }
 
@@ -298,8 +370,14 @@ Result<std::vector<CheckFinding>> check_profile(const Profile& p, const std::vec
   if (!plan) return std::move(plan).error();
   std::vector<CheckFinding> out;
   check_binds(*plan, out);
+  check_mounts(*plan, out);
   check_limits(p, out);
   check_capabilities(p, *plan, out);
+  // What the launch warns about for the sockets zjail binds (landlock.hpp).
+  bool tcp = std::any_of(p.listen_stream.begin(), p.listen_stream.end(),
+                         [](const auto& i) { return !i.value.starts_with("/"); });
+  if (plan->private_network && tcp)
+    if (int abi = landlock_abi(); abi < 4) out.push_back({Level::Warning, tcp_reconnect_warning(abi)});
   check_command(*plan, command, ctx, out);
   return out;
 }

@@ -351,6 +351,21 @@ bool valid_tmpfs_options(string_view opts) {
     if (eq == string_view::npos ? !kFlags.count(k) : (!kKeyed.count(k) || v.empty())) return false;
     if (k == "mode" && (v.size() > 4 || v.find_first_not_of("01234567") != string_view::npos))
       return false;
+    // What the kernel's tmpfs parser takes: sizes with a suffix or a
+    // percentage of RAM, ids as numbers, the huge page policies by name.
+    auto number = [](string_view n, bool percent) {
+      size_t d = 0;
+      while (d < n.size() && std::isdigit(static_cast<unsigned char>(n[d]))) ++d;
+      string_view rest = n.substr(d);
+      return d > 0 && (rest.empty() || (rest.size() == 1 && string_view("kKmMgGtTpPeE").find(rest) != string_view::npos) ||
+                       (percent && rest == "%"));
+    };
+    if (k == "size" && !number(v, true)) return false;
+    if ((k == "nr_blocks" || k == "nr_inodes") && !number(v, false)) return false;
+    if ((k == "uid" || k == "gid") && v.find_first_not_of("0123456789") != string_view::npos) return false;
+    if (k == "huge" && v != "never" && v != "always" && v != "within_size" && v != "advise" && v != "deny" &&
+        v != "force")
+      return false;
     i = j + 1;
   }
   return true;

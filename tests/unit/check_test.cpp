@@ -118,5 +118,34 @@ TEST(CheckFindings, LimitsThisHostCannotEnforce) {
   }
 }
 
+
+// Red team: profiles --check passes that the launch then refuses (exit 125,
+// checked by hand as root on main: "mount tmpfs -> /data: Invalid argument
+// (step: mounts)", "/nonexistent: No such file or directory (step: chdir)",
+// "mount /etc/hostname -> /usr/x: Read-only file system (step: mounts)",
+// "mount /etc -> /data/sub: Not a directory (step: mounts)"). --check
+// promises to validate "the plan on this host"; each should be an error.
+TEST(CheckFindings, PlansTheLaunchRefusesAreErrors) {
+  auto any_error = [](const std::vector<CheckFinding>& fs) {
+    for (const auto& f : fs)
+      if (f.level == CheckFinding::Level::Error) return true;
+    return false;
+  };
+  // A tmpfs size the kernel refuses: an error at its line already.
+  Profile bad;
+  auto st = load_profile_text(bad, "[Jail]\nTemporaryFileSystem=/data:size=lots\n", "t.profile", kSearch,
+                              ProfileTrust::any());
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().context.find("t.profile:2: invalid value '/data:size=lots'"), std::string::npos)
+      << st.error().message();
+  // A working directory the jail does not have.
+  EXPECT_TRUE(any_error(findings("Include=base-service\nWorkingDirectory=/no/such/zjail/dir\n")));
+  // A mount point zjail would have to create inside a read-only bind.
+  EXPECT_TRUE(any_error(findings("Include=base-service\nBindReadOnlyPaths=/etc/hostname:/usr/no-such-zjail-point\n")));
+  // A directory bound beneath a file.
+  EXPECT_TRUE(any_error(findings("Include=base-service\nBindReadOnlyPaths=/etc/hostname:/data\n"
+                                 "BindReadOnlyPaths=/etc:/data/sub\n")));
+}
+
 }  // namespace
 }  // namespace zjail

@@ -2,7 +2,8 @@
 // not do what it says, on this host, found without starting anything. The
 // syntax and the plan (users, mounts, capabilities, seccomp) are checked by
 // check_plan(); this adds what only shows at run time:
-//  - bind sources that do not exist (unless optional, '-');
+//  - bind sources that do not exist (unless optional, '-'), mount points
+//    zjail could not make, and a WorkingDirectory= the jail lacks;
 //  - resource limits that nothing on this host can enforce;
 //  - capabilities that cannot take effect from the jail's user namespace;
 //  - a command (and its script interpreter or ELF loader) that the jail
