@@ -371,6 +371,36 @@ string rating(double score) {
 }  // namespace
 }  // namespace analysis
 
+namespace analysis {
+namespace {
+
+// The sockets of the unit's .socket reach the payload as the profile's own
+// ListenDatagram=/ListenStream= do: the host's, in a private network.
+void judge_activated_sockets(const Profile& p, const UnitFile& u, Findings& jail, std::vector<std::string>& notes) {
+  if (!p.private_network.value.value_or(true) || u.socket.empty()) return;
+  auto any = [&](const char* key) {
+    auto it = u.socket.find(key);
+    return it != u.socket.end() && !it->second.empty() && !it->second.back().empty();
+  };
+  std::string protocol = u.socket.count("SocketProtocol") ? u.socket.at("SocketProtocol").back() : "";
+  if (!protocol.empty() && protocol != "tcp" && protocol != "udp")
+    notes.push_back("the unit's socket has SocketProtocol=" + protocol +
+                    ", which zjail refuses to hand into a private network (it exits 125)");
+  if (any("ListenDatagram"))
+    judge(jail, IPAddressDeny, 1, "(ListenDatagram= of the .socket)", "unit",
+          "a socket-activated datagram socket is the host's: sendto() reaches any address the host reaches");
+  else if (u.socket.count("ListenStream") &&
+           std::any_of(u.socket.at("ListenStream").begin(), u.socket.at("ListenStream").end(),
+                       [](const std::string& v) { return !v.empty() && v[0] != '/' && v[0] != '@'; }) &&
+           landlock_abi() < 4)
+    judge(jail, IPAddressDeny, 1, "(ListenStream= of the .socket)", "unit",
+          "no Landlock network rules on this kernel: a connection accepted on a socket-activated socket can be "
+          "reconnected to any address the host reaches");
+}
+
+}  // namespace
+}  // namespace analysis
+
 Result<Analysis> analyze(const Profile* profile, const UnitFile* unit) {
   using namespace analysis;
   Analysis out;
@@ -379,6 +409,7 @@ Result<Analysis> analyze(const Profile* profile, const UnitFile* unit) {
     auto f = judge_profile(*profile);
     if (!f) return std::move(f).error();
     jail = std::move(*f);
+    if (unit) judge_activated_sockets(*profile, *unit, jail, out.notes);
   }
   // Without a profile or unit the payload is judged as systemd would judge a
   // service with no sandboxing settings.

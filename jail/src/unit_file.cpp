@@ -44,6 +44,39 @@ string template_of(const string& name) {
   return name.substr(0, at + 1) + name.substr(dot);
 }
 
+// The socket units that activate `unit`: those its Sockets= names, or else
+// NAME.socket, looked for beside the unit file first, then in `dirs`. Only
+// their [Socket] sections are kept (parse_unit_text).
+Status add_socket_units(UnitFile& unit, const string& beside, const std::vector<string>& dirs) {
+  std::vector<string> names;
+  std::vector<string> words;
+  string why;
+  for (const auto& v : unit.all("Sockets"))
+    if (split_words(v, words, why)) names.insert(names.end(), words.begin(), words.end());
+  if (names.empty() && unit.name.ends_with(".service"))
+    names.push_back(unit.name.substr(0, unit.name.size() - 8) + ".socket");
+  UnitFile sockets;
+  for (const auto& n : names) {
+    std::vector<string> where;
+    if (!beside.empty()) where.push_back(beside);
+    where.insert(where.end(), dirs.begin(), dirs.end());
+    for (const auto& d : where) {
+      string p = d + "/" + n;
+      if (!fs::exists(fs::symlink_status(p)) || is_dev_null(p)) continue;
+      auto text = slurp(p);
+      if (!text) return std::move(text).error();
+      ZJAIL_TRY(parse_unit_text(sockets, *text, p));
+      break;
+    }
+  }
+  for (auto& [k, v] : sockets.socket) {
+    auto& mine = unit.socket[k];
+    mine.insert(mine.end(), v.begin(), v.end());
+  }
+  unit.sources.insert(unit.sources.end(), sockets.sources.begin(), sockets.sources.end());
+  return {};
+}
+
 }  // namespace
 
 bool UnitFile::has(string_view key) const {
@@ -67,7 +100,7 @@ std::vector<string> unit_search_path() {
 }
 
 Status parse_unit_text(UnitFile& into, string_view text, const string& file) {
-  bool in_service = false;
+  std::map<string, std::vector<string>, std::less<>>* section = nullptr;
   int lineno = 0;
   string pending;  // a line continued with a trailing backslash
   size_t pos = 0;
@@ -89,16 +122,16 @@ Status parse_unit_text(UnitFile& into, string_view text, const string& file) {
     if (full.front() == '[') {
       if (full.back() != ']')
         return make_error(Step::Profile, 0, file + ":" + std::to_string(lineno) + ": bad section header");
-      in_service = full == "[Service]";
+      section = full == "[Service]" ? &into.service : full == "[Socket]" ? &into.socket : nullptr;
       continue;
     }
     size_t eq = full.find('=');
     if (eq == string::npos)
       return make_error(Step::Profile, 0, file + ":" + std::to_string(lineno) + ": expected Key=value");
-    if (!in_service) continue;
+    if (!section) continue;
     string key(trim(string_view(full).substr(0, eq)));
     string value(trim(string_view(full).substr(eq + 1)));
-    auto& values = into.service[key];
+    auto& values = (*section)[key];
     // The reset is kept as an "" first value: for a few settings
     // (CapabilityBoundingSet=) the empty assignment has a meaning of its own.
     if (value.empty()) values.assign(1, "");
@@ -131,7 +164,10 @@ Result<UnitFile> load_unit(const string& name_or_path, const std::vector<string>
   auto text = slurp(fragment);
   if (!text) return std::move(text).error();
   ZJAIL_TRY(parse_unit_text(unit, *text, fragment));
-  if (name_or_path.find('/') != string::npos) return unit;
+  if (name_or_path.find('/') != string::npos) {
+    ZJAIL_TRY(add_socket_units(unit, fs::path(fragment).parent_path().string(), {}));
+    return unit;
+  }
 
   // Drop-ins: by file name across every directory, the first directory's
   // file of a name masking the others.
@@ -154,6 +190,7 @@ Result<UnitFile> load_unit(const string& name_or_path, const std::vector<string>
     if (!t) return std::move(t).error();
     ZJAIL_TRY(parse_unit_text(unit, *t, path));
   }
+  ZJAIL_TRY(add_socket_units(unit, fs::path(fragment).parent_path().string(), dirs));
   return unit;
 }
 
@@ -171,6 +208,8 @@ Result<UnitFile> load_system_unit(const string& name_or_path) {
         if (!text) return std::move(text).error();
         ZJAIL_TRY(parse_unit_text(unit, *text, f));
       }
+      ZJAIL_TRY(add_socket_units(unit, files->empty() ? "" : fs::path(files->front()).parent_path().string(),
+                                 unit_search_path()));
       return unit;
     }
   }

@@ -4,11 +4,16 @@
 #include "zjail/analyze.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include <string>
 #include <vector>
 
 #include "zjail/parser.hpp"
+#include "zjail/unit_file.hpp"
 
 namespace zjail {
 namespace {
@@ -217,6 +222,27 @@ TEST(Analyze, PassedSocketsAndIoUring) {
   EXPECT_EQ(item(run(&quiet, nullptr), "SystemCallFilter=~@io-uring").exposure, 0);
   Profile uring = shipped("network-service", "RestrictIOUring=no\nSystemCallFilter=@io-uring\n");
   EXPECT_GT(item(run(&uring, nullptr), "SystemCallFilter=~@io-uring").exposure, 0);
+}
+
+
+// Red team: systemd passes a socket-activated service the sockets of its
+// .socket unit, into the same jail and with the same reach as the profile's
+// own: a datagram socket sends anywhere the host reaches, and so does an
+// MPTCP stream (SocketProtocol=mptcp: Landlock's TCP rule does not cover
+// it). --analyze --unit reads only [Service], so such a unit scores
+// "(private network) ... no route to any address" (on main, the shipped
+// echo-activated unit with this .socket scored 0.3 SAFE).
+TEST(Analyze, SocketActivatedSocketsCountLikeTheProfilesOwn) {
+  std::string dir = ::testing::TempDir() + "zjail-analyze-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/act.service") << "[Service]\nExecStart=/usr/bin/zjail --profile base-service /bin/true\n";
+  std::ofstream(dir + "/act.socket") << "[Socket]\nListenDatagram=127.0.0.1:5353\n";
+  auto u = load_unit(dir + "/act.service", {dir});
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(u) << u.error().message();
+  Profile p = shipped("base-service");
+  EXPECT_EQ(item(run(&p, &*u), "IPAddressDeny=").exposure, 1)
+      << "a socket-activated datagram socket is the host's, as ListenDatagram= in the profile is";
 }
 
 }  // namespace

@@ -21,6 +21,9 @@ struct UnitFile {
   // [Service] assignments: for each key, the values assigned since its last
   // empty assignment, in order; after a reset the list starts with "".
   std::map<std::string, std::vector<std::string>, std::less<>> service;
+  // [Socket] assignments of the socket units that activate it (Sockets=, or
+  // NAME.socket beside it), the same way: their sockets reach the payload.
+  std::map<std::string, std::vector<std::string>, std::less<>> socket;
 
   bool has(std::string_view key) const;
   // The last value of a single-value setting, or "" when unset.
