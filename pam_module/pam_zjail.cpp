@@ -131,7 +131,7 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
   ctx.cwd = "/";
   ctx.seccomp_cache_dir = zjail::default_seccomp_cache_dir(geteuid(), nullptr);
   ctx.fault = opt.fault;
-  auto plan = zjail::build_session_plan(profile, user, ctx);
+  auto plan = zjail::build_session_plan(profile, *who, ctx);
   if (!plan) return fail(pamh, plan.error());
 
   // Logged before anything is built: the attempt is on record whatever

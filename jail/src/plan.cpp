@@ -340,10 +340,14 @@ void set_init_title(Plan& plan, std::string title) {
 
 }  // namespace
 
-Result<Plan> build_session_plan(const Profile& p, const std::string& user, const PlanContext& ctx) {
+Result<Plan> build_session_plan(const Profile& p, const Login& login, const PlanContext& ctx) {
   if (ctx.invoker_uid != 0) return make_error(Step::Plan, EPERM, "a login session jail needs root");
+  const std::string& user = login.name;
+  if (std::find(login.groups.begin(), login.groups.end(), 0) != login.groups.end())
+    return make_error(Step::ResolveUser, 0,
+                      user + " is in group root (gid 0), which a jail cannot take from a login: refused, as Group=root is");
   Profile q = p;
-  q.user.value = user;
+  q.user.value = std::to_string(login.uid);
   q.user.origin = Origin{"<login>", 0};
   q.group = {};
   q.supplementary_groups.clear();

@@ -392,6 +392,22 @@ TEST(PlanSeccomp, IoUringReopensOnlyOnTheHostNetwork) {
   EXPECT_TRUE(host) << host.error().message();
 }
 
+// A login session is planned for the uid NSS gave, never for a name made of
+// digits read as a uid ("0" would be root), and a login in group root is
+// refused as Group=root is.
+TEST(PlanSession, LoginIsTheUidAndGroupRootIsRefused) {
+  Login digits{"0", 65534, {65534}};
+  auto plan = build_session_plan(Profile{}, digits, root_ctx());
+  ASSERT_FALSE(plan);  // nobody's home, /nonexistent, cannot be bound
+  EXPECT_EQ(plan.error().context.find("User=root"), std::string::npos) << plan.error().message();
+  EXPECT_NE(plan.error().context.find("/nonexistent (home of 0)"), std::string::npos) << plan.error().message();
+  Login rooted{"alice", 65534, {65534, 0}};
+  auto refused = build_session_plan(Profile{}, rooted, root_ctx());
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().context.find("alice is in group root (gid 0)"), std::string::npos)
+      << refused.error().message();
+}
+
 TEST(PlanRoot, RootDirectoryMustBeADirectory) {
   Profile p;
   p.root_directory.value = "/nonexistent-zjail-root";

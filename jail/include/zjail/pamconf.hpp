@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "zjail/result.hpp"
+#include "zjail/users.hpp"
 
 namespace zjail {
 
@@ -50,12 +51,7 @@ Result<PamConfig> parse_pam_config(std::string_view text, const std::string& fil
 // file writable only by root (it decides who gets confined).
 Result<PamConfig> load_pam_config(const std::string& path);
 
-// Who is logging in, as NSS knows them.
-struct PamLogin {
-  std::string name;           // the canonical pw_name, not the typed name
-  uid_t uid = 0;
-  std::vector<gid_t> groups;  // primary and supplementary
-};
+using PamLogin = Login;  // users.hpp
 
 // The login behind the name typed at the prompt (Step::ResolveUser; err 0
 // when NSS knows no such user).

@@ -18,6 +18,7 @@
 #include "zjail/notify.hpp"
 #include "zjail/profile.hpp"
 #include "zjail/result.hpp"
+#include "zjail/users.hpp"
 
 typedef struct _cap_struct* cap_t;
 
@@ -148,8 +149,11 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
 // The plan for a login session of `user` (pam_zjail): the profile's jail,
 // with the user's home bound read-write at the same path, and no user
 // namespace (the joining process stays real root until sshd drops it to the
-// user). Every bind source and RootDirectory= must pass open_trusted().
-Result<Plan> build_session_plan(const Profile& profile, const std::string& user,
+// user). Every bind source and RootDirectory= must pass open_trusted(). The
+// user is looked up by uid (a name of digits would read as another uid), and
+// a login in group root (gid 0) is refused, as Group=root is: the jail cannot
+// take the group away, and the session would reach root's group files.
+Result<Plan> build_session_plan(const Profile& profile, const Login& user,
                                 const PlanContext& ctx);
 
 // Everything build_plan() validates (users, mounts, capabilities, seccomp),

@@ -36,6 +36,13 @@ struct GroupInfo {
 };
 Result<GroupInfo> lookup_group_name(const std::string& name);
 
+// Who is logging in, as NSS knows them (pam_zjail).
+struct Login {
+  std::string name;           // the canonical pw_name, not the typed name
+  uid_t uid = 0;
+  std::vector<gid_t> groups;  // primary and supplementary
+};
+
 // `user`'s primary group and every group NSS lists the user in.
 std::vector<gid_t> group_list(const std::string& user, gid_t primary);
 
