@@ -108,7 +108,7 @@ void add_proc(const Profile& p, std::vector<MountOp>& out) {
   // What the host booted with (and may pass secrets in) and who on the host
   // holds keys: hidden unless the profile asks for the host's /proc as is.
   if (protect == ProtectProc::Default) return;
-  for (const char* masked : {"proc/cmdline", "proc/bootconfig", "proc/key-users"}) {
+  for (const char* masked : {"proc/cmdline", "proc/bootconfig", "proc/key-users", "proc/config.gz", "proc/consoles"}) {
     MountOp m = op(Kind::Mask, "", masked, MOUNT_ATTR_RDONLY | kNoSuidDev | MOUNT_ATTR_NOEXEC);
     m.optional = true;
     out.push_back(std::move(m));
