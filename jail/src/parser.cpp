@@ -61,6 +61,12 @@ std::vector<string> touched_settings(string_view key, string_view value, const O
   const Directive* d = find_directive(key);
   std::vector<string> out;
   if (!d || d->merge != Directive::Merge::Accumulate) out.emplace_back(key);
+  // Only these decide more than their own name; the others are not parsed
+  // twice (a syscall group's expansion is not free).
+  static constexpr string_view kDeeper[] = {"BindPaths",   "BindReadOnlyPaths", "TemporaryFileSystem",
+                                            "PrivateTmp",  "Environment",       "PassEnvironment",
+                                            "UnsetEnvironment"};
+  if (std::find(std::begin(kDeeper), std::end(kDeeper), key) == std::end(kDeeper)) return out;
   Profile scratch;
   if (!apply_directive(scratch, key, value, at)) return out;
   auto path = [](const string& p) {
