@@ -26,8 +26,10 @@ int syslog_priority(spdlog::level::level_enum l) {
     case spdlog::level::warn: return LOG_WARNING;
     case spdlog::level::err: return LOG_ERR;
     case spdlog::level::critical: return LOG_CRIT;
-    default: return LOG_INFO;
+    case spdlog::level::off:
+    case spdlog::level::n_levels: break;  // never a message's level
   }
+  return LOG_INFO;
 }
 
 // One field in the journal's native protocol; values with a newline use the

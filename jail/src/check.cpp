@@ -63,7 +63,11 @@ Node node_at(const Plan& plan, const std::string& rel, size_t upto = SIZE_MAX) {
       }
       case MountOp::Kind::Symlink: return {Node::Link, best->source, best};
       case MountOp::Kind::Mask: return {rel == best->target ? Node::Dir : Node::Missing, "", best};
-      default: break;  // a fresh file system: only its own mount points exist
+      case MountOp::Kind::Tmpfs:
+      case MountOp::Kind::Proc:
+      case MountOp::Kind::Devpts:
+      case MountOp::Kind::ReadOnly:
+        break;  // a fresh file system: only its own mount points exist
     }
   }
   if (best && rel == best->target) return {Node::Dir, "", best};

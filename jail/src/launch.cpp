@@ -76,8 +76,32 @@ std::string describe(const Plan& plan, Step step, int detail) {
     case Step::Exec: return plan.argv_storage.empty() ? "exec" : plan.argv_storage[0];
     case Step::SyncWait:
     case Step::InitSetup: return "jail init";
-    default: return "";
+    // Parent steps make their own errors; the child never reports these.
+    case Step::Profile:
+    case Step::ResolveUser:
+    case Step::ResolveCommand:
+    case Step::Listen:
+    case Step::CompileSeccomp:
+    case Step::Plan:
+    case Step::PamConfig:
+    case Step::CheckPaths:
+    case Step::Cgroup:
+    case Step::SyncSocket:
+    case Step::Clone:
+    case Step::IdMap:
+    case Step::JoinJail:
+    case Step::Wait:
+    case Step::Count_:
+    // Nothing to add to the step's name and errno.
+    case Step::CgroupNamespace:
+    case Step::ForkPayload:
+    case Step::Setsid:
+    case Step::PassFds:
+    case Step::CloseFds:
+    case Step::NoNewPrivs:
+      break;
   }
+  return "";
 }
 
 }  // namespace

@@ -182,8 +182,8 @@ Outcome run_forked(const std::string& name, const Options& opt) {
   if (WIFSIGNALED(st)) {
     int sig = WTERMSIG(st);
     if (sig == SIGSYS) return {Outcome::Blocked, "signal", signal_name(sig), "killed by seccomp"};
-    const ProbeInfo* p = find_probe(name);
-    bool kernels_answer = p && p->kernel_closed && signal_name(sig) == p->kernel_closed;
+    const ProbeInfo* probe = find_probe(name);
+    bool kernels_answer = probe && probe->kernel_closed && signal_name(sig) == probe->kernel_closed;
     if (kernels_answer && opt.kernel_closed.count(name))
       return {Outcome::Blocked, "signal", signal_name(sig),
               "closed by the kernel: the host's own unconfined call dies the same way"};
