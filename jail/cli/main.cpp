@@ -88,6 +88,10 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
 #ifdef ZJAIL_FAULT_INJECTION
   // Test builds only (zjail-faultinject): the release binary has no such hook.
   if (const char* spec = std::getenv("ZJAIL_FAULT_STEP")) {
+    if (auto steps = zjail::fault_list(spec)) {
+      std::fputs(steps->c_str(), stdout);
+      return 0;
+    }
     auto fault = zjail::parse_fault(spec);
     if (!fault) return report(fault.error());
     ctx.fault = *fault;

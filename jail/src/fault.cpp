@@ -27,5 +27,16 @@ Result<Fault> parse_fault(std::string_view spec) {
   return make_error(Step::Profile, EINVAL, "ZJAIL_FAULT_STEP: unknown step '" + std::string(name) + "'");
 }
 
+std::optional<std::string> fault_list(std::string_view spec) {
+  StepPath path;
+  if (spec == "list" || spec == "list:launch") path = kLaunchPath;
+  else if (spec == "list:session") path = kSessionPath;
+  else return std::nullopt;
+  std::string names;
+  for (const auto& s : kSteps)
+    if (on_path(s.step, path)) names += std::string(s.name) + "\n";
+  return names;
+}
+
 }  // namespace zjail
 #endif

@@ -75,7 +75,8 @@ std::string describe(const Plan& plan, Step step, int detail) {
     }
     case Step::Exec: return plan.argv_storage.empty() ? "exec" : plan.argv_storage[0];
     case Step::SyncWait:
-    case Step::InitSetup: return "jail init";
+    case Step::InitSetup:
+    case Step::InitSeal: return "jail init";
     // Parent steps make their own errors; the child never reports these.
     case Step::Profile:
     case Step::ResolveUser:
@@ -97,6 +98,7 @@ std::string describe(const Plan& plan, Step step, int detail) {
     case Step::ForkPayload:
     case Step::Setsid:
     case Step::PassFds:
+    case Step::CloseStrayFds:
     case Step::CloseFds:
     case Step::NoNewPrivs:
       break;
@@ -256,7 +258,7 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
   child_sock.reset();
   status_write.reset();
 
-  // A child that failed before its go-ahead (init-setup, close-fds) has sent
+  // A child that failed before its go-ahead (init-setup, close-stray-fds) has sent
   // its record and exited; its error, not the broken pipe or missing /proc
   // entry that its exit causes here, is the one to report.
   auto prepare = [&]() -> Status {

@@ -71,6 +71,7 @@ constexpr JoinStep kJoinSteps[] = {
     {Step::NoNewPrivs, set_no_new_privs, "PR_SET_NO_NEW_PRIVS"},
     {Step::Seccomp, install_seccomp, "seccomp filters"},
 };
+static_assert(runs_in_order(kJoinSteps, kSessionPath, Step::InitSeal), "a session's steps run in Step order");
 
 }  // namespace
 

@@ -4,9 +4,9 @@
 # refused, the refusal is logged through pam_syslog naming the step and the
 # errno, and nothing is left behind: no jail init, no mounts on the host.
 #
-#   pam_faults.sh FAULT_MODULE HELPER PROFILES_DIR
+#   pam_faults.sh FAULT_MODULE HELPER PROFILES_DIR ZJAIL_FAULTINJECT
 set -euo pipefail
-module=$1 helper=$2 profiles=$3
+module=$1 helper=$2 profiles=$3 faultinject=$4
 ((EUID == 0)) || { echo "needs root" >&2; exit 2; }
 command -v pamtester >/dev/null || { echo "SKIP: pamtester is missing (tests/setup.sh installs it)"; exit 77; }
 
@@ -48,10 +48,11 @@ stack
 out=$(session) || fail "no fault: the session does not open: $out"
 ok "without a fault the session opens and closes"
 
-steps=(pam-config profile resolve-user plan compile-seccomp check-paths
-       sync-socket clone init-setup close-fds sync-wait cgroup-namespace
-       mount-private open-sources root-mount mounts pivot-root remount-root
-       hostname loopback join-jail rlimits bounding-set no-new-privs seccomp)
+# The session's steps in order, from the same core the module is built from
+# (step.hpp), so the test keeps no list of its own.
+mapfile -t steps < <(ZJAIL_FAULT_STEP=list:session "$faultinject")
+((${#steps[@]} > 20)) && [[ ${steps[0]} == pam-config && ${steps[-1]} == seccomp ]] ||
+  fail "ZJAIL_FAULT_STEP=list:session gave no plausible step list: ${steps[*]}"
 before=$(mounts)
 for step in "${steps[@]}"; do
   : >"$state/syslog" 2>/dev/null || true

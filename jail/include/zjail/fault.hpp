@@ -5,6 +5,8 @@
 // the release zjail carries the Fault field but never reads it.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "zjail/result.hpp"
@@ -22,6 +24,11 @@ inline constexpr bool kFaultInjection = true;
 // "STEP[:ERRNO]", STEP as step_name() spells it; ERRNO is a number (default
 // EIO). "" is no fault.
 Result<Fault> parse_fault(std::string_view spec);
+// "list" (or "list:launch") and "list:session": the names of the steps a
+// fault can be injected at on a command's launch or on pam_zjail's login
+// session, one a line, in the order they run (step.hpp). nullopt for any
+// other spec. The fault-injection tests take their lists from here.
+std::optional<std::string> fault_list(std::string_view spec);
 #else
 inline constexpr bool kFaultInjection = false;
 #endif

@@ -39,13 +39,13 @@ int make_mounts_private(Context& ctx);
 int open_sources(Context& ctx);
 int mount_root(Context& ctx);
 int apply_mounts(Context& ctx);
-int enter_root(Context& ctx);
-int seal_root(Context& ctx);
+int pivot_root(Context& ctx);
+int remount_root(Context& ctx);
 
 // The init loop (init.cpp): reaps, forwards signals, exits with the
 // payload's status.
-int prepare_init(Context& ctx);
-int seal_init(Context& ctx);
+int init_setup(Context& ctx);
+int init_seal(Context& ctx);
 [[noreturn]] void init_loop(Context& ctx);
 
 // The init names itself in /proc/1/cmdline: it is a copy of zjail (or of

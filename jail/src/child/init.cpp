@@ -23,7 +23,7 @@ void ignore_signal(int) {}
 
 }  // namespace
 
-int prepare_init(Context& ctx) {
+int init_setup(Context& ctx) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) return errno;
   // The parent may have died before the line above: its end of the socket
   // is then closed and a peek reads EOF.
@@ -45,7 +45,7 @@ int prepare_init(Context& ctx) {
 // After the parent has written the id maps (an unprivileged parent needs the
 // child dumpable to open them): nothing in the jail may ptrace the init or
 // read its memory.
-int seal_init(Context&) {
+int init_seal(Context&) {
   return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ? errno : 0;
 }
 

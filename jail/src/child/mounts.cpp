@@ -283,7 +283,7 @@ int apply_mounts(Context& ctx) {
 
 // pivot_root(".", ".") stacks the old root on top of the new one; detaching
 // it leaves only the jail's tree, with no directory to create or remove.
-int enter_root(Context& ctx) {
+int pivot_root(Context& ctx) {
   if (fchdir(ctx.root_fd) < 0) return errno;
   if (syscall(SYS_pivot_root, ".", ".") < 0) return errno;
   if (umount2(".", MNT_DETACH) < 0) return errno;
@@ -291,7 +291,7 @@ int enter_root(Context& ctx) {
   return 0;
 }
 
-int seal_root(Context& ctx) {
+int remount_root(Context& ctx) {
   mount_attr a{};
   a.attr_set = MOUNT_ATTR_RDONLY;
   if (mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) < 0) return errno;

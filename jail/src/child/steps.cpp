@@ -237,20 +237,21 @@ int exec_payload(Context& ctx) {
 }
 
 constexpr StepEntry kJailSteps[] = {
-    {Step::InitSetup, prepare_init},
-    {Step::CloseFds, close_stray_fds},
+    {Step::InitSetup, init_setup},
+    {Step::CloseStrayFds, close_stray_fds},
     {Step::SyncWait, wait_for_parent},
     {Step::CgroupNamespace, new_cgroup_namespace},
     {Step::MountPrivate, make_mounts_private},
     {Step::OpenSources, open_sources},
     {Step::RootMount, mount_root},
     {Step::Mounts, apply_mounts},
-    {Step::PivotRoot, enter_root},
-    {Step::RemountRoot, seal_root},
+    {Step::PivotRoot, pivot_root},
+    {Step::RemountRoot, remount_root},
     {Step::Hostname, set_hostname},
     {Step::Loopback, bring_up_loopback},
-    {Step::InitSetup, seal_init},
+    {Step::InitSeal, init_seal},
 };
+static_assert(runs_in_order(kJailSteps, kBothPaths, Step::Cgroup), "the init's steps run in Step order");
 
 constexpr StepEntry kPayloadSteps[] = {
     {Step::Setsid, new_session},
@@ -268,6 +269,7 @@ constexpr StepEntry kPayloadSteps[] = {
     {Step::Seccomp, install_seccomp},
     {Step::Exec, exec_payload},
 };
+static_assert(runs_in_order(kPayloadSteps, kLaunchPath, Step::ForkPayload), "the payload's steps run in Step order");
 
 template <size_t N>
 void run_steps(Context& ctx, const StepEntry (&steps)[N]) {
