@@ -1,17 +1,13 @@
 // The session steps, in order: the init builds the jail exactly as for a
-// command (child/steps.cpp), then the calling process walks the table below.
-// These run in the caller itself, so they are plain calls on the plan, like
-// the payload's steps, and the seccomp filter comes last.
+// command (child/steps.cpp); then the calling process joins it and takes the
+// privilege steps a payload takes too (child/privileges.hpp), in the table
+// below, the seccomp filter last.
 #include "zjail/session.hpp"
 
 #include <sched.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <linux/seccomp.h>
-
+#include "child/privileges.hpp"
 #include "scope.hpp"
 #include "zjail/cgroup.hpp"
 
@@ -26,52 +22,22 @@ int join_namespaces(const Plan& plan, int pidfd) {
   return setns(pidfd, flags) < 0 ? errno : 0;
 }
 
-int apply_rlimits(const Plan& plan, int) {
-  for (const auto& l : plan.rlimits) {
-    rlimit r{l.soft, l.hard};
-    if (setrlimit(static_cast<__rlimit_resource>(l.resource), &r) < 0) return errno;
-  }
-  return 0;
-}
-
 // The caller keeps its effective set: sshd still has to allocate the pty and
 // drop to the user. What goes is every capability anything it executes could
-// ever gain, through setuid-root or file-capability binaries alike.
-int drop_bounding(const Plan& plan, int) {
-  for (int c = 0; c <= plan.last_cap && c < 64; ++c) {
-    if (plan.bounding & (1ULL << c)) continue;
-    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) return errno;
-  }
-  return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ? errno : 0;
-}
-
-int set_no_new_privs(const Plan&, int) {
-  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? errno : 0;
-}
-
-int install_seccomp(const Plan& plan, int) {
-  if (plan.seccomp.empty()) return EINVAL;
-  for (const auto& insns : plan.seccomp) {
-    sock_fprog prog{static_cast<unsigned short>(insns.size()), const_cast<sock_filter*>(insns.data())};
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) return errno;
-  }
-  return 0;
-}
-
-struct JoinStep {
+// ever gain (drop_bounding_set).
+struct SessionStep {
   Step step;
-  int (*run)(const Plan&, int pidfd);
+  child::PrivilegeStep run;
   const char* what;
 };
 
-constexpr JoinStep kJoinSteps[] = {
-    {Step::JoinJail, join_namespaces, "setns into the jail's namespaces"},
-    {Step::Rlimits, apply_rlimits, "Limit*="},
-    {Step::BoundingSet, drop_bounding, "empty the capability bounding set"},
-    {Step::NoNewPrivs, set_no_new_privs, "PR_SET_NO_NEW_PRIVS"},
-    {Step::Seccomp, install_seccomp, "seccomp filters"},
+constexpr SessionStep kSessionSteps[] = {
+    {Step::Rlimits, child::apply_rlimits, "Limit*="},
+    {Step::BoundingSet, child::drop_bounding_set, "empty the capability bounding set"},
+    {Step::NoNewPrivs, child::set_no_new_privs, "PR_SET_NO_NEW_PRIVS"},
+    {Step::Seccomp, child::install_seccomp, "seccomp filters"},
 };
-static_assert(runs_in_order(kJoinSteps, kSessionPath, Step::InitSeal), "a session's steps run in Step order");
+static_assert(runs_in_order(kSessionSteps, kSessionPath, Step::JoinJail), "a session's steps run in Step order");
 
 }  // namespace
 
@@ -115,9 +81,13 @@ Result<SessionJail> SessionJail::enter(const Plan& plan) {
   auto jail = start_jail(plan, nullptr);
   if (!jail) return std::move(jail).error();
   SessionJail s(std::move(jail).value());
-  for (const auto& step : kJoinSteps) {
-    int err = fault_at(plan.fault, step.step);
-    if (err == 0) err = step.run(plan, s.jail_.pidfd());
+  int err = fault_at(plan.fault, Step::JoinJail);
+  if (err == 0) err = join_namespaces(plan, s.jail_.pidfd());
+  if (err != 0) return make_error(Step::JoinJail, err, "setns into the jail's namespaces");
+  for (const auto& step : kSessionSteps) {
+    int detail = -1;
+    err = fault_at(plan.fault, step.step);
+    if (err == 0) err = step.run(plan, detail);
     if (err != 0) return make_error(step.step, err, step.what);
   }
   return s;

@@ -6,13 +6,11 @@
 #include <grp.h>
 #include <sched.h>
 #include <net/if.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -22,6 +20,7 @@
 #include <utility>
 
 #include "child.hpp"
+#include "privileges.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ZJAIL_ASAN 1
@@ -42,6 +41,12 @@ struct StepEntry {
   Step step;
   StepFn run;
 };
+
+// A privilege step shared with a login session (privileges.hpp).
+template <PrivilegeStep F>
+int shared(Context& ctx) {
+  return F(*ctx.plan, ctx.detail);
+}
 
 int wait_for_parent(Context& ctx) {
   char go = 0;
@@ -110,16 +115,6 @@ int new_session(Context& ctx) {
   return setsid() < 0 ? errno : 0;
 }
 
-int apply_rlimits(Context& ctx) {
-  for (const auto& l : ctx.plan->rlimits) {
-    ctx.detail = l.resource;
-    rlimit r{l.soft, l.hard};
-    if (setrlimit(static_cast<__rlimit_resource>(l.resource), &r) < 0) return errno;
-  }
-  ctx.detail = -1;
-  return 0;
-}
-
 // Passed fds become 3, 4, ...; the error socket and the exec fd sit right
 // above them, close-on-exec, so one close_range() clears everything else.
 int place_fds(Context& ctx) {
@@ -166,19 +161,9 @@ int set_gid(Context& ctx) {
   return syscall(SYS_setresgid, g, g, g) < 0 ? errno : 0;
 }
 
-int drop_bounding(Context& ctx) {
-  const Plan& plan = *ctx.plan;
-  for (int c = 0; c <= plan.last_cap && c < 64; ++c) {
-    if (plan.bounding & (1ULL << c)) continue;
-    ctx.detail = c;
-    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) return errno;
-  }
-  ctx.detail = -1;
-  // Keep the permitted set across setresuid so ambient caps can be raised.
-  return prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ? errno : 0;
-}
-
 int set_uid(Context& ctx) {
+  // Keep the permitted set across setresuid so ambient caps can be raised.
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return errno;
   uid_t u = ctx.plan->uid;
   return syscall(SYS_setresuid, u, u, u) < 0 ? errno : 0;
 }
@@ -196,26 +181,10 @@ int set_caps(Context& ctx) {
   return prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ? errno : 0;
 }
 
-int set_no_new_privs(Context&) {
-  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? errno : 0;
-}
-
 int restrict_self(Context& ctx) { return apply_landlock(ctx.plan->landlock); }
 
 int change_dir(Context& ctx) {
   return chdir(ctx.plan->workdir.c_str()) < 0 ? errno : 0;
-}
-
-// The always-on filter goes first: the profile's own filter may not allow
-// seccomp() itself.
-int install_seccomp(Context& ctx) {
-  const auto& filters = ctx.plan->seccomp;
-  if (filters.empty()) return EINVAL;  // a plan always carries a filter
-  for (const auto& insns : filters) {
-    sock_fprog prog{static_cast<unsigned short>(insns.size()), const_cast<sock_filter*>(insns.data())};
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) return errno;
-  }
-  return 0;
 }
 
 int exec_payload(Context& ctx) {
@@ -255,18 +224,18 @@ static_assert(runs_in_order(kJailSteps, kBothPaths, Step::Cgroup), "the init's s
 
 constexpr StepEntry kPayloadSteps[] = {
     {Step::Setsid, new_session},
-    {Step::Rlimits, apply_rlimits},
+    {Step::Rlimits, shared<apply_rlimits>},
     {Step::PassFds, place_fds},
     {Step::CloseFds, close_other_fds},
     {Step::Groups, set_groups},
     {Step::Gid, set_gid},
-    {Step::BoundingSet, drop_bounding},
+    {Step::BoundingSet, shared<drop_bounding_set>},
     {Step::Uid, set_uid},
     {Step::Capabilities, set_caps},
-    {Step::NoNewPrivs, set_no_new_privs},
+    {Step::NoNewPrivs, shared<set_no_new_privs>},
     {Step::Landlock, restrict_self},
     {Step::Chdir, change_dir},
-    {Step::Seccomp, install_seccomp},
+    {Step::Seccomp, shared<install_seccomp>},
     {Step::Exec, exec_payload},
 };
 static_assert(runs_in_order(kPayloadSteps, kLaunchPath, Step::ForkPayload), "the payload's steps run in Step order");
