@@ -13,6 +13,7 @@
 #include "verbose.hpp"
 #include "zjail/check.hpp"
 #include "zjail/launch.hpp"
+#include "zjail/notify.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/plan.hpp"
 #include "zjail/seccomp_cache.hpp"
@@ -31,23 +32,32 @@ int exit_code_for(const zjail::Error& e) {
   return e.err == ENOENT ? kExitNotFound : kExitCannotExec;
 }
 
-// Socket activation, sd_notify and the watchdog, as systemd set them up for
-// zjail (the unit's main process), to be passed on to the payload.
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// Socket activation and the watchdog, as systemd set them up for zjail (the
+// unit's main process), to be passed on to the payload.
 void inherit_from_systemd(zjail::PlanContext& ctx) {
-  auto env = [](const char* name) -> std::string {
-    const char* v = std::getenv(name);
-    return v ? v : "";
-  };
   std::string mine = std::to_string(getpid());
   if (env("LISTEN_PID") == mine) {
     ctx.listen_fds = std::atoi(env("LISTEN_FDS").c_str());
     ctx.listen_fdnames = env("LISTEN_FDNAMES");
   }
-  ctx.notify_socket = env("NOTIFY_SOCKET");
   std::string wd_pid = env("WATCHDOG_PID");
   if (wd_pid.empty() || wd_pid == mine) ctx.watchdog_usec = env("WATCHDOG_USEC");
+}
+
+// Under Type=notify: the relay that passes the payload's sd_notify messages
+// on from zjail's own pid, in a private directory under zjail's runtime
+// directory. Without NOTIFY_SOCKET: an inactive relay.
+zjail::Result<zjail::NotifyRelay> notify_relay() {
+  std::string upstream = env("NOTIFY_SOCKET");
+  if (upstream.empty()) return zjail::NotifyRelay();
   std::string xdg = env("XDG_RUNTIME_DIR");
-  ctx.run_dir = geteuid() == 0 ? "/run/zjail" : xdg.empty() ? "/tmp" : xdg + "/zjail";
+  std::string run_dir = geteuid() == 0 ? "/run/zjail" : xdg.empty() ? "/tmp" : xdg + "/zjail";
+  return zjail::NotifyRelay::create(run_dir, upstream);
 }
 
 struct Reporter {
@@ -140,6 +150,9 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
     return kExitFailure;
   }
 
+  auto relay = notify_relay();
+  if (!relay) return report(relay.error());
+  ctx.notify_relay = relay->socket_path();
   auto plan = zjail::build_plan(profile, opt.command, ctx);
   if (!plan) return report(plan.error());
   timings.mark("plan");
@@ -163,7 +176,7 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   timings.mark("clone to execve");
   spdlog::debug("jail init is pid {}", jail->pid());
   timings.log();
-  auto status = jail->wait(&*signals, &plan->notify, /*shed_when_idle=*/true);
+  auto status = jail->wait(&*signals, &*relay, /*shed_when_idle=*/true);
   if (!status) return report(status.error());
   return status->shell_code();
 }

@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "analyze_internal.hpp"
-#include "directives.hpp"
+#include "syntax.hpp"
 #include "zjail/caps.hpp"
 #include "zjail/syscalls.hpp"
 

@@ -443,29 +443,6 @@ Status word_list(Profile& p, const Assignment& a) {
 
 enum class LimitKind { Count, Bytes, Seconds, Usec, Nice };
 
-struct LimitInfo {
-  int resource;
-  const char* suffix;
-  LimitKind kind;
-};
-
-constexpr LimitInfo kLimits[] = {
-    {RLIMIT_CPU, "CPU", LimitKind::Seconds},       {RLIMIT_FSIZE, "FSIZE", LimitKind::Bytes},
-    {RLIMIT_DATA, "DATA", LimitKind::Bytes},       {RLIMIT_STACK, "STACK", LimitKind::Bytes},
-    {RLIMIT_CORE, "CORE", LimitKind::Bytes},       {RLIMIT_RSS, "RSS", LimitKind::Bytes},
-    {RLIMIT_NOFILE, "NOFILE", LimitKind::Count},   {RLIMIT_AS, "AS", LimitKind::Bytes},
-    {RLIMIT_NPROC, "NPROC", LimitKind::Count},     {RLIMIT_MEMLOCK, "MEMLOCK", LimitKind::Bytes},
-    {RLIMIT_LOCKS, "LOCKS", LimitKind::Count},     {RLIMIT_SIGPENDING, "SIGPENDING", LimitKind::Count},
-    {RLIMIT_MSGQUEUE, "MSGQUEUE", LimitKind::Bytes}, {RLIMIT_NICE, "NICE", LimitKind::Nice},
-    {RLIMIT_RTPRIO, "RTPRIO", LimitKind::Count},   {RLIMIT_RTTIME, "RTTIME", LimitKind::Usec},
-};
-
-const LimitInfo* limit_info(int resource) {
-  for (const auto& l : kLimits)
-    if (l.resource == resource) return &l;
-  return nullptr;
-}
-
 bool parse_limit_value(string_view s, LimitKind kind, rlim_t& out) {
   if (s == "infinity") {
     out = RLIM_INFINITY;
@@ -495,7 +472,7 @@ bool parse_limit_value(string_view s, LimitKind kind, rlim_t& out) {
   return true;
 }
 
-template <int R>
+template <int R, LimitKind K>
 Status limit_directive(Profile& p, const Assignment& a) {
   static constexpr const char* kExpected[] = {
       "expected a number, SOFT:HARD or 'infinity'",
@@ -507,14 +484,14 @@ Status limit_directive(Profile& p, const Assignment& a) {
     p.limits.erase(R);
     return {};
   }
-  const LimitInfo* info = limit_info(R);
   size_t colon = a.value.find(':');
   Limit l;
-  if (!parse_limit_value(a.value.substr(0, colon), info->kind, l.soft))
-    return invalid(a, kExpected[static_cast<int>(info->kind)]);
+  l.directive = a.key;
+  if (!parse_limit_value(a.value.substr(0, colon), K, l.soft))
+    return invalid(a, kExpected[static_cast<int>(K)]);
   l.hard = l.soft;
-  if (colon != string_view::npos && !parse_limit_value(a.value.substr(colon + 1), info->kind, l.hard))
-    return invalid(a, kExpected[static_cast<int>(info->kind)]);
+  if (colon != string_view::npos && !parse_limit_value(a.value.substr(colon + 1), K, l.hard))
+    return invalid(a, kExpected[static_cast<int>(K)]);
   if (l.soft > l.hard) return invalid(a, "the soft limit is above the hard limit");
   p.limits[R] = {l, a.origin};
   return {};
@@ -548,22 +525,22 @@ const std::vector<Directive> kDirectives = {
     {"SystemCallArchitectures", syscall_architectures, Directive::Merge::Accumulate},
     {"SystemCallLog", syscall_list<&Profile::system_call_log>, Directive::Merge::Ordered},
     {"RestrictIOUring", bool_directive<&Profile::restrict_io_uring>},
-    {"LimitCPU", limit_directive<RLIMIT_CPU>},
-    {"LimitFSIZE", limit_directive<RLIMIT_FSIZE>},
-    {"LimitDATA", limit_directive<RLIMIT_DATA>},
-    {"LimitSTACK", limit_directive<RLIMIT_STACK>},
-    {"LimitCORE", limit_directive<RLIMIT_CORE>},
-    {"LimitRSS", limit_directive<RLIMIT_RSS>},
-    {"LimitNOFILE", limit_directive<RLIMIT_NOFILE>},
-    {"LimitAS", limit_directive<RLIMIT_AS>},
-    {"LimitNPROC", limit_directive<RLIMIT_NPROC>},
-    {"LimitMEMLOCK", limit_directive<RLIMIT_MEMLOCK>},
-    {"LimitLOCKS", limit_directive<RLIMIT_LOCKS>},
-    {"LimitSIGPENDING", limit_directive<RLIMIT_SIGPENDING>},
-    {"LimitMSGQUEUE", limit_directive<RLIMIT_MSGQUEUE>},
-    {"LimitNICE", limit_directive<RLIMIT_NICE>},
-    {"LimitRTPRIO", limit_directive<RLIMIT_RTPRIO>},
-    {"LimitRTTIME", limit_directive<RLIMIT_RTTIME>},
+    {"LimitCPU", limit_directive<RLIMIT_CPU, LimitKind::Seconds>},
+    {"LimitFSIZE", limit_directive<RLIMIT_FSIZE, LimitKind::Bytes>},
+    {"LimitDATA", limit_directive<RLIMIT_DATA, LimitKind::Bytes>},
+    {"LimitSTACK", limit_directive<RLIMIT_STACK, LimitKind::Bytes>},
+    {"LimitCORE", limit_directive<RLIMIT_CORE, LimitKind::Bytes>},
+    {"LimitRSS", limit_directive<RLIMIT_RSS, LimitKind::Bytes>},
+    {"LimitNOFILE", limit_directive<RLIMIT_NOFILE, LimitKind::Count>},
+    {"LimitAS", limit_directive<RLIMIT_AS, LimitKind::Bytes>},
+    {"LimitNPROC", limit_directive<RLIMIT_NPROC, LimitKind::Count>},
+    {"LimitMEMLOCK", limit_directive<RLIMIT_MEMLOCK, LimitKind::Bytes>},
+    {"LimitLOCKS", limit_directive<RLIMIT_LOCKS, LimitKind::Count>},
+    {"LimitSIGPENDING", limit_directive<RLIMIT_SIGPENDING, LimitKind::Count>},
+    {"LimitMSGQUEUE", limit_directive<RLIMIT_MSGQUEUE, LimitKind::Bytes>},
+    {"LimitNICE", limit_directive<RLIMIT_NICE, LimitKind::Nice>},
+    {"LimitRTPRIO", limit_directive<RLIMIT_RTPRIO, LimitKind::Count>},
+    {"LimitRTTIME", limit_directive<RLIMIT_RTTIME, LimitKind::Usec>},
     {"Environment", word_list<&Profile::environment, WordCheck::EnvAssignment>, Directive::Merge::Ordered},
     {"PassEnvironment", word_list<&Profile::pass_environment, WordCheck::EnvName>, Directive::Merge::Accumulate},
     {"UnsetEnvironment", word_list<&Profile::unset_environment, WordCheck::EnvNameOrAssignment>, Directive::Merge::Accumulate},
@@ -594,16 +571,6 @@ std::vector<string> directive_names() {
   std::vector<string> names;
   for (const auto& d : directive_table()) names.emplace_back(d.name);
   return names;
-}
-
-string errno_name(int err) {
-  const char* n = strerrorname_np(err);
-  return n ? n : "";
-}
-
-const char* limit_suffix(int resource) {
-  const LimitInfo* l = limit_info(resource);
-  return l ? l->suffix : nullptr;
 }
 
 Status apply_directive(Profile& into, string_view key, string_view value, const Origin& origin) {

@@ -17,7 +17,6 @@
 #include <cstring>
 
 #include "child/child.hpp"
-#include "directives.hpp"
 #include "zjail/caps.hpp"
 #include "zjail/memory.hpp"
 
@@ -38,11 +37,6 @@ Status write_file(pid_t pid, const char* name, const std::string& data) {
   return {};
 }
 
-std::string limit_name(int resource) {
-  const char* suffix = limit_suffix(resource);
-  return std::string("Limit") + (suffix ? suffix : "?") + "=";
-}
-
 // Turns a child's {step, errno, detail} into something an admin can act on.
 std::string describe(const Plan& plan, Step step, int detail) {
   switch (step) {
@@ -58,7 +52,9 @@ std::string describe(const Plan& plan, Step step, int detail) {
     case Step::RemountRoot: return "remount / read-only";
     case Step::Hostname: return "hostname '" + plan.hostname + "'";
     case Step::Loopback: return "bring up lo";
-    case Step::Rlimits: return detail >= 0 ? limit_name(detail) : "resource limits";
+    case Step::Rlimits:
+      if (detail >= 0 && static_cast<size_t>(detail) < plan.rlimits.size()) return plan.rlimits[detail].origin;
+      return "resource limits";
     case Step::Groups: return "supplementary groups";
     case Step::Gid: return "gid " + std::to_string(plan.gid);
     case Step::Uid: return "uid " + std::to_string(plan.uid);

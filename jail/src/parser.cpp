@@ -6,15 +6,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <filesystem>
 #include <map>
-#include <optional>
 
 #include "directives.hpp"
 #include "profile_files.hpp"
+#include "syntax.hpp"
 #include "zjail/trust.hpp"
 #include "zjail/suggest.hpp"
 
@@ -267,174 +265,7 @@ Status load_file(LoadContext& ctx, Profile& into, const string& path, const Orig
   return {};
 }
 
-// Escapes as systemd decodes them; `i` is at the backslash and is left on the
-// last character consumed.
-bool unescape(string_view v, size_t& i, string& word, string& error) {
-  if (i + 1 >= v.size()) {
-    error = "trailing backslash";
-    return false;
-  }
-  char c = v[++i];
-  static const string_view kFrom = "abfnrtv\\\"'s", kTo = "\a\b\f\n\r\t\v\\\"' ";
-  if (size_t k = kFrom.find(c); k != string_view::npos) {
-    word += kTo[k];
-    return true;
-  }
-  unsigned value = 0;
-  size_t digits = 0;
-  if (c == 'x') {
-    static const string_view kHex = "0123456789abcdef";
-    for (; digits < 2 && i + 1 < v.size(); ++digits) {
-      size_t h = kHex.find(static_cast<char>(std::tolower(static_cast<unsigned char>(v[i + 1]))));
-      if (h == string_view::npos) break;
-      value = value * 16 + static_cast<unsigned>(h);
-      ++i;
-    }
-    if (digits != 2) {
-      error = "\\x needs two hex digits";
-      return false;
-    }
-  } else if (c >= '0' && c <= '7') {
-    value = static_cast<unsigned>(c - '0');
-    for (digits = 1; digits < 3 && i + 1 < v.size() && v[i + 1] >= '0' && v[i + 1] <= '7'; ++digits)
-      value = value * 8 + static_cast<unsigned>(v[++i] - '0');
-    if (digits != 3 || value > 0377) {
-      error = "an octal escape is three digits, \\001 to \\377";
-      return false;
-    }
-  } else {
-    error = string("unknown escape '\\") + c + "'";
-    return false;
-  }
-  if (value == 0) {
-    error = "a NUL byte cannot be part of a value";
-    return false;
-  }
-  word += static_cast<char>(value);
-  return true;
-}
-
 }  // namespace
-
-bool split_words(string_view v, std::vector<string>& out, string& error) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  size_t i = 0;
-  for (;;) {
-    while (i < v.size() && space(v[i])) ++i;
-    if (i >= v.size()) return true;
-    string word;
-    char quote = 0;
-    for (; i < v.size(); ++i) {
-      char c = v[i];
-      if (quote && c == quote) {
-        quote = 0;
-      } else if (!quote && space(c)) {
-        break;
-      } else if (!quote && (c == '"' || c == '\'')) {
-        quote = c;
-      } else if (c == '\\') {
-        if (!unescape(v, i, word, error)) return false;
-      } else {
-        word += c;
-      }
-    }
-    if (quote) {
-      error = string("unterminated ") + (quote == '"' ? "double" : "single") + " quote";
-      return false;
-    }
-    out.push_back(std::move(word));
-  }
-}
-
-// --- Value syntax shared by the directives ----------------------------------------
-
-string_view trim(string_view s) {
-  const char* ws = " \t\r\n\f\v";
-  size_t b = s.find_first_not_of(ws);
-  if (b == string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
-
-Error profile_error(const Origin& origin, string_view message) {
-  return make_error(Step::Profile, 0, origin.str() + ": " + string(message));
-}
-
-
-std::optional<bool> parse_bool(string_view v) {
-  string s(v);
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* t : {"1", "yes", "y", "true", "t", "on"})
-    if (s == t) return true;
-  for (const char* f : {"0", "no", "n", "false", "f", "off"})
-    if (s == f) return false;
-  return std::nullopt;
-}
-
-bool parse_uint(string_view s, uint64_t& out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-namespace {
-
-// A number with an optional unit from `units`; a bare number counts `bare`.
-bool parse_with_unit(string_view s, std::initializer_list<std::pair<string_view, uint64_t>> units,
-                     uint64_t bare, uint64_t& out) {
-  size_t digits = 0;
-  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
-  uint64_t n = 0;
-  if (!parse_uint(s.substr(0, digits), n)) return false;
-  string_view unit = s.substr(digits);
-  if (unit.empty()) return !__builtin_mul_overflow(n, bare, &out);
-  for (const auto& [name, factor] : units)
-    if (unit == name) return !__builtin_mul_overflow(n, factor, &out);
-  return false;
-}
-
-}  // namespace
-
-bool parse_size(string_view s, uint64_t& out) {
-  return parse_with_unit(s, {{"K", 1ULL << 10}, {"M", 1ULL << 20}, {"G", 1ULL << 30},
-                             {"T", 1ULL << 40}, {"P", 1ULL << 50}, {"E", 1ULL << 60}},
-                         1, out);
-}
-
-bool parse_time_usec(string_view s, uint64_t bare, uint64_t& out) {
-  return parse_with_unit(s, {{"us", 1}, {"usec", 1}, {"ms", 1000}, {"msec", 1000},
-                             {"s", 1000000}, {"sec", 1000000}, {"m", 60000000},
-                             {"min", 60000000}, {"h", 3600000000}, {"hr", 3600000000},
-                             {"d", 86400000000}},
-                         bare, out);
-}
-
-bool valid_path(string_view p) {
-  if (p.empty() || p[0] != '/') return false;
-  size_t i = 0;
-  while (i < p.size()) {
-    size_t j = std::min(p.find('/', i), p.size());
-    if (p.substr(i, j - i) == "..") return false;
-    i = j + 1;
-  }
-  return true;
-}
-
-bool valid_user_name(string_view n) {
-  if (n.empty() || n.size() > 256) return false;
-  if (std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })) return true;
-  if (n.back() == '$') n.remove_suffix(1);
-  if (n.empty() || !(std::isalpha(static_cast<unsigned char>(n[0])) || n[0] == '_')) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-  });
-}
-
-bool valid_env_name(string_view n) {
-  if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  });
-}
 
 // --- Search path ---------------------------------------------------------------------
 

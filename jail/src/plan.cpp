@@ -16,6 +16,7 @@
 
 #include "plan_internal.hpp"
 #include "zjail/caps.hpp"
+#include "zjail/notify.hpp"
 #include "zjail/seccomp_cache.hpp"
 #include "zjail/trust.hpp"
 #include "zjail/users.hpp"
@@ -178,7 +179,7 @@ void plan_environment(const Profile& p, const PlanContext& ctx, const UserInfo& 
     for (size_t i = 0; i < own; ++i) names += (names.empty() ? "" : ":") + std::string("zjail");
     set_env(env, "LISTEN_FDNAMES=" + names);
   }
-  if (!ctx.notify_socket.empty()) {
+  if (!ctx.notify_relay.empty()) {
     set_env(env, std::string("NOTIFY_SOCKET=") + kJailNotifyPath);
     if (!ctx.watchdog_usec.empty()) {
       set_env(env, "WATCHDOG_USEC=" + ctx.watchdog_usec);
@@ -249,7 +250,8 @@ Status plan_command(const std::vector<std::string>& command, const PlanContext& 
 
 void plan_rlimits(const Profile& p, Plan& plan) {
   for (const auto& [res, item] : p.limits)
-    plan.rlimits.push_back(RlimitPlan{res, item.value.soft, item.value.hard});
+    plan.rlimits.push_back(RlimitPlan{res, item.value.soft, item.value.hard,
+                                      item.value.directive + "= (" + item.origin.str() + ")"});
 }
 
 Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInfo& who) {
@@ -412,13 +414,10 @@ Result<Plan> build_plan(const Profile& p, const std::vector<std::string>& comman
   if (!landlock) return std::move(landlock).error();
   plan.landlock = *landlock;
 
-  if (!ctx.notify_socket.empty()) {
-    auto relay = NotifyRelay::create(ctx.run_dir, ctx.notify_socket);
-    if (!relay) return std::move(relay).error();
-    plan.notify = std::move(relay).value();
+  if (!ctx.notify_relay.empty()) {
     MountOp m;
     m.kind = MountOp::Kind::Bind;
-    m.source = plan.notify.socket_path();
+    m.source = ctx.notify_relay;
     m.target = std::string(kJailNotifyPath).substr(1);
     m.attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
     m.recursive = false;

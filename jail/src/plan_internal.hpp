@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "zjail/plan.hpp"
+#include "zjail/profile.hpp"
 
 namespace zjail {
 

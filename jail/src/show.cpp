@@ -1,9 +1,6 @@
 // `zjail --show`: the resolved profile in profile syntax, each value preceded
 // by the file:line that set it. Reading the output back with
 // load_profile_text gives the same profile.
-#include <algorithm>
-#include <cstdio>
-
 #include "directives.hpp"
 #include "zjail/parser.hpp"
 
@@ -114,30 +111,6 @@ const char* protect_proc_name(ProtectProc p) {
 
 }  // namespace
 
-string quote_word(string_view word) {
-  auto special = [](unsigned char c) { return c <= ' ' || c == 0x7f || c == '"' || c == '\'' || c == '\\'; };
-  if (!word.empty() && std::none_of(word.begin(), word.end(), special)) return string(word);
-  string out = "\"";
-  for (unsigned char c : word) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < ' ' || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 string show_profile(const Profile& p) {
   Writer w;
   text(w, "Description", p.description);
@@ -171,12 +144,10 @@ string show_profile(const Profile& p) {
   boolean(w, "RestrictIOUring", p.restrict_io_uring);
 
   for (const auto& [resource, item] : p.limits) {
-    const char* suffix = limit_suffix(resource);
-    if (!suffix) continue;  // only the parser fills limits, with known resources
     const Limit& l = item.value;
     string v = limit_value(l.soft);
     if (l.hard != l.soft) v += ":" + limit_value(l.hard);
-    w.set(item.origin, string("Limit") + suffix, v);
+    w.set(item.origin, l.directive, v);
   }
   words(w, "Environment", p.environment);
   words(w, "PassEnvironment", p.pass_environment);

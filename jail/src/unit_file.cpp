@@ -11,7 +11,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "directives.hpp"
+#include "syntax.hpp"
 #include "unit_bus.hpp"
 
 namespace zjail {

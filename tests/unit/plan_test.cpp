@@ -17,6 +17,7 @@
 #include <set>
 
 #include "zjail/plan.hpp"
+#include "zjail/profile.hpp"
 
 extern char** environ;
 

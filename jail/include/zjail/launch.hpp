@@ -6,14 +6,11 @@
 
 #include "zjail/cgroup.hpp"
 #include "zjail/fd.hpp"
+#include "zjail/notify.hpp"
 #include "zjail/plan.hpp"
 #include "zjail/result.hpp"
 
 namespace zjail {
-
-// Signals zjail passes on to the payload (through the jail's init).
-inline constexpr int kForwardedSignals[] = {SIGHUP,  SIGINT,  SIGQUIT,  SIGTERM, SIGUSR1,
-                                            SIGUSR2, SIGALRM, SIGWINCH, SIGCONT};
 
 struct ExitStatus {
   bool signaled = false;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -15,14 +17,14 @@
 #include "zjail/fault.hpp"
 #include "zjail/fd.hpp"
 #include "zjail/landlock.hpp"
-#include "zjail/notify.hpp"
-#include "zjail/profile.hpp"
 #include "zjail/result.hpp"
 #include "zjail/users.hpp"
 
 typedef struct _cap_struct* cap_t;
 
 namespace zjail {
+
+struct Profile;  // profile.hpp: the planner's input, which the child never sees
 
 struct CapFree {
   void operator()(struct _cap_struct* c) const noexcept;
@@ -53,6 +55,11 @@ struct MountOp {
   std::string origin;      // "file:line" of the directive, for error messages
 };
 
+// Signals zjail passes on to the payload: zjail's supervisor forwards them
+// to the jail's init (launch.cpp), and the init to the payload (child/init.cpp).
+inline constexpr int kForwardedSignals[] = {SIGHUP,  SIGINT,  SIGQUIT,  SIGTERM, SIGUSR1,
+                                            SIGUSR2, SIGALRM, SIGWINCH, SIGCONT};
+
 // Where a script payload given by path is bound, read-only, in the jail.
 inline constexpr const char* kJailCommandDir = "/run/host/command";
 
@@ -69,6 +76,7 @@ struct IdMapPlan {
 struct RlimitPlan {
   int resource;
   rlim_t soft, hard;
+  std::string origin;  // "LimitNOFILE= (echo.profile:12)", for error messages
 };
 
 struct Plan {
@@ -99,7 +107,6 @@ struct Plan {
   // Process.
   std::vector<RlimitPlan> rlimits;
   std::vector<UniqueFd> pass_fds;   // become fd 3, 4, ... (socket activation)
-  NotifyRelay notify;               // active when zjail runs under Type=notify
   bool keep_terminal = false;
   std::string workdir = "/";
 
@@ -137,9 +144,10 @@ struct PlanContext {
   // What systemd handed zjail, to be passed through to the payload.
   int listen_fds = 0;               // LISTEN_FDS, when LISTEN_PID is ours
   std::string listen_fdnames;       // LISTEN_FDNAMES
-  std::string notify_socket;        // NOTIFY_SOCKET
+  // Under Type=notify: the jail-side socket of the caller's NotifyRelay
+  // (notify.hpp), shown in the jail at kJailNotifyPath; "" without one.
+  std::string notify_relay;
   std::string watchdog_usec;        // WATCHDOG_USEC, when WATCHDOG_PID is ours (or unset)
-  std::string run_dir;              // where zjail may create private runtime files
   Fault fault;                      // test builds only: the step to fail (fault.hpp)
 };
 

@@ -62,6 +62,7 @@ struct NameList {
 struct Limit {
   rlim_t soft = RLIM_INFINITY;
   rlim_t hard = RLIM_INFINITY;
+  std::string directive;  // the directive that set it: "LimitNOFILE"
 };
 
 enum class ProcSubset { All, Pid };

@@ -13,7 +13,6 @@
 #include <cerrno>
 
 #include "child.hpp"
-#include "zjail/launch.hpp"
 #include "zjail/memory.hpp"
 
 namespace zjail::child {

@@ -11,8 +11,9 @@
 namespace zjail::child {
 
 int apply_rlimits(const Plan& plan, int& detail) noexcept {
-  for (const auto& l : plan.rlimits) {
-    detail = l.resource;
+  for (size_t i = 0; i < plan.rlimits.size(); ++i) {
+    const RlimitPlan& l = plan.rlimits[i];
+    detail = static_cast<int>(i);
     rlimit r{l.soft, l.hard};
     if (setrlimit(static_cast<__rlimit_resource>(l.resource), &r) < 0) return errno;
   }

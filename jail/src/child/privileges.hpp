@@ -1,8 +1,8 @@
 // The privilege steps that both a payload (steps.cpp) and a login session's
 // own process (session.cpp) take, written once. They read only the plan:
 // no allocation, no exceptions, no logging. Each returns 0 or an errno and
-// leaves in `detail` what failed (an RLIMIT_* resource or a capability
-// number), -1 when that says nothing more.
+// leaves in `detail` what failed (an index into Plan::rlimits, or a
+// capability number), -1 when that says nothing more.
 #pragma once
 
 #include "zjail/plan.hpp"
