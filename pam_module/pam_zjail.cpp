@@ -118,8 +118,7 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
   // drop-ins, and reads each from the fd it vetted.
   auto search = zjail::profile_search_path(nullptr);
   auto path = zjail::find_profile(rule->profile, search);
-  if (!path) return fail(pamh, zjail::make_error(zjail::Step::Profile, path.error().err,
-                                                 origin + ": " + path.error().detail()));
+  if (!path) return fail(pamh, std::move(path).error().wrap(zjail::Step::Profile, origin));
   zjail::Profile profile;
   auto loaded = zjail::inject_fault(opt.fault, zjail::Step::Profile);
   if (loaded) loaded = zjail::load_profile(profile, *path, search, zjail::ProfileTrust::root_only());

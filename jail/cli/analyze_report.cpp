@@ -88,9 +88,8 @@ Result<int> analyze_command(const Options& opt, const std::vector<std::string>& 
                             const ProfileTrust& trust) {
   std::optional<UnitFile> unit;
   if (!opt.unit.empty()) {
-    auto u = load_system_unit(opt.unit);
-    if (!u) return std::move(u).error();
-    unit = std::move(*u);
+    ZJAIL_TRY_ASSIGN(auto u, load_system_unit(opt.unit));
+    unit = std::move(u);
   }
   std::vector<std::string> profiles = opt.profiles;
   if (profiles.empty() && unit) profiles = zjail_profiles_of(*unit);
@@ -101,19 +100,18 @@ Result<int> analyze_command(const Options& opt, const std::vector<std::string>& 
   for (const auto& name : profiles) ZJAIL_TRY(load_profile(profile, name, search, trust));
   ZJAIL_TRY(apply_overrides(profile, opt));
 
-  auto a = analyze(jailed ? &profile : nullptr, unit ? &*unit : nullptr);
-  if (!a) return std::move(a).error();
+  ZJAIL_TRY_ASSIGN(auto a, analyze(jailed ? &profile : nullptr, unit ? &*unit : nullptr));
   std::string pnames = join(profiles);
   if (jailed && pnames.empty()) pnames = "(no profile: zjail's defaults)";
   if (opt.json) {
-    std::fputs(analysis_json(*a, jailed ? pnames : "", unit ? unit->name : "").c_str(), stdout);
+    std::fputs(analysis_json(a, jailed ? pnames : "", unit ? unit->name : "").c_str(), stdout);
   } else {
     std::string subject = jailed ? "profile " + pnames : "no zjail";
     if (unit)
       subject += ", unit " + unit->name + " (" + join(unit->sources) + (unit->from_bus ? ", as systemd loaded it" : "") + ")";
-    std::fputs(analysis_table(*a, subject).c_str(), stdout);
+    std::fputs(analysis_table(a, subject).c_str(), stdout);
   }
-  return opt.threshold && a->score > *opt.threshold ? 1 : 0;
+  return opt.threshold && a.score > *opt.threshold ? 1 : 0;
 }
 
 }  // namespace zjail::cli

@@ -22,15 +22,7 @@ extern char** environ;
 
 namespace {
 
-constexpr int kExitFailure = 125;     // zjail itself failed, as env(1)/chroot(1)
-constexpr int kExitCannotExec = 126;
-constexpr int kExitNotFound = 127;
-
-int exit_code_for(const zjail::Error& e) {
-  bool payload = e.step == zjail::Step::Exec || e.step == zjail::Step::ResolveCommand;
-  if (!payload || e.err == 0) return kExitFailure;
-  return e.err == ENOENT ? kExitNotFound : kExitCannotExec;
-}
+using zjail::kExitFailure;
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -66,7 +58,7 @@ struct Reporter {
     log.set_field("ZJAIL_STEP", zjail::step_name(e.step));
     if (e.err != 0) log.set_field("ERRNO", std::to_string(e.err));
     spdlog::error("{}", e.message());
-    return exit_code_for(e);
+    return zjail::exit_code(e.step, e.err);
   }
 };
 

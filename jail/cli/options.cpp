@@ -50,7 +50,6 @@ void define_options(CLI::App& app, Options& opt) {
 }
 
 ParseOutcome parse_command_line(int argc, const char* const* argv, Options& opt) {
-  constexpr int kExitFailure = 125;
   CLI::App app{"zjail: run a command in a systemd-style sandbox", "zjail"};
   define_options(app, opt);
   try {

@@ -212,11 +212,9 @@ Result<Findings> judge_profile(const Profile& p) {
   judge(f, NoNewPrivileges, 0, "yes", Z, "always set: set-uid and file capabilities give nothing");
 
   const NameList& bset = p.capability_bounding_set.is_set ? p.capability_bounding_set : p.ambient_capabilities;
-  auto held = capability_mask(bset);
-  if (!held) return std::move(held).error();
-  auto ambient = capability_mask(p.ambient_capabilities);
-  if (!ambient) return std::move(ambient).error();
-  judge_caps(f, *held | *ambient, true, P, "");
+  ZJAIL_TRY_ASSIGN(auto held, capability_mask(bset));
+  ZJAIL_TRY_ASSIGN(auto ambient, capability_mask(p.ambient_capabilities));
+  judge_caps(f, held | ambient, true, P, "");
 
   bool private_net = p.private_network.value.value_or(true);
   bool listens = !p.listen_stream.empty() || !p.listen_datagram.empty();
@@ -252,9 +250,8 @@ Result<Findings> judge_profile(const Profile& p) {
   if (filter.is_set) {
     std::vector<string> names;
     for (const auto& n : filter.names) names.push_back(n.value);
-    auto set = expand_syscalls(names);
-    if (!set) return std::move(set).error();
-    policy = SyscallPolicy{true, !filter.invert, std::move(*set)};
+    ZJAIL_TRY_ASSIGN(auto set, expand_syscalls(names));
+    policy = SyscallPolicy{true, !filter.invert, std::move(set)};
   }
   string filter_setting = filter.is_set ? (filter.invert ? "deny list" : "allow list") : "(no filter)";
   if (!policy.allowed("socket"))
@@ -406,9 +403,8 @@ Result<Analysis> analyze(const Profile* profile, const UnitFile* unit) {
   Analysis out;
   Findings jail, svc;
   if (profile) {
-    auto f = judge_profile(*profile);
-    if (!f) return std::move(f).error();
-    jail = std::move(*f);
+    ZJAIL_TRY_ASSIGN(auto f, judge_profile(*profile));
+    jail = std::move(f);
     if (unit) judge_activated_sockets(*profile, *unit, jail, out.notes);
   }
   // Without a profile or unit the payload is judged as systemd would judge a

@@ -103,7 +103,7 @@ Result<std::vector<CgroupWrite>> cgroup_writes(const Resources& r) {
     const char* key = list == &r.io_read_bandwidth_max ? "rbps" : "wbps";
     for (const auto& item : *list) {
       auto dev = block_device(item.value.path);
-      if (!dev) return make_error(Step::Cgroup, dev.error().err, item.origin.str() + ": " + dev.error().context);
+      if (!dev) return std::move(dev).error().wrap(Step::Cgroup, item.origin.str());
       w.push_back({"io.max", *dev + " " + key + "=" + num_or_max(item.value.bytes_per_sec)});
     }
   }
@@ -210,8 +210,7 @@ Result<JailCgroup> JailCgroup::prepare(const Resources& r, const std::string& na
   cg.system_bus_ = env.root;
   CgroupPlan plan = plan_cgroup(r, env);
   if (plan.mode == CgroupMode::None && plan.unenforceable.empty()) return cg;
-  auto writes = cgroup_writes(r);
-  if (!writes) return std::move(writes).error();
+  ZJAIL_TRY_ASSIGN(auto writes, cgroup_writes(r));
   if (!plan.unenforceable.empty()) {
     if (r.enforce_strict.value.value_or(true))
       return make_error(Step::Cgroup, 0, "resource limits requested but cannot be enforced: " + plan.unenforceable +
@@ -244,7 +243,7 @@ Result<JailCgroup> JailCgroup::prepare(const Resources& r, const std::string& na
   cg.leaf_path_ = own + "/" + leaf_name;
   cg.leaf_.reset(openat(dir.get(), leaf_name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cg.leaf_) return make_error(Step::Cgroup, errno, cg.leaf_path_);
-  for (const auto& w : *writes) ZJAIL_TRY(write_at(cg.leaf_.get(), cg.leaf_path_, w.file, w.value));
+  for (const auto& w : writes) ZJAIL_TRY(write_at(cg.leaf_.get(), cg.leaf_path_, w.file, w.value));
   return cg;
 }
 

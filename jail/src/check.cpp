@@ -370,19 +370,18 @@ std::string host_path_in_jail(const Plan& plan, const std::string& path) {
 
 Result<std::vector<CheckFinding>> check_profile(const Profile& p, const std::vector<std::string>& command,
                                                 const PlanContext& ctx) {
-  auto plan = check_plan(p, ctx);
-  if (!plan) return std::move(plan).error();
+  ZJAIL_TRY_ASSIGN(auto plan, check_plan(p, ctx));
   std::vector<CheckFinding> out;
-  check_binds(*plan, out);
-  check_mounts(*plan, out);
+  check_binds(plan, out);
+  check_mounts(plan, out);
   check_limits(p, out);
-  check_capabilities(p, *plan, out);
+  check_capabilities(p, plan, out);
   // What the launch warns about for the sockets zjail binds (landlock.hpp).
   bool tcp = std::any_of(p.listen_stream.begin(), p.listen_stream.end(),
                          [](const auto& i) { return !i.value.starts_with("/"); });
-  if (plan->private_network && tcp)
+  if (plan.private_network && tcp)
     if (int abi = landlock_abi(); abi < 4) out.push_back({Level::Warning, tcp_reconnect_warning(abi)});
-  check_command(*plan, command, ctx, out);
+  check_command(plan, command, ctx, out);
   return out;
 }
 

@@ -179,13 +179,12 @@ constexpr const char* kNativeArch = "native";
 
 Status syscall_architectures(Profile& p, const Assignment& a) {
   if (a.value.empty()) return reset(p.system_call_architectures);
-  auto words = words_of(a);
-  if (!words) return std::move(words).error();
-  for (const auto& w : *words)
+  ZJAIL_TRY_ASSIGN(auto words, words_of(a));
+  for (const auto& w : words)
     if (w != "native" && w != kNativeArch)
       return invalid(a, w, string("only 'native' (") + kNativeArch +
                                ") is supported: other ABIs would be a way around the filter");
-  for (const auto& w : *words) {
+  for (const auto& w : words) {
     auto& list = p.system_call_architectures;
     if (std::none_of(list.begin(), list.end(), [&](const auto& i) { return i.value == w; }))
       list.push_back({w, a.origin});
@@ -225,7 +224,7 @@ void add_unique(std::vector<Item<string>>& list, const string& name, const Origi
 
 Result<std::set<string>> expand(const Assignment& a, const std::vector<string>& names) {
   auto r = expand_syscalls(names);
-  if (!r) return profile_error(a.origin, r.error().detail());
+  if (!r) return std::move(r).error().wrap(Step::Profile, a.origin.str());
   return r;
 }
 
@@ -239,14 +238,13 @@ Status subtract(const Assignment& a, const Origin& o, const string& name, const 
     if (!drop.count(name) && syscall_known(name)) add_unique(out, name, o);
     return {};
   }
-  auto members = expand(a, {name});
-  if (!members) return std::move(members).error();
-  size_t hit = std::count_if(members->begin(), members->end(), [&](const string& m) { return drop.count(m) > 0; });
+  ZJAIL_TRY_ASSIGN(auto members, expand(a, {name}));
+  size_t hit = std::count_if(members.begin(), members.end(), [&](const string& m) { return drop.count(m) > 0; });
   if (hit == 0) {
     add_unique(out, name, o);
     return {};
   }
-  if (hit == members->size()) return {};
+  if (hit == members.size()) return {};
   const SyscallGroup* g = find_syscall_group(name);
   if (!g || depth >= 16)
     return profile_error(a.origin, "cannot take system calls out of " + name + ": groups nest too deep");
@@ -263,13 +261,11 @@ Status name_list(NameList& list, const Assignment& a, ListKind kind) {
   if (a.value.empty()) return reset(list);
   bool invert = a.value[0] == '~';
   Assignment rest{a.key, trim(a.value.substr(invert ? 1 : 0)), a.origin};
-  auto words = words_of(rest);
-  if (!words) return std::move(words).error();
+  ZJAIL_TRY_ASSIGN(auto words, words_of(rest));
   std::vector<string> names;
-  for (const auto& w : *words) {
-    auto n = kind == ListKind::Capabilities ? check_capability(a, w) : check_syscall(a, w);
-    if (!n) return std::move(n).error();
-    names.push_back(std::move(n).value());
+  for (const auto& w : words) {
+    ZJAIL_TRY_ASSIGN(auto n, kind == ListKind::Capabilities ? check_capability(a, w) : check_syscall(a, w));
+    names.push_back(std::move(n));
   }
   if (!list.is_set) {
     list.is_set = true;
@@ -282,10 +278,9 @@ Status name_list(NameList& list, const Assignment& a, ListKind kind) {
       return std::find(names.begin(), names.end(), i.value) != names.end();
     });
   } else {
-    auto drop = expand(a, names);
-    if (!drop) return std::move(drop).error();
+    ZJAIL_TRY_ASSIGN(auto drop, expand(a, names));
     std::vector<Item<string>> kept;
-    for (const auto& i : list.names) ZJAIL_TRY(subtract(a, i.origin, i.value, *drop, kept));
+    for (const auto& i : list.names) ZJAIL_TRY(subtract(a, i.origin, i.value, drop, kept));
     list.names = std::move(kept);
   }
   return {};
@@ -308,10 +303,9 @@ Status bind_paths(Profile& p, const Assignment& a, bool read_only) {
     std::erase_if(p.binds, [&](const auto& i) { return i.value.read_only == read_only; });
     return {};
   }
-  auto words = words_of(a);
-  if (!words) return std::move(words).error();
+  ZJAIL_TRY_ASSIGN(auto words, words_of(a));
   std::vector<Bind> binds;
-  for (string_view w : *words) {
+  for (string_view w : words) {
     Bind b;
     b.read_only = read_only;
     if (!w.empty() && w[0] == '-') {
@@ -373,10 +367,9 @@ bool valid_tmpfs_options(string_view opts) {
 
 Status temporary_file_system(Profile& p, const Assignment& a) {
   if (a.value.empty()) return reset(p.tmpfs);
-  auto words = words_of(a);
-  if (!words) return std::move(words).error();
+  ZJAIL_TRY_ASSIGN(auto words, words_of(a));
   std::vector<Tmpfs> mounts;
-  for (string_view w : *words) {
+  for (string_view w : words) {
     size_t colon = w.find(':');
     Tmpfs t{string(w.substr(0, colon)), colon == string_view::npos ? "" : string(w.substr(colon + 1))};
     if (!valid_path(t.target)) return invalid(a, w, kPathExpected);
@@ -431,11 +424,10 @@ Status word_list(Profile& p, const Assignment& a) {
       "expected KEY=VALUE words (quote a value with spaces: \"KEY=a b\")",
       "expected environment variable names or KEY=VALUE words"};
   if (a.value.empty()) return reset(p.*M);
-  auto words = words_of(a);
-  if (!words) return std::move(words).error();
-  for (const auto& w : *words)
+  ZJAIL_TRY_ASSIGN(auto words, words_of(a));
+  for (const auto& w : words)
     if (!check_word(C, w)) return invalid(a, w, kExpected[static_cast<int>(C)]);
-  for (auto& w : *words) (p.*M).push_back({std::move(w), a.origin});
+  for (auto& w : words) (p.*M).push_back({std::move(w), a.origin});
   return {};
 }
 

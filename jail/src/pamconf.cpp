@@ -124,7 +124,7 @@ Result<PamConfig> parse_pam_config(std::string_view text, const std::string& fil
 
 Result<PamConfig> load_pam_config(const std::string& path) {
   auto fd = open_trusted_file(path);
-  if (!fd) return make_error(Step::PamConfig, fd.error().err, fd.error().context);
+  if (!fd) return std::move(fd).error().wrap(Step::PamConfig, "");
   std::string text;
   char buf[4096];
   ssize_t n;
@@ -137,9 +137,8 @@ Result<PamConfig> load_pam_config(const std::string& path) {
 }
 
 Result<PamLogin> resolve_pam_login(const std::string& typed) {
-  auto u = lookup_user_name(typed);
-  if (!u) return std::move(u).error();
-  return PamLogin{u->name, u->uid, group_list(u->name, u->gid)};
+  ZJAIL_TRY_ASSIGN(auto u, lookup_user_name(typed));
+  return PamLogin{u.name, u.uid, group_list(u.name, u.gid)};
 }
 
 PamSubject resolve_pam_subject(const PamRule& rule) {

@@ -147,7 +147,7 @@ Status include(LoadContext& ctx, Profile& into, string_view value, const Origin&
     std::error_code ec;
     if (found) path = std::move(found).value();
     else if (!at.file.empty() && fs::is_regular_file(sibling, ec)) path = sibling.string();
-    else return profile_error(at, found.error().context);
+    else return std::move(found).error().wrap(Step::Profile, at.str());
   } else if (value[0] != '/') {
     fs::path dir = fs::path(at.file).parent_path();
     if (!dir.empty()) path = (dir / value).lexically_normal().string();
@@ -253,7 +253,7 @@ Status load_file(LoadContext& ctx, Profile& into, const string& path, const Orig
   auto text = read_profile_file(path, from ? "Include=" : dropins ? "profile " : "drop-in ", ctx.trust);
   if (!text) {
     if (!from) return std::move(text).error();
-    return make_error(Step::Profile, text.error().err, from->str() + ": " + text.error().context);
+    return std::move(text).error().wrap(Step::Profile, from->str());
   }
   ctx.canonical.push_back(canon);
   ctx.shown.push_back(path);
@@ -302,10 +302,9 @@ Result<string> find_profile(const string& name_or_path, const std::vector<string
 
 Status load_profile(Profile& into, const string& name_or_path, const std::vector<string>& search_path,
                     const ProfileTrust& trust) {
-  auto path = find_profile(name_or_path, search_path);
-  if (!path) return std::move(path).error();
+  ZJAIL_TRY_ASSIGN(auto path, find_profile(name_or_path, search_path));
   LoadContext ctx{search_path, trust, {}, {}, {}};
-  return load_file(ctx, into, *path, nullptr, true);
+  return load_file(ctx, into, path, nullptr, true);
 }
 
 Status load_profile_text(Profile& into, string_view text, const string& file,

@@ -29,38 +29,37 @@ namespace {
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-Error at(const Origin& o, Step step, const std::string& msg) {
-  return make_error(step, 0, (o.file.empty() ? std::string() : o.str() + ": ") + msg);
-}
+// "file:line" of a directive, "" for a default no line set.
+std::string where(const Origin& o) { return o.file.empty() ? std::string() : o.str(); }
+
+Error at(const Origin& o, Step step, const std::string& msg) { return make_error(step, 0, msg).wrap(where(o)); }
 
 // User=, Group=, SupplementaryGroups= and the id maps that make them real.
 Status plan_identity(const Profile& p, const PlanContext& ctx, Plan& plan, UserInfo& who) {
   plan.invoked_as_root = ctx.invoker_uid == 0;
   if (p.user.is_set()) {
     auto u = lookup_user(*p.user.value);
-    if (!u) return at(p.user.origin, Step::ResolveUser, u.error().detail());
+    if (!u) return std::move(u).error().wrap(Step::ResolveUser, where(p.user.origin));
     who = std::move(u).value();
   } else if (plan.invoked_as_root) {
     // Root gets no default: the payload must never map to host root.
-    auto u = lookup_user("nobody");
-    if (!u) return std::move(u).error();
-    who = std::move(u).value();
+    ZJAIL_TRY_ASSIGN(auto u, lookup_user("nobody"));
+    who = std::move(u);
   } else {
-    auto u = lookup_uid(ctx.invoker_uid);
-    if (!u) return std::move(u).error();
-    who = std::move(u).value();
+    ZJAIL_TRY_ASSIGN(auto u, lookup_uid(ctx.invoker_uid));
+    who = std::move(u);
     who.gid = ctx.invoker_gid;
   }
   plan.uid = who.uid;
   plan.gid = who.gid;
   if (p.group.is_set()) {
     auto g = lookup_group(*p.group.value);
-    if (!g) return at(p.group.origin, Step::ResolveUser, g.error().detail());
+    if (!g) return std::move(g).error().wrap(Step::ResolveUser, where(p.group.origin));
     plan.gid = *g;
   }
   for (const auto& item : p.supplementary_groups) {
     auto g = lookup_group(item.value);
-    if (!g) return at(item.origin, Step::ResolveUser, g.error().detail());
+    if (!g) return std::move(g).error().wrap(Step::ResolveUser, where(item.origin));
     if (*g == 0 && plan.invoked_as_root)
       return at(item.origin, Step::ResolveUser,
                 "SupplementaryGroups=" + item.value + " would give the payload host group root; "
@@ -103,17 +102,15 @@ Status plan_identity(const Profile& p, const PlanContext& ctx, Plan& plan, UserI
 }
 
 Status plan_capabilities(const Profile& p, Plan& plan) {
-  auto bounding = capability_mask(p.capability_bounding_set);
-  if (!bounding) return std::move(bounding).error();
-  auto ambient = capability_mask(p.ambient_capabilities);
-  if (!ambient) return std::move(ambient).error();
+  ZJAIL_TRY_ASSIGN(auto bounding, capability_mask(p.capability_bounding_set));
+  ZJAIL_TRY_ASSIGN(auto ambient, capability_mask(p.ambient_capabilities));
   plan.last_cap = last_capability();
-  plan.ambient = *ambient;
+  plan.ambient = ambient;
   if (!p.capability_bounding_set.is_set) {
-    plan.bounding = *ambient;  // nothing beyond what the payload is given
+    plan.bounding = ambient;  // nothing beyond what the payload is given
   } else {
-    plan.bounding = *bounding;
-    uint64_t missing = *ambient & ~*bounding;
+    plan.bounding = bounding;
+    uint64_t missing = ambient & ~bounding;
     if (missing) {
       int cap = __builtin_ctzll(missing);
       const Origin& o = p.ambient_capabilities.names.empty() ? Origin{} : p.ambient_capabilities.names.front().origin;
@@ -285,16 +282,14 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
                         p.root_directory.origin.str() + ": RootDirectory=" + dir);
     plan.root_directory = dir;
   }
-  auto mounts = plan_mounts(p);
-  if (!mounts) return std::move(mounts).error();
-  plan.mounts = std::move(mounts).value();
+  ZJAIL_TRY_ASSIGN(auto mounts, plan_mounts(p));
+  plan.mounts = std::move(mounts);
   ZJAIL_TRY(resolve_sources(plan.mounts, plan.root_directory, ctx.invoker_uid));
 
   ZJAIL_TRY(plan_capabilities(p, plan));
   ZJAIL_TRY(inject_fault(plan.fault, Step::CompileSeccomp));
-  auto bpf = cached_seccomp(p, ctx.seccomp_cache_dir);
-  if (!bpf) return std::move(bpf).error();
-  plan.seccomp = std::move(bpf->filters);
+  ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(p, ctx.seccomp_cache_dir));
+  plan.seccomp = std::move(bpf.filters);
   plan_rlimits(p, plan);
   return {};
 }
@@ -407,12 +402,9 @@ Result<Plan> build_plan(const Profile& p, const std::vector<std::string>& comman
     if (!fd) return make_error(Step::Listen, errno, "inherited LISTEN_FDS fd " + std::to_string(3 + i));
     plan.pass_fds.push_back(std::move(fd));
   }
-  auto fds = bind_listen_sockets(p);
-  if (!fds) return std::move(fds).error();
-  for (auto& fd : *fds) plan.pass_fds.push_back(std::move(fd));
-  auto landlock = plan_landlock(plan.private_network, plan.pass_fds, -1, plan.warnings);
-  if (!landlock) return std::move(landlock).error();
-  plan.landlock = *landlock;
+  ZJAIL_TRY_ASSIGN(auto fds, bind_listen_sockets(p));
+  for (auto& fd : fds) plan.pass_fds.push_back(std::move(fd));
+  ZJAIL_TRY_ASSIGN(plan.landlock, plan_landlock(plan.private_network, plan.pass_fds, -1, plan.warnings));
 
   if (!ctx.notify_relay.empty()) {
     MountOp m;

@@ -188,15 +188,14 @@ Status resolve_sources(std::vector<MountOp>& mounts, std::string& root_directory
   for (auto& m : mounts) {
     if (m.kind != Kind::Bind) continue;
     auto r = resolve_trusted(m.source, invoker);
-    if (!r) {
-      return make_error(Step::OpenSources, r.error().err,
-                        "mount " + m.source + " -> /" + m.target + " (" + m.origin + "): " + r.error().context);
-    }
+    if (!r)
+      return std::move(r).error().wrap(Step::OpenSources,
+                                       "mount " + m.source + " -> /" + m.target + " (" + m.origin + ")");
     m.resolved_source = std::move(r).value();
   }
   if (!root_directory.empty()) {
     auto r = resolve_trusted(root_directory, invoker);
-    if (!r) return make_error(Step::OpenSources, r.error().err, "RootDirectory=" + root_directory + ": " + r.error().context);
+    if (!r) return std::move(r).error().wrap(Step::OpenSources, "RootDirectory=" + root_directory);
     root_directory = std::move(r).value();
   }
   return {};
@@ -208,18 +207,17 @@ Result<std::vector<MountOp>> plan_mounts(const Profile& p) {
 
   for (const auto& item : p.binds) {
     const Bind& b = item.value;
-    auto target = jail_relative(b.target.empty() ? b.source : b.target, item.origin, "bind target");
-    if (!target) return std::move(target).error();
+    ZJAIL_TRY_ASSIGN(auto target, jail_relative(b.target.empty() ? b.source : b.target, item.origin, "bind target"));
     if (b.source.empty() || b.source[0] != '/')
       return make_error(Step::Plan, 0, item.origin.str() + ": bind source '" + b.source +
                                            "' is not an absolute path");
-    if (target->empty() || is_under(*target, "proc") || *target == "dev")
-      return make_error(Step::Plan, 0, item.origin.str() + ": cannot bind over '/" + *target +
+    if (target.empty() || is_under(target, "proc") || target == "dev")
+      return make_error(Step::Plan, 0, item.origin.str() + ": cannot bind over '/" + target +
                                            "': zjail builds it itself");
     MountOp m;
     m.kind = Kind::Bind;
     m.source = b.source;
-    m.target = std::move(target).value();
+    m.target = std::move(target);
     m.attr = kNoSuidDev | (b.read_only ? MOUNT_ATTR_RDONLY : 0);
     m.recursive = b.recursive;
     m.optional = b.optional;
@@ -228,14 +226,13 @@ Result<std::vector<MountOp>> plan_mounts(const Profile& p) {
     out.push_back(std::move(m));
   }
   for (const auto& item : p.tmpfs) {
-    auto target = jail_relative(item.value.target, item.origin, "TemporaryFileSystem=");
-    if (!target) return std::move(target).error();
-    if (target->empty() || is_under(*target, "proc") || *target == "dev")
+    ZJAIL_TRY_ASSIGN(auto target, jail_relative(item.value.target, item.origin, "TemporaryFileSystem="));
+    if (target.empty() || is_under(target, "proc") || target == "dev")
       return make_error(Step::Plan, 0, item.origin.str() + ": cannot mount a tmpfs over '/" +
-                                           *target + "': zjail builds it itself");
+                                           target + "': zjail builds it itself");
     MountOp m;
     m.kind = Kind::Tmpfs;
-    m.target = std::move(target).value();
+    m.target = std::move(target);
     m.attr = kNoSuidDev;
     for (auto& [k, v] : split_options(item.value.options)) {
       // Access modes are mount attributes here; everything else goes to tmpfs.

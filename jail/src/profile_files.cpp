@@ -83,13 +83,12 @@ Result<std::string> read_profile_file(const std::string& path, const char* what,
   // Said first, in the same words for everyone: the trusted walk would stop
   // at /dev/stdin's magic link with a less helpful error.
   if (trust.check && stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !is_dev_null(st)) return not_regular(st);
-  auto pfd = open_path(path, what, trust, false);
-  if (!pfd) return std::move(pfd).error();
-  if (fstat(pfd->get(), &st) != 0) return make_error(Step::Profile, errno, path);
+  ZJAIL_TRY_ASSIGN(auto pfd, open_path(path, what, trust, false));
+  if (fstat(pfd.get(), &st) != 0) return make_error(Step::Profile, errno, path);
   if (is_dev_null(st)) return std::string();
   if (!S_ISREG(st.st_mode)) return not_regular(st);
-  auto fd = reopen_for_reading(pfd->get(), path);
-  if (!fd) return make_error(Step::Profile, fd.error().err, fd.error().context);
+  auto fd = reopen_for_reading(pfd.get(), path);
+  if (!fd) return std::move(fd).error().wrap(Step::Profile, "");
   std::string text;
   char buf[8192];
   for (;;) {
@@ -144,7 +143,7 @@ Result<ProfileTrust> caller_profile_trust(uid_t euid, const char* owner) {
   t.hint = " (as root, zjail reads only profiles that root alone can write: see ZJAIL_PROFILE_OWNER in zjail(1))";
   if (owner && *owner) {
     auto u = lookup_user(owner);
-    if (!u) return make_error(Step::Profile, u.error().err, "ZJAIL_PROFILE_OWNER: " + u.error().context);
+    if (!u) return std::move(u).error().wrap(Step::Profile, "ZJAIL_PROFILE_OWNER");
     t.rule.owner = u->uid;
   }
   return t;

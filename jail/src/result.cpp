@@ -1,5 +1,6 @@
 #include "zjail/result.hpp"
 
+#include <cstdlib>
 #include <cstring>
 
 namespace zjail {
@@ -23,5 +24,17 @@ std::string Error::message() const {
   }
   return m;
 }
+
+Error Error::wrap(std::string_view outer) && {
+  if (!outer.empty()) context = context.empty() ? std::string(outer) : std::string(outer) + ": " + context;
+  return std::move(*this);
+}
+
+Error Error::wrap(Step at, std::string_view outer) && {
+  step = at;
+  return std::move(*this).wrap(outer);
+}
+
+void bad_result_access() noexcept { std::abort(); }
 
 }  // namespace zjail

@@ -121,9 +121,7 @@ Result<std::string> cpuset_mask(const std::string& list) {
 
 Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool system_bus) {
   DlHandle lib;
-  auto api_r = load_sd_bus(lib);
-  if (!api_r) return std::move(api_r).error();
-  const SdBusApi& api = *api_r;
+  ZJAIL_TRY_ASSIGN(const SdBusApi api, load_sd_bus(lib));
 
   // Root talks to systemd directly on its private socket, as systemctl
   // does: no bus daemon relays the calls and the signal, and systemd sends
@@ -186,12 +184,11 @@ Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool 
   if (rc >= 0) rc = u64("CPUWeight", r.cpu_weight);
   if (rc >= 0) rc = u64("IOWeight", r.io_weight);
   if (rc >= 0 && r.allowed_cpus.is_set()) {
-    auto mask = cpuset_mask(*r.allowed_cpus.value);
-    if (!mask) return std::move(mask).error();
+    ZJAIL_TRY_ASSIGN(auto mask, cpuset_mask(*r.allowed_cpus.value));
     rc = api.open_container(m.get(), 'r', "sv");
     if (rc >= 0) rc = api.append(m.get(), "s", "AllowedCPUs");
     if (rc >= 0) rc = api.open_container(m.get(), 'v', "ay");
-    if (rc >= 0) rc = api.append_array(m.get(), 'y', mask->data(), mask->size());
+    if (rc >= 0) rc = api.append_array(m.get(), 'y', mask.data(), mask.size());
     if (rc >= 0) rc = api.close_container(m.get());
     if (rc >= 0) rc = api.close_container(m.get());
   }

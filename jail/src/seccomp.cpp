@@ -52,9 +52,8 @@ Result<std::vector<sock_filter>> export_bpf(void* ctx) {
 }
 
 Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict_io_uring) {
-  auto ctx = new_ctx(SCMP_ACT_ALLOW);
-  if (!ctx) return std::move(ctx).error();
-  void* c = ctx->get();
+  ZJAIL_TRY_ASSIGN(auto ctx, new_ctx(SCMP_ACT_ALLOW));
+  void* c = ctx.get();
   const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
   int rc = 0;
   for (unsigned long req : {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)})
@@ -119,35 +118,31 @@ Result<std::vector<sock_filter>> profile_filter(const Profile& p) {
   const NameList& filter = p.system_call_filter;
   bool allow_list = filter.is_set && !filter.invert;
   uint32_t deny = deny_action(p);
-  auto listed = expand(filter);
-  if (!listed) return std::move(listed).error();
-  auto logged = expand(p.system_call_log);
-  if (!logged) return std::move(logged).error();
+  ZJAIL_TRY_ASSIGN(auto listed, expand(filter));
+  ZJAIL_TRY_ASSIGN(auto logged, expand(p.system_call_log));
   if (p.system_call_log.invert) {
-    auto all = expand_syscalls({"@known"});
-    if (!all) return std::move(all).error();
+    ZJAIL_TRY_ASSIGN(auto all, expand_syscalls({"@known"}));
     std::set<std::string> rest;
-    for (const auto& s : *all)
-      if (!logged->count(s)) rest.insert(s);
-    *logged = std::move(rest);
+    for (const auto& s : all)
+      if (!logged.count(s)) rest.insert(s);
+    logged = std::move(rest);
   }
 
-  auto ctx = new_ctx(allow_list ? deny : SCMP_ACT_ALLOW);
-  if (!ctx) return std::move(ctx).error();
-  void* c = ctx->get();
+  ZJAIL_TRY_ASSIGN(auto ctx, new_ctx(allow_list ? deny : SCMP_ACT_ALLOW));
+  void* c = ctx.get();
   if (allow_list)
-    for (const char* needed : {"execve", "execveat", "exit", "exit_group", "write"}) listed->insert(needed);
-  for (const auto& name : *listed) {
+    for (const char* needed : {"execve", "execveat", "exit", "exit_group", "write"}) listed.insert(needed);
+  for (const auto& name : listed) {
     int nr = seccomp_syscall_resolve_name(name.c_str());
     if (nr == __NR_SCMP_ERROR) continue;
-    uint32_t action = allow_list ? (logged->count(name) ? SCMP_ACT_LOG : SCMP_ACT_ALLOW) : deny;
+    uint32_t action = allow_list ? (logged.count(name) ? SCMP_ACT_LOG : SCMP_ACT_ALLOW) : deny;
     if (action == (allow_list ? deny : SCMP_ACT_ALLOW)) continue;  // the default already says so
     int rc = seccomp_rule_add(c, action, nr, 0);
     if (rc != 0) return fail(rc, "rule for " + name);
   }
   if (!allow_list) {
-    for (const auto& name : *logged) {
-      if (listed->count(name)) continue;
+    for (const auto& name : logged) {
+      if (listed.count(name)) continue;
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) continue;
       int rc = seccomp_rule_add(c, SCMP_ACT_LOG, nr, 0);
@@ -161,15 +156,14 @@ Result<std::vector<sock_filter>> profile_filter(const Profile& p) {
 
 Result<BpfProgram> compile_seccomp(const Profile& p) {
   BpfProgram prog;
-  auto base = base_filter(p.private_network.value.value_or(true), p.restrict_io_uring.value.value_or(true));
-  if (!base) return std::move(base).error();
-  prog.filters.push_back(std::move(base).value());
+  ZJAIL_TRY_ASSIGN(auto base,
+                   base_filter(p.private_network.value.value_or(true), p.restrict_io_uring.value.value_or(true)));
+  prog.filters.push_back(std::move(base));
   bool profile_rules = p.system_call_filter.is_set || p.system_call_log.is_set ||
                        p.system_call_error_number.is_set();
   if (profile_rules) {
-    auto own = profile_filter(p);
-    if (!own) return std::move(own).error();
-    prog.filters.push_back(std::move(own).value());
+    ZJAIL_TRY_ASSIGN(auto own, profile_filter(p));
+    prog.filters.push_back(std::move(own));
   }
   return prog;
 }

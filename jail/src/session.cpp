@@ -78,9 +78,8 @@ Status SessionJail::end() {
 
 Result<SessionJail> SessionJail::enter(const Plan& plan) {
   if (!plan.session) return make_error(Step::Plan, EINVAL, "not a session plan");
-  auto jail = start_jail(plan, nullptr);
-  if (!jail) return std::move(jail).error();
-  SessionJail s(std::move(jail).value());
+  ZJAIL_TRY_ASSIGN(auto jail, start_jail(plan, nullptr));
+  SessionJail s(std::move(jail));
   int err = fault_at(plan.fault, Step::JoinJail);
   if (err == 0) err = join_namespaces(plan, s.jail_.pidfd());
   if (err != 0) return make_error(Step::JoinJail, err, "setns into the jail's namespaces");

@@ -136,13 +136,12 @@ Result<UniqueFd> reopen_for_reading(int path_fd, const std::string& shown) {
 }
 
 Result<UniqueFd> open_trusted_file(const std::string& path) {
-  auto fd = open_trusted(path);
-  if (!fd) return std::move(fd).error();
+  ZJAIL_TRY_ASSIGN(auto fd, open_trusted(path));
   struct stat st{};
-  if (fstat(fd->get(), &st) != 0) return make_error(Step::CheckPaths, errno, path);
+  if (fstat(fd.get(), &st) != 0) return make_error(Step::CheckPaths, errno, path);
   if (!S_ISREG(st.st_mode)) return make_error(Step::CheckPaths, EINVAL, path + " is not a regular file");
   // Reopen the vetted object itself for reading, not the path again.
-  return reopen_for_reading(fd->get(), path);
+  return reopen_for_reading(fd.get(), path);
 }
 
 }  // namespace zjail

@@ -63,9 +63,8 @@ Status add_socket_units(UnitFile& unit, const string& beside, const std::vector<
     for (const auto& d : where) {
       string p = d + "/" + n;
       if (!fs::exists(fs::symlink_status(p)) || is_dev_null(p)) continue;
-      auto text = slurp(p);
-      if (!text) return std::move(text).error();
-      ZJAIL_TRY(parse_unit_text(sockets, *text, p));
+      ZJAIL_TRY_ASSIGN(auto text, slurp(p));
+      ZJAIL_TRY(parse_unit_text(sockets, text, p));
       break;
     }
   }
@@ -161,9 +160,8 @@ Result<UnitFile> load_unit(const string& name_or_path, const std::vector<string>
       return make_error(Step::Profile, ENOENT, "unit " + unit.name + " (looked in /etc, /run, /usr/lib, /lib systemd/system)");
   }
   if (is_dev_null(fragment)) return make_error(Step::Profile, 0, "unit " + unit.name + " is masked");
-  auto text = slurp(fragment);
-  if (!text) return std::move(text).error();
-  ZJAIL_TRY(parse_unit_text(unit, *text, fragment));
+  ZJAIL_TRY_ASSIGN(auto text, slurp(fragment));
+  ZJAIL_TRY(parse_unit_text(unit, text, fragment));
   if (name_or_path.find('/') != string::npos) {
     ZJAIL_TRY(add_socket_units(unit, fs::path(fragment).parent_path().string(), {}));
     return unit;
@@ -186,9 +184,8 @@ Result<UnitFile> load_unit(const string& name_or_path, const std::vector<string>
   }
   for (const auto& [fname, path] : dropins) {
     if (is_dev_null(path)) continue;
-    auto t = slurp(path);
-    if (!t) return std::move(t).error();
-    ZJAIL_TRY(parse_unit_text(unit, *t, path));
+    ZJAIL_TRY_ASSIGN(auto t, slurp(path));
+    ZJAIL_TRY(parse_unit_text(unit, t, path));
   }
   ZJAIL_TRY(add_socket_units(unit, fs::path(fragment).parent_path().string(), dirs));
   return unit;
@@ -204,9 +201,8 @@ Result<UnitFile> load_system_unit(const string& name_or_path) {
       unit.from_bus = true;
       for (const auto& f : *files) {
         if (is_dev_null(f)) continue;
-        auto text = slurp(f);
-        if (!text) return std::move(text).error();
-        ZJAIL_TRY(parse_unit_text(unit, *text, f));
+        ZJAIL_TRY_ASSIGN(auto text, slurp(f));
+        ZJAIL_TRY(parse_unit_text(unit, text, f));
       }
       ZJAIL_TRY(add_socket_units(unit, files->empty() ? "" : fs::path(files->front()).parent_path().string(),
                                  unit_search_path()));

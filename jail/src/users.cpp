@@ -73,9 +73,8 @@ Result<UserInfo> lookup_user_name(const std::string& name) {
 Result<gid_t> lookup_group(const std::string& name_or_id) {
   unsigned id;
   if (parse_id(name_or_id, id)) return static_cast<gid_t>(id);
-  auto g = lookup_group_name(name_or_id);
-  if (!g) return std::move(g).error();
-  return g->gid;
+  ZJAIL_TRY_ASSIGN(auto g, lookup_group_name(name_or_id));
+  return g.gid;
 }
 
 Result<GroupInfo> lookup_group_name(const std::string& name) {

@@ -62,7 +62,7 @@ static int init_signalfd() {
   int sfd = init_signalfd();
   if (sfd < 0) {
     kill(ctx.payload, SIGKILL);
-    _exit(125);
+    _exit(kExitFailure);
   }
   // The payload has exec'd: the code and stack that built the jail are dead
   // (memory.hpp), unless the jail ends first.
@@ -81,7 +81,7 @@ static int init_signalfd() {
     if (n != sizeof si) {
       if (n < 0 && errno == EINTR) continue;
       kill(ctx.payload, SIGKILL);
-      _exit(125);
+      _exit(kExitFailure);
     }
     if (si.ssi_signo != SIGCHLD) {
       kill(ctx.payload, static_cast<int>(si.ssi_signo));
@@ -123,7 +123,7 @@ void show_init_title(Context& ctx) {
   int sfd = init_signalfd();
   if (sfd < 0) {
     kill(-1, SIGKILL);
-    _exit(125);
+    _exit(kExitFailure);
   }
   for (;;) {
     signalfd_siginfo si;

@@ -267,8 +267,7 @@ void run_steps(Context& ctx, const StepEntry (&steps)[N]) {
   // write(), not send(): after the seccomp step only the exec error is left
   // to report, and allow lists always keep write (see compile_seccomp).
   (void)!write(ctx.err_sock, &rec, sizeof rec);
-  // env(1)'s convention for the payload; 125 for zjail's own failures.
-  _exit(step != Step::Exec ? 125 : err == ENOENT ? 127 : 126);
+  _exit(exit_code(step, err));
 }
 
 namespace {
