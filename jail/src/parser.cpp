@@ -16,12 +16,8 @@
 #include "zjail/trust.hpp"
 #include "zjail/suggest.hpp"
 
-#ifndef ZJAIL_SYSCONF_PROFILES
-#define ZJAIL_SYSCONF_PROFILES "/etc/zjail/profiles"
-#endif
-#ifndef ZJAIL_DATA_PROFILES
-#define ZJAIL_DATA_PROFILES "/usr/share/zjail/profiles"
-#endif
+// ZJAIL_SYSCONF_PROFILES, ZJAIL_DATA_PROFILES: from the install prefix
+// (jail/CMakeLists.txt).
 
 namespace zjail {
 namespace {

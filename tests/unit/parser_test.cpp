@@ -139,11 +139,14 @@ TEST_F(ProfileFiles, LayeringOntoAnExistingProfile) {
 
 // --- Search path, find_profile, list_profiles ------------------------------------
 
+// The system directories follow the install prefix: /etc/zjail/profiles and
+// /usr/share/zjail/profiles under /usr (tests/CMakeLists.txt passes the
+// paths the core was built with).
 TEST(SearchPath, SystemDirectoriesThenTheEnvironment) {
-  EXPECT_EQ(profile_search_path(nullptr), (Names{"/etc/zjail/profiles", "/usr/share/zjail/profiles"}));
-  EXPECT_EQ(profile_search_path(""), (Names{"/etc/zjail/profiles", "/usr/share/zjail/profiles"}));
-  EXPECT_EQ(profile_search_path("/a::profiles:"),
-            (Names{"/etc/zjail/profiles", "/usr/share/zjail/profiles", "/a", "profiles"}));
+  const Names system = {ZJAIL_SYSCONF_PROFILES, ZJAIL_DATA_PROFILES};
+  EXPECT_EQ(profile_search_path(nullptr), system);
+  EXPECT_EQ(profile_search_path(""), system);
+  EXPECT_EQ(profile_search_path("/a::profiles:"), (Names{system[0], system[1], "/a", "profiles"}));
 }
 
 TEST_F(ProfileFiles, EtcOverridesUsrShare) {
