@@ -1,6 +1,6 @@
 // Putting the jail into a cgroup v2 and applying the profile's limits.
 //
-// Three ways, tried in this order (docs/cgroups.md explains the choice):
+// Three ways, tried in this order (docs/systemd.md, "Cgroups and limits", explains the choice):
 //  - Delegated: zjail's own cgroup is delegated to it (Delegate=yes on the
 //    unit, or a writable subtree without systemd). zjail moves itself (and
 //    the rest of a systemd-delegated unit, e.g. a wrapper script that runs
