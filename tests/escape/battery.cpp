@@ -50,6 +50,7 @@
 #include "catalog.hpp"
 #include "host.hpp"
 #include "probes.hpp"
+#include "test_io.hpp"
 
 using namespace zjail_escape;
 
@@ -170,12 +171,7 @@ Outcome run_forked(const std::string& name, const Options& opt) {
     _exit(0);
   }
   close(p[1]);
-  std::string got;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(p[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-    if (n > 0) got.append(buf, static_cast<size_t>(n));
-  close(p[0]);
+  std::string got = zjail_test_io::read_to_eof(p[0]);
   int st = 0;
   while (waitpid(c, &st, 0) < 0 && errno == EINTR) {}
   if (!got.empty()) return deserialize(got);

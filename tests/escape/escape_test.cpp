@@ -50,6 +50,9 @@
 namespace zjail_test {
 namespace {
 
+using ::testing::HasSubstr;
+using ::testing::Not;
+
 using zjail_escape::Need;
 using zjail_escape::ProbeInfo;
 
@@ -299,7 +302,7 @@ struct HostTargets {
       EXPECT_EQ(sha256(kZjail), zjail_hash) << "the zjail binary changed";
     }
     EXPECT_TRUE(read_file(kZjail) == zjail_bytes) << "the zjail binary changed";
-    EXPECT_EQ(r.out.find("host-secret"), std::string::npos) << "a host secret leaked into the jail\n" << r.dump();
+    EXPECT_THAT(r.out, Not(HasSubstr("host-secret"))) << "a host secret leaked into the jail\n" << r.dump();
   }
 
   void expect_ready() const {
@@ -448,7 +451,7 @@ TEST_P(FullBattery, TiocstiWithKeptTerminal) {
   auto f = probe_line(r, "tiocsti-caller-tty");
   EXPECT_EQ(f["verdict"], "ok") << r.dump();
   EXPECT_EQ(outcome_of(f), "EPERM") << r.dump();
-  EXPECT_NE(f["detail"].find("ctty=yes"), std::string::npos) << "--keep-tty should keep the terminal\n" << r.dump();
+  EXPECT_THAT(f["detail"], HasSubstr("ctty=yes")) << "--keep-tty should keep the terminal\n" << r.dump();
   EXPECT_EQ(t.pending_input(), 0) << "input was injected into the caller's terminal";
 }
 
@@ -480,7 +483,7 @@ TEST_P(KernelClosed, ClaimMustMatchTheHost) {
   }
   auto x32 = run({"--profile", GetParam().zjail, "--", kProbe, "run", "x32", "--kernel-closed", "x32"});
   EXPECT_EQ(x32.code, 2) << "--kernel-closed x32 must be refused\n" << x32.dump();
-  EXPECT_NE(x32.err.find("no kernel closes that by itself"), std::string::npos) << x32.dump();
+  EXPECT_THAT(x32.err, HasSubstr("no kernel closes that by itself")) << x32.dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(Battery, KernelClosed, ::testing::ValuesIn(kProfiles),
@@ -517,9 +520,9 @@ TEST(HostSetup, BatteryByHand) {
   // host-setup found, unconfined, what this test found: the same closures.
   auto closed = zjail_escape::kernel_closed_args(kernel_closed());
   if (closed.empty()) {
-    EXPECT_EQ(args.find("--kernel-closed"), std::string::npos) << args;
+    EXPECT_THAT(args, Not(HasSubstr("--kernel-closed"))) << args;
   } else {
-    EXPECT_NE(args.find(closed[0] + " " + closed[1]), std::string::npos) << args;
+    EXPECT_THAT(args, HasSubstr(closed[0] + " " + closed[1])) << args;
   }
 
   std::vector<std::string> a = {"--profile", "base-service", "--ro-bind", dir, "--", kProbe, "--profile-expect",
@@ -540,9 +543,9 @@ TEST(HostSetup, BatteryByHand) {
   fclose(from);
   int st = 0;
   waitpid(setup, &st, 0);
-  EXPECT_NE(report.find("host-check=victim-alive result=ok"), std::string::npos) << report;
-  EXPECT_NE(report.find("host-check=zjail-unchanged result=ok"), std::string::npos) << report;
-  EXPECT_NE(report.find("host-summary failed=0"), std::string::npos) << report;
+  EXPECT_THAT(report, HasSubstr("host-check=victim-alive result=ok")) << report;
+  EXPECT_THAT(report, HasSubstr("host-check=zjail-unchanged result=ok")) << report;
+  EXPECT_THAT(report, HasSubstr("host-summary failed=0")) << report;
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << report;
   EXPECT_FALSE(exists(dir)) << "host-setup left its files behind";
 }

@@ -26,6 +26,9 @@
 namespace zjail_test {
 namespace {
 
+using ::testing::HasSubstr;
+using ::testing::Not;
+
 const uid_t kNobody = nobody_uid();  // base-service's User=nobody, on this host
 constexpr int kRuns = 60;
 
@@ -132,14 +135,14 @@ struct Tally {
 // A launch either mounts where it should or fails closed with zjail's own
 // error (exit 125) naming the symlink; the secret must never show.
 void expect_inside_or_refused(const RunResult& r, bool (*inside)(const RunResult&), Tally& t) {
-  EXPECT_EQ(r.out.find("host-secret"), std::string::npos) << "the host directory was mounted\n" << r.dump();
+  EXPECT_THAT(r.out, Not(HasSubstr("host-secret"))) << "the host directory was mounted\n" << r.dump();
   if (r.code == 0) {
     EXPECT_TRUE(inside(r)) << r.dump();
     ++t.inside;
     return;
   }
   EXPECT_EQ(r.code, 125) << r.dump();
-  EXPECT_NE(r.err.find("Too many levels of symbolic links"), std::string::npos) << r.dump();
+  EXPECT_THAT(r.err, HasSubstr("Too many levels of symbolic links")) << r.dump();
   std::string e = r.err_lines().empty() ? "" : r.err_lines().front();
   // Group by the error without the run's temporary paths.
   size_t step = e.find("(step:");
@@ -152,9 +155,9 @@ TEST_F(MountRace, PlantedSymlinkInBindSourceIsNotFollowed) {
   AttackerTree t;
   t.plant("real", "src");
   auto r = cat_in_jail({"--ro-bind", t.attacker + "/src:/data"}, {"/data/marker"});
-  EXPECT_EQ(r.out.find("host-secret"), std::string::npos) << "the planted symlink was followed\n" << r.dump();
+  EXPECT_THAT(r.out, Not(HasSubstr("host-secret"))) << "the planted symlink was followed\n" << r.dump();
   EXPECT_EQ(r.code, 125) << r.dump();
-  EXPECT_NE(r.err.find("Too many levels of symbolic links"), std::string::npos) << r.dump();
+  EXPECT_THAT(r.err, HasSubstr("Too many levels of symbolic links")) << r.dump();
 }
 
 // The same symlink planted where a nested mount's target lies, inside a
@@ -166,9 +169,9 @@ TEST_F(MountRace, PlantedSymlinkAtNestedTargetIsNotFollowed) {
   src.write("marker", "inside\n");
   std::string before = host_mounts();
   auto r = cat_in_jail({"--bind", t.attacker + ":/data", "--ro-bind", src.path() + ":/data/sub"}, {"/data/sub/marker"});
-  EXPECT_EQ(r.out.find("host-secret"), std::string::npos) << r.dump();
+  EXPECT_THAT(r.out, Not(HasSubstr("host-secret"))) << r.dump();
   EXPECT_EQ(r.code, 125) << r.dump();
-  EXPECT_NE(r.err.find("Too many levels of symbolic links"), std::string::npos) << r.dump();
+  EXPECT_THAT(r.err, HasSubstr("Too many levels of symbolic links")) << r.dump();
   EXPECT_EQ(host_mounts(), before) << "the host's mount table changed";
   EXPECT_EQ(read_file(t.secret + "/marker"), "host-secret-dir\n");
 }
@@ -180,9 +183,9 @@ TEST_F(MountRace, PlantedSymlinkInRootDirectoryIsNotFollowed) {
   TempDir prof;
   prof.write("planted-root.profile", "[Jail]\nInclude=base-service\nRootDirectory=" + t.attacker + "/root\n");
   auto r = run({"--profile", prof / "planted-root.profile", "--", kProbe, "cat", "/marker"});
-  EXPECT_EQ(r.out.find("host-secret"), std::string::npos) << "the planted symlink was followed\n" << r.dump();
+  EXPECT_THAT(r.out, Not(HasSubstr("host-secret"))) << "the planted symlink was followed\n" << r.dump();
   EXPECT_EQ(r.code, 125) << r.dump();
-  EXPECT_NE(r.err.find("Too many levels of symbolic links"), std::string::npos) << r.dump();
+  EXPECT_THAT(r.err, HasSubstr("Too many levels of symbolic links")) << r.dump();
 }
 
 // Raced: the bind source flips between the real directory and the symlink.

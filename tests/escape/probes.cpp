@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "host_kernel.hpp"
+#include "test_io.hpp"
 
 namespace zjail_escape {
 
@@ -549,11 +550,7 @@ Outcome exec_privileged(const std::string& path) {
     _exit(127);
   }
   close(p[1]);
-  std::string got;
-  char buf[256];
-  ssize_t n;
-  while ((n = read(p[0], buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
-  close(p[0]);
+  std::string got = zjail_test_io::read_to_eof(p[0]);
   waitpid(c, nullptr, 0);
   while (!got.empty() && got.back() == '\n') got.pop_back();
   if (got.rfind("exec-failed", 0) == 0) return setup_error(0, path + ": " + got);
@@ -603,23 +600,16 @@ Outcome unix_connect(const std::string& path, bool abstract) {
   std::memcpy(a.sun_path + off, path.data(), path.size());
   socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + off + path.size() + (abstract ? 0 : 1));
   long r = connect(s, reinterpret_cast<sockaddr*>(&a), len);
-  int e = errno;
-  close(s);
-  errno = e;
+  zjail_test_io::close_keeping_errno(s);
   return sys(r, std::string("connect ") + (abstract ? "@" : "") + path);
 }
 
 Outcome tcp_connect(int port) {
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return blocked(errno, "socket(AF_INET)");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in a = zjail_test_io::loopback(port);
   long r = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  int e = errno;
-  close(s);
-  errno = e;
+  zjail_test_io::close_keeping_errno(s);
   return sys(r, "connect 127.0.0.1:" + std::to_string(port));
 }
 

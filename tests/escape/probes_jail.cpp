@@ -16,6 +16,7 @@
 #include <set>
 
 #include "probe_outcomes.hpp"
+#include "test_io.hpp"
 
 namespace zjail_escape {
 namespace {
@@ -111,11 +112,7 @@ Outcome console_ioctl() {
 Outcome init_cmdline() {
   int fd = open("/proc/1/cmdline", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return blocked(errno, "open /proc/1/cmdline");
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  close(fd);
+  std::string text = zjail_test_io::read_to_eof(fd);
   // "zjail-init", padded with NULs; a login session's init adds
   // "--session USER PROFILE".
   std::string first = text.substr(0, text.find('\0'));

@@ -2,6 +2,7 @@
 // and a timeout) with the probe as payload, and reads the probe's lines.
 #pragma once
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/types.h>
 

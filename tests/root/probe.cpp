@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "probe.hpp"
+#include "test_io.hpp"
 
 extern char** environ;
 
@@ -219,9 +220,7 @@ int ifaces() {
 // A TCP round trip over 127.0.0.1.
 int loopback() {
   int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in a = zjail_test_io::loopback(0);
   socklen_t len = sizeof a;
   if (l < 0 || bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || listen(l, 1) < 0 ||
       getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) < 0)

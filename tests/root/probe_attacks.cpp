@@ -14,6 +14,7 @@
 #include <string>
 
 #include "probe.hpp"
+#include "test_io.hpp"
 
 namespace zjail_probe {
 namespace {
@@ -28,9 +29,7 @@ int write_file(const std::string& name, const std::string& path, int flags) {
   int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | flags, 0666);
   if (fd < 0) return fail(name, errno, "open " + path);
   ssize_t n = write(fd, "zjail-probe\n", 12);
-  int e = errno;
-  close(fd);
-  errno = e;
+  zjail_test_io::close_keeping_errno(fd);
   return result(name, n, "write " + path);
 }
 
@@ -38,14 +37,9 @@ int write_file(const std::string& name, const std::string& path, int flags) {
 int bind_port(int port) {
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return error("bind-port", errno, "socket");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in a = zjail_test_io::loopback(port);
   int r = bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  int e = errno;
-  close(s);
-  errno = e;
+  zjail_test_io::close_keeping_errno(s);
   return result("bind-port", r, "127.0.0.1:" + std::to_string(port));
 }
 
@@ -66,10 +60,7 @@ int reconnect_accepted(int port) {
   sockaddr unspec{};
   unspec.sa_family = AF_UNSPEC;
   if (connect(c, &unspec, sizeof unspec) < 0) return error("reconnect-accepted", errno, "connect(AF_UNSPEC)");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in a = zjail_test_io::loopback(port);
   std::string where = "127.0.0.1:" + std::to_string(port) + " of the host";
   if (connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
     (void)!write(c, "escaped\n", 8);

@@ -16,6 +16,9 @@
 namespace zjail_test {
 namespace {
 
+using ::testing::HasSubstr;
+using ::testing::Not;
+
 // --- the caller's terminal ---------------------------------------------------------
 
 using Terminal = RootTest;
@@ -121,10 +124,10 @@ TEST_F(ProcFs, HostDetailsAndZjailArgumentsHidden) {
   EXPECT_EQ(init.code, 0) << init.dump();
   ASSERT_FALSE(init.lines().empty()) << init.dump();
   EXPECT_EQ(init.lines()[0].substr(0, 11), "zjail-init ") << init.dump();
-  EXPECT_EQ(init.out.find("s3cret"), std::string::npos) << "zjail's arguments leaked\n" << init.dump();
-  EXPECT_EQ(init.out.find("--setenv"), std::string::npos) << init.dump();
+  EXPECT_THAT(init.out, Not(HasSubstr("s3cret"))) << "zjail's arguments leaked\n" << init.dump();
+  EXPECT_THAT(init.out, Not(HasSubstr("--setenv"))) << init.dump();
   // ProtectProc=default asks for the host's /proc as it is.
-  EXPECT_EQ(init.out.find("cmdline=hidden"), std::string::npos) << init.dump();
+  EXPECT_THAT(init.out, Not(HasSubstr("cmdline=hidden"))) << init.dump();
 }
 
 // --- read-only binds -------------------------------------------------------------------

@@ -8,6 +8,8 @@
 namespace zjail_test {
 namespace {
 
+using ::testing::HasSubstr;
+
 using Network = RootTest;
 using Limits = RootTest;
 using WorkingDirectory = RootTest;
@@ -61,8 +63,8 @@ TEST_F(WorkingDirectory, MissingDirectoryFailsNamingTheStep) {
   auto r = jail({"--chdir", "/zjail-no-such-dir"}, {"cwd"});
   EXPECT_EQ(r.code, kExitFailure) << r.dump();
   EXPECT_EQ(r.err_lines().size(), 1u) << r.dump();
-  EXPECT_NE(r.err.find("/zjail-no-such-dir"), std::string::npos) << r.dump();
-  EXPECT_NE(r.err.find("(step: chdir)"), std::string::npos) << r.dump();
+  EXPECT_THAT(r.err, HasSubstr("/zjail-no-such-dir")) << r.dump();
+  EXPECT_THAT(r.err, HasSubstr("(step: chdir)")) << r.dump();
   EXPECT_FALSE(r.line("CWD")) << "the payload ran\n" << r.dump();
 }
 

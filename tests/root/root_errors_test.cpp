@@ -13,6 +13,8 @@
 namespace zjail_test {
 namespace {
 
+using ::testing::HasSubstr;
+
 class Errors : public RootTest {
  protected:
   TempDir mark_;
@@ -48,7 +50,7 @@ class Errors : public RootTest {
     EXPECT_EQ(r.code, kExitFailure) << r.dump();
     auto lines = r.err_lines();
     EXPECT_EQ(lines.size(), 1u) << "want one line on stderr\n" << r.dump();
-    for (const auto& n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << "no '" << n << "'\n" << r.dump();
+    for (const auto& n : needles) EXPECT_THAT(r.err, HasSubstr(n)) << "no '" << n << "'\n" << r.dump();
     EXPECT_EQ(r.out, "") << r.dump();
     EXPECT_FALSE(payload_ran()) << "the payload ran after a failure\n" << r.dump();
   }
@@ -258,8 +260,8 @@ class PlantedSymlink : public RootTest {
     auto r = jail(args, {"mounts"});
     if (r.code == kExitFailure) {
       EXPECT_EQ(r.err_lines().size(), 1u) << r.dump();
-      EXPECT_NE(r.err.find("(step: mounts)"), std::string::npos) << r.dump();
-      EXPECT_NE(r.err.find(target), std::string::npos) << r.dump();
+      EXPECT_THAT(r.err, HasSubstr("(step: mounts)")) << r.dump();
+      EXPECT_THAT(r.err, HasSubstr(target)) << r.dump();
     } else {
       ASSERT_EQ(r.code, 0) << r.dump();
       for (const auto& p : mount_points(r))

@@ -16,6 +16,9 @@
 namespace zjail_test {
 namespace {
 
+using ::testing::HasSubstr;
+using ::testing::Not;
+
 using Exit = RootTest;
 using Signals = RootTest;
 using Reaping = RootTest;
@@ -260,8 +263,8 @@ TEST_F(Exec, ScriptCannotWriteItsHostFile) {
   ASSERT_EQ(chown((d / "script.sh").c_str(), 65534, 65534), 0);
   auto r = run({"--profile", kProfile, "--", d / "script.sh"});
   EXPECT_EQ(r.code, 0) << r.dump();
-  EXPECT_EQ(r.out.find("wrote"), std::string::npos) << r.dump();
-  EXPECT_NE(r.out.find("zero=/run/host/command/script.sh\n"), std::string::npos) << r.dump();
+  EXPECT_THAT(r.out, Not(HasSubstr("wrote"))) << r.dump();
+  EXPECT_THAT(r.out, HasSubstr("zero=/run/host/command/script.sh\n")) << r.dump();
   EXPECT_EQ(read_file(d / "script.sh"), body) << "the jail rewrote the host's script";
 }
 

@@ -21,6 +21,9 @@
 namespace zjail_test {
 namespace {
 
+using ::testing::HasSubstr;
+using ::testing::Not;
+
 using Ns = RootTest;
 using Identity = RootTest;
 using Caps = RootTest;
@@ -77,8 +80,8 @@ TEST_F(Ns, EnvironmentStartsClean) {
   auto r = run({"--profile", kProfile, "--", kProbe, "env"},
                with_env({"ZJAIL_ROOT_TEST_LEAK=secret"}));
   ASSERT_EQ(r.code, 0) << r.dump();
-  EXPECT_EQ(r.out.find("ZJAIL_ROOT_TEST_LEAK"), std::string::npos) << r.dump();
-  EXPECT_EQ(r.out.find("ZJAIL_PROFILE_PATH"), std::string::npos) << r.dump();
+  EXPECT_THAT(r.out, Not(HasSubstr("ZJAIL_ROOT_TEST_LEAK"))) << r.dump();
+  EXPECT_THAT(r.out, Not(HasSubstr("ZJAIL_PROFILE_PATH"))) << r.dump();
   EXPECT_TRUE(r.line("ENV USER=nobody")) << r.dump();
 }
 
@@ -216,7 +219,7 @@ TEST_F(Fds, HostFdsOpenedBeforeLaunchAreAbsent) {
     if (in >> tag >> fd && tag == "FD") fds.insert(fd);
   }
   EXPECT_EQ(fds, (std::set<int>{0, 1, 2})) << r.dump();
-  EXPECT_EQ(r.out.find("leaked-secret"), std::string::npos) << r.dump();
+  EXPECT_THAT(r.out, Not(HasSubstr("leaked-secret"))) << r.dump();
   // The leak was real: zjail itself was started with them.
   EXPECT_TRUE(exists(leak));
 }

@@ -3,6 +3,7 @@
 // and implications are honoured when a unit is judged alone.
 #include "zjail/analyze.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,6 +18,8 @@
 
 namespace zjail {
 namespace {
+
+using ::testing::HasSubstr;
 
 const std::vector<std::string> kSearch = {std::string(ZJAIL_SOURCE_DIR) + "/profiles"};
 
@@ -206,7 +209,7 @@ TEST(Analyze, UnknownSyscallNamesInAUnitAreNotedNotFatal) {
   UnitFile u = unit("SystemCallFilter=~@no-such-group\n");
   Analysis a = run(nullptr, &u);
   ASSERT_EQ(a.notes.size(), 1u);
-  EXPECT_NE(a.notes[0].find("@no-such-group"), std::string::npos);
+  EXPECT_THAT(a.notes[0], HasSubstr("@no-such-group"));
 }
 
 // The sockets zjail binds are the host's: a private network does not make a
@@ -218,7 +221,7 @@ TEST(Analyze, PassedSocketsAndIoUring) {
   Analysis a = run(&dgram, nullptr);
   const auto& ip = item(a, "IPAddressDeny=");
   EXPECT_EQ(ip.exposure, 1);
-  EXPECT_NE(ip.reason.find("ListenDatagram="), std::string::npos) << ip.reason;
+  EXPECT_THAT(ip.reason, HasSubstr("ListenDatagram=")) << ip.reason;
   EXPECT_EQ(item(run(&quiet, nullptr), "SystemCallFilter=~@io-uring").exposure, 0);
   Profile uring = shipped("network-service", "RestrictIOUring=no\nSystemCallFilter=@io-uring\n");
   EXPECT_GT(item(run(&uring, nullptr), "SystemCallFilter=~@io-uring").exposure, 0);

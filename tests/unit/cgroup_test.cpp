@@ -1,5 +1,6 @@
 // Cgroup limits: what each directive writes, and the decision between a
 // delegated leaf, a systemd scope and failing closed.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "../../jail/src/scope.hpp"
@@ -7,6 +8,8 @@
 
 namespace zjail {
 namespace {
+
+using ::testing::HasSubstr;
 
 TEST(Cgroup, WritesFollowSystemdSemantics) {
   Resources r;
@@ -39,7 +42,7 @@ TEST(Cgroup, IoBandwidthResolvesTheDisk) {
   ASSERT_TRUE(w) << w.error().message();
   ASSERT_EQ(w->size(), 1u);
   EXPECT_EQ((*w)[0].file, "io.max");
-  EXPECT_NE((*w)[0].value.find(" rbps=1000000"), std::string::npos);
+  EXPECT_THAT((*w)[0].value, HasSubstr(" rbps=1000000"));
   r.io_read_bandwidth_max[0].value.path = "/no/such/device";
   auto bad = cgroup_writes(r);
   ASSERT_FALSE(bad);
@@ -63,13 +66,13 @@ TEST(Cgroup, LimitsWithoutAnEnforcerFailClosed) {
   auto cg = JailCgroup::prepare(r, "x", env, warning);
   ASSERT_FALSE(cg);
   EXPECT_EQ(cg.error().step, Step::Cgroup);
-  EXPECT_NE(cg.error().context.find("cannot be enforced"), std::string::npos);
+  EXPECT_THAT(cg.error().context, HasSubstr("cannot be enforced"));
 
   r.enforce_strict.value = false;  // EnforceLimits=best-effort
   auto loose = JailCgroup::prepare(r, "x", env, warning);
   ASSERT_TRUE(loose);
   EXPECT_EQ(loose->mode(), CgroupMode::None);
-  EXPECT_NE(warning.find("WITHOUT RESOURCE LIMITS"), std::string::npos);
+  EXPECT_THAT(warning, HasSubstr("WITHOUT RESOURCE LIMITS"));
 }
 
 TEST(Cgroup, ServiceWithoutDelegationIsRefused) {
@@ -82,7 +85,7 @@ TEST(Cgroup, ServiceWithoutDelegationIsRefused) {
   std::string warning;
   auto cg = JailCgroup::prepare(r, "x", env, warning);
   ASSERT_FALSE(cg);
-  EXPECT_NE(cg.error().context.find("Delegate=yes"), std::string::npos);
+  EXPECT_THAT(cg.error().context, HasSubstr("Delegate=yes"));
 
   env.own_path = "/user.slice/user-0.slice/session-1.scope";
   auto scope = JailCgroup::prepare(r, "x", env, warning);
@@ -101,7 +104,7 @@ TEST(Cgroup, PlanDecidesWithoutSideEffects) {
   env.systemd_running = true;
   CgroupPlan service = plan_cgroup(r, env);
   EXPECT_EQ(service.mode, CgroupMode::None);
-  EXPECT_NE(service.unenforceable.find("set Delegate=yes"), std::string::npos);
+  EXPECT_THAT(service.unenforceable, HasSubstr("set Delegate=yes"));
   env.own_path = "/user.slice/user-0.slice/session-1.scope";
   EXPECT_EQ(plan_cgroup(r, env).mode, CgroupMode::Scope);
   EXPECT_EQ(plan_cgroup(Resources{}, env).mode, CgroupMode::None);

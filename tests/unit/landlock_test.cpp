@@ -2,6 +2,7 @@
 // without network rules is told, and the rule itself applied in a forked
 // child against a real listener.
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
@@ -15,6 +16,8 @@
 
 namespace zjail {
 namespace {
+
+using ::testing::HasSubstr;
 
 UniqueFd tcp_listener(uint16_t& port) {
   UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -84,7 +87,7 @@ TEST(LandlockPlan, KernelWithoutNetworkRulesIsReported) {
   ASSERT_TRUE(plan);
   EXPECT_FALSE(plan->deny_tcp_connect);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("Landlock ABI 3, 4 needed"), std::string::npos) << warnings[0];
+  EXPECT_THAT(warnings[0], HasSubstr("Landlock ABI 3, 4 needed")) << warnings[0];
 }
 
 // The rule against a real listener: connect() and TCP Fast Open's sendto()

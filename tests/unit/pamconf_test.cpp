@@ -1,5 +1,6 @@
 #include "zjail/pamconf.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,6 +8,8 @@
 
 namespace zjail {
 namespace {
+
+using ::testing::HasSubstr;
 
 PamConfig parse_ok(const std::string& text) {
   auto c = parse_pam_config(text, "pam.conf");
@@ -237,7 +240,7 @@ TEST(PamConf, LoadRefusesUntrustedFiles) {
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().step, Step::PamConfig);
   EXPECT_EQ(c.error().err, EPERM);
-  EXPECT_NE(c.error().context.find("/tmp"), std::string::npos) << c.error().context;
+  EXPECT_THAT(c.error().context, HasSubstr("/tmp")) << c.error().context;
   unlink(path.c_str());
   rmdir(dir);
   EXPECT_FALSE(load_pam_config("/nonexistent/pam.conf"));

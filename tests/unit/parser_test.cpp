@@ -1,5 +1,6 @@
 // Profile files: syntax, Include=, drop-ins, the search path, list_profiles
 // and the show_profile round trip. Search paths are temporary directories.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -13,6 +14,8 @@
 
 namespace zjail {
 namespace {
+
+using ::testing::HasSubstr;
 
 namespace fs = std::filesystem;
 using Names = std::vector<std::string>;
@@ -227,15 +230,12 @@ TEST_F(ProfileFiles, IncludeMayNotOverrideLinesAboveIt) {
             "t.profile:2: PrivateNetwork= here is overridden by the Include= on line 3 (" + usr_ +
                 "/net.profile:2 sets it again); move it below that Include= line");
   // Through a nested include, and through an included profile's drop-in.
-  EXPECT_NE(err("[Jail]\nPrivateNetwork=yes\nInclude=outer\n").find("(" + usr_ + "/net.profile:2 sets it again)"),
-            std::string::npos);
-  EXPECT_NE(err("[Jail]\nPrivateNetwork=yes\nInclude=plain\n").find("10-net.conf:2 sets it again"),
-            std::string::npos);
+  EXPECT_THAT(err("[Jail]\nPrivateNetwork=yes\nInclude=outer\n"),
+              HasSubstr("(" + usr_ + "/net.profile:2 sets it again)"));
+  EXPECT_THAT(err("[Jail]\nPrivateNetwork=yes\nInclude=plain\n"), HasSubstr("10-net.conf:2 sets it again"));
   // A list whose result depends on the order, and a growing list reset.
-  EXPECT_NE(err("[Jail]\nSystemCallFilter=~@mount\nInclude=net\n").find("t.profile:2: SystemCallFilter= here"),
-            std::string::npos);
-  EXPECT_NE(err("[Jail]\nBindReadOnlyPaths=/usr\nInclude=resets\n").find("resets.profile:2 resets it"),
-            std::string::npos);
+  EXPECT_THAT(err("[Jail]\nSystemCallFilter=~@mount\nInclude=net\n"), HasSubstr("t.profile:2: SystemCallFilter= here"));
+  EXPECT_THAT(err("[Jail]\nBindReadOnlyPaths=/usr\nInclude=resets\n"), HasSubstr("resets.profile:2 resets it"));
   // What is fine: a growing list above, anything below, a repeat in one file.
   Profile p;
   ASSERT_TRUE(text(p, "[Jail]\nBindReadOnlyPaths=/usr\nInclude=net\nPrivateNetwork=yes\nHostname=a\nHostname=b\n"));

@@ -4,6 +4,7 @@
 // members of a default-constructed Profile at -O2 (GCC bug 105562 family).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <sys/mount.h>
@@ -23,6 +24,8 @@ extern char** environ;
 
 namespace zjail {
 namespace {
+
+using ::testing::HasSubstr;
 
 Origin at(int line) { return Origin{"test.profile", line}; }
 
@@ -101,7 +104,7 @@ TEST(PlanIdentity, RootPayloadIsRefused) {
   auto plan = plan_for(p);
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().step, Step::ResolveUser);
-  EXPECT_NE(plan.error().context.find("test.profile:7: User=root"), std::string::npos);
+  EXPECT_THAT(plan.error().context, HasSubstr("test.profile:7: User=root"));
 }
 
 // Host gid 0 opens root's group-owned files, as uid 0 would root's own:
@@ -113,13 +116,13 @@ TEST(PlanIdentity, RootGroupIsRefused) {
   auto plan = plan_for(g);
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().step, Step::ResolveUser);
-  EXPECT_NE(plan.error().context.find("test.profile:4: gid 0 (root)"), std::string::npos) << plan.error().message();
+  EXPECT_THAT(plan.error().context, HasSubstr("test.profile:4: gid 0 (root)")) << plan.error().message();
   Profile s;
   s.supplementary_groups.push_back({"100", at(5)});
   s.supplementary_groups.push_back({"0", at(6)});
   auto plan2 = plan_for(s);
   ASSERT_FALSE(plan2);
-  EXPECT_NE(plan2.error().context.find("test.profile:6: SupplementaryGroups=0"), std::string::npos)
+  EXPECT_THAT(plan2.error().context, HasSubstr("test.profile:6: SupplementaryGroups=0"))
       << plan2.error().message();
 }
 
@@ -155,7 +158,7 @@ TEST(PlanIdentity, UnprivilegedMapsOnlyItself) {
   other.user.origin = at(1);
   auto refused = plan_for(other, c);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().context.find("needs root"), std::string::npos);
+  EXPECT_THAT(refused.error().context, HasSubstr("needs root"));
 }
 
 TEST(PlanMounts, SystemMountsAndOrdering) {
@@ -243,7 +246,7 @@ TEST(PlanCapabilities, AmbientImpliesBoundingUnlessBoundingIsExplicit) {
   p.capability_bounding_set.names.push_back({"CAP_CHOWN", at(2)});
   plan = plan_for(p);
   ASSERT_FALSE(plan);
-  EXPECT_NE(plan.error().context.find("not in CapabilityBoundingSet="), std::string::npos);
+  EXPECT_THAT(plan.error().context, HasSubstr("not in CapabilityBoundingSet="));
 
   Profile none;
   plan = plan_for(none);
@@ -331,7 +334,7 @@ TEST(PlanListen, BindsSocketsAndSetsActivationVariables) {
   auto bad = plan_for(p);
   ASSERT_FALSE(bad);  // port 0 is not a port one can announce
   EXPECT_EQ(bad.error().step, Step::Listen);
-  EXPECT_NE(bad.error().context.find("test.profile:2"), std::string::npos);
+  EXPECT_THAT(bad.error().context, HasSubstr("test.profile:2"));
   fs::remove(sock);
 
   p.listen_datagram.clear();
@@ -385,8 +388,7 @@ TEST(PlanSeccomp, IoUringReopensOnlyOnTheHostNetwork) {
   auto plan = plan_for(p);
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().step, Step::Plan);
-  EXPECT_NE(plan.error().context.find("test.profile:12: RestrictIOUring=no needs PrivateNetwork=no"),
-            std::string::npos)
+  EXPECT_THAT(plan.error().context, HasSubstr("test.profile:12: RestrictIOUring=no needs PrivateNetwork=no"))
       << plan.error().message();
   p.private_network.value = false;
   auto host = plan_for(p);

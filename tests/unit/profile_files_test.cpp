@@ -15,6 +15,7 @@
 #include <functional>
 
 #include "zjail/parser.hpp"
+#include "test_io.hpp"
 
 namespace zjail {
 namespace {
@@ -219,11 +220,7 @@ std::string within_seconds(unsigned seconds, const std::function<std::string()>&
     _exit(n == static_cast<ssize_t>(out.size()) ? 0 : 1);
   }
   close(pipefd[1]);
-  std::string out;
-  char buf[512];
-  ssize_t n;
-  while ((n = read(pipefd[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(pipefd[0]);
+  std::string out = zjail_test_io::read_to_eof(pipefd[0]);
   int status = 0;
   waitpid(pid, &status, 0);
   if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status)) + " (blocked?)";

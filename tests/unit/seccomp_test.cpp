@@ -3,6 +3,7 @@
 // denied ones fail with the configured errno or kill, and the always-on rules
 // (native ABI only, TIOCSTI/TIOCLINUX, no namespaces) hold in every mode.
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <linux/audit.h>
 #include <linux/io_uring.h>
@@ -26,6 +27,8 @@
 
 namespace zjail {
 namespace {
+
+using ::testing::HasSubstr;
 
 Profile with_filter(std::vector<std::string> names, bool invert = false) {
   Profile p;
@@ -355,7 +358,7 @@ TEST(Seccomp, UnknownNamesAreProfileErrors) {
   auto prog = compile_seccomp(with_filter({"@sytem-service"}));
   ASSERT_FALSE(prog);
   EXPECT_EQ(prog.error().step, Step::Profile);
-  EXPECT_NE(prog.error().context.find("did you mean '@system-service'"), std::string::npos);
+  EXPECT_THAT(prog.error().context, HasSubstr("did you mean '@system-service'"));
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 // zjail's syscall group tables.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,8 @@
 
 namespace zjail {
 namespace {
+
+using ::testing::HasSubstr;
 
 // In the tables but unknown to libseccomp 2.5.4 on x86-64: i386-only calls
 // and the kernel's calls after futex_requeue (6.7). Skipped in groups, never
@@ -93,7 +96,7 @@ TEST(SyscallGroups, UnresolvableNamesDropFromGroupsButNotFromProfiles) {
     auto direct = expand_syscalls({name});
     ASSERT_FALSE(direct) << name;
     EXPECT_EQ(direct.error().step, Step::Profile);
-    EXPECT_NE(direct.error().context.find("unknown system call '" + name + "'"), std::string::npos);
+    EXPECT_THAT(direct.error().context, HasSubstr("unknown system call '" + name + "'"));
   }
   // @default lists mseal and friends; expanding it still works and holds
   // only names libseccomp can turn into numbers.
@@ -167,10 +170,10 @@ TEST(SyscallGroups, NestingAndKnown) {
 TEST(SyscallGroups, UnknownNamesAreErrorsWithSuggestions) {
   auto r = expand_syscalls({"@sytem-service"});
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().context.find("did you mean '@system-service'"), std::string::npos) << r.error().context;
+  EXPECT_THAT(r.error().context, HasSubstr("did you mean '@system-service'")) << r.error().context;
   auto s = expand_syscalls({"opne"});
   ASSERT_FALSE(s);
-  EXPECT_NE(s.error().context.find("unknown system call 'opne'"), std::string::npos);
+  EXPECT_THAT(s.error().context, HasSubstr("unknown system call 'opne'"));
   EXPECT_FALSE(syscall_known("@basic-io"));
   EXPECT_TRUE(syscall_known("openat"));
 }

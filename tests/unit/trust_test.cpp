@@ -1,11 +1,14 @@
 #include "zjail/trust.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace zjail {
 namespace {
+
+using ::testing::HasSubstr;
 
 TEST(Trust, RootOwnedPathsPass) {
   EXPECT_TRUE(open_trusted("/usr/bin"));
@@ -29,7 +32,7 @@ TEST(Trust, WorldWritableComponentsFail) {
   ASSERT_FALSE(fd);
   EXPECT_EQ(fd.error().step, Step::CheckPaths);
   EXPECT_EQ(fd.error().err, EPERM);
-  EXPECT_NE(fd.error().context.find("writable by group or others"), std::string::npos)
+  EXPECT_THAT(fd.error().context, HasSubstr("writable by group or others"))
       << fd.error().context;
 }
 
@@ -55,7 +58,7 @@ TEST(Trust, UserOwnedLeafOnlyWhenAllowed) {
   auto no = open_trusted(home);
   EXPECT_FALSE(no);
   if (!no) {
-    EXPECT_NE(no.error().context.find("owned by uid 4242"), std::string::npos);
+    EXPECT_THAT(no.error().context, HasSubstr("owned by uid 4242"));
   }
   TrustRule r;
   r.leaf_owner = 4242;

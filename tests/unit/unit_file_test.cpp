@@ -3,6 +3,7 @@
 // and the profiles a zjail ExecStart= names.
 #include "zjail/unit_file.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -11,6 +12,8 @@
 
 namespace zjail {
 namespace {
+
+using ::testing::HasSubstr;
 
 namespace fs = std::filesystem;
 using Strings = std::vector<std::string>;
@@ -50,7 +53,7 @@ TEST(UnitText, MalformedLinesAreErrors) {
   UnitFile u;
   auto st = parse_unit_text(u, "[Service]\nnot an assignment\n", "t.service");
   ASSERT_FALSE(st);
-  EXPECT_NE(st.error().context.find("t.service:2"), std::string::npos);
+  EXPECT_THAT(st.error().context, HasSubstr("t.service:2"));
 }
 
 TEST_F(UnitDirs, DropInsSortedByNameEarlierDirectoryMasks) {
@@ -85,7 +88,7 @@ TEST_F(UnitDirs, MissingAndMaskedUnits) {
   fs::create_symlink("/dev/null", dirs_[0] + "/gone.service");
   auto u = load_unit("gone", dirs_);
   ASSERT_FALSE(u);
-  EXPECT_NE(u.error().context.find("masked"), std::string::npos);
+  EXPECT_THAT(u.error().context, HasSubstr("masked"));
 }
 
 TEST(UnitProfiles, FromAZjailExecStart) {
