@@ -171,30 +171,30 @@ int close_session(pam_handle_t* pamh, int argc, const char** argv) {
   return PAM_SUCCESS;
 }
 
+// Nothing thrown crosses into sshd: an exception fails the call, logged
+// after `what`.
+template <class Fn>
+int guarded(pam_handle_t* pamh, const char* what, Fn fn) noexcept {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    pam_syslog(pamh, LOG_ERR, "%s: %s", what, e.what());
+  } catch (...) {
+    pam_syslog(pamh, LOG_ERR, "%s: unexpected exception", what);
+  }
+  return PAM_SESSION_ERR;
+}
+
 }  // namespace
 
 extern "C" {
 
 PAM_EXTERN int pam_sm_open_session(pam_handle_t* pamh, int, int argc, const char** argv) {
-  try {
-    return open_session(pamh, argc, argv);
-  } catch (const std::exception& e) {
-    pam_syslog(pamh, LOG_ERR, "session refused: %s", e.what());
-  } catch (...) {
-    pam_syslog(pamh, LOG_ERR, "session refused: unexpected exception");
-  }
-  return PAM_SESSION_ERR;
+  return guarded(pamh, "session refused", [&] { return open_session(pamh, argc, argv); });
 }
 
 PAM_EXTERN int pam_sm_close_session(pam_handle_t* pamh, int, int argc, const char** argv) {
-  try {
-    return close_session(pamh, argc, argv);
-  } catch (const std::exception& e) {
-    pam_syslog(pamh, LOG_ERR, "closing the session: %s", e.what());
-  } catch (...) {
-    pam_syslog(pamh, LOG_ERR, "closing the session: unexpected exception");
-  }
-  return PAM_SESSION_ERR;
+  return guarded(pamh, "closing the session", [&] { return close_session(pamh, argc, argv); });
 }
 
 }  // extern "C"

@@ -19,20 +19,14 @@ std::string fixed(double v, int decimals) {
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
+    const char* named = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\t' ? "\\t" : nullptr;
+    char code[8];
+    if (!named && c < 0x20) {
+      std::snprintf(code, sizeof code, "\\u%04x", c);
+      named = code;
     }
+    if (named) out += named;
+    else out += static_cast<char>(c);
   }
   return out + "\"";
 }

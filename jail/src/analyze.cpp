@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "analyze_internal.hpp"
 #include "zjail/caps.hpp"
@@ -72,26 +73,31 @@ const ItemInfo kItems[] = {
 };
 static_assert(std::size(kItems) == Count);
 
+// The SystemCallFilter=~@GROUP items (the group is in the item's name) and
+// what the group's calls do.
 struct SyscallItem {
   Item item;
-  const char* group;
-  bool gated;  // the calls fail without capabilities in the host's user namespace
   const char* what;
 };
-const SyscallItem kSyscallItems[] = {
-    {SysMount, "@mount", true, "mounting and pivot_root"},
-    {SysModule, "@module", true, "loading kernel modules"},
-    {SysRawIo, "@raw-io", true, "raw I/O port access"},
-    {SysReboot, "@reboot", true, "rebooting, kexec"},
-    {SysSwap, "@swap", true, "swapon/swapoff"},
-    {SysClock, "@clock", true, "setting the clock"},
-    {SysDebug, "@debug", false, "ptrace and process_vm_* on processes of the same user"},
-    {SysPrivileged, "@privileged", true, "privileged calls (bpf, setuid, chown, ...)"},
-    {SysKeyring, "@keyring", false, "the kernel keyring, which no namespace isolates"},
-    {SysIoUring, "@io-uring", false, "io_uring, a large kernel attack surface"},
-    {SysResources, "@resources", false, "priorities, affinity and rlimits"},
-    {SysCpuEmulation, "@cpu-emulation", false, "modify_ldt and vm86"},
-    {SysObsolete, "@obsolete", false, "obsolete calls, kernel attack surface"},
+// Calls that fail without capabilities in the host's user namespace: a jail
+// that allows them only has the attack surface.
+const SyscallItem kGatedSyscalls[] = {
+    {SysMount, "mounting and pivot_root"},
+    {SysModule, "loading kernel modules"},
+    {SysRawIo, "raw I/O port access"},
+    {SysReboot, "rebooting, kexec"},
+    {SysSwap, "swapon/swapoff"},
+    {SysClock, "setting the clock"},
+    {SysPrivileged, "privileged calls (bpf, setuid, chown, ...)"},
+};
+// Calls that work unprivileged.
+const SyscallItem kOpenSyscalls[] = {
+    {SysDebug, "ptrace and process_vm_* on processes of the same user"},
+    {SysKeyring, "the kernel keyring, which no namespace isolates"},
+    {SysIoUring, "io_uring, a large kernel attack surface"},
+    {SysResources, "priorities, affinity and rlimits"},
+    {SysCpuEmulation, "modify_ldt and vm86"},
+    {SysObsolete, "obsolete calls, kernel attack surface"},
 };
 
 string join(const std::vector<string>& v, const char* sep) {
@@ -177,8 +183,8 @@ std::set<string> group_members(const string& group) {
 
 void judge_syscalls(Findings& f, const SyscallPolicy& policy, bool host_privileged,
                     const string& setting, const string& source) {
-  for (const auto& s : kSyscallItems) {
-    auto members = group_members(s.group);
+  auto judge_group = [&](const SyscallItem& s, bool gated) {
+    auto members = group_members(std::strchr(item_info(s.item).name, '@'));
     size_t allowed = 0;
     for (const auto& m : members) allowed += policy.allowed(m);
     double e = members.empty() ? 0 : static_cast<double>(allowed) / members.size();
@@ -187,13 +193,15 @@ void judge_syscalls(Findings& f, const SyscallPolicy& policy, bool host_privileg
       why = string("denied: ") + s.what;
     } else {
       why = string(allowed == members.size() ? "allowed: " : "partly allowed: ") + s.what;
-      if (s.gated && !host_privileged) {
+      if (gated && !host_privileged) {
         e *= 0.5;
         why += "; they fail without host capabilities (attack surface only)";
       }
     }
     judge(f, s.item, e, setting, source, why);
-  }
+  };
+  for (const auto& s : kGatedSyscalls) judge_group(s, true);
+  for (const auto& s : kOpenSyscalls) judge_group(s, false);
 }
 
 double writable_paths_exposure(size_t n) {

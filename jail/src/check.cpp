@@ -10,7 +10,6 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <deque>
 
 #include "zjail/caps.hpp"
 #include "zjail/cgroup.hpp"
@@ -78,26 +77,11 @@ Node node_at(const Plan& plan, const std::string& rel, size_t upto = SIZE_MAX) {
   return rel.empty() ? Node{Node::Dir, "", nullptr} : Node{Node::Missing, "", best};
 }
 
-std::string parent_of(const std::string& rel) {
-  size_t slash = rel.rfind('/');
-  return slash == std::string::npos ? "" : rel.substr(0, slash);
-}
-
 // `path` resolved in the jail, its symlinks followed as the jail would.
 Node resolve_node(const Plan& plan, const std::string& path) {
-  std::deque<std::string> todo = path_components(path);
-  std::string done;  // relative, "" is /
-  int links = 0;
-  while (!todo.empty()) {
-    std::string comp = std::move(todo.front());
-    todo.pop_front();
-    if (comp == ".") continue;
-    if (comp == "..") {
-      done = parent_of(done);
-      continue;
-    }
-    std::string next = done.empty() ? comp : done + "/" + comp;
-    Node n = node_at(plan, next);
+  PathWalk walk(path);
+  for (std::string next; walk.next(next);) {
+    Node n = node_at(plan, next.substr(1));
     std::string link;
     if (n.kind == Node::Missing) return n;
     if (n.kind == Node::Link) {
@@ -112,19 +96,12 @@ Node resolve_node(const Plan& plan, const std::string& path) {
         link.resize(static_cast<size_t>(len));
       }
     }
-    if (link.empty()) {
-      done = std::move(next);
-      continue;
-    }
     // A symlink resolves in the jail: an absolute one from the jail's root.
-    if (++links > 40) return Node{};
-    auto more = path_components(link);
-    todo.insert(todo.begin(), more.begin(), more.end());
-    if (link[0] == '/') done.clear();
+    if (link.empty()) walk.enter(std::move(next));
+    else if (!walk.follow(link)) return Node{};
   }
-  return node_at(plan, done);
+  return node_at(plan, walk.resolved().substr(1));
 }
-
 
 // --- What a program needs to start ----------------------------------------------
 

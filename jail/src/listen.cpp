@@ -26,6 +26,26 @@ bool parse_port(std::string_view s, uint16_t& port) {
   return true;
 }
 
+// `port` on `host`, a literal address of `family` (AF_INET or AF_INET6), or
+// on the any address when `host` is null.
+bool set_inet(ListenAddress& a, int family, const char* host, uint16_t port) {
+  void* addr;
+  if (family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.ss);
+    in6->sin6_port = htons(port);
+    addr = &in6->sin6_addr;
+    a.len = sizeof(sockaddr_in6);
+  } else {
+    auto* in = reinterpret_cast<sockaddr_in*>(&a.ss);
+    in->sin_port = htons(port);
+    addr = &in->sin_addr;
+    a.len = sizeof(sockaddr_in);
+  }
+  a.ss.ss_family = static_cast<sa_family_t>(family);
+  // The any address is all zeros, as `a` starts.
+  return !host || inet_pton(family, host, addr) == 1;
+}
+
 }  // namespace
 
 bool parse_listen_address(const std::string& spec, ListenAddress& a) {
@@ -40,32 +60,19 @@ bool parse_listen_address(const std::string& spec, ListenAddress& a) {
     return true;
   }
   if (parse_port(spec, port)) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.ss);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_addr = in6addr_any;
-    in6->sin6_port = htons(port);
-    a.len = sizeof(sockaddr_in6);
     a.dual_stack = true;
-    return true;
+    return set_inet(a, AF_INET6, nullptr, port);
   }
   if (spec.size() > 2 && spec[0] == '[') {
     size_t close = spec.find("]:");
     if (close == std::string::npos || !parse_port(std::string_view(spec).substr(close + 2), port))
       return false;
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.ss);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(port);
-    a.len = sizeof(sockaddr_in6);
-    return inet_pton(AF_INET6, spec.substr(1, close - 1).c_str(), &in6->sin6_addr) == 1;
+    return set_inet(a, AF_INET6, spec.substr(1, close - 1).c_str(), port);
   }
   size_t colon = spec.rfind(':');
   if (colon == std::string::npos || !parse_port(std::string_view(spec).substr(colon + 1), port))
     return false;
-  auto* in = reinterpret_cast<sockaddr_in*>(&a.ss);
-  in->sin_family = AF_INET;
-  in->sin_port = htons(port);
-  a.len = sizeof(sockaddr_in);
-  return inet_pton(AF_INET, spec.substr(0, colon).c_str(), &in->sin_addr) == 1;
+  return set_inet(a, AF_INET, spec.substr(0, colon).c_str(), port);
 }
 
 namespace {

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <deque>
 
 #include "plan_internal.hpp"
 #include "zjail/trust.hpp"
@@ -146,40 +145,27 @@ void add_dev(std::vector<MountOp>& out) {
 // does not exist is left as it is, for the child to report (or skip, when
 // the bind is optional).
 Result<std::string> resolve_trusted(const std::string& path, uid_t invoker) {
-  std::deque<std::string> todo = path_components(path);
-  std::string done;  // "" is "/"
-  int links = 0;
-  while (!todo.empty()) {
-    std::string comp = std::move(todo.front());
-    todo.pop_front();
-    if (comp == ".") continue;
-    if (comp == "..") {
-      done.erase(done.empty() ? 0 : done.rfind('/'));
-      continue;
-    }
-    std::string next = done + "/" + comp;
+  PathWalk walk(path);
+  for (std::string next; walk.next(next);) {
     struct stat st{};
     if (lstat(next.c_str(), &st) != 0) {
-      for (const auto& rest : todo) next += "/" + rest;
+      for (const auto& rest : walk.rest()) next += "/" + rest;
       return next;
     }
     if (!S_ISLNK(st.st_mode)) {
-      done = std::move(next);
+      walk.enter(std::move(next));
       continue;
     }
     if (st.st_uid != 0 && st.st_uid != invoker)
       return make_error(Step::OpenSources, ELOOP, "symlink " + next + " belongs to uid " + std::to_string(st.st_uid) +
                                                       ", not root: not followed");
-    if (++links > 40) return make_error(Step::OpenSources, ELOOP, path);
     std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
     ssize_t n = readlink(next.c_str(), target.data(), target.size());
     if (n < 0 || static_cast<size_t>(n) >= target.size()) return make_error(Step::OpenSources, errno ? errno : EIO, next);
     target.resize(static_cast<size_t>(n));
-    auto more = path_components(target);
-    todo.insert(todo.begin(), more.begin(), more.end());
-    if (target[0] == '/') done.clear();
+    if (!walk.follow(target)) return make_error(Step::OpenSources, ELOOP, path);
   }
-  return done.empty() ? "/" : done;
+  return walk.resolved();
 }
 
 }  // namespace

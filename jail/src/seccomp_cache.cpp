@@ -64,10 +64,12 @@ UniqueFd open_cache_dir(const std::string& dir, bool create) {
   return cur;
 }
 
-bool read_all(int fd, void* buf, size_t n) {
-  auto* p = static_cast<char*>(buf);
+// `io` (read or write) until all `n` bytes are through; false on an error
+// or an early end.
+template <class Byte, class Io>
+bool transfer_all(int fd, Byte* p, size_t n, Io io) {
   while (n > 0) {
-    ssize_t r = read(fd, p, n);
+    ssize_t r = io(fd, p, n);
     if (r <= 0) return false;
     p += r;
     n -= static_cast<size_t>(r);
@@ -75,15 +77,13 @@ bool read_all(int fd, void* buf, size_t n) {
   return true;
 }
 
+bool read_all(int fd, void* buf, size_t n) {
+  return transfer_all(fd, static_cast<char*>(buf), n, [](int f, char* p, size_t k) { return read(f, p, k); });
+}
+
 bool write_all(int fd, const void* buf, size_t n) {
-  auto* p = static_cast<const char*>(buf);
-  while (n > 0) {
-    ssize_t r = write(fd, p, n);
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
+  return transfer_all(fd, static_cast<const char*>(buf), n,
+                      [](int f, const char* p, size_t k) { return write(f, p, k); });
 }
 
 bool load(int dirfd, const std::string& name, const std::string& key, BpfProgram& out) {

@@ -52,6 +52,29 @@ std::deque<std::string> path_components(const std::string& path) {
   return out;
 }
 
+bool PathWalk::next(std::string& path) {
+  while (!todo_.empty()) {
+    std::string comp = std::move(todo_.front());
+    todo_.pop_front();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      done_.erase(done_.empty() ? 0 : done_.rfind('/'));
+      continue;
+    }
+    path = done_ + "/" + comp;
+    return true;
+  }
+  return false;
+}
+
+bool PathWalk::follow(const std::string& target) {
+  if (++links_ > 40) return false;
+  auto more = path_components(target);
+  todo_.insert(todo_.begin(), more.begin(), more.end());
+  if (!target.empty() && target[0] == '/') done_.clear();
+  return true;
+}
+
 Result<UniqueFd> open_trusted(const std::string& path, const TrustRule& rule) {
   if (path.empty() || path[0] != '/') return make_error(Step::CheckPaths, EINVAL, path + " is not an absolute path");
   // Pending components, the next one at the back; a symlink's target is

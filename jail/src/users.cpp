@@ -31,15 +31,29 @@ UserInfo from_passwd(const passwd& pw) {
 // a group with a few thousand members does not fit a fixed buffer, and
 // giving up on it would make its members look like non-members. Returns the
 // function's error number; `*res` is null when there is no such entry.
-template <class Entry, class Fn>
-int nss_get(Fn fn, Entry& entry, Entry*& res, std::vector<char>& buf, int size_name) {
+template <class Entry, class Key>
+int nss_get(int (*fn)(Key, Entry*, char*, size_t, Entry**), Key key, Entry& entry, Entry*& res,
+            std::vector<char>& buf, int size_name) {
   constexpr size_t kMax = size_t{1} << 28;  // an answer bigger than this is an error
   long n = sysconf(size_name);
   buf.resize(n > 0 ? static_cast<size_t>(n) : 16384);
   int r;
-  while ((r = fn(&entry, buf.data(), buf.size(), &res)) == ERANGE && buf.size() < kMax) buf.resize(buf.size() * 2);
+  while ((r = fn(key, &entry, buf.data(), buf.size(), &res)) == ERANGE && buf.size() < kMax)
+    buf.resize(buf.size() * 2);
   if (r != 0) res = nullptr;
   return r;
+}
+
+// The entry named `name` (getpwnam_r, getgrnam_r), its strings in `buf`;
+// `kind` ("user", "group") names it in errors.
+template <class Entry>
+Result<Entry> nss_by_name(int (*fn)(const char*, Entry*, char*, size_t, Entry**), const std::string& name,
+                          const char* kind, int size_name, std::vector<char>& buf) {
+  Entry entry{}, *res = nullptr;
+  int r = nss_get(fn, name.c_str(), entry, res, buf, size_name);
+  if (r != 0) return make_error(Step::ResolveUser, r, std::string(kind) + " '" + name + "'");
+  if (!res) return make_error(Step::ResolveUser, 0, "unknown " + std::string(kind) + " '" + name + "'");
+  return entry;
 }
 
 }  // namespace
@@ -47,8 +61,7 @@ int nss_get(Fn fn, Entry& entry, Entry*& res, std::vector<char>& buf, int size_n
 Result<UserInfo> lookup_uid(uid_t uid) {
   std::vector<char> buf;
   passwd pw{}, *res = nullptr;
-  int r = nss_get([&](passwd* e, char* b, size_t n, passwd** out) { return getpwuid_r(uid, e, b, n, out); }, pw,
-                  res, buf, _SC_GETPW_R_SIZE_MAX);
+  int r = nss_get(getpwuid_r, uid, pw, res, buf, _SC_GETPW_R_SIZE_MAX);
   if (r != 0) return make_error(Step::ResolveUser, r, "uid " + std::to_string(uid));
   if (!res) return UserInfo{uid, static_cast<gid_t>(uid), std::to_string(uid), "/", "/bin/sh"};
   return from_passwd(pw);
@@ -62,11 +75,7 @@ Result<UserInfo> lookup_user(const std::string& name_or_id) {
 
 Result<UserInfo> lookup_user_name(const std::string& name) {
   std::vector<char> buf;
-  passwd pw{}, *res = nullptr;
-  int r = nss_get([&](passwd* e, char* b, size_t n, passwd** out) { return getpwnam_r(name.c_str(), e, b, n, out); },
-                  pw, res, buf, _SC_GETPW_R_SIZE_MAX);
-  if (r != 0) return make_error(Step::ResolveUser, r, "user '" + name + "'");
-  if (!res) return make_error(Step::ResolveUser, 0, "unknown user '" + name + "'");
+  ZJAIL_TRY_ASSIGN(passwd pw, nss_by_name(getpwnam_r, name, "user", _SC_GETPW_R_SIZE_MAX, buf));
   return from_passwd(pw);
 }
 
@@ -79,11 +88,7 @@ Result<gid_t> lookup_group(const std::string& name_or_id) {
 
 Result<GroupInfo> lookup_group_name(const std::string& name) {
   std::vector<char> buf;
-  group gr{}, *res = nullptr;
-  int r = nss_get([&](group* e, char* b, size_t n, group** out) { return getgrnam_r(name.c_str(), e, b, n, out); },
-                  gr, res, buf, _SC_GETGR_R_SIZE_MAX);
-  if (r != 0) return make_error(Step::ResolveUser, r, "group '" + name + "'");
-  if (!res) return make_error(Step::ResolveUser, 0, "unknown group '" + name + "'");
+  ZJAIL_TRY_ASSIGN(group gr, nss_by_name(getgrnam_r, name, "group", _SC_GETGR_R_SIZE_MAX, buf));
   GroupInfo info{gr.gr_gid, gr.gr_name, {}};
   for (char** m = gr.gr_mem; m && *m; ++m) info.members.emplace_back(*m);
   return info;

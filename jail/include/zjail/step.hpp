@@ -27,7 +27,8 @@ enum class Step : unsigned char {
   Clone,            // "clone": creating the namespaces and the jail init
   IdMap,            // "id-map": writing uid_map/setgroups/gid_map
   Cgroup,           // "cgroup": the jail's cgroup, its limits, the systemd scope
-  // The jail's init (PID 1), building the jail: kJailSteps in child/steps.cpp.
+  // The jail's init (PID 1), building the jail: kInitSteps and kJailSteps in
+  // child/steps.cpp.
   InitSetup,        // "init-setup": death signal and signal handlers of the init
   CloseStrayFds,    // "close-stray-fds": the init drops every fd the jail does not need
   SyncWait,         // "sync-wait": waiting for the parent's go-ahead

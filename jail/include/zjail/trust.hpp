@@ -43,6 +43,36 @@ Result<UniqueFd> open_trusted(const std::string& path, const TrustRule& rule = {
 // ("." and ".." are left for the resolver to interpret).
 std::deque<std::string> path_components(const std::string& path);
 
+// A path resolved one component at a time, as the kernel does: "." stays,
+// ".." climbs (never above /), and a symlink's target is resolved in place
+// of the link, from / when it is absolute. The caller looks each component
+// up in its own world (the host, the jail's mount table) and says what it
+// found:
+//   PathWalk walk(path);
+//   for (std::string next; walk.next(next);)
+//     if (!is_link(next)) walk.enter(next);
+//     else if (!walk.follow(target_of(next))) return ELOOP;
+class PathWalk {
+ public:
+  explicit PathWalk(const std::string& path) : todo_(path_components(path)) {}
+  // The next path to look up, absolute ("/usr/lib"); false when none is left.
+  bool next(std::string& path);
+  // The path from next() exists and is no symlink: it is resolved so far.
+  void enter(std::string path) { done_ = std::move(path); }
+  // It is a symlink to `target`. False after 40 of them, where the kernel
+  // would say ELOOP.
+  bool follow(const std::string& target);
+  // What is resolved so far: "/" for the root.
+  std::string resolved() const { return done_.empty() ? "/" : done_; }
+  // The components not looked up yet.
+  const std::deque<std::string>& rest() const { return todo_; }
+
+ private:
+  std::deque<std::string> todo_;
+  std::string done_;  // "" is "/"
+  int links_ = 0;
+};
+
 // A trusted regular file opened for reading (configuration, profiles).
 Result<UniqueFd> open_trusted_file(const std::string& path);
 

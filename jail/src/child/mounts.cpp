@@ -83,6 +83,25 @@ int attach(int tree, int target) {
   return move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
+// Attaches `tree` onto `target` and closes both; a `tree` of -1 means making
+// it failed, with errno saying why. Returns 0 or an errno.
+int attach_and_close(int tree, int target) {
+  int r = tree < 0 ? -1 : attach(tree, target);
+  int e = errno;
+  if (tree >= 0) close(tree);
+  close(target);
+  return r < 0 ? e : 0;
+}
+
+// `tree` with `attr` set; -1 (with `tree` closed) if that fails.
+int with_attr(int tree, uint64_t attr, bool recursive) {
+  if (tree < 0 || set_attr(tree, attr, recursive) == 0) return tree;
+  int e = errno;
+  close(tree);
+  errno = e;
+  return -1;
+}
+
 // A fresh filesystem instance (tmpfs, proc, devpts) as a detached mount.
 int new_fs(const char* type, const MountOp& op) {
   int fs = fsopen(type, FSOPEN_CLOEXEC);
@@ -109,12 +128,7 @@ int new_fs(const char* type, const MountOp& op) {
 int fs_type_mount(Context& ctx, const MountOp& op, const char* type) {
   int target = open_target(ctx.root_fd, op.target.c_str(), true, true);
   if (target < 0) return -target;
-  int mnt = new_fs(type, op);
-  int r = mnt < 0 ? -1 : attach(mnt, target);
-  int e = errno;
-  if (mnt >= 0) close(mnt);
-  close(target);
-  return r < 0 ? e : 0;
+  return attach_and_close(new_fs(type, op), target);
 }
 
 int bind_mount(Context& ctx, const MountOp& op, int& src) {
@@ -123,12 +137,9 @@ int bind_mount(Context& ctx, const MountOp& op, int& src) {
   if (fstat(src, &st) < 0) return errno;
   int target = open_target(ctx.root_fd, op.target.c_str(), S_ISDIR(st.st_mode), true);
   if (target < 0) return -target;
-  int r = attach(src, target);
-  int e = errno;
-  close(target);
-  close(src);
+  int r = attach_and_close(src, target);
   src = -1;
-  return r < 0 ? e : 0;
+  return r;
 }
 
 int mask(Context& ctx, const MountOp& op) {
@@ -147,12 +158,7 @@ int mask(Context& ctx, const MountOp& op) {
     return fs_type_mount(ctx, op, "tmpfs");
   }
   int tree = open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  int r = tree < 0 ? -1 : set_attr(tree, op.attr, false);
-  if (r == 0) r = attach(tree, target);
-  int e = errno;
-  if (tree >= 0) close(tree);
-  close(target);
-  return r < 0 ? e : 0;
+  return attach_and_close(with_attr(tree, op.attr, false), target);
 }
 
 int read_only_self(Context& ctx, const MountOp& op) {
@@ -160,12 +166,7 @@ int read_only_self(Context& ctx, const MountOp& op) {
   if (target == -ENOENT && op.optional) return 0;
   if (target < 0) return -target;
   int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-  int r = tree < 0 ? -1 : set_attr(tree, op.attr, true);
-  if (r == 0) r = attach(tree, target);
-  int e = errno;
-  if (tree >= 0) close(tree);
-  close(target);
-  return r < 0 ? e : 0;
+  return attach_and_close(with_attr(tree, op.attr, true), target);
 }
 
 int symlink_in_root(Context& ctx, const MountOp& op) {

@@ -1,6 +1,7 @@
-// The launch path, in order. The first table runs in the jail's init (PID 1
-// of the new pid namespace) and builds the jail; the second runs in the
-// payload (PID 2) and drops everything down to the seccomp filter, which is
+// The launch path, in order. The first two tables run in the jail's init
+// (PID 1 of the new pid namespace): it readies itself, waits for the
+// parent's go-ahead and builds the jail; the third runs in the payload
+// (PID 2) and drops everything down to the seccomp filter, which is
 // installed as close to execve as possible.
 #include <fcntl.h>
 #include <grp.h>
@@ -205,10 +206,16 @@ int exec_payload(Context& ctx) {
   return denied ? EACCES : ENOENT;
 }
 
-constexpr StepEntry kJailSteps[] = {
+// The init before the parent's go-ahead, while the parent writes its id
+// maps and puts it into the jail's cgroup.
+constexpr StepEntry kInitSteps[] = {
     {Step::InitSetup, init_setup},
     {Step::CloseStrayFds, close_stray_fds},
     {Step::SyncWait, wait_for_parent},
+};
+
+// The init after the go-ahead, in its final cgroup: building the jail.
+constexpr StepEntry kJailSteps[] = {
     {Step::CgroupNamespace, new_cgroup_namespace},
     {Step::MountPrivate, make_mounts_private},
     {Step::OpenSources, open_sources},
@@ -220,8 +227,8 @@ constexpr StepEntry kJailSteps[] = {
     {Step::Loopback, bring_up_loopback},
     {Step::InitSeal, init_seal},
 };
-static_assert(runs_in_order(kJailSteps, kBothPaths, Step::Cgroup), "the init's steps run in Step order");
 
+// The payload (PID 2), from the init's fork to its execve.
 constexpr StepEntry kPayloadSteps[] = {
     {Step::Setsid, new_session},
     {Step::Rlimits, shared<apply_rlimits>},
@@ -238,7 +245,12 @@ constexpr StepEntry kPayloadSteps[] = {
     {Step::Seccomp, shared<install_seccomp>},
     {Step::Exec, exec_payload},
 };
-static_assert(runs_in_order(kPayloadSteps, kLaunchPath, Step::ForkPayload), "the payload's steps run in Step order");
+
+// Each table runs after the one before it, its steps in Step order.
+static_assert(runs_in_order(kInitSteps, kBothPaths, Step::Cgroup) &&
+                  runs_in_order(kJailSteps, kBothPaths, Step::SyncWait) &&
+                  runs_in_order(kPayloadSteps, kLaunchPath, Step::ForkPayload),
+              "the launch's steps run in Step order (step.hpp)");
 
 template <size_t N>
 void run_steps(Context& ctx, const StepEntry (&steps)[N]) {
@@ -329,6 +341,7 @@ pid_t start_payload(Context& ctx) {
 }  // namespace
 
 [[noreturn]] void run(Context& ctx) {
+  run_steps(ctx, kInitSteps);
   run_steps(ctx, kJailSteps);
   ctx.detail = -1;
   if (ctx.plan->session) {
