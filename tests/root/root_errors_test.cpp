@@ -116,6 +116,16 @@ TEST_F(Errors, BadRlimitArgument) {
   expect_refused(r, {"NOFILE"});
 }
 
+// The kernel refuses any open-file limit above fs.nr_open, to root too: the
+// payload's rlimits step fails and names the directive that asked for it.
+TEST_F(Errors, RlimitTheKernelRefusesNamesItsDirective) {
+  std::string nr_open = read_file("/proc/sys/fs/nr_open");
+  if (nr_open.empty()) GTEST_SKIP() << "\n*** /proc/sys/fs/nr_open is unreadable here ***";
+  std::string above = std::to_string(std::stoull(nr_open) + 1);
+  auto r = attempt({"--rlimit", "NOFILE=" + above});
+  expect_refused(r, {"LimitNOFILE= (<command line>:", "Operation not permitted", "(step: rlimits)"});
+}
+
 TEST_F(Errors, UnknownUser) {
   auto r = attempt({"--user", "zjail-no-such-user"});
   expect_refused(r, {"zjail-no-such-user"});

@@ -325,6 +325,26 @@ TEST(PlanCommand, PathsBareNamesAndErrors) {
   fs::remove_all(dir);
 }
 
+// A failed setrlimit names the directive and its line, as a failed mount does.
+TEST(PlanLimits, EachLimitKnowsItsOrigin) {
+  Profile p;
+  p.limits[RLIMIT_NOFILE] = {Limit{64, 128, "LimitNOFILE"}, at(3)};
+  p.limits[RLIMIT_CORE] = {Limit{0, 0, "LimitCORE"}, Origin{"<command line>", 1}};
+  auto plan = plan_for(p);
+  ASSERT_TRUE(plan) << plan.error().message();
+  ASSERT_EQ(plan->rlimits.size(), 2u);
+  for (const auto& l : plan->rlimits) {
+    if (l.resource == RLIMIT_NOFILE) {
+      EXPECT_EQ(l.origin, "LimitNOFILE= (test.profile:3)");
+      EXPECT_EQ(l.soft, 64u);
+      EXPECT_EQ(l.hard, 128u);
+    } else {
+      EXPECT_EQ(l.resource, RLIMIT_CORE);
+      EXPECT_EQ(l.origin, "LimitCORE= (<command line>:1)");
+    }
+  }
+}
+
 TEST(PlanListen, BindsSocketsAndSetsActivationVariables) {
   namespace fs = std::filesystem;
   fs::path sock = fs::temp_directory_path() / ("zjail-listen-" + std::to_string(getpid()));

@@ -5,6 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <deque>
+#include <string>
+#include <vector>
+
 namespace zjail {
 namespace {
 
@@ -99,6 +103,37 @@ TEST(Trust, StickyDirectoriesAreCrossedOnlyToDirectories) {
   EXPECT_FALSE(open_trusted("/tmp", r)) << "the sticky directory itself is never the leaf";
   unlink(file);
   rmdir(dir);
+}
+
+// The walk the kernel does: "." stays, ".." stops at /, a relative link
+// resolves where it stands and an absolute one from /.
+TEST(PathWalk, ResolvesComponentsDotsAndLinksAsTheKernelDoes) {
+  PathWalk walk("/a/./b/../../../c/link/d");
+  std::vector<std::string> seen;
+  for (std::string next; walk.next(next);) {
+    seen.push_back(next);
+    if (next == "/c/link") {
+      EXPECT_EQ(walk.rest(), std::deque<std::string>{"d"});
+      ASSERT_TRUE(walk.follow("x/../y"));
+    } else if (next == "/c/y") {
+      ASSERT_TRUE(walk.follow("/abs"));
+    } else {
+      walk.enter(next);
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"/a", "/a/b", "/c", "/c/link", "/c/x", "/c/y", "/abs", "/abs/d"}));
+  EXPECT_EQ(walk.resolved(), "/abs/d");
+  EXPECT_EQ(PathWalk("/").resolved(), "/");
+}
+
+TEST(PathWalk, GivesUpAfterFortyLinks) {
+  PathWalk walk("/loop");
+  int links = 0;
+  for (std::string next; walk.next(next);) {
+    if (!walk.follow("/loop")) break;
+    ++links;
+  }
+  EXPECT_EQ(links, 40);
 }
 
 }  // namespace
