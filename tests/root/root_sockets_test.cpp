@@ -118,8 +118,8 @@ TEST_F(PassedSockets, AcceptedMptcpConnectionCannotReconnectToTheHost) {
   if (reached >= 0) close(reached);
   close(target);
   EXPECT_EQ(r.code, 125) << r.dump();
-  EXPECT_NE(r.err.find("passed fd 3 is a socket of family 2, type 1, protocol 262 of the host's network namespace"),
-            std::string::npos)
+  EXPECT_THAT(r.err,
+              HasSubstr("passed fd 3 is a socket of family 2, type 1, protocol 262 of the host's network namespace"))
       << r.dump();
   EXPECT_FALSE(r.line("READY")) << "the payload started\n" << r.dump();
   EXPECT_LT(reached, 0) << "the jail reached the host's 127.0.0.1:" << target_port << "\n" << r.dump();

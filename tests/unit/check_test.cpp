@@ -3,6 +3,7 @@
 // capabilities that cannot take effect.
 #include "zjail/check.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@
 
 namespace zjail {
 namespace {
+
+using ::testing::HasSubstr;
 
 const std::vector<std::string> kSearch = {std::string(ZJAIL_SOURCE_DIR) + "/profiles"};
 
@@ -136,7 +139,7 @@ TEST(CheckFindings, PlansTheLaunchRefusesAreErrors) {
   auto st = load_profile_text(bad, "[Jail]\nTemporaryFileSystem=/data:size=lots\n", "t.profile", kSearch,
                               ProfileTrust::any());
   ASSERT_FALSE(st);
-  EXPECT_NE(st.error().context.find("t.profile:2: invalid value '/data:size=lots'"), std::string::npos)
+  EXPECT_THAT(st.error().context, HasSubstr("t.profile:2: invalid value '/data:size=lots'"))
       << st.error().message();
   // A working directory the jail does not have.
   EXPECT_TRUE(any_error(findings("Include=base-service\nWorkingDirectory=/no/such/zjail/dir\n")));

@@ -11,20 +11,30 @@ Status apply(Profile& p, const char* key, const char* value, int line = 1) {
   return apply_directive(p, key, value, Origin{"r.profile", line});
 }
 
-TEST(ResourceDirectives, ValuesFollowSystemd) {
+// A profile of {key, value} lines, each of which must apply.
+Profile profile_of(std::initializer_list<std::pair<const char*, const char*>> lines) {
   Profile p;
-  ASSERT_TRUE(apply(p, "MemoryMax", "64M"));
-  ASSERT_TRUE(apply(p, "MemoryHigh", "infinity"));
-  ASSERT_TRUE(apply(p, "MemorySwapMax", "0"));
-  ASSERT_TRUE(apply(p, "TasksMax", "32"));
-  ASSERT_TRUE(apply(p, "CPUQuota", "150%"));
-  ASSERT_TRUE(apply(p, "CPUWeight", "20"));
-  ASSERT_TRUE(apply(p, "AllowedCPUs", "0-1 3"));
-  ASSERT_TRUE(apply(p, "IOWeight", "100"));
-  ASSERT_TRUE(apply(p, "IOReadBandwidthMax", "/var/lib 10M"));
-  ASSERT_TRUE(apply(p, "IOWriteBandwidthMax", "/ 1G"));
-  ASSERT_TRUE(apply(p, "Slice", "system-zjail.slice"));
-  ASSERT_TRUE(apply(p, "EnforceLimits", "best-effort"));
+  for (const auto& [key, value] : lines) {
+    auto st = apply(p, key, value);
+    EXPECT_TRUE(st) << key << "=" << value << ": " << st.error().message();
+  }
+  return p;
+}
+
+TEST(ResourceDirectives, ValuesFollowSystemd) {
+  Profile p = profile_of({{"MemoryMax", "64M"},
+                          {"MemoryHigh", "infinity"},
+                          {"MemorySwapMax", "0"},
+                          {"TasksMax", "32"},
+                          {"CPUQuota", "150%"},
+                          {"CPUWeight", "20"},
+                          {"AllowedCPUs", "0-1 3"},
+                          {"IOWeight", "100"},
+                          {"IOReadBandwidthMax", "/var/lib 10M"},
+                          {"IOWriteBandwidthMax", "/ 1G"},
+                          {"Slice", "system-zjail.slice"},
+                          {"EnforceLimits", "best-effort"}});
+  if (HasFailure()) return;
   const Resources& r = p.resources;
   EXPECT_EQ(*r.memory_max.value, 64ULL << 20);
   EXPECT_EQ(*r.memory_high.value, kLimitInfinity);
@@ -62,11 +72,8 @@ TEST(ResourceDirectives, BadValuesNameFileLineAndExpectation) {
 }
 
 TEST(ResourceDirectives, ShowRoundTrips) {
-  Profile p;
-  ASSERT_TRUE(apply(p, "MemoryMax", "1G"));
-  ASSERT_TRUE(apply(p, "CPUQuota", "20%"));
-  ASSERT_TRUE(apply(p, "IOWriteBandwidthMax", "/ 5M"));
-  ASSERT_TRUE(apply(p, "EnforceLimits", "strict"));
+  Profile p = profile_of(
+      {{"MemoryMax", "1G"}, {"CPUQuota", "20%"}, {"IOWriteBandwidthMax", "/ 5M"}, {"EnforceLimits", "strict"}});
   std::string shown = show_profile(p);
   Profile q;
   auto st = load_profile_text(q, shown, "shown.profile", {}, ProfileTrust::any());

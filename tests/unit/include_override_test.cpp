@@ -6,6 +6,7 @@
 // UnsetEnvironment=/PassEnvironment= over Environment=), wins silently.
 // Each case is the same mistake ParserTest's IncludeMayNotOverrideLinesAboveIt
 // refuses for PrivateNetwork=: the reader sees the line, the include decides.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -16,6 +17,8 @@
 
 namespace zjail {
 namespace {
+
+using ::testing::HasSubstr;
 
 namespace fs = std::filesystem;
 
@@ -40,7 +43,7 @@ class IncludeOverride : public ::testing::Test {
     auto st = load(p, above, lib);
     ASSERT_FALSE(st) << "'" << above << "' above Include=lib holding '" << lib << "' loaded without an error: " << why;
     EXPECT_EQ(st.error().message().rfind("t.profile:2: ", 0), 0u) << st.error().message();
-    EXPECT_NE(st.error().message().find("overridden by the Include= on line 3"), std::string::npos)
+    EXPECT_THAT(st.error().message(), HasSubstr("overridden by the Include= on line 3"))
         << st.error().message();
   }
 

@@ -73,7 +73,7 @@ TEST(LandlockPlan, SocketsNoRuleCoversAreRefused) {
     auto v = one(std::move(fd));
     auto plan = plan_landlock(true, v, 7, warnings);
     ASSERT_FALSE(plan);
-    EXPECT_NE(plan.error().context.find("passed fd 3 is a socket of family"), std::string::npos)
+    EXPECT_THAT(plan.error().context, HasSubstr("passed fd 3 is a socket of family"))
         << plan.error().message();
     EXPECT_TRUE(plan_landlock(false, v, 7, warnings));  // the host's network: nothing to keep
   }

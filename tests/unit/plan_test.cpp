@@ -26,6 +26,7 @@ namespace zjail {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 Origin at(int line) { return Origin{"test.profile", line}; }
 
@@ -422,12 +423,12 @@ TEST(PlanSession, LoginIsTheUidAndGroupRootIsRefused) {
   Login digits{"0", 65534, {65534}};
   auto plan = build_session_plan(Profile{}, digits, root_ctx());
   ASSERT_FALSE(plan);  // nobody's home, /nonexistent, cannot be bound
-  EXPECT_EQ(plan.error().context.find("User=root"), std::string::npos) << plan.error().message();
-  EXPECT_NE(plan.error().context.find("/nonexistent (home of 0)"), std::string::npos) << plan.error().message();
+  EXPECT_THAT(plan.error().context, Not(HasSubstr("User=root"))) << plan.error().message();
+  EXPECT_THAT(plan.error().context, HasSubstr("/nonexistent (home of 0)")) << plan.error().message();
   Login rooted{"alice", 65534, {65534, 0}};
   auto refused = build_session_plan(Profile{}, rooted, root_ctx());
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().context.find("alice is in group root (gid 0)"), std::string::npos)
+  EXPECT_THAT(refused.error().context, HasSubstr("alice is in group root (gid 0)"))
       << refused.error().message();
 }
 
