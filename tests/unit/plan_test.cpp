@@ -19,6 +19,7 @@
 
 #include "zjail/plan.hpp"
 #include "zjail/profile.hpp"
+#include "zjail/users.hpp"
 
 extern char** environ;
 

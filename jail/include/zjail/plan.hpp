@@ -18,13 +18,14 @@
 #include "zjail/fd.hpp"
 #include "zjail/landlock.hpp"
 #include "zjail/result.hpp"
-#include "zjail/users.hpp"
 
 typedef struct _cap_struct* cap_t;
 
 namespace zjail {
 
-struct Profile;  // profile.hpp: the planner's input, which the child never sees
+// The planner's inputs, which the child never sees.
+struct Profile;  // profile.hpp
+struct Login;    // users.hpp
 
 struct CapFree {
   void operator()(struct _cap_struct* c) const noexcept;
