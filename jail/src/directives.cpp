@@ -546,8 +546,7 @@ Error invalid_value(const Assignment& a, string_view expected) { return invalid(
 const std::vector<Directive>& directive_table() {
   static const std::vector<Directive> all = [] {
     std::vector<Directive> t = kDirectives;
-    const auto& r = resource_directives();
-    t.insert(t.end(), r.begin(), r.end());
+    for (const auto* part : {&resource_directives()}) t.insert(t.end(), part->begin(), part->end());
     return t;
   }();
   return all;

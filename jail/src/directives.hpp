@@ -13,6 +13,8 @@
 
 namespace zjail {
 
+class ShowWriter;
+
 // One `Key=value` line (or command-line override) being applied.
 struct Assignment {
   std::string_view key;
@@ -32,12 +34,15 @@ struct Directive {
   // nullptr: handled by the file parser itself (Include=).
   Status (*parse)(Profile&, const Assignment&);
   Merge merge = Merge::Replace;
+  // Writes the directive's resolved value for --show (show.hpp); nullptr for
+  // the directives show.cpp writes itself.
+  void (*show)(ShowWriter&, const Profile&) = nullptr;
 };
 
 // Every directive, in the order show_profile prints them.
 const std::vector<Directive>& directive_table();
-// The cgroup resource directives (directives_resources.cpp), part of the table.
-const std::vector<Directive>& resource_directives();
+// Parts of the table, each in a file of its own:
+const std::vector<Directive>& resource_directives();  // cgroup limits (directives_resources.cpp)
 const Directive* find_directive(std::string_view name);
 std::vector<std::string> directive_names();
 

@@ -2,6 +2,7 @@
 // by the file:line that set it. Reading the output back with
 // load_profile_text gives the same profile.
 #include "directives.hpp"
+#include "show.hpp"
 #include "zjail/parser.hpp"
 
 namespace zjail {
@@ -9,73 +10,6 @@ namespace {
 
 using std::string;
 using std::string_view;
-
-class Writer {
- public:
-  // One word of a list: consecutive words with the same origin share a line,
-  // the way they were most likely written.
-  void word(const Origin& o, string_view key, string_view prefix, string_view word) {
-    if (key == key_ && o.file == origin_.file && o.line == origin_.line) {
-      out_.insert(out_.size() - 1, " " + string(word));
-      return;
-    }
-    set(o, key, string(prefix) + string(word));
-    key_ = key;
-    origin_ = o;
-  }
-  void comment(const string& text) {
-    out_ += "# " + text + "\n";
-    key_ = {};
-  }
-  void raw(string_view key, string_view value) {
-    out_ += string(key) + "=" + string(value) + "\n";
-    key_ = {};
-  }
-  void set(const Origin& o, string_view key, string_view value) {
-    comment("set at " + o.str());
-    raw(key, value);
-  }
-  string take() { return std::move(out_); }
-
- private:
-  string out_ = "[Jail]\n";
-  string_view key_;  // the directive and origin of the last line, while words may join it
-  Origin origin_;
-};
-
-template <class T, class F>
-void scalar(Writer& w, const char* key, const Setting<T>& s, F format) {
-  if (s.is_set()) w.set(s.origin, key, format(*s.value));
-}
-
-void text(Writer& w, const char* key, const Setting<string>& s) {
-  scalar(w, key, s, [](const string& v) { return v; });
-}
-
-void boolean(Writer& w, const char* key, const Setting<bool>& s) {
-  scalar(w, key, s, [](bool b) { return string(b ? "yes" : "no"); });
-}
-
-void words(Writer& w, const char* key, const std::vector<Item<string>>& items) {
-  for (const auto& i : items) w.word(i.origin, key, "", quote_word(i.value));
-}
-
-// `sample`: a name that validates, for the one list state that needs two lines.
-void name_list(Writer& w, const char* key, const NameList& l, const char* sample) {
-  if (!l.is_set) return;
-  const char* prefix = l.invert ? "~" : "";
-  for (const auto& i : l.names) w.word(i.origin, key, prefix, quote_word(i.value));
-  if (!l.names.empty()) return;
-  if (l.invert) {
-    w.comment("a deny list of nothing");
-    w.raw(key, "~");
-  } else {
-    // "Key=" would reset the list to unset, which is not the same thing.
-    w.comment("an allow list emptied by removals");
-    w.raw(key, sample);
-    w.raw(key, string("~") + sample);
-  }
-}
 
 string bind_spec(const Bind& b) {
   string target = b.target.empty() ? b.source : b.target;
@@ -112,7 +46,7 @@ const char* protect_proc_name(ProtectProc p) {
 }  // namespace
 
 string show_profile(const Profile& p) {
-  Writer w;
+  ShowWriter w;
   text(w, "Description", p.description);
   text(w, "User", p.user);
   text(w, "Group", p.group);
@@ -170,6 +104,9 @@ string show_profile(const Profile& p) {
   for (const auto& i : r.io_write_bandwidth_max)
     w.set(i.origin, "IOWriteBandwidthMax", i.value.path + " " + amount(i.value.bytes_per_sec));
   scalar(w, "EnforceLimits", r.enforce_strict, [](bool s) { return string(s ? "strict" : "best-effort"); });
+  // Directives whose table row says how to show them (directives_*.cpp).
+  for (const auto& d : directive_table())
+    if (d.show) d.show(w, p);
   return w.take();
 }
 
