@@ -118,7 +118,7 @@ Result<UniqueFd> open_trusted(const std::string& path, const TrustRule& rule) {
     if (!next) return make_error(Step::CheckPaths, errno, next_shown);
     if (fstat(next.get(), &st) != 0) return make_error(Step::CheckPaths, errno, next_shown);
     if (in_sticky && !S_ISDIR(st.st_mode))
-      return untrusted(next_shown, "is not a directory, and sits in a directory others may write to");
+      return untrusted(next_shown, "lies directly in a directory others may write to (a sticky one is trusted only on the way to a directory of its own)");
     if (S_ISLNK(st.st_mode)) {
       // Its directory is trusted already; the link must be root's too.
       if (st.st_uid != 0 && (rule.owner == 0 || st.st_uid != rule.owner))
