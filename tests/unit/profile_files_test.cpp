@@ -134,7 +134,7 @@ TEST_F(ProfileTrustTest, AStickyDirectoryIsCrossedOnlyToADirectory) {
   std::string loose = write("tmp/b.profile", "[Jail]\nUser=b\n");
   EXPECT_EQ(error_of(inside), "loaded");
   EXPECT_EQ(error_of(loose),
-            "profile " + loose + " lies directly in a directory others may write to" + kPerm);
+            "profile " + loose + " lies directly in a directory others may write to (a sticky one is trusted only on the way to a directory of its own)" + kPerm);
   // Without the crossing (pam_zjail's rule), /tmp itself is refused.
   ProfileTrust strict = checked();
   strict.rule.cross_sticky = false;

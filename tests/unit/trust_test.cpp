@@ -95,7 +95,7 @@ TEST(Trust, StickyDirectoriesAreCrossedOnlyToDirectories) {
   auto direct = open_trusted(file, r);
   ASSERT_FALSE(direct);
   EXPECT_EQ(direct.error().context,
-            std::string(file) + " lies directly in a directory others may write to");
+            std::string(file) + " lies directly in a directory others may write to (a sticky one is trusted only on the way to a directory of its own)");
   std::string base = std::string(file).substr(5);
   auto back = open_trusted(std::string(dir) + "/../" + base, r);
   ASSERT_FALSE(back) << "reached through ..";
