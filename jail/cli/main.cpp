@@ -10,6 +10,7 @@
 #include "analyze_report.hpp"
 #include "log.hpp"
 #include "options.hpp"
+#include "syscall_groups.hpp"
 #include "verbose.hpp"
 #include "zjail/check.hpp"
 #include "zjail/launch.hpp"
@@ -69,6 +70,12 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   if (log.to_journal()) {
     std::string unit = zjail::cli::current_unit();
     if (!unit.empty()) log.set_field("ZJAIL_UNIT", unit);
+  }
+  if (opt.syscall_groups) {
+    auto text = zjail::cli::describe_syscall_groups(opt.command);
+    if (!text) return report(text.error());
+    std::fputs(text->c_str(), stdout);
+    return 0;
   }
   auto search = zjail::profile_search_path(std::getenv("ZJAIL_PROFILE_PATH"));
   if (opt.list_profiles) {

@@ -35,6 +35,8 @@ void define_options(CLI::App& app, Options& opt) {
   app.add_flag("--check", opt.check, "Validate the profiles and exit");
   app.add_flag("--show", opt.show, "Print the resolved profile with the origin of each value");
   app.add_flag("--list-profiles", opt.list_profiles, "List the profiles on the search path");
+  app.add_flag("--syscall-groups", opt.syscall_groups,
+               "Print zjail's system call groups (those named after it, or all) and exit");
   auto* analyze = app.add_flag("--analyze", opt.analyze,
                                "Score the sandbox the profiles (and --unit) give, 0.0-10.0, and exit");
   app.add_option("--unit", opt.unit, "With --analyze: a service unit NAME or PATH whose own sandboxing applies too")
@@ -46,14 +48,26 @@ void define_options(CLI::App& app, Options& opt) {
   app.add_flag("-v,--verbose", opt.verbosity, "More logging; repeat for more");
   // Everything from COMMAND on belongs to the payload, options included.
   app.prefix_command();
-  app.footer("zjail [OPTIONS] [--] COMMAND [ARG...]");
+  app.footer("zjail [OPTIONS] [--] COMMAND [ARG...]\n"
+             "zjail check|show|analyze|list-profiles|syscall-groups [OPTIONS] [...]: the same as --check, ...");
+}
+
+const std::vector<std::string>& verbs() {
+  static const std::vector<std::string> v = {"check", "show", "analyze", "list-profiles", "syscall-groups"};
+  return v;
 }
 
 ParseOutcome parse_command_line(int argc, const char* const* argv, Options& opt) {
   CLI::App app{"zjail: run a command in a systemd-style sandbox", "zjail"};
   define_options(app, opt);
+  // A verb first is its flag: "zjail check -p x" reads as "zjail --check -p x".
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.size() > 1 && std::find(verbs().begin(), verbs().end(), args[1]) != verbs().end())
+    args[1] = "--" + args[1];
+  std::vector<const char*> cargs;
+  for (const auto& a : args) cargs.push_back(a.c_str());
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(cargs.size()), cargs.data());
   } catch (const CLI::CallForHelp&) {
     return {0, app.help(), ""};
   } catch (const CLI::CallForAllHelp&) {

@@ -20,6 +20,8 @@ struct Options {
   std::vector<std::string> binds, ro_binds, tmpfs, setenv, syscall_filter, capabilities, rlimits;
   bool keep_tty = false;
   bool check = false, show = false, list_profiles = false;
+  // syscall-groups: print zjail's syscall groups (those named in `command`, or all).
+  bool syscall_groups = false;
   // --analyze: score the profiles (and --unit) instead of running anything.
   bool analyze = false, json = false;
   std::string unit;
@@ -36,6 +38,11 @@ struct ParseOutcome {
   int exit = -1;
   std::string out, err;
 };
+
+// The verbs zjail takes as its first argument (`zjail check ...`), each the
+// same as its flag (`--check`). Only the first argument can be a verb: a
+// payload named like one runs as `zjail -- check` or after any option.
+const std::vector<std::string>& verbs();
 
 // Parses argv into `opt` without printing or exiting (the CLI prints the
 // outcome; cli_fuzz feeds it arbitrary argv).

@@ -68,4 +68,8 @@ expect_none "only matching profiles" "zjail --profile alpi" alpha-test
 expect "--network values" "zjail --network " private host
 expect "after COMMAND, the command's own words" "zjail --profile alpha-test -- bas" bash
 expect_none "after COMMAND, no zjail options" "zjail -p alpha-test /bin/ls --pro" --profile
+expect "verbs as the first word" "zjail chec" check
+expect "syscall groups after the verb" "zjail syscall-groups @mou" @mount
+expect "options after a verb" "zjail check --pro" --profile
+expect "profiles after a verb" "zjail check -p alp" alpha-test
 exit "$failed"

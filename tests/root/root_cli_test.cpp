@@ -1,0 +1,51 @@
+// The command line's verbs: `zjail check|show|analyze|list-profiles|
+// syscall-groups` as the first argument mean what their flags mean; anywhere
+// else, or after `--`, a word like them is the payload.
+#include "harness.hpp"
+
+namespace zjail_test {
+namespace {
+
+using ::testing::HasSubstr;
+using Verbs = RootTest;
+
+TEST_F(Verbs, EachVerbIsItsFlag) {
+  for (const char* verb : {"check", "show", "analyze", "list-profiles"}) {
+    std::vector<std::string> tail = {"--profile", kProfile};
+    if (std::string(verb) == "list-profiles") tail.clear();
+    std::vector<std::string> as_verb = {verb}, as_flag = {std::string("--") + verb};
+    as_verb.insert(as_verb.end(), tail.begin(), tail.end());
+    as_flag.insert(as_flag.end(), tail.begin(), tail.end());
+    auto v = run(as_verb), f = run(as_flag);
+    EXPECT_EQ(v.code, f.code) << verb << "\n" << v.dump() << f.dump();
+    EXPECT_EQ(v.out, f.out) << verb;
+    EXPECT_EQ(v.err, f.err) << verb;
+    EXPECT_FALSE(v.out.empty() && v.err.empty()) << verb << " printed nothing";
+  }
+}
+
+TEST_F(Verbs, SyscallGroupsListsWhatAGroupHolds) {
+  auto r = run({"syscall-groups", "@mount"});
+  EXPECT_EQ(r.code, 0) << r.dump();
+  EXPECT_THAT(r.out, HasSubstr("@mount\n"));
+  EXPECT_THAT(r.out, HasSubstr("    pivot_root\n"));
+  EXPECT_EQ(r.out.find("@system-service"), std::string::npos) << "only the group asked for";
+  auto all = run({"syscall-groups"});
+  EXPECT_EQ(all.code, 0) << all.dump();
+  EXPECT_THAT(all.out, HasSubstr("@system-service\n"));
+  auto bad = run({"syscall-groups", "@sytem-service"});
+  EXPECT_EQ(bad.code, kExitFailure) << bad.dump();
+  EXPECT_THAT(bad.err, HasSubstr("unknown syscall group '@sytem-service' (did you mean '@system-service'?)"));
+}
+
+// Only the first argument is a verb: after "--" (or after an option) "check"
+// is a command, looked up in the jail's PATH like any other (and not found).
+TEST_F(Verbs, APayloadNamedLikeAVerbRunsAfterDashDash) {
+  auto r = run({"--profile", kProfile, "--", "check"});
+  EXPECT_EQ(r.code, 127) << r.dump();
+  auto after = run({"--profile", kProfile, "check"});
+  EXPECT_EQ(after.code, 127) << after.dump();
+}
+
+}  // namespace
+}  // namespace zjail_test
