@@ -413,7 +413,11 @@ Result<Analysis> analyze(const Profile* profile, const UnitFile* unit) {
   if (profile) {
     ZJAIL_TRY_ASSIGN(auto f, judge_profile(*profile));
     jail = std::move(f);
-    if (unit) judge_activated_sockets(*profile, *unit, jail, out.notes);
+    if (unit) {
+      judge_activated_sockets(*profile, *unit, jail, out.notes);
+      auto blocks = unit_blocks_zjail(*unit, profile->resources.any_limit());
+      out.notes.insert(out.notes.end(), blocks.begin(), blocks.end());
+    }
   }
   // Without a profile or unit the payload is judged as systemd would judge a
   // service with no sandboxing settings.

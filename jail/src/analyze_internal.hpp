@@ -127,4 +127,9 @@ double writable_paths_exposure(size_t n);
 // groups go to `notes`.
 Findings judge_unit(const UnitFile& u, std::vector<std::string>& notes);
 
+// The unit's own settings that would stop zjail from starting inside it
+// (namespaces, capabilities and system calls zjail needs to build a jail,
+// Delegate= for the profile's limits), one line each.
+std::vector<std::string> unit_blocks_zjail(const UnitFile& u, bool limits);
+
 }  // namespace zjail::analysis

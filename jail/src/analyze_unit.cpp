@@ -277,4 +277,44 @@ Findings judge_unit(const UnitFile& u, std::vector<string>& notes) {
   return f;
 }
 
+std::vector<string> unit_blocks_zjail(const UnitFile& u, bool limits) {
+  std::vector<string> out;
+  auto block = [&](const string& what) { out.push_back("zjail cannot start inside " + u.name + ": " + what); };
+  // RestrictNamespaces=: yes/no, a list of the types allowed, or ~ a list
+  // of the types refused; zjail needs every type but time's to be allowed.
+  string ns = u.last("RestrictNamespaces");
+  if (!ns.empty() && ns != "no" && ns != "false" && ns != "0") {
+    std::vector<string> missing;
+    bool invert = ns[0] == '~';
+    auto listed = words(invert ? ns.substr(1) : ns);
+    bool all_denied = parse_bool(ns).value_or(false);
+    for (const char* t : {"user", "mnt", "pid", "uts", "ipc", "net", "cgroup"}) {
+      bool in = std::find(listed.begin(), listed.end(), t) != listed.end();
+      if (all_denied || (invert ? in : !in)) missing.push_back(t);
+    }
+    if (!missing.empty())
+      block("RestrictNamespaces=" + ns + " refuses the " + [&] {
+        string s;
+        for (const auto& m : missing) s += (s.empty() ? "" : " ") + m;
+        return s;
+      }() + " namespace(s) zjail creates");
+  }
+  string pu = u.last("PrivateUsers");
+  if (!pu.empty() && pu != "no" && pu != "false" && pu != "0")
+    block("PrivateUsers=" + pu + " puts zjail in a user namespace where it cannot map the payload's user or reach "
+          "the host's cgroups");
+  uint64_t bset = bounding_set(u.all("CapabilityBoundingSet"));
+  for (const char* cap : {"cap_sys_admin", "cap_setuid", "cap_setgid"})
+    if (auto c = capability_from_name(cap); c && !(bset & (1ULL << *c)))
+      block("CapabilityBoundingSet= lacks " + capability_name(*c) + ", which zjail needs to build the jail");
+  std::vector<string> ignored;
+  SyscallPolicy sys = syscall_policy(u.all("SystemCallFilter"), ignored);
+  for (const char* call : {"mount", "pivot_root", "unshare", "setns"})
+    if (!sys.allowed(call))
+      block(string("SystemCallFilter= denies ") + call + " (@mount or namespaces), which zjail needs to build the jail");
+  if (limits && !parse_bool(u.last("Delegate")).value_or(false))
+    block("the profile's resource limits need Delegate=yes on the unit");
+  return out;
+}
+
 }  // namespace zjail::analysis

@@ -5,6 +5,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <unistd.h>
 
 #include <filesystem>
@@ -246,6 +248,29 @@ TEST(Analyze, SocketActivatedSocketsCountLikeTheProfilesOwn) {
   Profile p = shipped("base-service");
   EXPECT_EQ(item(run(&p, &*u), "IPAddressDeny=").exposure, 1)
       << "a socket-activated datagram socket is the host's, as ListenDatagram= in the profile is";
+}
+
+// Unit settings that would stop zjail itself from starting inside the unit
+// are named, each with the reason; a unit that lets zjail work gets none.
+TEST(Analyze, UnitSettingsThatStopZjailAreNamed) {
+  Profile limited = shipped("base-service", "MemoryMax=64M\n");
+  UnitFile hardened = unit(
+      "ExecStart=/usr/bin/zjail --profile base-service /bin/true\nRestrictNamespaces=yes\nPrivateUsers=yes\n"
+      "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\nSystemCallFilter=@system-service\n");
+  auto notes = run(&limited, &hardened).notes;
+  auto noted = [&](const std::string& part) {
+    return std::any_of(notes.begin(), notes.end(), [&](const std::string& n) {
+      return n.find("zjail cannot start inside test.service: ") == 0 && n.find(part) != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(noted("RestrictNamespaces=yes refuses the user mnt pid uts ipc net cgroup namespace(s)"));
+  EXPECT_TRUE(noted("PrivateUsers=yes"));
+  EXPECT_TRUE(noted("CapabilityBoundingSet= lacks cap_sys_admin"));
+  EXPECT_TRUE(noted("SystemCallFilter= denies mount"));
+  EXPECT_TRUE(noted("need Delegate=yes"));
+  UnitFile fine = unit("ExecStart=/usr/bin/zjail --profile base-service /bin/true\nDelegate=yes\n"
+                       "RestrictNamespaces=~time\n");
+  for (const auto& n : run(&limited, &fine).notes) EXPECT_EQ(n.find("zjail cannot start"), std::string::npos) << n;
 }
 
 }  // namespace
