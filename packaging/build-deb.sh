@@ -61,6 +61,13 @@ rm -f -- "$out"/zjail*_*.deb "$out"/zjail_*.buildinfo "$out"/zjail_*.changes
 cp -- "$work"/zjail*_"$version"_"$arch".deb "$work"/zjail_"$version"_"$arch".{buildinfo,changes} "$out"/
 deb=$out/zjail_${version}_$arch.deb
 
+# zjail.profile(5) points to the directive reference: it must be there.
+contents=$(dpkg-deb -c "$deb")
+for doc in profile.md ssh.md systemd.md; do
+  grep -q "\./usr/share/doc/zjail/$doc" <<<"$contents" ||
+    { echo "build-deb: the package lacks /usr/share/doc/zjail/$doc" >&2; exit 1; }
+done
+
 echo "build-deb: lintian"
 # Lintian prints tags as "E: pkg: tag ..." / "W: ...": any of those fails.
 lintian --info --display-info "$deb" >"$out/lintian.txt" 2>&1 || true

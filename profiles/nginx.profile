@@ -3,11 +3,10 @@
 #
 # nginx as www-data, master and workers alike, with no capability. Port 80
 # is bound by zjail on the host and inherited through nginx's own mechanism
-# for sockets passed across a binary upgrade: NGINX=3; names fd 3, and a
-# `listen 80` in the config (0.0.0.0:80) takes it instead of binding. Only
-# the IPv4 wildcard is passed: binding [::]:80 as well would collide with it
-# (dual-stack), so a `listen [::]:80` line needs a drop-in with its own
-# socket, e.g. ListenStream=[::1]:80 for a specific address.
+# for sockets passed across a binary upgrade: NGINX=3;4; names fd 3 and 4,
+# and Debian's default site (`listen 80` and `listen [::]:80`) takes them
+# instead of binding. The IPv6 one is IPv6-only, as nginx itself binds it,
+# so that it stands beside the IPv4 wildcard.
 
 [Jail]
 Include=network-service
@@ -18,7 +17,9 @@ User=www-data
 Group=www-data
 
 ListenStream=0.0.0.0:80
-Environment=NGINX=3;
+ListenStream=[::]:80
+BindIPv6Only=ipv6-only
+Environment=NGINX=3;4;
 
 # Config and content, read-only. Modules are under /usr.
 BindReadOnlyPaths=/etc/nginx /var/www

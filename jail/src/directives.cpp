@@ -2,6 +2,7 @@
 // parses and applies its value. Every value is validated here, so that a bad
 // profile fails with "file:line: ..." before anything is planned.
 #include "directives.hpp"
+#include "show.hpp"
 #include "listen.hpp"
 
 #include <sys/resource.h>
@@ -391,6 +392,26 @@ bool valid_listen_address(const string& s) {
   return parse_listen_address(s, addr) && (s[0] != '/' || valid_path(s));
 }
 
+Status bind_ipv6_only(Profile& p, const Assignment& a) {
+  if (a.value.empty()) return reset(p.bind_ipv6_only);
+  if (a.value == "default") assign(p.bind_ipv6_only, Profile::Ipv6Only::Default, a.origin);
+  else if (a.value == "both") assign(p.bind_ipv6_only, Profile::Ipv6Only::Both, a.origin);
+  else if (a.value == "ipv6-only") assign(p.bind_ipv6_only, Profile::Ipv6Only::Ipv6Only, a.origin);
+  else return invalid(a, "expected 'default', 'both' or 'ipv6-only'");
+  return {};
+}
+
+void show_bind_ipv6_only(ShowWriter& w, const Profile& p) {
+  scalar(w, "BindIPv6Only", p.bind_ipv6_only, [](Profile::Ipv6Only v) {
+    switch (v) {
+      case Profile::Ipv6Only::Default: return string("default");
+      case Profile::Ipv6Only::Both: return string("both");
+      case Profile::Ipv6Only::Ipv6Only: return string("ipv6-only");
+    }
+    return string("default");
+  });
+}
+
 template <std::vector<Item<string>> Profile::*M>
 Status listen_directive(Profile& p, const Assignment& a) {
   if (a.value.empty()) return reset(p.*M);
@@ -509,6 +530,7 @@ const std::vector<Directive> kDirectives = {
     {"Hostname", hostname},
     {"ListenStream", listen_directive<&Profile::listen_stream>, Directive::Merge::Accumulate},
     {"ListenDatagram", listen_directive<&Profile::listen_datagram>, Directive::Merge::Accumulate},
+    {"BindIPv6Only", bind_ipv6_only, Directive::Merge::Replace, show_bind_ipv6_only},
     {"CapabilityBoundingSet", capability_list<&Profile::capability_bounding_set>, Directive::Merge::Ordered},
     {"AmbientCapabilities", capability_list<&Profile::ambient_capabilities>, Directive::Merge::Ordered},
     {"NoNewPrivileges", no_new_privileges},

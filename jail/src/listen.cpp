@@ -77,7 +77,7 @@ bool parse_listen_address(const std::string& spec, ListenAddress& a) {
 
 namespace {
 
-Status bind_one(const Item<std::string>& item, int type, const char* directive,
+Status bind_one(const Item<std::string>& item, int type, const char* directive, Profile::Ipv6Only v6only,
                 std::vector<UniqueFd>& out) {
   std::string what = std::string(directive) + "=" + item.value + " (" + item.origin.str() + ")";
   ListenAddress a;
@@ -90,7 +90,13 @@ Status bind_one(const Item<std::string>& item, int type, const char* directive,
   int one = 1, zero = 0;
   if (a.ss.ss_family != AF_UNIX)
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (a.dual_stack) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  // BindIPv6Only=ipv6-only lets [::]:80 stand beside 0.0.0.0:80 (as nginx
+  // binds them); "both" makes any IPv6 socket take IPv4 too.
+  if (a.ss.ss_family == AF_INET6) {
+    if (v6only == Profile::Ipv6Only::Ipv6Only) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    else if (a.dual_stack || v6only == Profile::Ipv6Only::Both)
+      setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  }
   if (a.ss.ss_family == AF_UNIX) {
     // A socket file outlives the socket: one left by an earlier run would make
     // every restart fail with EADDRINUSE. Replace it, as systemd does for its
@@ -111,8 +117,9 @@ Status bind_one(const Item<std::string>& item, int type, const char* directive,
 
 Result<std::vector<UniqueFd>> bind_listen_sockets(const Profile& p) {
   std::vector<UniqueFd> out;
-  for (const auto& item : p.listen_stream) ZJAIL_TRY(bind_one(item, SOCK_STREAM, "ListenStream", out));
-  for (const auto& item : p.listen_datagram) ZJAIL_TRY(bind_one(item, SOCK_DGRAM, "ListenDatagram", out));
+  auto v6 = p.bind_ipv6_only.value.value_or(Profile::Ipv6Only::Default);
+  for (const auto& item : p.listen_stream) ZJAIL_TRY(bind_one(item, SOCK_STREAM, "ListenStream", v6, out));
+  for (const auto& item : p.listen_datagram) ZJAIL_TRY(bind_one(item, SOCK_DGRAM, "ListenDatagram", v6, out));
   return out;
 }
 

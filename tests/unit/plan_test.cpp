@@ -8,6 +8,9 @@
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <sys/mount.h>
+#include <cstring>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -371,6 +374,41 @@ TEST(PlanListen, BindsSocketsAndSetsActivationVariables) {
 // Regression: a unix socket left by an earlier run (the jail's daemon or
 // zjail itself gone) made every restart fail with EADDRINUSE. A stale socket
 // is replaced, as systemd does; any other file at the path is left alone.
+// BindIPv6Only=ipv6-only lets [::]:P stand beside 0.0.0.0:P, as nginx binds
+// them; "both" makes an IPv6 socket take IPv4 too.
+TEST(PlanListen, BindIPv6OnlyAsSystemdSocketsHaveIt) {
+  int probe = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) GTEST_SKIP() << "no IPv6 on this host: " << strerror(errno);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  socklen_t len = sizeof a;
+  ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  std::string port = std::to_string(ntohs(a.sin6_port));
+  close(probe);
+  auto v6only = [](const UniqueFd& fd) {
+    int v = -1;
+    socklen_t l = sizeof v;
+    getsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &v, &l);
+    return v;
+  };
+  Profile p;
+  p.listen_stream.push_back({"0.0.0.0:" + port, at(1)});
+  p.listen_stream.push_back({"[::]:" + port, at(2)});
+  p.bind_ipv6_only.value = Profile::Ipv6Only::Ipv6Only;
+  auto plan = plan_for(p);
+  ASSERT_TRUE(plan) << plan.error().message();
+  ASSERT_EQ(plan->pass_fds.size(), 2u);
+  EXPECT_EQ(v6only(plan->pass_fds[1]), 1);
+  Profile both;
+  both.listen_stream.push_back({"[::]:" + port, at(1)});
+  both.bind_ipv6_only.value = Profile::Ipv6Only::Both;
+  plan = Result<Plan>(make_error(Step::Plan, 0, ""));  // release the ports first
+  auto dual = plan_for(both);
+  ASSERT_TRUE(dual) << dual.error().message();
+  EXPECT_EQ(v6only(dual->pass_fds[0]), 0);
+}
+
 TEST(PlanListen, ReplacesAStaleUnixSocketButNoOtherFile) {
   namespace fs = std::filesystem;
   fs::path sock = fs::temp_directory_path() / ("zjail-stale-" + std::to_string(getpid()));

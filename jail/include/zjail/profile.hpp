@@ -151,6 +151,11 @@ struct Profile {
   // activation: "PORT", "ADDR:PORT", "[ADDR6]:PORT" or an absolute unix path.
   std::vector<Item<std::string>> listen_stream;
   std::vector<Item<std::string>> listen_datagram;
+  // BindIPv6Only= (systemd.socket): for IPv6 sockets, whether they take IPv4
+  // too. Default: a bare port is dual-stack, an explicit address follows the
+  // kernel's net.ipv6.bindv6only.
+  enum class Ipv6Only { Default, Both, Ipv6Only };
+  Setting<Ipv6Only> bind_ipv6_only;
 
   Resources resources;
 
