@@ -90,3 +90,21 @@ unit_output() {
   done
   printf '%s\n' "$out"
 }
+
+# Reload the guest's sshd and wait until it listens again. sshd re-executes
+# itself on SIGHUP and reopens its sockets, so a client started right after
+# `systemctl reload ssh` can meet a closed port: wait until every listening
+# socket on :22 is a new one (the harness's own connection is multiplexed
+# over a master that outlives the reload).
+sshd_reload() {
+  # shellcheck disable=SC2016  # expanded in the VM
+  vm 'inos() { ss -Hltne "sport = :22" | grep -o "ino:[0-9]*" | sort; }
+    old=$(inos); systemctl reload ssh
+    for i in $(seq 100); do
+      new=$(inos)
+      if [ -n "$new" ] && [ "$(printf "%s\n" "$new" | wc -l)" = "$(printf "%s\n" "$old" | wc -l)" ] &&
+        [ -z "$(printf "%s\n%s\n" "$old" "$new" | sort | uniq -d)" ]; then exit 0; fi
+      sleep 0.1
+    done
+    echo "sshd_reload: sshd did not listen on :22 again within 10 s" >&2; exit 1'
+}

@@ -13,8 +13,9 @@ source_dir=${ZJAIL_SOURCE_DIR:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.."
 user=zjail-sftp
 snippet=/etc/ssh/sshd_config.d/zjail-sftp.conf
 cleanup() {
-  vm "rm -f $snippet; systemctl reload ssh; pkill -u $user; userdel -r $user; groupdel sftponly; rm -f /tmp/zjail-sftp-probe" \
-    >/dev/null 2>&1 || true
+  vm "rm -f $snippet" >/dev/null 2>&1 || true
+  sshd_reload >/dev/null 2>&1 || true
+  vm "pkill -u $user; userdel -r $user; groupdel sftponly; rm -f /tmp/zjail-sftp-probe" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -29,8 +30,8 @@ vm "set -e
   install -d -m 700 -o $user -g $user /home/$user/.ssh
   install -m 600 -o $user -g $user /root/zjail-sftp-key.pub /home/$user/.ssh/authorized_keys
   echo 'hello from the host' >/root/zjail-sftp-up.txt
-  sshd -t
-  systemctl reload ssh"
+  sshd -t"
+sshd_reload
 
 # One sftp session, a batch of commands; a leading '-' lets a command fail
 # without ending the batch, so the failures are in the transcript.
