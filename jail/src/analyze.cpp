@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "analyze_internal.hpp"
+#include "plan_internal.hpp"
 #include "zjail/caps.hpp"
 #include "zjail/landlock.hpp"
 #include "zjail/syscalls.hpp"
@@ -104,24 +105,6 @@ string join(const std::vector<string>& v, const char* sep) {
   string out;
   for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
   return out;
-}
-
-bool under(const string& path, const string& dir) {
-  if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-                         path[dir.size()] == '/');
-}
-
-// A bind source that holds, or is, one of `dirs`.
-bool covers_any(const string& source, std::initializer_list<const char*> dirs) {
-  for (const char* d : dirs)
-    if (under(d, source)) return true;
-  return false;
-}
-bool inside_any(const string& source, std::initializer_list<const char*> dirs) {
-  for (const char* d : dirs)
-    if (under(source, d)) return true;
-  return false;
 }
 
 }  // namespace
@@ -222,7 +205,7 @@ Result<Findings> judge_profile(const Profile& p) {
   const NameList& bset = p.capability_bounding_set.is_set ? p.capability_bounding_set : p.ambient_capabilities;
   ZJAIL_TRY_ASSIGN(auto held, capability_mask(bset));
   ZJAIL_TRY_ASSIGN(auto ambient, capability_mask(p.ambient_capabilities));
-  judge_caps(f, held | ambient, true, P, "");
+  judge_caps(f, (held | ambient) & ~sandbox_dropped_caps(p), true, P, "");
 
   bool private_net = p.private_network.value.value_or(true);
   bool listens = !p.listen_stream.empty() || !p.listen_datagram.empty();
@@ -278,59 +261,15 @@ Result<Findings> judge_profile(const Profile& p) {
   judge(f, ProtectHostname, 0, "(UTS namespace)", Z, "a UTS namespace of its own");
   judge(f, PrivateIPC, 0, "(IPC namespace)", Z, "an IPC namespace of its own");
 
-  // The file system: an empty read-only root plus what the profile binds.
-  double view = 0, os = 0, home = 0, dev = 0, tunables = 0, logs = 0, cgroups = 0;
-  bool host_tmp = false;
-  std::vector<string> writable, visible_wide;
-  for (const auto& item : p.binds) {
-    const Bind& b = item.value;
-    const string& s = b.source;
-    double rw = b.read_only ? 0.5 : 1;
-    if (!b.read_only) writable.push_back(s);
-    if (s == "/") view = 1;
-    else if (inside_any(s, {"/etc", "/var", "/home", "/root", "/run", "/srv"}) &&
-             covers_any(s, {"/etc", "/var", "/home", "/root", "/run", "/srv"}))
-      view = std::max(view, 0.5), visible_wide.push_back(s);
-    if (!b.read_only && covers_any(s, {"/usr", "/etc", "/boot"})) os = 1;
-    else if (!b.read_only && inside_any(s, {"/usr", "/etc", "/boot"})) os = std::max(os, 0.5);
-    if (covers_any(s, {"/home", "/root"})) home = std::max(home, rw);
-    else if (inside_any(s, {"/home", "/root"})) home = std::max(home, rw * 0.6);
-    if (inside_any(s, {"/dev"}) || covers_any(s, {"/dev"})) dev = std::max(dev, rw);
-    if (inside_any(s, {"/sys", "/proc"}) || covers_any(s, {"/sys", "/proc"}))
-      tunables = std::max(tunables, b.read_only ? 0.3 : 1.0);
-    if (covers_any(s, {"/dev/kmsg"})) logs = std::max(logs, rw);
-    if (covers_any(s, {"/sys/fs/cgroup"}) || inside_any(s, {"/sys/fs/cgroup"})) cgroups = std::max(cgroups, rw);
-    if (under(b.target, "/tmp") && covers_any(s, {"/tmp", "/var/tmp"}) && !b.read_only) host_tmp = true;
-  }
-  if (p.root_directory.is_set()) {
-    judge(f, RootDirectory, std::max(view, 0.3), *p.root_directory.value, P,
-          "a whole directory tree as the root, plus what is bound");
-  } else {
-    judge(f, RootDirectory, view, visible_wide.empty() && view < 1 ? "(empty root)" : join(visible_wide, " "),
-          Z, view == 0 ? "an empty root: only what the profile binds is visible"
-                       : "a wide part of the host's file system is visible");
-  }
-  judge(f, ProtectSystem, os, os > 0 ? "writable binds" : "strict", os > 0 ? P : Z,
-        os > 0 ? "part of the OS (/usr, /etc, /boot) is bound writable" : "the root is read-only; OS binds are read-only");
-  judge(f, ProtectHome, home, home > 0 ? "bound" : "yes", home > 0 ? P : Z,
-        home > 0 ? "home directories are bound into the jail" : "no home directory is visible");
-  judge(f, ReadWritePaths, writable_paths_exposure(writable.size()), writable.empty() ? "(none)" : join(writable, " "),
-        writable.empty() ? Z : P,
-        writable.empty() ? "nothing of the host is writable" : "these host paths are writable");
-  judge(f, PrivateTmp, host_tmp ? 1 : 0, host_tmp ? "host /tmp bound" : "yes", host_tmp ? P : Z,
-        host_tmp ? "the host's /tmp is shared" : "a /tmp of its own");
-  judge(f, PrivateDevices, dev, dev > 0 ? "/dev bound" : "yes", dev > 0 ? P : Z,
-        dev > 0 ? "host device nodes are bound into the jail" : "/dev has null, zero, full, random, urandom, tty only");
-  judge(f, ProtectKernelTunables, tunables, tunables > 0 ? "/sys or /proc bound" : "yes", tunables > 0 ? P : Z,
-        tunables > 0 ? "host /sys or /proc is bound into the jail" : "/proc/sys read-only, no /sys");
-  judge(f, ProtectKernelLogs, logs, logs > 0 ? "/dev/kmsg bound" : "yes", logs > 0 ? P : Z,
-        logs > 0 ? "the kernel log device is bound" : "no /dev/kmsg; syslog(2) needs host CAP_SYSLOG");
-  judge(f, ProtectControlGroups, cgroups, cgroups > 0 ? "cgroupfs bound" : "yes", cgroups > 0 ? P : Z,
-        cgroups > 0 ? "the cgroup file system is bound" : "no cgroupfs, and a cgroup namespace");
+  judge_file_system(f, p);
   judge(f, RestrictSUIDSGID, 0, "(no_new_privs, nosuid)", Z, "set-id bits have no effect in the jail");
 
   judge(f, SystemCallArchitectures, 0, "native", Z, "i386 and x32 entry points are always closed");
   judge_syscalls(f, policy, false, filter_setting, filter.is_set ? P : Z);
+  // What the sandbox directives deny with EPERM, whatever the filter says.
+  for (auto [item, on, by] : {std::tuple{SysModule, p.sandbox.protect_kernel_modules.value.value_or(false), "ProtectKernelModules=yes"},
+                              {SysRawIo, p.sandbox.private_devices.value.value_or(false), "PrivateDevices=yes"}})
+    if (on) judge(f, item, 0, by, P, "denied with EPERM by " + string(by));
   if (p.restrict_io_uring.value.value_or(true))
     judge(f, SysIoUring, 0, "RestrictIOUring=yes", p.restrict_io_uring.is_set() ? P : Z,
           "the base filter closes io_uring whatever the filter allows");

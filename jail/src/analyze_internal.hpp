@@ -123,6 +123,9 @@ std::set<std::string> group_members(const std::string& group);
 // 0 for none, 0.3 for one writable host path and 0.1 more for each further.
 double writable_paths_exposure(size_t n);
 
+// The file-system items of a zjail profile (analyze_fs.cpp).
+void judge_file_system(Findings& f, const Profile& p);
+
 // A systemd unit's findings (analyze_unit.cpp). Unknown syscall names or
 // groups go to `notes`.
 Findings judge_unit(const UnitFile& u, std::vector<std::string>& notes);

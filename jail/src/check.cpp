@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "jail_view.hpp"
 #include "zjail/caps.hpp"
 #include "zjail/cgroup.hpp"
 #include "zjail/fd.hpp"
@@ -21,87 +22,6 @@ namespace zjail {
 namespace {
 
 using Level = CheckFinding::Level;
-
-// --- The jail's view of the file system, from the mount table ----------------
-
-bool covers(const std::string& target, const std::string& rel) {
-  return target.empty() || rel == target || (rel.size() > target.size() && rel.compare(0, target.size(), target) == 0 &&
-                                             rel[target.size()] == '/');
-}
-
-struct Node {
-  enum Kind { Missing, Host, Link, Dir } kind = Missing;
-  std::string text;              // Host: the host path; Link: the link's text
-  const MountOp* mount = nullptr;  // the mount it lies in (nullptr: the root)
-};
-
-// What `rel` (a jail path without symlinks above it, "" for /) is once the
-// first `upto` mounts are in place: the deepest mount covering it decides,
-// the later of two on the same target.
-Node node_at(const Plan& plan, const std::string& rel, size_t upto = SIZE_MAX) {
-  const MountOp* best = nullptr;
-  size_t best_len = 0;
-  upto = std::min(upto, plan.mounts.size());
-  for (size_t i = 0; i < upto; ++i) {
-    const MountOp& m = plan.mounts[i];
-    if (m.kind == MountOp::Kind::ReadOnly || !covers(m.target, rel)) continue;
-    if (m.kind == MountOp::Kind::Symlink && m.target != rel) continue;
-    if (!best || m.target.size() >= best_len) best = &m, best_len = m.target.size();
-  }
-  auto below = [&](const std::string& base) {
-    return rel.size() > best_len ? base + rel.substr(best_len) : base;
-  };
-  if (!best) {
-    if (!plan.root_directory.empty()) return {Node::Host, plan.root_directory + (rel.empty() ? "" : "/" + rel), nullptr};
-    best_len = 0;
-  } else {
-    switch (best->kind) {
-      case MountOp::Kind::Bind: {
-        const std::string& src = best->resolved_source.empty() ? best->source : best->resolved_source;
-        return {Node::Host, below(src), best};
-      }
-      case MountOp::Kind::Symlink: return {Node::Link, best->source, best};
-      case MountOp::Kind::Mask: return {rel == best->target ? Node::Dir : Node::Missing, "", best};
-      case MountOp::Kind::Tmpfs:
-      case MountOp::Kind::Proc:
-      case MountOp::Kind::Devpts:
-      case MountOp::Kind::ReadOnly:
-        break;  // a fresh file system: only its own mount points exist
-    }
-  }
-  if (best && rel == best->target) return {Node::Dir, "", best};
-  // Inside a fresh tmpfs (or the empty root): a directory only where zjail
-  // created one on the way to a deeper mount point.
-  for (size_t i = 0; i < upto; ++i)
-    if (plan.mounts[i].target.size() > rel.size() && covers(rel, plan.mounts[i].target)) return {Node::Dir, "", best};
-  return rel.empty() ? Node{Node::Dir, "", nullptr} : Node{Node::Missing, "", best};
-}
-
-// `path` resolved in the jail, its symlinks followed as the jail would.
-Node resolve_node(const Plan& plan, const std::string& path) {
-  PathWalk walk(path);
-  for (std::string next; walk.next(next);) {
-    Node n = node_at(plan, next.substr(1));
-    std::string link;
-    if (n.kind == Node::Missing) return n;
-    if (n.kind == Node::Link) {
-      link = n.text;
-    } else if (n.kind == Node::Host) {
-      struct stat st{};
-      if (lstat(n.text.c_str(), &st) != 0) return Node{};
-      if (S_ISLNK(st.st_mode)) {
-        link.resize(4096);
-        ssize_t len = readlink(n.text.c_str(), link.data(), link.size());
-        if (len <= 0) return Node{};
-        link.resize(static_cast<size_t>(len));
-      }
-    }
-    // A symlink resolves in the jail: an absolute one from the jail's root.
-    if (link.empty()) walk.enter(std::move(next));
-    else if (!walk.follow(link)) return Node{};
-  }
-  return node_at(plan, walk.resolved().substr(1));
-}
 
 // --- What a program needs to start ----------------------------------------------
 
@@ -280,10 +200,10 @@ std::string mount_point_problem(const Plan& plan, size_t index) {
     rel = rel.empty() ? comps[k] : rel + "/" + comps[k];
     bool last = k + 1 == comps.size();
     std::string at = "/" + rel;
-    Node n = node_at(plan, rel, index);
-    bool is_dir = n.kind == Node::Dir;
-    if (n.kind == Node::Link) return at + " is a symlink in the jail, and zjail never follows one to a mount point";
-    if (n.kind == Node::Host) {
+    JailNode n = node_at(plan, rel, index);
+    bool is_dir = n.kind == JailNode::Dir;
+    if (n.kind == JailNode::Link) return at + " is a symlink in the jail, and zjail never follows one to a mount point";
+    if (n.kind == JailNode::Host) {
       struct stat st{};
       if (lstat(n.text.c_str(), &st) != 0) {
         if (n.mount && (n.mount->attr & MOUNT_ATTR_RDONLY))
@@ -293,7 +213,7 @@ std::string mount_point_problem(const Plan& plan, size_t index) {
       }
       if (S_ISLNK(st.st_mode)) return at + " is a symlink (" + n.text + "), and zjail never follows one to a mount point";
       is_dir = S_ISDIR(st.st_mode);
-    } else if (n.kind == Node::Missing) {
+    } else if (n.kind == JailNode::Missing) {
       if (n.mount && (n.mount->attr & MOUNT_ATTR_RDONLY))
         return at + " would have to be made inside the read-only tmpfs on /" + n.mount->target;
       return "";  // made in a fresh tmpfs
@@ -313,9 +233,9 @@ void check_mounts(const Plan& plan, std::vector<CheckFinding>& out) {
     if (!why.empty())
       out.push_back({Level::Error, m.origin + ": " + describe_mount(m) + ": " + why + " (the launch would fail at step mounts)"});
   }
-  Node wd = resolve_node(plan, plan.workdir);
+  JailNode wd = resolve_node(plan, plan.workdir);
   struct stat st{};
-  bool dir = wd.kind == Node::Dir || (wd.kind == Node::Host && stat(wd.text.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
+  bool dir = wd.kind == JailNode::Dir || (wd.kind == JailNode::Host && stat(wd.text.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
   if (!dir)
     out.push_back({Level::Error, "WorkingDirectory=" + plan.workdir +
                                      " is not a directory in the jail (the launch would fail at step chdir)"});
@@ -341,8 +261,8 @@ void check_limits(const Profile& p, std::vector<CheckFinding>& out) {
 }  // namespace
 
 std::string host_path_in_jail(const Plan& plan, const std::string& path) {
-  Node n = resolve_node(plan, path);
-  return n.kind == Node::Host ? n.text : "";
+  JailNode n = resolve_node(plan, path);
+  return n.kind == JailNode::Host ? n.text : "";
 }
 
 Result<std::vector<CheckFinding>> check_profile(const Profile& p, const std::vector<std::string>& command,

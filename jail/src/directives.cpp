@@ -522,7 +522,6 @@ const std::vector<Directive> kDirectives = {
     {"BindPaths", bind_rw, Directive::Merge::Accumulate},
     {"BindReadOnlyPaths", bind_ro, Directive::Merge::Accumulate},
     {"TemporaryFileSystem", temporary_file_system, Directive::Merge::Accumulate},
-    {"PrivateTmp", bool_directive<&Profile::private_tmp>},
     {"ProcSubset", proc_subset},
     {"ProtectProc", protect_proc},
     {"WorkingDirectory", path_directive<&Profile::working_directory>},
@@ -568,7 +567,7 @@ Error invalid_value(const Assignment& a, string_view expected) { return invalid(
 const std::vector<Directive>& directive_table() {
   static const std::vector<Directive> all = [] {
     std::vector<Directive> t = kDirectives;
-    for (const auto* part : {&resource_directives()}) t.insert(t.end(), part->begin(), part->end());
+    for (const auto* part : {&resource_directives(), &sandbox_directives()}) t.insert(t.end(), part->begin(), part->end());
     return t;
   }();
   return all;

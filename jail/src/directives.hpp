@@ -43,6 +43,7 @@ struct Directive {
 const std::vector<Directive>& directive_table();
 // Parts of the table, each in a file of its own:
 const std::vector<Directive>& resource_directives();  // cgroup limits (directives_resources.cpp)
+const std::vector<Directive>& sandbox_directives();   // the file-system sandbox (directives_sandbox.cpp)
 const Directive* find_directive(std::string_view name);
 std::vector<std::string> directive_names();
 

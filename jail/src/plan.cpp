@@ -272,24 +272,11 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   plan.clone_flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
                      CLONE_NEWTIME | (plan.private_network ? CLONE_NEWNET : 0);
 
-  if (p.root_directory.is_set()) {
-    // Checked now for a clear error; the child clones it by path, since a
-    // mount can only be cloned from inside its own mount namespace.
-    const std::string& dir = *p.root_directory.value;
-    struct stat st{};
-    if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-      return make_error(Step::Plan, errno ? errno : ENOTDIR,
-                        p.root_directory.origin.str() + ": RootDirectory=" + dir);
-    plan.root_directory = dir;
-  }
-  ZJAIL_TRY_ASSIGN(auto mounts, plan_mounts(p));
-  plan.mounts = std::move(mounts);
-  ZJAIL_TRY(resolve_sources(plan.mounts, plan.root_directory, ctx.invoker_uid));
-
   ZJAIL_TRY(plan_capabilities(p, plan));
   ZJAIL_TRY(inject_fault(plan.fault, Step::CompileSeccomp));
   ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(p, ctx.seccomp_cache_dir));
   plan.seccomp = std::move(bpf.filters);
+  ZJAIL_TRY(plan_sandbox(p, ctx, plan));
   plan_rlimits(p, plan);
   return {};
 }

@@ -1,6 +1,7 @@
 // Pieces of build_plan() that live in their own files.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "zjail/plan.hpp"
@@ -8,13 +9,63 @@
 
 namespace zjail {
 
-Result<std::vector<MountOp>> plan_mounts(const Profile& p);
+// The jail's file system: what RootDirectory=, MountAPIVFS=, PrivateDevices=,
+// DevicePolicy= and PrivateTmp= decide about the root and the API file
+// systems (plan_sandbox.cpp), for plan_mounts() to build.
+struct FsModel {
+  enum class Root : unsigned char { Empty, Directory, Host } root = Root::Empty;
+  bool proc = true;  // zjail's own /proc, over the host's on the host's root
+  // /dev: none, zjail's (the pseudo devices and the allowed nodes), or the host's.
+  enum class Dev : unsigned char { None, Zjail, Host } dev = Dev::Zjail;
+  bool dev_read_only = false;  // PrivateDevices=yes makes /dev read-only, as systemd does
+  bool dev_pseudo = true;      // null, zero, full, random, urandom, tty, ptmx and pts (not under DevicePolicy=strict)
+  bool dev_log = false;        // /dev/log -> /run/systemd/journal/dev-log, where a host /run is
+  bool sys = false;            // MountAPIVFS=yes on a root of zjail's: the host's /sys
+  bool run = false;            // ... and an empty /run
+  bool private_tmp = true;     // /tmp, and /var/tmp where the jail has one
+};
+
+// The profile's binds and tmpfs mounts, and the API file systems `m` asks
+// for, sorted (sort_mounts).
+Result<std::vector<MountOp>> plan_mounts(const Profile& p, const FsModel& m);
+
+// The file system as a whole: the root, plan_mounts(), the path rules, and
+// what the sandbox directives imply for capabilities and system calls.
+Status plan_sandbox(const Profile& p, const PlanContext& ctx, Plan& plan);
+
+// The capabilities PrivateDevices=, ProtectKernelModules= and
+// ProtectKernelLogs= take from the bounding set, as systemd takes them
+// (--analyze judges what is left).
+uint64_t sandbox_dropped_caps(const Profile& p);
+
+// One rule of the kind ReadWritePaths=, ReadOnlyPaths=, InaccessiblePaths=,
+// ExecPaths= and NoExecPaths= set, from those directives or implied by
+// others (ProtectSystem=, ProtectHome=, ProtectKernel*=, ...).
+struct PathRuleSpec {
+  enum class Mode : unsigned char { Inaccessible, ReadOnly, ReadWrite, NoExec, Exec };
+  std::string path;       // absolute, in the jail; its symlinks are resolved as the jail would
+  Mode mode = Mode::ReadOnly;
+  bool optional = false;  // '-': skipped where the jail lacks the path; otherwise an error
+  std::string what;       // for messages: "ReadOnlyPaths=/x", "ProtectSystem=strict"
+  std::string origin;     // "f.profile:3", where it was said
+};
+
+// Applies the rules to plan.mounts with systemd's semantics (plan_paths.cpp):
+// the more specific path wins, a mount entry of its own (a bind, a tmpfs)
+// is left as it is by the rules of the paths above it, and nothing is
+// mounted beneath an inaccessible path. ReadWritePaths= and ExecPaths=
+// give a path back the flags it has outside, not more.
+Status apply_path_rules(const std::vector<PathRuleSpec>& rules, uid_t invoker, Plan& plan);
 
 // Resolves every bind source (and RootDirectory=) to a path without
-// symlinks, following only symlinks owned by root or by `invoker`.
+// symlinks, following only symlinks owned by root or by `invoker`. Binds
+// resolved already are left as they are.
 Status resolve_sources(std::vector<MountOp>& mounts, std::string& root_directory, uid_t invoker);
 
-// Parents before children, otherwise in the order given.
+// Parents before children, otherwise in the order given; a mount that only
+// changes the flags of its own mount (not recursive) after everything else;
+// and the mount points that would have to be made under a read-only
+// subtree made before it is read-only (MountOp::Kind::MountPoint).
 void sort_mounts(std::vector<MountOp>& mounts);
 
 // ListenStream=/ListenDatagram=: bound now, as the invoker, in the host

@@ -1,6 +1,6 @@
 // The jail's mount table: the admin's binds and tmpfs mounts, plus the
-// private /tmp, /proc and /dev every jail gets. Ordered so that a parent is
-// always mounted before anything beneath it.
+// private /tmp, /proc and /dev (and /sys, /run) that FsModel asks for.
+// Ordered so that a parent is always mounted before anything beneath it.
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -93,7 +93,7 @@ void add_proc(const Profile& p, std::vector<MountOp>& out) {
   // Kernel knobs stay readable where programs expect them, but never writable;
   // the files that leak or poke the host kernel are masked outright.
   for (const char* ro : {"proc/sys", "proc/bus", "proc/fs", "proc/irq"}) {
-    MountOp m = op(Kind::ReadOnly, "", ro, MOUNT_ATTR_RDONLY | kNoSuidDev | MOUNT_ATTR_NOEXEC);
+    MountOp m = op(Kind::Attr, "", ro, MOUNT_ATTR_RDONLY | kNoSuidDev | MOUNT_ATTR_NOEXEC);
     m.optional = true;
     out.push_back(std::move(m));
   }
@@ -114,24 +114,43 @@ void add_proc(const Profile& p, std::vector<MountOp>& out) {
   }
 }
 
-void add_dev(std::vector<MountOp>& out) {
+// A mount that only changes the flags of the mount at `target`, after
+// everything beneath it is in place (sort_mounts puts it last).
+MountOp seal(std::string target, uint64_t attr, const std::string& origin) {
+  MountOp m = op(Kind::Attr, "", std::move(target), attr);
+  m.recursive = false;
+  m.origin = origin;
+  return m;
+}
+
+void add_dev(const FsModel& model, std::vector<MountOp>& out) {
+  if (model.dev == FsModel::Dev::Host) {
+    // MountAPIVFS=yes without PrivateDevices=, as systemd does it.
+    MountOp dev = op(Kind::Bind, "/dev", "dev", MOUNT_ATTR_NOSUID);
+    out.push_back(std::move(dev));
+    return;
+  }
   MountOp dev = op(Kind::Tmpfs, "", "dev", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
   dev.options = {{"mode", "0755"}, {"size", "64k"}, {"nr_inodes", "64"}};
   out.push_back(std::move(dev));
-  // Device nodes are binds of the host's: a user namespace cannot mknod.
-  for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
-    MountOp m = op(Kind::Bind, std::string("/dev/") + node, std::string("dev/") + node,
-                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
-    m.recursive = false;
-    out.push_back(std::move(m));
+  if (model.dev_read_only) out.push_back(seal("dev", MOUNT_ATTR_RDONLY, "built-in"));
+  if (model.dev_pseudo) {
+    // Device nodes are binds of the host's: a user namespace cannot mknod.
+    for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
+      MountOp m = op(Kind::Bind, std::string("/dev/") + node, std::string("dev/") + node,
+                     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+      m.recursive = false;
+      out.push_back(std::move(m));
+    }
+    MountOp pts = op(Kind::Devpts, "", "dev/pts", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    pts.options = {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "0620"}};
+    out.push_back(std::move(pts));
+    out.push_back(op(Kind::Symlink, "pts/ptmx", "dev/ptmx", 0));
   }
-  MountOp pts = op(Kind::Devpts, "", "dev/pts", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
-  pts.options = {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "0620"}};
-  out.push_back(std::move(pts));
   MountOp shm = op(Kind::Tmpfs, "", "dev/shm", kNoSuidDev | MOUNT_ATTR_NOEXEC);
   shm.options = {{"mode", "1777"}};
   out.push_back(std::move(shm));
-  out.push_back(op(Kind::Symlink, "pts/ptmx", "dev/ptmx", 0));
+  if (model.dev_log) out.push_back(op(Kind::Symlink, "/run/systemd/journal/dev-log", "dev/log", 0));
   out.push_back(op(Kind::Symlink, "/proc/self/fd", "dev/fd", 0));
   out.push_back(op(Kind::Symlink, "/proc/self/fd/0", "dev/stdin", 0));
   out.push_back(op(Kind::Symlink, "/proc/self/fd/1", "dev/stdout", 0));
@@ -172,14 +191,14 @@ Result<std::string> resolve_trusted(const std::string& path, uid_t invoker) {
 
 Status resolve_sources(std::vector<MountOp>& mounts, std::string& root_directory, uid_t invoker) {
   for (auto& m : mounts) {
-    if (m.kind != Kind::Bind) continue;
+    if (m.kind != Kind::Bind || !m.resolved_source.empty()) continue;
     auto r = resolve_trusted(m.source, invoker);
     if (!r)
       return std::move(r).error().wrap(Step::OpenSources,
                                        "mount " + m.source + " -> /" + m.target + " (" + m.origin + ")");
     m.resolved_source = std::move(r).value();
   }
-  if (!root_directory.empty()) {
+  if (!root_directory.empty() && root_directory != "/") {
     auto r = resolve_trusted(root_directory, invoker);
     if (!r) return std::move(r).error().wrap(Step::OpenSources, "RootDirectory=" + root_directory);
     root_directory = std::move(r).value();
@@ -187,9 +206,15 @@ Status resolve_sources(std::vector<MountOp>& mounts, std::string& root_directory
   return {};
 }
 
-Result<std::vector<MountOp>> plan_mounts(const Profile& p) {
+Result<std::vector<MountOp>> plan_mounts(const Profile& p, const FsModel& model) {
   std::vector<MountOp> out;
-  bool user_tmp = false;
+  // A bind or tmpfs of the profile's own on these takes the place of the
+  // private one, as in systemd.
+  bool user_tmp = false, user_var_tmp = false;
+  auto note = [&](const std::string& target) {
+    user_tmp = user_tmp || target == "tmp";
+    user_var_tmp = user_var_tmp || target == "var/tmp";
+  };
 
   for (const auto& item : p.binds) {
     const Bind& b = item.value;
@@ -208,7 +233,7 @@ Result<std::vector<MountOp>> plan_mounts(const Profile& p) {
     m.recursive = b.recursive;
     m.optional = b.optional;
     m.origin = item.origin.str();
-    user_tmp = user_tmp || m.target == "tmp";
+    note(m.target);
     out.push_back(std::move(m));
   }
   for (const auto& item : p.tmpfs) {
@@ -220,24 +245,45 @@ Result<std::vector<MountOp>> plan_mounts(const Profile& p) {
     m.kind = Kind::Tmpfs;
     m.target = std::move(target);
     m.attr = kNoSuidDev;
+    bool read_only = false;
     for (auto& [k, v] : split_options(item.value.options)) {
       // Access modes are mount attributes here; everything else goes to tmpfs.
-      if (k == "ro") m.attr |= MOUNT_ATTR_RDONLY;
-      else if (k == "rw" || k == "nosuid" || k == "nodev") continue;
+      if (k == "ro") read_only = true;
+      else if (k == "rw") read_only = false;
+      else if (k == "nosuid" || k == "nodev") continue;
       else if (k == "noexec") m.attr |= MOUNT_ATTR_NOEXEC;
       else m.options.emplace_back(k, v);
     }
     m.origin = item.origin.str();
-    user_tmp = user_tmp || m.target == "tmp";
+    note(m.target);
+    // Read-only once what is mounted beneath it has its mount point in it
+    // (systemd.exec's TemporaryFileSystem=/var:ro with BindReadOnlyPaths=/var/lib/x).
+    if (read_only) out.push_back(seal(m.target, MOUNT_ATTR_RDONLY, m.origin));
     out.push_back(std::move(m));
   }
-  if (p.private_tmp.value.value_or(true) && !user_tmp) {
-    MountOp tmp = op(Kind::Tmpfs, "", "tmp", kNoSuidDev);
-    tmp.options = {{"mode", "1777"}};
-    out.push_back(std::move(tmp));
+  if (model.private_tmp) {
+    // /var/tmp only where the jail has one: the host's on its root, or a bind's.
+    for (const char* dir : {"tmp", "var/tmp"}) {
+      if (dir == std::string("tmp") ? user_tmp : user_var_tmp) continue;
+      MountOp tmp = op(Kind::Tmpfs, "", dir, kNoSuidDev);
+      tmp.options = {{"mode", "1777"}};
+      tmp.optional = dir != std::string("tmp");
+      out.push_back(std::move(tmp));
+    }
   }
-  add_proc(p, out);
-  add_dev(out);
+  if (model.proc) add_proc(p, out);
+  // The host's /dev is there already on the host's root.
+  if (model.dev == FsModel::Dev::Zjail || (model.dev == FsModel::Dev::Host && model.root != FsModel::Root::Host))
+    add_dev(model, out);
+  if (model.sys) {
+    MountOp sys = op(Kind::Bind, "/sys", "sys", kNoSuidDev | MOUNT_ATTR_NOEXEC);
+    out.push_back(std::move(sys));
+  }
+  if (model.run) {
+    MountOp run = op(Kind::Tmpfs, "", "run", kNoSuidDev);
+    run.options = {{"mode", "0755"}};
+    out.push_back(std::move(run));
+  }
 
   sort_mounts(out);
   return out;
@@ -246,23 +292,117 @@ Result<std::vector<MountOp>> plan_mounts(const Profile& p) {
 std::string describe_mount(const MountOp& m) {
   std::string target = "/" + m.target;
   std::string what;
+  auto flags = [](uint64_t a) {
+    std::string s;
+    for (auto [bit, name] : {std::pair{MOUNT_ATTR_RDONLY, "read-only"}, {MOUNT_ATTR_NOEXEC, "noexec"},
+                             {MOUNT_ATTR_NOSUID, "nosuid"}, {MOUNT_ATTR_NODEV, "nodev"}})
+      if (a & bit) s += (s.empty() ? "" : ",") + std::string(name);
+    return s;
+  };
   switch (m.kind) {
     case MountOp::Kind::Bind: what = "mount " + m.source + " -> " + target; break;
     case MountOp::Kind::Tmpfs: what = "mount tmpfs -> " + target; break;
     case MountOp::Kind::Proc: what = "mount proc -> " + target; break;
     case MountOp::Kind::Devpts: what = "mount devpts -> " + target; break;
+    case MountOp::Kind::Cgroup2: what = "mount cgroup2 -> " + target; break;
     case MountOp::Kind::Mask: what = "mask " + target; break;
-    case MountOp::Kind::ReadOnly: what = "remount read-only " + target; break;
+    case MountOp::Kind::Inaccessible: what = "make inaccessible " + target; break;
+    case MountOp::Kind::Attr:
+      what = "remount " + target + (m.recursive ? "" : " (top mount only)");
+      if (m.attr & (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC)) what += " " + flags(m.attr & (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC));
+      if (m.attr_clear) what += " without " + flags(m.attr_clear);
+      break;
+    case MountOp::Kind::MountPoint: what = "make mount point " + target; break;
     case MountOp::Kind::Symlink: what = "symlink " + target + " -> " + m.source; break;
   }
   if (m.origin != "built-in") what += " (" + m.origin + ")";
   return what;
 }
 
+namespace {
+
+bool holds_content(Kind k) {
+  return k == Kind::Bind || k == Kind::Tmpfs || k == Kind::Proc || k == Kind::Devpts || k == Kind::Cgroup2 ||
+         k == Kind::Mask || k == Kind::Inaccessible;
+}
+
+// Whether the op makes its mount point when it is missing.
+bool makes_mount_point(const MountOp& m) {
+  switch (m.kind) {
+    case Kind::Bind:
+    case Kind::Proc:
+    case Kind::Devpts:
+    case Kind::Cgroup2:
+    case Kind::Symlink: return true;
+    case Kind::Tmpfs: return !m.optional;
+    case Kind::Mask:
+    case Kind::Inaccessible:
+    case Kind::Attr:
+    case Kind::MountPoint: return false;
+  }
+  return false;
+}
+
+bool strictly_under(const std::string& rel, const std::string& dir) {
+  return rel != dir && (dir.empty() || (rel.size() > dir.size() && rel.compare(0, dir.size(), dir) == 0 &&
+                                        rel[dir.size()] == '/'));
+}
+
+}  // namespace
+
 void sort_mounts(std::vector<MountOp>& mounts) {
-  std::stable_sort(mounts.begin(), mounts.end(), [](const MountOp& a, const MountOp& b) {
+  std::erase_if(mounts, [](const MountOp& m) { return m.kind == Kind::MountPoint; });
+  auto late = [](const MountOp& m) { return m.kind == Kind::Attr && !m.recursive; };
+  std::stable_sort(mounts.begin(), mounts.end(), [&](const MountOp& a, const MountOp& b) {
+    if (late(a) != late(b)) return late(b);
     return depth(a.target) < depth(b.target);
   });
+  // A recursive read-only Attr comes before the mounts beneath it (those
+  // keep their own flags), so the mount points it would otherwise leave
+  // uncreatable are made first: where one lies in what the Attr covers, it
+  // is made (a symlink: moved) right before the Attr.
+  const size_t n = mounts.size();
+  std::vector<size_t> before(n, SIZE_MAX);  // op -> the Attr it must precede
+  for (size_t x = 0; x < n; ++x) {
+    if (!makes_mount_point(mounts[x])) continue;
+    size_t from = 0;  // just after the last mount that holds x's mount point
+    for (size_t l = 0; l < x; ++l)
+      if (holds_content(mounts[l].kind) && strictly_under(mounts[x].target, mounts[l].target)) from = l + 1;
+    for (size_t a = from; a < x; ++a) {
+      const MountOp& attr = mounts[a];
+      if (attr.kind == Kind::Attr && attr.recursive && (attr.attr & MOUNT_ATTR_RDONLY) &&
+          strictly_under(mounts[x].target, attr.target)) {
+        before[x] = a;
+        break;
+      }
+    }
+  }
+  std::vector<MountOp> out;
+  std::vector<size_t> index(n);  // old -> new index of every op kept in place
+  std::vector<size_t> points;    // new indices of the MountPoint ops, whose ref is old
+  out.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t x = i + 1; x < n; ++x) {
+      if (before[x] != i) continue;
+      if (mounts[x].kind == Kind::Symlink) {
+        index[x] = out.size();
+        out.push_back(mounts[x]);
+        continue;
+      }
+      MountOp m;
+      m.kind = Kind::MountPoint;
+      m.target = mounts[x].target;
+      m.origin = mounts[x].origin;
+      m.ref = static_cast<int>(x);
+      points.push_back(out.size());
+      out.push_back(std::move(m));
+    }
+    if (before[i] != SIZE_MAX && mounts[i].kind == Kind::Symlink) continue;  // moved
+    index[i] = out.size();
+    out.push_back(std::move(mounts[i]));
+  }
+  for (size_t p : points) out[p].ref = static_cast<int>(index[static_cast<size_t>(out[p].ref)]);
+  mounts = std::move(out);
 }
 
 }  // namespace zjail

@@ -59,7 +59,6 @@ string show_profile(const Profile& p) {
     string spec = i.value.target + (i.value.options.empty() ? "" : ":" + i.value.options);
     w.word(i.origin, "TemporaryFileSystem", "", quote_word(spec));
   }
-  boolean(w, "PrivateTmp", p.private_tmp);
   scalar(w, "ProcSubset", p.proc_subset, [](ProcSubset s) { return string(proc_subset_name(s)); });
   scalar(w, "ProtectProc", p.protect_proc, [](ProtectProc v) { return string(protect_proc_name(v)); });
   text(w, "WorkingDirectory", p.working_directory);

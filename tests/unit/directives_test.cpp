@@ -58,7 +58,7 @@ TEST(Directive, UnknownDirectiveSuggestsTheClosestName) {
       {"Frobnicate", "1", "t.profile:1: unknown directive 'Frobnicate'"},
   });
   // systemd directives zjail does not have are errors too, never ignored.
-  EXPECT_EQ(error_of("ProtectSystem", "strict"), "t.profile:1: unknown directive 'ProtectSystem'");
+  EXPECT_EQ(error_of("RootImage", "/srv/os.raw"), "t.profile:1: unknown directive 'RootImage'");
 }
 
 TEST(Directive, IncludeOnlyWorksInFiles) {
@@ -213,13 +213,11 @@ TEST(Directive, TemporaryFileSystem) {
 }
 
 TEST(Directive, Booleans) {
-  for (const char* key : {"PrivateTmp", "PrivateNetwork", "KeepTerminal"}) {
+  for (const char* key : {"PrivateNetwork", "KeepTerminal"}) {
     for (const char* yes : {"yes", "YES", "y", "true", "t", "on", "1"}) {
       Profile p;
       ASSERT_TRUE(apply(p, key, yes)) << key << "=" << yes;
-      const Setting<bool>& s = std::string(key) == "PrivateTmp" ? p.private_tmp
-                               : std::string(key) == "PrivateNetwork" ? p.private_network
-                                                                       : p.keep_terminal;
+      const Setting<bool>& s = std::string(key) == "PrivateNetwork" ? p.private_network : p.keep_terminal;
       EXPECT_TRUE(*s.value) << key << "=" << yes;
       ASSERT_TRUE(apply(p, key, "off"));
       EXPECT_FALSE(*s.value);

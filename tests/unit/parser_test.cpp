@@ -394,7 +394,32 @@ std::string dump(const Profile& p) {
     o << "bind [" << b.value.source << "] [" << b.value.target << "] " << b.value.read_only
       << b.value.optional << b.value.recursive << "\n";
   for (const auto& t : p.tmpfs) o << "tmpfs [" << t.value.target << "] [" << t.value.options << "]\n";
-  flag("private_tmp", p.private_tmp);
+  const Sandbox& s = p.sandbox;
+  auto rules = [&](const char* k, const std::vector<Item<PathRule>>& v) {
+    o << k << ":";
+    for (const auto& i : v) o << " [" << i.value.path << "]" << i.value.optional << i.value.plus;
+    o << "\n";
+  };
+  auto num = [&](const char* k, const auto& v) {
+    o << k << " " << (v.is_set() ? static_cast<int>(*v.value) : -1) << "\n";
+  };
+  num("protect_system", s.protect_system);
+  num("protect_home", s.protect_home);
+  rules("rw", s.read_write_paths);
+  rules("ro", s.read_only_paths);
+  rules("inaccessible", s.inaccessible_paths);
+  rules("exec", s.exec_paths);
+  rules("noexec", s.no_exec_paths);
+  num("private_tmp", s.private_tmp);
+  flag("private_devices", s.private_devices);
+  num("device_policy", s.device_policy);
+  for (const auto& d : s.device_allow)
+    o << "device [" << d.value.specifier << "] " << d.value.read << d.value.write << d.value.mknod << "\n";
+  flag("api_vfs", s.mount_api_vfs);
+  flag("kernel_tunables", s.protect_kernel_tunables);
+  flag("kernel_modules", s.protect_kernel_modules);
+  flag("kernel_logs", s.protect_kernel_logs);
+  num("control_groups", s.protect_control_groups);
   o << "proc_subset " << (p.proc_subset.is_set() ? static_cast<int>(*p.proc_subset.value) : -1) << "\n";
   o << "protect_proc " << (p.protect_proc.is_set() ? static_cast<int>(*p.protect_proc.value) : -1) << "\n";
   str("cwd", p.working_directory);
@@ -464,7 +489,25 @@ RootDirectory=/srv/root dir
 BindPaths=/var/lib/app -/opt/maybe:/opt/x:norbind "/with space:/dst space"
 BindReadOnlyPaths=/usr /etc/ssl:/etc/ssl:rbind
 TemporaryFileSystem=/run:mode=0755,size=16m /var/tmp
-PrivateTmp=no
+PrivateTmp=disconnected
+ProtectSystem=strict
+ProtectHome=read-only
+ReadWritePaths=/var/lib/app -/var/cache/app
+ReadOnlyPaths=-+/etc "/with space"
+ReadOnlyDirectories=/srv
+InaccessiblePaths=-/lost+found
+ExecPaths=/usr/bin
+NoExecPaths=/
+PrivateDevices=yes
+DevicePolicy=closed
+DeviceAllow=/dev/fuse rw
+DeviceAllow=char-rtc r
+DeviceAllow=block-loop
+MountAPIVFS=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=true
+ProtectKernelLogs=1
+ProtectControlGroups=private
 ProcSubset=pid
 ProtectProc=ptraceable
 WorkingDirectory=/var/lib/app

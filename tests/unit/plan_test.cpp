@@ -206,7 +206,7 @@ TEST(PlanMounts, ProcOptionsFollowProtectProcAndProcSubset) {
 
 TEST(PlanMounts, PrivateTmpAndTmpfsOptions) {
   Profile p;
-  p.private_tmp.value = false;
+  p.sandbox.private_tmp.value = PrivateTmp::No;
   auto plan = plan_for(p);
   ASSERT_TRUE(plan);
   EXPECT_EQ(find_mount(*plan, "tmp"), nullptr);
@@ -215,11 +215,18 @@ TEST(PlanMounts, PrivateTmpAndTmpfsOptions) {
   q.tmpfs.push_back({Tmpfs{"/tmp", "mode=0700,size=1m,noexec,ro"}, at(4)});
   plan = plan_for(q);
   ASSERT_TRUE(plan);
+  // The profile's tmpfs replaces the private one; "ro" turns it read-only
+  // last, once whatever is mounted in it has its mount point there.
   EXPECT_EQ(std::count_if(plan->mounts.begin(), plan->mounts.end(),
-                          [](const MountOp& m) { return m.target == "tmp"; }), 1);
+                          [](const MountOp& m) { return m.target == "tmp" && m.kind == MountOp::Kind::Tmpfs; }), 1);
   const MountOp* t = find_mount(*plan, "tmp");
-  EXPECT_EQ(t->attr, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY);
+  EXPECT_EQ(t->attr, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   EXPECT_EQ(t->options, (std::vector<std::pair<std::string, std::string>>{{"mode", "0700"}, {"size", "1m"}}));
+  const MountOp& last = plan->mounts.back();
+  EXPECT_EQ(last.kind, MountOp::Kind::Attr);
+  EXPECT_EQ(last.target, "tmp");
+  EXPECT_EQ(last.attr, MOUNT_ATTR_RDONLY);
+  EXPECT_FALSE(last.recursive);
 }
 
 TEST(PlanMounts, RefusesTargetsZjailOwnsOrThatEscape) {

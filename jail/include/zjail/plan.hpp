@@ -6,6 +6,7 @@
 
 #include <linux/filter.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -33,26 +34,34 @@ struct CapFree {
 using UniqueCap = std::unique_ptr<struct _cap_struct, CapFree>;
 
 // One entry of the jail's mount table, applied in order under the new root.
+// A mount never reaches into what a deeper entry mounts later, which is how
+// the more specific path wins (systemd's ReadWritePaths= inside
+// ReadOnlyPaths=): sort_mounts() puts parents first.
 struct MountOp {
   enum class Kind : unsigned char {
-    Bind,       // clone of a host path (opened before the root is built)
-    Tmpfs,      // fresh tmpfs with `options`
-    Proc,       // fresh procfs for the jail's pid namespace
-    Devpts,     // private devpts instance
-    Mask,       // bind /dev/null (files) or an empty read-only tmpfs (dirs)
-    ReadOnly,   // re-bind an existing jail path onto itself read-only
-    Symlink,    // symlink `target` -> `source`
+    Bind,          // clone of a host path (opened before the root is built)
+    Tmpfs,         // fresh tmpfs with `options`
+    Proc,          // fresh procfs for the jail's pid namespace
+    Devpts,        // private devpts instance
+    Cgroup2,       // fresh cgroup2, rooted at the jail's cgroup namespace
+    Mask,          // bind /dev/null (files) or an empty read-only tmpfs (dirs)
+    Inaccessible,  // systemd's inaccessible node: a mode-0000 file or an empty mode-0000 directory
+    Attr,          // the subtree at `target` re-attached with `attr` set and `attr_clear` cleared
+    MountPoint,    // makes the mount point of mounts[ref] before an Attr makes its parent read-only
+    Symlink,       // symlink `target` -> `source`
   };
   Kind kind = Kind::Bind;
   std::string source;  // host path (Bind), link text (Symlink)
   // Bind: `source` with every symlink resolved by the parent, opened by the
   // child with RESOLVE_NO_SYMLINKS ("" for zjail's own binds: by path).
   std::string resolved_source;
-  std::string target;  // path inside the jail, relative: "usr/lib"
+  std::string target;  // path inside the jail, relative: "usr/lib"; "" is the root (Attr only)
   std::vector<std::pair<std::string, std::string>> options;  // fsconfig keys
   uint64_t attr = 0;       // MOUNT_ATTR_* to set
-  bool recursive = true;   // rbind/norbind
-  bool optional = false;   // skip quietly when the source (or Mask target) is missing
+  uint64_t attr_clear = 0; // Attr: MOUNT_ATTR_* to clear (only ever zjail's own flags)
+  bool recursive = true;   // Bind: rbind/norbind; Attr: the whole subtree or the top mount
+  bool optional = false;   // skip quietly when the source (or the target of a tmpfs, Mask, Attr) is missing
+  int ref = -1;            // MountPoint: the index of the mount it prepares
   std::string origin;      // "file:line" of the directive, for error messages
 };
 
@@ -91,7 +100,9 @@ struct Plan {
   // Namespaces and the root file system.
   uint64_t clone_flags = 0;
   std::string stage_dir = "/tmp";   // where the new root is attached before pivot
-  std::string root_directory;       // RootDirectory=, "" for a fresh tmpfs root
+  std::string root_directory;       // RootDirectory=, "" for a fresh tmpfs root, "/" for the host's
+  uint64_t root_attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;  // set on the root and what it holds
+  bool root_read_only = true;       // the root mount read-only once built (not with RootDirectory=/)
   std::vector<MountOp> mounts;
   std::string hostname;
   bool private_network = true;

@@ -106,6 +106,50 @@ struct Resources {
   }
 };
 
+// The file-system sandbox, with systemd.exec's directives and semantics:
+// directives_sandbox.cpp parses them, plan_sandbox.cpp turns them into the
+// jail's mounts. Every path is a path in the jail: on RootDirectory=/ the
+// host's, on the empty root what the profile binds.
+enum class ProtectSystem { No, Yes, Full, Strict };
+enum class ProtectHome { No, Yes, ReadOnly, Tmpfs };
+enum class PrivateTmp { No, Yes, Disconnected };
+enum class DevicePolicy { Auto, Closed, Strict };
+enum class ProtectControlGroups { No, Yes, Private, Strict };
+
+// One path of ReadWritePaths=, ReadOnlyPaths=, InaccessiblePaths=,
+// ExecPaths= or NoExecPaths=: "[-][+]PATH".
+struct PathRule {
+  std::string path;
+  bool optional = false;  // '-': ignored where the jail lacks it
+  bool plus = false;      // '+': relative to RootDirectory=, which every zjail path is
+};
+
+// DeviceAllow=: "SPECIFIER [rwm]"; a specifier is a /dev path, or char-NAME
+// or block-NAME as /proc/devices names the driver (globs allowed).
+struct DeviceRule {
+  std::string specifier;
+  bool read = true, write = true, mknod = true;
+};
+
+struct Sandbox {
+  Setting<ProtectSystem> protect_system;          // default no
+  Setting<ProtectHome> protect_home;              // default no
+  std::vector<Item<PathRule>> read_write_paths;   // ReadWritePaths=
+  std::vector<Item<PathRule>> read_only_paths;    // ReadOnlyPaths=
+  std::vector<Item<PathRule>> inaccessible_paths; // InaccessiblePaths=
+  std::vector<Item<PathRule>> exec_paths;         // ExecPaths=
+  std::vector<Item<PathRule>> no_exec_paths;      // NoExecPaths=
+  Setting<PrivateTmp> private_tmp;                // default yes on zjail's root, no on RootDirectory=/
+  Setting<bool> private_devices;                  // default no
+  Setting<DevicePolicy> device_policy;            // default auto
+  std::vector<Item<DeviceRule>> device_allow;     // DeviceAllow=
+  Setting<bool> mount_api_vfs;                    // MountAPIVFS=; unset: zjail's /proc and /dev
+  Setting<bool> protect_kernel_tunables;
+  Setting<bool> protect_kernel_modules;
+  Setting<bool> protect_kernel_logs;
+  Setting<ProtectControlGroups> protect_control_groups;
+};
+
 struct Profile {
   // The files that made this profile, in the order they were applied.
   std::vector<std::string> sources;
@@ -121,7 +165,6 @@ struct Profile {
   Setting<std::string> root_directory;
   std::vector<Item<Bind>> binds;          // BindPaths= and BindReadOnlyPaths=, in order
   std::vector<Item<Tmpfs>> tmpfs;         // TemporaryFileSystem=
-  Setting<bool> private_tmp;              // default yes
   Setting<ProcSubset> proc_subset;        // default all
   Setting<ProtectProc> protect_proc;      // default invisible
   Setting<std::string> working_directory;
@@ -158,6 +201,7 @@ struct Profile {
   Setting<Ipv6Only> bind_ipv6_only;
 
   Resources resources;
+  Sandbox sandbox;
 
   // Process hygiene.
   Setting<bool> keep_terminal;            // default no: setsid()

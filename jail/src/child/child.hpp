@@ -26,6 +26,7 @@ struct Context {
   int status_fd = -1;    // init -> parent: the payload's wait status
   int* src_fds = nullptr;  // per mount op, filled by open-sources (child's own copy)
   int root_fd = -1;      // the new root while it is being built
+  int inaccessible_fs = -1;  // a detached mode-0000 tmpfs holding the inaccessible file, once needed
   int exec_fd = -1;
   int detail = -1;
   pid_t payload = -1;

@@ -102,8 +102,9 @@ int with_attr(int tree, uint64_t attr, bool recursive) {
   return -1;
 }
 
-// A fresh filesystem instance (tmpfs, proc, devpts) as a detached mount.
-int new_fs(const char* type, const MountOp& op) {
+// A fresh filesystem instance (tmpfs, proc, devpts) as a detached mount,
+// with `op`'s options and `attr`.
+int new_fs(const char* type, const MountOp& op, uint64_t attr) {
   int fs = fsopen(type, FSOPEN_CLOEXEC);
   if (fs < 0) return -1;
   for (const auto& [key, value] : op.options) {
@@ -118,17 +119,19 @@ int new_fs(const char* type, const MountOp& op) {
   }
   int mnt = -1;
   if (fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0)
-    mnt = fsmount(fs, FSMOUNT_CLOEXEC, static_cast<unsigned>(op.attr));
+    mnt = fsmount(fs, FSMOUNT_CLOEXEC, static_cast<unsigned>(attr));
   int e = errno;
   close(fs);
   errno = e;
   return mnt;
 }
 
+// An optional one goes only where its mount point exists already.
 int fs_type_mount(Context& ctx, const MountOp& op, const char* type) {
-  int target = open_target(ctx.root_fd, op.target.c_str(), true, true);
+  int target = open_target(ctx.root_fd, op.target.c_str(), true, !op.optional);
+  if (target == -ENOENT && op.optional) return 0;
   if (target < 0) return -target;
-  return attach_and_close(new_fs(type, op), target);
+  return attach_and_close(new_fs(type, op, op.attr), target);
 }
 
 int bind_mount(Context& ctx, const MountOp& op, int& src) {
@@ -161,12 +164,80 @@ int mask(Context& ctx, const MountOp& op) {
   return attach_and_close(with_attr(tree, op.attr, false), target);
 }
 
-int read_only_self(Context& ctx, const MountOp& op) {
-  int target = open_target(ctx.root_fd, op.target.c_str(), true, false);
+// The subtree is cloned with everything mounted in it, so that nothing under
+// the target is lost when the clone covers it; `recursive` says whether the
+// flags change on all of it or on the top mount only. The root itself is
+// the tree being built, changed in place.
+int change_attr(Context& ctx, const MountOp& op) {
+  mount_attr a{};
+  a.attr_set = op.attr;
+  a.attr_clr = op.attr_clear;
+  unsigned deep = op.recursive ? AT_RECURSIVE : 0;
+  if (op.target.empty()) return mount_setattr(ctx.root_fd, "", AT_EMPTY_PATH | deep, &a, sizeof a) < 0 ? errno : 0;
+  int target = open_target(ctx.root_fd, op.target.c_str(), false, false);
   if (target == -ENOENT && op.optional) return 0;
   if (target < 0) return -target;
   int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-  return attach_and_close(with_attr(tree, op.attr, true), target);
+  if (tree >= 0 && mount_setattr(tree, "", AT_EMPTY_PATH | deep, &a, sizeof a) < 0) {
+    int e = errno;
+    close(tree);
+    errno = e;
+    tree = -1;
+  }
+  return attach_and_close(tree, target);
+}
+
+constexpr uint64_t kSealed = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+
+// systemd's inaccessible nodes: a directory is covered with an empty,
+// read-only tmpfs of mode 0000, anything else with a mode-0000 file of a
+// private tmpfs made the first time one is needed (a user namespace cannot
+// make the device nodes systemd uses for device targets). Only a holder of
+// CAP_DAC_OVERRIDE gets through, to nothing.
+int inaccessible(Context& ctx, const MountOp& op) {
+  int target = open_target(ctx.root_fd, op.target.c_str(), false, false);
+  if (target == -ENOENT && op.optional) return 0;
+  if (target < 0) return -target;
+  struct stat st{};
+  if (fstat(target, &st) < 0) {
+    int e = errno;
+    close(target);
+    return e;
+  }
+  // `op` carries the tmpfs options (mode=0000).
+  if (S_ISDIR(st.st_mode)) return attach_and_close(new_fs("tmpfs", op, kSealed), target);
+  if (ctx.inaccessible_fs < 0) {
+    int fs = new_fs("tmpfs", op, 0);
+    int file = fs < 0 ? -1 : openat(fs, "inaccessible", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+    if (file < 0) {
+      int e = errno;
+      if (fs >= 0) close(fs);
+      close(target);
+      return e;
+    }
+    close(file);
+    ctx.inaccessible_fs = fs;
+  }
+  int tree = open_tree(ctx.inaccessible_fs, "inaccessible", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  return attach_and_close(with_attr(tree, kSealed, false), target);
+}
+
+// The mount point of a later mount, made while its parent is still writable.
+int make_mount_point(Context& ctx, const MountOp& op) {
+  if (op.ref < 0 || static_cast<size_t>(op.ref) >= ctx.plan->mounts.size()) return EINVAL;
+  const MountOp& later = ctx.plan->mounts[static_cast<size_t>(op.ref)];
+  bool dir = true;
+  if (later.kind == Kind::Bind) {
+    int src = ctx.src_fds[op.ref];
+    struct stat st{};
+    if (src < 0) return 0;  // an optional source that is missing: nothing will be mounted
+    if (fstat(src, &st) < 0) return errno;
+    dir = S_ISDIR(st.st_mode);
+  }
+  int target = open_target(ctx.root_fd, op.target.c_str(), dir, true);
+  if (target < 0) return -target;
+  close(target);
+  return 0;
 }
 
 int symlink_in_root(Context& ctx, const MountOp& op) {
@@ -240,7 +311,7 @@ int mount_root(Context& ctx) {
   if (!plan.root_directory.empty()) {
     tree = clone_path(plan.root_directory.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (tree < 0) return errno;
-    if (set_attr(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true) < 0) return errno;
+    if (set_attr(tree, plan.root_attr, true) < 0) return errno;
   } else {
     int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
     if (fs < 0) return errno;
@@ -272,12 +343,17 @@ int apply_mounts(Context& ctx) {
       case Kind::Tmpfs: r = fs_type_mount(ctx, op, "tmpfs"); break;
       case Kind::Proc: r = fs_type_mount(ctx, op, "proc"); break;
       case Kind::Devpts: r = fs_type_mount(ctx, op, "devpts"); break;
+      case Kind::Cgroup2: r = fs_type_mount(ctx, op, "cgroup2"); break;
       case Kind::Mask: r = mask(ctx, op); break;
-      case Kind::ReadOnly: r = read_only_self(ctx, op); break;
+      case Kind::Inaccessible: r = inaccessible(ctx, op); break;
+      case Kind::Attr: r = change_attr(ctx, op); break;
+      case Kind::MountPoint: r = make_mount_point(ctx, op); break;
       case Kind::Symlink: r = symlink_in_root(ctx, op); break;
     }
   }
   umask(inherited);
+  if (ctx.inaccessible_fs >= 0) close(ctx.inaccessible_fs);
+  ctx.inaccessible_fs = -1;
   if (r == 0) ctx.detail = -1;
   return r;
 }
@@ -295,7 +371,7 @@ int pivot_root(Context& ctx) {
 int remount_root(Context& ctx) {
   mount_attr a{};
   a.attr_set = MOUNT_ATTR_RDONLY;
-  if (mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) < 0) return errno;
+  if (ctx.plan->root_read_only && mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) < 0) return errno;
   close(ctx.root_fd);
   ctx.root_fd = -1;
   return 0;
