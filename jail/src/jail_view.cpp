@@ -109,6 +109,15 @@ Result<std::string> resolve_in_jail(const Plan& plan, const std::string& path, u
   for (std::string next; walk.next(next);) {
     JailNode n = node_at(plan, next.substr(1));
     std::string link;
+    if (n.kind == JailNode::Missing && n.mount && n.mount->kind == MountOp::Kind::Proc) {
+      // The jail's /proc has the kernel's files as the host's has them
+      // (fewer with ProcSubset=pid): where the host has one, it may be there.
+      struct stat st{};
+      if (lstat(("/proc" + next.substr(1 + n.mount->target.size())).c_str(), &st) != 0)
+        return make_error(Step::Plan, ENOENT, next);
+      walk.enter(std::move(next));
+      continue;
+    }
     if (n.kind == JailNode::Missing) return make_error(Step::Plan, ENOENT, next);
     if (n.kind == JailNode::Link) {
       link = n.text;

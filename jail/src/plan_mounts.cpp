@@ -262,12 +262,16 @@ Result<std::vector<MountOp>> plan_mounts(const Profile& p, const FsModel& model)
     out.push_back(std::move(m));
   }
   if (model.private_tmp) {
-    // /var/tmp only where the jail has one: the host's on its root, or a bind's.
+    // /var/tmp only where the jail has a /var: the host's on a root from
+    // the host, or one the profile mounts (a tmpfs gets one made).
+    auto var = std::find_if(out.begin(), out.end(), [](const MountOp& m) { return m.target == "var"; });
+    bool var_tmp = !user_var_tmp && (model.root != FsModel::Root::Empty || var != out.end());
+    bool var_fresh = var != out.end() && var->kind == Kind::Tmpfs;
     for (const char* dir : {"tmp", "var/tmp"}) {
-      if (dir == std::string("tmp") ? user_tmp : user_var_tmp) continue;
+      if (dir == std::string("tmp") ? user_tmp : !var_tmp) continue;
       MountOp tmp = op(Kind::Tmpfs, "", dir, kNoSuidDev);
       tmp.options = {{"mode", "1777"}};
-      tmp.optional = dir != std::string("tmp");
+      tmp.optional = dir != std::string("tmp") && !var_fresh;
       out.push_back(std::move(tmp));
     }
   }

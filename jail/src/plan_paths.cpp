@@ -50,9 +50,9 @@ bool strictly_under(const std::string& rel, const std::string& dir) {
 }
 
 Error unresolved(const PathRuleSpec& r, const Error& why) {
-  std::string msg = r.origin + ": " + r.what + ": " + std::strerror(why.err);
-  if (why.context != r.path) msg += " (" + why.context + ")";
-  if (why.err == ENOENT) msg += " in the jail (a leading '-' skips a path the jail lacks)";
+  std::string msg = r.origin + ": " + r.what;
+  if (why.context != r.path) msg += ": " + why.context;
+  if (why.err == ENOENT) msg += " is not in the jail (a leading '-' skips a missing path)";
   return make_error(Step::Plan, why.err, msg);
 }
 
