@@ -2,10 +2,13 @@
 // reports the outcome in the format described in probe.cpp. The escape
 // attempts proper (mount, namespaces, ptrace, keyring, TIOCSTI, ABI bypass,
 // ...) are in the escape battery, tests/escape.
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -72,6 +75,45 @@ int reconnect_accepted(int port) {
   return fail("reconnect-accepted", e, "connect to " + where + "; Fast Open sendto: " + ename(errno));
 }
 
+// Runs `path` (no arguments) in a child and reports whether execve worked.
+int exec_path(const std::string& path) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return error("exec", errno, "pipe");
+  pid_t pid = fork();
+  if (pid < 0) return error("exec", errno, "fork");
+  if (pid == 0) {
+    char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
+    execv(path.c_str(), argv);
+    int e = errno;
+    (void)!write(p[1], &e, sizeof e);
+    _exit(127);
+  }
+  close(p[1]);
+  int e = 0;
+  ssize_t n = read(p[0], &e, sizeof e);
+  close(p[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (n == sizeof e) return fail("exec", e, path);
+  return pass("exec", path + " exit=" + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+}
+
+int list_dir(const std::string& path) {
+  DIR* d = opendir(path.c_str());
+  if (!d) return fail("opendir", errno, path);
+  int n = 0;
+  while (dirent* e = readdir(d))
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) ++n;
+  closedir(d);
+  return pass("opendir", path + " entries=" + std::to_string(n));
+}
+
+int open_rw(const std::string& path) {
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);  // never written
+  if (fd >= 0) close(fd);
+  return result("open-rw", fd, "open O_RDWR " + path);
+}
+
 }  // namespace
 
 int run_attack(const std::string& n, int argc, char** argv) {
@@ -83,6 +125,14 @@ int run_attack(const std::string& n, int argc, char** argv) {
   if (n == "write" && has1) return write_file("write", a1, O_TRUNC);
   if (n == "create" && has1) return write_file("create", a1, O_CREAT | O_EXCL);
   if (n == "sethostname") return do_sethostname();
+  if (n == "exec" && has1) return exec_path(a1);
+  if (n == "opendir" && has1) return list_dir(a1);
+  if (n == "open-rw" && has1) return open_rw(a1);
+  // Loading a module: the arguments are rejected long after the
+  // capability check, so EPERM is all an unprivileged caller ever sees.
+  if (n == "init-module") return result("init-module", syscall(SYS_init_module, nullptr, 0, ""), "init_module");
+  // SYSLOG_ACTION_SIZE_BUFFER: allowed to everyone unless dmesg_restrict.
+  if (n == "syslog-size") return result("syslog-size", syscall(SYS_syslog, 10, nullptr, 0), "syslog(SIZE_BUFFER)");
   if (n == "bind-port" && has1) return bind_port(std::atoi(a1.c_str()));
   if (n == "reconnect-accepted" && has1) return reconnect_accepted(std::atoi(a1.c_str()));
   return -1;
