@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <cstring>
 
 #include "jail_view.hpp"
+#include "plan_internal.hpp"
 #include "zjail/caps.hpp"
 #include "zjail/cgroup.hpp"
 #include "zjail/fd.hpp"
@@ -258,6 +260,32 @@ void check_limits(const Profile& p, std::vector<CheckFinding>& out) {
                              : " (EnforceLimits=best-effort: the jail would run without them)")});
 }
 
+// What the sandbox directives cannot do on this host: give a path back
+// flags the host's own mount has (a user namespace cannot clear them), and
+// allow devices the host does not have.
+void check_sandbox(const Profile& p, const Plan& plan, std::vector<CheckFinding>& out) {
+  auto host_flag = [&](const std::string& path, unsigned long flag) {
+    std::string host = host_path_in_jail(plan, path);
+    struct statvfs v{};
+    return !host.empty() && statvfs(host.c_str(), &v) == 0 && (v.f_flag & flag);
+  };
+  for (const auto& i : p.sandbox.exec_paths)
+    if (host_flag(i.value.path, ST_NOEXEC))
+      out.push_back({Level::Warning, i.origin.str() + ": ExecPaths=" + i.value.path +
+                                         " stays noexec: the host mounts it noexec, and zjail's user namespace "
+                                         "cannot take that flag off (systemd, as root, can)"});
+  for (const auto& i : p.sandbox.read_write_paths)
+    if (host_flag(i.value.path, ST_RDONLY))
+      out.push_back({Level::Warning, i.origin.str() + ": ReadWritePaths=" + i.value.path +
+                                         " stays read-only: the host mounts it read-only"});
+  for (const auto& i : p.sandbox.device_allow) {
+    bool pts = false;
+    if (device_nodes(i.value, pts).empty() && !pts)
+      out.push_back({Level::Warning, i.origin.str() + ": DeviceAllow=" + i.value.specifier +
+                                         " names no device node of this host's /dev"});
+  }
+}
+
 }  // namespace
 
 std::string host_path_in_jail(const Plan& plan, const std::string& path) {
@@ -273,6 +301,7 @@ Result<std::vector<CheckFinding>> check_profile(const Profile& p, const std::vec
   check_mounts(plan, out);
   check_limits(p, out);
   check_capabilities(p, plan, out);
+  check_sandbox(p, plan, out);
   // What the launch warns about for the sockets zjail binds (landlock.hpp).
   bool tcp = std::any_of(p.listen_stream.begin(), p.listen_stream.end(),
                          [](const auto& i) { return !i.value.starts_with("/"); });

@@ -33,6 +33,11 @@ Result<std::vector<MountOp>> plan_mounts(const Profile& p, const FsModel& m);
 // what the sandbox directives imply for capabilities and system calls.
 Status plan_sandbox(const Profile& p, const PlanContext& ctx, Plan& plan);
 
+// The host's device nodes a DeviceAllow= entry names (a missing one is
+// skipped, as systemd skips it); `pts` is set when it names the
+// pseudo-terminals, which come from the jail's own devpts.
+std::vector<std::string> device_nodes(const DeviceRule& r, bool& pts);
+
 // The capabilities PrivateDevices=, ProtectKernelModules= and
 // ProtectKernelLogs= take from the bounding set, as systemd takes them
 // (--analyze judges what is left).

@@ -133,8 +133,8 @@ void nodes_of(const std::string& dir, bool block, const std::set<unsigned>& majo
   closedir(d);
 }
 
-// The host's device nodes a DeviceAllow= entry names; a missing node is
-// skipped, as systemd skips it.
+}  // namespace
+
 std::vector<std::string> device_nodes(const DeviceRule& r, bool& pts) {
   std::vector<std::string> out;
   if (r.specifier.starts_with("/dev/")) {
@@ -155,6 +155,8 @@ std::vector<std::string> device_nodes(const DeviceRule& r, bool& pts) {
   std::sort(out.begin(), out.end());
   return out;
 }
+
+namespace {
 
 Status add_device_nodes(const Profile& p, FsModel& m, std::vector<MountOp>& mounts) {
   if (m.dev != FsModel::Dev::Zjail) return {};

@@ -150,5 +150,28 @@ TEST(CheckFindings, PlansTheLaunchRefusesAreErrors) {
                                  "BindReadOnlyPaths=/etc:/data/sub\n")));
 }
 
+// The sandbox directives: a path the jail lacks is the launch's error, so
+// --check's too; what the host's own mounts keep a directive from doing is
+// a warning.
+TEST(CheckFindings, SandboxPathsAndDevices) {
+  auto plan = check_profile(profile("Include=base-service\nReadOnlyPaths=/usr/no/such/zjail/dir\n"), {}, root_ctx());
+  ASSERT_FALSE(plan);
+  EXPECT_THAT(plan.error().message(), HasSubstr("t.profile:3: ReadOnlyPaths=/usr/no/such/zjail/dir: /usr/no is not in the jail"));
+  EXPECT_TRUE(findings("Include=base-service\nReadOnlyPaths=-/usr/no/such/zjail/dir\n").empty());
+  auto devices = findings("Include=base-service\nDeviceAllow=char-no-such-zjail-driver rw\n");
+  EXPECT_TRUE(has(devices, CheckFinding::Level::Warning, "t.profile:3: DeviceAllow=char-no-such-zjail-driver names no device"));
+  EXPECT_FALSE(has(findings("Include=base-service\nDeviceAllow=/dev/null rw\n"), CheckFinding::Level::Warning, "DeviceAllow"));
+  // A path the host mounts noexec stays noexec: zjail cannot clear the flag.
+  std::string noexec;
+  std::ifstream mounts("/proc/self/mounts");
+  for (std::string dev, point, type, opts; mounts >> dev >> point >> type >> opts && mounts.ignore(64, '\n');)
+    if (("," + opts + ",").find(",noexec,") != std::string::npos && point.rfind("/proc", 0) != 0 &&
+        point.find("\\") == std::string::npos)
+      noexec = point;
+  if (noexec.empty()) GTEST_SKIP() << "\n*** no noexec mount on this host to point ExecPaths= at ***";
+  auto exec = findings("RootDirectory=/\nNoExecPaths=/\nExecPaths=" + noexec + "\n");
+  EXPECT_TRUE(has(exec, CheckFinding::Level::Warning, "ExecPaths=" + noexec + " stays noexec")) << noexec;
+}
+
 }  // namespace
 }  // namespace zjail

@@ -6,6 +6,9 @@
 //    zjail could not make, and a WorkingDirectory= the jail lacks;
 //  - resource limits that nothing on this host can enforce;
 //  - capabilities that cannot take effect from the jail's user namespace;
+//  - ExecPaths=/ReadWritePaths= the host's own mount flags keep from
+//    working, and DeviceAllow= entries naming no device here (paths the
+//    jail lacks fail check_plan(), as they fail the launch);
 //  - a command (and its script interpreter or ELF loader) that the jail
 //    cannot find, looked up through the jail's own mount table.
 #pragma once
