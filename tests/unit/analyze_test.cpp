@@ -273,5 +273,57 @@ TEST(Analyze, UnitSettingsThatStopZjailAreNamed) {
   for (const auto& n : run(&limited, &fine).notes) EXPECT_EQ(n.find("zjail cannot start"), std::string::npos) << n;
 }
 
+// The sandbox directives on zjail's root: they narrow what is bound.
+TEST(Analyze, SandboxDirectivesNarrowTheBinds) {
+  Profile rw = shipped("base-service", "BindPaths=/etc\n");
+  EXPECT_GT(item(run(&rw, nullptr), "ProtectSystem=").exposure, 0);
+  Profile full = shipped("base-service", "BindPaths=/etc\nProtectSystem=full\n");
+  EXPECT_EQ(item(run(&full, nullptr), "ProtectSystem=").exposure, 0);
+  Profile home = shipped("base-service", "BindPaths=/home\n");
+  EXPECT_GT(item(run(&home, nullptr), "ProtectHome=").exposure, 0);
+  Profile hidden = shipped("base-service", "BindPaths=/home\nProtectHome=yes\n");
+  EXPECT_EQ(item(run(&hidden, nullptr), "ProtectHome=").exposure, 0);
+  Profile api = shipped("base-service", "MountAPIVFS=yes\n");
+  EXPECT_GT(item(run(&api, nullptr), "PrivateDevices=").exposure, 0) << "the host's /dev";
+  EXPECT_GT(item(run(&api, nullptr), "ProtectKernelTunables=").exposure, 0) << "the host's /sys";
+  Profile pdev = shipped("base-service", "MountAPIVFS=yes\nPrivateDevices=yes\nProtectKernelTunables=yes\n");
+  EXPECT_EQ(item(run(&pdev, nullptr), "PrivateDevices=").exposure, 0);
+}
+
+// RootDirectory=/ is judged as systemd-analyze judges a unit for a user
+// other than root, directive by directive.
+TEST(Analyze, HostRootIsJudgedLikeAUnit) {
+  Profile bare = shipped("base-service", "RootDirectory=/\nPrivateTmp=no\n");
+  Profile tight = shipped("base-service",
+                          "RootDirectory=/\nProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\nPrivateDevices=yes\n"
+                          "ProtectKernelTunables=yes\nProtectKernelLogs=yes\nProtectControlGroups=yes\n"
+                          "ProtectKernelModules=yes\n");
+  Analysis a = run(&bare, nullptr), b = run(&tight, nullptr);
+  EXPECT_GT(item(a, "RootDirectory=").exposure, 0);
+  for (const char* name : {"ProtectSystem=", "ProtectHome=", "PrivateTmp=", "PrivateDevices=", "ProtectKernelTunables=",
+                           "ProtectKernelLogs=", "ProtectControlGroups="}) {
+    EXPECT_GT(item(a, name).exposure, 0) << name;
+    EXPECT_EQ(item(b, name).exposure, 0) << name;
+  }
+  EXPECT_EQ(item(b, "ReadWritePaths=").exposure, 0) << "strict with nothing writable";
+  EXPECT_LT(b.score, a.score);
+  // zjail's empty root stays better than the host's, however narrowed.
+  Profile empty = shipped("base-service");
+  EXPECT_LT(score(&empty), b.score);
+}
+
+TEST(Analyze, ImpliedFiltersAndCapabilities) {
+  Profile caps = shipped("base-service", "CapabilityBoundingSet=CAP_SYS_MODULE CAP_SYSLOG\n");
+  Profile protect = shipped("base-service", "CapabilityBoundingSet=CAP_SYS_MODULE CAP_SYSLOG\n"
+                                            "ProtectKernelModules=yes\nProtectKernelLogs=yes\n");
+  EXPECT_LT(item(run(&protect, nullptr), "CapabilityBoundingSet=~CAP_SYS_(MODULE|RAWIO|BOOT|TIME)").exposure,
+            item(run(&caps, nullptr), "CapabilityBoundingSet=~CAP_SYS_(MODULE|RAWIO|BOOT|TIME)").exposure);
+  Profile open = shipped("untrusted", "SystemCallFilter=\n");
+  Profile modules = shipped("untrusted", "SystemCallFilter=\nProtectKernelModules=yes\nPrivateDevices=yes\n");
+  EXPECT_GT(item(run(&open, nullptr), "SystemCallFilter=~@module").exposure, 0);
+  EXPECT_EQ(item(run(&modules, nullptr), "SystemCallFilter=~@module").exposure, 0);
+  EXPECT_EQ(item(run(&modules, nullptr), "SystemCallFilter=~@raw-io").exposure, 0);
+}
+
 }  // namespace
 }  // namespace zjail
