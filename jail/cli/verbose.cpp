@@ -76,8 +76,14 @@ void log_plan(const Plan& plan, const Profile& profile, int verbosity) {
   spdlog::trace("capabilities: bounding set {}", capabilities(plan.bounding, plan.last_cap));
   size_t total = 0;
   for (const auto& f : plan.seccomp) total += f.size();
-  spdlog::trace("seccomp: {} filters, {} instructions ({} base); {}", plan.seccomp.size(), total,
-                plan.seccomp.empty() ? 0 : plan.seccomp.front().size(), filter_summary(profile));
+  std::string sandbox;
+  const Sandbox& s = profile.sandbox;
+  for (auto [flag, calls] : {std::pair{&s.private_devices, "@raw-io"}, {&s.protect_kernel_modules, "@module"},
+                             {&s.protect_kernel_logs, "syslog"}})
+    if (flag->value.value_or(false)) sandbox += std::string(sandbox.empty() ? "" : " ") + calls;
+  if (!sandbox.empty()) sandbox = "; the sandbox directives' filter denies " + sandbox + " (EPERM)";
+  spdlog::trace("seccomp: {} filters, {} instructions ({} base); {}{}", plan.seccomp.size(), total,
+                plan.seccomp.empty() ? 0 : plan.seccomp.front().size(), filter_summary(profile), sandbox);
 }
 
 void log_cgroup(const JailCgroup& cg, int verbosity) {
