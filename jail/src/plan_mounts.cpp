@@ -136,9 +136,12 @@ void add_dev(const FsModel& model, std::vector<MountOp>& out) {
   if (model.dev_read_only) out.push_back(seal("dev", MOUNT_ATTR_RDONLY, "built-in"));
   if (model.dev_pseudo) {
     // Device nodes are binds of the host's: a user namespace cannot mknod.
+    // On a read-only /dev they are read-only mounts too, as systemd's nodes
+    // on its read-only tmpfs are: that stops no write to a device node, but
+    // the node's mount says what systemd's says.
+    const uint64_t node_attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | (model.dev_read_only ? MOUNT_ATTR_RDONLY : 0);
     for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
-      MountOp m = op(Kind::Bind, std::string("/dev/") + node, std::string("dev/") + node,
-                     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+      MountOp m = op(Kind::Bind, std::string("/dev/") + node, std::string("dev/") + node, node_attr);
       m.recursive = false;
       out.push_back(std::move(m));
     }
