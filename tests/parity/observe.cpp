@@ -182,10 +182,15 @@ std::string fnv_of_file(const std::string& p, long long& size) {
   return b;
 }
 
+// "dir:self:root:0750:rwx": type, owner, group, mode and access of what
+// `p` names; "link:" in front when `p` is a symlink to it (StateDirectory=
+// with DynamicUser=yes is one, to /var/lib/private).
 std::string describe_entry(const std::string& p) {
   struct stat st{};
   if (lstat(p.c_str(), &st) < 0) return errno == ENOENT ? "absent" : "denied";
-  return type_name(st.st_mode) + ":" + owner(st.st_uid, getuid()) + ":" + owner(st.st_gid, getgid()) + ":" +
+  std::string link = S_ISLNK(st.st_mode) ? "link:" : "";
+  if (!link.empty() && stat(p.c_str(), &st) < 0) return link + (errno == ENOENT ? "absent" : "denied");
+  return link + type_name(st.st_mode) + ":" + owner(st.st_uid, getuid()) + ":" + owner(st.st_gid, getgid()) + ":" +
          octal(st.st_mode & 07777) + ":" + access_of(p).substr(type_name(st.st_mode).size() + 1);
 }
 
