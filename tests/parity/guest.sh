@@ -143,6 +143,10 @@ done
 log "$ncases cases and ${#unit_order[@]} units of the image with sandboxing lines ($((SECONDS - t0)) s to read)"
 
 bash "$in/fixture.sh" create
+# One run as root first: socket() of a rarer family autoloads its modules
+# (vsock brings /dev/vmci, /dev/vhost-vsock), which would otherwise change
+# /dev and af.* for the cases that run after the first to trigger it.
+"$observe" >/dev/null 2>&1 || true
 
 # --- Units and profiles ------------------------------------------------------------
 # The user both sides run as when a case names none; an image unit without
