@@ -9,6 +9,9 @@
 #   /srv/zjail-parity/hidden/file      something to hide
 #   /srv/zjail-parity/exec/run         an executable (ExecPaths=, NoExecPaths=)
 #   /srv/zjail-parity/cred             a root-only file for LoadCredential=
+#   /srv/zjail-parity/bind/{rw,ro,missing}  bind targets, made beforehand so
+#                                      that no case adds a mount point that
+#                                      a later one would see
 #   /home/zjail-parity                 a home of nobody's (ProtectHome=)
 #   /tmp/zjail-parity-marker, /var/tmp/zjail-parity-marker  (PrivateTmp=)
 #   SysV shared memory key 0x7a6a7061  (PrivateIPC=; needs perl)
@@ -28,7 +31,7 @@ case ${1:-} in
   create)
     remove
     nobody_group=$(id -gn nobody)
-    install -d -m 0755 "$root" "$root/exec"
+    install -d -m 0755 "$root" "$root/exec" "$root/bind" "$root/bind/rw" "$root/bind/ro" "$root/bind/missing"
     install -d -m 0755 -o nobody -g "$nobody_group" "$root/rw" "$root/ro" "$root/hidden" /home/zjail-parity
     printf 'hidden\n' >"$root/hidden/file"
     printf '#!/bin/sh\nexit 0\n' >"$root/exec/run"
