@@ -14,7 +14,9 @@
 # In the VM: the binary is /usr/local/bin/zjail, the profiles are in
 # /usr/share/zjail/profiles, and /opt/zjail holds bin/, profiles/,
 # examples/ (sources), tests/ssh/, and build/examples/, build/pam_module/,
-# build/tests/ssh/ and build/tests/root/zjail_probe (built).
+# build/tests/ssh/, build/tests/root/zjail_probe and build/tests/parity/observe
+# (built). Tests get the build dir as $ZJAIL_BUILD_DIR (host tools such as
+# parity_compare).
 #
 # Each test prints PASS/FAIL/SKIP; the run ends with "N passed, N failed" and
 # exits 1 on any failure. Exits 77 (skip), loudly, if this machine cannot
@@ -178,6 +180,10 @@ fi
 if [[ -n $build_dir && -x $build_dir/tests/root/zjail_probe ]]; then
   install -D -m 0755 -- "$build_dir/tests/root/zjail_probe" "$stage/build/tests/root/zjail_probe"
 fi
+# The parity probe: t-parity runs it natively and jailed (tests/parity).
+if [[ -n $build_dir && -x $build_dir/tests/parity/observe ]]; then
+  install -D -m 0755 -- "$build_dir/tests/parity/observe" "$stage/build/tests/parity/observe"
+fi
 if [[ -d $source_dir/tests/ssh ]]; then
   mkdir -p -- "$stage/tests"
   cp -a -- "$source_dir/tests/ssh" "$stage/tests/ssh"
@@ -231,7 +237,7 @@ for test in "$here"/t-*.sh; do
   this_timeout=${this_timeout:-$test_timeout}
   ((this_timeout >= test_timeout)) || this_timeout=$test_timeout
   ZJAIL_VM=$vm ZJAIL_TEST_REASON_FILE=$reason_file ZJAIL_GUEST_BIN=$guest_bin \
-    ZJAIL_GUEST_DIR=$guest_dir ZJAIL_SOURCE_DIR=$source_dir \
+    ZJAIL_GUEST_DIR=$guest_dir ZJAIL_SOURCE_DIR=$source_dir ZJAIL_BUILD_DIR=$build_dir \
     in_bg timeout -k 10 "$this_timeout" bash "$test" </dev/null >"$test_log" 2>&1 || rc=$?
   secs=$((SECONDS - t0))
   timings+=("$name ${secs}s")
