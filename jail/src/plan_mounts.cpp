@@ -145,7 +145,7 @@ void add_dev(const FsModel& model, std::vector<MountOp>& out) {
       m.recursive = false;
       out.push_back(std::move(m));
     }
-    MountOp pts = op(Kind::Devpts, "", "dev/pts", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    MountOp pts = op(Kind::Devpts, "", "dev/pts", node_attr);
     pts.options = {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "0620"}};
     out.push_back(std::move(pts));
     out.push_back(op(Kind::Symlink, "pts/ptmx", "dev/ptmx", 0));
@@ -257,6 +257,10 @@ Result<std::vector<MountOp>> plan_mounts(const Profile& p, const FsModel& model)
       else if (k == "noexec") m.attr |= MOUNT_ATTR_NOEXEC;
       else m.options.emplace_back(k, v);
     }
+    // systemd.exec(5): mode=0755 unless the options say otherwise (the
+    // kernel's own default is 1777).
+    if (std::none_of(m.options.begin(), m.options.end(), [](const auto& o) { return o.first == "mode"; }))
+      m.options.insert(m.options.begin(), {"mode", "0755"});
     m.origin = item.origin.str();
     note(m.target);
     // Read-only once what is mounted beneath it has its mount point in it

@@ -332,7 +332,7 @@ TEST(SandboxApi, PrivateDevicesTakesCapabilitiesAndRawIo) {
   EXPECT_EQ(plan.root_attr, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) << "device nodes only in zjail's /dev";
   auto t = table(plan);
   EXPECT_THAT(t, ::testing::Contains("tmpfs /dev noexec"));
-  EXPECT_THAT(t, ::testing::Contains("bind /dev/null noexec"));
+  EXPECT_THAT(t, ::testing::Contains("bind /dev/null ro noexec"));
   EXPECT_THAT(t, ::testing::Contains("symlink /dev/log"));
   EXPECT_EQ(t.back(), "attr /dev ro top");
 }

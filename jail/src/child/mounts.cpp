@@ -216,6 +216,15 @@ int inaccessible(Context& ctx, const MountOp& op) {
       return e;
     }
     close(file);
+    // Kernels before 6.15 clone only from a mount attached in the caller's
+    // namespace (EINVAL otherwise): stack it on the stage until the mounts
+    // are done (apply_mounts takes it off before the pivot).
+    if (move_mount(fs, "", AT_FDCWD, ctx.plan->stage_dir.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+      int e = errno;
+      close(fs);
+      close(target);
+      return e;
+    }
     ctx.inaccessible_fs = fs;
   }
   int tree = open_tree(ctx.inaccessible_fs, "inaccessible", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
@@ -352,8 +361,11 @@ int apply_mounts(Context& ctx) {
     }
   }
   umask(inherited);
-  if (ctx.inaccessible_fs >= 0) close(ctx.inaccessible_fs);
-  ctx.inaccessible_fs = -1;
+  if (ctx.inaccessible_fs >= 0) {
+    close(ctx.inaccessible_fs);
+    ctx.inaccessible_fs = -1;
+    if (umount2(ctx.plan->stage_dir.c_str(), MNT_DETACH) < 0 && r == 0) r = errno;
+  }
   if (r == 0) ctx.detail = -1;
   return r;
 }
