@@ -2,6 +2,7 @@
 // parses and applies its value. Every value is validated here, so that a bad
 // profile fails with "file:line: ..." before anything is planned.
 #include "directives.hpp"
+#include "foreign_directives.hpp"
 #include "show.hpp"
 #include "listen.hpp"
 
@@ -588,9 +589,12 @@ std::vector<string> directive_names() {
 Status apply_directive(Profile& into, string_view key, string_view value, const Origin& origin) {
   key = trim(key);
   const Directive* d = find_directive(key);
-  if (!d)
+  if (!d) {
+    if (auto instead = foreign_directive(key))
+      return profile_error(origin, string(key) + "= is systemd's, not supported by zjail: " + string(*instead));
     return profile_error(origin, "unknown directive '" + string(key) + "'" +
                                      did_you_mean(key, directive_names()));
+  }
   if (!d->parse)
     return profile_error(origin, string(key) + "= can only be used in a profile file");
   return d->parse(into, Assignment{d->name, trim(value), origin});

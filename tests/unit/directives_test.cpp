@@ -57,8 +57,11 @@ TEST(Directive, UnknownDirectiveSuggestsTheClosestName) {
       {"privatenetwork", "yes", "t.profile:1: unknown directive 'privatenetwork' (did you mean 'PrivateNetwork'?)"},
       {"Frobnicate", "1", "t.profile:1: unknown directive 'Frobnicate'"},
   });
-  // systemd directives zjail does not have are errors too, never ignored.
-  EXPECT_EQ(error_of("RootImage", "/srv/os.raw"), "t.profile:1: unknown directive 'RootImage'");
+  // systemd directives zjail does not have are errors too, never ignored
+  // (foreign_directives_test.cpp: with what to do instead).
+  EXPECT_EQ(error_of("RootImage", "/srv/os.raw"),
+            "t.profile:1: RootImage= is systemd's, not supported by zjail: zjail mounts no disk images: mount the "
+            "image on the host and use RootDirectory= or BindReadOnlyPaths=");
 }
 
 TEST(Directive, IncludeOnlyWorksInFiles) {
