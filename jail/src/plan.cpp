@@ -273,8 +273,9 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
                      CLONE_NEWTIME | (plan.private_network ? CLONE_NEWNET : 0);
 
   ZJAIL_TRY(plan_capabilities(p, plan));
+  ZJAIL_TRY_ASSIGN(auto extras, implied_seccomp_extras(p));
   ZJAIL_TRY(inject_fault(plan.fault, Step::CompileSeccomp));
-  ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(p, ctx.seccomp_cache_dir));
+  ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(p, extras, ctx.seccomp_cache_dir));
   plan.seccomp = std::move(bpf.filters);
   ZJAIL_TRY(plan_sandbox(p, ctx, plan));
   plan_rlimits(p, plan);
@@ -323,6 +324,11 @@ void set_init_title(Plan& plan, std::string title) {
 }
 
 }  // namespace
+
+Result<SeccompExtras> implied_seccomp_extras(const Profile&) {
+  SeccompExtras extras;
+  return extras;
+}
 
 Result<Plan> build_session_plan(const Profile& p, const Login& login, const PlanContext& ctx) {
   if (ctx.invoker_uid != 0) return make_error(Step::Plan, EPERM, "a login session jail needs root");

@@ -6,6 +6,7 @@
 
 #include "zjail/plan.hpp"
 #include "zjail/profile.hpp"
+#include "zjail/seccomp.hpp"
 
 namespace zjail {
 
@@ -61,6 +62,11 @@ struct PathRuleSpec {
 // mounted beneath an inaccessible path. ReadWritePaths= and ExecPaths=
 // give a path back the flags it has outside, not more.
 Status apply_path_rules(const std::vector<PathRuleSpec>& rules, uid_t invoker, Plan& plan);
+
+// What the profile's directives add to the system call filter, the way
+// systemd implies them (ProtectClock= denies @clock, ...): each family adds
+// its part here (plan.cpp lists them), and --analyze reads the same.
+Result<SeccompExtras> implied_seccomp_extras(const Profile& p);
 
 // Resolves every bind source (and RootDirectory=) to a path without
 // symlinks, following only symlinks owned by root or by `invoker`. Binds

@@ -385,7 +385,7 @@ Status plan_privileges(const Profile& p, const PlanContext& ctx, Plan& plan) {
   deny.system_call_filter.is_set = true;
   deny.system_call_filter.invert = true;
   deny.system_call_error_number.value = SyscallAction{SyscallAction::Errno, EPERM};
-  ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(deny, ctx.seccomp_cache_dir));
+  ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(deny, SeccompExtras{}, ctx.seccomp_cache_dir));
   plan.seccomp.push_back(std::move(bpf.filters.back()));
   return {};
 }

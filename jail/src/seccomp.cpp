@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <set>
 
 #include "zjail/fd.hpp"
 #include "zjail/syscalls.hpp"
@@ -51,13 +52,35 @@ Result<std::vector<sock_filter>> export_bpf(void* ctx) {
   return insns;
 }
 
-Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict_io_uring) {
+// The extras' denials, added first: a call denied outright needs none of the
+// argument rules below, and libseccomp would refuse to mix the two.
+Result<std::set<int>> add_denials(void* c, const SeccompExtras& extras) {
+  std::set<int> denied;
+  for (const auto& d : extras.deny) {
+    ZJAIL_TRY_ASSIGN(auto names, expand_syscalls({d.name}));
+    for (const auto& name : names) {
+      int nr = seccomp_syscall_resolve_name(name.c_str());
+      if (nr == __NR_SCMP_ERROR || !denied.insert(nr).second) continue;
+      int rc = seccomp_rule_add(c, SCMP_ACT_ERRNO(static_cast<uint16_t>(d.err)), nr, 0);
+      if (rc != 0) return fail(rc, d.why + " rule for " + name);
+    }
+  }
+  return denied;
+}
+
+Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict_io_uring,
+                                             const SeccompExtras& extras) {
   ZJAIL_TRY_ASSIGN(auto ctx, new_ctx(SCMP_ACT_ALLOW));
   void* c = ctx.get();
+  ZJAIL_TRY_ASSIGN(auto denied, add_denials(c, extras));
+  // A rule for a call that an extra already denies outright adds nothing.
+  auto rule_add = [&](uint32_t action, int nr, unsigned count, auto... args) {
+    return denied.count(nr) ? 0 : seccomp_rule_add(c, action, nr, count, args...);
+  };
   const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
   int rc = 0;
   for (unsigned long req : {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)})
-    if (rc == 0) rc = seccomp_rule_add(c, eperm, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, req));
+    if (rc == 0) rc = rule_add(eperm, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, req));
   if (rc != 0) return fail(rc, "TIOCSTI/TIOCLINUX rule");
   // The virtual console's keyboard, font and VT switching ioctls (KD*, 'K',
   // and VT_*, 'V', plain numbers without direction bits): with a kept
@@ -65,17 +88,17 @@ Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict
   // KDSKBMODE would take the keyboard from its owner. Video4Linux's 'V'
   // requests carry direction bits and are not matched.
   for (unsigned long type : {0x4b00UL, 0x5600UL})
-    if (rc == 0) rc = seccomp_rule_add(c, eperm, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffff00ULL, type));
+    if (rc == 0) rc = rule_add(eperm, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffff00ULL, type));
   if (rc != 0) return fail(rc, "console ioctl rule");
   constexpr uint64_t kNsFlags[] = {CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
                                    CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWTIME};
   for (uint64_t flag : kNsFlags) {
-    rc = seccomp_rule_add(c, eperm, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
-    if (rc == 0) rc = seccomp_rule_add(c, eperm, SCMP_SYS(unshare), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+    rc = rule_add(eperm, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+    if (rc == 0) rc = rule_add(eperm, SCMP_SYS(unshare), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
     if (rc != 0) return fail(rc, "namespace rule");
   }
-  rc = seccomp_rule_add(c, eperm, SCMP_SYS(setns), 0);
-  if (rc == 0) rc = seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+  rc = rule_add(eperm, SCMP_SYS(setns), 0);
+  if (rc == 0) rc = rule_add(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
   if (rc != 0) return fail(rc, "namespace rule");
   // vsock ignores network namespaces: a jail with a private network could
   // still listen on and connect to the VM's vsock address space (the
@@ -83,8 +106,8 @@ Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict
   if (private_network) {
     // The kernel reads the family as an int: compare the low 32 bits only,
     // or AF_VSOCK | 1<<32 would slip past.
-    rc = seccomp_rule_add(c, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
-                          SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_VSOCK));
+    rc = rule_add(SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+                  SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_VSOCK));
     if (rc != 0) return fail(rc, "AF_VSOCK rule");
   }
   // io_uring performs opens, sockets (IORING_OP_SOCKET, any family) and
@@ -92,7 +115,7 @@ Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict
   // filter see; it stays closed unless the profile reopens it.
   if (restrict_io_uring) {
     for (int nr : {SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register)})
-      if (rc == 0) rc = seccomp_rule_add(c, eperm, nr, 0);
+      if (rc == 0) rc = rule_add(eperm, nr, 0);
     if (rc != 0) return fail(rc, "io_uring rule");
   }
   return export_bpf(c);
@@ -154,10 +177,16 @@ Result<std::vector<sock_filter>> profile_filter(const Profile& p) {
 
 }  // namespace
 
-Result<BpfProgram> compile_seccomp(const Profile& p) {
+std::string SeccompExtras::cache_key() const {
+  std::string key;
+  for (const auto& d : deny) key += "deny " + d.name + " " + std::to_string(d.err) + "\n";
+  return key;
+}
+
+Result<BpfProgram> compile_seccomp(const Profile& p, const SeccompExtras& extras) {
   BpfProgram prog;
-  ZJAIL_TRY_ASSIGN(auto base,
-                   base_filter(p.private_network.value.value_or(true), p.restrict_io_uring.value.value_or(true)));
+  ZJAIL_TRY_ASSIGN(auto base, base_filter(p.private_network.value.value_or(true),
+                                          p.restrict_io_uring.value.value_or(true), extras));
   prog.filters.push_back(std::move(base));
   bool profile_rules = p.system_call_filter.is_set || p.system_call_log.is_set ||
                        p.system_call_error_number.is_set();

@@ -125,7 +125,7 @@ void store(int dirfd, const std::string& name, const std::string& key, const Bpf
 
 }  // namespace
 
-std::string seccomp_cache_key(const Profile& p) {
+std::string seccomp_cache_key(const Profile& p, const SeccompExtras& extras) {
   const scmp_version* v = seccomp_version();
   std::string key = "zjail " ZJAIL_VERSION " " ZJAIL_SECCOMP_DIGEST " libseccomp " +
                     std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
@@ -143,7 +143,7 @@ std::string seccomp_cache_key(const Profile& p) {
   // The base filter closes AF_VSOCK in a private network.
   key += "PrivateNetwork=" + std::to_string(p.private_network.value.value_or(true)) + "\n";
   key += "RestrictIOUring=" + std::to_string(p.restrict_io_uring.value.value_or(true)) + "\n";
-  return key;
+  return key + extras.cache_key();
 }
 
 std::string default_seccomp_cache_dir(uid_t euid, const char* xdg_runtime_dir) {
@@ -152,14 +152,14 @@ std::string default_seccomp_cache_dir(uid_t euid, const char* xdg_runtime_dir) {
   return "";
 }
 
-Result<BpfProgram> cached_seccomp(const Profile& p, const std::string& dir) {
+Result<BpfProgram> cached_seccomp(const Profile& p, const SeccompExtras& extras, const std::string& dir) {
   UniqueFd dirfd = open_cache_dir(dir, false);
-  std::string key = seccomp_cache_key(p);
+  std::string key = seccomp_cache_key(p, extras);
   char name[32];
   std::snprintf(name, sizeof name, "%016llx.bpf", static_cast<unsigned long long>(fnv1a(key)));
   BpfProgram prog;
   if (dirfd && load(dirfd.get(), name, key, prog)) return prog;
-  auto compiled = compile_seccomp(p);
+  auto compiled = compile_seccomp(p, extras);
   if (!compiled) return compiled;
   if (!dirfd) dirfd = open_cache_dir(dir, true);
   if (dirfd) store(dirfd.get(), name, key, *compiled);

@@ -69,10 +69,10 @@ TEST(SeccompCache, HitEqualsCompile) {
   Profile p = filtered("@system-service");
   auto fresh = compile_seccomp(p);
   ASSERT_TRUE(fresh) << fresh.error().message();
-  auto first = cached_seccomp(p, dir.path.string());
+  auto first = cached_seccomp(p, {}, dir.path.string());
   ASSERT_TRUE(first);
   EXPECT_EQ(entries(dir.path), 1u);
-  auto second = cached_seccomp(p, dir.path.string());
+  auto second = cached_seccomp(p, {}, dir.path.string());
   ASSERT_TRUE(second);
   EXPECT_TRUE(same(*fresh, *first));
   EXPECT_TRUE(same(*fresh, *second));
@@ -81,12 +81,12 @@ TEST(SeccompCache, HitEqualsCompile) {
 TEST(SeccompCache, TamperedEntryIsNotUsed) {
   TempDir dir;
   Profile p = filtered("@system-service");
-  ASSERT_TRUE(cached_seccomp(p, dir.path.string()));
+  ASSERT_TRUE(cached_seccomp(p, {}, dir.path.string()));
   fs::path entry;
   for (auto& e : fs::directory_iterator(dir.path)) entry = e.path();
   // Truncate the program: a short or mismatching entry must be ignored.
   fs::resize_file(entry, fs::file_size(entry) - sizeof(sock_filter));
-  auto again = cached_seccomp(p, dir.path.string());
+  auto again = cached_seccomp(p, {}, dir.path.string());
   ASSERT_TRUE(again);
   EXPECT_TRUE(same(*again, *compile_seccomp(p)));
 }
@@ -95,7 +95,7 @@ TEST(SeccompCache, OpenDirectoryIsRefused) {
   TempDir dir;
   chmod(dir.path.c_str(), 0777);
   Profile p = filtered("@system-service");
-  ASSERT_TRUE(cached_seccomp(p, dir.path.string()));
+  ASSERT_TRUE(cached_seccomp(p, {}, dir.path.string()));
   EXPECT_EQ(entries(dir.path), 0u);  // nothing written where others could swap it
 }
 

@@ -23,6 +23,7 @@
 #include <functional>
 
 #include "host_kernel.hpp"
+#include "seccomp_harness.hpp"
 #include "zjail/seccomp.hpp"
 
 namespace zjail {
@@ -30,40 +31,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Profile with_filter(std::vector<std::string> names, bool invert = false) {
-  Profile p;
-  p.system_call_filter.is_set = true;
-  p.system_call_filter.invert = invert;
-  for (auto& n : names) p.system_call_filter.names.push_back({std::move(n), Origin{"t", 1}});
-  return p;
-}
-
-void set_errno_action(Profile& p, int err) {
-  p.system_call_error_number.value = SyscallAction{SyscallAction::Errno, err};
-}
-
-// Runs `body` in a child under the filters; returns the raw wait status. The
-// body's return value becomes the exit code.
-int under(const BpfProgram& prog, const std::function<int()>& body) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(100);
-    for (const auto& f : prog.filters) {
-      sock_fprog fp{static_cast<unsigned short>(f.size()), const_cast<sock_filter*>(f.data())};
-      if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) != 0) _exit(101);
-    }
-    _exit(body());
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return status;
-}
-
-// 0 if the call succeeded, else its errno (as the exit code).
-int errno_of(long rc) { return rc >= 0 ? 0 : errno; }
-
-bool killed_by_sigsys(int status) { return WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS; }
-int code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status); }
+using zjail_seccomp::code;
+using zjail_seccomp::errno_of;
+using zjail_seccomp::killed_by_sigsys;
+using zjail_seccomp::set_errno_action;
+using zjail_seccomp::under;
+using zjail_seccomp::with_filter;
 
 TEST(Seccomp, BaseFilterAlwaysPresent) {
   auto prog = compile_seccomp(Profile{});

@@ -5,6 +5,8 @@
 
 #include <linux/filter.h>
 
+#include <cerrno>
+#include <string>
 #include <vector>
 
 #include "zjail/profile.hpp"
@@ -23,6 +25,23 @@ struct BpfProgram {
   }
 };
 
+// What directives outside SystemCall*= add to the filter, the way systemd
+// implies them: ProtectClock= denies @clock, ProtectKernelModules= @module,
+// and so on. The planner fills this in (each family's plan_*.cpp) before it
+// compiles; the rules go into the always-present first filter, so they hold
+// whatever SystemCallFilter= allows.
+struct SeccompExtras {
+  struct Deny {
+    std::string name;  // a system call or a @group
+    int err = EPERM;   // what the call fails with
+    std::string why;   // the directive that asked: "ProtectClock="
+  };
+  std::vector<Deny> deny;
+
+  // Everything here, as text, for the filter cache's key.
+  std::string cache_key() const;
+};
+
 // The first filter is always present, whatever the profile says:
 //  - only the native ABI: i386 (int $0x80) and x32 calls kill the process;
 //  - TIOCSTI and TIOCLINUX ioctls, and the virtual console's KD* and VT_*
@@ -32,13 +51,14 @@ struct BpfProgram {
 //  - in a private network, socket(AF_VSOCK) fails with EAFNOSUPPORT;
 //  - no namespaces: clone/unshare with any CLONE_NEW* flag and setns fail
 //    with EPERM, and clone3 (whose flags BPF cannot see) fails with ENOSYS so
-//    that libc falls back to clone.
+//    that libc falls back to clone;
+//  - every call or group in `extras.deny` fails with its errno.
 // It has a default of "allow", so these rules hold even where the profile's
 // own filter allows the call unconditionally. The second filter is the
 // profile's SystemCallFilter=/SystemCallErrorNumber=/SystemCallLog=, present
 // when any of them is set; allow lists always include execve, execveat, exit
 // and exit_group, since the filter is installed before execve, and write,
 // which reports a failed execve to zjail.
-Result<BpfProgram> compile_seccomp(const Profile& p);
+Result<BpfProgram> compile_seccomp(const Profile& p, const SeccompExtras& extras = {});
 
 }  // namespace zjail

@@ -14,7 +14,7 @@
 namespace zjail {
 
 // Everything the compiled filter depends on, as text.
-std::string seccomp_cache_key(const Profile& p);
+std::string seccomp_cache_key(const Profile& p, const SeccompExtras& extras = {});
 
 // The cache directory for this caller: /run/zjail/seccomp for root,
 // $XDG_RUNTIME_DIR/zjail/seccomp otherwise, "" when there is none.
@@ -22,6 +22,6 @@ std::string default_seccomp_cache_dir(uid_t euid, const char* xdg_runtime_dir);
 
 // compile_seccomp() through the cache in `dir` ("" disables the cache).
 // Cache trouble never fails a launch: it falls back to compiling.
-Result<BpfProgram> cached_seccomp(const Profile& p, const std::string& dir);
+Result<BpfProgram> cached_seccomp(const Profile& p, const SeccompExtras& extras, const std::string& dir);
 
 }  // namespace zjail
