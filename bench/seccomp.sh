@@ -89,6 +89,36 @@ HEAD
   filter for every syscall number to fill the cache).
 - Attaching: zjail's precompiled filters against libseccomp generating the
   same rules in the process; that difference is part of every launch.
+
+### The worst case: every argument rule a directive can add
+
+**hardened** is zjail's filter for \`base-service\` plus the rules of
+\`RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\`, \`MemoryDenyWriteExecute=\`
+as a kernel without \`PR_SET_MDWE\` gets it (rules on mmap, mprotect,
+pkey_mprotect and shmat), \`RestrictSUIDSGID=\` (open, openat, chmod,
+mkdir, ...), \`RestrictRealtime=\` and \`LockPersonality=\`
+($(get hardened instructions) BPF instructions). **mdwe-prctl** is zjail's
+filter plus \`PR_SET_MDWE\`, what \`MemoryDenyWriteExecute=\` is on this
+kernel$(get mdwe-prctl mmap >/dev/null; [[ -n $(get mdwe-prctl mmap) ]] || echo " (not measured: this kernel has no PR_SET_MDWE)").
+
+| filter | mmap + munmap | mprotect | openat + close | socket + close |
+|---|---|---|---|---|
 BODY
+  for v in none allow-all zjail hardened mdwe-prctl; do
+    [[ -n $(get "$v" mmap) ]] || continue
+    printf '| %s | %s ns | %s ns | %s ns | %s ns |\n' "$v" "$(get "$v" mmap)" "$(get "$v" mprotect)" \
+      "$(get "$v" openat)" "$(get "$v" socket)"
+  done
+  cat <<TAIL
+
+- hardened against zjail: mmap $(pct "$(get hardened mmap)" "$(get zjail mmap)"),
+  mprotect $(pct "$(get hardened mprotect)" "$(get zjail mprotect)"),
+  openat $(pct "$(get hardened openat)" "$(get zjail openat)"),
+  socket $(pct "$(get hardened socket)" "$(get zjail socket)"). These calls
+  can no longer be answered from the action cache, so each runs the filter
+  (a binary search to the call, then its argument compares); getppid and
+  read are untouched ($(get hardened getppid) ns, $(get hardened read0) ns).
+  A profile pays this only for the directives it names.
+TAIL
 } >"$out/sections/seccomp.md"
 echo "bench: seccomp, zjail vs allow-all: worst ${worst}% (target <= 5%: ${met})" >&2

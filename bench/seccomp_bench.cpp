@@ -10,9 +10,18 @@
 //              and the profile's @system-service allow list, as compiled BPF
 //   libseccomp the same rules built with libseccomp's defaults and attached
 //              with seccomp_load(), which generates the BPF in the process
+//   hardened   zjail plus every argument rule a directive can add:
+//              RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6,
+//              MemoryDenyWriteExecute= as the rules of kernels without
+//              PR_SET_MDWE, RestrictSUIDSGID=, RestrictRealtime=,
+//              LockPersonality=: the worst case per call
+//   mdwe-prctl zjail plus PR_SET_MDWE, MemoryDenyWriteExecute= where the
+//              kernel has it (skipped where it does not)
 // Calls: getppid() and read(fd, buf, 0) are plain allowed calls, answered by
 // the kernel's per-syscall action cache; ioctl(FIONREAD) has argument rules
 // in the base filter, so every call runs the BPF and shows its layout.
+// mmap (+munmap), mprotect, openat (+close) and socket (+close) are what
+// the hardened rules look at.
 //
 // Output: one tab-separated line per variant and call, "variant call
 // ns_per_call", then "variant attach attach_us" lines. Rounds are
@@ -26,13 +35,17 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -45,13 +58,19 @@
 
 namespace {
 
-enum class Call { Getppid, Read0, Ioctl };
-constexpr Call kCalls[] = {Call::Getppid, Call::Read0, Call::Ioctl};
+enum class Call { Getppid, Read0, Ioctl, Mmap, Mprotect, Openat, Socket };
+constexpr Call kCalls[] = {Call::Getppid, Call::Read0, Call::Ioctl, Call::Mmap,
+                           Call::Mprotect, Call::Openat, Call::Socket};
+constexpr int kNumCalls = static_cast<int>(std::size(kCalls));
 const char* call_name(Call c) {
   switch (c) {
     case Call::Getppid: return "getppid";
     case Call::Read0: return "read0";
     case Call::Ioctl: return "ioctl";
+    case Call::Mmap: return "mmap";
+    case Call::Mprotect: return "mprotect";
+    case Call::Openat: return "openat";
+    case Call::Socket: return "socket";
   }
   return "?";
 }
@@ -101,12 +120,43 @@ struct Variant {
   std::string name;
   std::vector<std::vector<sock_filter>> filters;  // attached in order
   bool libseccomp = false;
+  bool mdwe = false;  // PR_SET_MDWE before the filters
 };
 
 struct Sample {
   double attach_us = 0;
-  double ns[3] = {};
+  double ns[kNumCalls] = {};
 };
+
+// One call of each kind; the mappings and descriptors it makes are undone.
+void one_call(Call c, int fd, int pipe_fd, void* page, long i) {
+  char buf[1];
+  switch (c) {
+    case Call::Getppid: syscall(SYS_getppid); break;
+    case Call::Read0: (void)!read(fd, buf, 0); break;
+    case Call::Ioctl: {
+      int n;
+      ioctl(pipe_fd, FIONREAD, &n);
+      break;
+    }
+    case Call::Mmap: {
+      void* m = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m != MAP_FAILED) munmap(m, 4096);
+      break;
+    }
+    case Call::Mprotect: mprotect(page, 4096, (i & 1) ? PROT_READ : PROT_READ | PROT_WRITE); break;
+    case Call::Openat: {
+      int f = openat(AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC);
+      if (f >= 0) close(f);
+      break;
+    }
+    case Call::Socket: {
+      int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      if (s >= 0) close(s);
+      break;
+    }
+  }
+}
 
 // One round of one variant, in a child: attach, then time each call.
 bool run_round(const Variant& v, const std::set<std::string>& allowed, long calls, Sample& out) {
@@ -124,24 +174,17 @@ bool run_round(const Variant& v, const std::set<std::string>& allowed, long call
     for (const auto& f : v.filters) ok = ok && attach(f);
     s.attach_us = (now_ns() - t0) / 1e3;
     if (!ok) _exit(2);
+    if (v.mdwe && prctl(65 /* PR_SET_MDWE */, 1 /* PR_MDWE_REFUSE_EXEC_GAIN */, 0, 0, 0) < 0) _exit(4);
     int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
     int pfd[2];
-    if (fd < 0 || pipe(pfd) < 0) _exit(3);
-    char buf[1];
+    void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (fd < 0 || pipe(pfd) < 0 || page == MAP_FAILED) _exit(3);
     for (Call c : kCalls) {
+      // The calls that make things are slower: a tenth as many of them.
+      long n = c <= Call::Ioctl ? calls : calls / 10;
       double t = now_ns();
-      for (long i = 0; i < calls; ++i) {
-        switch (c) {
-          case Call::Getppid: syscall(SYS_getppid); break;
-          case Call::Read0: (void)!read(fd, buf, 0); break;
-          case Call::Ioctl: {
-            int n;
-            ioctl(pfd[0], FIONREAD, &n);
-            break;
-          }
-        }
-      }
-      s.ns[static_cast<int>(c)] = (now_ns() - t) / static_cast<double>(calls);
+      for (long i = 0; i < n; ++i) one_call(c, fd, pfd[0], page, i);
+      s.ns[static_cast<int>(c)] = (now_ns() - t) / static_cast<double>(n);
     }
     (void)!write(pp[1], &s, sizeof s);
     _exit(0);
@@ -185,11 +228,25 @@ int main(int argc, char** argv) {
   // @resources" from the list; zjail adds these to every allow list.
   for (const char* needed : {"execve", "execveat", "exit", "exit_group", "write"}) allowed->insert(needed);
 
+  zjail::SeccompExtras hard;
+  hard.families = {true, true, {AF_UNIX, AF_INET, AF_INET6}};
+  hard.deny_write_execute = true;
+  hard.restrict_suid_sgid = true;
+  hard.restrict_realtime = true;
+  hard.lock_personality = PER_LINUX;
+  auto hardened = zjail::compile_seccomp(profile, hard);
+  if (!hardened) {
+    std::fprintf(stderr, "compile: %s\n", hardened.error().message().c_str());
+    return 1;
+  }
+
   std::vector<Variant> variants;
-  variants.push_back({"none", {}, false});
-  variants.push_back({"allow-all", {{BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)}}, false});
-  variants.push_back({"zjail", bpf->filters, false});
-  variants.push_back({"libseccomp", {}, true});
+  variants.push_back({"none", {}, false, false});
+  variants.push_back({"allow-all", {{BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)}}, false, false});
+  variants.push_back({"zjail", bpf->filters, false, false});
+  variants.push_back({"libseccomp", {}, true, false});
+  variants.push_back({"hardened", hardened->filters, false, false});
+  if (prctl(66 /* PR_GET_MDWE */, 0, 0, 0, 0) >= 0) variants.push_back({"mdwe-prctl", bpf->filters, false, true});
 
   std::map<std::string, Sample> best;
   std::map<std::string, std::vector<double>> attach_us;
@@ -202,7 +259,7 @@ int main(int argc, char** argv) {
       }
       auto [it, fresh] = best.emplace(v.name, s);
       if (!fresh)
-        for (int c = 0; c < 3; ++c) it->second.ns[c] = std::min(it->second.ns[c], s.ns[c]);
+        for (int c = 0; c < kNumCalls; ++c) it->second.ns[c] = std::min(it->second.ns[c], s.ns[c]);
       attach_us[v.name].push_back(s.attach_us);
     }
   }
@@ -214,8 +271,10 @@ int main(int argc, char** argv) {
     std::sort(a.begin(), a.end());
     std::printf("%s\tattach_us\t%.1f\n", v.name.c_str(), a[a.size() / 2]);
   }
-  size_t insns = 0;
-  for (const auto& f : bpf->filters) insns += f.size();
-  std::printf("zjail\tinstructions\t%zu\n", insns);
+  for (const auto* prog : {&*bpf, &*hardened}) {
+    size_t insns = 0;
+    for (const auto& f : prog->filters) insns += f.size();
+    std::printf("%s\tinstructions\t%zu\n", prog == &*bpf ? "zjail" : "hardened", insns);
+  }
   return 0;
 }

@@ -3,8 +3,11 @@
 #include <linux/sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memory>
@@ -68,6 +71,118 @@ Result<std::set<int>> add_denials(void* c, const SeccompExtras& extras) {
   return denied;
 }
 
+// The blocked values of a 32-bit argument below 64, as few masked compares
+// as cover them: each a run of 2^k values starting at a multiple of 2^k.
+std::vector<std::pair<uint64_t, uint64_t>> masked_blocks(const std::set<int>& blocked) {
+  std::vector<std::pair<uint64_t, uint64_t>> out;  // {mask, value}
+  for (int v = 0; v < 64;) {
+    if (!blocked.count(v)) {
+      ++v;
+      continue;
+    }
+    int size = 1;
+    while (v % (size * 2) == 0 && v + size * 2 <= 64) {
+      bool all = true;
+      for (int i = v + size; i < v + size * 2 && all; ++i) all = blocked.count(i) > 0;
+      if (!all) break;
+      size *= 2;
+    }
+    out.push_back({0xffffffffULL & ~static_cast<uint64_t>(size - 1), static_cast<uint64_t>(v)});
+    v += size;
+  }
+  return out;
+}
+
+// socket(): RestrictAddressFamilies= and a private network's AF_VSOCK. The
+// kernel reads the family as an int, so the compares look at the low 32
+// bits only, or AF_PACKET | 1<<32 would slip past a deny list; an allow list
+// also refuses anything above 63 (no family is that high), high bits included.
+template <class RuleAdd>
+Status add_family_rules(RuleAdd& rule_add, const SeccompExtras::Families& f, bool private_network) {
+  const uint32_t eafnosupport = SCMP_ACT_ERRNO(EAFNOSUPPORT);
+  if (f.set && f.allow && f.list.empty()) {
+    int rc = rule_add(eafnosupport, SCMP_SYS(socket), 0);
+    return rc == 0 ? Status{} : fail(rc, "RestrictAddressFamilies=none rule");
+  }
+  std::set<int> blocked;
+  if (f.set && f.allow) {
+    for (int af = 0; af < 64; ++af) blocked.insert(af);
+    for (int af : f.list) blocked.erase(af);
+  } else if (f.set) {
+    blocked.insert(f.list.begin(), f.list.end());
+  }
+  if (private_network) blocked.insert(AF_VSOCK);
+  for (const auto& [mask, value] : masked_blocks(blocked)) {
+    int rc = rule_add(eafnosupport, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, mask, value));
+    if (rc != 0) return fail(rc, "socket family rule");
+  }
+  if (f.set && f.allow) {
+    int rc = rule_add(eafnosupport, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_GT, 63, 0));
+    if (rc != 0) return fail(rc, "socket family rule");
+  }
+  return {};
+}
+
+// A call by name, or by the number every architecture gives it where this
+// libseccomp predates it (the kernel's unified table, 5.1 onwards).
+int resolve(const char* name, int fallback) {
+  int nr = seccomp_syscall_resolve_name(name);
+  return nr == __NR_SCMP_ERROR ? fallback : nr;
+}
+
+// The argument rules of SeccompExtras, each as systemd states its directive.
+template <class RuleAdd>
+Status add_argument_rules(RuleAdd& rule_add, const SeccompExtras& e) {
+  const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+  int rc = 0;
+  if (e.deny_write_execute) {
+    constexpr uint64_t wx = PROT_WRITE | PROT_EXEC;
+    rc = rule_add(eperm, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, wx, wx));
+    for (int nr : {SCMP_SYS(mprotect), SCMP_SYS(pkey_mprotect)})
+      if (rc == 0) rc = rule_add(eperm, nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+    if (rc == 0) rc = rule_add(eperm, SCMP_SYS(shmat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, SHM_EXEC, SHM_EXEC));
+    if (rc != 0) return fail(rc, "MemoryDenyWriteExecute= rule");
+  }
+  if (e.restrict_realtime) {
+    // SCHED_OTHER (0), SCHED_BATCH (3) and SCHED_IDLE (5) stay; the policy
+    // is an int, and any high bits make the value larger than 5.
+    for (uint64_t policy : {SCHED_FIFO, SCHED_RR, 4})
+      if (rc == 0)
+        rc = rule_add(eperm, SCMP_SYS(sched_setscheduler), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, policy));
+    if (rc == 0) rc = rule_add(eperm, SCMP_SYS(sched_setscheduler), 1, SCMP_A1(SCMP_CMP_GT, SCHED_IDLE, 0));
+    if (rc != 0) return fail(rc, "RestrictRealtime= rule");
+  }
+  if (e.restrict_suid_sgid) {
+    // The mode's argument position, per call.
+    const std::pair<int, unsigned> mode_at[] = {
+        {SCMP_SYS(chmod), 1},  {SCMP_SYS(fchmod), 1}, {SCMP_SYS(fchmodat), 2}, {resolve("fchmodat2", 452), 2},
+        {SCMP_SYS(mkdir), 1},  {SCMP_SYS(mkdirat), 2}, {SCMP_SYS(mknod), 1},   {SCMP_SYS(mknodat), 2},
+        {SCMP_SYS(creat), 1},
+    };
+    for (uint64_t bit : {S_ISUID, S_ISGID}) {
+      for (const auto& [nr, arg] : mode_at)
+        if (rc == 0) rc = rule_add(eperm, nr, 1, scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, bit, bit});
+      // open/openat only take a mode when they create (O_CREAT, O_TMPFILE).
+      for (uint64_t creating : {static_cast<uint64_t>(O_CREAT), static_cast<uint64_t>(O_TMPFILE)}) {
+        if (rc == 0)
+          rc = rule_add(eperm, SCMP_SYS(open), 2, SCMP_A1(SCMP_CMP_MASKED_EQ, creating, creating),
+                        SCMP_A2(SCMP_CMP_MASKED_EQ, bit, bit));
+        if (rc == 0)
+          rc = rule_add(eperm, SCMP_SYS(openat), 2, SCMP_A2(SCMP_CMP_MASKED_EQ, creating, creating),
+                        SCMP_A3(SCMP_CMP_MASKED_EQ, bit, bit));
+      }
+    }
+    if (rc == 0) rc = rule_add(SCMP_ACT_ERRNO(ENOSYS), resolve("openat2", 437), 0);
+    if (rc != 0) return fail(rc, "RestrictSUIDSGID= rule");
+  }
+  if (e.lock_personality >= 0) {
+    rc = rule_add(eperm, SCMP_SYS(personality), 1,
+                  SCMP_A0(SCMP_CMP_NE, static_cast<uint64_t>(e.lock_personality), 0));
+    if (rc != 0) return fail(rc, "LockPersonality= rule");
+  }
+  return {};
+}
+
 Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict_io_uring,
                                              const SeccompExtras& extras) {
   ZJAIL_TRY_ASSIGN(auto ctx, new_ctx(SCMP_ACT_ALLOW));
@@ -103,13 +218,7 @@ Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict
   // vsock ignores network namespaces: a jail with a private network could
   // still listen on and connect to the VM's vsock address space (the
   // hypervisor, guest agents). Inside one, the family does not exist.
-  if (private_network) {
-    // The kernel reads the family as an int: compare the low 32 bits only,
-    // or AF_VSOCK | 1<<32 would slip past.
-    rc = rule_add(SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
-                  SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_VSOCK));
-    if (rc != 0) return fail(rc, "AF_VSOCK rule");
-  }
+  ZJAIL_TRY(add_family_rules(rule_add, extras.families, private_network));
   // io_uring performs opens, sockets (IORING_OP_SOCKET, any family) and
   // more without the system calls that the rules here and the profile's
   // filter see; it stays closed unless the profile reopens it.
@@ -118,6 +227,7 @@ Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict
       if (rc == 0) rc = rule_add(eperm, nr, 0);
     if (rc != 0) return fail(rc, "io_uring rule");
   }
+  ZJAIL_TRY(add_argument_rules(rule_add, extras));
   return export_bpf(c);
 }
 
@@ -180,6 +290,13 @@ Result<std::vector<sock_filter>> profile_filter(const Profile& p) {
 std::string SeccompExtras::cache_key() const {
   std::string key;
   for (const auto& d : deny) key += "deny " + d.name + " " + std::to_string(d.err) + "\n";
+  if (families.set) {
+    key += families.allow ? "families allow" : "families deny";
+    for (int af : families.list) key += " " + std::to_string(af);
+    key += "\n";
+  }
+  key += "wx " + std::to_string(deny_write_execute) + " rt " + std::to_string(restrict_realtime) + " suid " +
+         std::to_string(restrict_suid_sgid) + " persona " + std::to_string(lock_personality) + "\n";
   return key;
 }
 

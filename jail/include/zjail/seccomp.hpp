@@ -38,6 +38,28 @@ struct SeccompExtras {
   };
   std::vector<Deny> deny;
 
+  // RestrictAddressFamilies=: socket() with a family outside the allow list
+  // (or in the deny list) fails with EAFNOSUPPORT. An allow list of nothing
+  // ("none") closes socket() altogether.
+  struct Families {
+    bool set = false;
+    bool allow = false;     // allow list (else deny list)
+    std::vector<int> list;  // AF_* numbers
+  } families;
+  // MemoryDenyWriteExecute= on a kernel without PR_SET_MDWE: mmap with
+  // PROT_WRITE|PROT_EXEC, mprotect/pkey_mprotect with PROT_EXEC and shmat
+  // with SHM_EXEC fail with EPERM.
+  bool deny_write_execute = false;
+  // RestrictRealtime=: sched_setscheduler to SCHED_FIFO, SCHED_RR or
+  // anything above SCHED_IDLE fails with EPERM.
+  bool restrict_realtime = false;
+  // RestrictSUIDSGID=: chmod, mkdir, mknod, open and creat with a set-uid or
+  // set-gid bit fail with EPERM; openat2 (whose mode BPF cannot see) with
+  // ENOSYS, so that libc falls back to openat.
+  bool restrict_suid_sgid = false;
+  // LockPersonality=: personality() with any other value fails with EPERM.
+  long lock_personality = -1;
+
   // Everything here, as text, for the filter cache's key.
   std::string cache_key() const;
 };
@@ -52,7 +74,10 @@ struct SeccompExtras {
 //  - no namespaces: clone/unshare with any CLONE_NEW* flag and setns fail
 //    with EPERM, and clone3 (whose flags BPF cannot see) fails with ENOSYS so
 //    that libc falls back to clone;
-//  - every call or group in `extras.deny` fails with its errno.
+//  - every call or group in `extras.deny` fails with its errno, and the
+//    argument rules of `extras` hold (see SeccompExtras); argument rules on
+//    hot calls (mmap, open) cost on every such call, so they are only there
+//    when a directive asks for them.
 // It has a default of "allow", so these rules hold even where the profile's
 // own filter allows the call unconditionally. The second filter is the
 // profile's SystemCallFilter=/SystemCallErrorNumber=/SystemCallLog=, present
