@@ -1,8 +1,11 @@
 // Cgroup resource directives (MemoryMax=, TasksMax=, CPUQuota=, ...), with
 // systemd's value syntax. Kept apart from directives.cpp: they fill
 // Profile::resources, which only the cgroup code reads.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 
 #include "directives.hpp"
 #include "scope.hpp"
@@ -17,32 +20,69 @@ Error invalid(const Assignment& a, string_view expected) { return invalid_value(
 
 Resources& res(Profile& p) { return p.resources; }
 
+// A share of `total`, from a permyriad.
+uint64_t scaled(uint64_t total, uint64_t permyriad) {
+  return static_cast<uint64_t>(static_cast<unsigned __int128>(total) * permyriad / 10000);
+}
+
+uint64_t physical_memory() {
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(size) : 0;
+}
+
+uint64_t read_number(const char* path) {
+  std::ifstream in(path);
+  uint64_t v = 0;
+  return in >> v ? v : 0;
+}
+
+// The most tasks this system runs, as systemd computes it for TasksMax=N%:
+// kernel.threads-max and kernel.pid_max - 1 (pid 0 is no task), capped at
+// systemd's own 4194303.
+uint64_t system_tasks_max() {
+  uint64_t m = 4194303;
+  if (uint64_t t = read_number("/proc/sys/kernel/threads-max")) m = std::min(m, t);
+  if (uint64_t p = read_number("/proc/sys/kernel/pid_max"); p > 1) m = std::min(m, p - 1);
+  return m;
+}
+
+// MemoryMax=, MemoryHigh=, MemorySwapMax=: bytes, "infinity", or (except
+// for swap) a percentage of the physical memory, resolved now, on the host
+// that runs the jail. Only swap may be 0, as in systemd.
 template <Setting<uint64_t> Resources::*M>
 Status bytes(Profile& p, const Assignment& a) {
   if (a.value.empty()) return res(p).*M = {}, Status{};
-  uint64_t v;
+  bool swap = M == &Resources::memory_swap_max;
+  uint64_t v = 0, permyriad = 0;
   if (a.value == "infinity") v = kLimitInfinity;
-  else if (!parse_size(a.value, v)) return invalid(a, "expected bytes (suffixes K, M, G, T) or 'infinity'");
+  else if (!swap && parse_permyriad(a.value, 10000, permyriad)) v = scaled(physical_memory(), permyriad);
+  else if (!parse_size(a.value, v))
+    return invalid(a, swap ? "expected bytes (suffixes K, M, G, T) or 'infinity'"
+                           : "expected bytes (suffixes K, M, G, T), a percentage of the memory (10%) or 'infinity'");
+  if (v == 0 && !swap) return invalid(a, "a memory limit of 0 is out of range");
   assign(res(p).*M, v, a.origin);
   return {};
 }
 
+// A number, "infinity", or a share of the system's task limit.
 Status tasks_max(Profile& p, const Assignment& a) {
   if (a.value.empty()) return res(p).tasks_max = {}, Status{};
-  uint64_t v;
+  uint64_t v = 0, permyriad = 0;
   if (a.value == "infinity") v = kLimitInfinity;
-  else if (!parse_uint(a.value, v) || v == 0) return invalid(a, "expected a positive number or 'infinity'");
+  else if (parse_permyriad(a.value, 10000, permyriad)) v = scaled(system_tasks_max(), permyriad);
+  else if (!parse_uint(a.value, v)) return invalid(a, "expected a positive number, a percentage or 'infinity'");
+  if (v == 0) return invalid(a, "expected a positive number, a percentage or 'infinity'");
   assign(res(p).tasks_max, v, a.origin);
   return {};
 }
 
+// A share of one CPU, over 100% for more than one: "20%", "150%", "12.5%".
 Status cpu_quota(Profile& p, const Assignment& a) {
   if (a.value.empty()) return res(p).cpu_quota_per_sec_usec = {}, Status{};
-  uint64_t pct;
-  if (a.value.size() < 2 || a.value.back() != '%' || !parse_uint(a.value.substr(0, a.value.size() - 1), pct) ||
-      pct == 0 || pct > 100000)
-    return invalid(a, "expected a percentage such as 20% or 200%");
-  assign(res(p).cpu_quota_per_sec_usec, pct * 10000, a.origin);
+  uint64_t permyriad = 0;
+  if (!parse_permyriad(a.value, 10000000, permyriad) || permyriad == 0)
+    return invalid(a, "expected a percentage such as 20%, 12.5% or 200%");
+  assign(res(p).cpu_quota_per_sec_usec, permyriad * 100, a.origin);
   return {};
 }
 
@@ -74,8 +114,9 @@ Status io_bandwidth(Profile& p, const Assignment& a) {
   string_view amount = trim(a.value.substr(space + 1));
   if (!valid_path(bw.path)) return invalid(a, "the path must be absolute, without '..'");
   if (amount == "infinity") bw.bytes_per_sec = kLimitInfinity;
-  else if (!parse_size(amount, bw.bytes_per_sec) || bw.bytes_per_sec == 0)
-    return invalid(a, "expected bytes per second (suffixes K, M, G) or 'infinity'");
+  // Powers of 1000 here, as systemd.resource-control(5) says.
+  else if (!parse_size(amount, bw.bytes_per_sec, 1000) || bw.bytes_per_sec == 0)
+    return invalid(a, "expected bytes per second (suffixes K, M, G, T: powers of 1000) or 'infinity'");
   (res(p).*M).push_back({bw, a.origin});
   return {};
 }

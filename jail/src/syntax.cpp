@@ -141,10 +141,81 @@ bool parse_with_unit(string_view s, std::initializer_list<std::pair<string_view,
 
 }  // namespace
 
-bool parse_size(string_view s, uint64_t& out) {
-  return parse_with_unit(s, {{"K", 1ULL << 10}, {"M", 1ULL << 20}, {"G", 1ULL << 30},
-                             {"T", 1ULL << 40}, {"P", 1ULL << 50}, {"E", 1ULL << 60}},
-                         1, out);
+bool parse_size(string_view s, uint64_t& out, uint64_t base) {
+  // Units largest first; each component must use a smaller unit than the
+  // one before it, and a bare number can only come last.
+  static constexpr string_view kUnits = "EPTGMKB";
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n'; };
+  uint64_t total = 0;
+  size_t next_unit = 0, i = 0;
+  bool any = false;
+  while (true) {
+    while (i < s.size() && space(s[i])) ++i;
+    if (i == s.size()) {
+      if (any) out = total;
+      return any;
+    }
+    size_t d = i;
+    while (d < s.size() && std::isdigit(static_cast<unsigned char>(s[d]))) ++d;
+    uint64_t whole = 0;
+    if (d == i || !parse_uint(s.substr(i, d - i), whole)) return false;
+    // The fraction, as a count of digits over a power of ten ("10." is 10).
+    uint64_t frac = 0, scale = 1;
+    if (d < s.size() && s[d] == '.') {
+      for (++d; d < s.size() && std::isdigit(static_cast<unsigned char>(s[d])); ++d)
+        if (scale < 1000000000000ULL) frac = frac * 10 + static_cast<uint64_t>(s[d] - '0'), scale *= 10;
+    }
+    while (d < s.size() && space(s[d])) ++d;
+    uint64_t factor = 1;
+    size_t u = d < s.size() ? kUnits.find(s[d], next_unit) : string_view::npos;
+    if (u != string_view::npos) {
+      for (size_t k = u; k + 1 < kUnits.size(); ++k)
+        if (__builtin_mul_overflow(factor, base, &factor)) return false;
+      next_unit = u + 1;
+      ++d;
+    } else {
+      next_unit = kUnits.size();  // a bare number ends the value
+    }
+    uint64_t part = 0;
+    unsigned __int128 f = static_cast<unsigned __int128>(frac) * factor / scale;
+    if (__builtin_mul_overflow(whole, factor, &part) || __builtin_add_overflow(part, static_cast<uint64_t>(f), &part) ||
+        __builtin_add_overflow(total, part, &total))
+      return false;
+    any = true;
+    i = d;
+    if (u == string_view::npos && i < s.size()) {
+      while (i < s.size() && space(s[i])) ++i;
+      if (i < s.size()) return false;
+    }
+  }
+}
+
+bool parse_permyriad(string_view s, uint64_t max, uint64_t& out) {
+  // "%" with up to two decimals, "‰" with one, "‱" with none.
+  struct Unit {
+    string_view sign;
+    uint64_t per;     // permyriad per unit
+    size_t decimals;  // allowed after the point
+  };
+  for (const Unit& unit : {Unit{"%", 100, 2}, Unit{"\u2030", 10, 1}, Unit{"\u2031", 1, 0}}) {
+    if (!s.ends_with(unit.sign)) continue;
+    string_view n = s.substr(0, s.size() - unit.sign.size());
+    size_t dot = n.find('.');
+    string_view whole = n.substr(0, dot);
+    string_view frac = dot == string_view::npos ? string_view() : n.substr(dot + 1);
+    uint64_t w = 0, f = 0;
+    if (!parse_uint(whole, w) || (dot != string_view::npos && (frac.empty() || frac.size() > unit.decimals)))
+      return false;
+    if (!frac.empty() && !parse_uint(frac, f)) return false;
+    for (size_t k = frac.size(); k < unit.decimals; ++k) f *= 10;
+    uint64_t v = 0;
+    // The decimals are exactly the permyriads below one unit.
+    if (__builtin_mul_overflow(w, unit.per, &v) || __builtin_add_overflow(v, f, &v)) return false;
+    if (v > max) return false;
+    out = v;
+    return true;
+  }
+  return false;
 }
 
 bool parse_time_usec(string_view s, uint64_t bare, uint64_t& out) {
@@ -180,6 +251,12 @@ bool valid_env_name(string_view n) {
   if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
   return std::all_of(n.begin(), n.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+bool valid_hostname(string_view n) {
+  return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
   });
 }
 

@@ -29,11 +29,18 @@ bool split_words(std::string_view value, std::vector<std::string>& out, std::str
 // Scalar value syntax (parser.cpp).
 std::optional<bool> parse_bool(std::string_view v);           // yes/no, true/false, on/off, 1/0, y/n, t/f
 bool parse_uint(std::string_view s, uint64_t& out);           // decimal digits only
-bool parse_size(std::string_view s, uint64_t& out);           // N, NK, NM, NG, NT, NP, NE (powers of 1024)
+// A size as systemd writes it: "512", "1.5G", "1G 512M" (sums, largest
+// unit first); units B, K, M, G, T, P, E, powers of `base` (1024, or 1000
+// where systemd says so).
+bool parse_size(std::string_view s, uint64_t& out, uint64_t base = 1024);
+// A share as systemd writes it: "20%", "12.5%", "5‰" or "50‱"; in 1/10000
+// (permyriad). `max` bounds it (10000 = 100%).
+bool parse_permyriad(std::string_view s, uint64_t max, uint64_t& out);
 bool parse_time_usec(std::string_view s, uint64_t bare, uint64_t& out);  // 10s, 5min, 50ms; bare N = N*bare
 bool valid_path(std::string_view p);       // absolute, no ".." component
 bool valid_user_name(std::string_view n);  // a user/group name as useradd accepts it, or a numeric id
 bool valid_env_name(std::string_view n);   // [A-Za-z_][A-Za-z0-9_]*
+bool valid_hostname(std::string_view n);   // 1 to 64 of A-Z, a-z, 0-9, '.' and '-'
 
 // The inverse of split_words: a word that split_words reads back unchanged.
 std::string quote_word(std::string_view word);
