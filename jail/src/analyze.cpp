@@ -193,6 +193,35 @@ double writable_paths_exposure(size_t n) {
 
 namespace {
 
+// RestrictAddressFamilies=: how much of the kernel's socket code the
+// payload reaches, and in which network.
+void judge_families(Findings& f, const Profile& p, const SyscallPolicy& policy, bool private_net) {
+  const Security& s = p.security;
+  const string P = "profile", Z = "zjail";
+  double where = private_net ? 0.3 : 1;
+  string net = private_net ? "in the jail's own network namespace" : "on the host's network";
+  if (!policy.allowed("socket") || s.address_families_none.is_set()) {
+    judge(f, RestrictAddressFamilies, 0, "none", P, "no sockets at all");
+    return;
+  }
+  const NameList& l = s.restrict_address_families;
+  if (!l.is_set) {
+    judge(f, RestrictAddressFamilies, where, "(any)", Z, "every address family, " + net);
+    return;
+  }
+  std::vector<string> names;
+  for (const auto& i : l.names) names.push_back(i.value);
+  if (l.invert) {
+    judge(f, RestrictAddressFamilies, where * 0.7, "~" + join(names, " "), P, "every family but these, " + net);
+    return;
+  }
+  bool common = std::all_of(names.begin(), names.end(), [](const string& n) {
+    return n == "AF_UNIX" || n == "AF_INET" || n == "AF_INET6" || n == "AF_NETLINK";
+  });
+  judge(f, RestrictAddressFamilies, common ? where * 0.2 : where * 0.5, join(names, " "), P,
+        common ? "only these common families, " + net : "only these families, some of them exotic, " + net);
+}
+
 // What a zjail profile (and zjail itself) does for each item.
 Result<Findings> judge_profile(const Profile& p) {
   Findings f;
@@ -242,27 +271,42 @@ Result<Findings> judge_profile(const Profile& p) {
     std::vector<string> names;
     for (const auto& n : filter.names) names.push_back(n.value);
     ZJAIL_TRY_ASSIGN(auto set, expand_syscalls(names));
-    policy = SyscallPolicy{true, !filter.invert, std::move(set)};
+    policy = SyscallPolicy{true, !filter.invert, std::move(set), {}};
+  }
+  // What other directives deny whatever the filter says (ProtectClock=, ...).
+  ZJAIL_TRY_ASSIGN(auto extras, implied_seccomp_extras(p));
+  for (const auto& d : extras.deny) {
+    ZJAIL_TRY_ASSIGN(auto denied, expand_syscalls({d.name}));
+    policy.denied.insert(denied.begin(), denied.end());
   }
   string filter_setting = filter.is_set ? (filter.invert ? "deny list" : "allow list") : "(no filter)";
-  if (!policy.allowed("socket"))
-    judge(f, RestrictAddressFamilies, 0, "socket() denied", P, "no sockets at all");
-  else if (private_net)
-    judge(f, RestrictAddressFamilies, 0.3, "(any)", Z, "every address family, but in the jail's own network namespace");
-  else
-    judge(f, RestrictAddressFamilies, 1, "(any)", Z, "every address family on the host's network");
+  judge_families(f, p, policy, private_net);
 
-  judge(f, RestrictNamespaces, 0, "yes", Z, "the base filter refuses clone/unshare with CLONE_NEW* and setns");
+  judge(f, RestrictNamespaces, 0, "yes", p.security.restrict_namespaces.is_set() ? P : Z,
+        "the base filter refuses clone/unshare with CLONE_NEW* and setns, whatever RestrictNamespaces= allows");
   judge(f, ProtectProc, 0, "(PID namespace)", Z, "a PID namespace of its own: no host process is visible");
   bool subset_pid = p.proc_subset.value.value_or(ProcSubset::All) == ProcSubset::Pid;
   judge(f, ProcSubset, subset_pid ? 0 : 0.4, subset_pid ? "pid" : "all", p.proc_subset.is_set() ? P : Z,
         subset_pid ? "/proc shows process directories only"
                    : "/proc/meminfo, /proc/sys (read-only) and the like are readable");
-  judge(f, ProtectHostname, 0, "(UTS namespace)", Z, "a UTS namespace of its own");
+  const auto& ph = p.security.protect_hostname;
+  bool locked_name = ph.is_set() && ph.value->mode == HostnameProtection::Yes;
+  judge(f, ProtectHostname, 0, locked_name ? "yes" : "(UTS namespace)", locked_name ? P : Z,
+        locked_name ? "a UTS namespace of its own, and sethostname/setdomainname denied"
+                    : "a UTS namespace of its own: a name set there stays there");
   judge(f, PrivateIPC, 0, "(IPC namespace)", Z, "an IPC namespace of its own");
 
   judge_file_system(f, p);
-  judge(f, RestrictSUIDSGID, 0, "(no_new_privs, nosuid)", Z, "set-id bits have no effect in the jail");
+  // A set-uid file made in a writable place stays there for the host to run.
+  bool writes = f[ReadWritePaths].known && f[ReadWritePaths].exposure > 0;
+  if (p.security.restrict_suid_sgid.value.value_or(false))
+    judge(f, RestrictSUIDSGID, 0, "yes", P, "set-uid and set-gid bits cannot be set");
+  else if (writes)
+    judge(f, RestrictSUIDSGID, 0.5, "(not set)", Z,
+          "no effect in the jail (no_new_privs, nosuid), but a set-uid file made in a writable place stays on "
+          "the host for anyone to run");
+  else
+    judge(f, RestrictSUIDSGID, 0, "(no_new_privs, nosuid)", Z, "set-id bits have no effect in the jail");
 
   judge(f, SystemCallArchitectures, 0, "native", Z, "i386 and x32 entry points are always closed");
   judge_syscalls(f, policy, false, filter_setting, filter.is_set ? P : Z);
@@ -273,18 +317,26 @@ Result<Findings> judge_profile(const Profile& p) {
   if (p.restrict_io_uring.value.value_or(true))
     judge(f, SysIoUring, 0, "RestrictIOUring=yes", p.restrict_io_uring.is_set() ? P : Z,
           "the base filter closes io_uring whatever the filter allows");
-  judge(f, MemoryDenyWriteExecute, 1, "(not offered)", Z, "zjail does not forbid writable and executable memory");
+  if (p.security.memory_deny_write_execute.value.value_or(false))
+    judge(f, MemoryDenyWriteExecute, 0, "yes", P, "no mapping can be writable and executable, or become executable");
+  else
+    judge(f, MemoryDenyWriteExecute, 1, "(not set)", Z, "writable and executable memory is allowed");
   auto rtprio = p.limits.find(RLIMIT_RTPRIO);
   bool sched = policy.allowed("sched_setscheduler") || policy.allowed("sched_setattr");
-  if (rtprio != p.limits.end() && rtprio->second.value.hard > 0 && sched)
+  if (p.security.restrict_realtime.value.value_or(false))
+    judge(f, RestrictRealtime, 0, "yes", P, "real-time policies are refused, and RLIMIT_RTPRIO is 0");
+  else if (rtprio != p.limits.end() && rtprio->second.value.hard > 0 && sched)
     judge(f, RestrictRealtime, 1, "LimitRTPRIO > 0", P, "real-time scheduling can starve the host");
   else
     judge(f, RestrictRealtime, sched ? 0.3 : 0, sched ? "(inherited RLIMIT_RTPRIO)" : "denied", sched ? Z : P,
           sched ? "real-time priority only as far as the inherited LimitRTPRIO allows"
                 : "scheduler calls are denied");
   bool persona = policy.allowed("personality");
-  judge(f, LockPersonality, persona ? 1 : 0, persona ? "(not locked)" : "personality() denied", persona ? Z : P,
-        persona ? "personality(2) may change the execution domain" : "the execution domain cannot change");
+  if (p.security.lock_personality.value.value_or(false))
+    judge(f, LockPersonality, 0, "yes", P, "the execution domain cannot change");
+  else
+    judge(f, LockPersonality, persona ? 1 : 0, persona ? "(not locked)" : "personality() denied", persona ? Z : P,
+          persona ? "personality(2) may change the execution domain" : "the execution domain cannot change");
 
   auto has_limit = [&](int r) { return p.limits.count(r) > 0; };
   const Resources& res = p.resources;

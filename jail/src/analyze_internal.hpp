@@ -93,7 +93,9 @@ struct SyscallPolicy {
   bool set = false;
   bool allow_list = false;
   std::set<std::string> names;
+  std::set<std::string> denied;  // whatever the list says (ProtectClock= and the like)
   bool allowed(const std::string& call) const {
+    if (denied.count(call)) return false;
     if (!set) return true;
     return allow_list ? names.count(call) > 0 : names.count(call) == 0;
   }

@@ -90,10 +90,7 @@ Status description(Profile& p, const Assignment& a) {
 
 Status hostname(Profile& p, const Assignment& a) {
   if (a.value.empty()) return reset(p.hostname);
-  bool ok = a.value.size() <= 64 && std::all_of(a.value.begin(), a.value.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
-  });
-  if (!ok) return invalid(a, "expected 1 to 64 characters of A-Z, a-z, 0-9, '.' and '-'");
+  if (!valid_hostname(a.value)) return invalid(a, "expected 1 to 64 characters of A-Z, a-z, 0-9, '.' and '-'");
   assign(p.hostname, string(a.value), a.origin);
   return {};
 }
@@ -254,28 +251,31 @@ Status subtract(const Assignment& a, const Origin& o, const string& name, const 
   return {};
 }
 
-enum class ListKind { Capabilities, Syscalls };
-
 // systemd's list semantics: "" resets; the first assignment after that fixes
 // the polarity (a leading '~' makes it a deny list); later assignments of the
-// same polarity add names, of the opposite polarity remove them.
-Status name_list(NameList& list, const Assignment& a, ListKind kind) {
+// same polarity add names, of the opposite polarity remove them. System call
+// lists remove by expansion (subtract above), other lists name by name.
+Status name_list(NameList& list, const Assignment& a, NameCheck check, bool syscalls) {
   if (a.value.empty()) return reset(list);
   bool invert = a.value[0] == '~';
   Assignment rest{a.key, trim(a.value.substr(invert ? 1 : 0)), a.origin};
   ZJAIL_TRY_ASSIGN(auto words, words_of(rest));
   std::vector<string> names;
   for (const auto& w : words) {
-    ZJAIL_TRY_ASSIGN(auto n, kind == ListKind::Capabilities ? check_capability(a, w) : check_syscall(a, w));
+    ZJAIL_TRY_ASSIGN(auto n, check(a, w));
     names.push_back(std::move(n));
   }
-  if (!list.is_set) {
+  bool first = !list.is_set;
+  if (first) {
     list.is_set = true;
     list.invert = invert;
+    // An allow list starts with what every program needs, as systemd's does
+    // (@default; see docs/systemd.md for what that is in each version).
+    if (syscalls && !invert && a.key == "SystemCallFilter") add_unique(list.names, "@default", a.origin);
   }
   if (invert == list.invert) {
     for (const auto& n : names) add_unique(list.names, n, a.origin);
-  } else if (kind == ListKind::Capabilities) {
+  } else if (!syscalls) {
     std::erase_if(list.names, [&](const auto& i) {
       return std::find(names.begin(), names.end(), i.value) != names.end();
     });
@@ -290,12 +290,12 @@ Status name_list(NameList& list, const Assignment& a, ListKind kind) {
 
 template <NameList Profile::*M>
 Status capability_list(Profile& p, const Assignment& a) {
-  return name_list(p.*M, a, ListKind::Capabilities);
+  return name_list(p.*M, a, check_capability, false);
 }
 
 template <NameList Profile::*M>
 Status syscall_list(Profile& p, const Assignment& a) {
-  return name_list(p.*M, a, ListKind::Syscalls);
+  return name_list(p.*M, a, check_syscall, true);
 }
 
 // --- File system ------------------------------------------------------------
@@ -565,10 +565,17 @@ const std::vector<Directive> kDirectives = {
 
 Error invalid_value(const Assignment& a, string_view expected) { return invalid(a, expected); }
 
+Error invalid_word(const Assignment& a, string_view word, string_view expected) { return invalid(a, word, expected); }
+
+Status name_list_directive(NameList& list, const Assignment& a, NameCheck check) {
+  return name_list(list, a, check, false);
+}
+
 const std::vector<Directive>& directive_table() {
   static const std::vector<Directive> all = [] {
     std::vector<Directive> t = kDirectives;
-    for (const auto* part : {&resource_directives(), &sandbox_directives()}) t.insert(t.end(), part->begin(), part->end());
+    for (const auto* part : {&resource_directives(), &sandbox_directives(), &security_directives()})
+      t.insert(t.end(), part->begin(), part->end());
     return t;
   }();
   return all;

@@ -39,16 +39,29 @@ struct Directive {
   void (*show)(ShowWriter&, const Profile&) = nullptr;
 };
 
+// The AF_* number of a family name RestrictAddressFamilies= accepted.
+int address_family_number(std::string_view name);
+
 // Every directive, in the order show_profile prints them.
 const std::vector<Directive>& directive_table();
 // Parts of the table, each in a file of its own:
 const std::vector<Directive>& resource_directives();  // cgroup limits (directives_resources.cpp)
 const std::vector<Directive>& sandbox_directives();   // the file-system sandbox (directives_sandbox.cpp)
+const std::vector<Directive>& security_directives();  // kernel interfaces, process properties (directives_security.cpp)
 const Directive* find_directive(std::string_view name);
 std::vector<std::string> directive_names();
 
-// "file:line: invalid value 'V' for Key=: expected" for the assignment `a`.
+// "file:line: invalid value 'V' for Key=: expected" for the assignment `a`,
+// or for one `word` of its value.
 Error invalid_value(const Assignment& a, std::string_view expected);
+Error invalid_word(const Assignment& a, std::string_view word, std::string_view expected);
+
+// Checks one word of a list and returns its canonical spelling.
+using NameCheck = Result<std::string> (*)(const Assignment& a, const std::string& word);
+
+// A NameList directive in systemd's list semantics (profile.hpp): "" resets,
+// a leading '~' makes a deny list, the opposite polarity removes names.
+Status name_list_directive(NameList& list, const Assignment& a, NameCheck check);
 
 // A scalar directive's value, with the line that set it.
 template <class T>

@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "child/child.hpp"
+#include "process_properties.hpp"
 #include "zjail/caps.hpp"
 #include "zjail/memory.hpp"
 
@@ -63,6 +64,12 @@ std::string describe(const Plan& plan, Step step, int detail) {
     case Step::Capabilities:
       return detail >= 0 ? "raise ambient " + capability_name(detail) : "set capabilities";
     case Step::Chdir: return plan.workdir;
+    case Step::SecureBits: return "SecureBits=";
+    case Step::Keyring: return "KeyringMode=: a new session keyring";
+    case Step::KeyringShared: return "KeyringMode=shared: link the user keyring";
+    case Step::Personality: return "Personality=";
+    case Step::DenyWriteExecute: return "MemoryDenyWriteExecute= (PR_SET_MDWE)";
+    case Step::SchedResetOnFork: return "CPUSchedulingResetOnFork=";
     case Step::Landlock: return "Landlock rule: no TCP connect (the jail holds host TCP sockets)";
     case Step::Seccomp: {
       size_t n = 0;
@@ -83,6 +90,7 @@ std::string describe(const Plan& plan, Step step, int detail) {
     case Step::PamConfig:
     case Step::CheckPaths:
     case Step::Cgroup:
+    case Step::ProcessProperties:
     case Step::SyncSocket:
     case Step::Clone:
     case Step::IdMap:
@@ -267,6 +275,8 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
     }
     ZJAIL_TRY(inject_fault(plan.fault, Step::Cgroup));
     if (cgroup) ZJAIL_TRY(cgroup->adopt(jail.pid_));
+    ZJAIL_TRY(inject_fault(plan.fault, Step::ProcessProperties));
+    ZJAIL_TRY(apply_process_properties(plan, jail.pid_));
     if (send(parent_sock.get(), "G", 1, MSG_NOSIGNAL) != 1)
       return make_error(Step::SyncSocket, errno, "go-ahead to the jail");
     return {};

@@ -272,13 +272,14 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   plan.clone_flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
                      CLONE_NEWTIME | (plan.private_network ? CLONE_NEWNET : 0);
 
+  plan_rlimits(p, plan);
   ZJAIL_TRY(plan_capabilities(p, plan));
+  ZJAIL_TRY(plan_security(p, plan));
   ZJAIL_TRY_ASSIGN(auto extras, implied_seccomp_extras(p));
   ZJAIL_TRY(inject_fault(plan.fault, Step::CompileSeccomp));
   ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(p, extras, ctx.seccomp_cache_dir));
   plan.seccomp = std::move(bpf.filters);
   ZJAIL_TRY(plan_sandbox(p, ctx, plan));
-  plan_rlimits(p, plan);
   return {};
 }
 
@@ -325,8 +326,9 @@ void set_init_title(Plan& plan, std::string title) {
 
 }  // namespace
 
-Result<SeccompExtras> implied_seccomp_extras(const Profile&) {
+Result<SeccompExtras> implied_seccomp_extras(const Profile& p) {
   SeccompExtras extras;
+  ZJAIL_TRY(add_security_extras(p, extras));
   return extras;
 }
 
@@ -336,6 +338,7 @@ Result<Plan> build_session_plan(const Profile& p, const Login& login, const Plan
   if (std::find(login.groups.begin(), login.groups.end(), 0) != login.groups.end())
     return make_error(Step::ResolveUser, 0,
                       user + " is in group root (gid 0), which a jail cannot take from a login: refused, as Group=root is");
+  ZJAIL_TRY(refuse_in_session(p));
   Profile q = p;
   q.user.value = std::to_string(login.uid);
   q.user.origin = Origin{"<login>", 0};
@@ -383,6 +386,7 @@ Result<Plan> build_plan(const Profile& p, const std::vector<std::string>& comman
   Plan plan;
   UserInfo who;
   ZJAIL_TRY(plan_common(p, ctx, plan, who));
+  ZJAIL_TRY(refuse_unenforced(p));
 
   plan_environment(p, ctx, who, plan);
   ZJAIL_TRY(inject_fault(plan.fault, Step::ResolveCommand));

@@ -68,6 +68,21 @@ Status apply_path_rules(const std::vector<PathRuleSpec>& rules, uid_t invoker, P
 // its part here (plan.cpp lists them), and --analyze reads the same.
 Result<SeccompExtras> implied_seccomp_extras(const Profile& p);
 
+// Kernel interfaces and process properties (plan_security.cpp): the
+// family's part of the filter, and of the plan (after plan_capabilities,
+// which it narrows, and the Limit*= rlimits, which it may add to).
+Status add_security_extras(const Profile& p, SeccompExtras& extras);
+Status plan_security(const Profile& p, Plan& plan);
+// Whether this kernel has PR_SET_MDWE (6.3): MemoryDenyWriteExecute= is the
+// prctl there, seccomp rules elsewhere.
+bool kernel_has_mdwe();
+// The network directives that are validated but not enforced yet, one
+// "file:line: Key= ..." line each: --check warns, a launch refuses.
+std::vector<std::string> unenforced_directives(const Profile& p);
+Status refuse_unenforced(const Profile& p);
+// The same, and what a login session cannot take (pam_zjail).
+Status refuse_in_session(const Profile& p);
+
 // Resolves every bind source (and RootDirectory=) to a path without
 // symlinks, following only symlinks owned by root or by `invoker`. Binds
 // resolved already are left as they are.

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "child/privileges.hpp"
+#include "process_properties.hpp"
 #include "scope.hpp"
 #include "zjail/cgroup.hpp"
 
@@ -35,6 +36,8 @@ constexpr SessionStep kSessionSteps[] = {
     {Step::Rlimits, child::apply_rlimits, "Limit*="},
     {Step::BoundingSet, child::drop_bounding_set, "empty the capability bounding set"},
     {Step::NoNewPrivs, child::set_no_new_privs, "PR_SET_NO_NEW_PRIVS"},
+    {Step::Personality, child::set_personality, "Personality="},
+    {Step::DenyWriteExecute, child::deny_write_execute, "MemoryDenyWriteExecute= (PR_SET_MDWE)"},
     {Step::Seccomp, child::install_seccomp, "seccomp filters"},
 };
 static_assert(runs_in_order(kSessionSteps, kSessionPath, Step::JoinJail), "a session's steps run in Step order");
@@ -83,6 +86,9 @@ Result<SessionJail> SessionJail::enter(const Plan& plan) {
   int err = fault_at(plan.fault, Step::JoinJail);
   if (err == 0) err = join_namespaces(plan, s.jail_.pidfd());
   if (err != 0) return make_error(Step::JoinJail, err, "setns into the jail's namespaces");
+  // The caller is the session's process, not a child of the jail's init:
+  // it takes the init's process properties itself.
+  ZJAIL_TRY(apply_process_properties(plan, getpid()));
   for (const auto& step : kSessionSteps) {
     int detail = -1;
     err = fault_at(plan.fault, step.step);

@@ -70,7 +70,7 @@ string show_profile(const Profile& p) {
 
   name_list(w, "CapabilityBoundingSet", p.capability_bounding_set, "CAP_CHOWN");
   name_list(w, "AmbientCapabilities", p.ambient_capabilities, "CAP_CHOWN");
-  name_list(w, "SystemCallFilter", p.system_call_filter, "read");
+  name_list(w, "SystemCallFilter", p.system_call_filter, "read", "@default");
   scalar(w, "SystemCallErrorNumber", p.system_call_error_number, syscall_action);
   words(w, "SystemCallArchitectures", p.system_call_architectures);
   name_list(w, "SystemCallLog", p.system_call_log, "read");
@@ -94,7 +94,12 @@ string show_profile(const Profile& p) {
   scalar(w, "MemoryMax", r.memory_max, amount);
   scalar(w, "MemorySwapMax", r.memory_swap_max, amount);
   scalar(w, "TasksMax", r.tasks_max, amount);
-  scalar(w, "CPUQuota", r.cpu_quota_per_sec_usec, [](uint64_t v) { return std::to_string(v / 10000) + "%"; });
+  scalar(w, "CPUQuota", r.cpu_quota_per_sec_usec, [](uint64_t v) {
+    uint64_t permyriad = v / 100;
+    string out = std::to_string(permyriad / 100);
+    if (uint64_t cents = permyriad % 100) out += cents % 10 ? "." + std::to_string(100 + cents).substr(1) : "." + std::to_string(cents / 10);
+    return out + "%";
+  });
   scalar(w, "CPUWeight", r.cpu_weight, amount);
   text(w, "AllowedCPUs", r.allowed_cpus);
   scalar(w, "IOWeight", r.io_weight, amount);

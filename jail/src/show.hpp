@@ -64,9 +64,20 @@ inline void words(ShowWriter& w, const char* key, const std::vector<Item<std::st
 }
 
 // `sample`: a name that validates, for the one list state that needs two lines.
-inline void name_list(ShowWriter& w, const char* key, const NameList& l, const char* sample) {
+// `implicit`: a name the first assignment of an allow list adds by itself
+// (SystemCallFilter='s @default); a list that does not start with it first
+// takes it out again, so that the names that follow are the whole list.
+inline void name_list(ShowWriter& w, const char* key, const NameList& l, const char* sample,
+                      const char* implicit = nullptr) {
   if (!l.is_set) return;
   const char* prefix = l.invert ? "~" : "";
+  if (implicit && !l.invert && (l.names.empty() || l.names.front().value != implicit)) {
+    w.comment(std::string("an allow list without the ") + implicit + " its first line adds");
+    w.raw(key, implicit);
+    w.raw(key, std::string("~") + implicit);
+    for (const auto& i : l.names) w.word(i.origin, key, prefix, quote_word(i.value));
+    return;
+  }
   for (const auto& i : l.names) w.word(i.origin, key, prefix, quote_word(i.value));
   if (!l.names.empty()) return;
   if (l.invert) {

@@ -21,12 +21,16 @@ namespace zjail {
 namespace {
 
 const std::vector<SyscallGroup> kGroups = {
-    {"@default", "What every program needs: memory, exit, time, ids, signals returns",
-     {"arch_prctl", "brk", "clock_getres", "clock_gettime", "clock_nanosleep", "execve", "execveat",
+    // Every allow list starts with this group (directives.cpp), as
+    // systemd's do: it holds everything systemd 252-258 allows implicitly
+    // on this architecture (docs/systemd.md), and a little more.
+    {"@default", "What every program needs: memory, exit, time, ids, signals returns, sandboxing itself",
+     {"@sandbox", "arch_prctl", "brk", "clock_getres", "clock_gettime", "clock_nanosleep", "execve", "execveat",
       "exit", "exit_group", "futex", "futex_requeue", "futex_wait", "futex_waitv", "futex_wake",
       "get_robust_list", "get_thread_area", "getegid",
       "geteuid", "getgid", "getgroups", "getpgid", "getpgrp", "getpid", "getppid", "getrandom",
-      "getresgid", "getresuid", "getrlimit", "getsid", "gettid", "gettimeofday", "getuid", "madvise",
+      "getresgid", "getresuid", "getrlimit", "getsid", "gettid", "gettimeofday", "getuid",
+      "lsm_get_self_attr", "lsm_list_modules", "madvise",
       "map_shadow_stack", "membarrier", "mmap", "mprotect", "mremap", "mseal", "munmap", "nanosleep",
       "pause", "prlimit64", "restart_syscall", "rseq", "rt_sigreturn", "sched_getaffinity",
       "sched_yield", "set_robust_list", "set_thread_area", "set_tid_address", "time", "uname",

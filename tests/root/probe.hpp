@@ -20,5 +20,7 @@ void sleep_ms(int ms);
 
 // The write and privilege checks (probe_attacks.cpp): -1 when `name` is not one of them.
 int run_attack(const std::string& name, int argc, char** argv);
+// The kernel-interface checks and process properties (probe_security.cpp): -1 likewise.
+int run_security_probe(const std::string& name, int argc, char** argv);
 
 }  // namespace zjail_probe

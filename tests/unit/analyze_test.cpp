@@ -179,6 +179,29 @@ TEST(Analyze, UnitCapabilitySets) {
   EXPECT_EQ(item(run(nullptr, &none), "CapabilityBoundingSet=~CAP_SYS_ADMIN").exposure, 0);
 }
 
+// The kernel-interface directives of a profile count for their items, and
+// the groups other directives deny count as denied.
+TEST(Analyze, SecurityDirectivesOfTheProfileCount) {
+  Profile plain = shipped("network-service");
+  Analysis before = run(&plain, nullptr);
+  Profile hard = shipped("network-service",
+                         "MemoryDenyWriteExecute=yes\nRestrictRealtime=yes\nRestrictSUIDSGID=yes\n"
+                         "LockPersonality=yes\nRestrictAddressFamilies=AF_UNIX AF_INET\nProtectClock=yes\n"
+                         "SystemCallFilter=@clock\n");
+  Analysis after = run(&hard, nullptr);
+  for (const char* name : {"MemoryDenyWriteExecute=", "RestrictRealtime=", "RestrictSUIDSGID=", "LockPersonality="}) {
+    EXPECT_EQ(item(after, name).exposure, 0) << name;
+    EXPECT_EQ(item(after, name).source, "profile") << name;
+  }
+  EXPECT_GT(item(before, "MemoryDenyWriteExecute=").exposure, 0);
+  EXPECT_LT(item(after, "RestrictAddressFamilies=").exposure, item(before, "RestrictAddressFamilies=").exposure);
+  // @clock is allowed by the filter line, denied by ProtectClock=.
+  EXPECT_EQ(item(after, "SystemCallFilter=~@clock").exposure, 0);
+  EXPECT_LT(after.score, before.score);
+  Profile none = shipped("network-service", "RestrictAddressFamilies=none\n");
+  EXPECT_EQ(item(run(&none, nullptr), "RestrictAddressFamilies=").exposure, 0);
+}
+
 TEST(Analyze, ProfileAndUnitCombineItemByItem) {
   Profile host = shipped("network-service");
   UnitFile u = unit("PrivateNetwork=yes\nMemoryDenyWriteExecute=yes\nMemoryMax=100M\n");

@@ -509,7 +509,8 @@ TEST(DirectiveCapabilities, SamePolarityAddsOppositeRemovesEmptyResets) {
 TEST(DirectiveSyscalls, NamesAndGroupsAreValidated) {
   Profile p;
   ASSERT_TRUE(apply(p, "SystemCallFilter", "@system-service read write"));
-  EXPECT_EQ(values(p.system_call_filter.names), (Names{"@system-service", "read", "write"}));
+  // An allow list starts with @default, as systemd's does.
+  EXPECT_EQ(values(p.system_call_filter.names), (Names{"@default", "@system-service", "read", "write"}));
   ASSERT_TRUE(apply(p, "SystemCallLog", "~@mount"));
   EXPECT_TRUE(p.system_call_log.invert);
   expect_errors({

@@ -539,7 +539,7 @@ KeepTerminal=yes
 TEST_F(ProfileFiles, ShowRoundTripsListStatesWithoutNames) {
   Profile p;
   ASSERT_TRUE(text(p, "[Jail]\nCapabilityBoundingSet=~\nAmbientCapabilities=CAP_CHOWN\n"
-                      "AmbientCapabilities=~CAP_CHOWN\nSystemCallFilter=read\nSystemCallFilter=~read\n"
+                      "AmbientCapabilities=~CAP_CHOWN\nSystemCallFilter=read\nSystemCallFilter=~read @default\n"
                       "SystemCallLog=~\nSystemCallErrorNumber=4000\n"));
   ASSERT_TRUE(p.system_call_filter.is_set);
   ASSERT_TRUE(p.system_call_filter.names.empty());

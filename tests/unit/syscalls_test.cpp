@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <vector>
 
@@ -90,6 +91,64 @@ TEST(SyscallGroups, EveryKnownCallHasAGroup) {
   for (const auto& s : *known) EXPECT_TRUE(grouped.count(s)) << s << " is in no group";
 }
 
+// The names a group holds by the table, nested groups included, whether or
+// not this libseccomp can resolve them.
+void table_names(const std::string& group, std::set<std::string>& out) {
+  const SyscallGroup* g = find_syscall_group(group);
+  ASSERT_NE(g, nullptr) << group;
+  for (const char* m : g->members) {
+    if (m[0] == '@') {
+      table_names(m, out);
+    } else {
+      out.insert(m);
+    }
+  }
+}
+
+// systemd adds its @default to every allow list; zjail adds its own, which
+// must hold at least as much. systemd 258's @default, less the calls
+// x86-64 does not have (cacheflush, the *32 and *time64 variants, mmap2,
+// riscv_*, set_tls, sigreturn, ugetrlimit); 252 to 257 allow a subset of it
+// (see docs/systemd.md). Since 256 systemd adds write too, which zjail's
+// allow lists always have (seccomp.hpp).
+TEST(SyscallGroups, DefaultHoldsWhatSystemdAllowsImplicitly) {
+  const std::set<std::string> systemd_258 = {
+      "arch_prctl", "brk", "clock_getres", "clock_gettime", "clock_nanosleep", "execve", "exit", "exit_group",
+      "futex", "futex_waitv", "get_robust_list", "get_thread_area", "getegid", "geteuid", "getgid",
+      "getgroups", "getpgid", "getpgrp", "getpid", "getppid", "getrandom", "getresgid", "getresuid",
+      "getrlimit", "getsid", "gettid", "gettimeofday", "getuid", "lsm_get_self_attr", "lsm_list_modules",
+      "membarrier", "mmap", "mprotect", "mseal", "munmap", "nanosleep", "pause", "prlimit64",
+      "restart_syscall", "rseq", "rt_sigreturn", "sched_getaffinity", "sched_yield", "set_robust_list",
+      "set_thread_area", "set_tid_address", "time", "uretprobe",
+      // @sandbox, part of @default since systemd 257
+      "landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self", "seccomp"};
+  std::set<std::string> ours;
+  table_names("@default", ours);
+  for (const auto& name : systemd_258) EXPECT_TRUE(ours.count(name)) << name << " is missing from @default";
+}
+
+// The same against the systemd on this host, where there is one.
+TEST(SyscallGroups, DefaultHoldsThisHostsSystemdDefault) {
+  FILE* f = popen("systemd-analyze syscall-filter @default 2>/dev/null", "r");
+  std::set<std::string> theirs;
+  char line[256];
+  while (f && fgets(line, sizeof line, f)) {
+    std::string s(line);
+    s.erase(0, s.find_first_not_of(" \t"));
+    s.erase(s.find_last_not_of(" \t\n") + 1);
+    if (s.empty() || s[0] == '#' || s[0] == '@') continue;
+    theirs.insert(s);
+  }
+  if (f) pclose(f);
+  if (theirs.empty()) GTEST_SKIP() << "no systemd-analyze on this host to compare with";
+  auto ours = expand_syscalls({"@default"});
+  ASSERT_TRUE(ours);
+  for (const auto& name : theirs) {
+    if (!syscall_known(name)) continue;  // a call this libseccomp cannot filter
+    EXPECT_TRUE(ours->count(name)) << name << " (systemd's @default here) is not in ours";
+  }
+}
+
 TEST(SyscallGroups, UnresolvableNamesDropFromGroupsButNotFromProfiles) {
   for (const auto& name : kNotResolvable) {
     if (syscall_known(name)) continue;  // a newer libseccomp knows it
@@ -118,8 +177,11 @@ TEST(SyscallGroups, SystemServiceLeavesOutTheDangerousCalls) {
                           "mount_setattr", "swapoff", "clock_settime", "clock_adjtime", "adjtimex",
                           "pidfd_getfd", "process_madvise", "kcmp", "syslog", "acct", "quotactl",
                           "sethostname", "setdomainname", "vhangup", "lookup_dcookie", "modify_ldt",
-                          "fanotify_init", "seccomp", "landlock_create_ruleset"})
+                          "fanotify_init"})
     EXPECT_FALSE(s->count(bad)) << bad << " must not be in @system-service";
+  // seccomp and Landlock only narrow what the caller may do; systemd 257's
+  // @default (and so @system-service) holds them, and so does zjail's.
+  EXPECT_TRUE(s->count("seccomp") && s->count("landlock_create_ruleset"));
 }
 
 TEST(SyscallGroups, SystemServiceRunsRealDaemons) {

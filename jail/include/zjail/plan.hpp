@@ -89,6 +89,31 @@ struct RlimitPlan {
   std::string origin;  // "LimitNOFILE= (echo.profile:12)", for error messages
 };
 
+// A process property the parent sets on the jail's init before its
+// go-ahead: the payload, forked from the init, inherits it. Some need the
+// host's privileges (a negative Nice=, a lower OOMScoreAdjust=, real-time
+// scheduling), which the payload never has in its user namespace.
+struct ProcessProperty {
+  enum class Kind : unsigned char { Nice, OomScoreAdjust, Scheduler, IoPriority, CpuAffinity };
+  Kind kind = Kind::Nice;
+  int value = 0;        // the nice level, oom_score_adj, SCHED_* policy or ioprio value
+  int priority = 0;     // Scheduler: the static priority
+  std::string mask;     // CpuAffinity: the CPU bitmask, little-endian bytes
+  std::string origin;   // "Nice=-5 (echo.profile:3)", for errors
+};
+
+// Kernel interfaces and process properties (plan_security.cpp).
+struct SecurityPlan {
+  std::vector<ProcessProperty> process;  // in this order, by the parent
+  // The payload's own steps (child/steps.cpp):
+  int securebits = -1;                   // SecureBits=; -1 leaves them
+  enum class Keyring : unsigned char { Inherit, Private, Shared } keyring = Keyring::Private;
+  long personality = -1;                 // Personality=; -1 leaves it
+  bool deny_write_execute = false;       // PR_SET_MDWE, where the kernel has it
+  int reset_on_fork_policy = -1;         // this policy again, with SCHED_RESET_ON_FORK
+  int reset_on_fork_priority = 0;
+};
+
 struct Plan {
   // Identity.
   uid_t uid = 0;
@@ -117,6 +142,7 @@ struct Plan {
   LandlockPlan landlock;            // applied by the payload after no_new_privs
 
   // Process.
+  SecurityPlan security;
   std::vector<RlimitPlan> rlimits;
   std::vector<UniqueFd> pass_fds;   // become fd 3, 4, ... (socket activation)
   bool keep_terminal = false;

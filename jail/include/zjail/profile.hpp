@@ -150,6 +150,61 @@ struct Sandbox {
   Setting<ProtectControlGroups> protect_control_groups;
 };
 
+// Kernel interfaces and process properties (systemd.exec(5)): what the
+// payload may ask of the kernel, and how it is scheduled. Parsed in
+// directives_security.cpp, planned in plan_security.cpp.
+enum class KeyringMode { Inherit, Private, Shared };
+
+// ProtectHostname=yes|private[:NAME] (no: zjail's UTS namespace all the same).
+struct HostnameProtection {
+  enum Mode { No, Yes, Private } mode = No;
+  std::string name;  // systemd 258's ":NAME", "" for none
+};
+
+struct Security {
+  // RestrictAddressFamilies=: family names ("AF_UNIX"), in systemd's list
+  // semantics. "none" (no family at all) is kept apart, since a list written
+  // after it starts afresh, with a polarity of its own.
+  NameList restrict_address_families;
+  Setting<bool> address_families_none;
+  // RestrictNamespaces=: the CLONE_NEW* types the profile would allow; zjail
+  // allows none whatever it says (the base filter, seccomp.hpp).
+  Setting<uint64_t> restrict_namespaces;
+  Setting<bool> lock_personality;
+  Setting<bool> memory_deny_write_execute;
+  Setting<bool> restrict_realtime;
+  Setting<bool> restrict_suid_sgid;
+  Setting<bool> protect_clock;
+  Setting<HostnameProtection> protect_hostname;
+  // Accepted: the jail always has IPC and PID namespaces of its own, and its
+  // IPC objects go with the IPC namespace.
+  Setting<bool> private_ipc;
+  Setting<bool> private_pids;
+  Setting<bool> remove_ipc;
+  Setting<KeyringMode> keyring_mode;     // default private
+  Setting<unsigned> secure_bits;         // SECBIT_* bits, ORed over assignments
+  Setting<unsigned long> personality;    // PER_LINUX or PER_LINUX32
+
+  // Process properties.
+  Setting<int> nice;                     // -20..19
+  Setting<int> oom_score_adjust;         // -1000..1000
+  Setting<int> cpu_scheduling_policy;    // SCHED_OTHER, _BATCH, _IDLE, _FIFO, _RR
+  Setting<int> cpu_scheduling_priority;  // 0..99
+  Setting<bool> cpu_scheduling_reset_on_fork;
+  Setting<int> io_scheduling_class;      // IOPRIO_CLASS_*
+  Setting<int> io_scheduling_priority;   // 0..7
+  Setting<std::string> cpu_affinity;     // CPUAffinity=, a CPU list "0-3,6", merged over assignments
+
+  // Network directives: validated now, refused at launch until zjail
+  // enforces them (plan_security.cpp).
+  std::vector<Item<std::string>> ip_address_allow;
+  std::vector<Item<std::string>> ip_address_deny;
+  std::vector<Item<std::string>> socket_bind_allow;
+  std::vector<Item<std::string>> socket_bind_deny;
+  NameList restrict_network_interfaces;
+  Setting<std::string> network_namespace_path;
+};
+
 struct Profile {
   // The files that made this profile, in the order they were applied.
   std::vector<std::string> sources;
@@ -202,6 +257,7 @@ struct Profile {
 
   Resources resources;
   Sandbox sandbox;
+  Security security;
 
   // Process hygiene.
   Setting<bool> keep_terminal;            // default no: setsid()

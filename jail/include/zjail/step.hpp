@@ -27,6 +27,7 @@ enum class Step : unsigned char {
   Clone,            // "clone": creating the namespaces and the jail init
   IdMap,            // "id-map": writing uid_map/setgroups/gid_map
   Cgroup,           // "cgroup": the jail's cgroup, its limits, the systemd scope
+  ProcessProperties,  // "process-properties": Nice=, OOMScoreAdjust=, CPU and I/O scheduling, set on the init
   // The jail's init (PID 1), building the jail: kInitSteps and kJailSteps in
   // child/steps.cpp.
   InitSetup,        // "init-setup": death signal and signal handlers of the init
@@ -55,9 +56,15 @@ enum class Step : unsigned char {
   Groups,           // "setgroups": supplementary groups
   Gid,              // "setresgid"
   BoundingSet,      // "bounding-set": dropping from the bounding set
+  SecureBits,       // "securebits": SecureBits=
+  Keyring,          // "keyring": KeyringMode=, a session keyring of the payload's own
   Uid,              // "setresuid"
   Capabilities,     // "capabilities": permitted/effective/inheritable/ambient
+  KeyringShared,    // "keyring-shared": KeyringMode=shared links the user keyring in
   NoNewPrivs,       // "no-new-privs"
+  Personality,      // "personality": Personality=
+  DenyWriteExecute, // "memory-deny-write-execute": PR_SET_MDWE
+  SchedResetOnFork, // "sched-reset-on-fork": CPUSchedulingResetOnFork=
   Landlock,         // "landlock": the payload's Landlock rules (landlock.hpp)
   Chdir,            // "chdir": WorkingDirectory=
   Seccomp,          // "seccomp": installing the filter, last before exec
@@ -95,6 +102,7 @@ inline constexpr StepInfo kSteps[] = {
     {Step::Clone, "clone", kBothPaths},
     {Step::IdMap, "id-map", kBothPaths},
     {Step::Cgroup, "cgroup", kBothPaths},
+    {Step::ProcessProperties, "process-properties", kBothPaths},
     {Step::InitSetup, "init-setup", kBothPaths},
     {Step::CloseStrayFds, "close-stray-fds", kBothPaths},
     {Step::SyncWait, "sync-wait", kBothPaths},
@@ -117,9 +125,15 @@ inline constexpr StepInfo kSteps[] = {
     {Step::Groups, "setgroups", kLaunchPath},
     {Step::Gid, "setresgid", kLaunchPath},
     {Step::BoundingSet, "bounding-set", kBothPaths},
+    {Step::SecureBits, "securebits", kLaunchPath},
+    {Step::Keyring, "keyring", kLaunchPath},
     {Step::Uid, "setresuid", kLaunchPath},
     {Step::Capabilities, "capabilities", kLaunchPath},
+    {Step::KeyringShared, "keyring-shared", kLaunchPath},
     {Step::NoNewPrivs, "no-new-privs", kBothPaths},
+    {Step::Personality, "personality", kBothPaths},
+    {Step::DenyWriteExecute, "memory-deny-write-execute", kBothPaths},
+    {Step::SchedResetOnFork, "sched-reset-on-fork", kLaunchPath},
     {Step::Landlock, "landlock", kLaunchPath},
     {Step::Chdir, "chdir", kLaunchPath},
     {Step::Seccomp, "seccomp", kBothPaths},

@@ -1,6 +1,7 @@
 #include "privileges.hpp"
 
 #include <linux/seccomp.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -33,6 +34,18 @@ int drop_bounding_set(const Plan& plan, int& detail) noexcept {
 
 int set_no_new_privs(const Plan&, int&) noexcept {
   return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? errno : 0;
+}
+
+int set_personality(const Plan& plan, int&) noexcept {
+  if (plan.security.personality < 0) return 0;
+  return personality(static_cast<unsigned long>(plan.security.personality)) < 0 ? errno : 0;
+}
+
+int deny_write_execute(const Plan& plan, int&) noexcept {
+  if (!plan.security.deny_write_execute) return 0;
+  constexpr int kSetMdwe = 65;                    // PR_SET_MDWE (Linux 6.3)
+  constexpr unsigned long kRefuseExecGain = 1;    // PR_MDWE_REFUSE_EXEC_GAIN
+  return prctl(kSetMdwe, kRefuseExecGain, 0, 0, 0) < 0 ? errno : 0;
 }
 
 int install_seccomp(const Plan& plan, int&) noexcept {

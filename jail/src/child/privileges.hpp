@@ -21,6 +21,14 @@ int drop_bounding_set(const Plan& plan, int& detail) noexcept;
 
 int set_no_new_privs(const Plan& plan, int& detail) noexcept;
 
+// Personality=, when set: the execution domain uname(2) reports.
+int set_personality(const Plan& plan, int& detail) noexcept;
+
+// MemoryDenyWriteExecute= on a kernel with PR_SET_MDWE: no mapping may be
+// writable and executable, or become executable, in this process and all it
+// runs. The flag cannot be cleared. (Older kernels get seccomp rules.)
+int deny_write_execute(const Plan& plan, int& detail) noexcept;
+
 // The plan's filters, in order: the always-on filter first, since the
 // profile's own may not allow seccomp() itself.
 int install_seccomp(const Plan& plan, int& detail) noexcept;

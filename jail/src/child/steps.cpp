@@ -5,6 +5,8 @@
 // installed as close to execve as possible.
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
+#include <linux/securebits.h>
 #include <sched.h>
 #include <net/if.h>
 #include <signal.h>
@@ -64,6 +66,7 @@ int new_cgroup_namespace(Context&) {
 
 int set_hostname(Context& ctx) {
   const std::string& h = ctx.plan->hostname;
+  if (h.empty()) return 0;  // ProtectHostname= without a name: the host's, as copied
   return sethostname(h.data(), h.size()) < 0 ? errno : 0;
 }
 
@@ -162,9 +165,22 @@ int set_gid(Context& ctx) {
   return syscall(SYS_setresgid, g, g, g) < 0 ? errno : 0;
 }
 
+// SecureBits=, while the payload still holds CAP_SETPCAP in its namespace.
+int set_securebits(Context& ctx) {
+  int bits = ctx.plan->security.securebits;
+  if (bits < 0) return 0;
+  return prctl(PR_SET_SECUREBITS, static_cast<unsigned long>(bits), 0, 0, 0) < 0 ? errno : 0;
+}
+
+// SecureBits= may have locked the keep-caps bit, which PR_SET_KEEPCAPS sets.
+bool keepcaps_locked(const Plan& plan) {
+  return plan.security.securebits >= 0 && (plan.security.securebits & SECBIT_KEEP_CAPS_LOCKED);
+}
+
 int set_uid(Context& ctx) {
-  // Keep the permitted set across setresuid so ambient caps can be raised.
-  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return errno;
+  // Keep the permitted set across setresuid so ambient caps can be raised
+  // (the planner refuses ambient caps where SecureBits= locked it off).
+  if (!keepcaps_locked(*ctx.plan) && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return errno;
   uid_t u = ctx.plan->uid;
   return syscall(SYS_setresuid, u, u, u) < 0 ? errno : 0;
 }
@@ -179,7 +195,40 @@ int set_caps(Context& ctx) {
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0) return errno;
   }
   ctx.detail = -1;
+  // Cleared again, unless SecureBits= asked for keep-caps or locked it.
+  int sb = plan.security.securebits;
+  if (sb >= 0 && (sb & (SECBIT_KEEP_CAPS | SECBIT_KEEP_CAPS_LOCKED))) return 0;
   return prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ? errno : 0;
+}
+
+// KeyringMode=: private (the default) and shared give the payload a new
+// session keyring, so it never holds the caller's. It is made before the
+// user change, so that it counts against the jail root's key quota, not
+// the payload user's 200 keys, which a few hundred jails of one user would
+// exhaust; the payload holds it all the same.
+int join_keyring(Context& ctx) {
+  if (ctx.plan->security.keyring == SecurityPlan::Keyring::Inherit) return 0;
+  long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr, 0, 0, 0);
+  // A kernel without keys has no keyring to leak.
+  return id < 0 && errno != ENOSYS ? errno : 0;
+}
+
+// KeyringMode=shared, as the payload's user: its user keyring (the jail user
+// namespace's own) linked into the session keyring.
+int link_user_keyring(Context& ctx) {
+  if (ctx.plan->security.keyring != SecurityPlan::Keyring::Shared) return 0;
+  long r = syscall(SYS_keyctl, KEYCTL_LINK, KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING, 0, 0);
+  return r < 0 && errno != ENOSYS ? errno : 0;
+}
+
+// CPUSchedulingResetOnFork=: the payload inherited the policy from the init
+// (process-properties); it adds the flag for itself, which needs no privilege.
+int reset_on_fork(Context& ctx) {
+  const SecurityPlan& s = ctx.plan->security;
+  if (s.reset_on_fork_policy < 0) return 0;
+  sched_param param{};
+  param.sched_priority = s.reset_on_fork_priority;
+  return sched_setscheduler(0, s.reset_on_fork_policy | SCHED_RESET_ON_FORK, &param) < 0 ? errno : 0;
 }
 
 int restrict_self(Context& ctx) { return apply_landlock(ctx.plan->landlock); }
@@ -237,9 +286,15 @@ constexpr StepEntry kPayloadSteps[] = {
     {Step::Groups, set_groups},
     {Step::Gid, set_gid},
     {Step::BoundingSet, shared<drop_bounding_set>},
+    {Step::SecureBits, set_securebits},
+    {Step::Keyring, join_keyring},
     {Step::Uid, set_uid},
     {Step::Capabilities, set_caps},
+    {Step::KeyringShared, link_user_keyring},
     {Step::NoNewPrivs, shared<set_no_new_privs>},
+    {Step::Personality, shared<set_personality>},
+    {Step::DenyWriteExecute, shared<deny_write_execute>},
+    {Step::SchedResetOnFork, reset_on_fork},
     {Step::Landlock, restrict_self},
     {Step::Chdir, change_dir},
     {Step::Seccomp, shared<install_seccomp>},
@@ -247,7 +302,7 @@ constexpr StepEntry kPayloadSteps[] = {
 };
 
 // Each table runs after the one before it, its steps in Step order.
-static_assert(runs_in_order(kInitSteps, kBothPaths, Step::Cgroup) &&
+static_assert(runs_in_order(kInitSteps, kBothPaths, Step::ProcessProperties) &&
                   runs_in_order(kJailSteps, kBothPaths, Step::SyncWait) &&
                   runs_in_order(kPayloadSteps, kLaunchPath, Step::ForkPayload),
               "the launch's steps run in Step order (step.hpp)");
