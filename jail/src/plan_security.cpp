@@ -75,15 +75,13 @@ Status plan_clock(const Profile& p, Plan& plan) {
 // RestrictRealtime=: the filter sees sched_setscheduler() but not
 // sched_setattr(), whose policy sits in a struct; a hard RLIMIT_RTPRIO of 0
 // closes that too (the payload has no CAP_SYS_NICE in the host's namespace).
+// A LimitRTPRIO= beside it is overruled rather than refused: systemd takes
+// both (its units' defaults often carry one), and the directive's point is
+// that no real-time priority is reachable.
 Status plan_realtime(const Profile& p, Plan& plan) {
   const auto& rr = p.security.restrict_realtime;
   if (!rr.value.value_or(false)) return {};
-  auto it = p.limits.find(RLIMIT_RTPRIO);
-  if (it != p.limits.end()) {
-    if (it->second.value.hard > 0)
-      return at(rr.origin, "RestrictRealtime=yes contradicts LimitRTPRIO= (" + it->second.origin.str() + ")");
-    return {};
-  }
+  std::erase_if(plan.rlimits, [](const RlimitPlan& r) { return r.resource == RLIMIT_RTPRIO; });
   plan.rlimits.push_back(RlimitPlan{RLIMIT_RTPRIO, 0, 0, "RestrictRealtime= (" + rr.origin.str() + ")"});
   return {};
 }
