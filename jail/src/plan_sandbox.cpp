@@ -386,7 +386,9 @@ Status plan_privileges(const Profile& p, const PlanContext& ctx, Plan& plan) {
   deny.system_call_filter.invert = true;
   deny.system_call_error_number.value = SyscallAction{SyscallAction::Errno, EPERM};
   ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(deny, SeccompExtras{}, ctx.seccomp_cache_dir));
-  plan.seccomp.push_back(std::move(bpf.filters.back()));
+  // Installed before the profile's own filter (the last one, when there is
+  // one): an allow list without seccomp() would refuse any filter after it.
+  plan.seccomp.insert(plan.seccomp.begin() + 1, std::move(bpf.filters.back()));
   return {};
 }
 

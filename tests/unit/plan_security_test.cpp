@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <algorithm>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <linux/ioprio.h>
 #include <linux/securebits.h>
@@ -18,6 +19,7 @@
 #include "zjail/check.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/plan.hpp"
+#include "zjail/seccomp.hpp"
 #include "zjail/users.hpp"
 
 namespace zjail {
@@ -178,6 +180,26 @@ TEST(PlanSecurity, RestrictRealtimeZeroesRtprio) {
       EXPECT_EQ(r.hard, 0u) << r.origin;
     }
   }
+}
+
+// Filters install one after the other, each through seccomp(): the
+// profile's allow list (which need not allow seccomp) comes last, after the
+// filters other directives add (hardened-service in tests/parity met this).
+TEST(PlanSecurity, TheProfilesFilterIsInstalledLast) {
+  Profile p = profile_of({{"SystemCallFilter", "@system-service"}, {"ProtectKernelModules", "yes"},
+                          {"ProtectClock", "yes"}});
+  auto plan = plan_of(p);
+  ASSERT_TRUE(plan) << plan.error().message();
+  auto extras = implied_seccomp_extras(p);
+  ASSERT_TRUE(extras);
+  auto own = compile_seccomp(p, *extras);
+  ASSERT_TRUE(own) << own.error().message();
+  ASSERT_EQ(own->filters.size(), 2u);
+  ASSERT_EQ(plan->seccomp.size(), 3u);  // base, ProtectKernelModules='s, the profile's
+  EXPECT_EQ(plan->seccomp.front().size(), own->filters.front().size());
+  const auto& last = plan->seccomp.back();
+  ASSERT_EQ(last.size(), own->filters.back().size());
+  EXPECT_EQ(0, std::memcmp(last.data(), own->filters.back().data(), last.size() * sizeof last[0]));
 }
 
 TEST(PlanSecurity, ContradictionsAreRefusedWithTheirLine) {
