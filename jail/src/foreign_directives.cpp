@@ -66,7 +66,7 @@ constexpr std::array kForeign = {
     Foreign{"SyslogLevelPrefix", kStreams}, Foreign{"TTYPath", kStreams}, Foreign{"TTYReset", kStreams},
     Foreign{"TTYVHangup", kStreams},
     // Process properties that pass through clone and exec unchanged.
-    Foreign{"CPUAffinity", kInherited}, Foreign{"CoredumpFilter", kInherited}, Foreign{"NUMAMask", kInherited},
+    Foreign{"CoredumpFilter", kInherited}, Foreign{"NUMAMask", kInherited},
     Foreign{"NUMAPolicy", kInherited},
     // Sandboxing done another way, or not at all.
     Foreign{"ExtensionDirectories", kImage}, Foreign{"ExtensionImages", kImage}, Foreign{"MountImages", kImage},
