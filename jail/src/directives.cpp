@@ -574,7 +574,8 @@ Status name_list_directive(NameList& list, const Assignment& a, NameCheck check)
 const std::vector<Directive>& directive_table() {
   static const std::vector<Directive> all = [] {
     std::vector<Directive> t = kDirectives;
-    for (const auto* part : {&resource_directives(), &sandbox_directives(), &security_directives()})
+    for (const auto* part : {&resource_directives(), &sandbox_directives(), &security_directives(),
+                             &identity_directives()})
       t.insert(t.end(), part->begin(), part->end());
     return t;
   }();

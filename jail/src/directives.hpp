@@ -48,6 +48,7 @@ const std::vector<Directive>& directive_table();
 const std::vector<Directive>& resource_directives();  // cgroup limits (directives_resources.cpp)
 const std::vector<Directive>& sandbox_directives();   // the file-system sandbox (directives_sandbox.cpp)
 const std::vector<Directive>& security_directives();  // kernel interfaces, process properties (directives_security.cpp)
+const std::vector<Directive>& identity_directives();  // identity, directories, credentials (directives_identity.cpp)
 const Directive* find_directive(std::string_view name);
 std::vector<std::string> directive_names();
 

@@ -95,6 +95,33 @@ bool split_words(string_view v, std::vector<string>& out, string& error) {
   }
 }
 
+bool c_unescape(string_view v, string& out, string& error) {
+  out.clear();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != '\\') out += v[i];
+    else if (!unescape(v, i, out, error)) return false;
+  }
+  return true;
+}
+
+string c_escape(string_view v) {
+  string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    auto c = static_cast<unsigned char>(v[i]);
+    bool edge = i == 0 || i + 1 == v.size();
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c < ' ' || c == 0x7f || (edge && c == ' ')) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 string_view trim(string_view s) {
   const char* ws = " \t\r\n\f\v";
   size_t b = s.find_first_not_of(ws);

@@ -42,6 +42,13 @@ bool valid_user_name(std::string_view n);  // a user/group name as useradd accep
 bool valid_env_name(std::string_view n);   // [A-Za-z_][A-Za-z0-9_]*
 bool valid_hostname(std::string_view n);   // 1 to 64 of A-Z, a-z, 0-9, '.' and '-'
 
+// systemd's cunescape(): the C-style escapes of split_words decoded in a
+// value taken whole (no words, no quotes), as SetCredential= reads it.
+bool c_unescape(std::string_view value, std::string& out, std::string& error);
+// The inverse of c_unescape: backslashes, control bytes and whitespace at
+// either end escaped, so that the value survives trimming and reads back.
+std::string c_escape(std::string_view value);
+
 // The inverse of split_words: a word that split_words reads back unchanged.
 std::string quote_word(std::string_view word);
 

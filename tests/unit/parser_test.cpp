@@ -439,6 +439,16 @@ std::string dump(const Profile& p) {
   list("pass", p.pass_environment);
   list("unset", p.unset_environment);
   flag("keep_terminal", p.keep_terminal);
+  const Identity& id = p.identity;
+  for (const auto& kind : id.directories)
+    for (const auto& d : kind) o << "dir [" << d.value.name << "] [" << d.value.link << "]\n";
+  for (const auto& m : id.directory_mode) o << "mode " << (m.is_set() ? static_cast<int>(*m.value) : -1) << "\n";
+  o << "preserve " << (id.runtime_preserve.is_set() ? static_cast<int>(*id.runtime_preserve.value) : -1) << "\n";
+  o << "umask " << (id.umask.is_set() ? static_cast<int>(*id.umask.value) : -1) << "\n";
+  flag("dynamic_user", id.dynamic_user);
+  o << "private_users " << (id.private_users.is_set() ? static_cast<int>(*id.private_users.value) : -1) << "\n";
+  for (const auto& c : id.credentials)
+    o << "cred " << static_cast<int>(c.value.kind) << " [" << c.value.id << "] [" << c.value.value << "]\n";
   return o.str();
 }
 
@@ -532,6 +542,27 @@ Environment="A=b c" "TAB=x\ty" 'Q="q"' "BS=back\\slash" "NL=one\ntwo" EMPTY=
 PassEnvironment=TERM LANG
 UnsetEnvironment=LD_PRELOAD "MODE=a b"
 KeepTerminal=yes
+DynamicUser=yes
+PrivateUsers=identity
+UMask=0027
+RuntimeDirectory=run "with space:link here"
+StateDirectory=lib/nested other:alias
+CacheDirectory=cache
+LogsDirectory=logs
+ConfigurationDirectory=conf
+RuntimeDirectoryMode=0700
+StateDirectoryMode=0750
+CacheDirectoryMode=0755
+LogsDirectoryMode=2750
+ConfigurationDirectoryMode=0755
+RuntimeDirectoryPreserve=restart
+LoadCredential=tls:/etc/ssl/key.pem
+SetCredential=token: spaced\ttab\\ and \x01 
+LoadCredential=store
+ImportCredential=web*
+SetCredential=token2:plain
+LoadCredentialEncrypted=enc:/etc/credstore.encrypted/enc
+SetCredentialEncrypted=senc:SGVsbG8=
 )"));
   expect_round_trip(p);
 }

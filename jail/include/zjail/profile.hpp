@@ -4,7 +4,9 @@
 #pragma once
 
 #include <sys/resource.h>
+#include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -205,6 +207,51 @@ struct Security {
   Setting<std::string> network_namespace_path;
 };
 
+// Identity, service directories and credentials (directives_identity.cpp,
+// plan_identity.cpp, service_dirs.cpp, credentials.cpp).
+
+// RuntimeDirectory=, StateDirectory=, CacheDirectory=, LogsDirectory=,
+// ConfigurationDirectory=, in this order (an index into Identity's arrays).
+enum class ServiceDirKind : unsigned char { Runtime, State, Cache, Logs, Configuration };
+inline constexpr size_t kServiceDirKinds = 5;
+
+// One word of those directives: "NAME[:LINK]", both relative paths without
+// "..", normalised ("a//b/" is "a/b").
+struct ServiceDir {
+  std::string name;
+  std::string link;  // "": none; else a symlink to the directory (not ConfigurationDirectory=)
+};
+
+enum class RuntimePreserve : unsigned char { No, Yes, Restart };
+// PrivateUsers=: no, yes/self (root and the payload's own ids), identity
+// (0-65535), full (every id), managed (systemd-nsresourced's range).
+enum class PrivateUsersMode : unsigned char { No, Self, Identity, Full, Managed };
+
+// LoadCredential=, LoadCredentialEncrypted=, SetCredential=,
+// SetCredentialEncrypted=, ImportCredential=.
+struct Credential {
+  enum class Kind : unsigned char { Load, LoadEncrypted, Set, SetEncrypted, Import };
+  Kind kind = Kind::Load;
+  std::string id;     // the credential's name; for Import the glob
+  std::string value;  // Load: the path as written ("" = the id, searched); Set: the unescaped value
+};
+
+struct Identity {
+  std::vector<Item<ServiceDir>> directories[kServiceDirKinds];
+  Setting<mode_t> directory_mode[kServiceDirKinds];  // default 0755
+  Setting<RuntimePreserve> runtime_preserve;         // default no
+  Setting<mode_t> umask;                             // default: zjail's own, inherited
+  Setting<bool> dynamic_user;                        // default no
+  Setting<PrivateUsersMode> private_users;           // default no
+  std::vector<Item<Credential>> credentials;         // in the order given
+
+  bool any_directory() const {
+    for (const auto& d : directories)
+      if (!d.empty()) return true;
+    return false;
+  }
+};
+
 struct Profile {
   // The files that made this profile, in the order they were applied.
   std::vector<std::string> sources;
@@ -258,6 +305,7 @@ struct Profile {
   Resources resources;
   Sandbox sandbox;
   Security security;
+  Identity identity;
 
   // Process hygiene.
   Setting<bool> keep_terminal;            // default no: setsid()
