@@ -14,6 +14,7 @@
 #include "verbose.hpp"
 #include "zjail/check.hpp"
 #include "zjail/launch.hpp"
+#include "zjail/lease.hpp"
 #include "zjail/notify.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/plan.hpp"
@@ -129,6 +130,14 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   if (getcwd(cwd, sizeof cwd)) ctx.cwd = cwd;
   ctx.seccomp_cache_dir = zjail::default_seccomp_cache_dir(geteuid(), std::getenv("XDG_RUNTIME_DIR"));
   inherit_from_systemd(ctx);
+  // The jail's name: the profile's, or the unit's when zjail is a service's
+  // command (DynamicUser= and /run/credentials/NAME then match systemd's).
+  std::string name = opt.profiles.empty() ? "jail" : opt.profiles.back();
+  name = name.substr(name.rfind('/') + 1);
+  if (name.ends_with(".profile")) name.resize(name.size() - 8);
+  if (std::string unit = zjail::cli::current_unit(); unit.ends_with(".service")) ctx.unit_name = unit;
+  else ctx.unit_name = name;
+  ctx.credentials_directory = env("CREDENTIALS_DIRECTORY");
 
   if (opt.check) {
     auto findings = zjail::check_profile(profile, opt.command, ctx);
@@ -152,6 +161,10 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   auto relay = notify_relay();
   if (!relay) return report(relay.error());
   ctx.notify_relay = relay->socket_path();
+  // What the plan takes from the host (a DynamicUser= uid, the service
+  // directories) is given back when this goes, on every path out.
+  zjail::HostLease lease;
+  ctx.lease = &lease;
   auto plan = zjail::build_plan(profile, opt.command, ctx);
   if (!plan) return report(plan.error());
   timings.mark("plan");
@@ -159,9 +172,6 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   for (const auto& w : plan->warnings) spdlog::warn("{}", w);
 
   std::string warning;
-  std::string name = opt.profiles.empty() ? "jail" : opt.profiles.back();
-  name = name.substr(name.rfind('/') + 1);
-  if (name.ends_with(".profile")) name.resize(name.size() - 8);
   auto cgroup = zjail::JailCgroup::prepare(profile.resources, name, zjail::probe_cgroup_environment(), warning);
   if (!cgroup) return report(cgroup.error());
   if (!warning.empty()) spdlog::warn("{}", warning);
@@ -176,6 +186,7 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   spdlog::debug("jail init is pid {}", jail->pid());
   timings.log();
   auto status = jail->wait(&*signals, &*relay, /*shed_when_idle=*/true);
+  for (const auto& w : lease.release()) spdlog::warn("{}", w);
   if (!status) return report(status.error());
   return status->shell_code();
 }

@@ -14,6 +14,7 @@
 
 #include "jail_view.hpp"
 #include "plan_internal.hpp"
+#include "service_dirs.hpp"
 #include "zjail/caps.hpp"
 #include "zjail/cgroup.hpp"
 #include "zjail/fd.hpp"
@@ -117,9 +118,25 @@ void check_command(const Plan& plan, const std::vector<std::string>& command, co
 
 // --- Bind sources and capabilities ------------------------------------------------------
 
+// The service directories zjail makes itself before the launch: bound,
+// but not there yet; what could stop them being made is a finding of its own.
+bool made_by_zjail(const Plan& plan, const std::string& source) {
+  return std::any_of(plan.identity.directories.begin(), plan.identity.directories.end(),
+                     [&](const ServiceDirPlan& d) { return d.host_path() == source; });
+}
+
+void check_directories(const Plan& plan, std::vector<CheckFinding>& out) {
+  for (const auto& d : plan.identity.directories) {
+    std::string why = service_directory_problem(d);
+    if (!why.empty())
+      out.push_back({Level::Error, d.directive + ": " + why + " (the launch would fail at step directories)"});
+  }
+}
+
 void check_binds(const Plan& plan, std::vector<CheckFinding>& out) {
   for (const auto& m : plan.mounts) {
     if (m.kind != MountOp::Kind::Bind || m.optional || m.origin == "built-in") continue;
+    if (made_by_zjail(plan, m.source)) continue;
     const std::string& src = m.resolved_source.empty() ? m.source : m.resolved_source;
     struct stat st{};
     if (lstat(src.c_str(), &st) == 0) continue;
@@ -298,6 +315,7 @@ Result<std::vector<CheckFinding>> check_profile(const Profile& p, const std::vec
   ZJAIL_TRY_ASSIGN(auto plan, check_plan(p, ctx));
   std::vector<CheckFinding> out;
   check_binds(plan, out);
+  check_directories(plan, out);
   check_mounts(plan, out);
   check_limits(p, out);
   check_capabilities(p, plan, out);

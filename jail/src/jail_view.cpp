@@ -30,7 +30,8 @@ std::string host_root_path(const Plan& plan, const std::string& rel) {
 
 // Mounts whose mount point zjail makes when it is missing.
 bool creates_mount_point(MountOp::Kind k) {
-  return k != MountOp::Kind::Attr && k != MountOp::Kind::Mask && k != MountOp::Kind::Inaccessible;
+  return k != MountOp::Kind::Attr && k != MountOp::Kind::Mask && k != MountOp::Kind::Inaccessible &&
+         k != MountOp::Kind::JailBind;
 }
 
 }  // namespace
@@ -66,6 +67,8 @@ JailNode node_at(const Plan& plan, const std::string& rel, size_t upto) {
       case MountOp::Kind::Cgroup2:
       case MountOp::Kind::Attr:
       case MountOp::Kind::MountPoint:
+      case MountOp::Kind::Files:     // zjail's own files (credentials), none a program runs
+      case MountOp::Kind::JailBind:  // one of those files (the user database)
         break;  // a fresh file system: only its own mount points exist
     }
   }

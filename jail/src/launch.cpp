@@ -89,6 +89,8 @@ std::string describe(const Plan& plan, Step step, int detail) {
     case Step::Plan:
     case Step::PamConfig:
     case Step::CheckPaths:
+    case Step::Credentials:
+    case Step::Directories:
     case Step::Cgroup:
     case Step::ProcessProperties:
     case Step::SyncSocket:
@@ -105,6 +107,7 @@ std::string describe(const Plan& plan, Step step, int detail) {
     case Step::CloseStrayFds:
     case Step::CloseFds:
     case Step::NoNewPrivs:
+    case Step::Umask:
       break;
   }
   return "";

@@ -16,6 +16,7 @@
 
 #include "plan_internal.hpp"
 #include "zjail/caps.hpp"
+#include "zjail/lease.hpp"
 #include "zjail/notify.hpp"
 #include "zjail/seccomp_cache.hpp"
 #include "zjail/trust.hpp"
@@ -28,78 +29,6 @@ void CapFree::operator()(struct _cap_struct* c) const noexcept { cap_free(c); }
 namespace {
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-// "file:line" of a directive, "" for a default no line set.
-std::string where(const Origin& o) { return o.file.empty() ? std::string() : o.str(); }
-
-Error at(const Origin& o, Step step, const std::string& msg) { return make_error(step, 0, msg).wrap(where(o)); }
-
-// User=, Group=, SupplementaryGroups= and the id maps that make them real.
-Status plan_identity(const Profile& p, const PlanContext& ctx, Plan& plan, UserInfo& who) {
-  plan.invoked_as_root = ctx.invoker_uid == 0;
-  if (p.user.is_set()) {
-    auto u = lookup_user(*p.user.value);
-    if (!u) return std::move(u).error().wrap(Step::ResolveUser, where(p.user.origin));
-    who = std::move(u).value();
-  } else if (plan.invoked_as_root) {
-    // Root gets no default: the payload must never map to host root.
-    ZJAIL_TRY_ASSIGN(auto u, lookup_user("nobody"));
-    who = std::move(u);
-  } else {
-    ZJAIL_TRY_ASSIGN(auto u, lookup_uid(ctx.invoker_uid));
-    who = std::move(u);
-    who.gid = ctx.invoker_gid;
-  }
-  plan.uid = who.uid;
-  plan.gid = who.gid;
-  if (p.group.is_set()) {
-    auto g = lookup_group(*p.group.value);
-    if (!g) return std::move(g).error().wrap(Step::ResolveUser, where(p.group.origin));
-    plan.gid = *g;
-  }
-  for (const auto& item : p.supplementary_groups) {
-    auto g = lookup_group(item.value);
-    if (!g) return std::move(g).error().wrap(Step::ResolveUser, where(item.origin));
-    if (*g == 0 && plan.invoked_as_root)
-      return at(item.origin, Step::ResolveUser,
-                "SupplementaryGroups=" + item.value + " would give the payload host group root; "
-                "name an unprivileged group");
-    if (std::find(plan.groups.begin(), plan.groups.end(), *g) == plan.groups.end())
-      plan.groups.push_back(*g);
-  }
-
-  if (plan.invoked_as_root) {
-    if (plan.uid == 0)
-      return at(p.user.origin, Step::ResolveUser,
-                "User=root would run the payload as host root; name an unprivileged user");
-    // Host gid 0 is root's as much as uid 0 is: files of group root that are
-    // group-writable (or readable only by it) would open up to the payload
-    // (SupplementaryGroups= is checked as it is resolved, above).
-    if (plan.gid == 0)
-      return at(p.group.is_set() ? p.group.origin : p.user.origin, Step::ResolveUser,
-                "gid 0 (root) would run the payload in host group root; name an unprivileged group");
-    // Inside, 0 is the jail's own init; the payload's ids map to themselves so
-    // that host file permissions see exactly that unprivileged user.
-    plan.idmap.uid_map = "0 0 1\n" + std::to_string(plan.uid) + " " + std::to_string(plan.uid) + " 1\n";
-    std::set<gid_t> gids(plan.groups.begin(), plan.groups.end());
-    gids.insert(plan.gid);
-    gids.erase(0);
-    plan.idmap.gid_map = "0 0 1\n";
-    for (gid_t g : gids) plan.idmap.gid_map += std::to_string(g) + " " + std::to_string(g) + " 1\n";
-    return {};
-  }
-  // Unprivileged: the kernel allows exactly one mapping, of ourselves.
-  if (plan.uid != ctx.invoker_uid)
-    return at(p.user.origin, Step::ResolveUser,
-              "User=" + who.name + " needs root: an unprivileged zjail can only run as its caller");
-  if (plan.gid != ctx.invoker_gid || !plan.groups.empty())
-    return at(p.group.origin, Step::ResolveUser,
-              "Group= and SupplementaryGroups= need root: an unprivileged zjail keeps its caller's group");
-  plan.idmap.uid_map = std::to_string(plan.uid) + " " + std::to_string(plan.uid) + " 1\n";
-  plan.idmap.gid_map = std::to_string(plan.gid) + " " + std::to_string(plan.gid) + " 1\n";
-  plan.idmap.deny_setgroups = true;
-  return {};
-}
 
 Status plan_capabilities(const Profile& p, Plan& plan) {
   ZJAIL_TRY_ASSIGN(auto bounding, capability_mask(p.capability_bounding_set));
@@ -139,13 +68,17 @@ void set_env(std::vector<std::string>& env, const std::string& kv) {
   else env.push_back(kv);
 }
 
-void plan_environment(const Profile& p, const PlanContext& ctx, const UserInfo& who, Plan& plan) {
+// `service`: $STATE_DIRECTORY and friends (plan_service()), which
+// Environment= may override, as in systemd.
+void plan_environment(const Profile& p, const PlanContext& ctx, const UserInfo& who,
+                      const std::vector<std::string>& service, Plan& plan) {
   auto& env = plan.envp_storage;
   set_env(env, std::string("PATH=") + kDefaultPath);
   set_env(env, "HOME=" + who.home);
   set_env(env, "USER=" + who.name);
   set_env(env, "LOGNAME=" + who.name);
   set_env(env, "SHELL=" + who.shell);
+  for (const auto& kv : service) set_env(env, kv);
   for (const auto& item : p.environment) set_env(env, item.value);
   for (const auto& item : p.pass_environment) {
     for (char** e = ctx.environ; e && *e; ++e) {
@@ -334,6 +267,7 @@ Result<SeccompExtras> implied_seccomp_extras(const Profile& p) {
 
 Result<Plan> build_session_plan(const Profile& p, const Login& login, const PlanContext& ctx) {
   if (ctx.invoker_uid != 0) return make_error(Step::Plan, EPERM, "a login session jail needs root");
+  ZJAIL_TRY(refuse_identity_in_session(p));
   const std::string& user = login.name;
   if (std::find(login.groups.begin(), login.groups.end(), 0) != login.groups.end())
     return make_error(Step::ResolveUser, 0,
@@ -373,24 +307,41 @@ Result<Plan> build_session_plan(const Profile& p, const Login& login, const Plan
   return plan;
 }
 
-Result<Plan> check_plan(const Profile& p, const PlanContext& ctx) {
+Result<Plan> check_plan(const Profile& profile, const PlanContext& ctx) {
   Plan plan;
   UserInfo who;
-  ZJAIL_TRY(plan_common(p, ctx, plan, who));
-  plan_environment(p, ctx, who, plan);
+  std::optional<Profile> implied;
+  ZJAIL_TRY_ASSIGN(const Profile* p, with_implied_settings(profile, implied, plan.warnings));
+  PlanContext dry = ctx;
+  dry.lease = nullptr;  // nothing is taken from the host
+  ZJAIL_TRY(plan_common(*p, dry, plan, who));
+  std::vector<std::string> service;
+  ZJAIL_TRY(plan_service(*p, dry, who, plan, service));
+  plan_environment(*p, dry, who, service, plan);
   return plan;
 }
 
-Result<Plan> build_plan(const Profile& p, const std::vector<std::string>& command,
+Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& command,
                         const PlanContext& ctx) {
   Plan plan;
   UserInfo who;
+  std::optional<Profile> implied;
+  ZJAIL_TRY_ASSIGN(const Profile* pp, with_implied_settings(profile, implied, plan.warnings));
+  const Profile& p = *pp;
+  if (!ctx.lease && (p.identity.dynamic_user.value.value_or(false) || p.identity.any_directory()))
+    return make_error(Step::Plan, EINVAL, "DynamicUser= and the service directories need a HostLease (lease.hpp)");
   ZJAIL_TRY(plan_common(p, ctx, plan, who));
   ZJAIL_TRY(refuse_unenforced(p));
+  std::vector<std::string> service;
+  ZJAIL_TRY(plan_service(p, ctx, who, plan, service));
 
-  plan_environment(p, ctx, who, plan);
+  plan_environment(p, ctx, who, service, plan);
   ZJAIL_TRY(inject_fault(plan.fault, Step::ResolveCommand));
   ZJAIL_TRY(plan_command(command, ctx, plan));
+  // After everything that can fail for the admin's reasons, before the
+  // sockets: the host's directories are made only for a plan that runs.
+  ZJAIL_TRY(inject_fault(plan.fault, Step::Directories));
+  if (ctx.lease) ZJAIL_TRY(ctx.lease->make_directories(plan.identity.directories));
   ZJAIL_TRY(inject_fault(plan.fault, Step::Listen));
   // Last, so that nothing is bound for a plan that cannot run. Sockets from
   // systemd come first, as fd 3 onwards, then the profile's own.

@@ -1,6 +1,7 @@
 // Pieces of build_plan() that live in their own files.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,60 @@
 #include "zjail/seccomp.hpp"
 
 namespace zjail {
+
+struct UserInfo;  // users.hpp
+
+// "file:line" of a directive, "" for a default no line set.
+inline std::string origin_text(const Origin& o) { return o.file.empty() ? std::string() : o.str(); }
+
+// A planning error about the directive set at `o`.
+inline Error at(const Origin& o, Step step, const std::string& msg) {
+  return make_error(step, 0, msg).wrap(origin_text(o));
+}
+
+// --- plan_identity.cpp ---------------------------------------------------------
+
+// User=, Group=, SupplementaryGroups=, DynamicUser= (a uid locked in
+// ctx.lease, or only picked without one) and PrivateUsers=: the payload's
+// ids and the id maps that make them real.
+Status plan_identity(const Profile& p, const PlanContext& ctx, Plan& plan, UserInfo& who);
+
+// `p`, or a copy in `storage` with what DynamicUser= implies in systemd
+// (PrivateTmp=, RemoveIPC=, NoNewPrivileges=, RestrictSUIDSGID=,
+// ProtectSystem=strict, ProtectHome=read-only), applied through the
+// directive table so that each directive's own implementation gives it
+// effect. A profile that turns one of them off explicitly is an error.
+// What this zjail cannot imply (a directive it lacks) goes to `warnings`.
+Result<const Profile*> with_implied_settings(const Profile& p, std::optional<Profile>& storage,
+                                            std::vector<std::string>& warnings);
+
+// A login session (pam_zjail) is the login's identity: the directives of
+// this family are refused there, naming the first one set.
+Status refuse_identity_in_session(const Profile& p);
+
+// UMask=, the service directories (planned, bound into the jail, their
+// variables) and the credentials (read now, written into the jail by the
+// child): what comes with a service's identity. `env` receives the
+// variables, for plan_environment() to put below Environment=.
+Status plan_service(const Profile& p, const PlanContext& ctx, const UserInfo& who, Plan& plan,
+                    std::vector<std::string>& env);
+
+// --- service_dirs.cpp, credentials.cpp ---------------------------------------------
+
+// RuntimeDirectory= and its siblings: where each directory lives on the host
+// (plan.identity.directories, for HostLease::make_directories()), its bind
+// into the jail, its symlinks, and $RUNTIME_DIRECTORY and friends in `env`.
+Status plan_service_dirs(const Profile& p, const PlanContext& ctx, Plan& plan, std::vector<std::string>& env);
+
+// The credentials, read now (Step::Credentials) into a Files mount at
+// /run/credentials/NAME, readable by the payload alone; $CREDENTIALS_DIRECTORY
+// in `env`.
+Status plan_credentials(const Profile& p, const PlanContext& ctx, Plan& plan, std::vector<std::string>& env);
+
+// DynamicUser=: the user and group as nss-systemd would show them, added to
+// the jail's /etc/passwd and /etc/group where the jail shows the host's.
+Status plan_user_database(const UserInfo& who, Plan& plan);
+
 
 // The jail's file system: what RootDirectory=, MountAPIVFS=, PrivateDevices=,
 // DevicePolicy= and PrivateTmp= decide about the root and the API file

@@ -325,6 +325,8 @@ std::string describe_mount(const MountOp& m) {
       break;
     case MountOp::Kind::MountPoint: what = "make mount point " + target; break;
     case MountOp::Kind::Symlink: what = "symlink " + target + " -> " + m.source; break;
+    case MountOp::Kind::Files: what = "mount ramfs of " + std::to_string(m.files.size()) + " files -> " + target; break;
+    case MountOp::Kind::JailBind: what = "mount /" + m.source + " -> " + target; break;
   }
   if (m.origin != "built-in") what += " (" + m.origin + ")";
   return what;
@@ -334,7 +336,7 @@ namespace {
 
 bool holds_content(Kind k) {
   return k == Kind::Bind || k == Kind::Tmpfs || k == Kind::Proc || k == Kind::Devpts || k == Kind::Cgroup2 ||
-         k == Kind::Mask || k == Kind::Inaccessible;
+         k == Kind::Mask || k == Kind::Inaccessible || k == Kind::Files || k == Kind::JailBind;
 }
 
 // Whether the op makes its mount point when it is missing.
@@ -344,7 +346,9 @@ bool makes_mount_point(const MountOp& m) {
     case Kind::Proc:
     case Kind::Devpts:
     case Kind::Cgroup2:
+    case Kind::Files:
     case Kind::Symlink: return true;
+    case Kind::JailBind: return false;  // a file the jail shows already (/etc/passwd)
     case Kind::Tmpfs: return !m.optional;
     case Kind::Mask:
     case Kind::Inaccessible:
@@ -364,7 +368,11 @@ bool strictly_under(const std::string& rel, const std::string& dir) {
 void sort_mounts(std::vector<MountOp>& mounts) {
   std::erase_if(mounts, [](const MountOp& m) { return m.kind == Kind::MountPoint; });
   auto late = [](const MountOp& m) { return m.kind == Kind::Attr && !m.recursive; };
+  // A JailBind's source is another op's mount: those come last (each one a
+  // file, with nothing mounted beneath it).
+  auto last = [](const MountOp& m) { return m.kind == Kind::JailBind; };
   std::stable_sort(mounts.begin(), mounts.end(), [&](const MountOp& a, const MountOp& b) {
+    if (last(a) != last(b)) return last(b);
     if (late(a) != late(b)) return late(b);
     return depth(a.target) < depth(b.target);
   });

@@ -67,6 +67,22 @@ Result<UserInfo> lookup_uid(uid_t uid) {
   return from_passwd(pw);
 }
 
+Result<bool> uid_has_entry(uid_t uid) {
+  std::vector<char> buf;
+  passwd pw{}, *res = nullptr;
+  int r = nss_get(getpwuid_r, uid, pw, res, buf, _SC_GETPW_R_SIZE_MAX);
+  if (r != 0) return make_error(Step::ResolveUser, r, "uid " + std::to_string(uid));
+  return res != nullptr;
+}
+
+Result<bool> gid_has_entry(gid_t gid) {
+  std::vector<char> buf;
+  group gr{}, *res = nullptr;
+  int r = nss_get(getgrgid_r, gid, gr, res, buf, _SC_GETGR_R_SIZE_MAX);
+  if (r != 0) return make_error(Step::ResolveUser, r, "gid " + std::to_string(gid));
+  return res != nullptr;
+}
+
 Result<UserInfo> lookup_user(const std::string& name_or_id) {
   unsigned id;
   if (parse_id(name_or_id, id)) return lookup_uid(id);

@@ -61,6 +61,8 @@ std::string kind_name(Kind k) {
     case Kind::Attr: return "attr";
     case Kind::MountPoint: return "mountpoint";
     case Kind::Symlink: return "symlink";
+    case Kind::Files: return "files";
+    case Kind::JailBind: return "jailbind";
   }
   return "?";
 }

@@ -27,6 +27,7 @@ namespace zjail {
 // The planner's inputs, which the child never sees.
 struct Profile;  // profile.hpp
 struct Login;    // users.hpp
+class HostLease; // lease.hpp
 
 struct CapFree {
   void operator()(struct _cap_struct* c) const noexcept;
@@ -48,7 +49,9 @@ struct MountOp {
     Inaccessible,  // systemd's inaccessible node: a mode-0000 file or an empty mode-0000 directory
     Attr,          // the subtree at `target` re-attached with `attr` set and `attr_clear` cleared
     MountPoint,    // makes the mount point of mounts[ref] before an Attr makes its parent read-only
-    Symlink,       // symlink `target` -> `source`
+    Symlink,       // symlink `target` -> `source` (one already there with that text is fine)
+    Files,         // fresh read-only ramfs holding `files`, owned by `owner`/`group`
+    JailBind,      // re-bind `source`, a jail path mounted earlier (sorted last), onto `target`
   };
   Kind kind = Kind::Bind;
   std::string source;  // host path (Bind), link text (Symlink)
@@ -63,6 +66,16 @@ struct MountOp {
   bool optional = false;   // skip quietly when the source (or the target of a tmpfs, Mask, Attr) is missing
   int ref = -1;            // MountPoint: the index of the mount it prepares
   std::string origin;      // "file:line" of the directive, for error messages
+  // Files: what the ramfs holds (the child writes it as it is: no allocation).
+  struct File {
+    std::string name;
+    std::string data;
+  };
+  std::vector<File> files;
+  uid_t owner = 0;         // Files: the ramfs root and its files belong to owner:group
+  gid_t group = 0;
+  mode_t dir_mode = 0755;  // Files: the ramfs root's mode
+  mode_t file_mode = 0400; //   and each file's
 };
 
 // Signals zjail passes on to the payload: zjail's supervisor forwards them
@@ -114,6 +127,31 @@ struct SecurityPlan {
   int reset_on_fork_priority = 0;
 };
 
+// One directory of RuntimeDirectory= and its siblings: made (or adopted) on
+// the host by the parent before clone (HostLease, lease.hpp), then bound
+// read-write into the jail. The child never reads this.
+struct ServiceDirPlan {
+  std::string directive;   // "StateDirectory=foo (echo.profile:3)", for messages
+  std::string base;        // "/var/lib", "/var/lib/private", "$XDG_STATE_HOME"...: its root
+  std::string name;        // "foo/bar" below `base`; parents are made root's, 0755
+  mode_t mode = 0755;
+  uid_t uid = 0;           // the innermost directory's owner (unless !chown)
+  gid_t gid = 0;
+  bool chown = true;       // false for ConfigurationDirectory=: it stays root's
+  bool remove = false;     // RuntimeDirectory= without RuntimeDirectoryPreserve=yes
+  bool private_base = false;  // `base` is DynamicUser='s private/: made 0700 root
+  std::string host_link;   // DynamicUser=: "/var/lib/foo", made a symlink to "private/foo"
+  bool privileged = true;  // root's zjail: every component vetted; else the caller's own tree
+  std::string host_path() const { return base + "/" + name; }
+};
+
+// Identity beyond the ids themselves (plan_identity.cpp).
+struct IdentityPlan {
+  int umask = -1;          // UMask=; -1 leaves zjail's own (inherited)
+  bool dynamic = false;    // DynamicUser= allocated `uid` (released with the HostLease)
+  std::vector<ServiceDirPlan> directories;
+};
+
 struct Plan {
   // Identity.
   uid_t uid = 0;
@@ -121,6 +159,7 @@ struct Plan {
   std::vector<gid_t> groups;
   IdMapPlan idmap;
   bool invoked_as_root = false;
+  IdentityPlan identity;
 
   // Namespaces and the root file system.
   uint64_t clone_flags = 0;
@@ -186,6 +225,14 @@ struct PlanContext {
   // (notify.hpp), shown in the jail at kJailNotifyPath; "" without one.
   std::string notify_relay;
   std::string watchdog_usec;        // WATCHDOG_USEC, when WATCHDOG_PID is ours (or unset)
+  // The jail's name, as a unit's: DynamicUser='s user name and the
+  // credentials' directory (/run/credentials/NAME) derive from it.
+  std::string unit_name = "zjail";
+  std::string credentials_directory;  // zjail's own $CREDENTIALS_DIRECTORY, when systemd gave it one
+  // What build_plan takes from the host for the jail's lifetime (the
+  // DynamicUser= uid, the service directories); nullptr: nothing may be taken
+  // (check_plan), and build_plan refuses a profile that needs it.
+  HostLease* lease = nullptr;
   Fault fault;                      // test builds only: the step to fail (fault.hpp)
 };
 

@@ -21,7 +21,9 @@ enum class Step : unsigned char {
   Plan,             // "plan": turning the profile into the plain-data plan
   CompileSeccomp,   // "compile-seccomp": building the BPF program
   CheckPaths,       // "check-paths": a session's root and bind sources are root's
+  Credentials,      // "credentials": reading LoadCredential= and friends
   ResolveCommand,   // "resolve-command": finding and opening the payload
+  Directories,      // "directories": making RuntimeDirectory= and friends on the host
   Listen,           // "listen": binding ListenStream=/ListenDatagram= sockets
   SyncSocket,       // "sync-socket": parent/child error channel
   Clone,            // "clone": creating the namespaces and the jail init
@@ -51,6 +53,7 @@ enum class Step : unsigned char {
   ForkPayload,      // "fork-payload": starting the payload as PID 2
   Setsid,           // "setsid": new session, or keeping the terminal
   Rlimits,          // "rlimits": Limit*= directives
+  Umask,            // "umask": UMask=
   PassFds,          // "pass-fds": placing passed fds at 3, 4, ...
   CloseFds,         // "close-fds": closing every fd not passed on purpose
   Groups,           // "setgroups": supplementary groups
@@ -96,7 +99,9 @@ inline constexpr StepInfo kSteps[] = {
     {Step::Plan, "plan", kBothPaths},
     {Step::CompileSeccomp, "compile-seccomp", kBothPaths},
     {Step::CheckPaths, "check-paths", kSessionPath},
+    {Step::Credentials, "credentials", kLaunchPath},
     {Step::ResolveCommand, "resolve-command", kLaunchPath},
+    {Step::Directories, "directories", kLaunchPath},
     {Step::Listen, "listen", kLaunchPath},
     {Step::SyncSocket, "sync-socket", kBothPaths},
     {Step::Clone, "clone", kBothPaths},
@@ -120,6 +125,7 @@ inline constexpr StepInfo kSteps[] = {
     {Step::ForkPayload, "fork-payload", kLaunchPath},
     {Step::Setsid, "setsid", kLaunchPath},
     {Step::Rlimits, "rlimits", kBothPaths},
+    {Step::Umask, "umask", kLaunchPath},
     {Step::PassFds, "pass-fds", kLaunchPath},
     {Step::CloseFds, "close-fds", kLaunchPath},
     {Step::Groups, "setgroups", kLaunchPath},

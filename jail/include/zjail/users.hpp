@@ -24,6 +24,11 @@ Result<UserInfo> lookup_user(const std::string& name_or_id);
 Result<UserInfo> lookup_uid(uid_t uid);
 Result<gid_t> lookup_group(const std::string& name_or_id);
 
+// Whether NSS has an entry for the id (DynamicUser= takes only ids no
+// database names); an error when NSS cannot answer.
+Result<bool> uid_has_entry(uid_t uid);
+Result<bool> gid_has_entry(gid_t gid);
+
 // By name only, as a login service looks up the name typed at its prompt:
 // "1000" is a name here, not a uid. The error's err is 0 when NSS answers
 // that there is no such entry, and the NSS errno when the lookup failed.

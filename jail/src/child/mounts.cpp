@@ -262,10 +262,90 @@ int symlink_in_root(Context& ctx, const MountOp& op) {
     dir = open_target(ctx.root_fd, parent, true, true);
     if (dir < 0) return -dir;
   }
-  int r = symlinkat(op.source.c_str(), dir, slash ? slash + 1 : rel);
+  const char* name = slash ? slash + 1 : rel;
+  int r = symlinkat(op.source.c_str(), dir, name);
   int e = errno;
+  if (r < 0 && e == EEXIST) {
+    // One with the same text is what was asked for (a RootDirectory= that
+    // already holds the link DynamicUser= made on the host).
+    char text[PATH_MAX];
+    ssize_t n = readlinkat(dir, name, text, sizeof text);
+    bool same = n >= 0 && static_cast<size_t>(n) == op.source.size() &&
+                std::memcmp(text, op.source.data(), op.source.size()) == 0;
+    if (same) r = 0;
+  }
   if (dir != ctx.root_fd) close(dir);
   return r < 0 ? e : 0;
+}
+
+// Writes `data` to `fd` whole.
+int write_all(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+// A fresh ramfs (never swapped out) holding the plan's files, owned by
+// op.owner, made read-only before anyone can reach it.
+int files_mount(Context& ctx, const MountOp& op) {
+  int fs = fsopen("ramfs", FSOPEN_CLOEXEC);
+  if (fs < 0) return errno;
+  int mnt = fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, 0) : -1;
+  int e = errno;
+  close(fs);
+  if (mnt < 0) return e;
+  int r = 0;
+  for (const auto& f : op.files) {
+    int fd = openat(mnt, f.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      r = errno;
+      break;
+    }
+    r = write_all(fd, f.data);
+    if (r == 0 && (fchown(fd, op.owner, op.group) < 0 || fchmod(fd, op.file_mode) < 0)) r = errno;
+    close(fd);
+    if (r != 0) break;
+  }
+  // The mount fd is an O_PATH one; its root is changed through a real open.
+  int root = r == 0 ? openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (r == 0 && (root < 0 || fchown(root, op.owner, op.group) < 0 || fchmod(root, op.dir_mode) < 0)) r = errno;
+  if (root >= 0) close(root);
+  if (r == 0 && set_attr(mnt, op.attr, true) < 0) r = errno;
+  if (r != 0) {
+    close(mnt);
+    return r;
+  }
+  int target = open_target(ctx.root_fd, op.target.c_str(), true, true);
+  if (target < 0) {
+    close(mnt);
+    return -target;
+  }
+  return attach_and_close(mnt, target);
+}
+
+// A bind of what an earlier op mounted in the jail (a file of a Files
+// mount), reached without following a symlink.
+int jail_bind(Context& ctx, const MountOp& op) {
+  int src = open_target(ctx.root_fd, op.source.c_str(), false, false);
+  if (src < 0) return -src;
+  struct stat st{};
+  int tree = -1;
+  if (fstat(src, &st) == 0)
+    tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  int e = errno;
+  close(src);
+  if (tree < 0) return e;
+  int target = open_target(ctx.root_fd, op.target.c_str(), S_ISDIR(st.st_mode), true);
+  if (target < 0) {
+    close(tree);
+    return -target;
+  }
+  return attach_and_close(with_attr(tree, op.attr, false), target);
 }
 
 // The parent resolved the path and vetted its symlinks; opening it with
@@ -358,6 +438,8 @@ int apply_mounts(Context& ctx) {
       case Kind::Attr: r = change_attr(ctx, op); break;
       case Kind::MountPoint: r = make_mount_point(ctx, op); break;
       case Kind::Symlink: r = symlink_in_root(ctx, op); break;
+      case Kind::Files: r = files_mount(ctx, op); break;
+      case Kind::JailBind: r = jail_bind(ctx, op); break;
     }
   }
   umask(inherited);

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -231,6 +232,12 @@ int reset_on_fork(Context& ctx) {
   return sched_setscheduler(0, s.reset_on_fork_policy | SCHED_RESET_ON_FORK, &param) < 0 ? errno : 0;
 }
 
+// UMask=; without it the payload keeps zjail's own (the init restored it).
+int set_umask(Context& ctx) {
+  if (ctx.plan->identity.umask >= 0) umask(static_cast<mode_t>(ctx.plan->identity.umask));
+  return 0;
+}
+
 int restrict_self(Context& ctx) { return apply_landlock(ctx.plan->landlock); }
 
 int change_dir(Context& ctx) {
@@ -281,6 +288,7 @@ constexpr StepEntry kJailSteps[] = {
 constexpr StepEntry kPayloadSteps[] = {
     {Step::Setsid, new_session},
     {Step::Rlimits, shared<apply_rlimits>},
+    {Step::Umask, set_umask},
     {Step::PassFds, place_fds},
     {Step::CloseFds, close_other_fds},
     {Step::Groups, set_groups},

@@ -1,0 +1,87 @@
+// What a launch takes from the host for as long as its jail lives, and gives
+// back when the jail ends: the lock that keeps a DynamicUser= uid this jail's
+// alone, and the RuntimeDirectory= directories, removed unless
+// RuntimeDirectoryPreserve=yes. The front end owns it, as it owns the notify
+// relay:
+//
+//   HostLease lease;
+//   ctx.lease = &lease;
+//   auto plan = build_plan(profile, command, ctx);  // takes a uid, makes directories
+//   ... start and wait for the jail ...
+//   for (auto& w : lease.release()) warn(w);        // or ~HostLease, quietly
+//
+// A zjail killed with SIGKILL leaves its runtime directories behind (as a
+// systemd that crashed would); its uid lock goes with the process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "zjail/fd.hpp"
+#include "zjail/plan.hpp"
+#include "zjail/result.hpp"
+
+namespace zjail {
+
+// systemd's range for dynamic users (systemd.exec(5), DynamicUser=).
+inline constexpr uid_t kDynamicUidMin = 61184;
+inline constexpr uid_t kDynamicUidMax = 65519;
+
+// Where the uid locks live: zjail's own, and systemd's, which zjail takes as
+// well where it exists, so that systemd's DynamicUser= never hands a service
+// the uid of a running jail (systemd skips a uid whose lock file is locked).
+struct DynamicUidDirs {
+  std::string own = "/run/zjail/dynamic-uid";
+  std::string systemd = "/run/systemd/dynamic-uid";
+};
+
+// The slot `name` tries first: a hash of it in the range, so that a jail
+// usually gets the same uid, and its directories need no chown, each time.
+uid_t dynamic_uid_slot(const std::string& name);
+
+// Whether a running jail holds `uid` (its lock file is locked).
+bool dynamic_uid_in_use(uid_t uid, const DynamicUidDirs& dirs = {});
+
+// The uid lock_dynamic_uid() would most likely take now, without taking it
+// (--check).
+Result<uid_t> peek_dynamic_uid(const std::string& name, const DynamicUidDirs& dirs = {});
+
+class HostLease {
+ public:
+  HostLease() = default;
+  explicit HostLease(DynamicUidDirs dirs) : dirs_(std::move(dirs)) {}
+  ~HostLease() { (void)release(); }
+  HostLease(const HostLease&) = delete;
+  HostLease& operator=(const HostLease&) = delete;
+
+  // A uid of the dynamic range that no NSS database names and no other jail
+  // (nor systemd) holds, locked until release(); the gid is the same number.
+  // `name` is recorded in the lock file, for an admin wondering who has it.
+  Result<uid_t> lock_dynamic_uid(const std::string& name);
+
+  // Makes each planned directory on the host (service_dirs.hpp) and
+  // remembers the ones to remove at the end. Step::Directories errors.
+  Status make_directories(const std::vector<ServiceDirPlan>& dirs);
+
+  // Removes the runtime directories and drops the uid lock, now. What could
+  // not be removed comes back as messages (the jail is over either way).
+  std::vector<std::string> release();
+
+ private:
+  struct Removal {
+    UniqueFd parent;   // O_PATH of the directory holding it
+    std::string name;  // its last component
+    std::string shown; // its path, for messages
+  };
+  struct Lock {
+    UniqueFd fd;       // holds the BSD lock
+    std::string path;  // unlinked on release, while still locked
+  };
+  DynamicUidDirs dirs_;
+  std::vector<Lock> locks_;
+  std::vector<Removal> removals_;
+};
+
+}  // namespace zjail

@@ -1,0 +1,229 @@
+// LoadCredential=, SetCredential=, ImportCredential= (and the encrypted
+// forms, refused): read by the parent now (Step::Credentials), then written
+// by the jail's init into a fresh ramfs at /run/credentials/NAME, which is
+// read-only, never swapped out, owned by the payload's user with nothing
+// for anyone else (0500, files 0400), and exists in the jail's mount
+// namespace alone: no other jail and no host user sees it.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+
+#include "plan_internal.hpp"
+#include "zjail/trust.hpp"
+
+namespace zjail {
+namespace {
+
+using std::string;
+using Kind = Credential::Kind;
+
+// systemd's limits (CREDENTIAL_SIZE_MAX, CREDENTIALS_TOTAL_SIZE_MAX).
+constexpr size_t kMaxOne = 1024 * 1024;
+constexpr size_t kMaxAll = 1024 * 1024;
+constexpr int kMaxDepth = 16;
+
+// The credential stores systemd searches for a relative LoadCredential= path
+// and for ImportCredential=, after the service manager's own credentials.
+constexpr const char* kStores[] = {"/etc/credstore", "/run/credstore", "/usr/local/lib/credstore",
+                                   "/usr/lib/credstore"};
+
+Error cred_error(int err, const string& what) { return make_error(Step::Credentials, err, what); }
+
+std::vector<string> stores(const PlanContext& ctx) {
+  std::vector<string> out;
+  if (!ctx.credentials_directory.empty()) out.push_back(ctx.credentials_directory);
+  for (const char* s : kStores) out.emplace_back(s);
+  return out;
+}
+
+// An fd to read `path` from. As root, the path must be root's all the way
+// (trust.hpp): a credential is a secret root hands to the payload, and a
+// symlink someone else planted must not make root read another. An
+// unprivileged zjail reads with its caller's own rights.
+Result<UniqueFd> open_source(const string& path, bool root) {
+  if (!root) {
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd) return cred_error(errno, path);
+    return fd;
+  }
+  auto fd = open_trusted(path);
+  if (!fd) return std::move(fd).error().wrap(Step::Credentials, "");
+  struct stat st{};
+  if (fstat(fd->get(), &st) < 0) return cred_error(errno, path);
+  if (S_ISDIR(st.st_mode)) return std::move(fd).value();
+  if (!S_ISREG(st.st_mode))
+    return cred_error(EINVAL, path + " is not a regular file (zjail reads no credential from a socket or a device)");
+  return reopen_for_reading(fd->get(), path);
+}
+
+Status read_all(int fd, const string& shown, string& out) {
+  struct stat st{};
+  if (fstat(fd, &st) < 0) return cred_error(errno, shown);
+  if (!S_ISREG(st.st_mode)) return cred_error(EINVAL, shown + " is not a regular file");
+  out.clear();
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return cred_error(errno, shown);
+    if (n == 0) return {};
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > kMaxOne) return cred_error(EFBIG, shown + " is larger than 1 MiB");
+  }
+}
+
+// The regular files in a directory, each a credential ID_FILE (symlinks are
+// skipped, subdirectories read too), as systemd loads a directory.
+Status read_directory(int dir, const string& shown, const string& id, std::map<string, string>& out, int depth) {
+  if (depth > kMaxDepth) return cred_error(ELOOP, shown + ": nested too deep");
+  int copy = dup(dir);
+  DIR* d = copy < 0 ? nullptr : fdopendir(copy);
+  if (!d) {
+    int e = errno;
+    if (copy >= 0) close(copy);
+    return cred_error(e, shown);
+  }
+  Status result;
+  while (dirent* e = readdir(d)) {
+    string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st{};
+    if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      UniqueFd sub(openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub) result = read_directory(sub.get(), shown + "/" + name, id, out, depth + 1);
+    } else if (S_ISREG(st.st_mode)) {
+      UniqueFd fd(openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+      if (!fd) {
+        result = cred_error(errno, shown + "/" + name);
+      } else {
+        string data;
+        result = read_all(fd.get(), shown + "/" + name, data);
+        if (result) out[id + "_" + name] = std::move(data);
+      }
+    }
+    if (!result) break;
+  }
+  closedir(d);
+  return result;
+}
+
+// LoadCredential=ID[:PATH]. False when a relative name is in no store
+// (SetCredential= may stand in).
+Result<bool> load(const Credential& c, const PlanContext& ctx, bool root, std::map<string, string>& out) {
+  string path = c.value.empty() ? c.id : c.value;
+  if (path[0] != '/') {
+    for (const auto& store : stores(ctx)) {
+      string candidate = store + "/" + path;
+      if (access(candidate.c_str(), F_OK) != 0) continue;
+      ZJAIL_TRY_ASSIGN(auto fd, open_source(candidate, root));
+      ZJAIL_TRY(read_all(fd.get(), candidate, out[c.id]));
+      return true;
+    }
+    return false;
+  }
+  ZJAIL_TRY_ASSIGN(auto fd, open_source(path, root));
+  struct stat st{};
+  if (fstat(fd.get(), &st) < 0) return cred_error(errno, path);
+  if (S_ISDIR(st.st_mode)) {
+    UniqueFd dir(openat(fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) return cred_error(errno, path);
+    ZJAIL_TRY(read_directory(dir.get(), path, c.id, out, 0));
+    return true;
+  }
+  ZJAIL_TRY(read_all(fd.get(), path, out[c.id]));
+  return true;
+}
+
+// ImportCredential=GLOB: every matching credential of the stores that is
+// not given otherwise, the first store that has a name winning.
+Status import(const Credential& c, const PlanContext& ctx, bool root, std::map<string, string>& out) {
+  bool prefix = c.id.ends_with('*');
+  string stem = prefix ? c.id.substr(0, c.id.size() - 1) : c.id;
+  for (const auto& store : stores(ctx)) {
+    UniqueFd dir(open(store.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) continue;  // no such store, or not the caller's to read
+    DIR* d = fdopendir(dup(dir.get()));
+    if (!d) return cred_error(errno, store);
+    std::vector<string> names;
+    while (dirent* e = readdir(d)) {
+      string name = e->d_name;
+      if (name != "." && name != ".." && (prefix ? name.starts_with(stem) : name == stem) && !out.count(name))
+        names.push_back(name);
+    }
+    closedir(d);
+    for (const auto& name : names) {
+      ZJAIL_TRY_ASSIGN(auto fd, open_source(store + "/" + name, root));
+      string data;
+      auto st = read_all(fd.get(), store + "/" + name, data);
+      if (!st) {
+        if (st.error().err == EINVAL) continue;  // not a file: not a credential
+        return st;
+      }
+      out.emplace(name, std::move(data));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Status plan_credentials(const Profile& p, const PlanContext& ctx, Plan& plan, std::vector<string>& env) {
+  const auto& creds = p.identity.credentials;
+  if (creds.empty()) return {};
+  for (const auto& i : creds)
+    if (i.value.kind == Kind::LoadEncrypted || i.value.kind == Kind::SetEncrypted)
+      return at(i.origin, Step::Credentials,
+                string(i.value.kind == Kind::LoadEncrypted ? "LoadCredentialEncrypted=" : "SetCredentialEncrypted=") +
+                    i.value.id + ": zjail does not decrypt credentials (that takes systemd-creds' host key or "
+                    "the TPM2): decrypt it with systemd-creds into a file only root can read, and load that with "
+                    "LoadCredential=");
+  std::map<string, string> files;
+  bool root = plan.invoked_as_root;
+  for (const auto& i : creds) {
+    if (i.value.kind != Kind::Load) continue;
+    auto found = load(i.value, ctx, root, files);
+    if (!found) return std::move(found).error().wrap(Step::Credentials, "LoadCredential=" + i.value.id + " (" + i.origin.str() + ")");
+    bool fallback = std::any_of(creds.begin(), creds.end(), [&](const auto& s) {
+      return s.value.kind == Kind::Set && s.value.id == i.value.id;
+    });
+    if (!*found && !fallback)
+      return at(i.origin, Step::Credentials, "LoadCredential=" + i.value.id + ": no such credential in " +
+                                                 (ctx.credentials_directory.empty() ? "" : "$CREDENTIALS_DIRECTORY, ") +
+                                                 "/etc/credstore, /run/credstore, /usr/local/lib/credstore or /usr/lib/credstore");
+  }
+  // SetCredential= is the default when LoadCredential= of the same id gave nothing.
+  for (const auto& i : creds)
+    if (i.value.kind == Kind::Set) files.emplace(i.value.id, i.value.value);
+  for (const auto& i : creds)
+    if (i.value.kind == Kind::Import) {
+      auto st = import(i.value, ctx, root, files);
+      if (!st) return std::move(st).error().wrap(Step::Credentials, "ImportCredential=" + i.value.id + " (" + i.origin.str() + ")");
+    }
+  if (files.empty()) return {};  // only imports, and nothing matched
+  size_t total = 0;
+  for (const auto& [name, data] : files) total += data.size();
+  if (total > kMaxAll)
+    return at(creds.front().origin, Step::Credentials, "the credentials add up to more than 1 MiB");
+
+  string dir = "/run/credentials/" + ctx.unit_name;
+  MountOp m;
+  m.kind = MountOp::Kind::Files;
+  m.target = dir.substr(1);
+  m.attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  m.owner = plan.uid;
+  m.group = plan.gid;
+  m.dir_mode = 0500;
+  m.origin = creds.front().origin.str();
+  for (auto& [name, data] : files) m.files.push_back({name, std::move(data)});
+  plan.mounts.push_back(std::move(m));
+  env.push_back("CREDENTIALS_DIRECTORY=" + dir);
+  return {};
+}
+
+}  // namespace zjail

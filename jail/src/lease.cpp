@@ -1,0 +1,154 @@
+// HostLease: the DynamicUser= uid locks and the RuntimeDirectory= removal.
+// The uid lock follows systemd's own (src/core/dynamic-user.c): a BSD lock
+// on a file named after the uid, held for as long as the uid is in use, the
+// file unlinked while still locked when it is given back; a lock taken on a
+// file that was unlinked meanwhile is retried.
+#include "zjail/lease.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "service_dirs.hpp"
+#include "zjail/users.hpp"
+
+namespace zjail {
+namespace {
+
+constexpr uid_t kRange = kDynamicUidMax - kDynamicUidMin + 1;
+
+// The lock directory, made if missing: the caller's, 0700 for zjail's own
+// (0755 for systemd's, which systemd makes so itself), never a symlink.
+Result<UniqueFd> lock_dir(const std::string& path, mode_t mode, bool create) {
+  if (create) {
+    std::string parent = path.substr(0, path.rfind('/'));
+    if (!parent.empty() && mkdir(parent.c_str(), 0755) < 0 && errno != EEXIST)
+      return make_error(Step::ResolveUser, errno, parent);
+    if (mkdir(path.c_str(), mode) < 0 && errno != EEXIST) return make_error(Step::ResolveUser, errno, path);
+  }
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return make_error(Step::ResolveUser, errno, path);
+  struct stat st{};
+  if (fstat(fd.get(), &st) < 0) return make_error(Step::ResolveUser, errno, path);
+  if (st.st_uid != geteuid() || (st.st_mode & 022))
+    return make_error(Step::ResolveUser, EPERM,
+                      path + " is not owned by uid " + std::to_string(geteuid()) + " alone: not used for uid locks");
+  return fd;
+}
+
+// Locks `uid`'s file in `dir`, creating it: an fd holding the lock, or an
+// empty fd with errno EWOULDBLOCK when someone else holds it.
+UniqueFd lock_uid_file(int dir, uid_t uid) {
+  std::string name = std::to_string(uid);
+  for (;;) {
+    UniqueFd fd(openat(dir, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
+    if (!fd) return fd;
+    if (flock(fd.get(), LOCK_EX | LOCK_NB) < 0) return UniqueFd();
+    struct stat st{};
+    if (fstat(fd.get(), &st) < 0) return UniqueFd();
+    if (st.st_nlink > 0) return fd;  // else unlinked by its last holder meanwhile: again
+  }
+}
+
+bool held_in(const std::string& dir, uid_t uid) {
+  std::string path = dir + "/" + std::to_string(uid);
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+  if (!fd) return false;
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return false;  // closing the fd drops the probe's lock
+  return errno == EWOULDBLOCK;
+}
+
+Result<bool> named_by_nss(uid_t uid) {
+  ZJAIL_TRY_ASSIGN(bool user, uid_has_entry(uid));
+  ZJAIL_TRY_ASSIGN(bool group, gid_has_entry(static_cast<gid_t>(uid)));
+  return user || group;
+}
+
+// The i-th uid to try for `name`, from its slot on.
+uid_t candidate(uid_t slot, uid_t i) { return kDynamicUidMin + (slot - kDynamicUidMin + i) % kRange; }
+
+}  // namespace
+
+uid_t dynamic_uid_slot(const std::string& name) {
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ULL;
+  return kDynamicUidMin + static_cast<uid_t>(h % kRange);
+}
+
+bool dynamic_uid_in_use(uid_t uid, const DynamicUidDirs& dirs) {
+  return held_in(dirs.own, uid) || held_in(dirs.systemd, uid);
+}
+
+Result<uid_t> peek_dynamic_uid(const std::string& name, const DynamicUidDirs& dirs) {
+  uid_t slot = dynamic_uid_slot(name);
+  for (uid_t i = 0; i < kRange; ++i) {
+    uid_t uid = candidate(slot, i);
+    ZJAIL_TRY_ASSIGN(bool named, named_by_nss(uid));
+    if (!named && !dynamic_uid_in_use(uid, dirs)) return uid;
+  }
+  return make_error(Step::ResolveUser, EBUSY, "no free uid in the dynamic range 61184-65519");
+}
+
+Result<uid_t> HostLease::lock_dynamic_uid(const std::string& name) {
+  ZJAIL_TRY_ASSIGN(auto own, lock_dir(dirs_.own, 0700, true));
+  // systemd's, only where systemd made it: zjail locks the uid there too.
+  UniqueFd theirs_dir;
+  if (auto d = lock_dir(dirs_.systemd, 0755, false)) theirs_dir = std::move(d).value();
+  uid_t slot = dynamic_uid_slot(name);
+  for (uid_t i = 0; i < kRange; ++i) {
+    uid_t uid = candidate(slot, i);
+    ZJAIL_TRY_ASSIGN(bool named, named_by_nss(uid));
+    if (named) continue;
+    UniqueFd ours = lock_uid_file(own.get(), uid);
+    if (!ours) {
+      if (errno == EWOULDBLOCK) continue;
+      return make_error(Step::ResolveUser, errno, dirs_.own + "/" + std::to_string(uid));
+    }
+    UniqueFd theirs;
+    if (theirs_dir) {
+      theirs = lock_uid_file(theirs_dir.get(), uid);
+      if (!theirs) {
+        int e = errno;
+        unlinkat(own.get(), std::to_string(uid).c_str(), 0);
+        if (e == EWOULDBLOCK) continue;
+        return make_error(Step::ResolveUser, e, dirs_.systemd + "/" + std::to_string(uid));
+      }
+    }
+    // Who has it, for an admin looking (systemd writes the name, too).
+    std::string line = name + "\n";
+    for (int fd : {ours.get(), theirs.get()}) {
+      if (fd < 0) continue;
+      if (ftruncate(fd, 0) < 0 || pwrite(fd, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size()))
+        return make_error(Step::ResolveUser, errno, "writing the uid lock of " + std::to_string(uid));
+    }
+    locks_.push_back({std::move(ours), dirs_.own + "/" + std::to_string(uid)});
+    if (theirs) locks_.push_back({std::move(theirs), dirs_.systemd + "/" + std::to_string(uid)});
+    return uid;
+  }
+  return make_error(Step::ResolveUser, EBUSY, "no free uid in the dynamic range 61184-65519");
+}
+
+Status HostLease::make_directories(const std::vector<ServiceDirPlan>& dirs) {
+  for (const auto& d : dirs) {
+    ZJAIL_TRY_ASSIGN(auto made, make_service_directory(d));
+    if (d.remove) removals_.push_back({std::move(made.parent), made.name, d.host_path()});
+  }
+  return {};
+}
+
+std::vector<std::string> HostLease::release() {
+  std::vector<std::string> problems;
+  // Innermost first, as they were made outermost first.
+  for (auto it = removals_.rbegin(); it != removals_.rend(); ++it) {
+    auto st = remove_tree(it->parent.get(), it->name);
+    if (!st) problems.push_back("RuntimeDirectory " + it->shown + " not removed: " + st.error().message());
+  }
+  removals_.clear();
+  // Unlinked while still locked: whoever opened it meanwhile sees it gone.
+  for (auto& l : locks_) unlink(l.path.c_str());
+  locks_.clear();
+  return problems;
+}
+
+}  // namespace zjail
