@@ -176,12 +176,25 @@ Status vet_root_dir(int fd, const string& shown) {
   return {};
 }
 
+// Opens directory `name` in `dir` without following a symlink. The kernel
+// says ENOTDIR for a symlink when O_DIRECTORY is given: a symlink is
+// reported as ELOOP, whatever it points to.
+int open_dir_nofollow(int dir, const string& name) {
+  int fd = openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOTDIR) {
+    struct stat st{};
+    if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) errno = ELOOP;
+    else errno = ENOTDIR;
+  }
+  return fd;
+}
+
 // Opens directory `name` in `dir` without following a symlink, making it
 // (with `mode`, whatever the umask) when missing. `made` says whether it did.
 Result<UniqueFd> open_or_make(int dir, const string& name, mode_t mode, const string& shown, bool* made = nullptr) {
   bool created = mkdirat(dir, name.c_str(), 0700) == 0;
   if (!created && errno != EEXIST) return dir_error(errno, shown);
-  UniqueFd fd(openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd fd(open_dir_nofollow(dir, name));
   if (!fd) {
     if (errno == ELOOP) return dir_error(ELOOP, shown + " is a symlink, and zjail never follows one here");
     return dir_error(errno, shown);
@@ -358,10 +371,10 @@ Result<MadeDirectory> make_privileged(const ServiceDirPlan& d) {
   UniqueFd leaf;
   bool made = mkdirat(parent.get(), last.c_str(), 0700) == 0;
   if (!made && errno != EEXIST) return dir_error(errno, shown);
-  leaf.reset(openat(parent.get(), last.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  leaf.reset(open_dir_nofollow(parent.get(), last));
   if (!leaf && errno == ELOOP && !d.private_base) {
     ZJAIL_TRY(migrate_from_private(d, parent.get(), last, shown));
-    leaf.reset(openat(parent.get(), last.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    leaf.reset(open_dir_nofollow(parent.get(), last));
   }
   if (!leaf) {
     if (errno == ELOOP) return dir_error(ELOOP, shown + " is a symlink, and zjail never follows one here");
