@@ -226,9 +226,20 @@ void judge_families(Findings& f, const Profile& p, const SyscallPolicy& policy, 
 Result<Findings> judge_profile(const Profile& p) {
   Findings f;
   const string P = "profile", Z = "zjail";
-  judge(f, User, 0, p.user.value.value_or("nobody (default)"), p.user.is_set() ? P : Z,
-        "never host root: User=root is refused and uids are mapped into a user namespace");
-  judge(f, PrivateUsers, 0, "yes", Z, "always a user namespace of the jail's own");
+  if (p.identity.dynamic_user.value.value_or(false))
+    judge(f, User, 0, "DynamicUser=yes", P,
+          "a transient uid of 61184-65519 that no other jail or service holds while it runs");
+  else
+    judge(f, User, 0, p.user.value.value_or("nobody (default)"), p.user.is_set() ? P : Z,
+          "never host root: User=root is refused and uids are mapped into a user namespace");
+  PrivateUsersMode users = p.identity.private_users.value.value_or(PrivateUsersMode::Self);
+  if (users == PrivateUsersMode::Identity || users == PrivateUsersMode::Full)
+    judge(f, PrivateUsers, 0.1, users == PrivateUsersMode::Full ? "full" : "identity", P,
+          "a user namespace of the jail's own, mapping host ids to themselves: other users' files show their "
+          "owners, though the payload cannot become them");
+  else
+    judge(f, PrivateUsers, 0, "yes", p.identity.private_users.is_set() ? P : Z,
+          "always a user namespace of the jail's own, mapping root and the payload's ids only");
   judge(f, NoNewPrivileges, 0, "yes", Z, "always set: set-uid and file capabilities give nothing");
 
   const NameList& bset = p.capability_bounding_set.is_set ? p.capability_bounding_set : p.ambient_capabilities;

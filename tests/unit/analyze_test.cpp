@@ -217,6 +217,27 @@ TEST(Analyze, ProfileAndUnitCombineItemByItem) {
   EXPECT_LT(both.score, score(nullptr, &u));
 }
 
+// The identity family as the profile says it: DynamicUser= names the user
+// item; PrivateUsers=identity/full map more of the host's ids than zjail's
+// own map, and say so.
+TEST(Analyze, ProfileIdentityDirectivesAreJudged) {
+  Profile dyn = shipped("base-service", "DynamicUser=yes\n");
+  Analysis a = run(&dyn, nullptr);
+  EXPECT_EQ(item(a, "User=").setting, "DynamicUser=yes");
+  EXPECT_EQ(item(a, "User=").source, "profile");
+  EXPECT_EQ(item(a, "User=").exposure, 0);
+  Profile plain = shipped("base-service");
+  EXPECT_EQ(item(run(&plain, nullptr), "PrivateUsers=").source, "zjail");
+  Profile full = shipped("base-service", "PrivateUsers=full\n");
+  Analysis f = run(&full, nullptr);
+  EXPECT_EQ(item(f, "PrivateUsers=").setting, "full");
+  EXPECT_GT(item(f, "PrivateUsers=").exposure, 0);
+  EXPECT_GT(f.score, score(&plain));
+  Profile self = shipped("base-service", "PrivateUsers=self\n");
+  EXPECT_EQ(item(run(&self, nullptr), "PrivateUsers=").source, "profile");
+  EXPECT_EQ(item(run(&self, nullptr), "PrivateUsers=").exposure, 0);
+}
+
 TEST(Analyze, WrappingAPlainUnitLowersItsScore) {
   // The drop-ins reset the unit's sandboxing so zjail can build its jail:
   // what remains is the profile's.
