@@ -217,7 +217,9 @@ Status plan_credentials(const Profile& p, const PlanContext& ctx, Plan& plan, st
   m.target = dir.substr(1);
   m.attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   m.owner = plan.uid;
-  m.group = plan.gid;
+  // The group is root's, as systemd makes it (the modes give it nothing);
+  // an unprivileged jail has no gid 0 mapped, and keeps its own.
+  m.group = plan.invoked_as_root ? 0 : plan.gid;
   m.dir_mode = 0500;
   m.origin = creds.front().origin.str();
   for (auto& [name, data] : files) m.files.push_back({name, std::move(data)});

@@ -311,7 +311,7 @@ Result<Plan> check_plan(const Profile& profile, const PlanContext& ctx) {
   Plan plan;
   UserInfo who;
   std::optional<Profile> implied;
-  ZJAIL_TRY_ASSIGN(const Profile* p, with_implied_settings(profile, implied, plan.warnings));
+  ZJAIL_TRY_ASSIGN(const Profile* p, with_implied_settings(profile, implied, plan.warnings, false));
   PlanContext dry = ctx;
   dry.lease = nullptr;  // nothing is taken from the host
   ZJAIL_TRY(plan_common(*p, dry, plan, who));
@@ -325,11 +325,12 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
                         const PlanContext& ctx) {
   Plan plan;
   UserInfo who;
-  std::optional<Profile> implied;
-  ZJAIL_TRY_ASSIGN(const Profile* pp, with_implied_settings(profile, implied, plan.warnings));
-  const Profile& p = *pp;
-  if (!ctx.lease && (p.identity.dynamic_user.value.value_or(false) || p.identity.any_directory()))
+  const Identity& id = profile.identity;
+  if (!ctx.lease && (id.dynamic_user.value.value_or(false) || id.any_directory()))
     return make_error(Step::Plan, EINVAL, "DynamicUser= and the service directories need a HostLease (lease.hpp)");
+  std::optional<Profile> implied;
+  ZJAIL_TRY_ASSIGN(const Profile* pp, with_implied_settings(profile, implied, plan.warnings, true));
+  const Profile& p = *pp;
   ZJAIL_TRY(plan_common(p, ctx, plan, who));
   ZJAIL_TRY(refuse_unenforced(p));
   std::vector<std::string> service;

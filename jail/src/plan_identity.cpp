@@ -203,7 +203,7 @@ string shown_value(const string& shown, const string& key) {
 }  // namespace
 
 Result<const Profile*> with_implied_settings(const Profile& p, std::optional<Profile>& storage,
-                                            std::vector<string>& warnings) {
+                                            std::vector<string>& warnings, bool launching) {
   if (!p.identity.dynamic_user.value.value_or(false)) return &p;
   const Origin& o = p.identity.dynamic_user.origin;
   string shown = show_profile(p);
@@ -217,9 +217,11 @@ Result<const Profile*> with_implied_settings(const Profile& p, std::optional<Pro
   storage = p;
   for (const auto& i : kDynamicUserImplies) {
     if (std::find(known.begin(), known.end(), i.key) == known.end()) {
-      if (!i.always)
-        warnings.push_back(origin_text(o) + ": DynamicUser= implies " + i.key + "=" + i.value +
-                           ", which this zjail does not have: the jail runs without it");
+      if (i.always) continue;
+      // Never run with less than systemd would: refused at launch.
+      string why = string("DynamicUser= implies ") + i.key + "=" + i.value + ", which this zjail does not have";
+      if (launching) return at(o, Step::Plan, why + ": it would run without it");
+      warnings.push_back(origin_text(o) + ": " + why + ": a launch would fail");
       continue;
     }
     string now = shown_value(shown, i.key);

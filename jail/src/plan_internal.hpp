@@ -33,9 +33,10 @@ Status plan_identity(const Profile& p, const PlanContext& ctx, Plan& plan, UserI
 // ProtectSystem=strict, ProtectHome=read-only), applied through the
 // directive table so that each directive's own implementation gives it
 // effect. A profile that turns one of them off explicitly is an error.
-// What this zjail cannot imply (a directive it lacks) goes to `warnings`.
+// What this zjail cannot imply (a directive it lacks) fails a launch
+// (`launching`), and is a warning for --check.
 Result<const Profile*> with_implied_settings(const Profile& p, std::optional<Profile>& storage,
-                                            std::vector<std::string>& warnings);
+                                            std::vector<std::string>& warnings, bool launching);
 
 // A login session (pam_zjail) is the login's identity: the directives of
 // this family are refused there, naming the first one set.

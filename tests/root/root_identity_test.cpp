@@ -301,6 +301,14 @@ TEST_F(IdentityFamily, DynamicUserTakesAUidNoOneElseHolds) {
   // User=/Group= emptied: base-service's nobody would be a static user,
   // which systemd (and zjail) then uses as it is.
   std::string lines = "User=\nGroup=\nDynamicUser=yes\nStateDirectory=" + name + "\n";
+  // DynamicUser= implies directives of other families; a zjail without one
+  // of them refuses the launch rather than run with less than systemd would.
+  auto probe = with("dyn", lines, {"exit", "0"});
+  if (probe.code == kExitFailure && probe.err.find("which this zjail does not have") != std::string::npos) {
+    EXPECT_EQ(probe.err_lines().size(), 1u) << probe.dump();
+    GTEST_SKIP() << "\n*** this zjail lacks a directive DynamicUser= implies, and refuses it: " << probe.err << " ***";
+  }
+  ASSERT_EQ(probe.code, 0) << probe.dump();
   Spawned a(args("dyn", lines, {"sigterm-wait", "0"}));
   ASSERT_NE(a.wait_line("READY"), "") << "the first jail did not start";
   // A second jail of the same name meanwhile: its own uid, never the first's.
