@@ -10,7 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "service_dirs.hpp"
+#include "zjail/trust.hpp"
 #include "zjail/users.hpp"
 
 namespace zjail {
@@ -137,8 +140,26 @@ Status HostLease::make_directories(const std::vector<ServiceDirPlan>& dirs) {
   return {};
 }
 
+void HostLease::remove_if_made(const std::string& path) {
+  struct stat st{};
+  if (lstat(path.c_str(), &st) < 0 && errno == ENOENT) mount_points_.push_back(path);
+}
+
 std::vector<std::string> HostLease::release() {
   std::vector<std::string> problems;
+  // Empty, or left alone; reached from a parent of root's alone, never
+  // through a symlink.
+  for (const auto& path : mount_points_) {
+    size_t slash = path.rfind('/');
+    TrustRule rule;
+    rule.leaf_must_be_dir = true;
+    auto parent = open_trusted(slash == 0 ? "/" : path.substr(0, slash), rule);
+    if (!parent) continue;
+    if (unlinkat(parent->get(), path.substr(slash + 1).c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT &&
+        errno != ENOTEMPTY && errno != EEXIST)
+      problems.push_back("mount point " + path + " not removed: " + std::strerror(errno));
+  }
+  mount_points_.clear();
   // Innermost first, as they were made outermost first.
   for (auto it = removals_.rbegin(); it != removals_.rend(); ++it) {
     auto st = remove_tree(it->parent.get(), it->name);

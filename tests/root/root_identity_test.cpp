@@ -263,6 +263,17 @@ TEST_F(IdentityFamily, CredentialsAreThePayloadsAloneEvenFromAWorldReadableFile)
   EXPECT_FALSE(exists("/run/credentials/creds/secret"));
 }
 
+// On the host's root the jail makes the credentials' mount point in the
+// host's /run; it goes with the jail, and the host never sees the files.
+TEST_F(IdentityFamily, CredentialsOnTheHostRootLeaveNothingBehind) {
+  const std::string dir = "/run/credentials/hostcred";
+  if (exists(dir)) GTEST_SKIP() << "\n*** " << dir << " exists already on this host ***";
+  profiles_.write("hostcred.profile", "[Jail]\nRootDirectory=/\nUser=nobody\nGroup=nogroup\nSetCredential=k:v4lue\n");
+  auto r = run({"--profile", profiles_ / "hostcred.profile", "--", kProbe, "read", dir + "/k"});
+  EXPECT_EQ(r.line("PASS read").value_or(""), "PASS read " + dir + "/k bytes=5") << r.dump();
+  EXPECT_FALSE(exists(dir)) << "the mount point was left in the host's /run";
+}
+
 // A credential read from where someone other than root could have put a
 // symlink or another file: root would hand the payload whatever is there.
 TEST_F(IdentityFamily, ACredentialFromAPathOthersCanWriteIsRefused) {

@@ -65,6 +65,12 @@ class HostLease {
   // remembers the ones to remove at the end. Step::Directories errors.
   Status make_directories(const std::vector<ServiceDirPlan>& dirs);
 
+  // A mount point the jail will make in a host tree (RootDirectory=) for a
+  // mount of zjail's own (the credentials' ramfs), missing now: removed at
+  // the end if it is there then and empty, as systemd removes
+  // /run/credentials/UNIT. `path` must lie in a directory of root's alone.
+  void remove_if_made(const std::string& path);
+
   // Removes the runtime directories and drops the uid lock, now. What could
   // not be removed comes back as messages (the jail is over either way).
   std::vector<std::string> release();
@@ -82,6 +88,7 @@ class HostLease {
   DynamicUidDirs dirs_;
   std::vector<Lock> locks_;
   std::vector<Removal> removals_;
+  std::vector<std::string> mount_points_;
 };
 
 }  // namespace zjail
