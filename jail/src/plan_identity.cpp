@@ -185,7 +185,7 @@ struct Implied {
 };
 const Implied kDynamicUserImplies[] = {
     {"PrivateTmp", "yes", {"yes", "disconnected"}, false},
-    {"RemoveIPC", "yes", {"yes"}, true},            // the jail's IPC namespace dies with it
+    {"RemoveIPC", "yes", {"yes"}, true},            // the IPC namespace and a private /dev/shm (fs_model)
     {"NoNewPrivileges", "yes", {"yes"}, true},      // always set
     {"RestrictSUIDSGID", "yes", {"yes"}, false},
     {"ProtectSystem", "strict", {"strict"}, false},

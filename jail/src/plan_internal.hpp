@@ -80,6 +80,7 @@ struct FsModel {
   bool sys = false;            // MountAPIVFS=yes on a root of zjail's: the host's /sys
   bool run = false;            // ... and an empty /run
   bool private_tmp = true;     // /tmp, and /var/tmp where the jail has one
+  bool private_shm = false;    // RemoveIPC=: a /dev/shm of the jail's own over the host's
 };
 
 // The profile's binds and tmpfs mounts, and the API file systems `m` asks

@@ -286,6 +286,11 @@ Result<std::vector<MountOp>> plan_mounts(const Profile& p, const FsModel& model)
   // The host's /dev is there already on the host's root.
   if (model.dev == FsModel::Dev::Zjail || (model.dev == FsModel::Dev::Host && model.root != FsModel::Root::Host))
     add_dev(model, out);
+  if (model.private_shm) {
+    MountOp shm = op(Kind::Tmpfs, "", "dev/shm", kNoSuidDev | MOUNT_ATTR_NOEXEC);
+    shm.options = {{"mode", "1777"}};
+    out.push_back(std::move(shm));
+  }
   if (model.sys) {
     MountOp sys = op(Kind::Bind, "/sys", "sys", kNoSuidDev | MOUNT_ATTR_NOEXEC);
     out.push_back(std::move(sys));

@@ -90,6 +90,13 @@ FsModel fs_model(const Profile& p, Root root) {
   m.dev_read_only = s.private_devices.value.value_or(false);
   m.dev_pseudo = policy != DevicePolicy::Strict;
   m.private_tmp = s.private_tmp.value.value_or(host ? PrivateTmp::No : PrivateTmp::Yes) != PrivateTmp::No;
+  // systemd's RemoveIPC= (which DynamicUser= implies) deletes the user's
+  // POSIX shared memory when the unit stops; on the host's /dev a jail's
+  // would outlive it, for the next holder of a dynamic uid to read. A
+  // /dev/shm of the jail's own goes with the jail. (SysV objects live in
+  // the jail's IPC namespace and go with it too.)
+  m.private_shm = m.dev == FsModel::Dev::Host && (p.security.remove_ipc.value.value_or(false) ||
+                                                  p.identity.dynamic_user.value.value_or(false));
   return m;
 }
 

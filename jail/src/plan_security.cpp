@@ -144,7 +144,9 @@ Status plan_scheduling(const Profile& p, Plan& plan) {
   if (s.io_scheduling_class.is_set() || s.io_scheduling_priority.is_set()) {
     int cls = s.io_scheduling_class.value.value_or(IOPRIO_CLASS_BE);
     int level = s.io_scheduling_priority.value.value_or(4);
-    if (cls == IOPRIO_CLASS_IDLE || cls == IOPRIO_CLASS_NONE) level = 0;
+    // The kernel refuses a level with no class, and ignores it for idle,
+    // where systemd keeps it (idle/4 in /proc).
+    if (cls == IOPRIO_CLASS_NONE) level = 0;
     const Origin& o = s.io_scheduling_class.is_set() ? s.io_scheduling_class.origin : s.io_scheduling_priority.origin;
     props.push_back({Kind::IoPriority, IOPRIO_PRIO_VALUE(cls, level), 0, "",
                      with_origin("IOSchedulingClass", std::to_string(cls) + " priority " + std::to_string(level), o)});

@@ -141,6 +141,7 @@ Status plan_service_dirs(const Profile& p, const PlanContext& ctx, Plan& plan, s
         if (!private_tmpfs) {
           MountOp tmp = jail_op(MountOp::Kind::Tmpfs, "", base + "/private", item.origin);
           tmp.options = {{"mode", "0755"}, {"size", "64k"}, {"nr_inodes", "64"}};
+          tmp.attr |= MOUNT_ATTR_NOEXEC;
           ops.push_back(std::move(tmp));
           private_tmpfs = true;
         }

@@ -242,6 +242,23 @@ TEST_F(Sandbox, ProtectKernelLogsAndModules) {
   }
 }
 
+// RemoveIPC=: POSIX shared memory the payload leaves in /dev/shm must not
+// outlive the jail (the next holder of a dynamic uid would read it). On the
+// host's /dev without the directive, it does: that is the attack.
+TEST_F(Sandbox, RemoveIpcLeavesNothingInTheHostsShm) {
+  const std::string leak = "/dev/shm/zjail-root-test-" + std::to_string(getpid());
+  auto r = host("", {"touch", leak});
+  EXPECT_EQ(outcome(r, "touch"), "PASS") << r.dump();
+  EXPECT_TRUE(exists(leak)) << "without RemoveIPC= the jail shares the host's /dev/shm";
+  unlink(leak.c_str());
+  for (const char* lines : {"RemoveIPC=yes\n", "DynamicUser=yes\nUser=\nGroup=\n"}) {
+    r = host(lines, {"touch", leak});
+    EXPECT_EQ(outcome(r, "touch"), "PASS") << lines << r.dump();
+    EXPECT_FALSE(exists(leak)) << lines << "left " << leak << " on the host";
+    unlink(leak.c_str());
+  }
+}
+
 // syslog(2) as systemd denies it, where the host lets nobody call it.
 TEST_F(Sandbox, ProtectKernelLogsDeniesSyslog) {
   auto restrict = zjail_host::sysctl_long("kernel/dmesg_restrict");

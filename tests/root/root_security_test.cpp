@@ -198,7 +198,7 @@ TEST_F(Security, ProcessPropertiesReachThePayload) {
   EXPECT_EQ(r.line("nice"), "nice 5") << r.dump();
   EXPECT_EQ(r.line("oom_score_adj"), "oom_score_adj " + oom) << r.dump();
   EXPECT_EQ(r.line("sched"), "sched 3 0") << r.dump();  // SCHED_BATCH
-  EXPECT_EQ(r.line("ioprio"), "ioprio " + std::to_string(3 << 13)) << r.dump();  // IOPRIO_CLASS_IDLE
+  EXPECT_EQ(r.line("ioprio"), "ioprio " + std::to_string((3 << 13) | 4)) << r.dump();  // IOPRIO_CLASS_IDLE, level 4 as systemd keeps it
   EXPECT_EQ(r.line("affinity"), "affinity 0") << r.dump();
   EXPECT_EQ(r.line("securebits"), "securebits 1") << r.dump();  // SECBIT_NOROOT
 }
