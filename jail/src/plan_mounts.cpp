@@ -131,7 +131,10 @@ void add_dev(const FsModel& model, std::vector<MountOp>& out) {
     return;
   }
   MountOp dev = op(Kind::Tmpfs, "", "dev", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
-  dev.options = {{"mode", "0755"}, {"size", "64k"}, {"nr_inodes", "64"}};
+  // Each node DeviceAllow= binds needs an inode for its mount point: a
+  // unit's `DeviceAllow=char-tty` alone names over 60. Only root writes
+  // here, so the limit guards nothing but a runaway plan.
+  dev.options = {{"mode", "0755"}, {"size", "64k"}, {"nr_inodes", "4096"}};
   out.push_back(std::move(dev));
   if (model.dev_read_only) out.push_back(seal("dev", MOUNT_ATTR_RDONLY, "built-in"));
   if (model.dev_pseudo) {

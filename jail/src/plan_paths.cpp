@@ -206,7 +206,9 @@ Status apply_path_rules(const std::vector<PathRuleSpec>& specs, uid_t invoker, P
   for (const auto& [rel, r] : rules) {
     if (!r.inaccessible) continue;
     if (rel.empty()) return make_error(Step::Plan, EINVAL, r.origin + ": the jail's root cannot be made inaccessible");
-    std::erase_if(plan.mounts, [&](const MountOp& m) { return covers(rel, m.target); });
+    // A named copy: clang before 16 refuses a structured binding in a lambda.
+    const std::string& path = rel;
+    std::erase_if(plan.mounts, [&](const MountOp& m) { return covers(path, m.target); });
     MountOp m;
     m.kind = Kind::Inaccessible;
     m.target = rel;
