@@ -4,7 +4,6 @@
 // read-only, never swapped out, owned by the payload's user with nothing
 // for anyone else (0500, files 0400), and exists in the jail's mount
 // namespace alone: no other jail and no host user sees it.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -13,6 +12,7 @@
 #include <algorithm>
 #include <map>
 
+#include "dir_entries.hpp"
 #include "plan_internal.hpp"
 #include "zjail/trust.hpp"
 
@@ -77,31 +77,39 @@ Status read_all(int fd, const string& shown, string& out) {
   }
 }
 
+// As root, what a directory source holds must be root's as its top is
+// (open_trusted): an entry of another user's, or a directory others may
+// write to, would let them choose what root hands the payload.
+Status check_entry(int fd, const string& shown, bool root) {
+  struct stat st{};
+  if (fstat(fd, &st) < 0) return cred_error(errno, shown);
+  if (!root) return {};
+  if (st.st_uid != 0) return cred_error(EPERM, shown + " is owned by uid " + std::to_string(st.st_uid) + ", not root");
+  if (S_ISDIR(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH)))
+    return cred_error(EPERM, shown + " is a directory others may write to");
+  return {};
+}
+
 // The regular files in a directory, each a credential ID_FILE (symlinks are
 // skipped, subdirectories read too), as systemd loads a directory.
-Status read_directory(int dir, const string& shown, const string& id, std::map<string, string>& out, int depth) {
+Status read_directory(int dir, const string& shown, const string& id, bool root, std::map<string, string>& out,
+                      int depth) {
   if (depth > kMaxDepth) return cred_error(ELOOP, shown + ": nested too deep");
-  int copy = dup(dir);
-  DIR* d = copy < 0 ? nullptr : fdopendir(copy);
-  if (!d) {
-    int e = errno;
-    if (copy >= 0) close(copy);
-    return cred_error(e, shown);
-  }
+  std::vector<string> names;
+  if (int e = entry_names(dir, names)) return cred_error(e, shown);
   Status result;
-  while (dirent* e = readdir(d)) {
-    string name = e->d_name;
-    if (name == "." || name == "..") continue;
+  for (const string& name : names) {
     struct stat st{};
     if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
     if (S_ISDIR(st.st_mode)) {
       UniqueFd sub(openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (sub) result = read_directory(sub.get(), shown + "/" + name, id, out, depth + 1);
+      if (sub) result = check_entry(sub.get(), shown + "/" + name, root);
+      if (sub && result) result = read_directory(sub.get(), shown + "/" + name, id, root, out, depth + 1);
     } else if (S_ISREG(st.st_mode)) {
       UniqueFd fd(openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
       if (!fd) {
         result = cred_error(errno, shown + "/" + name);
-      } else {
+      } else if ((result = check_entry(fd.get(), shown + "/" + name, root))) {
         string data;
         result = read_all(fd.get(), shown + "/" + name, data);
         if (result) out[id + "_" + name] = std::move(data);
@@ -109,7 +117,6 @@ Status read_directory(int dir, const string& shown, const string& id, std::map<s
     }
     if (!result) break;
   }
-  closedir(d);
   return result;
 }
 
@@ -133,7 +140,7 @@ Result<bool> load(const Credential& c, const PlanContext& ctx, bool root, std::m
   if (S_ISDIR(st.st_mode)) {
     UniqueFd dir(openat(fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir) return cred_error(errno, path);
-    ZJAIL_TRY(read_directory(dir.get(), path, c.id, out, 0));
+    ZJAIL_TRY(read_directory(dir.get(), path, c.id, root, out, 0));
     return true;
   }
   ZJAIL_TRY(read_all(fd.get(), path, out[c.id]));
@@ -148,15 +155,11 @@ Status import(const Credential& c, const PlanContext& ctx, bool root, std::map<s
   for (const auto& store : stores(ctx)) {
     UniqueFd dir(open(store.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir) continue;  // no such store, or not the caller's to read
-    DIR* d = fdopendir(dup(dir.get()));
-    if (!d) return cred_error(errno, store);
+    std::vector<string> all;
+    if (int e = entry_names(dir.get(), all)) return cred_error(e, store);
     std::vector<string> names;
-    while (dirent* e = readdir(d)) {
-      string name = e->d_name;
-      if (name != "." && name != ".." && (prefix ? name.starts_with(stem) : name == stem) && !out.count(name))
-        names.push_back(name);
-    }
-    closedir(d);
+    for (auto& name : all)
+      if ((prefix ? name.starts_with(stem) : name == stem) && !out.count(name)) names.push_back(std::move(name));
     for (const auto& name : names) {
       ZJAIL_TRY_ASSIGN(auto fd, open_source(store + "/" + name, root));
       string data;

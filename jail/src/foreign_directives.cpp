@@ -67,7 +67,7 @@ constexpr std::array kForeign = {
     Foreign{"TTYVHangup", kStreams},
     // Process properties that pass through clone and exec unchanged.
     Foreign{"CoredumpFilter", kInherited}, Foreign{"NUMAMask", kInherited},
-    Foreign{"NUMAPolicy", kInherited},
+    Foreign{"NUMAPolicy", kInherited}, Foreign{"TimerSlackNSec", kInherited},
     // Sandboxing done another way, or not at all.
     Foreign{"ExtensionDirectories", kImage}, Foreign{"ExtensionImages", kImage}, Foreign{"MountImages", kImage},
     Foreign{"RootHash", kImage}, Foreign{"RootHashSignature", kImage}, Foreign{"RootImage", kImage},

@@ -11,7 +11,6 @@
 // or, inside a directory of the old owner, only on what the old owner owns.
 #include "service_dirs.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -20,6 +19,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dir_entries.hpp"
 #include "plan_internal.hpp"
 #include "syntax.hpp"
 #include "zjail/lease.hpp"
@@ -245,17 +245,10 @@ struct Owner {
 // them keeps its owner), and so does anything on another mount.
 Status chown_tree(int dir, dev_t dev, Owner from, Owner to, const string& shown, int depth) {
   if (depth > kMaxDepth) return dir_error(ELOOP, shown + ": nested too deep");
-  int copy = dup(dir);
-  DIR* d = copy < 0 ? nullptr : fdopendir(copy);
-  if (!d) {
-    int e = errno;
-    if (copy >= 0) close(copy);
-    return dir_error(e, shown);
-  }
+  std::vector<string> names;
+  if (int e = entry_names(dir, names)) return dir_error(e, shown);
   Status result;
-  while (dirent* e = readdir(d)) {
-    string name = e->d_name;
-    if (name == "." || name == "..") continue;
+  for (const string& name : names) {
     UniqueFd fd(openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     struct stat st{};
     if (!fd || fstat(fd.get(), &st) < 0 || st.st_dev != dev) continue;
@@ -275,7 +268,6 @@ Status chown_tree(int dir, dev_t dev, Owner from, Owner to, const string& shown,
       break;
     }
   }
-  closedir(d);
   return result;
 }
 
@@ -418,17 +410,10 @@ Result<MadeDirectory> make_own(const ServiceDirPlan& d) {
 
 Status remove_below(int dir, dev_t dev, const string& shown, int depth) {
   if (depth > kMaxDepth) return dir_error(ELOOP, shown + ": nested too deep");
-  int copy = dup(dir);
-  DIR* d = copy < 0 ? nullptr : fdopendir(copy);
-  if (!d) {
-    int e = errno;
-    if (copy >= 0) close(copy);
-    return dir_error(e, shown);
-  }
+  std::vector<string> names;
+  if (int e = entry_names(dir, names)) return dir_error(e, shown);
   Status result;
-  while (dirent* e = readdir(d)) {
-    string name = e->d_name;
-    if (name == "." || name == "..") continue;
+  for (const string& name : names) {
     struct stat st{};
     if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
     if (S_ISDIR(st.st_mode) && st.st_dev == dev) {
@@ -445,7 +430,6 @@ Status remove_below(int dir, dev_t dev, const string& shown, int depth) {
       break;
     }
   }
-  closedir(d);
   return result;
 }
 

@@ -288,6 +288,28 @@ TEST_F(IdentityFamily, ACredentialFromAPathOthersCanWriteIsRefused) {
   EXPECT_THAT(r.err, HasSubstr("zjail does not decrypt credentials")) << r.dump();
 }
 
+// A directory source is root's all the way down, not only at its top: a
+// subdirectory of another user's would let them choose what root reads and
+// hands the payload.
+TEST_F(IdentityFamily, ADirectoryCredentialHoldsOnlyRootsEntries) {
+  Scratch src("/run/" + unique("credsrc"));
+  ASSERT_EQ(mkdir(src.path.c_str(), 0755), 0);
+  std::string sub = src.path + "/sub";
+  ASSERT_EQ(mkdir(sub.c_str(), 0755), 0);
+  { std::ofstream(sub + "/x") << "planted\n"; }
+  ASSERT_EQ(chown(sub.c_str(), 65534, 65534), 0);
+  ASSERT_EQ(chown((sub + "/x").c_str(), 65534, 65534), 0);
+  const std::string lines = "LoadCredential=c:" + src.path + "\n";
+  auto r = with("dircred", lines, {"exit", "0"});
+  EXPECT_EQ(r.code, kExitFailure) << r.dump();
+  EXPECT_THAT(r.err, HasSubstr(sub + " is owned by uid 65534, not root")) << r.dump();
+  // Root's entries, the same tree: loaded.
+  ASSERT_EQ(chown(sub.c_str(), 0, 0), 0);
+  ASSERT_EQ(chown((sub + "/x").c_str(), 0, 0), 0);
+  r = with("dircred", lines, {"exit", "0"});
+  EXPECT_EQ(r.code, 0) << r.dump();
+}
+
 // --- DynamicUser= and PrivateUsers= --------------------------------------------------
 
 uid_t uid_of(pid_t pid) {

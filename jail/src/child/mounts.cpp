@@ -145,16 +145,29 @@ int bind_mount(Context& ctx, const MountOp& op, int& src) {
   return r;
 }
 
-int mask(Context& ctx, const MountOp& op) {
-  int target = open_target(ctx.root_fd, op.target.c_str(), false, false);
-  if (target == -ENOENT && op.optional) return 0;
-  if (target < 0) return -target;
-  struct stat st{};
-  if (fstat(target, &st) < 0) {
+// The existing target a mask covers, and what it is: 0 with `fd` open (-1
+// for an optional target that is missing), or the errno.
+int open_covered(Context& ctx, const MountOp& op, int& fd, struct stat& st) {
+  fd = open_target(ctx.root_fd, op.target.c_str(), false, false);
+  if (fd == -ENOENT && op.optional) {
+    fd = -1;
+    return 0;
+  }
+  if (fd < 0) return -fd;
+  if (fstat(fd, &st) < 0) {
     int e = errno;
-    close(target);
+    close(fd);
+    fd = -1;
     return e;
   }
+  return 0;
+}
+
+int mask(Context& ctx, const MountOp& op) {
+  int target = -1;
+  struct stat st{};
+  if (int e = open_covered(ctx, op, target, st)) return e;
+  if (target < 0) return 0;
   if (S_ISDIR(st.st_mode)) {
     // A directory is covered with an empty read-only tmpfs instead.
     close(target);
@@ -195,15 +208,10 @@ constexpr uint64_t kSealed = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_
 // make the device nodes systemd uses for device targets). Only a holder of
 // CAP_DAC_OVERRIDE gets through, to nothing.
 int inaccessible(Context& ctx, const MountOp& op) {
-  int target = open_target(ctx.root_fd, op.target.c_str(), false, false);
-  if (target == -ENOENT && op.optional) return 0;
-  if (target < 0) return -target;
+  int target = -1;
   struct stat st{};
-  if (fstat(target, &st) < 0) {
-    int e = errno;
-    close(target);
-    return e;
-  }
+  if (int e = open_covered(ctx, op, target, st)) return e;
+  if (target < 0) return 0;
   // `op` carries the tmpfs options (mode=0000).
   if (S_ISDIR(st.st_mode)) return attach_and_close(new_fs("tmpfs", op, kSealed), target);
   if (ctx.inaccessible_fs < 0) {
