@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "directive_lines.hpp"
 #include "zjail/parser.hpp"
 
 namespace zjail {
@@ -11,18 +12,13 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Status apply(Profile& p, const char* key, const char* value, int line = 1) {
-  return apply_directive(p, key, value, Origin{"i.profile", line});
+constexpr DirectiveLines kLines{"i.profile"};
+
+Status apply(Profile& p, std::string_view key, std::string_view value, int line = 1) {
+  return kLines.apply(p, key, value, line);
 }
 
-Profile profile_of(std::initializer_list<std::pair<const char*, const char*>> lines) {
-  Profile p;
-  for (const auto& [key, value] : lines) {
-    auto st = apply(p, key, value);
-    EXPECT_TRUE(st) << key << "=" << value << ": " << st.error().message();
-  }
-  return p;
-}
+Profile profile_of(std::initializer_list<std::pair<const char*, const char*>> lines) { return kLines.profile(lines); }
 
 const std::vector<Item<ServiceDir>>& dirs(const Profile& p, ServiceDirKind k) {
   return p.identity.directories[static_cast<size_t>(k)];
@@ -64,7 +60,7 @@ TEST(IdentityDirectives, ScalarsFollowSystemd) {
   EXPECT_TRUE(*p.identity.dynamic_user.value);
   EXPECT_EQ(*p.identity.umask.value, 027u);
   EXPECT_EQ(*p.identity.private_users.value, PrivateUsersMode::Identity);
-  EXPECT_EQ(p.identity.umask.origin.str(), "i.profile:1");
+  EXPECT_EQ(p.identity.umask.origin.str(), "i.profile:2") << "the line that set it, the second";
   const std::pair<const char*, PrivateUsersMode> modes[] = {
       {"yes", PrivateUsersMode::Self},  {"self", PrivateUsersMode::Self},       {"true", PrivateUsersMode::Self},
       {"no", PrivateUsersMode::No},     {"full", PrivateUsersMode::Full},       {"managed", PrivateUsersMode::Managed},

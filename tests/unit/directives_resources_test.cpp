@@ -6,24 +6,19 @@
 #include <algorithm>
 #include <fstream>
 
+#include "directive_lines.hpp"
 #include "zjail/parser.hpp"
 
 namespace zjail {
 namespace {
 
-Status apply(Profile& p, const char* key, const char* value, int line = 1) {
-  return apply_directive(p, key, value, Origin{"r.profile", line});
+constexpr DirectiveLines kLines{"r.profile"};
+
+Status apply(Profile& p, std::string_view key, std::string_view value, int line = 1) {
+  return kLines.apply(p, key, value, line);
 }
 
-// A profile of {key, value} lines, each of which must apply.
-Profile profile_of(std::initializer_list<std::pair<const char*, const char*>> lines) {
-  Profile p;
-  for (const auto& [key, value] : lines) {
-    auto st = apply(p, key, value);
-    EXPECT_TRUE(st) << key << "=" << value << ": " << st.error().message();
-  }
-  return p;
-}
+Profile profile_of(std::initializer_list<std::pair<const char*, const char*>> lines) { return kLines.profile(lines); }
 
 TEST(ResourceDirectives, ValuesFollowSystemd) {
   Profile p = profile_of({{"MemoryMax", "64M"},

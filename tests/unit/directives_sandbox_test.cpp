@@ -2,23 +2,19 @@
 // resets, the old names, and --show round trips.
 #include <gtest/gtest.h>
 
+#include "directive_lines.hpp"
 #include "zjail/parser.hpp"
 
 namespace zjail {
 namespace {
 
-Status apply(Profile& p, const char* key, const char* value, int line = 1) {
-  return apply_directive(p, key, value, Origin{"s.profile", line});
+constexpr DirectiveLines kLines{"s.profile"};
+
+Status apply(Profile& p, std::string_view key, std::string_view value, int line = 1) {
+  return kLines.apply(p, key, value, line);
 }
 
-Profile profile_of(std::initializer_list<std::pair<const char*, const char*>> lines) {
-  Profile p;
-  for (const auto& [key, value] : lines) {
-    auto st = apply(p, key, value);
-    EXPECT_TRUE(st) << key << "=" << value << ": " << st.error().message();
-  }
-  return p;
-}
+Profile profile_of(std::initializer_list<std::pair<const char*, const char*>> lines) { return kLines.profile(lines); }
 
 template <class E>
 int num(const Setting<E>& s) {

@@ -10,6 +10,7 @@
 
 #include <sstream>
 
+#include "directive_lines.hpp"
 #include "zjail/parser.hpp"
 
 namespace zjail {
@@ -17,20 +18,13 @@ namespace {
 
 using ::testing::HasSubstr;
 
+constexpr DirectiveLines kLines{"s.profile"};
+
 Status apply(Profile& p, std::string_view key, std::string_view value, int line = 1) {
-  return apply_directive(p, key, value, Origin{"s.profile", line});
+  return kLines.apply(p, key, value, line);
 }
 
-// A profile of {key, value} lines, each of which must apply.
-Profile profile_of(std::initializer_list<std::pair<const char*, const char*>> lines) {
-  Profile p;
-  int line = 0;
-  for (const auto& [key, value] : lines) {
-    auto st = apply(p, key, value, ++line);
-    EXPECT_TRUE(st) << key << "=" << value << ": " << st.error().message();
-  }
-  return p;
-}
+Profile profile_of(std::initializer_list<std::pair<const char*, const char*>> lines) { return kLines.profile(lines); }
 
 std::string error_of(std::string_view key, std::string_view value) {
   Profile p;
