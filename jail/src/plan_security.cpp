@@ -148,7 +148,7 @@ Status plan_scheduling(const Profile& p, Plan& plan) {
     // where systemd keeps it (idle/4 in /proc).
     if (cls == IOPRIO_CLASS_NONE) level = 0;
     const Origin& o = s.io_scheduling_class.is_set() ? s.io_scheduling_class.origin : s.io_scheduling_priority.origin;
-    props.push_back({Kind::IoPriority, IOPRIO_PRIO_VALUE(cls, level), 0, "",
+    props.push_back({Kind::IoPriority, static_cast<int>(IOPRIO_PRIO_VALUE(cls, level)), 0, "",
                      with_origin("IOSchedulingClass", std::to_string(cls) + " priority " + std::to_string(level), o)});
   }
   return {};
