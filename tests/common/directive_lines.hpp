@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <initializer_list>
+#include <sstream>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -31,5 +33,26 @@ struct DirectiveLines {
     return p;
   }
 };
+
+// --show, with its comment lines left out.
+inline std::string shown_without_comments(const std::string& s) {
+  std::string out;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("#", 0) != 0) out += line + "\n";
+  return out;
+}
+
+// show -> parse -> the same profile, as `dump` sees it; and showing that
+// again gives the same text.
+template <class Dump>
+void expect_show_round_trip(const Profile& p, Dump dump) {
+  std::string shown = show_profile(p);
+  Profile back;
+  auto st = load_profile_text(back, shown, "<show>", {}, ProfileTrust::any());
+  ASSERT_TRUE(st) << st.error().message() << "\n" << shown;
+  EXPECT_EQ(dump(back), dump(p)) << shown;
+  EXPECT_EQ(shown_without_comments(show_profile(back)), shown_without_comments(shown));
+}
 
 }  // namespace zjail
