@@ -20,8 +20,14 @@ BindReadOnlyPaths=/etc/chrony
 BindReadOnlyPaths=/etc/passwd /etc/group
 # Sources from DHCP, if any.
 BindReadOnlyPaths=-/run/chrony-dhcp
-# Drift and NTS files, statistics logs, and the command socket for chronyc.
-BindPaths=/var/lib/chrony /var/log/chrony /run/chrony
+# Drift and NTS files, statistics logs, and the command socket for chronyc,
+# with the modes of Debian's chrony.service.
+StateDirectory=chrony
+StateDirectoryMode=0750
+LogsDirectory=chrony
+LogsDirectoryMode=0750
+RuntimeDirectory=chrony
+RuntimeDirectoryMode=0700
 
 TasksMax=8
 LimitNOFILE=1024

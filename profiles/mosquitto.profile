@@ -15,9 +15,13 @@ Group=mosquitto
 
 # Config, password and ACL files, read-only.
 BindReadOnlyPaths=/etc/mosquitto
-# Persistence, the log file, the pid file. The distro unit's ExecStartPre=
-# creates the last two for the mosquitto user.
-BindPaths=/var/lib/mosquitto /var/log/mosquitto /run/mosquitto
+# Persistence, the log file, the pid file: zjail makes them for the
+# mosquitto user (the distro unit's ExecStartPre= lines did).
+StateDirectory=mosquitto
+LogsDirectory=mosquitto
+LogsDirectoryMode=0750
+RuntimeDirectory=mosquitto
+RuntimeDirectoryMode=0750
 
 # One thread; a few for bridges and plugins.
 TasksMax=16

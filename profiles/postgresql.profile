@@ -23,8 +23,13 @@ BindReadOnlyPaths=-/etc/ssl/private/ssl-cert-snakeoil.key
 # Peer authentication (Debian's default for local connections) maps the
 # client's uid to a name with getpwuid(): the user list, not the hashes.
 BindReadOnlyPaths=/etc/passwd /etc/group
-# Clusters' data, and the socket directory the clients use.
-BindPaths=/var/lib/postgresql /run/postgresql
+# Clusters' data, and the socket directory the clients use, with Debian's
+# modes. The socket directory outlives the jail: it holds other clusters'
+# sockets, and Debian's tmpfiles.d makes it at boot.
+StateDirectory=postgresql
+RuntimeDirectory=postgresql
+RuntimeDirectoryMode=2775
+RuntimeDirectoryPreserve=yes
 # Debian's config names it by its old path, a symlink on the host that the
 # jail does not have.
 BindPaths=/run/postgresql:/var/run/postgresql

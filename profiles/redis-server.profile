@@ -17,9 +17,15 @@ Group=redis
 # The config, read-only: CONFIG REWRITE fails instead of persisting what an
 # attacker set with CONFIG SET.
 BindReadOnlyPaths=/etc/redis
-# The dump and AOF files, the log file, the pid file (and a unix socket, if
-# the admin enables one).
-BindPaths=/var/lib/redis /var/log/redis /run/redis
+# The dump and AOF files, and the pid file (and a unix socket, if the admin
+# enables one), with Debian's modes; zjail makes them and hands them to redis.
+StateDirectory=redis
+StateDirectoryMode=0750
+RuntimeDirectory=redis
+RuntimeDirectoryMode=2755
+# The log file. Debian's log directory belongs to group adm, and
+# LogsDirectory= would give it to redis's group, as systemd does.
+BindPaths=/var/log/redis
 
 # Redis forks for BGSAVE and runs a few I/O threads: nothing else.
 TasksMax=64

@@ -17,6 +17,8 @@
 #                               a seccomp filter, a root of its own
 #   assert_jail_lacks PID PATH...      none of PATH exists in its root
 #   assert_jail_read_only PID PATH     PATH is on a read-only mount there
+#   assert_service_dir PATH USER MODE  the profile's StateDirectory= (...)
+#                               made PATH on the host for USER with MODE
 
 source_dir=${ZJAIL_SOURCE_DIR:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)}
 readonly guest_conf_dir=/usr/share/zjail/conf
@@ -128,4 +130,9 @@ assert_jail_read_only() {
   # Even root gets EROFS from a read-only mount, whatever the permissions.
   err=$(vm "touch /proc/$pid/root$path/.zjail-ro-probe 2>&1; rm -f /proc/$pid/root$path/.zjail-ro-probe 2>/dev/null; true")
   assert_match "$path is read-only in the jail of pid $pid" 'Read-only file system' "$err"
+}
+
+assert_service_dir() {
+  local path=$1 user=$2 mode=$3
+  assert_match "$path is $user's, mode $mode" "^$user $user $mode\$" "$(vm "stat -c '%U %G %a' $path")"
 }

@@ -32,3 +32,8 @@ assert_confined "$pid" _chrony
 assert_no_caps "$pid"
 assert_jail_lacks "$pid" /etc/shadow /bin/sh /usr/bin/sh /root /etc/ssh
 assert_jail_read_only "$pid" /etc/chrony
+# The profile's StateDirectory=, LogsDirectory= and RuntimeDirectory= made
+# the directories for _chrony, with the modes of Debian's unit.
+assert_service_dir /var/lib/chrony _chrony 750
+assert_service_dir /var/log/chrony _chrony 750
+assert_service_dir /run/chrony _chrony 700

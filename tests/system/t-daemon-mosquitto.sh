@@ -35,3 +35,8 @@ assert_no_caps "$pid"
 assert_jail_read_only "$pid" /etc/mosquitto
 # ... and there is no shell and nothing else of the host's /etc.
 assert_jail_lacks "$pid" /bin/sh /usr/bin/sh /etc/shadow /etc/passwd /etc/ssh /root
+# The profile made the persistence, log and pid directories for mosquitto
+# (the distro unit's ExecStartPre= lines are reset).
+assert_service_dir /var/lib/mosquitto mosquitto 755
+assert_service_dir /var/log/mosquitto mosquitto 750
+assert_service_dir /run/mosquitto mosquitto 750

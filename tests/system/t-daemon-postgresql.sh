@@ -39,3 +39,9 @@ assert_confined "$pid" postgres
 assert_no_caps "$pid"
 assert_jail_lacks "$pid" /etc/shadow /bin/sh /usr/bin/sh /root
 assert_jail_read_only "$pid" /etc/postgresql
+assert_service_dir /var/lib/postgresql postgres 755
+assert_service_dir /run/postgresql postgres 2775
+# RuntimeDirectoryPreserve=yes: the socket directory (tmpfiles.d's, shared
+# with other clusters) outlives the jail.
+vm systemctl stop $unit
+assert_service_dir /run/postgresql postgres 2775

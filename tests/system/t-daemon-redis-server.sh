@@ -34,4 +34,8 @@ assert_jail_lacks "$pid" /bin/sh /usr/bin/sh /usr/bin/bash /usr/bin/perl /etc/sh
 # refuses to change `dir` at run time): the config is read-only, and there is
 # no crontab or ssh directory to write to.
 assert_jail_read_only "$pid" /etc/redis
+# The profile's StateDirectory= and RuntimeDirectory=, with Debian's modes;
+# the drop-in needs no chown of its own.
+assert_service_dir /var/lib/redis redis 750
+assert_service_dir /run/redis redis 2755
 assert_jail_lacks "$pid" /var/spool/cron /var/lib/redis/../../../root/.ssh
