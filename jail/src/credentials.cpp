@@ -1,5 +1,6 @@
-// LoadCredential=, SetCredential=, ImportCredential= (and the encrypted
-// forms, refused): read by the parent now (Step::Credentials), then written
+// LoadCredential=, SetCredential=, ImportCredential= and the encrypted
+// forms (opened by systemd-creds, credential_decrypt.cpp): read by the
+// parent now (Step::Credentials), then written
 // by the jail's init into a fresh ramfs at /run/credentials/NAME, which is
 // read-only, never swapped out, owned by the payload's user with nothing
 // for anyone else (0500, files 0400), and exists in the jail's mount
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <map>
 
+#include "credential_decrypt.hpp"
 #include "dir_entries.hpp"
 #include "plan_internal.hpp"
 #include "zjail/trust.hpp"
@@ -22,8 +24,7 @@ namespace {
 using std::string;
 using Kind = Credential::Kind;
 
-// systemd's limits (CREDENTIAL_SIZE_MAX, CREDENTIALS_TOTAL_SIZE_MAX).
-constexpr size_t kMaxOne = 1024 * 1024;
+// systemd's limit for them all (CREDENTIALS_TOTAL_SIZE_MAX).
 constexpr size_t kMaxAll = 1024 * 1024;
 constexpr int kMaxDepth = 16;
 
@@ -73,7 +74,7 @@ Status read_all(int fd, const string& shown, string& out) {
     if (n < 0) return cred_error(errno, shown);
     if (n == 0) return {};
     out.append(buf, static_cast<size_t>(n));
-    if (out.size() > kMaxOne) return cred_error(EFBIG, shown + " is larger than 1 MiB");
+    if (out.size() > kCredentialMax) return cred_error(EFBIG, shown + " is larger than 1 MiB");
   }
 }
 
@@ -179,30 +180,42 @@ Status import(const Credential& c, const PlanContext& ctx, bool root, std::map<s
 Status plan_credentials(const Profile& p, const PlanContext& ctx, Plan& plan, std::vector<string>& env) {
   const auto& creds = p.identity.credentials;
   if (creds.empty()) return {};
-  for (const auto& i : creds)
-    if (i.value.kind == Kind::LoadEncrypted || i.value.kind == Kind::SetEncrypted)
-      return at(i.origin, Step::Credentials,
-                string(i.value.kind == Kind::LoadEncrypted ? "LoadCredentialEncrypted=" : "SetCredentialEncrypted=") +
-                    i.value.id + ": zjail does not decrypt credentials (that takes systemd-creds' host key or "
-                    "the TPM2): decrypt it with systemd-creds into a file only root can read, and load that with "
-                    "LoadCredential=");
   std::map<string, string> files;
   bool root = plan.invoked_as_root;
   for (const auto& i : creds) {
-    if (i.value.kind != Kind::Load) continue;
-    auto found = load(i.value, ctx, root, files);
-    if (!found) return std::move(found).error().wrap(Step::Credentials, "LoadCredential=" + i.value.id + " (" + i.origin.str() + ")");
+    bool encrypted = i.value.kind == Kind::LoadEncrypted;
+    if (i.value.kind != Kind::Load && !encrypted) continue;
+    string directive = encrypted ? "LoadCredentialEncrypted=" : "LoadCredential=";
+    std::map<string, string> loaded;
+    auto found = load(i.value, ctx, root, loaded);
+    if (!found) return std::move(found).error().wrap(Step::Credentials, directive + i.value.id + " (" + i.origin.str() + ")");
     bool fallback = std::any_of(creds.begin(), creds.end(), [&](const auto& s) {
-      return s.value.kind == Kind::Set && s.value.id == i.value.id;
+      return (s.value.kind == Kind::Set || s.value.kind == Kind::SetEncrypted) && s.value.id == i.value.id;
     });
     if (!*found && !fallback)
-      return at(i.origin, Step::Credentials, "LoadCredential=" + i.value.id + ": no such credential in " +
+      return at(i.origin, Step::Credentials, directive + i.value.id + ": no such credential in " +
                                                  (ctx.credentials_directory.empty() ? "" : "$CREDENTIALS_DIRECTORY, ") +
                                                  "/etc/credstore, /run/credstore, /usr/local/lib/credstore or /usr/lib/credstore");
+    // A directory's files are sealed under the names they get (ID_FILE).
+    for (auto& [name, data] : loaded) {
+      if (encrypted) {
+        auto plain = decrypt_credential(name, data, directive + name + " (" + i.origin.str() + ")", ctx.environ);
+        if (!plain) return std::move(plain).error();
+        data = std::move(*plain);
+      }
+      files[name] = std::move(data);
+    }
   }
   // SetCredential= is the default when LoadCredential= of the same id gave nothing.
-  for (const auto& i : creds)
+  for (const auto& i : creds) {
+    if (i.value.kind == Kind::SetEncrypted && !files.count(i.value.id)) {
+      auto plain = decrypt_credential(i.value.id, i.value.value,
+                                      "SetCredentialEncrypted=" + i.value.id + " (" + i.origin.str() + ")", ctx.environ);
+      if (!plain) return std::move(plain).error();
+      files.emplace(i.value.id, std::move(*plain));
+    }
     if (i.value.kind == Kind::Set) files.emplace(i.value.id, i.value.value);
+  }
   for (const auto& i : creds)
     if (i.value.kind == Kind::Import) {
       auto st = import(i.value, ctx, root, files);

@@ -9,6 +9,9 @@
 #   /srv/zjail-parity/hidden/file      something to hide
 #   /srv/zjail-parity/exec/run         an executable (ExecPaths=, NoExecPaths=)
 #   /srv/zjail-parity/cred             a root-only file for LoadCredential=
+#   /srv/zjail-parity/cred.sealed      the same, sealed by systemd-creds under
+#                                      the name parity-sealed with the host key
+#                                      ($SYSTEMD_CREDENTIAL_SECRET, if set)
 #   /srv/zjail-parity/bind/{rw,ro,missing}  bind targets, made beforehand so
 #                                      that no case adds a mount point that
 #                                      a later one would see
@@ -38,6 +41,9 @@ case ${1:-} in
     chmod 0755 "$root/exec/run"
     install -m 0600 /dev/null "$root/cred"
     printf 'parity-credential\n' >"$root/cred"
+    if [[ -x /usr/bin/systemd-creds ]]; then
+      /usr/bin/systemd-creds encrypt -H --name=parity-sealed "$root/cred" "$root/cred.sealed" 2>/dev/null
+    fi
     printf 'marker\n' >/tmp/zjail-parity-marker
     printf 'marker\n' >/var/tmp/zjail-parity-marker
     if command -v perl >/dev/null; then

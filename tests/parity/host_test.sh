@@ -37,6 +37,10 @@ cleanup() {
   rm -rf -- "$work"
 }
 trap cleanup EXIT
+# The sealed credential's host key is the fixture's, not this host's
+# (systemd-creds would make /var/lib/systemd/credential.secret); zjail
+# inherits the variable and opens it with the same key.
+export SYSTEMD_CREDENTIAL_SECRET=/srv/zjail-parity/credential.secret
 bash "$parity/fixture.sh" create
 # The probe runs from the fixture's executable directory, which the exec
 # cases keep executable (in the VM it is zjail's own /opt/zjail).
