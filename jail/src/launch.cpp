@@ -76,6 +76,7 @@ std::string describe(const Plan& plan, Step step, int detail) {
       for (const auto& f : plan.seccomp) n += f.size();
       return "seccomp filters (" + std::to_string(n) + " instructions)";
     }
+    case Step::JailCommand: return plan.exec_path + " as the jail shows it";
     case Step::Exec: return plan.argv_storage.empty() ? "exec" : plan.argv_storage[0];
     case Step::SyncWait:
     case Step::InitSetup:

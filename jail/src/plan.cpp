@@ -140,6 +140,7 @@ Status plan_script(const std::string& path, uid_t invoker, Plan& plan) {
   plan.mounts.push_back(std::move(one.front()));
   sort_mounts(plan.mounts);
   plan.exec_fd.reset();
+  plan.exec_path.clear();
   return {};
 }
 
@@ -156,6 +157,7 @@ Status plan_command(const std::vector<std::string>& command, const PlanContext& 
     if (fstat(plan.exec_fd.get(), &st) != 0) return make_error(Step::ResolveCommand, errno, cmd);
     if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
       return make_error(Step::ResolveCommand, EACCES, cmd);
+    plan.exec_path = path;
     UniqueFd rd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     char magic[2] = {};
     if (rd && read(rd.get(), magic, 2) == 2 && magic[0] == '#' && magic[1] == '!')

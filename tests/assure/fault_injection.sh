@@ -33,7 +33,7 @@ for step in "${steps[@]}"; do
   ZJAIL_FAULT_STEP=$step:5 launch
   code=$?
   want=125
-  [[ $step == exec || $step == resolve-command ]] && want=126
+  [[ $step == exec || $step == resolve-command || $step == jail-command ]] && want=126
   [[ $code == "$want" ]] || { cat "$tmp/err"; fail "$step: exit $code, want $want"; }
   [[ ! -e $tmp/mark/ran ]] || fail "$step: the payload ran"
   [[ ! -s $tmp/out ]] || fail "$step: zjail wrote to stdout"

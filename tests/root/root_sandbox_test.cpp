@@ -18,6 +18,7 @@
 namespace zjail_test {
 namespace {
 
+using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -125,11 +126,41 @@ TEST_F(Sandbox, NoExecPathsWithExecPathsInside) {
   chmod(copy.c_str(), 0755);
   auto base = host("", {"exec", copy});
   EXPECT_EQ(outcome(base, "exec"), "PASS") << base.dump();
-  std::string rules = "NoExecPaths=/\nExecPaths=/usr -/bin -/lib -/lib64\n";
+  // The probe itself runs from its own directory, as ExecPaths= allows.
+  std::string probe_dir = std::string(kProbe).substr(0, std::string(kProbe).rfind('/'));
+  std::string rules = "NoExecPaths=/\nExecPaths=/usr -/bin -/lib -/lib64 " + probe_dir + "\n";
   auto r = host(rules, {"exec", copy});
   EXPECT_EQ(outcome(r, "exec"), "EACCES") << r.dump();
   r = host(rules, {"exec", "/usr/bin/true"});
   EXPECT_EQ(outcome(r, "exec"), "PASS") << r.dump();
+}
+
+// The command itself, given by path, is judged by the jail's mounts as
+// systemd judges ExecStart=: zjail opened it before the mounts, and must
+// not run it from a path the profile made noexec or inaccessible.
+TEST_F(Sandbox, TheCommandItselfObeysNoExecAndInaccessiblePaths) {
+  std::string dir = writable("cmd");
+  std::string copy = dir + "/true";
+  {
+    std::ifstream in("/bin/true", std::ios::binary);
+    std::ofstream out(copy, std::ios::binary);
+    out << in.rdbuf();
+  }
+  chmod(copy.c_str(), 0755);
+  auto launch = [&](const std::string& rules) {
+    profiles_.write("cmd.profile", "[Jail]\nRootDirectory=/\nUser=nobody\nGroup=nogroup\n" + rules);
+    return run({"--profile", profiles_ / "cmd.profile", "--", copy});
+  };
+  auto base = launch("");
+  EXPECT_EQ(base.code, 0) << base.dump();
+  for (const std::string& rules : std::vector<std::string>{"NoExecPaths=" + dir + "\n", "InaccessiblePaths=" + dir + "\n",
+                                                          "NoExecPaths=/\nExecPaths=/usr -/lib -/lib64\n"}) {
+    auto r = launch(rules);
+    EXPECT_EQ(r.code, 126) << rules << r.dump();
+    EXPECT_THAT(r.err, AnyOf(HasSubstr("step: jail-command"), HasSubstr("step: exec"))) << r.dump();
+  }
+  auto allowed = launch("NoExecPaths=/\nExecPaths=/usr -/lib -/lib64 " + dir + "\n");
+  EXPECT_EQ(allowed.code, 0) << allowed.dump();
 }
 
 TEST_F(Sandbox, ProtectHomeOnTheHostRoot) {

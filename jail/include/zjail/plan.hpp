@@ -191,6 +191,7 @@ struct Plan {
   // not visible inside the jail); otherwise exec_candidates are tried in order
   // (a script given by path is bound read-only under kJailCommandDir).
   UniqueFd exec_fd;
+  std::string exec_path;            // exec_fd's absolute path, tried in the jail first
   std::vector<std::string> exec_candidates;
   std::vector<std::string> argv_storage, envp_storage;
   std::vector<char*> argv, envp;    // null-terminated views of the storage

@@ -26,7 +26,7 @@ enum ExitCode : int {
 // for the payload's own (resolve-command, exec), 125 for everything else.
 // Safe after clone.
 constexpr int exit_code(Step step, int err) noexcept {
-  bool payload = step == Step::Exec || step == Step::ResolveCommand;
+  bool payload = step == Step::Exec || step == Step::ResolveCommand || step == Step::JailCommand;
   if (!payload || err == 0) return kExitFailure;
   return err == ENOENT ? kExitNotFound : kExitCannotRun;
 }

@@ -70,6 +70,7 @@ enum class Step : unsigned char {
   SchedResetOnFork, // "sched-reset-on-fork": CPUSchedulingResetOnFork=
   Landlock,         // "landlock": the payload's Landlock rules (landlock.hpp)
   Chdir,            // "chdir": WorkingDirectory=
+  JailCommand,      // "jail-command": the command given by path, as the jail shows it
   Seccomp,          // "seccomp": installing the filter, last before exec
   Exec,             // "exec": execve of the payload
   // Once the payload runs.
@@ -142,6 +143,7 @@ inline constexpr StepInfo kSteps[] = {
     {Step::SchedResetOnFork, "sched-reset-on-fork", kLaunchPath},
     {Step::Landlock, "landlock", kLaunchPath},
     {Step::Chdir, "chdir", kLaunchPath},
+    {Step::JailCommand, "jail-command", kLaunchPath},
     {Step::Seccomp, "seccomp", kBothPaths},
     {Step::Exec, "exec", kLaunchPath},
     {Step::Wait, "wait", kNoPath},

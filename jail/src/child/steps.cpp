@@ -244,6 +244,25 @@ int change_dir(Context& ctx) {
   return chdir(ctx.plan->workdir.c_str()) < 0 ? errno : 0;
 }
 
+// A command given by path was opened before the mounts, so that it runs
+// even where the jail does not show it. Where the jail shows the same file
+// at the same path (a host or directory root), it runs from there instead:
+// the jail's mounts judge it, as systemd's do (NoExecPaths=,
+// InaccessiblePaths=). Before the seccomp filter, which may not allow open.
+int jail_command(Context& ctx) {
+  if (ctx.exec_fd < 0) return 0;
+  int in_jail = open(ctx.plan->exec_path.c_str(), O_PATH | O_CLOEXEC);
+  if (in_jail < 0) return errno == EACCES ? EACCES : 0;
+  struct stat a{}, b{};
+  if (fstat(in_jail, &a) == 0 && fstat(ctx.exec_fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+    close(ctx.exec_fd);
+    ctx.exec_fd = in_jail;
+  } else {
+    close(in_jail);
+  }
+  return 0;
+}
+
 int exec_payload(Context& ctx) {
   const Plan& plan = *ctx.plan;
   char* const* argv = plan.argv.data();
@@ -305,6 +324,7 @@ constexpr StepEntry kPayloadSteps[] = {
     {Step::SchedResetOnFork, reset_on_fork},
     {Step::Landlock, restrict_self},
     {Step::Chdir, change_dir},
+    {Step::JailCommand, jail_command},
     {Step::Seccomp, shared<install_seccomp>},
     {Step::Exec, exec_payload},
 };
