@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 
@@ -194,6 +195,9 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A caller that ignores SIGCHLD would have the kernel reap zjail's
+  // children (the jail, systemd-creds) before zjail reads their status.
+  signal(SIGCHLD, SIG_DFL);
   zjail::cli::Options opt;
   auto parsed = zjail::cli::parse_command_line(argc, argv, opt);
   if (parsed.exit >= 0) {

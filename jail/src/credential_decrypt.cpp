@@ -39,6 +39,8 @@ constexpr const char* kEnvSecret = "SYSTEMD_CREDENTIAL_SECRET=";
 // A TPM2 unseal takes a second or two; a helper stuck longer than this
 // fails the launch rather than hangs it.
 constexpr int kTimeoutMs = 30000;
+// waitid()'s P_PIDFD (linux/wait.h, which clashes with sys/wait.h).
+constexpr idtype_t kPidfdIdType = static_cast<idtype_t>(3);
 
 Error fail(int err, const string& what) { return make_error(Step::Credentials, err, what); }
 
@@ -86,32 +88,35 @@ string last_line(const string& text) {
   return line.empty() ? "no message" : line;
 }
 
-// Waits for the helper, killing it after kTimeoutMs. Its wait status, or -1
-// with errno.
+// Waits for the helper through a pidfd, which names it even after it is
+// reaped, and kills it after kTimeoutMs. Its wait status, or -1 with errno.
+// Without a pidfd nothing can bound the wait: the helper is killed and the
+// credential fails.
 int wait_helper(pid_t pid) {
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd >= 0) {
-    pollfd p{pidfd, POLLIN, 0};
-    int r;
-    do r = poll(&p, 1, kTimeoutMs);
-    while (r < 0 && errno == EINTR);
-    if (r == 0) {
-      kill(pid, SIGKILL);
-      errno = ETIMEDOUT;
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) {
+    int e = errno;
+    if (e != ESRCH) kill(pid, SIGKILL);  // ESRCH: reaped already, and the pid may be another's
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
-    close(pidfd);
-    if (r == 0) {
-      while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-      }
-      errno = ETIMEDOUT;
-      return -1;
-    }
+    errno = e;
+    return -1;
   }
-  int status = 0;
-  pid_t w;
-  do w = waitpid(pid, &status, 0);
+  pollfd p{pidfd.get(), POLLIN, 0};
+  int r;
+  do r = poll(&p, 1, kTimeoutMs);
+  while (r < 0 && errno == EINTR);
+  if (r <= 0) syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+  siginfo_t info{};
+  int w;
+  do w = waitid(kPidfdIdType, static_cast<id_t>(pidfd.get()), &info, WEXITED);
   while (w < 0 && errno == EINTR);
-  return w == pid ? status : -1;
+  if (w < 0) return -1;
+  if (r == 0) {
+    errno = ETIMEDOUT;
+    return -1;
+  }
+  return info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0) : W_EXITCODE(0, info.si_status);
 }
 
 }  // namespace

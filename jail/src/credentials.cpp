@@ -15,6 +15,7 @@
 
 #include "credential_decrypt.hpp"
 #include "dir_entries.hpp"
+#include "syntax.hpp"
 #include "plan_internal.hpp"
 #include "zjail/trust.hpp"
 
@@ -91,10 +92,13 @@ Status check_entry(int fd, const string& shown, bool root) {
   return {};
 }
 
-// The regular files in a directory, each a credential ID_FILE (symlinks are
-// skipped, subdirectories read too), as systemd loads a directory.
-Status read_directory(int dir, const string& shown, const string& id, bool root, std::map<string, string>& out,
-                      int depth) {
+// The regular files in a directory, as systemd loads one: each becomes
+// a credential named by its path below the directory with '/' as '_'
+// (ID_FILE, ID_SUB_FILE), a name that must be valid; the first of two that
+// come out alike wins. Symlinks are skipped. The total is checked as the
+// files are read, not after.
+Status read_directory(int dir, const string& shown, const string& prefix, bool root, std::map<string, string>& out,
+                      size_t& total, int depth) {
   if (depth > kMaxDepth) return cred_error(ELOOP, shown + ": nested too deep");
   std::vector<string> names;
   if (int e = entry_names(dir, names)) return cred_error(e, shown);
@@ -102,18 +106,23 @@ Status read_directory(int dir, const string& shown, const string& id, bool root,
   for (const string& name : names) {
     struct stat st{};
     if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+    string id = prefix + "_" + name;
     if (S_ISDIR(st.st_mode)) {
       UniqueFd sub(openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (sub) result = check_entry(sub.get(), shown + "/" + name, root);
-      if (sub && result) result = read_directory(sub.get(), shown + "/" + name, id, root, out, depth + 1);
+      if (sub && result) result = read_directory(sub.get(), shown + "/" + name, id, root, out, total, depth + 1);
     } else if (S_ISREG(st.st_mode)) {
+      if (!valid_credential_name(id)) return cred_error(EINVAL, shown + "/" + name + " would be credential '" + c_escape(id) + "', not a valid name");
+      if (out.count(id)) continue;
       UniqueFd fd(openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
       if (!fd) {
         result = cred_error(errno, shown + "/" + name);
       } else if ((result = check_entry(fd.get(), shown + "/" + name, root))) {
         string data;
         result = read_all(fd.get(), shown + "/" + name, data);
-        if (result) out[id + "_" + name] = std::move(data);
+        total += data.size();
+        if (result && total > kMaxAll) result = cred_error(EFBIG, shown + ": the credentials add up to more than 1 MiB");
+        if (result) out.emplace(id, std::move(data));
       }
     }
     if (!result) break;
@@ -141,7 +150,8 @@ Result<bool> load(const Credential& c, const PlanContext& ctx, bool root, std::m
   if (S_ISDIR(st.st_mode)) {
     UniqueFd dir(openat(fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir) return cred_error(errno, path);
-    ZJAIL_TRY(read_directory(dir.get(), path, c.id, root, out, 0));
+    size_t total = 0;
+    ZJAIL_TRY(read_directory(dir.get(), path, c.id, root, out, total, 0));
     return true;
   }
   ZJAIL_TRY(read_all(fd.get(), path, out[c.id]));

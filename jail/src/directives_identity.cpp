@@ -137,13 +137,6 @@ Status private_users(Profile& p, const Assignment& a) {
   return {};
 }
 
-// systemd's credential_name_valid(): a file name and a $LISTEN_FDNAMES entry
-// at once (printable ASCII, no '/', no ':').
-bool valid_credential_name(string_view n) {
-  if (n.empty() || n.size() > 255 || n == "." || n == "..") return false;
-  return std::all_of(n.begin(), n.end(), [](char c) { return c >= ' ' && c < 0x7f && c != '/' && c != ':'; });
-}
-
 using Kind = Credential::Kind;
 
 bool same_family(Kind a, Kind b) {

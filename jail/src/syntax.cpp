@@ -281,6 +281,11 @@ bool valid_env_name(string_view n) {
   });
 }
 
+bool valid_credential_name(std::string_view n) {
+  if (n.empty() || n.size() > 255 || n == "." || n == "..") return false;
+  return std::all_of(n.begin(), n.end(), [](char c) { return c >= ' ' && c < 0x7f && c != '/' && c != ':'; });
+}
+
 bool valid_hostname(string_view n) {
   return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';

@@ -41,6 +41,9 @@ bool valid_path(std::string_view p);       // absolute, no ".." component
 bool valid_user_name(std::string_view n);  // a user/group name as useradd accepts it, or a numeric id
 bool valid_env_name(std::string_view n);   // [A-Za-z_][A-Za-z0-9_]*
 bool valid_hostname(std::string_view n);   // 1 to 64 of A-Z, a-z, 0-9, '.' and '-'
+// systemd's credential_name_valid(): a file name and a $LISTEN_FDNAMES entry
+// at once (printable ASCII, no '/', no ':').
+bool valid_credential_name(std::string_view n);
 
 // systemd's cunescape(): the C-style escapes of split_words decoded in a
 // value taken whole (no words, no quotes), as SetCredential= reads it.

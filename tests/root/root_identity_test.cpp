@@ -339,6 +339,19 @@ TEST_F(IdentityFamily, EncryptedCredentialsOpenOnlyUnderTheirNameAndKey) {
     EXPECT_THAT(r.err, HasSubstr("step: credentials")) << r.dump();
     EXPECT_THAT(r.err, HasSubstr(b.why)) << r.dump();
   }
+  // A directory's files are sealed under systemd's names for them:
+  // ID_FILE, ID_SUB_FILE.
+  ASSERT_EQ(mkdir((store.path + "/bundle").c_str(), 0700), 0);
+  ASSERT_EQ(mkdir((store.path + "/bundle/sub").c_str(), 0700), 0);
+  ASSERT_TRUE(seal(key, "bundle_sub_c", "nested", store.path + "/bundle/sub/c"));
+  auto nested = launch("LoadCredentialEncrypted=bundle:" + store.path + "/bundle\n", "bundle_sub_c");
+  EXPECT_EQ(nested.out, "nested") << nested.dump();
+  // A caller that ignores SIGCHLD: zjail still waits for systemd-creds (and
+  // the jail) itself.
+  std::string cmd = "SYSTEMD_CREDENTIAL_SECRET=" + key + " bash -c \"trap '' CHLD; exec " + kZjail +
+                    " --profile " + (profiles_ / "enc.profile") + " -- /bin/true\"";
+  launch("LoadCredentialEncrypted=db:" + store.path + "/db.cred\n", "db");
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
   // Without the key in zjail's environment, the default host key is used;
   // this host's (if any) is not the test's.
   opt.extra_env.clear();

@@ -280,7 +280,8 @@ TEST_F(PlanCredentials, LoadedSetAndImportedIntoAReadOnlyMountOfThePayloads) {
   EXPECT_EQ(m->kind, MountOp::Kind::Files);
   EXPECT_EQ(file(*m, "tls"), "KEY");
   EXPECT_EQ(file(*m, "bundle_a"), "A");
-  EXPECT_EQ(file(*m, "bundle_b"), "B");
+  EXPECT_EQ(file(*m, "bundle_sub_b"), "B");  // systemd's name: the path below, '/' as '_'
+  EXPECT_EQ(file(*m, "bundle_b"), "<missing>");
   EXPECT_EQ(file(*m, "greeting"), "hello\nworld");
   EXPECT_EQ(file(*m, "missing"), "default");  // SetCredential= stands in
   EXPECT_EQ(file(*m, "web.token"), "imported");
@@ -306,6 +307,18 @@ TEST_F(PlanCredentials, MissingTooLargeAndUntrustedAreRefused) {
   auto enc = check_plan(profile("LoadCredentialEncrypted=k:" + dir_ + "/nope\n"), ctx_);
   ASSERT_FALSE(enc);
   EXPECT_THAT(enc.error().message(), HasSubstr("LoadCredentialEncrypted=k (t.profile:2)"));
+  // A file whose name cannot be a credential's fails the directory.
+  write("odd/bad\tname", "x");
+  auto odd = check_plan(profile("LoadCredential=odd:" + dir_ + "/odd\n"), ctx_);
+  ASSERT_FALSE(odd);
+  EXPECT_THAT(odd.error().message(), HasSubstr("not a valid name"));
+  // A directory's total is counted as it is read.
+  std::string half(600 * 1024, 'x');
+  write("many/a", half);
+  write("many/b", half);
+  auto many = check_plan(profile("LoadCredential=many:" + dir_ + "/many\n"), ctx_);
+  ASSERT_FALSE(many);
+  EXPECT_THAT(many.error().message(), HasSubstr("add up to more than 1 MiB"));
   std::string big(1024 * 1024 + 1, 'x');
   write("big", big);
   auto too_big = check_plan(profile("LoadCredential=b:" + dir_ + "/big\n"), ctx_);
