@@ -134,8 +134,27 @@ Result<uid_t> HostLease::lock_dynamic_uid(const std::string& name) {
 
 Status HostLease::make_directories(const std::vector<ServiceDirPlan>& dirs) {
   for (const auto& d : dirs) {
-    ZJAIL_TRY_ASSIGN(auto made, make_service_directory(d));
-    if (d.remove) removals_.push_back({std::move(made.parent), made.name, d.host_path()});
+    // A jail that is ending may remove a runtime directory between its
+    // making here and the lock: the lock then holds a directory that is
+    // gone (no links), and it is made again.
+    for (int attempt = 0;; ++attempt) {
+      ZJAIL_TRY_ASSIGN(auto made, make_service_directory(d));
+      if (!d.remove) break;
+      UniqueFd self(openat(made.parent.get(), made.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!self) return make_error(Step::Directories, errno, d.host_path());
+      int r;
+      do r = flock(self.get(), LOCK_SH);
+      while (r < 0 && errno == EINTR);
+      if (r < 0) return make_error(Step::Directories, errno, "locking " + d.host_path());
+      struct stat st{};
+      if (fstat(self.get(), &st) < 0) return make_error(Step::Directories, errno, d.host_path());
+      if (st.st_nlink == 0) {
+        if (attempt < 3) continue;
+        return make_error(Step::Directories, EAGAIN, d.host_path() + " keeps being removed");
+      }
+      removals_.push_back({std::move(made.parent), made.name, d.host_path(), std::move(self)});
+      break;
+    }
   }
   return {};
 }
@@ -162,6 +181,8 @@ std::vector<std::string> HostLease::release() {
   mount_points_.clear();
   // Innermost first, as they were made outermost first.
   for (auto it = removals_.rbegin(); it != removals_.rend(); ++it) {
+    // Another jail still holds it: the last one removes it.
+    if (flock(it->self.get(), LOCK_EX | LOCK_NB) < 0) continue;
     auto st = remove_tree(it->parent.get(), it->name);
     if (!st) problems.push_back("RuntimeDirectory " + it->shown + " not removed: " + st.error().message());
   }

@@ -112,6 +112,24 @@ TEST_F(IdentityFamily, RuntimeDirectoryGoesAwayUnlessPreserved) {
   EXPECT_TRUE(exists("/run/" + name + "/pid")) << "kept with RuntimeDirectoryPreserve=yes";
 }
 
+// Two jails of one profile share its runtime directory (a daemon and a
+// client of it, say): the first to end leaves it to the other, and the
+// last removes it.
+TEST_F(IdentityFamily, ASharedRuntimeDirectoryOutlivesAllButTheLastJail) {
+  std::string name = unique("shared");
+  Scratch host("/run/" + name);
+  std::string lines = "RuntimeDirectory=" + name + "\n";
+  Spawned daemon(args("shared", lines, {"sigterm-wait", "0"}));
+  ASSERT_NE(daemon.wait_line("READY"), "") << "the first jail did not start";
+  { std::ofstream("/run/" + name + "/daemon.pid") << "1\n"; }
+  auto client = with("shared", lines, {"touch", "/run/" + name + "/client"});
+  EXPECT_EQ(outcome(client, "touch"), "PASS") << client.dump();
+  EXPECT_TRUE(exists("/run/" + name + "/daemon.pid")) << "the client's end removed the daemon's runtime directory";
+  kill(daemon.pid(), SIGTERM);
+  daemon.wait();
+  EXPECT_FALSE(exists("/run/" + name)) << "the last jail to end removes it";
+}
+
 TEST_F(IdentityFamily, EachDirectoryKindWhereSystemdPutsIt) {
   std::string name = unique("kinds");
   Scratch c("/var/cache/" + name), l("/var/log/" + name), e("/etc/" + name);

@@ -63,6 +63,8 @@ class HostLease {
 
   // Makes each planned directory on the host (service_dirs.hpp) and
   // remembers the ones to remove at the end. Step::Directories errors.
+  // Jails of one profile share a runtime directory: each holds a shared
+  // BSD lock on it, and the last to end removes it.
   Status make_directories(const std::vector<ServiceDirPlan>& dirs);
 
   // A mount point the jail will make in a host tree (RootDirectory=) for a
@@ -80,6 +82,7 @@ class HostLease {
     UniqueFd parent;   // O_PATH of the directory holding it
     std::string name;  // its last component
     std::string shown; // its path, for messages
+    UniqueFd self;     // the directory, holding a shared BSD lock while in use
   };
   struct Lock {
     UniqueFd fd;       // holds the BSD lock
