@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include "credential_decrypt.hpp"
@@ -75,6 +76,7 @@ Status read_all(int fd, const string& shown, string& out) {
     if (n < 0) return cred_error(errno, shown);
     if (n == 0) return {};
     out.append(buf, static_cast<size_t>(n));
+    explicit_bzero(buf, static_cast<size_t>(n));
     if (out.size() > kCredentialMax) return cred_error(EFBIG, shown + " is larger than 1 MiB");
   }
 }

@@ -304,7 +304,12 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
   while ((n = recv(parent_sock.get(), &rec, sizeof rec, 0)) < 0 &&
          (errno == EINTR || (errno == ECONNRESET && !std::exchange(reset_seen, true)))) {}
   if (n < 0) return make_error(Step::SyncSocket, errno, "reading the jail's status");
-  if (n == 0) return jail;  // EOF: the payload is running
+  if (n == 0) {  // EOF: the payload is running
+    // The credentials are in the jail's ramfs: the parent's copies go.
+    for (const auto& m : plan.mounts)
+      for (const auto& f : m.files) explicit_bzero(const_cast<char*>(f.data.data()), f.data.size());
+    return jail;
+  }
   if (n != sizeof rec || rec.step >= static_cast<uint32_t>(Step::Count_))
     return make_error(Step::SyncSocket, EPROTO, "malformed status from the jail");
   Step step = static_cast<Step>(rec.step);

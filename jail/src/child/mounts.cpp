@@ -315,6 +315,9 @@ int files_mount(Context& ctx, const MountOp& op) {
       break;
     }
     r = write_all(fd, f.data);
+    // The ramfs holds it now; this copy of the plan (the init's own, after
+    // clone) need not.
+    explicit_bzero(const_cast<char*>(f.data.data()), f.data.size());
     if (r == 0 && (fchown(fd, op.owner, op.group) < 0 || fchmod(fd, op.file_mode) < 0)) r = errno;
     close(fd);
     if (r != 0) break;
