@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -70,6 +71,22 @@ Result<bool> named_by_nss(uid_t uid) {
 
 // The i-th uid to try for `name`, from its slot on.
 uid_t candidate(uid_t slot, uid_t i) { return kDynamicUidMin + (slot - kDynamicUidMin + i) % kRange; }
+
+// Marks a mount point zjail made, so that the last jail holding it removes
+// it even when another jail made it.
+constexpr const char* kMadeXattr = "trusted.zjail.made";
+
+// A shared BSD lock on `fd`, and whether what it names still exists (a
+// jail that ended may have removed it between the open and the lock).
+Result<bool> lock_shared(int fd, Step step, const std::string& shown) {
+  int r;
+  do r = flock(fd, LOCK_SH);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return make_error(step, errno, "locking " + shown);
+  struct stat st{};
+  if (fstat(fd, &st) < 0) return make_error(step, errno, shown);
+  return st.st_nlink > 0;
+}
 
 }  // namespace
 
@@ -142,13 +159,8 @@ Status HostLease::make_directories(const std::vector<ServiceDirPlan>& dirs) {
       if (!d.remove) break;
       UniqueFd self(openat(made.parent.get(), made.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!self) return make_error(Step::Directories, errno, d.host_path());
-      int r;
-      do r = flock(self.get(), LOCK_SH);
-      while (r < 0 && errno == EINTR);
-      if (r < 0) return make_error(Step::Directories, errno, "locking " + d.host_path());
-      struct stat st{};
-      if (fstat(self.get(), &st) < 0) return make_error(Step::Directories, errno, d.host_path());
-      if (st.st_nlink == 0) {
+      ZJAIL_TRY_ASSIGN(bool there, lock_shared(self.get(), Step::Directories, d.host_path()));
+      if (!there) {
         if (attempt < 3) continue;
         return make_error(Step::Directories, EAGAIN, d.host_path() + " keeps being removed");
       }
@@ -159,24 +171,51 @@ Status HostLease::make_directories(const std::vector<ServiceDirPlan>& dirs) {
   return {};
 }
 
-void HostLease::remove_if_made(const std::string& path) {
-  struct stat st{};
-  if (lstat(path.c_str(), &st) < 0 && errno == ENOENT) mount_points_.push_back(path);
+Status HostLease::hold_mount_point(const std::string& path, Step step) {
+  size_t slash = path.rfind('/');
+  std::string parent_path = slash == 0 ? "/" : path.substr(0, slash), name = path.substr(slash + 1);
+  TrustRule rule;
+  rule.leaf_must_be_dir = true;
+  auto parent = open_trusted(parent_path, rule);
+  if (!parent && parent.error().err == ENOENT) {
+    // Its parent (/run/credentials) as systemd makes it: root's, 0755.
+    size_t up = parent_path.rfind('/');
+    auto grand = open_trusted(up == 0 ? "/" : parent_path.substr(0, up), rule);
+    if (!grand) return std::move(grand).error().wrap(step, "");
+    if (mkdirat(grand->get(), parent_path.substr(up + 1).c_str(), 0755) < 0 && errno != EEXIST)
+      return make_error(step, errno, parent_path);
+    parent = open_trusted(parent_path, rule);
+  }
+  if (!parent) return std::move(parent).error().wrap(step, "");
+  for (int attempt = 0;; ++attempt) {
+    bool made = mkdirat(parent->get(), name.c_str(), 0755) == 0;
+    if (!made && errno != EEXIST) return make_error(step, errno, path);
+    UniqueFd self(openat(parent->get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!self) return make_error(step, errno, path);
+    if (made) (void)fsetxattr(self.get(), kMadeXattr, "1", 1, 0);
+    ZJAIL_TRY_ASSIGN(bool there, lock_shared(self.get(), step, path));
+    if (!there) {
+      if (attempt < 3) continue;
+      return make_error(step, EAGAIN, path + " keeps being removed");
+    }
+    UniqueFd held(fcntl(parent->get(), F_DUPFD_CLOEXEC, 0));
+    if (!held) return make_error(step, errno, parent_path);
+    mount_points_.push_back({std::move(held), name, path, std::move(self), made});
+    return {};
+  }
 }
 
 std::vector<std::string> HostLease::release() {
   std::vector<std::string> problems;
-  // Empty, or left alone; reached from a parent of root's alone, never
-  // through a symlink.
-  for (const auto& path : mount_points_) {
-    size_t slash = path.rfind('/');
-    TrustRule rule;
-    rule.leaf_must_be_dir = true;
-    auto parent = open_trusted(slash == 0 ? "/" : path.substr(0, slash), rule);
-    if (!parent) continue;
-    if (unlinkat(parent->get(), path.substr(slash + 1).c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT &&
-        errno != ENOTEMPTY && errno != EEXIST)
-      problems.push_back("mount point " + path + " not removed: " + std::strerror(errno));
+  // The last holder removes what zjail made, if it is empty: a mount there
+  // in another jail's namespace would be detached by the removal.
+  for (auto& m : mount_points_) {
+    if (flock(m.self.get(), LOCK_EX | LOCK_NB) < 0) continue;
+    char mark[2];
+    if (!m.made && fgetxattr(m.self.get(), kMadeXattr, mark, sizeof mark) < 0) continue;
+    if (unlinkat(m.parent.get(), m.name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT && errno != ENOTEMPTY &&
+        errno != EEXIST && errno != EBUSY)
+      problems.push_back("mount point " + m.shown + " not removed: " + std::strerror(errno));
   }
   mount_points_.clear();
   // Innermost first, as they were made outermost first.

@@ -345,11 +345,12 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   // sockets: the host's directories are made only for a plan that runs.
   ZJAIL_TRY(inject_fault(plan.fault, Step::Directories));
   if (ctx.lease) ZJAIL_TRY(ctx.lease->make_directories(plan.identity.directories));
-  // The credentials' mount point, made by the jail in a host tree.
+  // The credentials' mount point in a host tree, held for the jail's life.
   if (ctx.lease && plan.invoked_as_root && !plan.root_directory.empty())
     for (const auto& m : plan.mounts)
       if (m.kind == MountOp::Kind::Files && m.target.starts_with("run/credentials/"))
-        ctx.lease->remove_if_made((plan.root_directory == "/" ? "" : plan.root_directory) + "/" + m.target);
+        ZJAIL_TRY(ctx.lease->hold_mount_point(
+            (plan.root_directory == "/" ? "" : plan.root_directory) + "/" + m.target, Step::Credentials));
   ZJAIL_TRY(inject_fault(plan.fault, Step::Listen));
   // Last, so that nothing is bound for a plan that cannot run. Sockets from
   // systemd come first, as fd 3 onwards, then the profile's own.

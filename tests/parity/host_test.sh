@@ -34,7 +34,7 @@ cleanup() {
   local d
   for d in "${made[@]}"; do rmdir -- "$d" 2>/dev/null || true; done
   bash "$parity/fixture.sh" remove || true
-  rm -rf -- "$work"
+  rm -rf -- "$work" /usr/lib/zjail-parity
 }
 trap cleanup EXIT
 # The sealed credential's host key is the fixture's, not this host's
@@ -42,10 +42,10 @@ trap cleanup EXIT
 # inherits the variable and opens it with the same key.
 export SYSTEMD_CREDENTIAL_SECRET=/srv/zjail-parity/credential.secret
 bash "$parity/fixture.sh" create
-# The probe runs from the fixture's executable directory, which the exec
-# cases keep executable (in the VM it is zjail's own /opt/zjail).
-install -m 0755 -- "$observe" /srv/zjail-parity/exec/observe
-observe=/srv/zjail-parity/exec/observe
+# The probe runs from where the VM has it, under /usr, which the exec cases
+# keep executable (zjail, like systemd, refuses a command from a noexec path).
+install -D -m 0755 -- "$observe" /usr/lib/zjail-parity/observe
+observe=/usr/lib/zjail-parity/observe
 
 declare -A kind_of
 while read -r name kind _; do

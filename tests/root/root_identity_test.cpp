@@ -294,6 +294,32 @@ TEST_F(IdentityFamily, CredentialsOnTheHostRootLeaveNothingBehind) {
   EXPECT_FALSE(exists(dir)) << "the mount point was left in the host's /run";
 }
 
+// Two jails of one name on the host's root share the mount point: the
+// first to end must not remove it, which would detach the other's
+// credentials; the last removes it.
+TEST_F(IdentityFamily, ConcurrentJailsKeepEachOthersCredentials) {
+  const std::string dir = "/run/credentials/sharedcred";
+  if (exists(dir)) GTEST_SKIP() << "\n*** " << dir << " exists already on this host ***";
+  profiles_.write("sharedcred.profile", "[Jail]\nRootDirectory=/\nUser=nobody\nGroup=nogroup\nSetCredential=k:v4lue\n");
+  std::vector<std::string> a{"--profile", profiles_ / "sharedcred.profile", "--", kProbe};
+  auto first = a, second = a;
+  first.insert(first.end(), {"sigterm-wait", "0"});
+  Spawned older(first);
+  ASSERT_NE(older.wait_line("READY"), "") << "the first jail did not start";
+  second.insert(second.end(), {"read", dir + "/k"});
+  auto newer = run(second);
+  EXPECT_EQ(newer.line("PASS read").value_or(""), "PASS read " + dir + "/k bytes=5") << newer.dump();
+  // The older jail still has its credentials after the newer one ended.
+  auto init = children_of(older.pid());
+  ASSERT_EQ(init.size(), 1u);
+  auto payload = children_of(init[0]);
+  ASSERT_EQ(payload.size(), 1u);
+  EXPECT_EQ(stat_in_jail(payload[0], dir + "/k").st_size, 5) << "the other jail's end detached the credentials";
+  kill(older.pid(), SIGTERM);
+  older.wait();
+  EXPECT_FALSE(exists(dir)) << "the last jail leaves no mount point behind";
+}
+
 // A credential read from where someone other than root could have put a
 // symlink or another file: root would hand the payload whatever is there.
 TEST_F(IdentityFamily, ACredentialFromAPathOthersCanWriteIsRefused) {

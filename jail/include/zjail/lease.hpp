@@ -67,11 +67,13 @@ class HostLease {
   // BSD lock on it, and the last to end removes it.
   Status make_directories(const std::vector<ServiceDirPlan>& dirs);
 
-  // A mount point the jail will make in a host tree (RootDirectory=) for a
-  // mount of zjail's own (the credentials' ramfs), missing now: removed at
-  // the end if it is there then and empty, as systemd removes
-  // /run/credentials/UNIT. `path` must lie in a directory of root's alone.
-  void remove_if_made(const std::string& path);
+  // The mount point in a host tree (RootDirectory=) for a mount of zjail's
+  // own (the credentials' ramfs at /run/credentials/NAME), made now if
+  // missing, with its parent, and held (a shared BSD lock) for the jail's
+  // life. The last jail holding one that zjail made removes it, as systemd
+  // removes /run/credentials/UNIT; until then another jail's mount there
+  // stays attached. `path`'s parents must be root's alone.
+  Status hold_mount_point(const std::string& path, Step step);
 
   // Removes the runtime directories and drops the uid lock, now. What could
   // not be removed comes back as messages (the jail is over either way).
@@ -83,6 +85,7 @@ class HostLease {
     std::string name;  // its last component
     std::string shown; // its path, for messages
     UniqueFd self;     // the directory, holding a shared BSD lock while in use
+    bool made = false; // made by this lease (mount points; also marked by an xattr)
   };
   struct Lock {
     UniqueFd fd;       // holds the BSD lock
@@ -91,7 +94,7 @@ class HostLease {
   DynamicUidDirs dirs_;
   std::vector<Lock> locks_;
   std::vector<Removal> removals_;
-  std::vector<std::string> mount_points_;
+  std::vector<Removal> mount_points_;
 };
 
 }  // namespace zjail
