@@ -36,7 +36,7 @@ AmbientCapabilities=
 # --- System calls --------------------------------------------------------------
 # An allow list, not @system-service: no sockets, no id changes, no ptrace, no
 # keyring, no SysV IPC, no timers beyond sleeping, no io_uring. The groups:
-#   @default      what every program calls (mmap, futex, execve, uname, ...)
+#   @default      what every program calls (mmap, futex, execve, ...)
 #   @basic-io     read, write, lseek, close, dup, ...
 #   @file-system  open, stat, getdents, mkdir, unlink, chmod, fcntl, ...
 #   @io-event     poll, select, epoll
@@ -45,8 +45,8 @@ AmbientCapabilities=
 SystemCallFilter=@default @basic-io @file-system @io-event @signal @process
 # What /bin/sh and coreutils call beyond those: pipes, terminal ioctls
 # (TIOCSTI stays blocked by zjail's base filter), cat's fadvise, `free`'s
-# sysinfo, umask.
-SystemCallFilter=pipe pipe2 ioctl fadvise64 sysinfo umask
+# sysinfo, umask, uname.
+SystemCallFilter=pipe pipe2 ioctl fadvise64 sysinfo umask uname
 # A denied call fails with EPERM instead of killing the program: judges get a
 # normal error exit to report, not a SIGSYS.
 SystemCallErrorNumber=EPERM

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "zjail/fd.hpp"
@@ -51,6 +52,20 @@ int apply(const ProcessProperty& prop, pid_t pid) {
 Status apply_process_properties(const Plan& plan, pid_t pid) {
   for (const auto& prop : plan.security.process)
     if (int err = apply(prop, pid)) return make_error(Step::ProcessProperties, err, prop.origin);
+  // A Limit*= whose hard limit is above zjail's own: only the host's
+  // CAP_SYS_RESOURCE can raise it, as systemd does for a unit, and the jail's
+  // user namespace has none. The init gets the higher hard limit here; the
+  // payload sets its limits from there (step rlimits). Without the
+  // privilege, that step reports what could not be set.
+  for (const auto& l : plan.rlimits) {
+    auto res = static_cast<__rlimit_resource>(l.resource);
+    rlimit now{};
+    if (prlimit(pid, res, nullptr, &now) < 0) return make_error(Step::ProcessProperties, errno, l.origin);
+    if (now.rlim_max == RLIM_INFINITY || (l.hard != RLIM_INFINITY && l.hard <= now.rlim_max)) continue;
+    rlimit raised{std::min(now.rlim_cur, l.hard), l.hard};
+    if (prlimit(pid, res, &raised, nullptr) < 0 && errno != EPERM)
+      return make_error(Step::ProcessProperties, errno, l.origin);
+  }
   return {};
 }
 

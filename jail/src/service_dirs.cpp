@@ -143,6 +143,11 @@ Status plan_service_dirs(const Profile& p, const PlanContext& ctx, Plan& plan, s
           tmp.options = {{"mode", "0755"}, {"size", "64k"}, {"nr_inodes", "64"}};
           tmp.attr |= MOUNT_ATTR_NOEXEC;
           ops.push_back(std::move(tmp));
+          // Read-only, as systemd's, once the directories' mount points are in it.
+          MountOp seal = jail_op(MountOp::Kind::Attr, "", base + "/private", item.origin);
+          seal.attr = MOUNT_ATTR_RDONLY;
+          seal.recursive = false;
+          ops.push_back(std::move(seal));
           private_tmpfs = true;
         }
       }

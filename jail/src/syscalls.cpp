@@ -35,7 +35,7 @@ const std::vector<SyscallGroup> kGroups = {
       "lsm_get_self_attr", "lsm_list_modules", "madvise",
       "map_shadow_stack", "membarrier", "mmap", "mprotect", "mremap", "mseal", "munmap", "nanosleep",
       "pause", "prlimit64", "restart_syscall", "rseq", "rt_sigreturn", "sched_getaffinity",
-      "sched_yield", "set_robust_list", "set_thread_area", "set_tid_address", "time", "uname",
+      "sched_yield", "set_robust_list", "set_thread_area", "set_tid_address", "time",
       // Return paths of uprobes the host's tracing attached to the program.
       "uprobe", "uretprobe"}},
     {"@aio", "Asynchronous I/O (without io_uring, see @io-uring)",
@@ -129,7 +129,7 @@ const std::vector<SyscallGroup> kGroups = {
       "personality", "readahead", "remap_file_pages",
       "sched_get_priority_max", "sched_get_priority_min", "sched_getattr", "sched_getparam",
       "sched_getscheduler", "sched_rr_get_interval", "sendfile", "setfsgid", "setfsuid", "setpgid",
-      "setsid", "splice", "sysinfo", "tee", "umask", "vmsplice"}},
+      "setsid", "splice", "sysinfo", "tee", "umask", "uname", "vmsplice"}},
     // Filled in from libseccomp's table by expand_syscalls().
     {"@known", "Every system call this libseccomp knows for the native architecture", {}},
 };

@@ -54,6 +54,13 @@ while read -r name kind _; do
 done <"$parity/directives.txt"
 
 failures=() ran=0 gaps=0 skipped=0
+# CAP_SYS_RESOURCE (bit 24) in this shell's effective set: what zjail needs
+# to raise a hard limit above its own, as systemd does for a unit.
+host_can_raise_limits() {
+  local eff
+  eff=$(sed -n 's/^CapEff:\t*//p' /proc/self/status)
+  (((0x$eff >> 24) & 1))
+}
 fail_case() { failures+=("$1: $2"); printf 'FAIL %s: %s\n' "$1" "$2"; }
 
 for f in "$parity"/cases/*.conf; do
@@ -104,6 +111,10 @@ for f in "$parity"/cases/*.conf; do
     if [[ $mark == gap ]]; then
       gaps=$((gaps + 1))
       printf 'KNOWN-GAP %s: %s (%s)\n' "$name" "$(sed -n 's/^# zjail: gap *//p' "$f")" "$why"
+    elif ! host_can_raise_limits && grep -q '(step: rlimits)' "$work/$name.err"; then
+      skipped=$((skipped + 1))
+      printf 'SKIP %s: this host withholds CAP_SYS_RESOURCE even from root, so no hard limit can be raised here (%s)\n' \
+        "$name" "$why"
     else
       fail_case "$name" "$why"
     fi

@@ -111,7 +111,11 @@ TEST(PlanDynamicUser, TakesAUidOfTheRangeNamedAfterTheUnit) {
   EXPECT_EQ(plan->gid, plan->uid);
   EXPECT_FALSE(uid_has_entry(plan->uid).value());
   EXPECT_TRUE(has_env(*plan, "USER=webapp"));
-  EXPECT_TRUE(has_env(*plan, "HOME=/"));
+  // Its home is "/" and its shell nologin: systemd passes neither.
+  for (const auto& e : plan->envp_storage) {
+    EXPECT_FALSE(e.starts_with("HOME=")) << e;
+    EXPECT_FALSE(e.starts_with("SHELL=")) << e;
+  }
   std::string u = std::to_string(plan->uid);
   EXPECT_EQ(plan->idmap.uid_map, "0 0 1\n" + u + " " + u + " 1\n");
   // What it implies: PrivateTmp= (the others where this zjail has them).
