@@ -1,7 +1,9 @@
 #include "zjail/landlock.hpp"
 
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -82,15 +84,64 @@ std::string tcp_reconnect_warning(int abi) {
          "one to any address the host reaches, despite PrivateNetwork=yes";
 }
 
-int apply_landlock(const LandlockPlan& plan) noexcept {
-  if (!plan.deny_tcp_connect) return 0;
-  LandlockRulesetAttr attr{0, kLandlockNetConnectTcp};
-  long fd = syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
-  if (fd < 0) return errno;
-  long r = syscall(SYS_landlock_restrict_self, fd, 0);
-  int e = errno;
-  close(static_cast<int>(fd));
-  return r < 0 ? e : 0;
+namespace {
+
+constexpr int kRulePathBeneath = 1;  // LANDLOCK_RULE_PATH_BENEATH
+struct PathBeneathAttr {
+  uint64_t allowed_access;
+  int32_t parent_fd;
+} __attribute__((packed));
+// What a rule on a file (not a directory) may carry: execute, write, read,
+// truncate, ioctl on a device.
+constexpr uint64_t kFileRights = (1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 14) | (1ULL << 15);
+constexpr uint64_t kExecRead = (1ULL << 0) | (1ULL << 2);
+constexpr uint64_t kReadWriteIoctl = (1ULL << 1) | (1ULL << 2) | (1ULL << 15);
+
+int add_rule(int ruleset, int fd, uint64_t access, uint64_t handled) {
+  struct stat st{};
+  if (fstat(fd, &st) < 0) return errno;
+  if (!S_ISDIR(st.st_mode)) access &= kFileRights;
+  PathBeneathAttr a{access & handled, fd};
+  if (!a.allowed_access) return 0;
+  return syscall(SYS_landlock_add_rule, ruleset, kRulePathBeneath, &a, 0) < 0 ? errno : 0;
+}
+
+}  // namespace
+
+int apply_landlock(const LandlockPlan& plan, int exec_fd) noexcept {
+  uint64_t net = plan.deny_tcp_connect ? kLandlockNetConnectTcp : 0;
+  if (!plan.handled_fs && !net && !plan.scoped) return 0;
+  // Fields a kernel does not know must be zero; the plan holds only what it has.
+  LandlockRulesetAttr attr{plan.handled_fs, net, plan.scoped};
+  long ruleset = syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+  if (ruleset < 0) return errno;
+  int fd = static_cast<int>(ruleset);
+  int err = 0;
+  for (const auto& rule : plan.paths) {
+    int p = open(rule.path.c_str(), O_PATH | O_CLOEXEC);
+    if (p < 0) {
+      if (errno == ENOENT || errno == EACCES) continue;  // optional, or out of the payload's reach anyway
+      err = errno;
+      break;
+    }
+    err = add_rule(fd, p, rule.access, plan.handled_fs);
+    close(p);
+    if (err) break;
+  }
+  if (!err && plan.handled_fs) {
+    // The command, opened before the mounts where the jail may not show it.
+    if (plan.exec_rule && exec_fd >= 0) err = add_rule(fd, exec_fd, kExecRead, plan.handled_fs);
+    // Standard streams the payload may reopen (/dev/stdin, /proc/self/fd/1):
+    // the same files, wherever they are.
+    for (int i = 0; i <= 2 && !err; ++i) {
+      struct stat st{};
+      if (fstat(i, &st) == 0 && (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode)))
+        err = add_rule(fd, i, kReadWriteIoctl, plan.handled_fs);
+    }
+  }
+  if (!err && syscall(SYS_landlock_restrict_self, fd, 0) < 0) err = errno;
+  close(fd);
+  return err;
 }
 
 }  // namespace zjail

@@ -368,7 +368,6 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   }
   ZJAIL_TRY_ASSIGN(auto fds, bind_listen_sockets(p));
   for (auto& fd : fds) plan.pass_fds.push_back(std::move(fd));
-  ZJAIL_TRY_ASSIGN(plan.landlock, plan_landlock(plan.private_network, plan.pass_fds, -1, plan.warnings));
 
   if (!ctx.notify_relay.empty()) {
     MountOp m;
@@ -381,6 +380,8 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
     plan.mounts.push_back(std::move(m));
     sort_mounts(plan.mounts);
   }
+
+  ZJAIL_TRY(plan_landlock_all(p, plan));
 
   for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());
   plan.argv.push_back(nullptr);

@@ -59,6 +59,14 @@ Status plan_service_dirs(const Profile& p, const PlanContext& ctx, Plan& plan, s
 // The credentials, read now (Step::Credentials) into a Files mount at
 // /run/credentials/NAME, readable by the payload alone; $CREDENTIALS_DIRECTORY
 // in `env`.
+// The jail's mount table as Landlock path rules, for a kernel of ABI `abi`
+// (landlock_paths.cpp); what the kernel lacks goes to ll.missing.
+void plan_landlock_paths(const Plan& plan, int abi, LandlockPlan& ll);
+// All of the jail's Landlock plan: the network rule, the paths, the scopes;
+// a DeviceAllow= no rule can hold, or LandlockRequired= with a feature the
+// kernel lacks, is an error.
+Status plan_landlock_all(const Profile& p, Plan& plan);
+
 Status plan_credentials(const Profile& p, const PlanContext& ctx, Plan& plan, std::vector<std::string>& env);
 
 // DynamicUser=: the user and group as nss-systemd would show them, added to

@@ -165,20 +165,18 @@ std::vector<std::string> device_nodes(const DeviceRule& r, bool& pts) {
 
 namespace {
 
-Status add_device_nodes(const Profile& p, FsModel& m, std::vector<MountOp>& mounts) {
+Status add_device_nodes(const Profile& p, FsModel& m, std::vector<MountOp>& mounts, std::vector<DeviceAccess>& access) {
   if (m.dev != FsModel::Dev::Zjail) return {};
   std::set<std::string> bound = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"};
   if (!m.dev_pseudo) bound.clear();
   bool pts = false;
   for (const auto& item : p.sandbox.device_allow) {
     const DeviceRule& r = item.value;
-    if (r.read != r.write)
-      return make_error(Step::Plan, EOPNOTSUPP,
-                        item.origin.str() + ": DeviceAllow=" + r.specifier + " " + (r.read ? "r" : "w") +
-                            ": zjail has no device cgroup, and a read-only bind does not stop writes to a device "
-                            "node: allow rw, or leave the device out");
-    if (!r.read) continue;  // "m" alone: a user namespace can never mknod
+    if (!r.read && !r.write) continue;  // "m" alone: a user namespace can never mknod
     for (const auto& node : device_nodes(r, pts)) {
+      // r or w alone: bound, and held to it by Landlock (a read-only bind
+      // does not stop writes to a device; plan_landlock_paths).
+      if (r.read != r.write) access.push_back({node, r.read, r.write});
       if (!bound.insert(node).second) continue;
       MountOp b;
       b.kind = Kind::Bind;
@@ -417,7 +415,7 @@ Status plan_sandbox(const Profile& p, const PlanContext& ctx, Plan& plan) {
   if (model.root == Root::Host)
     plan.root_attr = MOUNT_ATTR_NOSUID | (model.dev == FsModel::Dev::Host ? 0 : MOUNT_ATTR_NODEV);
   ZJAIL_TRY_ASSIGN(plan.mounts, plan_mounts(p, model));
-  ZJAIL_TRY(add_device_nodes(p, model, plan.mounts));
+  ZJAIL_TRY(add_device_nodes(p, model, plan.mounts, plan.device_access));
   auto rules = path_rules(p, model, plan.mounts);
   sort_mounts(plan.mounts);
   ZJAIL_TRY(resolve_sources(plan.mounts, plan.root_directory, ctx.invoker_uid));

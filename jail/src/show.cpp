@@ -75,6 +75,9 @@ string show_profile(const Profile& p) {
   words(w, "SystemCallArchitectures", p.system_call_architectures);
   name_list(w, "SystemCallLog", p.system_call_log, "read");
   boolean(w, "RestrictIOUring", p.restrict_io_uring);
+  boolean(w, "RestrictAbstractUnixSockets", p.restrict_abstract_unix_sockets);
+  boolean(w, "RestrictSignals", p.restrict_signals);
+  boolean(w, "LandlockRequired", p.landlock_required);
 
   for (const auto& [resource, item] : p.limits) {
     const Limit& l = item.value;

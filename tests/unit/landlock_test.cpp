@@ -101,7 +101,9 @@ TEST(LandlockApply, TcpConnectDenied) {
   pid_t pid = fork();
   if (pid == 0) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(100);
-    if (apply_landlock(LandlockPlan{true}) != 0) _exit(101);
+    LandlockPlan only_tcp;
+    only_tcp.deny_tcp_connect = true;
+    if (apply_landlock(only_tcp, -1) != 0) _exit(101);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);

@@ -346,10 +346,13 @@ TEST(SandboxApi, DevicePolicyAndDeviceAllow) {
   Plan allowed = plan_of("DevicePolicy=strict\nDeviceAllow=/dev/null rw\nDeviceAllow=char-pts rw\n");
   EXPECT_THAT(table(allowed), ::testing::Contains("bind /dev/null noexec optional"));
   EXPECT_THAT(table(allowed), ::testing::Contains("devpts /dev/pts noexec"));
-  // A device node kept read-only would need a device cgroup zjail lacks:
-  // refused, never granted read-write.
-  EXPECT_THAT(error_of("DeviceAllow=/dev/null r\n"),
-              HasSubstr("t.profile:2: DeviceAllow=/dev/null r: zjail has no device cgroup"));
+  // A device node kept read-only: bound, and held to reading by Landlock
+  // (root tier: Landlock.DeviceAllowReadOnlyStopsWrites).
+  Plan read_only = plan_of("DeviceAllow=/dev/null r\n");
+  ASSERT_EQ(read_only.device_access.size(), 1u);
+  EXPECT_EQ(read_only.device_access[0].path, "/dev/null");
+  EXPECT_TRUE(read_only.device_access[0].read);
+  EXPECT_FALSE(read_only.device_access[0].write);
   // On the host's root a device policy replaces the host's /dev.
   Plan host = plan_of("RootDirectory=/\nDevicePolicy=closed\n");
   EXPECT_THAT(table(host), ::testing::Contains("tmpfs /dev noexec"));

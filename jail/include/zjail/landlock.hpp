@@ -1,14 +1,21 @@
 // Landlock: rules the payload lays on itself, checked by the kernel on every
-// access whatever namespace the object lives in. The parent decides what the
-// jail needs (plan_landlock); the payload applies it (apply_landlock) right
-// after no_new_privs, with plain system calls: no allocation, no logging.
+// access whatever namespace the object lives in: a second wall under the
+// mount namespace. The parent decides what the jail needs (plan_landlock,
+// plan_landlock_paths); the payload applies it (apply_landlock) right after
+// no_new_privs, with plain system calls: no allocation, no logging.
 //
-// Today's rule: a jail with a private network that is handed TCP sockets of
-// the host's network namespace (ListenStream=, or socket activation) may not
-// connect() any TCP socket. An accepted connection is a host socket: after
-// connect(AF_UNSPEC) dissolves it, connect() would reach whatever the host
-// reaches, from a jail that has only lo. Seccomp cannot see which socket a
-// connect() is for; Landlock's TCP connect right (ABI 4, Linux 6.7) can.
+// - Paths (ABI 2): the jail's mount table as rules. What is mounted
+//   read-only may be read (and run, where it is not noexec), what is
+//   writable may be written, device nodes as DeviceAllow= says. A
+//   directory fd that comes from outside the jail (SCM_RIGHTS) reaches
+//   nothing beneath it, since no rule covers the host's tree.
+// - Scopes (ABI 6): abstract unix sockets and signals of processes outside
+//   the payload's domain are out of reach, even on the host's network.
+// - TCP (ABI 4): a jail with a private network that is handed TCP sockets
+//   of the host's network namespace may not connect() any TCP socket: after
+//   connect(AF_UNSPEC) dissolves an accepted connection, connect() would
+//   reach whatever the host reaches. Seccomp cannot see which socket a
+//   connect() is for; Landlock's TCP connect right can.
 #pragma once
 
 #include <cstdint>
@@ -21,22 +28,47 @@
 namespace zjail {
 
 // The kernel's Landlock ABI, defined here because Debian 12's
-// linux-libc-dev (6.1) predates the network rules.
+// linux-libc-dev (6.1) predates most of it.
 inline constexpr uint64_t kLandlockNetBindTcp = 1ULL << 0;
 inline constexpr uint64_t kLandlockNetConnectTcp = 1ULL << 1;
+inline constexpr uint64_t kLandlockScopeAbstractUnix = 1ULL << 0;
+inline constexpr uint64_t kLandlockScopeSignal = 1ULL << 1;
 struct LandlockRulesetAttr {
   uint64_t handled_access_fs;
   uint64_t handled_access_net;
+  uint64_t scoped;
+};
+
+// One path rule: `path` in the jail (absolute), and the access rights
+// beneath it (LANDLOCK_ACCESS_FS_*).
+struct LandlockPathRule {
+  std::string path;
+  uint64_t access = 0;
+};
+
+// A device node DeviceAllow= grants read or write only (the mount flags
+// cannot say it: a read-only mount still lets a device be written).
+struct DeviceAccess {
+  std::string path;  // in the jail, absolute
+  bool read = true, write = true;
 };
 
 struct LandlockPlan {
-  bool deny_tcp_connect = false;  // handle LANDLOCK_ACCESS_NET_CONNECT_TCP, allow no port
+  int abi = 0;                        // what the kernel offers
+  uint64_t handled_fs = 0;            // 0: no path rules
+  std::vector<LandlockPathRule> paths;
+  bool exec_rule = false;             // the command, opened outside the jail, may be run
+  uint64_t scoped = 0;                // LANDLOCK_SCOPE_*
+  bool deny_tcp_connect = false;      // handle LANDLOCK_ACCESS_NET_CONNECT_TCP, allow no port
+  // What the profile asked for and this kernel cannot do, for -v, --show
+  // and --analyze, which credit only what applies.
+  std::vector<std::string> missing;
 };
 
 // The ABI version this kernel offers, 0 if Landlock is missing or disabled.
 int landlock_abi() noexcept;
 
-// What the jail needs, from its network and the sockets it is handed
+// What the jail needs from its network and the sockets it is handed
 // (fd 3 onwards). When the kernel (ABI `abi`; -1 asks it, only if a rule is
 // needed) cannot enforce it, the plan holds nothing and `warnings` says what
 // stays open. A passed socket no rule can confine (MPTCP, SCTP, netlink,
@@ -47,7 +79,8 @@ Result<LandlockPlan> plan_landlock(bool private_network, const std::vector<Uniqu
 // The warning plan_landlock() gives where TCP stays open; --check says the same.
 std::string tcp_reconnect_warning(int abi);
 
-// Payload side: 0 or an errno.
-int apply_landlock(const LandlockPlan& plan) noexcept;
+// Payload side: 0 or an errno. `exec_fd` (-1: none) is the command opened
+// before the mounts, which may be run (LandlockPlan::exec_rule).
+int apply_landlock(const LandlockPlan& plan, int exec_fd) noexcept;
 
 }  // namespace zjail

@@ -179,6 +179,7 @@ struct Plan {
   // Attached in order, the last one right before execve; never empty.
   std::vector<std::vector<sock_filter>> seccomp;
   LandlockPlan landlock;            // applied by the payload after no_new_privs
+  std::vector<DeviceAccess> device_access;  // DeviceAllow= nodes granted r or w only
 
   // Process.
   SecurityPlan security;

@@ -285,6 +285,14 @@ struct Profile {
   // RestrictIOUring= (default yes): zjail's base filter closes io_uring,
   // whose requests (sockets, opens, ...) no seccomp rule can see.
   Setting<bool> restrict_io_uring;
+  // Landlock's scopes (ABI 6), on by default: RestrictAbstractUnixSockets=
+  // keeps abstract unix sockets of processes outside the payload's domain
+  // out of reach (the mount namespace does not cover them, and the host's
+  // network shares them), RestrictSignals= their signals. LandlockRequired=
+  // makes any Landlock feature the jail would use and the kernel lacks fatal.
+  Setting<bool> restrict_abstract_unix_sockets;
+  Setting<bool> restrict_signals;
+  Setting<bool> landlock_required;
 
   // Limits and environment. Keys are RLIMIT_* values.
   std::map<int, Item<Limit>> limits;

@@ -238,7 +238,7 @@ int set_umask(Context& ctx) {
   return 0;
 }
 
-int restrict_self(Context& ctx) { return apply_landlock(ctx.plan->landlock); }
+int restrict_self(Context& ctx) { return apply_landlock(ctx.plan->landlock, ctx.exec_fd); }
 
 int change_dir(Context& ctx) {
   return chdir(ctx.plan->workdir.c_str()) < 0 ? errno : 0;
