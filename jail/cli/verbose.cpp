@@ -60,9 +60,16 @@ void log_plan(const Plan& plan, const Profile& profile, int verbosity) {
   spdlog::debug("plan: uid {} gid {}{}, namespaces: {}, hostname {}, {} mounts, workdir {}", plan.uid, plan.gid,
                 plan.groups.empty() ? "" : " +" + std::to_string(plan.groups.size()) + " groups",
                 namespaces(plan.clone_flags), plan.hostname, plan.mounts.size(), plan.workdir);
-  spdlog::debug("plan: {} passed fds, {} rlimits, ambient capabilities {}, Landlock {}", plan.pass_fds.size(),
-                plan.rlimits.size(), capabilities(plan.ambient, plan.last_cap),
-                plan.landlock.deny_tcp_connect ? "no TCP connect" : "none");
+  spdlog::debug("plan: {} passed fds, {} rlimits, ambient capabilities {}", plan.pass_fds.size(),
+                plan.rlimits.size(), capabilities(plan.ambient, plan.last_cap));
+  const LandlockPlan& ll = plan.landlock;
+  std::string applied;
+  if (ll.handled_fs) applied += std::to_string(ll.paths.size()) + " path rules";
+  if (ll.scoped & kLandlockScopeAbstractUnix) applied += std::string(applied.empty() ? "" : ", ") + "abstract unix sockets scoped";
+  if (ll.scoped & kLandlockScopeSignal) applied += std::string(applied.empty() ? "" : ", ") + "signals scoped";
+  if (ll.deny_tcp_connect) applied += std::string(applied.empty() ? "" : ", ") + "no TCP connect";
+  spdlog::debug("Landlock ABI {}: {}", ll.abi, applied.empty() ? "nothing applied" : applied);
+  for (const auto& m : ll.missing) spdlog::debug("Landlock: not applied, this kernel lacks {}", m);
   if (verbosity < 2) return;
   for (const auto& m : plan.mounts) spdlog::trace("mount: {}", describe_mount(m));
   auto one_line = [](std::string map) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -310,6 +311,11 @@ std::vector<pid_t> children_of(pid_t parent) {
     closedir(d);
   }
   return out;
+}
+
+int landlock_abi() {
+  long v = syscall(SYS_landlock_create_ruleset, nullptr, 0, 1U << 0);  // LANDLOCK_CREATE_RULESET_VERSION
+  return v > 0 ? static_cast<int>(v) : 0;
 }
 
 std::string read_file(const std::string& path) {

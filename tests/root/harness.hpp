@@ -117,6 +117,8 @@ bool exists(const std::string& path);
 // The children of `parent` (for zjail: the jail's init).
 std::vector<pid_t> children_of(pid_t parent);
 std::string read_file(const std::string& path);
+// The kernel's Landlock ABI version, 0 without Landlock.
+int landlock_abi();
 // name -> "mnt:[4026531832]" for every /proc/self/ns/* of the harness.
 std::map<std::string, std::string> host_namespaces();
 // "FAIL name errno=EPERM ..." -> "EPERM"; "PASS name" -> "PASS";

@@ -6,12 +6,16 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -114,6 +118,54 @@ int open_rw(const std::string& path) {
   return result("open-rw", fd, "open O_RDWR " + path);
 }
 
+// Landlock's attacks. A host process listens on the abstract unix socket
+// NAME: connect, and read what it says.
+int abstract_connect(const std::string& name) {
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return error("abstract-connect", errno, "socket");
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::memcpy(a.sun_path + 1, name.data(), std::min(name.size(), sizeof a.sun_path - 2));
+  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  if (connect(s, reinterpret_cast<sockaddr*>(&a), len) < 0) {
+    zjail_test_io::close_keeping_errno(s);
+    return fail("abstract-connect", errno, "@" + name);
+  }
+  char buf[64] = {};
+  ssize_t n = read(s, buf, sizeof buf - 1);
+  close(s);
+  return pass("abstract-connect", "@" + name + " read=" + std::string(buf, n > 0 ? static_cast<size_t>(n) : 0));
+}
+
+// A host process hands a directory fd over the unix socket at PATH
+// (SCM_RIGHTS): open FILE beneath it.
+int passed_dirfd(const std::string& path, const std::string& file) {
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return error("passed-dirfd", errno, "socket");
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) return error("passed-dirfd", errno, "connect " + path);
+  char byte = 0;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  iovec iov{&byte, 1};
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  if (recvmsg(s, &m, MSG_CMSG_CLOEXEC) <= 0) return error("passed-dirfd", errno, "recvmsg");
+  cmsghdr* c = CMSG_FIRSTHDR(&m);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return error("passed-dirfd", EPROTO, "no fd came");
+  int dir;
+  std::memcpy(&dir, CMSG_DATA(c), sizeof dir);
+  int fd = openat(dir, file.c_str(), O_RDONLY | O_CLOEXEC);
+  int e = errno;
+  if (fd >= 0) close(fd);
+  errno = e;
+  return result("passed-dirfd", fd, "openat(passed fd, " + file + ")");
+}
+
 }  // namespace
 
 int run_attack(const std::string& n, int argc, char** argv) {
@@ -135,6 +187,11 @@ int run_attack(const std::string& n, int argc, char** argv) {
   if (n == "syslog-size") return result("syslog-size", syscall(SYS_syslog, 10, nullptr, 0), "syslog(SIZE_BUFFER)");
   if (n == "bind-port" && has1) return bind_port(std::atoi(a1.c_str()));
   if (n == "reconnect-accepted" && has1) return reconnect_accepted(std::atoi(a1.c_str()));
+  if (n == "abstract-connect" && has1) return abstract_connect(a1);
+  if (n == "passed-dirfd" && argc > 3) return passed_dirfd(a1, argv[3]);
+  // Signal 0 to a pid: the permission check alone (the jail's init is 1).
+  if (n == "signal" && argc > 3)
+    return result("signal", kill(std::atoi(a1.c_str()), std::atoi(argv[3])), "kill(" + a1 + ", " + argv[3] + ")");
   return -1;
 }
 

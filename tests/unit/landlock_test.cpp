@@ -127,3 +127,32 @@ TEST(LandlockApply, TcpConnectDenied) {
 
 }  // namespace
 }  // namespace zjail
+
+namespace zjail {
+namespace {
+
+// The signal scope: a process that applied it cannot signal its parent
+// (same uid, outside its domain); without it, it can.
+TEST(LandlockApply, SignalScopeKeepsSignalsInTheDomain) {
+  int abi = landlock_abi();
+  if (abi < 6) GTEST_SKIP() << "this kernel's Landlock ABI is " << abi << ": no scopes to test";
+  for (bool scoped : {false, true}) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(100);
+      LandlockPlan plan;
+      plan.scoped = scoped ? kLandlockScopeSignal : 0;
+      plan.deny_tcp_connect = !scoped;  // something to apply either way
+      if (apply_landlock(plan, -1) != 0) _exit(101);
+      int r = kill(getppid(), 0);
+      _exit(r == 0 ? 0 : errno == EPERM ? 1 : 2);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    ASSERT_TRUE(WIFEXITED(st)) << st;
+    EXPECT_EQ(WEXITSTATUS(st), scoped ? 1 : 0) << (scoped ? "scoped" : "not scoped");
+  }
+}
+
+}  // namespace
+}  // namespace zjail

@@ -1,0 +1,161 @@
+// Landlock, the second wall: each test makes the host side of an attack
+// (an abstract socket that talks, a directory fd handed in, a write to a
+// device DeviceAllow= grants for reading; signals: tests/unit/landlock_test)
+// and runs the probe that tries it, next to the same try where the
+// profile allows it. What the kernel lacks is skipped, loudly.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "harness.hpp"
+
+namespace zjail_test {
+namespace {
+
+using ::testing::HasSubstr;
+
+class Landlock : public RootTest {
+ protected:
+  void SetUp() override {
+    RootTest::SetUp();
+    abi_ = landlock_abi();
+  }
+  RunResult with(const std::string& lines, const std::vector<std::string>& probe) {
+    std::string name = "ll" + std::to_string(++n_) + ".profile";
+    profiles_.write(name, "[Jail]\n" + lines);
+    std::vector<std::string> args{"--profile", profiles_ / name, "--", kProbe};
+    args.insert(args.end(), probe.begin(), probe.end());
+    return run(args);
+  }
+  void need(int abi, const char* what) {
+    if (abi_ < abi)
+      GTEST_SKIP() << "\n*** this kernel's Landlock ABI is " << abi_ << ": no " << what << " (ABI " << abi
+                   << " needed) ***";
+  }
+  int abi_ = 0;
+  TempDir profiles_;
+  int n_ = 0;
+};
+
+// A listener of the host's that answers every connection with a secret,
+// until it is destroyed.
+struct Listener {
+  int fd = -1;
+  std::thread t;
+  explicit Listener(sockaddr_un a, socklen_t len) {
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), len) < 0 || listen(fd, 8) < 0) {
+      close(fd);
+      fd = -1;
+    }
+  }
+  ~Listener() {
+    if (fd >= 0) shutdown(fd, SHUT_RDWR);
+    if (t.joinable()) t.join();
+    if (fd >= 0) close(fd);
+  }
+};
+
+// Under the host's network (network-service, which the daemon profiles
+// include), abstract unix sockets are shared with the host: the mount
+// namespace does not cover them.
+TEST_F(Landlock, TheHostsAbstractSocketsAreOutOfReach) {
+  need(6, "scopes");
+  std::string name = "zjail-test-abstract-" + std::to_string(getpid());
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::memcpy(a.sun_path + 1, name.data(), name.size());
+  Listener l(a, static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size()));
+  ASSERT_GE(l.fd, 0) << std::strerror(errno);
+  l.t = std::thread([fd = l.fd] {
+    for (int c; (c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC)) >= 0; close(c))
+      if (write(c, "host-secret", 11) < 0) break;
+  });
+  auto denied = with("Include=network-service\n", {"abstract-connect", name});
+  EXPECT_EQ(outcome(denied, "abstract-connect"), "EPERM") << denied.dump();
+  // The named exception opens it again: the baseline the attack needs.
+  auto allowed = with("Include=network-service\nRestrictAbstractUnixSockets=no\n", {"abstract-connect", name});
+  EXPECT_EQ(allowed.line("PASS abstract-connect").value_or(""), "PASS abstract-connect @" + name + " read=host-secret")
+      << allowed.dump();
+}
+
+// A directory fd of the host's /etc, handed into the jail over a unix
+// socket in a bound directory: openat() beneath it reaches nothing.
+TEST_F(Landlock, APassedDirectoryFdReachesNothing) {
+  need(2, "path rules");
+  TempDir dir;
+  chmod(dir.path().c_str(), 0777);
+  std::string path = dir / "handoff.sock";
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  Listener l(a, sizeof a);
+  ASSERT_GE(l.fd, 0) << std::strerror(errno);
+  chmod(path.c_str(), 0666);
+  l.t = std::thread([fd = l.fd] {
+    for (int c; (c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC)) >= 0; close(c)) {
+      int etc = open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      char byte = 'x';
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+      iovec iov{&byte, 1};
+      msghdr m{};
+      m.msg_iov = &iov;
+      m.msg_iovlen = 1;
+      m.msg_control = control;
+      m.msg_controllen = sizeof control;
+      cmsghdr* cm = CMSG_FIRSTHDR(&m);
+      cm->cmsg_level = SOL_SOCKET;
+      cm->cmsg_type = SCM_RIGHTS;
+      cm->cmsg_len = CMSG_LEN(sizeof(int));
+      std::memcpy(CMSG_DATA(cm), &etc, sizeof etc);
+      sendmsg(c, &m, MSG_NOSIGNAL);
+      close(etc);
+    }
+  });
+  std::string lines = "Include=base-service\nBindPaths=" + dir.path() + "\n";
+  auto r = with(lines, {"passed-dirfd", path, "passwd"});
+  EXPECT_EQ(outcome(r, "passed-dirfd"), "EACCES") << r.dump();
+  // The fd itself did arrive: a file the jail shows is still read through
+  // its own path.
+  auto mine = with(lines, {"read", "/etc/passwd"});
+  EXPECT_NE(outcome(mine, "read"), "PASS") << "base-service binds no /etc/passwd" << mine.dump();
+}
+
+// DeviceAllow= with r alone: the node is bound, and a read-only bind does
+// not stop a device being written; the rule on the node does.
+TEST_F(Landlock, DeviceAllowReadOnlyStopsWrites) {
+  need(2, "path rules");
+  auto base = with("Include=base-service\n", {"open-write", "/dev/zero"});
+  ASSERT_EQ(outcome(base, "open-write"), "PASS") << base.dump();
+  std::string lines = "Include=base-service\nDeviceAllow=/dev/zero r\n";
+  auto w = with(lines, {"open-write", "/dev/zero"});
+  EXPECT_EQ(outcome(w, "open-write"), "EACCES") << w.dump();
+  auto rd = with(lines, {"read", "/dev/zero"});
+  EXPECT_EQ(outcome(rd, "read"), "PASS") << rd.dump();
+  auto other = with(lines, {"open-write", "/dev/null"});
+  EXPECT_EQ(outcome(other, "open-write"), "PASS") << other.dump();
+}
+
+// The mount table as rules: what a profile binds read-only stays
+// unwritable through a path the mounts would not have stopped, and what
+// it binds read-write is still writable.
+TEST_F(Landlock, TheRulesFollowTheMounts) {
+  need(2, "path rules");
+  TempDir rw, ro;
+  chmod(rw.path().c_str(), 0777);
+  auto r = with("Include=base-service\nBindPaths=" + rw.path() + "\nBindReadOnlyPaths=" + ro.path() + "\n",
+                {"create", rw / "made"});
+  EXPECT_EQ(outcome(r, "create"), "PASS") << r.dump();
+  auto tmp = with("Include=base-service\n", {"create", "/tmp/x"});
+  EXPECT_EQ(outcome(tmp, "create"), "PASS") << tmp.dump();
+  auto ls = with("Include=base-service\n", {"opendir", "/usr/bin"});
+  EXPECT_EQ(outcome(ls, "opendir"), "PASS") << ls.dump();
+}
+
+}  // namespace
+}  // namespace zjail_test
