@@ -35,6 +35,8 @@ const ItemInfo kItems[] = {
     {"PrivateNetwork=", 1500},
     {"RestrictAddressFamilies=", 500},
     {"IPAddressDeny=", 250},
+    {"RestrictAbstractUnixSockets=", 250},
+    {"Landlock path rules", 250},
     {"RestrictNamespaces=", 750},
     {"ProtectProc=", 500},
     {"ProcSubset=", 250},
@@ -275,6 +277,28 @@ Result<Findings> judge_profile(const Profile& p) {
     judge(f, PrivateNetwork, 1, "no", P, "the host's network: every interface and address");
     judge(f, IPAddressDeny, 1, "(none)", Z, "zjail has no IP address filter");
   }
+  // Abstract unix sockets belong to the network namespace, not the mount
+  // namespace: on the host's network only Landlock's scope (ABI 6) keeps
+  // the host's out of reach. Credited only where this kernel applies it.
+  int abi = landlock_abi();
+  if (private_net)
+    judge(f, RestrictAbstractUnixSockets, 0, "(private network)", net_src,
+          "abstract sockets are the jail's network namespace's own");
+  else if (!p.restrict_abstract_unix_sockets.value.value_or(true))
+    judge(f, RestrictAbstractUnixSockets, 1, "no", P, "the host's abstract unix sockets are reachable");
+  else if (abi < 6)
+    judge(f, RestrictAbstractUnixSockets, 1, "yes (not applied)", Z,
+          "this kernel has no Landlock scopes (ABI " + std::to_string(abi) +
+              ", 6 needed): the host's abstract unix sockets are reachable; PrivateNetwork=yes keeps them away");
+  else
+    judge(f, RestrictAbstractUnixSockets, 0, "yes", p.restrict_abstract_unix_sockets.is_set() ? P : Z,
+          "Landlock scopes abstract unix sockets to the payload's own");
+  if (abi >= 2)
+    judge(f, LandlockPaths, 0, "(the mount table)", Z,
+          "a directory fd handed in from outside reaches nothing the jail does not show");
+  else
+    judge(f, LandlockPaths, 1, "(not applied)", Z,
+          "this kernel has no Landlock path rules: a directory fd handed in reaches the host's tree beneath it");
 
   SyscallPolicy policy;
   const NameList& filter = p.system_call_filter;

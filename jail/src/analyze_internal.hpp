@@ -27,6 +27,8 @@ enum Item : int {
   PrivateNetwork,
   RestrictAddressFamilies,
   IPAddressDeny,
+  RestrictAbstractUnixSockets,
+  LandlockPaths,
   RestrictNamespaces,
   ProtectProc,
   ProcSubset,
