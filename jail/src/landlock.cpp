@@ -94,16 +94,19 @@ struct PathBeneathAttr {
 // What a rule on a file (not a directory) may carry: execute, write, read,
 // truncate, ioctl on a device.
 constexpr uint64_t kFileRights = (1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 14) | (1ULL << 15);
-constexpr uint64_t kExecRead = (1ULL << 0) | (1ULL << 2);
-constexpr uint64_t kReadWriteIoctl = (1ULL << 1) | (1ULL << 2) | (1ULL << 15);
+constexpr uint64_t kWriteFile = 1ULL << 1, kReadFile = 1ULL << 2, kIoctlDev = 1ULL << 15;
+constexpr uint64_t kExecRead = (1ULL << 0) | kReadFile;
 
 int add_rule(int ruleset, int fd, uint64_t access, uint64_t handled) {
   struct stat st{};
   if (fstat(fd, &st) < 0) return errno;
+  if (S_ISLNK(st.st_mode)) return 0;  // a symlink where a rule's path should be: no rule
   if (!S_ISDIR(st.st_mode)) access &= kFileRights;
   PathBeneathAttr a{access & handled, fd};
   if (!a.allowed_access) return 0;
-  return syscall(SYS_landlock_add_rule, ruleset, kRulePathBeneath, &a, 0) < 0 ? errno : 0;
+  if (syscall(SYS_landlock_add_rule, ruleset, kRulePathBeneath, &a, 0) == 0) return 0;
+  // EBADFD: a file of the kernel's own (a pipe), which Landlock never restricts.
+  return errno == EBADFD ? 0 : errno;
 }
 
 }  // namespace
@@ -118,7 +121,7 @@ int apply_landlock(const LandlockPlan& plan, int exec_fd) noexcept {
   int fd = static_cast<int>(ruleset);
   int err = 0;
   for (const auto& rule : plan.paths) {
-    int p = open(rule.path.c_str(), O_PATH | O_CLOEXEC);
+    int p = open(rule.path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (p < 0) {
       if (errno == ENOENT || errno == EACCES) continue;  // optional, or out of the payload's reach anyway
       err = errno;
@@ -132,11 +135,17 @@ int apply_landlock(const LandlockPlan& plan, int exec_fd) noexcept {
     // The command, opened before the mounts where the jail may not show it.
     if (plan.exec_rule && exec_fd >= 0) err = add_rule(fd, exec_fd, kExecRead, plan.handled_fs);
     // Standard streams the payload may reopen (/dev/stdin, /proc/self/fd/1):
-    // the same files, wherever they are.
+    // the same files, wherever they are, with the access the stream has
+    // already (a read-only stdin on a device is no way to write to it).
     for (int i = 0; i <= 2 && !err; ++i) {
       struct stat st{};
-      if (fstat(i, &st) == 0 && (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode)))
-        err = add_rule(fd, i, kReadWriteIoctl, plan.handled_fs);
+      int mode = fcntl(i, F_GETFL);
+      if (mode < 0 || fstat(i, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)))
+        continue;
+      mode &= O_ACCMODE;
+      uint64_t access = (mode != O_WRONLY ? kReadFile : 0) | (mode != O_RDONLY ? kWriteFile : 0) |
+                        (S_ISCHR(st.st_mode) ? kIoctlDev : 0);
+      err = add_rule(fd, i, access, plan.handled_fs);
     }
   }
   if (!err && syscall(SYS_landlock_restrict_self, fd, 0) < 0) err = errno;

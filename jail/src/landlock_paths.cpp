@@ -80,7 +80,14 @@ void plan_landlock_paths(const Plan& plan, int abi, LandlockPlan& ll) {
     for (dirent* e; d && (e = readdir(d));) {
       std::string name = e->d_name;
       if (name == "." || name == "..") continue;
-      rules[name] = e->d_type == DT_DIR ? kAll : (kAll & kFileRights);
+      unsigned char type = e->d_type;
+      struct stat st{};
+      if (type == DT_UNKNOWN && fstatat(dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;
+      // A symlink's target gets no rule through it (/lib -> usr/lib is
+      // covered where it points; one planted to /dev would widen a device's).
+      if (type == DT_LNK) continue;
+      rules[name] = type == DT_DIR ? kAll : (kAll & kFileRights);
     }
     if (d) closedir(d);
   }

@@ -70,7 +70,7 @@ std::string describe(const Plan& plan, Step step, int detail) {
     case Step::Personality: return "Personality=";
     case Step::DenyWriteExecute: return "MemoryDenyWriteExecute= (PR_SET_MDWE)";
     case Step::SchedResetOnFork: return "CPUSchedulingResetOnFork=";
-    case Step::Landlock: return "Landlock rule: no TCP connect (the jail holds host TCP sockets)";
+    case Step::Landlock: return "Landlock rules";
     case Step::Seccomp: {
       size_t n = 0;
       for (const auto& f : plan.seccomp) n += f.size();

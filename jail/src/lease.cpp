@@ -11,7 +11,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+#include <functional>
 
 #include "service_dirs.hpp"
 #include "zjail/trust.hpp"
@@ -76,16 +78,38 @@ uid_t candidate(uid_t slot, uid_t i) { return kDynamicUidMin + (slot - kDynamicU
 // it even when another jail made it.
 constexpr const char* kMadeXattr = "trusted.zjail.made";
 
-// A shared BSD lock on `fd`, and whether what it names still exists (a
-// jail that ended may have removed it between the open and the lock).
-Result<bool> lock_shared(int fd, Step step, const std::string& shown) {
-  int r;
-  do r = flock(fd, LOCK_SH);
-  while (r < 0 && errno == EINTR);
-  if (r < 0) return make_error(step, errno, "locking " + shown);
+// `path` as a file name: '/' as '-', '-' and '\\' escaped; a long one by
+// its hash.
+std::string escape_path(const std::string& path) {
+  std::string name;
+  for (char c : path.substr(1)) {
+    if (c == '/') name += '-';
+    else if (c == '-') name += "\\x2d";
+    else if (c == '\\') name += "\\x5c";
+    else name += c;
+  }
+  if (name.empty() || name.size() > 200) {
+    char hex[32];
+    snprintf(hex, sizeof hex, "hash-%016zx", std::hash<std::string>{}(path));
+    name = hex;
+  }
+  return name;
+}
+
+// A shared BSD lock on `fd`, waiting a few seconds at most for a jail
+// that holds it exclusively while it removes what the lock is for.
+Status lock_shared(int fd, Step step, const std::string& shown) {
+  for (int i = 0;; ++i) {
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0) return {};
+    if (errno != EWOULDBLOCK && errno != EINTR) return make_error(step, errno, "locking " + shown);
+    if (i >= 100) return make_error(step, ETIMEDOUT, "waiting for " + shown + ", which another jail is removing");
+    usleep(100 * 1000);
+  }
+}
+
+bool linked(int fd) {
   struct stat st{};
-  if (fstat(fd, &st) < 0) return make_error(step, errno, shown);
-  return st.st_nlink > 0;
+  return fstat(fd, &st) == 0 && st.st_nlink > 0;
 }
 
 }  // namespace
@@ -149,22 +173,54 @@ Result<uid_t> HostLease::lock_dynamic_uid(const std::string& name) {
   return make_error(Step::ResolveUser, EBUSY, "no free uid in the dynamic range 61184-65519");
 }
 
+// The lock that says a jail uses `path`, held shared for the jail's life.
+// As root, a file in a directory of root's alone: anyone who could open
+// the directory itself could lock it, and keep it from being removed or
+// stall every jail that waits for it. Unprivileged, the directory is in the
+// caller's own runtime directory, which no one else opens: `dir` itself.
+Result<UniqueFd> HostLease::use_lock(const std::string& path, int dir, Step step) {
+  UniqueFd fd;
+  if (dir >= 0) {
+    fd.reset(fcntl(dir, F_DUPFD_CLOEXEC, 0));
+  } else {
+    auto locks = lock_dir(dirs_.leases, 0700, true);
+    if (!locks) return std::move(locks).error().wrap(step, "");
+    fd.reset(openat(locks->get(), escape_path(path).c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                    0600));
+  }
+  if (!fd) return make_error(step, errno, "the lock for " + path);
+  ZJAIL_TRY(lock_shared(fd.get(), step, path));
+  return fd;
+}
+
 Status HostLease::make_directories(const std::vector<ServiceDirPlan>& dirs) {
+  bool root = geteuid() == 0;
   for (const auto& d : dirs) {
-    // A jail that is ending may remove a runtime directory between its
-    // making here and the lock: the lock then holds a directory that is
-    // gone (no links), and it is made again.
+    if (!d.remove) {
+      auto made = make_service_directory(d);
+      if (!made) return std::move(made).error();
+      continue;
+    }
+    // Jails of one profile share a runtime directory; the last removes it.
+    // As root the lock comes first, so that no jail removes the directory
+    // between its making and the lock.
+    UniqueFd lock;
+    if (root) {
+      ZJAIL_TRY_ASSIGN(lock, use_lock(d.host_path(), -1, Step::Directories));
+    }
     for (int attempt = 0;; ++attempt) {
       ZJAIL_TRY_ASSIGN(auto made, make_service_directory(d));
-      if (!d.remove) break;
-      UniqueFd self(openat(made.parent.get(), made.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!self) return make_error(Step::Directories, errno, d.host_path());
-      ZJAIL_TRY_ASSIGN(bool there, lock_shared(self.get(), Step::Directories, d.host_path()));
-      if (!there) {
-        if (attempt < 3) continue;
-        return make_error(Step::Directories, EAGAIN, d.host_path() + " keeps being removed");
+      if (!root) {
+        UniqueFd self(openat(made.parent.get(), made.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!self) return make_error(Step::Directories, errno, d.host_path());
+        ZJAIL_TRY_ASSIGN(lock, use_lock(d.host_path(), self.get(), Step::Directories));
+        // Removed by a jail that was ending: it is made again.
+        if (!linked(lock.get())) {
+          if (attempt < 3) continue;
+          return make_error(Step::Directories, EAGAIN, d.host_path() + " keeps being removed");
+        }
       }
-      removals_.push_back({std::move(made.parent), made.name, d.host_path(), std::move(self)});
+      removals_.push_back({std::move(made.parent), made.name, d.host_path(), std::move(lock), false, UniqueFd()});
       break;
     }
   }
@@ -187,22 +243,16 @@ Status HostLease::hold_mount_point(const std::string& path, Step step) {
     parent = open_trusted(parent_path, rule);
   }
   if (!parent) return std::move(parent).error().wrap(step, "");
-  for (int attempt = 0;; ++attempt) {
-    bool made = mkdirat(parent->get(), name.c_str(), 0755) == 0;
-    if (!made && errno != EEXIST) return make_error(step, errno, path);
-    UniqueFd self(openat(parent->get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!self) return make_error(step, errno, path);
-    if (made) (void)fsetxattr(self.get(), kMadeXattr, "1", 1, 0);
-    ZJAIL_TRY_ASSIGN(bool there, lock_shared(self.get(), step, path));
-    if (!there) {
-      if (attempt < 3) continue;
-      return make_error(step, EAGAIN, path + " keeps being removed");
-    }
-    UniqueFd held(fcntl(parent->get(), F_DUPFD_CLOEXEC, 0));
-    if (!held) return make_error(step, errno, parent_path);
-    mount_points_.push_back({std::move(held), name, path, std::move(self), made});
-    return {};
-  }
+  ZJAIL_TRY_ASSIGN(auto lock, use_lock(path, -1, step));
+  bool made = mkdirat(parent->get(), name.c_str(), 0755) == 0;
+  if (!made && errno != EEXIST) return make_error(step, errno, path);
+  UniqueFd self(openat(parent->get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!self) return make_error(step, errno, path);
+  if (made) (void)fsetxattr(self.get(), kMadeXattr, "1", 1, 0);
+  UniqueFd held(fcntl(parent->get(), F_DUPFD_CLOEXEC, 0));
+  if (!held) return make_error(step, errno, parent_path);
+  mount_points_.push_back({std::move(held), name, path, std::move(lock), made, std::move(self)});
+  return {};
 }
 
 std::vector<std::string> HostLease::release() {
@@ -210,7 +260,7 @@ std::vector<std::string> HostLease::release() {
   // The last holder removes what zjail made, if it is empty: a mount there
   // in another jail's namespace would be detached by the removal.
   for (auto& m : mount_points_) {
-    if (flock(m.self.get(), LOCK_EX | LOCK_NB) < 0) continue;
+    if (flock(m.lock.get(), LOCK_EX | LOCK_NB) < 0) continue;
     char mark[2];
     if (!m.made && fgetxattr(m.self.get(), kMadeXattr, mark, sizeof mark) < 0) continue;
     if (unlinkat(m.parent.get(), m.name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT && errno != ENOTEMPTY &&
@@ -221,7 +271,7 @@ std::vector<std::string> HostLease::release() {
   // Innermost first, as they were made outermost first.
   for (auto it = removals_.rbegin(); it != removals_.rend(); ++it) {
     // Another jail still holds it: the last one removes it.
-    if (flock(it->self.get(), LOCK_EX | LOCK_NB) < 0) continue;
+    if (flock(it->lock.get(), LOCK_EX | LOCK_NB) < 0) continue;
     auto st = remove_tree(it->parent.get(), it->name);
     if (!st) problems.push_back("RuntimeDirectory " + it->shown + " not removed: " + st.error().message());
   }

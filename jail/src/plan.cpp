@@ -151,6 +151,29 @@ Status plan_script(const std::string& path, uid_t invoker, Plan& plan) {
   return {};
 }
 
+// A command given by path that the profile hides from the jail does not
+// run, as under systemd: behind InaccessiblePaths= or a mask, or, on a
+// directory root, under a tmpfs. (On zjail's empty root a command the jail
+// does not show runs from the fd opened here.) Step jail-command judges
+// the rest, noexec included, in the jail.
+Status refuse_hidden_command(const Plan& plan) {
+  if (plan.exec_path.empty()) return {};
+  std::string rel = plan.exec_path.substr(1);
+  const MountOp* deepest = nullptr;
+  for (const auto& m : plan.mounts) {
+    using K = MountOp::Kind;
+    if (m.kind == K::Attr || m.kind == K::MountPoint || m.kind == K::Symlink || m.target.empty()) continue;
+    bool covers = rel == m.target || (rel.starts_with(m.target) && rel[m.target.size()] == '/');
+    if (covers && (!deepest || m.target.size() >= deepest->target.size())) deepest = &m;
+  }
+  if (!deepest) return {};
+  if (deepest->kind == MountOp::Kind::Inaccessible || deepest->kind == MountOp::Kind::Mask)
+    return make_error(Step::ResolveCommand, EACCES, plan.exec_path + ": hidden by " + deepest->origin);
+  if (deepest->kind == MountOp::Kind::Tmpfs && !plan.root_directory.empty())
+    return make_error(Step::ResolveCommand, ENOENT, plan.exec_path + ": under a tmpfs of " + deepest->origin);
+  return {};
+}
+
 Status plan_command(const std::vector<std::string>& command, const PlanContext& ctx, Plan& plan) {
   if (command.empty()) return make_error(Step::ResolveCommand, 0, "no command given");
   const std::string& cmd = command[0];
@@ -309,6 +332,10 @@ Result<Plan> build_session_plan(const Profile& p, const Login& login, const Plan
   sort_mounts(plan.mounts);
   ZJAIL_TRY(inject_fault(plan.fault, Step::CheckPaths));
   ZJAIL_TRY(check_session_paths(plan, who));
+  ZJAIL_TRY(plan_landlock_all(p, plan));
+  // The caller itself takes the rules, and it ends the session by
+  // signalling the jail's init, outside its domain: no signal scope here.
+  plan.landlock.scoped &= ~kLandlockScopeSignal;
   if (!p.sources.empty()) plan.profile_name = p.sources.front();
   std::string name = plan.profile_name.substr(plan.profile_name.rfind('/') + 1);
   if (name.ends_with(".profile")) name.resize(name.size() - 8);
@@ -348,6 +375,7 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   plan_environment(p, ctx, who, service, plan);
   ZJAIL_TRY(inject_fault(plan.fault, Step::ResolveCommand));
   ZJAIL_TRY(plan_command(command, ctx, plan));
+  ZJAIL_TRY(refuse_hidden_command(plan));
   // After everything that can fail for the admin's reasons, before the
   // sockets: the host's directories are made only for a plan that runs.
   ZJAIL_TRY(inject_fault(plan.fault, Step::Directories));

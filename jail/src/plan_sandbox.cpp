@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -169,14 +170,18 @@ Status add_device_nodes(const Profile& p, FsModel& m, std::vector<MountOp>& moun
   if (m.dev != FsModel::Dev::Zjail) return {};
   std::set<std::string> bound = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"};
   if (!m.dev_pseudo) bound.clear();
+  // What each node is granted, all its lines together, as systemd merges
+  // them; the pseudo devices a policy grants are read-write.
+  std::map<std::string, std::pair<bool, bool>> granted;
+  for (const auto& node : bound) granted[node] = {true, true};
   bool pts = false;
   for (const auto& item : p.sandbox.device_allow) {
     const DeviceRule& r = item.value;
     if (!r.read && !r.write) continue;  // "m" alone: a user namespace can never mknod
     for (const auto& node : device_nodes(r, pts)) {
-      // r or w alone: bound, and held to it by Landlock (a read-only bind
-      // does not stop writes to a device; plan_landlock_paths).
-      if (r.read != r.write) access.push_back({node, r.read, r.write});
+      auto& g = granted[node];
+      g.first = g.first || r.read;
+      g.second = g.second || r.write;
       if (!bound.insert(node).second) continue;
       MountOp b;
       b.kind = Kind::Bind;
@@ -189,6 +194,10 @@ Status add_device_nodes(const Profile& p, FsModel& m, std::vector<MountOp>& moun
       mounts.push_back(std::move(b));
     }
   }
+  // r or w alone: bound, and held to it by Landlock (a read-only bind does
+  // not stop writes to a device; plan_landlock_paths).
+  for (const auto& [node, g] : granted)
+    if (g.first != g.second) access.push_back({node, g.first, g.second});
   if (pts && !m.dev_pseudo) {
     // DevicePolicy=strict with char-pts: the jail's own pseudo-terminals.
     MountOp pts_fs;

@@ -26,6 +26,9 @@ int join_namespaces(const Plan& plan, int pidfd) {
 // The caller keeps its effective set: sshd still has to allocate the pty and
 // drop to the user. What goes is every capability anything it executes could
 // ever gain (drop_bounding_set).
+// The session's Landlock rules: the jail's own, as a payload's.
+int restrict_session(const Plan& plan, int&) noexcept { return apply_landlock(plan.landlock, -1); }
+
 struct SessionStep {
   Step step;
   child::PrivilegeStep run;
@@ -38,6 +41,7 @@ constexpr SessionStep kSessionSteps[] = {
     {Step::NoNewPrivs, child::set_no_new_privs, "PR_SET_NO_NEW_PRIVS"},
     {Step::Personality, child::set_personality, "Personality="},
     {Step::DenyWriteExecute, child::deny_write_execute, "MemoryDenyWriteExecute= (PR_SET_MDWE)"},
+    {Step::Landlock, restrict_session, "Landlock rules"},
     {Step::Seccomp, child::install_seccomp, "seccomp filters"},
 };
 static_assert(runs_in_order(kSessionSteps, kSessionPath, Step::JoinJail), "a session's steps run in Step order");

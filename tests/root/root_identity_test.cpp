@@ -130,6 +130,38 @@ TEST_F(IdentityFamily, ASharedRuntimeDirectoryOutlivesAllButTheLastJail) {
   EXPECT_FALSE(exists("/run/" + name)) << "the last jail to end removes it";
 }
 
+// Anyone may open a 0755 runtime directory and flock it: that must neither
+// stall the next jail nor keep the directory from being removed.
+TEST_F(IdentityFamily, AnotherUsersLockOnTheRuntimeDirectoryChangesNothing) {
+  std::string name = unique("locked");
+  Scratch host("/run/" + name);
+  std::string lines = "RuntimeDirectory=" + name + "\nRuntimeDirectoryMode=0755\n";
+  Spawned daemon(args("locked", lines, {"sigterm-wait", "0"}));
+  ASSERT_NE(daemon.wait_line("READY"), "") << "the first jail did not start";
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  pid_t squatter = fork();
+  if (squatter == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(1);
+    int fd = open(("/run/" + name).c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) (void)!flock(fd, LOCK_SH);
+    (void)!write(pipefd[1], "x", 1);
+    pause();
+    _exit(0);
+  }
+  close(pipefd[1]);
+  char c;
+  ASSERT_EQ(read(pipefd[0], &c, 1), 1);
+  close(pipefd[0]);
+  auto second = with("locked", lines, {"touch", "/run/" + name + "/second"});
+  EXPECT_EQ(outcome(second, "touch"), "PASS") << second.dump();
+  kill(daemon.pid(), SIGTERM);
+  daemon.wait();
+  EXPECT_FALSE(exists("/run/" + name)) << "another user's lock kept it";
+  kill(squatter, SIGKILL);
+  waitpid(squatter, nullptr, 0);
+}
+
 TEST_F(IdentityFamily, EachDirectoryKindWhereSystemdPutsIt) {
   std::string name = unique("kinds");
   Scratch c("/var/cache/" + name), l("/var/log/" + name), e("/etc/" + name);

@@ -127,18 +127,23 @@ TEST_F(Landlock, APassedDirectoryFdReachesNothing) {
 }
 
 // DeviceAllow= with r alone: the node is bound, and a read-only bind does
-// not stop a device being written; the rule on the node does.
+// not stop a device being written; the rule on the node does. The payload's
+// stdin is /dev/null, read-only: that is no way to write to it either.
 TEST_F(Landlock, DeviceAllowReadOnlyStopsWrites) {
   need(2, "path rules");
-  auto base = with("Include=base-service\n", {"open-write", "/dev/zero"});
+  std::string strict = "Include=base-service\nDevicePolicy=strict\nDeviceAllow=/dev/zero rw\n";
+  auto base = with(strict + "DeviceAllow=/dev/null rw\n", {"open-write", "/dev/null"});
   ASSERT_EQ(outcome(base, "open-write"), "PASS") << base.dump();
-  std::string lines = "Include=base-service\nDeviceAllow=/dev/zero r\n";
-  auto w = with(lines, {"open-write", "/dev/zero"});
+  std::string lines = strict + "DeviceAllow=/dev/null r\n";
+  auto w = with(lines, {"open-write", "/dev/null"});
   EXPECT_EQ(outcome(w, "open-write"), "EACCES") << w.dump();
-  auto rd = with(lines, {"read", "/dev/zero"});
+  auto rd = with(lines, {"read", "/dev/null"});
   EXPECT_EQ(outcome(rd, "read"), "PASS") << rd.dump();
-  auto other = with(lines, {"open-write", "/dev/null"});
+  auto other = with(lines, {"open-write", "/dev/zero"});
   EXPECT_EQ(outcome(other, "open-write"), "PASS") << other.dump();
+  // Lines add up, as in systemd: r and w make rw.
+  auto both = with(lines + "DeviceAllow=/dev/null w\n", {"open-write", "/dev/null"});
+  EXPECT_EQ(outcome(both, "open-write"), "PASS") << both.dump();
 }
 
 // The mount table as rules: what a profile binds read-only stays

@@ -157,10 +157,19 @@ TEST_F(Sandbox, TheCommandItselfObeysNoExecAndInaccessiblePaths) {
                                                           "NoExecPaths=/\nExecPaths=/usr -/lib -/lib64\n"}) {
     auto r = launch(rules);
     EXPECT_EQ(r.code, 126) << rules << r.dump();
-    EXPECT_THAT(r.err, AnyOf(HasSubstr("step: jail-command"), HasSubstr("step: exec"))) << r.dump();
+    EXPECT_THAT(r.err, AnyOf(HasSubstr("step: resolve-command"), HasSubstr("step: jail-command"), HasSubstr("step: exec")))
+        << r.dump();
   }
   auto allowed = launch("NoExecPaths=/\nExecPaths=/usr -/lib -/lib64 " + dir + "\n");
   EXPECT_EQ(allowed.code, 0) << allowed.dump();
+  // The file itself made inaccessible, and a payload that could search a
+  // mode-0000 directory (CAP_DAC_READ_SEARCH): refused before the launch.
+  auto file = launch("InaccessiblePaths=" + copy + "\n");
+  EXPECT_EQ(file.code, 126) << file.dump();
+  auto capable = launch("InaccessiblePaths=" + dir + "\nAmbientCapabilities=CAP_DAC_READ_SEARCH\n");
+  EXPECT_EQ(capable.code, 126) << capable.dump();
+  auto hidden = launch("TemporaryFileSystem=" + dir + "\n");
+  EXPECT_EQ(hidden.code, 127) << hidden.dump();
 }
 
 TEST_F(Sandbox, ProtectHomeOnTheHostRoot) {

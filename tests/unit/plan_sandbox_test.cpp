@@ -348,11 +348,15 @@ TEST(SandboxApi, DevicePolicyAndDeviceAllow) {
   EXPECT_THAT(table(allowed), ::testing::Contains("devpts /dev/pts noexec"));
   // A device node kept read-only: bound, and held to reading by Landlock
   // (root tier: Landlock.DeviceAllowReadOnlyStopsWrites).
-  Plan read_only = plan_of("DeviceAllow=/dev/null r\n");
+  Plan read_only = plan_of("DevicePolicy=strict\nDeviceAllow=/dev/null r\n");
   ASSERT_EQ(read_only.device_access.size(), 1u);
   EXPECT_EQ(read_only.device_access[0].path, "/dev/null");
   EXPECT_TRUE(read_only.device_access[0].read);
   EXPECT_FALSE(read_only.device_access[0].write);
+  // Lines add up as in systemd, and the pseudo devices a policy grants are
+  // read-write: nothing is held back.
+  EXPECT_TRUE(plan_of("DevicePolicy=strict\nDeviceAllow=/dev/null r\nDeviceAllow=/dev/null w\n").device_access.empty());
+  EXPECT_TRUE(plan_of("DevicePolicy=closed\nDeviceAllow=/dev/null r\n").device_access.empty());
   // On the host's root a device policy replaces the host's /dev.
   Plan host = plan_of("RootDirectory=/\nDevicePolicy=closed\n");
   EXPECT_THAT(table(host), ::testing::Contains("tmpfs /dev noexec"));

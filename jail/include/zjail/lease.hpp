@@ -35,6 +35,8 @@ inline constexpr uid_t kDynamicUidMax = 65519;
 struct DynamicUidDirs {
   std::string own = "/run/zjail/dynamic-uid";
   std::string systemd = "/run/systemd/dynamic-uid";
+  // Root's locks on the runtime directories and mount points jails share.
+  std::string leases = "/run/zjail/leases";
 };
 
 // The slot `name` tries first: a hash of it in the range, so that a jail
@@ -64,7 +66,7 @@ class HostLease {
   // Makes each planned directory on the host (service_dirs.hpp) and
   // remembers the ones to remove at the end. Step::Directories errors.
   // Jails of one profile share a runtime directory: each holds a shared
-  // BSD lock on it, and the last to end removes it.
+  // BSD lock for it (use_lock), and the last to end removes it.
   Status make_directories(const std::vector<ServiceDirPlan>& dirs);
 
   // The mount point in a host tree (RootDirectory=) for a mount of zjail's
@@ -80,12 +82,14 @@ class HostLease {
   std::vector<std::string> release();
 
  private:
+  Result<UniqueFd> use_lock(const std::string& path, int dir, Step step);
   struct Removal {
     UniqueFd parent;   // O_PATH of the directory holding it
     std::string name;  // its last component
     std::string shown; // its path, for messages
-    UniqueFd self;     // the directory, holding a shared BSD lock while in use
+    UniqueFd lock;     // holds a shared BSD lock while this jail uses it (use_lock)
     bool made = false; // made by this lease (mount points; also marked by an xattr)
+    UniqueFd self;     // mount points: the directory, for its mark
   };
   struct Lock {
     UniqueFd fd;       // holds the BSD lock

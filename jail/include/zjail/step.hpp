@@ -141,7 +141,7 @@ inline constexpr StepInfo kSteps[] = {
     {Step::Personality, "personality", kBothPaths},
     {Step::DenyWriteExecute, "memory-deny-write-execute", kBothPaths},
     {Step::SchedResetOnFork, "sched-reset-on-fork", kLaunchPath},
-    {Step::Landlock, "landlock", kLaunchPath},
+    {Step::Landlock, "landlock", kBothPaths},
     {Step::Chdir, "chdir", kLaunchPath},
     {Step::JailCommand, "jail-command", kLaunchPath},
     {Step::Seccomp, "seccomp", kBothPaths},
