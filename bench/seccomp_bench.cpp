@@ -17,6 +17,8 @@
 //              LockPersonality=: the worst case per call
 //   mdwe-prctl zjail plus PR_SET_MDWE, MemoryDenyWriteExecute= where the
 //              kernel has it (skipped where it does not)
+//   landlock   zjail plus the Landlock rules of base-service's jail (skipped
+//              on a kernel without Landlock path rules)
 // Calls: getppid() and read(fd, buf, 0) are plain allowed calls, answered by
 // the kernel's per-syscall action cache; ioctl(FIONREAD) has argument rules
 // in the base filter, so every call runs the BPF and shows its layout.
@@ -53,6 +55,7 @@
 #include <vector>
 
 #include "zjail/parser.hpp"
+#include "zjail/plan.hpp"
 #include "zjail/seccomp.hpp"
 #include "zjail/syscalls.hpp"
 
@@ -121,6 +124,7 @@ struct Variant {
   std::vector<std::vector<sock_filter>> filters;  // attached in order
   bool libseccomp = false;
   bool mdwe = false;  // PR_SET_MDWE before the filters
+  const zjail::LandlockPlan* landlock = nullptr;  // applied before the filters
 };
 
 struct Sample {
@@ -170,7 +174,8 @@ bool run_round(const Variant& v, const std::set<std::string>& allowed, long call
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) _exit(1);
     double t0 = now_ns();
     bool ok = true;
-    if (v.libseccomp) ok = load_libseccomp(allowed);
+    if (v.landlock) ok = zjail::apply_landlock(*v.landlock, -1) == 0;
+    if (v.libseccomp) ok = ok && load_libseccomp(allowed);
     for (const auto& f : v.filters) ok = ok && attach(f);
     s.attach_us = (now_ns() - t0) / 1e3;
     if (!ok) _exit(2);
@@ -241,12 +246,25 @@ int main(int argc, char** argv) {
   }
 
   std::vector<Variant> variants;
-  variants.push_back({"none", {}, false, false});
-  variants.push_back({"allow-all", {{BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)}}, false, false});
-  variants.push_back({"zjail", bpf->filters, false, false});
-  variants.push_back({"libseccomp", {}, true, false});
-  variants.push_back({"hardened", hardened->filters, false, false});
-  if (prctl(66 /* PR_GET_MDWE */, 0, 0, 0, 0) >= 0) variants.push_back({"mdwe-prctl", bpf->filters, false, true});
+  variants.push_back({"none", {}, false, false, nullptr});
+  variants.push_back({"allow-all", {{BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)}}, false, false, nullptr});
+  variants.push_back({"zjail", bpf->filters, false, false, nullptr});
+  variants.push_back({"libseccomp", {}, true, false, nullptr});
+  variants.push_back({"hardened", hardened->filters, false, false, nullptr});
+  if (prctl(66 /* PR_GET_MDWE */, 0, 0, 0, 0) >= 0) variants.push_back({"mdwe-prctl", bpf->filters, false, true, nullptr});
+  // zjail plus the Landlock rules base-service's jail lays on itself (its
+  // mount table as path rules, the scopes), on the host's same paths:
+  // openat() of /dev/null is judged by them, and attaching them is the
+  // ruleset's cost.
+  zjail::PlanContext ctx;
+  ctx.invoker_uid = getuid();
+  ctx.invoker_gid = getgid();
+  auto jail = zjail::check_plan(profile, ctx);
+  if (!jail) {
+    std::fprintf(stderr, "plan: %s\n", jail.error().message().c_str());
+    return 1;
+  }
+  if (jail->landlock.handled_fs) variants.push_back({"landlock", bpf->filters, false, false, &jail->landlock});
 
   std::map<std::string, Sample> best;
   std::map<std::string, std::vector<double>> attach_us;

@@ -354,6 +354,7 @@ Result<Plan> check_plan(const Profile& profile, const PlanContext& ctx) {
   std::vector<std::string> service;
   ZJAIL_TRY(plan_service(*p, dry, who, plan, service));
   plan_environment(*p, dry, who, service, plan);
+  ZJAIL_TRY(plan_landlock_all(*p, plan));
   return plan;
 }
 
