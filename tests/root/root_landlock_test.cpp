@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "test_io.hpp"
 
 namespace zjail_test {
 namespace {
@@ -100,20 +101,7 @@ TEST_F(Landlock, APassedDirectoryFdReachesNothing) {
   l.t = std::thread([fd = l.fd] {
     for (int c; (c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC)) >= 0; close(c)) {
       int etc = open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      char byte = 'x';
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-      iovec iov{&byte, 1};
-      msghdr m{};
-      m.msg_iov = &iov;
-      m.msg_iovlen = 1;
-      m.msg_control = control;
-      m.msg_controllen = sizeof control;
-      cmsghdr* cm = CMSG_FIRSTHDR(&m);
-      cm->cmsg_level = SOL_SOCKET;
-      cm->cmsg_type = SCM_RIGHTS;
-      cm->cmsg_len = CMSG_LEN(sizeof(int));
-      std::memcpy(CMSG_DATA(cm), &etc, sizeof etc);
-      sendmsg(c, &m, MSG_NOSIGNAL);
+      zjail_test_io::send_fd(c, etc);
       close(etc);
     }
   });
