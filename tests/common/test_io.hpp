@@ -41,36 +41,39 @@ inline void close_keeping_errno(int fd) {
   errno = e;
 }
 
-// One fd over a unix socket (SCM_RIGHTS), with one byte of data.
-inline bool send_fd(int sock, int fd) {
+// A one-byte message with room for one fd (SCM_RIGHTS), for send_fd() and
+// recv_fd(). Not to be copied: `m` points into it.
+struct FdMessage {
   char byte = 'x';
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   iovec iov{&byte, 1};
   msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control;
-  m.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&m);
+  FdMessage() {
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+};
+
+// One fd over a unix socket, with one byte of data.
+inline bool send_fd(int sock, int fd) {
+  FdMessage msg;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg.m);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return sendmsg(sock, &m, MSG_NOSIGNAL) == 1;
+  return sendmsg(sock, &msg.m, MSG_NOSIGNAL) == 1;
 }
 
 // The fd send_fd() sent, or -1 with errno (EPROTO: a message without one).
 inline int recv_fd(int sock) {
-  char byte = 0;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  iovec iov{&byte, 1};
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control;
-  m.msg_controllen = sizeof control;
-  if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) <= 0) return -1;
-  cmsghdr* c = CMSG_FIRSTHDR(&m);
+  FdMessage msg;
+  if (recvmsg(sock, &msg.m, MSG_CMSG_CLOEXEC) <= 0) return -1;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg.m);
   if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
     errno = EPROTO;
     return -1;

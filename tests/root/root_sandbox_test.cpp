@@ -36,6 +36,17 @@ class Sandbox : public RootTest {
   RunResult host(const std::string& lines, const std::vector<std::string>& probe) {
     return with("RootDirectory=/\nUser=nobody\nGroup=nogroup\n" + lines, probe);
   }
+  // A copy of /bin/true in `dir`, executable.
+  static std::string true_in(const std::string& dir) {
+    std::string copy = dir + "/true";
+    {
+      std::ifstream in("/bin/true", std::ios::binary);
+      std::ofstream out(copy, std::ios::binary);
+      out << in.rdbuf();
+    }
+    chmod(copy.c_str(), 0755);
+    return copy;
+  }
   // A directory nobody may write, on the host.
   std::string writable(const std::string& name) {
     std::string d = data_ / name;
@@ -117,13 +128,7 @@ TEST_F(Sandbox, InaccessiblePathsOnTheHostRoot) {
 
 TEST_F(Sandbox, NoExecPathsWithExecPathsInside) {
   std::string dir = writable("bin");
-  std::string copy = dir + "/true";
-  {
-    std::ifstream in("/bin/true", std::ios::binary);
-    std::ofstream out(copy, std::ios::binary);
-    out << in.rdbuf();
-  }
-  chmod(copy.c_str(), 0755);
+  std::string copy = true_in(dir);
   auto base = host("", {"exec", copy});
   EXPECT_EQ(outcome(base, "exec"), "PASS") << base.dump();
   // The probe itself runs from its own directory, as ExecPaths= allows.
@@ -140,13 +145,7 @@ TEST_F(Sandbox, NoExecPathsWithExecPathsInside) {
 // not run it from a path the profile made noexec or inaccessible.
 TEST_F(Sandbox, TheCommandItselfObeysNoExecAndInaccessiblePaths) {
   std::string dir = writable("cmd");
-  std::string copy = dir + "/true";
-  {
-    std::ifstream in("/bin/true", std::ios::binary);
-    std::ofstream out(copy, std::ios::binary);
-    out << in.rdbuf();
-  }
-  chmod(copy.c_str(), 0755);
+  std::string copy = true_in(dir);
   auto launch = [&](const std::string& rules) {
     profiles_.write("cmd.profile", "[Jail]\nRootDirectory=/\nUser=nobody\nGroup=nogroup\n" + rules);
     return run({"--profile", profiles_ / "cmd.profile", "--", copy});
