@@ -67,7 +67,10 @@ void log_plan(const Plan& plan, const Profile& profile, int verbosity) {
   if (ll.handled_fs) applied += std::to_string(ll.paths.size()) + " path rules";
   if (ll.scoped & kLandlockScopeAbstractUnix) applied += std::string(applied.empty() ? "" : ", ") + "abstract unix sockets scoped";
   if (ll.scoped & kLandlockScopeSignal) applied += std::string(applied.empty() ? "" : ", ") + "signals scoped";
-  if (ll.deny_tcp_connect) applied += std::string(applied.empty() ? "" : ", ") + "no TCP connect";
+  if (ll.handle_bind_tcp)
+    applied += std::string(applied.empty() ? "" : ", ") + "TCP bind to " + landlock_ports_text(ll.bind_ports);
+  if (ll.handle_connect_tcp)
+    applied += std::string(applied.empty() ? "" : ", ") + "TCP connect to " + landlock_ports_text(ll.connect_ports);
   spdlog::debug("Landlock ABI {}: {}", ll.abi, applied.empty() ? "nothing applied" : applied);
   for (const auto& m : ll.missing) spdlog::debug("Landlock: not applied, this kernel lacks {}", m);
   if (verbosity < 2) return;

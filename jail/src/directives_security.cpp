@@ -383,6 +383,19 @@ Status socket_bind(Profile& p, const Assignment& a) {
   return {};
 }
 
+// SocketConnect*=: the bind rules' syntax, for TCP only (Landlock sees the
+// port of a TCP connect(); nothing sees a UDP sendto()'s without a filter
+// on every datagram).
+template <std::vector<Item<string>> Security::*M>
+Status socket_connect(Profile& p, const Assignment& a) {
+  if (a.value.empty()) return (sec(p).*M).clear(), Status{};
+  if (!valid_socket_bind(a.value) || a.value.find_first_of("+ \t") != string_view::npos ||
+      a.value.find("udp") != string_view::npos)
+    return invalid_value(a, "expected [ipv4:|ipv6:][tcp:]PORT, a range PORT-PORT, or 'any' (TCP only)");
+  (sec(p).*M).push_back({string(a.value), a.origin});
+  return {};
+}
+
 Result<string> check_interface(const Assignment& a, const string& word) {
   // The kernel's rules for names (15 bytes) and alternative names (127).
   bool ok = !word.empty() && word.size() <= 127 && word != "." && word != ".." &&
@@ -479,6 +492,14 @@ const std::vector<Directive>& security_directives() {
       {"SocketBindDeny", socket_bind<&Security::socket_bind_deny>, Accumulate,
        [](S& w, const P& p) {
          for (const auto& i : p.security.socket_bind_deny) w.set(i.origin, "SocketBindDeny", i.value);
+       }},
+      {"SocketConnectAllow", socket_connect<&Security::socket_connect_allow>, Accumulate,
+       [](S& w, const P& p) {
+         for (const auto& i : p.security.socket_connect_allow) w.set(i.origin, "SocketConnectAllow", i.value);
+       }},
+      {"SocketConnectDeny", socket_connect<&Security::socket_connect_deny>, Accumulate,
+       [](S& w, const P& p) {
+         for (const auto& i : p.security.socket_connect_deny) w.set(i.origin, "SocketConnectDeny", i.value);
        }},
       {"RestrictNetworkInterfaces", restrict_network_interfaces, Ordered,
        [](S& w, const P& p) { name_list(w, "RestrictNetworkInterfaces", p.security.restrict_network_interfaces, "lo"); }},

@@ -71,7 +71,7 @@ Result<LandlockPlan> plan_landlock(bool private_network, const std::vector<Uniqu
   if (!host_tcp) return plan;
   if (abi < 0) abi = landlock_abi();
   if (abi >= kNetAbi) {
-    plan.deny_tcp_connect = true;
+    plan.handle_connect_tcp = true;  // and no port open
     return plan;
   }
   warnings.push_back(tcp_reconnect_warning(abi));
@@ -109,10 +109,24 @@ int add_rule(int ruleset, int fd, uint64_t access, uint64_t handled) {
   return errno == EBADFD ? 0 : errno;
 }
 
+constexpr int kRuleNetPort = 2;  // LANDLOCK_RULE_NET_PORT
+struct NetPortAttr {
+  uint64_t allowed_access;
+  uint64_t port;
+} __attribute__((packed));
+
+int add_port_rules(int ruleset, const std::vector<uint16_t>& ports, uint64_t access) {
+  for (uint16_t port : ports) {
+    NetPortAttr a{access, port};
+    if (syscall(SYS_landlock_add_rule, ruleset, kRuleNetPort, &a, 0) != 0) return errno;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int apply_landlock(const LandlockPlan& plan, int exec_fd) noexcept {
-  uint64_t net = plan.deny_tcp_connect ? kLandlockNetConnectTcp : 0;
+  uint64_t net = (plan.handle_bind_tcp ? kLandlockNetBindTcp : 0) | (plan.handle_connect_tcp ? kLandlockNetConnectTcp : 0);
   if (!plan.handled_fs && !net && !plan.scoped) return 0;
   // Fields a kernel does not know must be zero; the plan holds only what it has.
   LandlockRulesetAttr attr{plan.handled_fs, net, plan.scoped};
@@ -120,7 +134,10 @@ int apply_landlock(const LandlockPlan& plan, int exec_fd) noexcept {
   if (ruleset < 0) return errno;
   int fd = static_cast<int>(ruleset);
   int err = 0;
+  if (plan.handle_bind_tcp) err = add_port_rules(fd, plan.bind_ports, kLandlockNetBindTcp);
+  if (!err && plan.handle_connect_tcp) err = add_port_rules(fd, plan.connect_ports, kLandlockNetConnectTcp);
   for (const auto& rule : plan.paths) {
+    if (err) break;
     int p = open(rule.path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (p < 0) {
       if (errno == ENOENT || errno == EACCES) continue;  // optional, or out of the payload's reach anyway

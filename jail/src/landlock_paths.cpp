@@ -168,6 +168,7 @@ Status plan_landlock_all(const Profile& p, Plan& plan) {
   ll.abi = abi;
   if (plan.warnings.size() != warned) ll.missing.push_back("the TCP connect rule (Landlock ABI 4, Linux 6.7)");
   plan_landlock_paths(plan, abi, ll);
+  ZJAIL_TRY(plan_landlock_net(p, abi, ll));
   uint64_t scopes = (p.restrict_abstract_unix_sockets.value.value_or(true) ? kLandlockScopeAbstractUnix : 0) |
                     (p.restrict_signals.value.value_or(true) ? kLandlockScopeSignal : 0);
   if (scopes && abi >= kScopeAbi) ll.scoped = scopes;

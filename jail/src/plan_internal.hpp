@@ -62,6 +62,9 @@ Status plan_service_dirs(const Profile& p, const PlanContext& ctx, Plan& plan, s
 // The jail's mount table as Landlock path rules, for a kernel of ABI `abi`
 // (landlock_paths.cpp); what the kernel lacks goes to ll.missing.
 void plan_landlock_paths(const Plan& plan, int abi, LandlockPlan& ll);
+// SocketBind*= and SocketConnect*= as Landlock TCP port rules
+// (landlock_net.cpp); rules Landlock cannot hold are an error.
+Status plan_landlock_net(const Profile& p, int abi, LandlockPlan& ll);
 // All of the jail's Landlock plan: the network rule, the paths, the scopes;
 // a DeviceAllow= no rule can hold, or LandlockRequired= with a feature the
 // kernel lacks, is an error.

@@ -38,6 +38,10 @@ Status check_io_uring(const Profile& p) {
   if (s.restrict_address_families.is_set || s.address_families_none.is_set())
     return at(o, "RestrictIOUring=no contradicts RestrictAddressFamilies=: io_uring makes sockets of any family "
                  "(IORING_OP_SOCKET) without socket(2)");
+  for (const auto* rules : {&s.socket_bind_allow, &s.socket_bind_deny, &s.socket_connect_allow, &s.socket_connect_deny})
+    if (!rules->empty())
+      return at(o, "RestrictIOUring=no contradicts SocketBind*=/SocketConnect*=: io_uring makes MPTCP and SCTP "
+                   "sockets (IORING_OP_SOCKET), which Landlock's TCP rules do not cover, without socket(2)");
   if (s.restrict_suid_sgid.value.value_or(false))
     return at(o, "RestrictIOUring=no contradicts RestrictSUIDSGID=: io_uring opens and creates files "
                  "(IORING_OP_OPENAT, IORING_OP_MKDIRAT) with any mode, without the system calls the rules see");
@@ -162,8 +166,6 @@ void each_unenforced(const Profile& p, const std::function<void(const std::strin
   };
   list("IPAddressAllow=", s.ip_address_allow);
   list("IPAddressDeny=", s.ip_address_deny);
-  list("SocketBindAllow=", s.socket_bind_allow);
-  list("SocketBindDeny=", s.socket_bind_deny);
   if (s.restrict_network_interfaces.is_set) {
     const auto& n = s.restrict_network_interfaces.names;
     f("RestrictNetworkInterfaces=", n.empty() ? Origin{} : n.front().origin);
@@ -195,6 +197,8 @@ Status add_security_extras(const Profile& p, SeccompExtras& extras) {
   extras.deny_write_execute = s.memory_deny_write_execute.value.value_or(false) && !kernel_has_mdwe();
   extras.restrict_realtime = s.restrict_realtime.value.value_or(false);
   extras.restrict_suid_sgid = s.restrict_suid_sgid.value.value_or(false);
+  extras.plain_tcp_only = !s.socket_bind_allow.empty() || !s.socket_bind_deny.empty() ||
+                          !s.socket_connect_allow.empty() || !s.socket_connect_deny.empty();
   if (s.lock_personality.value.value_or(false)) {
     // Personality=, or the one the payload inherits, as systemd picks it:
     // only PER_LINUX32 and PER_LINUX count.

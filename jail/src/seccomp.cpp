@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -175,6 +176,19 @@ Status add_argument_rules(RuleAdd& rule_add, const SeccompExtras& e) {
     if (rc == 0) rc = rule_add(SCMP_ACT_ERRNO(ENOSYS), resolve("openat2", 437), 0);
     if (rc != 0) return fail(rc, "RestrictSUIDSGID= rule");
   }
+  if (e.plain_tcp_only) {
+    // The kernel reads family and protocol as ints: only the low 32 bits count.
+    constexpr uint64_t low = 0xffffffffULL;
+    constexpr uint64_t kMptcp = 262, kSmc = 256, kAfSmc = 43;
+    for (uint64_t family : {AF_INET, AF_INET6})
+      for (uint64_t protocol : {kMptcp, static_cast<uint64_t>(IPPROTO_SCTP), kSmc})
+        if (rc == 0)
+          rc = rule_add(SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), 2,
+                        SCMP_A0(SCMP_CMP_MASKED_EQ, low, family), SCMP_A2(SCMP_CMP_MASKED_EQ, low, protocol));
+    if (rc == 0)
+      rc = rule_add(SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, low, kAfSmc));
+    if (rc != 0) return fail(rc, "SocketBind*=/SocketConnect*= socket rule");
+  }
   if (e.lock_personality >= 0) {
     rc = rule_add(eperm, SCMP_SYS(personality), 1,
                   SCMP_A0(SCMP_CMP_NE, static_cast<uint64_t>(e.lock_personality), 0));
@@ -296,7 +310,8 @@ std::string SeccompExtras::cache_key() const {
     key += "\n";
   }
   key += "wx " + std::to_string(deny_write_execute) + " rt " + std::to_string(restrict_realtime) + " suid " +
-         std::to_string(restrict_suid_sgid) + " persona " + std::to_string(lock_personality) + "\n";
+         std::to_string(restrict_suid_sgid) + " persona " + std::to_string(lock_personality) + " tcp " +
+         std::to_string(plain_tcp_only) + "\n";
   return key;
 }
 

@@ -155,6 +155,27 @@ int passed_dirfd(const std::string& path, const std::string& file) {
   return result("passed-dirfd", fd, "openat(passed fd, " + file + ")");
 }
 
+// A socket of KIND (tcp4, tcp6, udp4, mptcp4, mptcp6, sctp4) on loopback,
+// bound to PORT (bind) or connected to it (connect): the ways to a port
+// that SocketBind*= and SocketConnect*= close.
+int sock_port(const std::string& name, const std::string& kind, int port) {
+  bool v6 = kind.ends_with('6');
+  int type = kind.starts_with("udp") ? SOCK_DGRAM : SOCK_STREAM;
+  int proto = kind.starts_with("mptcp") ? 262 : kind.starts_with("sctp") ? IPPROTO_SCTP : 0;
+  int s = socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, proto);
+  if (s < 0) return fail(name, errno, kind + " socket");
+  sockaddr_in a4 = zjail_test_io::loopback(port);
+  sockaddr_in6 a6{};
+  a6.sin6_family = AF_INET6;
+  a6.sin6_port = htons(static_cast<uint16_t>(port));
+  a6.sin6_addr = in6addr_loopback;
+  auto* a = v6 ? reinterpret_cast<sockaddr*>(&a6) : reinterpret_cast<sockaddr*>(&a4);
+  socklen_t len = v6 ? sizeof a6 : sizeof a4;
+  int r = name == "sock-bind" ? bind(s, a, len) : connect(s, a, len);
+  zjail_test_io::close_keeping_errno(s);
+  return result(name, r, kind + " port " + std::to_string(port));
+}
+
 }  // namespace
 
 int run_attack(const std::string& n, int argc, char** argv) {
@@ -176,6 +197,7 @@ int run_attack(const std::string& n, int argc, char** argv) {
   if (n == "syslog-size") return result("syslog-size", syscall(SYS_syslog, 10, nullptr, 0), "syslog(SIZE_BUFFER)");
   if (n == "bind-port" && has1) return bind_port(std::atoi(a1.c_str()));
   if (n == "reconnect-accepted" && has1) return reconnect_accepted(std::atoi(a1.c_str()));
+  if ((n == "sock-bind" || n == "sock-connect") && argc > 3) return sock_port(n, a1, std::atoi(argv[3]));
   if (n == "abstract-connect" && has1) return abstract_connect(a1);
   if (n == "passed-dirfd" && argc > 3) return passed_dirfd(a1, argv[3]);
   // Signal 0 to a pid: the permission check alone (the jail's init is 1).

@@ -128,6 +128,7 @@ TEST(SecurityDirectives, BadValuesNameFileLine) {
       {"CPUAffinity", {"numa", "a-b", "3-1", "-", ","}},
       {"IPAddressAllow", {"10.0.0.1/", "300.0.0.1", "fe80::1/129", "everything"}},
       {"SocketBindAllow", {"ipv5:tcp:80", "tcp:udp:80", "tcp:70000", "tcp:90-80", "80 443", "ipv4:tcp"}},
+      {"SocketConnectAllow", {"udp:53", "ipv4:udp:any", "tcp:70000", "80 443"}},
       {"RestrictNetworkInterfaces", {"eth0/1", "a:b", ".."}},
       {"NetworkNamespacePath", {"run/netns/x", "/run/../x"}},
   };
@@ -276,6 +277,8 @@ TEST(SecurityDirectives, ShowRoundTripsEveryDirective) {
                                 {"IPAddressDeny", "any"},
                                 {"SocketBindAllow", "tcp:443"},
                                 {"SocketBindDeny", "any"},
+                                {"SocketConnectAllow", "ipv6:tcp:5432"},
+                                {"SocketConnectDeny", "any"},
                                 {"RestrictNetworkInterfaces", "lo"},
                                 {"NetworkNamespacePath", "/run/netns/x"}}));
   // The list states a single line cannot say.

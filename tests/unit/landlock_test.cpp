@@ -46,7 +46,7 @@ TEST(LandlockPlan, OnlyPrivateNetworksHandedHostTcpSockets) {
   auto deny = [&](bool priv, const std::vector<UniqueFd>& fds) {
     auto plan = plan_landlock(priv, fds, 4, warnings);
     EXPECT_TRUE(plan) << plan.error().message();
-    return plan && plan->deny_tcp_connect;
+    return plan && plan->handle_connect_tcp && plan->connect_ports.empty();
   };
   EXPECT_TRUE(deny(true, tcp));
   EXPECT_FALSE(deny(false, tcp));  // the host's network anyway
@@ -85,7 +85,7 @@ TEST(LandlockPlan, KernelWithoutNetworkRulesIsReported) {
   std::vector<std::string> warnings;
   auto plan = plan_landlock(true, tcp, 3, warnings);
   ASSERT_TRUE(plan);
-  EXPECT_FALSE(plan->deny_tcp_connect);
+  EXPECT_FALSE(plan->handle_connect_tcp);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_THAT(warnings[0], HasSubstr("Landlock ABI 3, 4 needed")) << warnings[0];
 }
@@ -102,7 +102,7 @@ TEST(LandlockApply, TcpConnectDenied) {
   if (pid == 0) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(100);
     LandlockPlan only_tcp;
-    only_tcp.deny_tcp_connect = true;
+    only_tcp.handle_connect_tcp = true;
     if (apply_landlock(only_tcp, -1) != 0) _exit(101);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -142,7 +142,7 @@ TEST(LandlockApply, SignalScopeKeepsSignalsInTheDomain) {
       if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(100);
       LandlockPlan plan;
       plan.scoped = scoped ? kLandlockScopeSignal : 0;
-      plan.deny_tcp_connect = !scoped;  // something to apply either way
+      plan.handle_connect_tcp = !scoped;  // something to apply either way
       if (apply_landlock(plan, -1) != 0) _exit(101);
       int r = kill(getppid(), 0);
       _exit(r == 0 ? 0 : errno == EPERM ? 1 : 2);

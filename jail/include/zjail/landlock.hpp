@@ -11,7 +11,9 @@
 //   nothing beneath it, since no rule covers the host's tree.
 // - Scopes (ABI 6): abstract unix sockets and signals of processes outside
 //   the payload's domain are out of reach, even on the host's network.
-// - TCP (ABI 4): a jail with a private network that is handed TCP sockets
+// - TCP (ABI 4): SocketBindAllow=/SocketBindDeny= and
+//   SocketConnectAllow=/SocketConnectDeny= as the TCP ports the payload
+//   may bind and connect to (landlock_net.cpp). And a jail with a private network that is handed TCP sockets
 //   of the host's network namespace may not connect() any TCP socket: after
 //   connect(AF_UNSPEC) dissolves an accepted connection, connect() would
 //   reach whatever the host reaches. Seccomp cannot see which socket a
@@ -59,7 +61,11 @@ struct LandlockPlan {
   std::vector<LandlockPathRule> paths;
   bool exec_rule = false;             // the command, opened outside the jail, may be run
   uint64_t scoped = 0;                // LANDLOCK_SCOPE_*
-  bool deny_tcp_connect = false;      // handle LANDLOCK_ACCESS_NET_CONNECT_TCP, allow no port
+  // TCP (ABI 4): bind()/connect() only to these ports, when handled.
+  bool handle_bind_tcp = false;
+  std::vector<uint16_t> bind_ports;
+  bool handle_connect_tcp = false;
+  std::vector<uint16_t> connect_ports;
   // What the profile asked for and this kernel cannot do, for -v, --show
   // and --analyze, which credit only what applies.
   std::vector<std::string> missing;
@@ -75,6 +81,9 @@ int landlock_abi() noexcept;
 // ...) into a private network is an error.
 Result<LandlockPlan> plan_landlock(bool private_network, const std::vector<UniqueFd>& passed, int abi,
                                    std::vector<std::string>& warnings);
+
+// "80 443 8000-8010", or "none".
+std::string landlock_ports_text(const std::vector<uint16_t>& ports);
 
 // The warning plan_landlock() gives where TCP stays open; --check says the same.
 std::string tcp_reconnect_warning(int abi);

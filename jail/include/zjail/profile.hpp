@@ -197,12 +197,17 @@ struct Security {
   Setting<int> io_scheduling_priority;   // 0..7
   Setting<std::string> cpu_affinity;     // CPUAffinity=, a CPU list "0-3,6", merged over assignments
 
+  // SocketBindAllow=/SocketBindDeny= (systemd's bind rules) and
+  // SocketConnectAllow=/SocketConnectDeny= (the same rules for outgoing
+  // TCP), enforced by Landlock (landlock_net.cpp).
+  std::vector<Item<std::string>> socket_bind_allow;
+  std::vector<Item<std::string>> socket_bind_deny;
+  std::vector<Item<std::string>> socket_connect_allow;
+  std::vector<Item<std::string>> socket_connect_deny;
   // Network directives: validated now, refused at launch until zjail
   // enforces them (plan_security.cpp).
   std::vector<Item<std::string>> ip_address_allow;
   std::vector<Item<std::string>> ip_address_deny;
-  std::vector<Item<std::string>> socket_bind_allow;
-  std::vector<Item<std::string>> socket_bind_deny;
   NameList restrict_network_interfaces;
   Setting<std::string> network_namespace_path;
 };

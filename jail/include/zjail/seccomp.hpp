@@ -59,6 +59,12 @@ struct SeccompExtras {
   bool restrict_suid_sgid = false;
   // LockPersonality=: personality() with any other value fails with EPERM.
   long lock_personality = -1;
+  // SocketBind*= and SocketConnect*=, which Landlock enforces on TCP alone:
+  // the other ways to a port-bound stream, socket(AF_INET/AF_INET6) with
+  // IPPROTO_MPTCP, IPPROTO_SCTP or IPPROTO_SMC, fail with EPROTONOSUPPORT (as
+  // on a kernel without them: programs fall back to TCP), and
+  // socket(AF_SMC) with EAFNOSUPPORT.
+  bool plain_tcp_only = false;
 
   // Everything here, as text, for the filter cache's key.
   std::string cache_key() const;
