@@ -275,7 +275,18 @@ Result<Findings> judge_profile(const Profile& p) {
                 : "no route to any address");
   } else {
     judge(f, PrivateNetwork, 1, "no", P, "the host's network: every interface and address");
-    judge(f, IPAddressDeny, 1, "(none)", Z, "zjail has no IP address filter");
+    // SocketConnect*= narrows outgoing TCP to ports, where Landlock applies
+    // it (a launch is refused where it cannot): half of what an address
+    // filter would close.
+    LandlockPlan ll;
+    bool connect_rules = !p.security.socket_connect_deny.empty() && plan_landlock_net(p, landlock_abi(), ll) &&
+                         ll.handle_connect_tcp;
+    if (connect_rules)
+      judge(f, IPAddressDeny, 0.5, "(SocketConnectDeny=)", P,
+            "outgoing TCP reaches only ports " + landlock_ports_text(ll.connect_ports) +
+                "; UDP and other protocols reach any address");
+    else
+      judge(f, IPAddressDeny, 1, "(none)", Z, "zjail has no IP address filter");
   }
   // Abstract unix sockets belong to the network namespace, not the mount
   // namespace: on the host's network only Landlock's scope (ABI 6) keeps

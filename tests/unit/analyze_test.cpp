@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "zjail/landlock.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/unit_file.hpp"
 
@@ -273,6 +274,20 @@ TEST(Analyze, PassedSocketsAndIoUring) {
   EXPECT_GT(item(run(&uring, nullptr), "SystemCallFilter=~@io-uring").exposure, 0);
 }
 
+// On the host's network, SocketConnect*= closes outgoing TCP to all but its
+// ports where Landlock applies it: half the exposure, and said so.
+TEST(Analyze, ConnectRulesNarrowTheHostsNetwork) {
+  Profile open = shipped("network-service");
+  EXPECT_EQ(item(run(&open, nullptr), "IPAddressDeny=").exposure, 1);
+  Profile ruled = shipped("network-service", "SocketConnectDeny=any\nSocketConnectAllow=tcp:5432\n");
+  const auto& ip = item(run(&ruled, nullptr), "IPAddressDeny=");
+  if (landlock_abi() < 4) {
+    EXPECT_EQ(ip.exposure, 1) << "not credited where the kernel cannot apply it";
+    return;
+  }
+  EXPECT_EQ(ip.exposure, 0.5);
+  EXPECT_THAT(ip.reason, HasSubstr("only ports 5432")) << ip.reason;
+}
 
 // Red team: systemd passes a socket-activated service the sockets of its
 // .socket unit, into the same jail and with the same reach as the profile's
