@@ -18,15 +18,19 @@
 // --blockdev PATH, --shm-key KEY, --marker NAME. A probe whose target is
 // missing is SKIPPED. --kernel-closed NAME,... names the probes whose way out
 // the host's kernel closes by itself (host-setup finds them, unconfined):
-// those expect the catalog's "closed by the kernel" outcome.
+// those expect the catalog's "closed by the kernel" outcome. --landlock-abi N
+// is the host's Landlock ABI: an outcome that stands on a newer Landlock
+// feature expects what is left without it (catalog.cpp, kLandlockOutcomes).
 //
 // One line per probe, then a summary:
 //   probe=NAME class=CLASS result=BLOCKED errno=EPERM expect=EPERM verdict=ok detail="..."
 // result is BLOCKED, ESCAPED, ERROR (set-up failed) or SKIPPED; the outcome
 // key is errno=, signal= (the probe's process was killed, e.g. SIGSYS) or
 // check= (a named condition, e.g. check=lo-only); verdict is ok (blocked with
-// exactly the expected outcome), FAIL, skip, or - without --profile-expect.
-//   summary profile=PROFILE probes=N ok=N failed=N skipped=N
+// exactly the expected outcome), open (escaped where the profile expects it
+// to: the host's network in network-service, or a Landlock layer this kernel
+// lacks), FAIL, skip, or - without --profile-expect.
+//   summary profile=PROFILE probes=N ok=N failed=N skipped=N open=N
 // --expect-file FILE replaces the catalog's expectations for the probes it
 // names: lines `PROBE OUTCOME`, or `battery list` output edited.
 // Exit status: 0 when nothing failed (with --strict: and nothing skipped),
@@ -73,7 +77,7 @@ int usage(const char* msg) {
                        "[--profile-expect PROFILE] [--expect-file FILE] "
                        "[--only A,B] [--strict] [--outside-pid PID] [--key SERIAL] [--key-desc DESC] [--abstract NAME] "
                        "[--tcp-port PORT] [--suid PATH] [--fcap PATH] [--blockdev PATH] [--shm-key KEY] [--marker NAME] "
-                       "[--kernel-closed NAME,...]\n", msg);
+                       "[--kernel-closed NAME,...] [--landlock-abi N]\n", msg);
   return 2;
 }
 
@@ -248,11 +252,11 @@ bool read_expect_file(const std::string& path, std::string& err) {
 const char* expectation(const ProbeInfo& p, const Args& a) {
   auto it = g_expect_override.find(p.name);
   if (it != g_expect_override.end()) return it->second.c_str();
-  return a.profile.empty() ? nullptr : expected_here(p, a.profile, a.opt.kernel_closed);
+  return a.profile.empty() ? nullptr : expected_here(p, a.profile, a.opt.kernel_closed, a.opt.landlock_abi);
 }
 
 struct Tally {
-  int probes = 0, ok = 0, failed = 0, skipped = 0;
+  int probes = 0, ok = 0, failed = 0, skipped = 0, open = 0;
 };
 
 void report(const ProbeInfo& p, const Outcome& o, const Args& a, Tally& t) {
@@ -263,6 +267,8 @@ void report(const ProbeInfo& p, const Outcome& o, const Args& a, Tally& t) {
   line += std::string(" expect=") + (want ? want : "-");
   std::string verdict = "-";
   if (o.result == Outcome::Skipped) verdict = "skip";
+  // An expected ESCAPED is no block: it is reported as open, never as ok.
+  else if (want && std::string(want) == "ESCAPED") verdict = o.result == Outcome::Escaped ? "open" : "FAIL";
   else if (want) verdict = o.result == Outcome::Blocked && o.token == want ? "ok" : "FAIL";
   line += " verdict=" + verdict + " detail=" + quote(o.detail);
   std::printf("%s\n", line.c_str());
@@ -270,6 +276,7 @@ void report(const ProbeInfo& p, const Outcome& o, const Args& a, Tally& t) {
   ++t.probes;
   if (verdict == "ok") ++t.ok;
   else if (verdict == "skip") ++t.skipped;
+  else if (verdict == "open") ++t.open;
   else if (verdict == "FAIL" || o.result == Outcome::Escaped) ++t.failed;
 }
 
@@ -311,6 +318,7 @@ bool parse(int argc, char** argv, Args& a, std::string& err) {
     else if (k == "--blockdev") a.opt.blockdev = v;
     else if (k == "--shm-key") a.opt.shm_key = std::strtol(v.c_str(), nullptr, 0);
     else if (k == "--marker") a.opt.marker = v;
+    else if (k == "--landlock-abi") a.opt.landlock_abi = std::atoi(v.c_str());
     else if (k == "--kernel-closed") {
       std::stringstream s(v);
       for (std::string n; std::getline(s, n, ',');) {
@@ -326,10 +334,14 @@ bool parse(int argc, char** argv, Args& a, std::string& err) {
   if (!a.expect_file.empty() && !read_expect_file(a.expect_file, err)) return false;
   if (!a.profile.empty()) {
     bool known = false;
-    for (const auto& n : known_profiles()) known = known || n == a.profile;
+    std::string names;
+    for (const auto& n : known_profiles()) {
+      known = known || n == a.profile;
+      names += (names.empty() ? "" : ", ") + n;
+    }
     if (!known && a.expect_file.empty())
-      return err = "no expectations for profile '" + a.profile + "' (known: base-service, untrusted, " +
-                   "sys-visible, ssh-restricted; or give --expect-file)", false;
+      return err = "no expectations for profile '" + a.profile + "' (known: " + names + "; or give --expect-file)",
+             false;
   }
   for (const auto& n : a.only)
     if (!find_probe(n)) return err = "unknown probe '" + n + "'", false;
@@ -372,7 +384,9 @@ int main(int argc, char** argv) {
   if (a.mode == "list") {
     for (const auto& p : catalog()) {
       const char* want = expectation(p, a);
-      std::printf("probe=%s class=%s expect=%s what=%s\n", p.name, p.cls, want ? want : "-", quote(p.what).c_str());
+      const Difference* d = daemon_difference(a.profile, p.name);
+      std::printf("probe=%s class=%s expect=%s what=%s%s\n", p.name, p.cls, want ? want : "-", quote(p.what).c_str(),
+                  d ? (" differs=" + quote(d->why)).c_str() : "");
     }
     return 0;
   }
@@ -388,7 +402,7 @@ int main(int argc, char** argv) {
   for (const auto* p : todo) report(*p, run_one(*p, a.opt), a, t);
   for (const auto* p : last) report(*p, run_one(*p, a.opt), a, t);
   if (a.mode == "run") return t.failed ? 1 : 0;
-  std::printf("summary profile=%s probes=%d ok=%d failed=%d skipped=%d\n", a.profile.empty() ? "-" : a.profile.c_str(),
-              t.probes, t.ok, t.failed, t.skipped);
+  std::printf("summary profile=%s probes=%d ok=%d failed=%d skipped=%d open=%d\n",
+              a.profile.empty() ? "-" : a.profile.c_str(), t.probes, t.ok, t.failed, t.skipped, t.open);
   return t.failed || (a.strict && t.skipped) ? 1 : 0;
 }

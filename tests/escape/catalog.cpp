@@ -15,6 +15,17 @@
 //    CONFIG_MAGIC_SYSRQ, see expected_here()).
 //    Its init shows "zjail-init" at /proc/1/cmdline, nothing of zjail's own
 //    arguments (check init-title).
+//  - network-service: base-service in the host's network namespace. Only what
+//    the private network walled off differs: the host's 127.0.0.1 and its
+//    interfaces are the jail's (ESCAPED: the profile is for that, the battery
+//    says verdict=open), and the host's abstract unix sockets are in reach,
+//    kept away by Landlock's abstract-socket scope alone (EPERM; see
+//    kLandlockOutcomes for a kernel without it). vsock is no network
+//    namespace's: zjail closes it only in a private network, so a host-network
+//    jail can listen on the VM's vsock address space. No daemon needs it;
+//    the column keeps the wall (EAFNOSUPPORT) that RestrictAddressFamilies=
+//    in network-service would give, and fails until the profile says so.
+//  - the daemon profiles (kDaemons): their base's column, plus kDifferences.
 // Every profile gets zjail's base filter: TIOCSTI/TIOCLINUX, the console's
 // KD*/VT_* ioctls, io_uring, namespace flags of clone/unshare and setns fail
 // with EPERM, clone3 with ENOSYS, and a non-native ABI kills the process with
@@ -27,6 +38,8 @@
 #include "catalog.hpp"
 
 #include <dirent.h>
+#include <linux/landlock.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <map>
@@ -49,7 +62,8 @@ const std::vector<ProbeInfo> kProbes = {
      "open every visible /proc/PID/exe for writing, directly and by reopening an O_PATH fd"},
     // --- leaked fds and cwd ----------------------------------------------------
     {"fd-leak", "leaked-fds", Need::None, "fds-0-2-only", "fds-0-2-only", "fds-0-2-only", nullptr,
-     "walk /proc/self/fd, follow every inherited fd; a directory fd is climbed with .."},
+     "walk /proc/self/fd, follow every inherited fd; a directory fd is climbed with .. (with LISTEN_FDS=N, fds "
+     "3..N+2 may be the profile's sockets: check fds-0-2-listen)"},
     {"cwd-outside-root", "cwd", Need::None, "cwd-inside-root", "cwd-inside-root", "cwd-inside-root", nullptr,
      "climb from the inherited cwd with .. and compare with the jail's /"},
     // --- terminal injection -----------------------------------------------------
@@ -70,7 +84,8 @@ const std::vector<ProbeInfo> kProbes = {
      "answer first; on a kept console the setters would take the keyboard)"},
     // --- chroot --------------------------------------------------------------------
     {"chroot-double", "chroot", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
-     "chroot(subdir), chdir(..) x64, chroot(.): the classic double-chroot escape"},
+     "chroot(subdir), chdir(..) x64, chroot(.): the classic double-chroot escape (check jail-root-held: out of "
+     "its own chroot, but no further than the jail's /)"},
     // --- file system and kernel interfaces ----------------------------------------
     {"open_by_handle_at", "file-handle", Need::None, "EPERM", "EPERM", "EPERM", "ESCAPED",
      "open_by_handle_at with a handle of / (or a forged inode-2 \"shocker\" handle)"},
@@ -86,7 +101,7 @@ const std::vector<ProbeInfo> kProbes = {
     {"cgroup1-mount", "cgroup", Need::None, "EPERM", "EPERM", "EPERM", nullptr,
      "mount a cgroup v1 hierarchy (to set release_agent, CVE-2022-0492)"},
     {"cgroup-release-agent", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
-     "open every /sys/fs/cgroup/*/release_agent for writing", "EACCES", "ENOENT"},
+     "open every /sys/fs/cgroup/*/release_agent for writing", "EACCES", nullptr, "ENOENT"},
     {"cgroup-own-limits", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
      "open the jail's own memory/pids limits (from /proc/self/cgroup) for writing", "EACCES"},
     {"cgroup-ancestor-procs", "cgroup", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr,
@@ -166,7 +181,7 @@ const std::vector<ProbeInfo> kProbes = {
     // --- ABI bypass ------------------------------------------------------------------
     {"x32", "abi", Need::None, "SIGSYS", "SIGSYS", "SIGSYS", nullptr, "getpid through the x32 ABI"},
     {"int80", "abi", Need::None, "SIGSYS", "SIGSYS", "SIGSYS", "ESCAPED", "i386 getpid through int $0x80", nullptr,
-     "SIGSEGV"},
+     nullptr, "SIGSEGV"},
     // --- privilege gain --------------------------------------------------------------
     {"setuid-binary", "privilege-gain", Need::Suid, "no-gain", "no-gain", "no-gain", nullptr,
      "exec a setuid-root binary, compare euid and capabilities"},
@@ -183,13 +198,13 @@ const std::vector<ProbeInfo> kProbes = {
     {"dev-mem", "devices", Need::None, "ENOENT", "ENOENT", "ENOENT", nullptr, "open /dev/mem"},
     // --- local sockets -------------------------------------------------------------------
     {"abstract-host", "local-sockets", Need::Abstract, "ECONNREFUSED", "EPERM", "ECONNREFUSED", "ESCAPED",
-     "connect to an abstract unix socket listening in the host's network namespace"},
+     "connect to an abstract unix socket listening in the host's network namespace", nullptr, "EPERM"},
     {"dbus-system-bus", "local-sockets", Need::None, "ENOENT", "EPERM", "ENOENT", "ESCAPED",
      "connect to /run/dbus/system_bus_socket"},
     {"systemd-private", "local-sockets", Need::None, "ENOENT", "EPERM", "ENOENT", "ESCAPED",
      "connect to /run/systemd/private"},
     {"tcp-host-loopback", "local-sockets", Need::TcpPort, "ECONNREFUSED", "EPERM", "ECONNREFUSED", "ESCAPED",
-     "connect to a TCP listener on the host's 127.0.0.1"},
+     "connect to a TCP listener on the host's 127.0.0.1", nullptr, "ESCAPED"},
     // vsock is not network-namespace aware (6.18): without zjail's rule a jail
     // with a private network could listen on, and connect to, the VM's vsock
     // address space (the hypervisor, guest agents). The probe only listens on
@@ -209,14 +224,83 @@ const std::vector<ProbeInfo> kProbes = {
     {"host-tmp", "visibility", Need::Marker, "ENOENT", "ENOENT", "ENOENT", "ESCAPED",
      "open a file the host left in its /tmp"},
     {"host-interfaces", "visibility", Need::None, "lo-only", "lo-only", "lo-only", nullptr,
-     "list network interfaces (/proc/self/net/dev): only lo may be seen"},
+     "list network interfaces (/proc/self/net/dev): only lo may be seen", nullptr, "ESCAPED"},
     {"init-cmdline", "visibility", Need::None, "ENOENT", "ENOENT", "init-title", nullptr,
      "read /proc/1/cmdline: the jail's init is a copy of zjail, whose arguments (--setenv tokens) must not show"},
 };
 
+// The daemon profiles in profiles/, each with the catalog profile it
+// includes. Not here: sftp-server and sftp-only (login sessions of the SSH
+// tier, whose user is the one logging in).
+const std::vector<DaemonProfile> kDaemons = {
+    {"chrony", "network-service"},   {"echo", "base-service"},
+    {"echo-activated", "base-service", true},
+    {"haproxy", "network-service"},  {"lighttpd", "network-service"},
+    {"memcached", "network-service"}, {"mosquitto", "network-service"},
+    {"nginx", "network-service"},    {"postgresql", "network-service"},
+    {"redis-server", "network-service"}, {"unbound", "network-service"},
+};
+
+// Where a daemon profile differs from its base: each outcome with its reason.
+// A User= other than nobody changes no outcome (the driver puts the host's
+// victim process under the profile's user), nor does a bound or tmpfs /run
+// (no D-Bus or systemd socket in it); none of the daemons has a capability
+// but haproxy.
+constexpr const char* kListenFds =
+    "zjail's ListenStream=/ListenDatagram= sockets (or systemd's) are passed on purpose, as fds 3.. with "
+    "LISTEN_FDS; any other inherited fd still fails";
+constexpr const char* kConnectRule =
+    "its passed socket is in the host's network: Landlock's TCP connect rule (ABI 4) refuses connect() before "
+    "the private network could answer (see kLandlockOutcomes)";
+const std::vector<Difference> kDifferences = {
+    {"echo", "fd-leak", "fds-0-2-listen", kListenFds},
+    {"echo", "tcp-host-loopback", "EACCES", kConnectRule},
+    {"echo-activated", "fd-leak", "fds-0-2-listen", kListenFds},
+    {"echo-activated", "tcp-host-loopback", "EACCES", kConnectRule},
+    {"nginx", "fd-leak", "fds-0-2-listen", kListenFds},
+    {"lighttpd", "fd-leak", "fds-0-2-listen", kListenFds},
+    {"unbound", "fd-leak", "fds-0-2-listen", kListenFds},
+    {"haproxy", "chroot-double", "jail-root-held",
+     "AmbientCapabilities=CAP_SYS_CHROOT and chroot(2) let haproxy chroot itself, and so leave that chroot "
+     "again; .. stops at the jail's / (pivot_root, the old root detached)"},
+};
+
+// Outcomes that stand on a Landlock feature: on a host whose Landlock ABI is
+// below `abi` the outcome is `without` (for the profile and those that
+// include it), what the other layers leave.
+struct LandlockOutcome {
+  const char* profile;
+  const char* probe;
+  int abi;
+  const char* without;
+};
+const std::vector<LandlockOutcome> kLandlockOutcomes = {
+    // The abstract-socket scope (Linux 6.12) is all that stands between a
+    // host-network jail and the host's abstract sockets: without it, the
+    // connect reaches them (verdict=open).
+    {"network-service", "abstract-host", 6, "ESCAPED"},
+    // Without the TCP connect rule (Linux 6.7) the jail's own loopback answers.
+    {"echo", "tcp-host-loopback", 4, "ECONNREFUSED"},
+    {"echo-activated", "tcp-host-loopback", 4, "ECONNREFUSED"},
+};
+
+const DaemonProfile* find_daemon(const std::string& name) {
+  for (const auto& d : kDaemons)
+    if (name == d.name) return &d;
+  return nullptr;
+}
+
 }  // namespace
 
 const std::vector<ProbeInfo>& catalog() { return kProbes; }
+
+const std::vector<DaemonProfile>& daemon_profiles() { return kDaemons; }
+
+const Difference* daemon_difference(const std::string& profile, const std::string& probe) {
+  for (const auto& d : kDifferences)
+    if (profile == d.profile && probe == d.probe) return &d;
+  return nullptr;
+}
 
 const ProbeInfo* find_probe(const std::string& name) {
   for (const auto& p : kProbes)
@@ -225,13 +309,25 @@ const ProbeInfo* find_probe(const std::string& name) {
 }
 
 const std::vector<std::string>& known_profiles() {
-  static const std::vector<std::string> names = {"base-service", "untrusted", "sys-visible", "ssh-restricted"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n = {"base-service", "untrusted", "sys-visible", "ssh-restricted", "network-service"};
+    for (const auto& d : kDaemons) n.push_back(d.name);
+    return n;
+  }();
   return names;
 }
 
-const char* expected_here(const ProbeInfo& p, const std::string& profile, const std::set<std::string>& kernel_closed) {
+const char* expected_here(const ProbeInfo& p, const std::string& profile, const std::set<std::string>& kernel_closed,
+                          int landlock_abi) {
   const char* e = expected(p, profile);
   if (e && p.kernel_closed && kernel_closed.count(p.name)) return p.kernel_closed;
+  // The profile's own entry, else its base's, unless a difference of its own
+  // replaced the base's outcome.
+  const DaemonProfile* d = find_daemon(profile);
+  for (const auto& l : kLandlockOutcomes)
+    if (e && landlock_abi >= 0 && landlock_abi < l.abi && p.name == std::string(l.probe) &&
+        (profile == l.profile || (d && d->base == std::string(l.profile) && !daemon_difference(profile, p.name))))
+      return l.without;
   // A kernel without CONFIG_MAGIC_SYSRQ (this CI host's) has no
   // /proc/sysrq-trigger to mask: its absence is the block.
   if (e && std::string(e) == "EROFS" && std::string(p.name) == "sysrq-trigger" &&
@@ -290,6 +386,13 @@ std::string baseline_refused_here(const ProbeInfo& p) {
   return "";
 }
 
+int landlock_abi_here() {
+  long v = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  return v < 0 ? 0 : static_cast<int>(v);
+}
+
+std::vector<std::string> landlock_abi_args() { return {"--landlock-abi", std::to_string(landlock_abi_here())}; }
+
 std::vector<std::string> kernel_closed_args(const std::set<std::string>& closed) {
   if (closed.empty()) return {};
   std::string names;
@@ -302,6 +405,11 @@ const char* expected(const ProbeInfo& p, const std::string& profile) {
   if (profile == "untrusted") return p.untrusted;
   if (profile == "ssh-restricted") return p.ssh_restricted;
   if (profile == "sys-visible") return p.sys_visible ? p.sys_visible : p.base_service;
+  if (profile == "network-service") return p.network_service ? p.network_service : p.base_service;
+  if (const DaemonProfile* d = find_daemon(profile)) {
+    const Difference* diff = daemon_difference(profile, p.name);
+    return diff ? diff->outcome : expected(p, d->base);
+  }
   return nullptr;
 }
 

@@ -46,6 +46,11 @@ struct ProbeInfo {
   // Under sys-visible (base-service with the host's /sys bound read-only,
   // tests/escape/profiles): nullptr where it is the same as base-service.
   const char* sys_visible = nullptr;
+  // Under network-service (base-service with the host's network namespace):
+  // nullptr where it is the same as base-service. "ESCAPED" where the host's
+  // network is what the profile is for (its 127.0.0.1, its interfaces): the
+  // probe must reach its target, and the battery says verdict=open.
+  const char* network_service = nullptr;
   // Where the host's kernel closes this way out by itself (shown unconfined
   // on the host, passed in with --kernel-closed NAME), the outcome in every
   // profile: "closed by the kernel". nullptr: no kernel closes it, or the
@@ -63,7 +68,12 @@ const char* expected(const ProbeInfo& p, const std::string& profile);
 // gets them as --kernel-closed) expect their kernel_closed outcome, and what
 // the probe's own side can tell (inside the jail, /proc/sys/kernel tells
 // about the kernel) is read there.
-const char* expected_here(const ProbeInfo& p, const std::string& profile, const std::set<std::string>& kernel_closed);
+// `landlock_abi`: the host's Landlock ABI (-1: not told). An outcome that
+// stands on a Landlock feature (kLandlockOutcomes in catalog.cpp) expects,
+// on a host that said its ABI lacks the feature, what is left without it;
+// not told, it expects the feature's block, so a missing layer fails.
+const char* expected_here(const ProbeInfo& p, const std::string& profile, const std::set<std::string>& kernel_closed,
+                          int landlock_abi = -1);
 // The probes whose way out this host's kernel closes by itself, each shown
 // unconfined. Host side only: a jail cannot learn it (a filter, or the
 // jail's own view, would answer first).
@@ -77,5 +87,32 @@ std::string baseline_refused_here(const ProbeInfo& p);
 // or nothing.
 std::vector<std::string> kernel_closed_args(const std::set<std::string>& closed);
 const std::vector<std::string>& known_profiles();
+
+// A daemon profile shipped in profiles/: the battery checks it against the
+// column of the catalog profile it includes, plus its written-down
+// differences (daemon_difference()).
+struct DaemonProfile {
+  const char* name;  // profiles/NAME.profile
+  const char* base;  // "network-service" or "base-service"
+  // systemd hands it a .socket unit's socket (fd 3, LISTEN_FDS=1), as the
+  // gtest driver does.
+  bool socket_activated = false;
+};
+const std::vector<DaemonProfile>& daemon_profiles();
+
+// Where a daemon profile's outcome differs from its base's, and why.
+struct Difference {
+  const char* profile;
+  const char* probe;
+  const char* outcome;
+  const char* why;
+};
+const Difference* daemon_difference(const std::string& profile, const std::string& probe);
+
+// The host's Landlock ABI, 0 without Landlock. Host side only: the jail's
+// filter may answer the query first.
+int landlock_abi_here();
+// The battery's arguments that pass the host's Landlock ABI on.
+std::vector<std::string> landlock_abi_args();
 
 }  // namespace zjail_escape

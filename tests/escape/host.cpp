@@ -204,6 +204,7 @@ int host_setup(int argc, char** argv) {
   // inside cannot tell that from zjail's work.
   auto closed = closed_by_this_kernel();
   for (const auto& arg : kernel_closed_args(closed)) args += " " + arg;
+  for (const auto& arg : landlock_abi_args()) args += " " + arg;
   std::ofstream(s.dir + "/args") << args << "\n";
   chmod((s.dir + "/args").c_str(), 0644);
   std::printf("ARGS %s\n", args.c_str());

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -183,6 +184,10 @@ std::string fd_target(int fd) {
 }
 
 Outcome fd_leak(const Options& opt) {
+  // A profile's ListenStream= sockets (or systemd's) come as fds 3.. with
+  // LISTEN_FDS (sd_listen_fds(3)): those are meant, if they are sockets.
+  const char* env = getenv("LISTEN_FDS");
+  int listen = env ? std::atoi(env) : 0;
   std::string leaks;
   for (int fd : opt.inherited_fds) {
     struct stat st{};
@@ -190,13 +195,13 @@ Outcome fd_leak(const Options& opt) {
     std::string why;
     if (S_ISDIR(st.st_mode) && climbs_outside(fd, why))
       leaks += " fd " + std::to_string(fd) + " -> " + fd_target(fd) + " (" + why + ")";
-    else if (fd > 2)
+    else if (fd > 2 && !(fd < 3 + listen && S_ISSOCK(st.st_mode)))
       leaks += " fd " + std::to_string(fd) + " -> " + fd_target(fd);
   }
   if (!leaks.empty()) return escaped("inherited:" + leaks);
   std::string seen;
   for (int fd : opt.inherited_fds) seen += " " + std::to_string(fd) + "->" + fd_target(fd);
-  return checked("fds-0-2-only", "inherited:" + seen);
+  return checked(listen > 0 ? "fds-0-2-listen" : "fds-0-2-only", "inherited:" + seen);
 }
 
 Outcome cwd_outside() {
@@ -266,11 +271,21 @@ Outcome tiocsti_caller() {
 
 // --- chroot -----------------------------------------------------------------------------------
 
+// A seccomp filter is on: we are in a jail (the battery's own test, too).
+bool under_seccomp() {
+  std::ifstream f("/proc/self/status");
+  std::string l;
+  while (std::getline(f, l))
+    if (l.rfind("Seccomp:", 0) == 0) return l.find_first_of("12") != std::string::npos;
+  return false;
+}
+
 Outcome chroot_double() {
   std::string dir = temp_dir("chroot");
   if (dir.empty()) return setup_error(errno, "mkdtemp in /tmp");
-  struct stat inner{};
+  struct stat inner{}, top{};
   stat(dir.c_str(), &inner);
+  stat("/", &top);  // the jail's root: what the climb must not get past
   if (chroot(dir.c_str()) < 0) {
     int e = errno;
     rmdir(dir.c_str());
@@ -283,6 +298,11 @@ Outcome chroot_double() {
   rmdir(dir.c_str());  // resolves from the escaped root, if the escape worked
   if (r < 0) return blocked(errno, "second chroot(.)");
   if (now.st_dev == inner.st_dev && now.st_ino == inner.st_ino) return checked("stayed-inside", "chroot held");
+  // Only a profile that may chroot gets this far in a jail: out of its own
+  // chroot, but no higher than the jail's root. Unjailed (the baseline),
+  // back at "/" is the classic escape.
+  if (under_seccomp() && now.st_dev == top.st_dev && now.st_ino == top.st_ino)
+    return checked("jail-root-held", "out of the chroot " + dir + ", at the jail's / again");
   return escaped("out of the chroot " + dir);
 }
 

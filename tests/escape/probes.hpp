@@ -21,6 +21,9 @@ struct Options {
   // --kernel-closed: probes whose way out the host's kernel closes itself
   // (catalog.hpp, closed_by_this_kernel()), as the host found unconfined.
   std::set<std::string> kernel_closed;
+  // --landlock-abi: the host's Landlock ABI, as the host found it; -1 when
+  // not told (then every Landlock block is expected).
+  int landlock_abi = -1;
 };
 
 struct Outcome {
