@@ -14,6 +14,7 @@
 #include "syscall_groups.hpp"
 #include "verbose.hpp"
 #include "zjail/check.hpp"
+#include "zjail/landlock.hpp"
 #include "zjail/launch.hpp"
 #include "zjail/lease.hpp"
 #include "zjail/notify.hpp"
@@ -121,6 +122,12 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
 
   if (opt.show) {
     std::fputs(zjail::show_profile(profile).c_str(), stdout);
+    // What this kernel's Landlock leaves out of it; the profile above is
+    // the same on every host.
+    int abi = zjail::landlock_abi();
+    auto missing = zjail::landlock_missing(profile, abi);
+    std::printf("# Landlock on this kernel: ABI %d, %s\n", abi, missing.empty() ? "all of it applies" : "not applied:");
+    for (const auto& m : missing) std::printf("#   %s\n", m.c_str());
     return 0;
   }
 

@@ -261,7 +261,7 @@ Result<Findings> judge_profile(const Profile& p) {
     // Landlock forbids TCP connect (landlock.hpp).
     bool tcp = std::any_of(p.listen_stream.begin(), p.listen_stream.end(),
                            [](const auto& i) { return !i.value.starts_with("/"); });
-    bool tcp_open = tcp && landlock_abi() < 4;
+    bool tcp_open = tcp && landlock_abi() < kLandlockNetAbi;
     if (!p.listen_datagram.empty())
       judge(f, IPAddressDeny, 1, "(ListenDatagram=)", P,
             "a ListenDatagram= socket is the host's: sendto() reaches any address the host reaches");
@@ -297,14 +297,14 @@ Result<Findings> judge_profile(const Profile& p) {
           "abstract sockets are the jail's network namespace's own");
   else if (!p.restrict_abstract_unix_sockets.value.value_or(true))
     judge(f, RestrictAbstractUnixSockets, 1, "no", P, "the host's abstract unix sockets are reachable");
-  else if (abi < 6)
+  else if (abi < kLandlockScopeAbi)
     judge(f, RestrictAbstractUnixSockets, 1, "yes (not applied)", Z,
           "this kernel has no Landlock scopes (ABI " + std::to_string(abi) +
               ", 6 needed): the host's abstract unix sockets are reachable; PrivateNetwork=yes keeps them away");
   else
     judge(f, RestrictAbstractUnixSockets, 0, "yes", p.restrict_abstract_unix_sockets.is_set() ? P : Z,
           "Landlock scopes abstract unix sockets to the payload's own");
-  if (abi >= 2)
+  if (abi >= kLandlockPathAbi)
     judge(f, LandlockPaths, 0, "(the mount table)", Z,
           "a directory fd handed in from outside reaches nothing the jail does not show");
   else
@@ -434,7 +434,7 @@ void judge_activated_sockets(const Profile& p, const UnitFile& u, Findings& jail
   else if (u.socket.count("ListenStream") &&
            std::any_of(u.socket.at("ListenStream").begin(), u.socket.at("ListenStream").end(),
                        [](const std::string& v) { return !v.empty() && v[0] != '/' && v[0] != '@'; }) &&
-           landlock_abi() < 4)
+           landlock_abi() < kLandlockNetAbi)
     judge(jail, IPAddressDeny, 1, "(ListenStream= of the .socket)", "unit",
           "no Landlock network rules on this kernel: a connection accepted on a socket-activated socket can be "
           "reconnected to any address the host reaches");

@@ -324,7 +324,7 @@ Result<std::vector<CheckFinding>> check_profile(const Profile& p, const std::vec
   bool tcp = std::any_of(p.listen_stream.begin(), p.listen_stream.end(),
                          [](const auto& i) { return !i.value.starts_with("/"); });
   if (plan.private_network && tcp)
-    if (int abi = landlock_abi(); abi < 4) out.push_back({Level::Warning, tcp_reconnect_warning(abi)});
+    if (int abi = landlock_abi(); abi < kLandlockNetAbi) out.push_back({Level::Warning, tcp_reconnect_warning(abi)});
   // Accepted, so that a unit's lines pass --check; a launch refuses them.
   for (auto& line : unenforced_directives(p))
     out.push_back({Level::Warning, line + ": a launch with this profile exits 125"});

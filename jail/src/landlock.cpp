@@ -14,7 +14,6 @@ namespace zjail {
 namespace {
 
 constexpr unsigned kCreateRulesetVersion = 1U << 0;  // LANDLOCK_CREATE_RULESET_VERSION
-constexpr int kNetAbi = 4;
 
 // What a socket of the host's network namespace, handed into a private
 // network, can reach beyond the peers that come to it.
@@ -70,7 +69,7 @@ Result<LandlockPlan> plan_landlock(bool private_network, const std::vector<Uniqu
   }
   if (!host_tcp) return plan;
   if (abi < 0) abi = landlock_abi();
-  if (abi >= kNetAbi) {
+  if (abi >= kLandlockNetAbi) {
     plan.handle_connect_tcp = true;  // and no port open
     return plan;
   }

@@ -20,7 +20,6 @@
 namespace zjail {
 namespace {
 
-constexpr int kNetAbi = 4;
 // One landlock_add_rule() per open port, in the payload before exec: an
 // allow list, not a deny list with the rest of the range open.
 constexpr size_t kMaxOpenPorts = 1024;
@@ -162,7 +161,7 @@ Status plan_landlock_net(const Profile& p, int abi, LandlockPlan& ll) {
     if (!pair.rules.origin) continue;
     ZJAIL_TRY_ASSIGN(auto open, open_tcp_ports(pair.rules, pair.tcp_only));
     if (!open) continue;  // the rules close no TCP port
-    if (abi < kNetAbi)
+    if (abi < kLandlockNetAbi)
       return at(*pair.rules.origin, Step::Plan,
                 std::string(pair.rules.name) + " need Landlock's network rules (ABI 4, Linux 6.7), and this kernel " +
                     "has ABI " + std::to_string(abi) +

@@ -34,13 +34,11 @@ constexpr uint64_t kFileRights = kExecute | kWriteFile | kReadFile | kTruncate |
 
 // ABI 1 refuses every rename and link across directories once path rules
 // apply: too much for a service to lose, so rules start at ABI 2 (refer).
-constexpr int kPathAbi = 2;
-constexpr int kScopeAbi = 6;
 
 uint64_t handled_for(int abi) {
   if (abi >= 5) return kAll;
   if (abi >= 3) return kAll & ~kIoctlDev;
-  if (abi >= kPathAbi) return kAll & ~(kIoctlDev | kTruncate);
+  if (abi >= kLandlockPathAbi) return kAll & ~(kIoctlDev | kTruncate);
   return 0;
 }
 
@@ -58,12 +56,29 @@ bool is_device(const std::string& host_path) {
          (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode));
 }
 
+std::string paths_missing(int abi) {
+  return "path rules (Landlock ABI 2, Linux 5.19; this kernel has " + std::to_string(abi) + ")";
+}
+constexpr const char* kScopesMissing = "the scopes of abstract unix sockets and signals (Landlock ABI 6, Linux 6.12)";
+
+uint64_t profile_scopes(const Profile& p) {
+  return (p.restrict_abstract_unix_sockets.value.value_or(true) ? kLandlockScopeAbstractUnix : 0) |
+         (p.restrict_signals.value.value_or(true) ? kLandlockScopeSignal : 0);
+}
+
 }  // namespace
+
+std::vector<std::string> landlock_missing(const Profile& p, int abi) {
+  std::vector<std::string> out;
+  if (!handled_for(abi)) out.push_back(paths_missing(abi));
+  if (profile_scopes(p) && abi < kLandlockScopeAbi) out.push_back(kScopesMissing);
+  return out;
+}
 
 void plan_landlock_paths(const Plan& plan, int abi, LandlockPlan& ll) {
   ll.handled_fs = handled_for(abi);
   if (!ll.handled_fs) {
-    ll.missing.push_back("path rules (Landlock ABI 2, Linux 5.19; this kernel has " + std::to_string(abi) + ")");
+    ll.missing.push_back(paths_missing(abi));
     return;
   }
   // Rules by their target in the jail, relative ("" is the root).
@@ -169,11 +184,10 @@ Status plan_landlock_all(const Profile& p, Plan& plan) {
   if (plan.warnings.size() != warned) ll.missing.push_back("the TCP connect rule (Landlock ABI 4, Linux 6.7)");
   plan_landlock_paths(plan, abi, ll);
   ZJAIL_TRY(plan_landlock_net(p, abi, ll));
-  uint64_t scopes = (p.restrict_abstract_unix_sockets.value.value_or(true) ? kLandlockScopeAbstractUnix : 0) |
-                    (p.restrict_signals.value.value_or(true) ? kLandlockScopeSignal : 0);
-  if (scopes && abi >= kScopeAbi) ll.scoped = scopes;
+  uint64_t scopes = profile_scopes(p);
+  if (scopes && abi >= kLandlockScopeAbi) ll.scoped = scopes;
   else if (scopes)
-    ll.missing.push_back("the scopes of abstract unix sockets and signals (Landlock ABI 6, Linux 6.12)");
+    ll.missing.push_back(kScopesMissing);
   if (!plan.device_access.empty() && !ll.handled_fs)
     return make_error(Step::Plan, EOPNOTSUPP,
                       "DeviceAllow=" + plan.device_access.front().path +

@@ -24,6 +24,16 @@ TEST_F(Verbs, EachVerbIsItsFlag) {
   }
 }
 
+// --show ends with what this kernel's Landlock leaves out, as a comment,
+// so that the profile lines above stay the same on every host.
+TEST_F(Verbs, ShowSaysWhatLandlockAppliesHere) {
+  auto r = run({"--show", "--profile", kProfile});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  int abi = landlock_abi();
+  std::string want = "# Landlock on this kernel: ABI " + std::to_string(abi) + ", ";
+  EXPECT_THAT(r.out, HasSubstr(want + (abi >= 6 ? "all of it applies\n" : "not applied:\n"))) << r.dump();
+}
+
 TEST_F(Verbs, SyscallGroupsListsWhatAGroupHolds) {
   auto r = run({"syscall-groups", "@mount"});
   EXPECT_EQ(r.code, 0) << r.dump();

@@ -96,5 +96,16 @@ TEST(LandlockNet, TheRulesCloseTheOtherStreamProtocols) {
   EXPECT_NE(e.cache_key(), none.cache_key());
 }
 
+// --show's list: what the profile asks and the kernel lacks, by ABI.
+TEST(LandlockMissing, WhatTheProfileAsksAndTheKernelLacks) {
+  Profile p;
+  EXPECT_TRUE(landlock_missing(p, 7).empty());
+  EXPECT_THAT(landlock_missing(p, 2), ElementsAre(HasSubstr("the scopes of abstract unix sockets and signals")));
+  EXPECT_THAT(landlock_missing(p, 0), ElementsAre(HasSubstr("path rules (Landlock ABI 2, Linux 5.19; this kernel has 0)"),
+                                                  HasSubstr("scopes")));
+  Profile open = profile_of({{"RestrictAbstractUnixSockets", "no"}, {"RestrictSignals", "no"}});
+  EXPECT_TRUE(landlock_missing(open, 2).empty()) << "no scope asked for, none missing";
+}
+
 }  // namespace
 }  // namespace zjail

@@ -31,6 +31,11 @@ namespace zjail {
 
 // The kernel's Landlock ABI, defined here because Debian 12's
 // linux-libc-dev (6.1) predates most of it.
+// The ABI versions zjail's features need: path rules with refer (Linux
+// 5.19), TCP port rules (6.7), scopes (6.12).
+inline constexpr int kLandlockPathAbi = 2;
+inline constexpr int kLandlockNetAbi = 4;
+inline constexpr int kLandlockScopeAbi = 6;
 inline constexpr uint64_t kLandlockNetBindTcp = 1ULL << 0;
 inline constexpr uint64_t kLandlockNetConnectTcp = 1ULL << 1;
 inline constexpr uint64_t kLandlockScopeAbstractUnix = 1ULL << 0;
@@ -73,6 +78,11 @@ struct LandlockPlan {
 
 // The ABI version this kernel offers, 0 if Landlock is missing or disabled.
 int landlock_abi() noexcept;
+
+struct Profile;
+// What the profile asks of Landlock that a kernel of ABI `abi` lacks, for
+// --show (a launch's own list is LandlockPlan::missing).
+std::vector<std::string> landlock_missing(const Profile& p, int abi);
 
 // What the jail needs from its network and the sockets it is handed
 // (fd 3 onwards). When the kernel (ABI `abi`; -1 asks it, only if a rule is
