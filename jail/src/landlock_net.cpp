@@ -143,6 +143,14 @@ std::string landlock_ports_text(const std::vector<uint16_t>& ports) {
   return out;
 }
 
+bool socket_bind_closes_tcp(const Profile& p) {
+  const Security& s = p.security;
+  Rules r = rules_of(s.socket_bind_allow, s.socket_bind_deny, "SocketBindAllow=/SocketBindDeny=");
+  if (!r.origin) return false;
+  auto open = open_tcp_ports(r, false);
+  return open && *open && (*open)->empty();
+}
+
 Status plan_landlock_net(const Profile& p, int abi, LandlockPlan& ll) {
   const Security& s = p.security;
   struct Pair {

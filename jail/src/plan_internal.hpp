@@ -65,6 +65,8 @@ void plan_landlock_paths(const Plan& plan, int abi, LandlockPlan& ll);
 // SocketBind*= and SocketConnect*= as Landlock TCP port rules
 // (landlock_net.cpp); rules Landlock cannot hold are an error.
 Status plan_landlock_net(const Profile& p, int abi, LandlockPlan& ll);
+// SocketBind*= leaves no TCP port open (and Landlock can hold it).
+bool socket_bind_closes_tcp(const Profile& p);
 // All of the jail's Landlock plan: the network rule, the paths, the scopes;
 // a DeviceAllow= no rule can hold, or LandlockRequired= with a feature the
 // kernel lacks, is an error.

@@ -199,6 +199,7 @@ Status add_security_extras(const Profile& p, SeccompExtras& extras) {
   extras.restrict_suid_sgid = s.restrict_suid_sgid.value.value_or(false);
   extras.plain_tcp_only = !s.socket_bind_allow.empty() || !s.socket_bind_deny.empty() ||
                           !s.socket_connect_allow.empty() || !s.socket_connect_deny.empty();
+  extras.deny_listen = socket_bind_closes_tcp(p);
   if (s.lock_personality.value.value_or(false)) {
     // Personality=, or the one the payload inherits, as systemd picks it:
     // only PER_LINUX32 and PER_LINUX count.

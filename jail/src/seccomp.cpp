@@ -189,6 +189,8 @@ Status add_argument_rules(RuleAdd& rule_add, const SeccompExtras& e) {
       rc = rule_add(SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, low, kAfSmc));
     if (rc != 0) return fail(rc, "SocketBind*=/SocketConnect*= socket rule");
   }
+  if (e.deny_listen && (rc = rule_add(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(listen), 0)) != 0)
+    return fail(rc, "SocketBind*= listen rule");
   if (e.lock_personality >= 0) {
     rc = rule_add(eperm, SCMP_SYS(personality), 1,
                   SCMP_A0(SCMP_CMP_NE, static_cast<uint64_t>(e.lock_personality), 0));
@@ -311,7 +313,7 @@ std::string SeccompExtras::cache_key() const {
   }
   key += "wx " + std::to_string(deny_write_execute) + " rt " + std::to_string(restrict_realtime) + " suid " +
          std::to_string(restrict_suid_sgid) + " persona " + std::to_string(lock_personality) + " tcp " +
-         std::to_string(plain_tcp_only) + "\n";
+         std::to_string(plain_tcp_only) + " listen " + std::to_string(deny_listen) + "\n";
   return key;
 }
 

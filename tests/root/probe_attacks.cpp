@@ -156,7 +156,8 @@ int passed_dirfd(const std::string& path, const std::string& file) {
 }
 
 // A socket of KIND (tcp4, tcp6, udp4, mptcp4, mptcp6, sctp4) on loopback,
-// bound to PORT (bind) or connected to it (connect): the ways to a port
+// bound to PORT (bind), connected to it (connect), or listening unbound
+// (listen, PORT unused): the ways to a port
 // that SocketBind*= and SocketConnect*= close.
 int sock_port(const std::string& name, const std::string& kind, int port) {
   bool v6 = kind.ends_with('6');
@@ -171,7 +172,8 @@ int sock_port(const std::string& name, const std::string& kind, int port) {
   a6.sin6_addr = in6addr_loopback;
   auto* a = v6 ? reinterpret_cast<sockaddr*>(&a6) : reinterpret_cast<sockaddr*>(&a4);
   socklen_t len = v6 ? sizeof a6 : sizeof a4;
-  int r = name == "sock-bind" ? bind(s, a, len) : connect(s, a, len);
+  // sock-listen: listen() on the unbound socket, which binds an ephemeral port without bind().
+  int r = name == "sock-bind" ? bind(s, a, len) : name == "sock-listen" ? listen(s, 1) : connect(s, a, len);
   zjail_test_io::close_keeping_errno(s);
   return result(name, r, kind + " port " + std::to_string(port));
 }
@@ -197,7 +199,7 @@ int run_attack(const std::string& n, int argc, char** argv) {
   if (n == "syslog-size") return result("syslog-size", syscall(SYS_syslog, 10, nullptr, 0), "syslog(SIZE_BUFFER)");
   if (n == "bind-port" && has1) return bind_port(std::atoi(a1.c_str()));
   if (n == "reconnect-accepted" && has1) return reconnect_accepted(std::atoi(a1.c_str()));
-  if ((n == "sock-bind" || n == "sock-connect") && argc > 3) return sock_port(n, a1, std::atoi(argv[3]));
+  if ((n == "sock-bind" || n == "sock-connect" || n == "sock-listen") && argc > 3) return sock_port(n, a1, std::atoi(argv[3]));
   if (n == "abstract-connect" && has1) return abstract_connect(a1);
   if (n == "passed-dirfd" && argc > 3) return passed_dirfd(a1, argv[3]);
   // Signal 0 to a pid: the permission check alone (the jail's init is 1).

@@ -193,6 +193,15 @@ TEST_F(Landlock, SocketBindRulesHoldOnTheHostsNetwork) {
   EXPECT_EQ(bind(rules, "mptcp4", closed), "EPROTONOSUPPORT") << "unconfined: " << mptcp;
   EXPECT_EQ(bind(rules, "mptcp6", closed), "EPROTONOSUPPORT");
   EXPECT_EQ(bind(rules, "udp4", closed), "PASS");  // tcp: rules say nothing of UDP
+  // listen() on an unbound socket takes an ephemeral port without bind():
+  // closed where no TCP port is open, a documented gap where some are.
+  auto listen = [&](const std::string& lines) {
+    auto r = with(lines, {"sock-listen", "tcp4", "0"});
+    return outcome(r, "sock-listen") + (r.code == 0 ? "" : " " + r.dump());
+  };
+  EXPECT_EQ(listen(net), "PASS");
+  EXPECT_EQ(listen(net + "SocketBindDeny=tcp:any\n"), "EACCES");
+  EXPECT_EQ(listen(rules), "PASS");
 }
 
 // SocketConnect*=, for the outgoing TCP connections learn mode writes: a

@@ -94,6 +94,12 @@ TEST(LandlockNet, TheRulesCloseTheOtherStreamProtocols) {
   ASSERT_TRUE(add_security_extras(profile_of({{"NoNewPrivileges", "yes"}}), none));
   EXPECT_FALSE(none.plain_tcp_only);
   EXPECT_NE(e.cache_key(), none.cache_key());
+  // No TCP port open: no listen() either (it would bind one without bind()).
+  EXPECT_TRUE(e.deny_listen);
+  SeccompExtras some;
+  ASSERT_TRUE(add_security_extras(profile_of({{"SocketBindDeny", "tcp:any"}, {"SocketBindAllow", "tcp:80"}}), some));
+  EXPECT_FALSE(some.deny_listen);
+  EXPECT_NE(e.cache_key(), some.cache_key());
 }
 
 // --show's list: what the profile asks and the kernel lacks, by ABI.

@@ -65,6 +65,10 @@ struct SeccompExtras {
   // on a kernel without them: programs fall back to TCP), and
   // socket(AF_SMC) with EAFNOSUPPORT.
   bool plain_tcp_only = false;
+  // SocketBind*= that leaves no TCP port open: listen() fails with EACCES.
+  // listen() on an unbound socket binds an ephemeral port without bind(),
+  // which neither Landlock nor systemd's cgroup hook sees.
+  bool deny_listen = false;
 
   // Everything here, as text, for the filter cache's key.
   std::string cache_key() const;
