@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -94,12 +95,12 @@ std::vector<std::pair<uint64_t, uint64_t>> masked_blocks(const std::set<int>& bl
   return out;
 }
 
-// socket(): RestrictAddressFamilies= and a private network's AF_VSOCK. The
+// socket(): RestrictAddressFamilies= and AF_VSOCK (vsock_open()). The
 // kernel reads the family as an int, so the compares look at the low 32
 // bits only, or AF_PACKET | 1<<32 would slip past a deny list; an allow list
 // also refuses anything above 63 (no family is that high), high bits included.
 template <class RuleAdd>
-Status add_family_rules(RuleAdd& rule_add, const SeccompExtras::Families& f, bool private_network) {
+Status add_family_rules(RuleAdd& rule_add, const SeccompExtras::Families& f, bool vsock_open) {
   const uint32_t eafnosupport = SCMP_ACT_ERRNO(EAFNOSUPPORT);
   if (f.set && f.allow && f.list.empty()) {
     int rc = rule_add(eafnosupport, SCMP_SYS(socket), 0);
@@ -112,7 +113,7 @@ Status add_family_rules(RuleAdd& rule_add, const SeccompExtras::Families& f, boo
   } else if (f.set) {
     blocked.insert(f.list.begin(), f.list.end());
   }
-  if (private_network) blocked.insert(AF_VSOCK);
+  if (!vsock_open) blocked.insert(AF_VSOCK);
   for (const auto& [mask, value] : masked_blocks(blocked)) {
     int rc = rule_add(eafnosupport, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, mask, value));
     if (rc != 0) return fail(rc, "socket family rule");
@@ -231,10 +232,15 @@ Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict
   rc = rule_add(eperm, SCMP_SYS(setns), 0);
   if (rc == 0) rc = rule_add(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
   if (rc != 0) return fail(rc, "namespace rule");
-  // vsock ignores network namespaces: a jail with a private network could
-  // still listen on and connect to the VM's vsock address space (the
-  // hypervisor, guest agents). Inside one, the family does not exist.
-  ZJAIL_TRY(add_family_rules(rule_add, extras.families, private_network));
+  // vsock ignores network namespaces: a jail could listen on and connect to
+  // the VM's vsock address space (the hypervisor, guest agents) whatever its
+  // network. No service needs it unasked: the family exists only on the
+  // host's network, for a profile whose RestrictAddressFamilies= allow list
+  // names it, or that reopens io_uring (which makes sockets of any family).
+  const auto& f = extras.families;
+  bool listed = f.set && f.allow && std::find(f.list.begin(), f.list.end(), AF_VSOCK) != f.list.end();
+  bool vsock_open = !private_network && (listed || !restrict_io_uring);
+  ZJAIL_TRY(add_family_rules(rule_add, f, vsock_open));
   // io_uring performs opens, sockets (IORING_OP_SOCKET, any family) and
   // more without the system calls that the rules here and the profile's
   // filter see; it stays closed unless the profile reopens it.

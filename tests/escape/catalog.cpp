@@ -21,10 +21,8 @@
 //    says verdict=open), and the host's abstract unix sockets are in reach,
 //    kept away by Landlock's abstract-socket scope alone (EPERM; see
 //    kLandlockOutcomes for a kernel without it). vsock is no network
-//    namespace's: zjail closes it only in a private network, so a host-network
-//    jail can listen on the VM's vsock address space. No daemon needs it;
-//    the column keeps the wall (EAFNOSUPPORT) that RestrictAddressFamilies=
-//    in network-service would give, and fails until the profile says so.
+//    namespace's: the base filter closes it on the host's network too
+//    (EAFNOSUPPORT), unless a profile asks for it by name.
 //  - the daemon profiles (kDaemons): their base's column, plus kDifferences.
 // Every profile gets zjail's base filter: TIOCSTI/TIOCLINUX, the console's
 // KD*/VT_* ioctls, io_uring, namespace flags of clone/unshare and setns fail

@@ -80,7 +80,8 @@ struct SeccompExtras {
 //    ioctls, fail with EPERM, matched on the low 32 bits so that high bits in
 //    the request register cannot slip past;
 //  - io_uring_setup/enter/register fail with EPERM unless RestrictIOUring=no;
-//  - in a private network, socket(AF_VSOCK) fails with EAFNOSUPPORT;
+//  - socket(AF_VSOCK) fails with EAFNOSUPPORT, unless on the host's network
+//    RestrictAddressFamilies= allows it by name or RestrictIOUring=no;
 //  - no namespaces: clone/unshare with any CLONE_NEW* flag and setns fail
 //    with EPERM, and clone3 (whose flags BPF cannot see) fails with ENOSYS so
 //    that libc falls back to clone;
