@@ -105,6 +105,7 @@ std::string missing(Need n, const Options& o) {
     case Need::BlockDev: return !o.blockdev.empty() ? "" : "needs --blockdev";
     case Need::ShmKey: return o.shm_key != 0 ? "" : "needs --shm-key";
     case Need::Marker: return !o.marker.empty() ? "" : "needs --marker";
+    case Need::DirFd: return !o.dirfd_socket.empty() ? "" : "needs --dirfd-socket";
     case Need::Alone: return "";
   }
   return "";
@@ -318,6 +319,7 @@ bool parse(int argc, char** argv, Args& a, std::string& err) {
     else if (k == "--blockdev") a.opt.blockdev = v;
     else if (k == "--shm-key") a.opt.shm_key = std::strtol(v.c_str(), nullptr, 0);
     else if (k == "--marker") a.opt.marker = v;
+    else if (k == "--dirfd-socket") a.opt.dirfd_socket = v;
     else if (k == "--landlock-abi") a.opt.landlock_abi = std::atoi(v.c_str());
     else if (k == "--kernel-closed") {
       std::stringstream s(v);

@@ -201,6 +201,12 @@ const std::vector<ProbeInfo> kProbes = {
      "connect to /run/dbus/system_bus_socket"},
     {"systemd-private", "local-sockets", Need::None, "ENOENT", "EPERM", "ENOENT", "ESCAPED",
      "connect to /run/systemd/private"},
+    // Landlock's path rules (ABI 2): rules belong to files, and no rule
+    // covers a directory the jail does not show, so nothing beneath a passed
+    // fd of it opens. The file is world-readable: the block is not the DAC's.
+    {"passed-dirfd", "passed-fds", Need::DirFd, "EACCES", "EPERM", "EACCES", "ESCAPED",
+     "receive a directory fd of a host directory no jail shows over a unix socket (SCM_RIGHTS), openat() a "
+     "world-readable file beneath it"},
     {"tcp-host-loopback", "local-sockets", Need::TcpPort, "ECONNREFUSED", "EPERM", "ECONNREFUSED", "ESCAPED",
      "connect to a TCP listener on the host's 127.0.0.1", nullptr, "ESCAPED"},
     // vsock is not network-namespace aware (6.18): without zjail's rule a jail
@@ -277,6 +283,12 @@ const std::vector<LandlockOutcome> kLandlockOutcomes = {
     // host-network jail and the host's abstract sockets: without it, the
     // connect reaches them (verdict=open).
     {"network-service", "abstract-host", 6, "ESCAPED"},
+    // Without path rules (Linux 5.19) nothing stops openat() beneath a
+    // directory fd handed in from the host.
+    {"base-service", "passed-dirfd", 2, "ESCAPED"},
+    {"sys-visible", "passed-dirfd", 2, "ESCAPED"},
+    {"network-service", "passed-dirfd", 2, "ESCAPED"},
+    {"ssh-restricted", "passed-dirfd", 2, "ESCAPED"},
     // Without the TCP connect rule (Linux 6.7) the jail's own loopback answers.
     {"echo", "tcp-host-loopback", 4, "ECONNREFUSED"},
     {"echo-activated", "tcp-host-loopback", 4, "ECONNREFUSED"},

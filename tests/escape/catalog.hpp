@@ -26,6 +26,7 @@ enum class Need {
   BlockDev,    // --blockdev: a host block device node, bound in
   ShmKey,      // --shm-key: a host SysV shared memory segment, mode 0666
   Marker,      // --marker NAME: host files /dev/shm/NAME and /tmp/NAME, mode 0644
+  DirFd,       // --dirfd-socket PATH: a unix socket that hands out an fd of a directory no jail shows
   Alone,       // no other process of ours in the jail (kill -1)
 };
 

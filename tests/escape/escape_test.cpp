@@ -44,6 +44,7 @@
 #include <sstream>
 
 #include "catalog.hpp"
+#include "fd_handout.hpp"
 #include "harness.hpp"
 #include "host.hpp"
 #include "host_kernel.hpp"
@@ -155,6 +156,13 @@ struct StandIn {
   }
 };
 
+// A world-readable file in `d`, for passed-dirfd.
+bool fill_secret(const TempDir& d) {
+  chmod(d.path().c_str(), 0755);
+  std::ofstream(d / "zjail-escape-secret") << "host-secret-file\n";
+  return chmod((d / "zjail-escape-secret").c_str(), 0644) == 0;
+}
+
 // Everything on the host side that the battery's probes aim at.
 struct HostTargets {
   const ProbeInfo* only_;  // the probe this jail runs; nullptr: all of them
@@ -172,6 +180,11 @@ struct HostTargets {
   std::string blockdev;
   int pty_master = -1;
   std::string pty_slave;
+  // A directory no jail shows, with a world-readable file, handed out as an
+  // fd at DIR/dirfd.sock (the jail's /escape/dirfd.sock).
+  TempDir secret;
+  bool secret_made = fill_secret(secret);
+  zjail_test_io::DirFdHandout handout{dir / "dirfd.sock", secret.path()};
   StandIn dbus{"/run/dbus/system_bus_socket"};
   StandIn systemd{"/run/systemd/private"};
   // The launcher probes (and the full battery) compare SHA-256 sums; every
@@ -274,6 +287,7 @@ struct HostTargets {
                                   "--shm-key", std::to_string(shm_key), "--marker", marker};
     std::string where = jailed ? "/escape" : dir.path();
     a.insert(a.end(), {"--suid", where + "/suid", "--fcap", where + "/fcap"});
+    if (secret_made && handout.ok()) a.insert(a.end(), {"--dirfd-socket", where + "/dirfd.sock"});
     if (!blockdev.empty()) a.insert(a.end(), {"--blockdev", jailed ? "/escape-dev/blk" : blockdev});
     for (const auto& x : zjail_escape::kernel_closed_args(kernel_closed())) a.push_back(x);
     for (const auto& x : zjail_escape::landlock_abi_args()) a.push_back(x);

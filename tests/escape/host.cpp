@@ -24,11 +24,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "catalog.hpp"
+#include "fd_handout.hpp"
 
 namespace zjail_escape {
 namespace {
@@ -78,6 +80,9 @@ void mkdir_p(const std::string& dir) {
     if (i == dir.size() || dir[i] == '/') mkdir(dir.substr(0, i).c_str(), 0755);
 }
 
+// Every jail has a /run of its own.
+constexpr const char* kSecretDir = "/run/zjail-escape-secret";
+
 struct Setup {
   uid_t uid = 65534;
   std::string dir = "/usr/lib/zjail-escape";  // ssh-restricted binds /usr/lib, not /usr/local
@@ -89,6 +94,8 @@ struct Setup {
   long shm_key = 0x7a65e5c0;
   std::string marker = "zjail-escape-host-marker";
   std::vector<std::pair<std::string, int>> standins;  // path, fd
+  // kSecretDir, which no jail shows, handed out as an fd at DIR/dirfd.sock.
+  std::unique_ptr<zjail_test_io::DirFdHandout> handout;
   std::string zjail_bytes, hostname;
 };
 
@@ -103,6 +110,9 @@ void cleanup(Setup& s) {
     close(fd);
     unlink(path.c_str());
   }
+  s.handout.reset();
+  unlink((std::string(kSecretDir) + "/zjail-escape-secret").c_str());
+  rmdir(kSecretDir);
   for (const char* f : {"/suid", "/fcap", "/args"}) unlink((s.dir + f).c_str());
   for (const char* d : {"/tmp/", "/dev/shm/"}) unlink((d + s.marker).c_str());
   rmdir(s.dir.c_str());
@@ -186,6 +196,11 @@ int host_setup(int argc, char** argv) {
   // Setuid and file-capability copies of the battery, where the jail can
   // see them (profiles bind /usr read-only).
   mkdir_p(s.dir);
+  mkdir(kSecretDir, 0755);
+  chmod(kSecretDir, 0755);
+  std::ofstream(std::string(kSecretDir) + "/zjail-escape-secret") << "host-secret-file\n";
+  chmod((std::string(kSecretDir) + "/zjail-escape-secret").c_str(), 0644);
+  s.handout = std::make_unique<zjail_test_io::DirFdHandout>(s.dir + "/dirfd.sock", kSecretDir);
   bool suid = copy_self(s.dir + "/suid", 04755);
   bool fcap = copy_self(s.dir + "/fcap", 0755);
   if (fcap) {
@@ -198,6 +213,7 @@ int host_setup(int argc, char** argv) {
   std::string args = "--outside-pid " + std::to_string(s.victim) + " --key " + std::to_string(s.key) +
                      " --abstract " + s.abstract + " --tcp-port " + std::to_string(s.tcp_port) + " --shm-key " +
                      std::to_string(s.shm_key) + " --marker " + s.marker;
+  if (s.handout->ok()) args += " --dirfd-socket " + s.dir + "/dirfd.sock";
   if (suid) args += " --suid " + s.dir + "/suid";
   if (fcap) args += " --fcap " + s.dir + "/fcap";
   // What this kernel closes by itself, found here, unconfined: the battery

@@ -610,6 +610,35 @@ Outcome raw_block(const std::string& dev) {
 
 // --- sockets ----------------------------------------------------------------------------------
 
+// A host process hands over a directory fd (SCM_RIGHTS) of a directory no
+// jail shows, holding a world-readable file: read it beneath the fd. No
+// mount namespace stops an fd that comes from outside.
+Outcome passed_dirfd(const std::string& path) {
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return blocked(errno, "socket(AF_UNIX)");
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (path.size() >= sizeof a.sun_path) return setup_error(ENAMETOOLONG, path);
+  std::memcpy(a.sun_path, path.data(), path.size());
+  if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
+    int e = errno;
+    close(s);
+    return setup_error(e, "connect " + path);
+  }
+  int dir = zjail_test_io::recv_fd(s);
+  int e = errno;
+  close(s);
+  if (dir < 0) return setup_error(e, "receiving the fd");
+  int fd = openat(dir, "zjail-escape-secret", O_RDONLY | O_CLOEXEC);
+  e = errno;
+  close(dir);
+  if (fd < 0) return blocked(e, "openat(the passed fd, zjail-escape-secret)");
+  char buf[16];
+  ssize_t n = read(fd, buf, sizeof buf);
+  close(fd);
+  return escaped("read " + std::to_string(n) + " bytes of a host file through the passed fd");
+}
+
 Outcome unix_connect(const std::string& path, bool abstract) {
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return blocked(errno, "socket(AF_UNIX)");
@@ -794,6 +823,7 @@ const std::map<std::string, Fn>& probes() {
          return sys(fd, "open /dev/mem");
        }},
       {"abstract-host", [](const Options& o) { return unix_connect(o.abstract, true); }},
+      {"passed-dirfd", [](const Options& o) { return passed_dirfd(o.dirfd_socket); }},
       {"dbus-system-bus", [](const Options&) { return unix_connect("/run/dbus/system_bus_socket", false); }},
       {"systemd-private", [](const Options&) { return unix_connect("/run/systemd/private", false); }},
       {"tcp-host-loopback", [](const Options& o) { return tcp_connect(o.tcp_port); }},

@@ -17,6 +17,7 @@ struct Options {
   std::string suid, fcap, blockdev;
   long shm_key = 0;
   std::string marker;  // host files /dev/shm/<marker> and /tmp/<marker>
+  std::string dirfd_socket;  // a host process hands out a directory fd here (host_secret_dir())
   std::set<int> inherited_fds;  // open when the battery started
   // --kernel-closed: probes whose way out the host's kernel closes itself
   // (catalog.hpp, closed_by_this_kernel()), as the host found unconfined.

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "fd_handout.hpp"
 #include "test_io.hpp"
 
 namespace zjail_test {
@@ -93,19 +94,8 @@ TEST_F(Landlock, APassedDirectoryFdReachesNothing) {
   TempDir dir;
   chmod(dir.path().c_str(), 0777);
   std::string path = dir / "handoff.sock";
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-  Listener l(a, sizeof a);
-  ASSERT_GE(l.fd, 0) << std::strerror(errno);
-  chmod(path.c_str(), 0666);
-  l.t = std::thread([fd = l.fd] {
-    for (int c; (c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC)) >= 0; close(c)) {
-      int etc = open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      zjail_test_io::send_fd(c, etc);
-      close(etc);
-    }
-  });
+  zjail_test_io::DirFdHandout handout(path, "/etc");
+  ASSERT_TRUE(handout.ok()) << std::strerror(errno);
   std::string lines = "Include=base-service\nBindPaths=" + dir.path() + "\n";
   auto r = with(lines, {"passed-dirfd", path, "passwd"});
   EXPECT_EQ(outcome(r, "passed-dirfd"), "EACCES") << r.dump();
