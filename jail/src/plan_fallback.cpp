@@ -236,7 +236,7 @@ Status plan_without_namespaces(const Profile& p, const PlanContext& ctx, Plan& p
   plan.idmap = {};
   std::string lost = "the user, mount, pid, network, IPC, UTS, time and cgroup namespaces";
   std::string shared = "it sees the host's processes (Landlock keeps its signals and ptrace in), SysV IPC, "
-                       "hostname and network, its children can outlive zjail";
+                       "the unix sockets it can name, hostname and network, its children can outlive zjail";
   if (!(ll.scoped & kLandlockScopeSignal) && p.restrict_signals.value.value_or(true))
     shared += ", and it can signal every process of uid " + std::to_string(plan.uid) +
               " (no Landlock signal scope: ABI 6)";
