@@ -1,10 +1,14 @@
 #include "analyze_report.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 
+#include "zjail/launch.hpp"
 #include "zjail/parser.hpp"
+#include "zjail/plan.hpp"
 #include "zjail/unit_file.hpp"
 
 namespace zjail::cli {
@@ -94,7 +98,17 @@ Result<int> analyze_command(const Options& opt, const std::vector<std::string>& 
   for (const auto& name : profiles) ZJAIL_TRY(load_profile(profile, name, search, trust));
   ZJAIL_TRY(apply_overrides(profile, opt));
 
-  ZJAIL_TRY_ASSIGN(auto a, analyze(jailed ? &profile : nullptr, unit ? &*unit : nullptr));
+  // Scored as this caller's launch would run: the same probe as a launch.
+  bool fallback = jailed && getuid() != 0 && geteuid() != 0 && user_namespace_refusal() != 0;
+  ZJAIL_TRY_ASSIGN(auto a, analyze(jailed ? &profile : nullptr, unit ? &*unit : nullptr, fallback));
+  if (fallback) {
+    PlanContext ctx;
+    ctx.invoker_uid = getuid();
+    ctx.invoker_gid = getgid();
+    ctx.user_namespace_refused = user_namespace_refusal();
+    if (auto plan = check_plan(profile, ctx); !plan)
+      a.notes.push_back("zjail refuses this profile on this host (exit 125): " + plan.error().message());
+  }
   std::string pnames = join(profiles);
   if (jailed && pnames.empty()) pnames = "(no profile: zjail's defaults)";
   if (opt.json) {

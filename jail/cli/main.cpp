@@ -146,6 +146,11 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   if (std::string unit = zjail::cli::current_unit(); unit.ends_with(".service")) ctx.unit_name = unit;
   else ctx.unit_name = name;
   ctx.credentials_directory = env("CREDENTIALS_DIRECTORY");
+  // Never for root, and only where the host really refuses one: then the
+  // plan confines without namespaces, or refuses a profile that needs them.
+  if (getuid() != 0 && geteuid() != 0) ctx.user_namespace_refused = zjail::user_namespace_refusal();
+  if (std::string xdg = env("XDG_RUNTIME_DIR"); !xdg.empty() && access(xdg.c_str(), W_OK) == 0)
+    ctx.private_tmp_base = xdg;
 
   if (opt.check) {
     auto findings = zjail::check_profile(profile, opt.command, ctx);

@@ -402,6 +402,39 @@ Result<Findings> judge_profile(const Profile& p) {
   return f;
 }
 
+// Where the host refuses zjail a user namespace (plan_fallback.cpp): what
+// the namespaces gave is gone, and Landlock is the file system's only wall.
+void judge_without_namespaces(Findings& f, const Profile& p, std::vector<string>& notes) {
+  const string Z = "zjail";
+  judge(f, User, 0, "(the caller)", Z, "the caller's own uid; root never runs without namespaces");
+  judge(f, PrivateUsers, 1, "(none)", Z,
+        "this host refuses zjail a user namespace: the payload holds the caller's ids and groups on the host");
+  bool private_net = p.private_network.value.value_or(true);
+  judge(f, PrivateNetwork, 1, private_net ? "(refused here)" : "no", private_net ? Z : "profile",
+        private_net ? "no network namespace: PrivateNetwork=yes is refused, and --network host gives the host's"
+                    : "the host's network: every interface and address");
+  if (private_net) {
+    judge(f, IPAddressDeny, 1, "(none)", Z, "zjail has no IP address filter");
+    int abi = landlock_abi();
+    bool scoped = p.restrict_abstract_unix_sockets.value.value_or(true) && abi >= 6;
+    judge(f, RestrictAbstractUnixSockets, scoped ? 0 : 1, scoped ? "yes" : "(not applied)", Z,
+          scoped ? "Landlock scopes abstract unix sockets to the payload's own"
+                 : "the host's abstract unix sockets are reachable");
+  }
+  judge(f, LandlockPaths, 0, "(the profile's host paths)", Z,
+        "the only file-system wall: Landlock grants the host paths the profile binds at the same path, and "
+        "nothing else");
+  judge(f, ProtectProc, 0.2, "(no PID namespace)", Z,
+        "Landlock grants nothing of the host's /proc, but kill()'s answers show which host pids exist");
+  judge(f, ProcSubset, 0, "(no /proc)", Z, "no rule grants /proc");
+  judge(f, ProtectHostname, 0, "(the host's)", Z, "no UTS namespace: the host's name, which the payload cannot change");
+  judge(f, PrivateIPC, 1, "(the host's)", Z,
+        "no IPC namespace: the caller's SysV IPC objects and POSIX message queues are reachable");
+  notes.push_back("without namespaces (this host refuses zjail a user namespace): Landlock, seccomp, no_new_privs, "
+                  "rlimits and a new session confine the payload; it sees the host's processes, network, IPC and "
+                  "hostname, and its children can outlive zjail");
+}
+
 string rating(double score) {
   if (score <= 1.0) return "SAFE";
   if (score <= 3.0) return "OK";
@@ -443,13 +476,14 @@ void judge_activated_sockets(const Profile& p, const UnitFile& u, Findings& jail
 }  // namespace
 }  // namespace analysis
 
-Result<Analysis> analyze(const Profile* profile, const UnitFile* unit) {
+Result<Analysis> analyze(const Profile* profile, const UnitFile* unit, bool without_namespaces) {
   using namespace analysis;
   Analysis out;
   Findings jail, svc;
   if (profile) {
     ZJAIL_TRY_ASSIGN(auto f, judge_profile(*profile));
     jail = std::move(f);
+    if (without_namespaces) judge_without_namespaces(jail, *profile, out.notes);
     if (unit) {
       judge_activated_sockets(*profile, *unit, jail, out.notes);
       auto blocks = unit_blocks_zjail(*unit, profile->resources.any_limit());

@@ -31,6 +31,7 @@ std::optional<std::string> fault_list(std::string_view spec) {
   StepPath path;
   if (spec == "list" || spec == "list:launch") path = kLaunchPath;
   else if (spec == "list:session") path = kSessionPath;
+  else if (spec == "list:fallback") path = kFallbackPath;
   else return std::nullopt;
   std::string names;
   for (const auto& s : kSteps)

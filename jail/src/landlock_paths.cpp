@@ -75,6 +75,12 @@ std::vector<std::string> landlock_missing(const Profile& p, int abi) {
   return out;
 }
 
+uint64_t landlock_fs_handled(int abi) { return handled_for(abi); }
+uint64_t landlock_fs_rights(uint64_t attr) { return rights_of(attr); }
+uint64_t landlock_device_rights(bool read, bool write) {
+  return (read ? kReadFile | kIoctlDev : 0) | (write ? kWriteFile : 0);
+}
+
 void plan_landlock_paths(const Plan& plan, int abi, LandlockPlan& ll) {
   ll.handled_fs = handled_for(abi);
   if (!ll.handled_fs) {

@@ -8,6 +8,7 @@
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -78,9 +79,10 @@ std::string describe(const Plan& plan, Step step, int detail) {
     }
     case Step::JailCommand: return plan.exec_path + " as the jail shows it";
     case Step::Exec: return plan.argv_storage.empty() ? "exec" : plan.argv_storage[0];
-    case Step::SyncWait:
+    case Step::SyncWait: return plan.namespaces ? "jail init" : "payload";
     case Step::InitSetup:
     case Step::InitSeal: return "jail init";
+    case Step::DeathSignal: return "PR_SET_PDEATHSIG (zjail went away)";
     // Parent steps make their own errors; the child never reports these.
     case Step::Profile:
     case Step::ResolveUser:
@@ -114,7 +116,30 @@ std::string describe(const Plan& plan, Step step, int detail) {
   return "";
 }
 
+int userns_probe(void*) {
+  // The AppArmor restriction lets the namespace be made and takes its
+  // capabilities away: only using one tells.
+  _exit(syscall(SYS_unshare, CLONE_NEWNS) < 0 ? errno : 0);
+}
+
 }  // namespace
+
+int user_namespace_refusal() noexcept {
+  // A child that shares our memory until it exits: no page tables copied.
+  constexpr size_t kStack = 64 * 1024;
+  void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return 0;  // not the host's refusal: the launch will tell
+  pid_t pid = clone(userns_probe, static_cast<char*>(stack) + kStack, CLONE_NEWUSER | CLONE_VM | CLONE_VFORK | SIGCHLD,
+                    nullptr);
+  int err = pid < 0 ? errno : 0;
+  int status = 0;
+  if (pid > 0) {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (WIFEXITED(status)) err = WEXITSTATUS(status);
+  }
+  munmap(stack, kStack);
+  return err == EPERM || err == ENOSPC || err == EACCES || err == EUSERS ? err : 0;
+}
 
 Result<SignalForwarding> SignalForwarding::start() {
   SignalForwarding f;
@@ -237,6 +262,7 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
   ctx.err_sock = child_sock.get();
   ctx.status_fd = status_write.get();
   ctx.src_fds = src_fds.data();
+  ctx.parent = getpid();
 
   int pidfd = -1;
   clone_args args{};
@@ -250,9 +276,9 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
   ZJAIL_TRY(inject_fault(plan.fault, Step::Clone));
   long pid = syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0)
-    return make_error(Step::Clone, errno, cgroup && cgroup->leaf_fd() >= 0
-                                              ? "clone3 with new namespaces into " + cgroup->path()
-                                              : "clone3 with new namespaces");
+    return make_error(Step::Clone, errno,
+                      std::string(plan.namespaces ? "clone3 with new namespaces" : "clone3 without namespaces") +
+                          (cgroup && cgroup->leaf_fd() >= 0 ? " into " + cgroup->path() : ""));
   if (pid == 0) {
     close(parent_sock.release());
     close(status_read.release());

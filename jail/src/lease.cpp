@@ -227,6 +227,22 @@ Status HostLease::make_directories(const std::vector<ServiceDirPlan>& dirs) {
   return {};
 }
 
+Result<std::string> HostLease::make_private_tmp(const std::string& base) {
+  std::string path = base + "/zjail-tmp-XXXXXX";
+  if (!mkdtemp(path.data())) return make_error(Step::Directories, errno, path);
+  size_t slash = path.rfind('/');
+  UniqueFd parent(open(base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd self(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  // Its own lock, never contended: release() removes what it can lock.
+  if (!parent || !self || flock(self.get(), LOCK_SH) < 0) {
+    int e = errno;
+    rmdir(path.c_str());
+    return make_error(Step::Directories, e, path);
+  }
+  removals_.push_back({std::move(parent), path.substr(slash + 1), path, std::move(self), true, UniqueFd()});
+  return path;
+}
+
 Status HostLease::hold_mount_point(const std::string& path, Step step) {
   size_t slash = path.rfind('/');
   std::string parent_path = slash == 0 ? "/" : path.substr(0, slash), name = path.substr(slash + 1);
@@ -273,7 +289,7 @@ std::vector<std::string> HostLease::release() {
     // Another jail still holds it: the last one removes it.
     if (flock(it->lock.get(), LOCK_EX | LOCK_NB) < 0) continue;
     auto st = remove_tree(it->parent.get(), it->name);
-    if (!st) problems.push_back("RuntimeDirectory " + it->shown + " not removed: " + st.error().message());
+    if (!st) problems.push_back((it->made ? "TMPDIR " : "RuntimeDirectory ") + it->shown + " not removed: " + st.error().message());
   }
   removals_.clear();
   // Unlinked while still locked: whoever opened it meanwhile sees it gone.

@@ -190,8 +190,15 @@ Status plan_command(const std::vector<std::string>& command, const PlanContext& 
     plan.exec_path = path;
     UniqueFd rd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     char magic[2] = {};
-    if (rd && read(rd.get(), magic, 2) == 2 && magic[0] == '#' && magic[1] == '!')
+    bool script = rd && read(rd.get(), magic, 2) == 2 && magic[0] == '#' && magic[1] == '!';
+    if (script && ctx.user_namespace_refused) {
+      // No mount namespace: the script runs by its host path, which the
+      // Landlock rules grant it (plan_fallback.cpp).
+      plan.exec_candidates = {path};
+      plan.exec_fd.reset();
+    } else if (script) {
       ZJAIL_TRY(plan_script(path, ctx.invoker_uid, plan));
+    }
   } else {
     std::string path = kDefaultPath;
     for (const auto& e : plan.envp_storage)
@@ -355,6 +362,7 @@ Result<Plan> check_plan(const Profile& profile, const PlanContext& ctx) {
   ZJAIL_TRY(plan_service(*p, dry, who, plan, service));
   plan_environment(*p, dry, who, service, plan);
   ZJAIL_TRY(plan_landlock_all(*p, plan));
+  if (ctx.user_namespace_refused) ZJAIL_TRY(plan_without_namespaces(*p, dry, plan));
   return plan;
 }
 
@@ -372,6 +380,8 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   ZJAIL_TRY(refuse_unenforced(p));
   std::vector<std::string> service;
   ZJAIL_TRY(plan_service(p, ctx, who, plan, service));
+  // Before anything is taken from the host.
+  if (ctx.user_namespace_refused) ZJAIL_TRY(refuse_namespaced(p, ctx, plan));
 
   plan_environment(p, ctx, who, service, plan);
   ZJAIL_TRY(inject_fault(plan.fault, Step::ResolveCommand));
@@ -398,7 +408,7 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   ZJAIL_TRY_ASSIGN(auto fds, bind_listen_sockets(p));
   for (auto& fd : fds) plan.pass_fds.push_back(std::move(fd));
 
-  if (!ctx.notify_relay.empty()) {
+  if (!ctx.notify_relay.empty() && !ctx.user_namespace_refused) {
     MountOp m;
     m.kind = MountOp::Kind::Bind;
     m.source = ctx.notify_relay;
@@ -411,6 +421,7 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   }
 
   ZJAIL_TRY(plan_landlock_all(p, plan));
+  if (ctx.user_namespace_refused) ZJAIL_TRY(plan_without_namespaces(p, ctx, plan));
 
   for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());
   plan.argv.push_back(nullptr);

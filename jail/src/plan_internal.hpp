@@ -49,6 +49,19 @@ Status refuse_identity_in_session(const Profile& p);
 Status plan_service(const Profile& p, const PlanContext& ctx, const UserInfo& who, Plan& plan,
                     std::vector<std::string>& env);
 
+// --- plan_fallback.cpp -----------------------------------------------------------
+
+// A launch without namespaces (ctx.user_namespace_refused): refuses, before
+// anything is taken from the host, a profile whose jail needs a namespace
+// (a private network, a bind to another target, RootDirectory=DIR, the
+// credentials' ramfs, socket activation, ambient capabilities); root never
+// gets here.
+Status refuse_namespaced(const Profile& p, const PlanContext& ctx, const Plan& plan);
+// Then, once the plan is complete: no clone flags, the mount table turned
+// into Landlock rules on the host's paths (mandatory: ABI 2), a private
+// TMPDIR for a private /tmp, and the one warning that lists what is lost.
+Status plan_without_namespaces(const Profile& p, const PlanContext& ctx, Plan& plan);
+
 // --- service_dirs.cpp, credentials.cpp ---------------------------------------------
 
 // RuntimeDirectory= and its siblings: where each directory lives on the host
@@ -67,6 +80,12 @@ void plan_landlock_paths(const Plan& plan, int abi, LandlockPlan& ll);
 Status plan_landlock_net(const Profile& p, int abi, LandlockPlan& ll);
 // SocketBind*= leaves no TCP port open (and Landlock can hold it).
 bool socket_bind_closes_tcp(const Profile& p);
+// Landlock's file-system rights (landlock_paths.cpp): what a kernel of ABI
+// `abi` handles (0: no path rules), what a mount with MOUNT_ATTR_* `attr`
+// allows beneath it, and what a device node granted read and/or write gets.
+uint64_t landlock_fs_handled(int abi);
+uint64_t landlock_fs_rights(uint64_t attr);
+uint64_t landlock_device_rights(bool read, bool write);
 // All of the jail's Landlock plan: the network rule, the paths, the scopes;
 // a DeviceAllow= no rule can hold, or LandlockRequired= with a feature the
 // kernel lacks, is an error.

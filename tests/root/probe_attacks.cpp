@@ -202,6 +202,9 @@ int run_attack(const std::string& n, int argc, char** argv) {
   if ((n == "sock-bind" || n == "sock-connect" || n == "sock-listen") && argc > 3) return sock_port(n, a1, std::atoi(argv[3]));
   if (n == "abstract-connect" && has1) return abstract_connect(a1);
   if (n == "passed-dirfd" && argc > 3) return passed_dirfd(a1, argv[3]);
+  // Signal 0 to whoever started the payload (zjail without namespaces, of
+  // the same uid): only Landlock's signal scope stands in the way.
+  if (n == "signal-parent") return result("signal-parent", kill(getppid(), 0), "kill(getppid(), 0)");
   // Signal 0 to a pid: the permission check alone (the jail's init is 1).
   if (n == "signal" && argc > 3)
     return result("signal", kill(std::atoi(a1.c_str()), std::atoi(argv[3])), "kill(" + a1 + ", " + argv[3] + ")");

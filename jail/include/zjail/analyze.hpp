@@ -38,6 +38,9 @@ struct Analysis {
 // both; each item takes the better of the two, since both apply. With neither,
 // scores an unconfined root process (10.0). Errors: a profile whose
 // system call or capability names do not resolve.
-Result<Analysis> analyze(const Profile* profile, const UnitFile* unit);
+// `without_namespaces`: the profile as zjail runs it where the host refuses
+// it user namespaces (plan_fallback.cpp): Landlock, seccomp and limits
+// only; a profile that needs namespaces is noted as refused.
+Result<Analysis> analyze(const Profile* profile, const UnitFile* unit, bool without_namespaces = false);
 
 }  // namespace zjail

@@ -24,9 +24,9 @@ inline constexpr bool kFaultInjection = true;
 // "STEP[:ERRNO]", STEP as step_name() spells it; ERRNO is a number (default
 // EIO). "" is no fault.
 Result<Fault> parse_fault(std::string_view spec);
-// "list" (or "list:launch") and "list:session": the names of the steps a
-// fault can be injected at on a command's launch or on pam_zjail's login
-// session, one a line, in the order they run (step.hpp). nullopt for any
+// "list" (or "list:launch"), "list:session" and "list:fallback": the names
+// of the steps a fault can be injected at on a command's launch, on
+// pam_zjail's login session or on a launch without namespaces, one a line, in the order they run (step.hpp). nullopt for any
 // other spec. The fault-injection tests take their lists from here.
 std::optional<std::string> fault_list(std::string_view spec);
 #else

@@ -71,6 +71,14 @@ class Jail {
   bool reaped_ = false;
 };
 
+// Whether the host refuses this process a user namespace, by a real
+// attempt: the errno (EPERM, ENOSPC: user.max_user_namespaces=0, EACCES,
+// EUSERS), or 0 where one can be made and used. Ubuntu's AppArmor
+// restriction lets one be made but takes its capabilities: the attempt
+// makes a mount namespace in it too. For an unprivileged caller's front
+// end, which then plans a launch without namespaces (PlanContext).
+int user_namespace_refusal() noexcept;
+
 // Creates the namespaces, builds the jail and starts the payload. Returns once
 // the payload has called execve, or with the error of the step that failed;
 // in that case the payload never ran and the jail is gone. With `cgroup`, the

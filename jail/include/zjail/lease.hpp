@@ -77,6 +77,12 @@ class HostLease {
   // stays attached. `path`'s parents must be root's alone.
   Status hold_mount_point(const std::string& path, Step step);
 
+  // A directory of this launch's own, mode 0700, made under `base` (the
+  // caller's runtime directory or /tmp) and removed with everything in it
+  // at release(): a payload without a mount namespace gets it as TMPDIR
+  // where the jail would have had a private /tmp (plan_fallback.cpp).
+  Result<std::string> make_private_tmp(const std::string& base);
+
   // Removes the runtime directories and drops the uid lock, now. What could
   // not be removed comes back as messages (the jail is over either way).
   std::vector<std::string> release();

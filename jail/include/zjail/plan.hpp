@@ -161,7 +161,11 @@ struct Plan {
   bool invoked_as_root = false;
   IdentityPlan identity;
 
-  // Namespaces and the root file system.
+  // Namespaces and the root file system. Without namespaces (the host
+  // refuses an unprivileged user namespace: plan_fallback.cpp), clone_flags
+  // is 0, `mounts` is only what the Landlock rules were derived from, and
+  // the payload is the clone child itself (child/steps.cpp, kFallbackSteps).
+  bool namespaces = true;
   uint64_t clone_flags = 0;
   std::string stage_dir = "/tmp";   // where the new root is attached before pivot
   std::string root_directory;       // RootDirectory=, "" for a fresh tmpfs root, "/" for the host's
@@ -235,6 +239,12 @@ struct PlanContext {
   // DynamicUser= uid, the service directories); nullptr: nothing may be taken
   // (check_plan), and build_plan refuses a profile that needs it.
   HostLease* lease = nullptr;
+  // The host refuses this (unprivileged) caller a user namespace
+  // (user_namespace_refusal(), launch.hpp): plan a launch without
+  // namespaces, or refuse a profile that needs them (plan_fallback.cpp).
+  int user_namespace_refused = 0;   // the errno; 0: namespaces as always
+  // Where a launch without namespaces makes the payload's private TMPDIR.
+  std::string private_tmp_base = "/tmp";
   Fault fault;                      // test builds only: the step to fail (fault.hpp)
 };
 

@@ -34,6 +34,8 @@ enum class Step : unsigned char {
   // child/steps.cpp.
   InitSetup,        // "init-setup": death signal and signal handlers of the init
   CloseStrayFds,    // "close-stray-fds": the init drops every fd the jail does not need
+  // Without namespaces (kFallbackSteps): the payload is the clone child.
+  DeathSignal,      // "death-signal": the payload dies with zjail (no pid namespace does it)
   SyncWait,         // "sync-wait": waiting for the parent's go-ahead
   CgroupNamespace,  // "cgroup-namespace": rooted at the jail's final cgroup
   MountPrivate,     // "mount-private": making every mount private
@@ -84,6 +86,9 @@ enum StepPath : unsigned char {
   kLaunchPath = 1 << 0,  // a command's launch (zjail)
   kSessionPath = 1 << 1, // a login session (pam_zjail)
   kBothPaths = kLaunchPath | kSessionPath,
+  // A launch without namespaces (user namespaces refused by the host): no
+  // init, no jail to build; the payload's own steps (plan.hpp, Plan::namespaces).
+  kFallbackPath = 1 << 2,
 };
 
 struct StepInfo {
@@ -95,23 +100,24 @@ struct StepInfo {
 // In enum order (checked below).
 inline constexpr StepInfo kSteps[] = {
     {Step::PamConfig, "pam-config", kSessionPath},
-    {Step::Profile, "profile", kBothPaths},
-    {Step::ResolveUser, "resolve-user", kBothPaths},
-    {Step::Plan, "plan", kBothPaths},
-    {Step::CompileSeccomp, "compile-seccomp", kBothPaths},
+    {Step::Profile, "profile", kBothPaths | kFallbackPath},
+    {Step::ResolveUser, "resolve-user", kBothPaths | kFallbackPath},
+    {Step::Plan, "plan", kBothPaths | kFallbackPath},
+    {Step::CompileSeccomp, "compile-seccomp", kBothPaths | kFallbackPath},
     {Step::CheckPaths, "check-paths", kSessionPath},
     {Step::Credentials, "credentials", kLaunchPath},
-    {Step::ResolveCommand, "resolve-command", kLaunchPath},
-    {Step::Directories, "directories", kLaunchPath},
-    {Step::Listen, "listen", kLaunchPath},
-    {Step::SyncSocket, "sync-socket", kBothPaths},
-    {Step::Clone, "clone", kBothPaths},
+    {Step::ResolveCommand, "resolve-command", kLaunchPath | kFallbackPath},
+    {Step::Directories, "directories", kLaunchPath | kFallbackPath},
+    {Step::Listen, "listen", kLaunchPath | kFallbackPath},
+    {Step::SyncSocket, "sync-socket", kBothPaths | kFallbackPath},
+    {Step::Clone, "clone", kBothPaths | kFallbackPath},
     {Step::IdMap, "id-map", kBothPaths},
-    {Step::Cgroup, "cgroup", kBothPaths},
-    {Step::ProcessProperties, "process-properties", kBothPaths},
+    {Step::Cgroup, "cgroup", kBothPaths | kFallbackPath},
+    {Step::ProcessProperties, "process-properties", kBothPaths | kFallbackPath},
     {Step::InitSetup, "init-setup", kBothPaths},
     {Step::CloseStrayFds, "close-stray-fds", kBothPaths},
-    {Step::SyncWait, "sync-wait", kBothPaths},
+    {Step::DeathSignal, "death-signal", kFallbackPath},
+    {Step::SyncWait, "sync-wait", kBothPaths | kFallbackPath},
     {Step::CgroupNamespace, "cgroup-namespace", kBothPaths},
     {Step::MountPrivate, "mount-private", kBothPaths},
     {Step::OpenSources, "open-sources", kBothPaths},
@@ -124,28 +130,28 @@ inline constexpr StepInfo kSteps[] = {
     {Step::InitSeal, "init-seal", kBothPaths},
     {Step::JoinJail, "join-jail", kSessionPath},
     {Step::ForkPayload, "fork-payload", kLaunchPath},
-    {Step::Setsid, "setsid", kLaunchPath},
-    {Step::Rlimits, "rlimits", kBothPaths},
-    {Step::Umask, "umask", kLaunchPath},
-    {Step::PassFds, "pass-fds", kLaunchPath},
-    {Step::CloseFds, "close-fds", kLaunchPath},
+    {Step::Setsid, "setsid", kLaunchPath | kFallbackPath},
+    {Step::Rlimits, "rlimits", kBothPaths | kFallbackPath},
+    {Step::Umask, "umask", kLaunchPath | kFallbackPath},
+    {Step::PassFds, "pass-fds", kLaunchPath | kFallbackPath},
+    {Step::CloseFds, "close-fds", kLaunchPath | kFallbackPath},
     {Step::Groups, "setgroups", kLaunchPath},
-    {Step::Gid, "setresgid", kLaunchPath},
+    {Step::Gid, "setresgid", kLaunchPath | kFallbackPath},
     {Step::BoundingSet, "bounding-set", kBothPaths},
-    {Step::SecureBits, "securebits", kLaunchPath},
-    {Step::Keyring, "keyring", kLaunchPath},
-    {Step::Uid, "setresuid", kLaunchPath},
-    {Step::Capabilities, "capabilities", kLaunchPath},
-    {Step::KeyringShared, "keyring-shared", kLaunchPath},
-    {Step::NoNewPrivs, "no-new-privs", kBothPaths},
-    {Step::Personality, "personality", kBothPaths},
-    {Step::DenyWriteExecute, "memory-deny-write-execute", kBothPaths},
-    {Step::SchedResetOnFork, "sched-reset-on-fork", kLaunchPath},
-    {Step::Landlock, "landlock", kBothPaths},
-    {Step::Chdir, "chdir", kLaunchPath},
+    {Step::SecureBits, "securebits", kLaunchPath | kFallbackPath},
+    {Step::Keyring, "keyring", kLaunchPath | kFallbackPath},
+    {Step::Uid, "setresuid", kLaunchPath | kFallbackPath},
+    {Step::Capabilities, "capabilities", kLaunchPath | kFallbackPath},
+    {Step::KeyringShared, "keyring-shared", kLaunchPath | kFallbackPath},
+    {Step::NoNewPrivs, "no-new-privs", kBothPaths | kFallbackPath},
+    {Step::Personality, "personality", kBothPaths | kFallbackPath},
+    {Step::DenyWriteExecute, "memory-deny-write-execute", kBothPaths | kFallbackPath},
+    {Step::SchedResetOnFork, "sched-reset-on-fork", kLaunchPath | kFallbackPath},
+    {Step::Landlock, "landlock", kBothPaths | kFallbackPath},
+    {Step::Chdir, "chdir", kLaunchPath | kFallbackPath},
     {Step::JailCommand, "jail-command", kLaunchPath},
-    {Step::Seccomp, "seccomp", kBothPaths},
-    {Step::Exec, "exec", kLaunchPath},
+    {Step::Seccomp, "seccomp", kBothPaths | kFallbackPath},
+    {Step::Exec, "exec", kLaunchPath | kFallbackPath},
     {Step::Wait, "wait", kNoPath},
 };
 
@@ -163,7 +169,7 @@ constexpr const char* step_name(Step s) noexcept {
 }
 
 // Whether `s` is part of every path in `path`.
-constexpr bool on_path(Step s, StepPath path) noexcept {
+constexpr bool on_path(Step s, unsigned path) noexcept {
   auto i = static_cast<size_t>(s);
   return path != kNoPath && i < static_cast<size_t>(Step::Count_) && (kSteps[i].paths & path) == path;
 }
@@ -171,7 +177,7 @@ constexpr bool on_path(Step s, StepPath path) noexcept {
 // A step table (child/steps.cpp, session.cpp) runs its steps in enum order,
 // after `after`, each of them part of every path in `path`.
 template <class Entry, size_t N>
-constexpr bool runs_in_order(const Entry (&table)[N], StepPath path, Step after) {
+constexpr bool runs_in_order(const Entry (&table)[N], unsigned path, Step after) {
   Step last = after;
   for (const auto& e : table) {
     if (e.step <= last || !on_path(e.step, path)) return false;

@@ -30,9 +30,12 @@ struct Context {
   int exec_fd = -1;
   int detail = -1;
   pid_t payload = -1;
+  pid_t parent = -1;     // zjail itself, for a payload without namespaces (death-signal)
 };
 
 // Runs the jail init's steps, forks the payload, and becomes the init.
+// Without namespaces (Plan::namespaces), the clone child is the payload
+// itself and runs only its steps (kFallbackSteps).
 [[noreturn]] void run(Context& ctx);
 
 // Mount steps (mounts.cpp); each returns 0 or an errno.

@@ -2,7 +2,9 @@
 // (PID 1 of the new pid namespace): it readies itself, waits for the
 // parent's go-ahead and builds the jail; the third runs in the payload
 // (PID 2) and drops everything down to the seccomp filter, which is
-// installed as close to execve as possible.
+// installed as close to execve as possible. Where the host refuses a user
+// namespace, a fourth runs instead of all three: the payload's own steps,
+// in the clone child, with nothing to build.
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/keyctl.h>
@@ -263,6 +265,14 @@ int jail_command(Context& ctx) {
   return 0;
 }
 
+// Without namespaces no pid namespace takes the payload along when zjail
+// dies; the parent-death signal does, checked against a zjail that died
+// before it was set. (Kept across execve: no_new_privs keeps the ids.)
+int set_death_signal(Context& ctx) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) return errno;
+  return getppid() == ctx.parent ? 0 : ESRCH;
+}
+
 int exec_payload(Context& ctx) {
   const Plan& plan = *ctx.plan;
   char* const* argv = plan.argv.data();
@@ -329,10 +339,39 @@ constexpr StepEntry kPayloadSteps[] = {
     {Step::Exec, exec_payload},
 };
 
+// Without namespaces: the clone child is the payload, and there is no jail
+// to build. No setgroups and no bounding set: an unprivileged caller can
+// change neither, and no_new_privs with empty capability sets leaves the
+// bounding set nothing to bound.
+constexpr StepEntry kFallbackSteps[] = {
+    {Step::DeathSignal, set_death_signal},
+    {Step::SyncWait, wait_for_parent},
+    {Step::Setsid, new_session},
+    {Step::Rlimits, shared<apply_rlimits>},
+    {Step::Umask, set_umask},
+    {Step::PassFds, place_fds},
+    {Step::CloseFds, close_other_fds},
+    {Step::Gid, set_gid},
+    {Step::SecureBits, set_securebits},
+    {Step::Keyring, join_keyring},
+    {Step::Uid, set_uid},
+    {Step::Capabilities, set_caps},
+    {Step::KeyringShared, link_user_keyring},
+    {Step::NoNewPrivs, shared<set_no_new_privs>},
+    {Step::Personality, shared<set_personality>},
+    {Step::DenyWriteExecute, shared<deny_write_execute>},
+    {Step::SchedResetOnFork, reset_on_fork},
+    {Step::Landlock, restrict_self},
+    {Step::Chdir, change_dir},
+    {Step::Seccomp, shared<install_seccomp>},
+    {Step::Exec, exec_payload},
+};
+
 // Each table runs after the one before it, its steps in Step order.
 static_assert(runs_in_order(kInitSteps, kBothPaths, Step::ProcessProperties) &&
                   runs_in_order(kJailSteps, kBothPaths, Step::SyncWait) &&
-                  runs_in_order(kPayloadSteps, kLaunchPath, Step::ForkPayload),
+                  runs_in_order(kPayloadSteps, kLaunchPath, Step::ForkPayload) &&
+                  runs_in_order(kFallbackSteps, kFallbackPath, Step::ProcessProperties),
               "the launch's steps run in Step order (step.hpp)");
 
 template <size_t N>
@@ -353,6 +392,19 @@ void run_steps(Context& ctx, const StepEntry (&steps)[N]) {
   ctx.exec_fd = ctx.plan->exec_fd.get();
   run_steps(ctx, kPayloadSteps);
   fail(ctx, Step::Exec, ENOEXEC);  // exec_payload only returns on failure
+}
+
+[[noreturn]] void run_without_namespaces(Context& ctx) {
+  // The parent blocked the forwarded signals; the payload starts clean. No
+  // init reports its status: the parent waits for the payload itself.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  close(ctx.status_fd);
+  ctx.status_fd = -1;
+  ctx.exec_fd = ctx.plan->exec_fd.get();
+  run_steps(ctx, kFallbackSteps);
+  fail(ctx, Step::Exec, ENOEXEC);
 }
 
 }  // namespace
@@ -424,6 +476,7 @@ pid_t start_payload(Context& ctx) {
 }  // namespace
 
 [[noreturn]] void run(Context& ctx) {
+  if (!ctx.plan->namespaces) run_without_namespaces(ctx);
   run_steps(ctx, kInitSteps);
   run_steps(ctx, kJailSteps);
   ctx.detail = -1;

@@ -1,0 +1,126 @@
+// Without user namespaces: zjail run unprivileged (as nobody) inside a user
+// namespace whose user.max_user_namespaces is 0, as on a host that forbids
+// them (the probe's userns-as). Each test runs the same attack there
+// without zjail first, so that what zjail's fallback stops is shown to be
+// possible otherwise; with namespaces allowed, the fallback must not be
+// chosen.
+#include <unistd.h>
+
+#include "harness.hpp"
+
+namespace zjail_test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kWarning = "WITHOUT NAMESPACES";
+
+class Fallback : public RootTest {
+ protected:
+  void SetUp() override {
+    RootTest::SetUp();
+    if (IsSkipped()) return;
+    if (landlock_abi() < 2)
+      GTEST_SKIP() << "\n*** no Landlock path rules on this kernel (ABI " << landlock_abi()
+                   << "): zjail refuses to run without namespaces, as it should ***";
+    uid_ = std::to_string(nobody_uid());
+    allowed_.write("allowed", "inside the profile\n");
+    secret_.write("secret", "outside the profile\n");
+    auto base = as_nobody("0", {kProbe, "read", secret_ / "secret"});
+    if (outcome(base, "read") != "PASS")
+      GTEST_SKIP() << "\n*** cannot run as nobody in a user namespace of max_user_namespaces=0 here ***\n"
+                   << base.dump();
+  }
+  // CMD as nobody, in a user namespace whose max_user_namespaces is `max`.
+  RunResult as_nobody(const std::string& max, const std::vector<std::string>& cmd) {
+    std::vector<std::string> args{"userns-as", max, uid_};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    return unjailed(args);
+  }
+  // zjail with a profile of `lines`, running the probe with `probe`.
+  RunResult zjail(const std::string& max, const std::string& lines, const std::vector<std::string>& probe) {
+    std::string name = "fb" + std::to_string(++n_) + ".profile";
+    profiles_.write(name, "[Jail]\n" + lines);
+    std::vector<std::string> cmd{kZjail, "--profile", profiles_ / name, "--", kProbe};
+    cmd.insert(cmd.end(), probe.begin(), probe.end());
+    return as_nobody(max, cmd);
+  }
+  std::string confined() const {
+    return "PrivateNetwork=no\nBindReadOnlyPaths=" + allowed_.path() +
+           "\nSystemCallFilter=~@clock\nSystemCallErrorNumber=EPERM\n";
+  }
+  std::string uid_;
+  TempDir allowed_, secret_, profiles_;
+  int n_ = 0;
+};
+
+TEST_F(Fallback, WarnsAndRunsThePayloadWithoutNamespaces) {
+  auto r = zjail("0", confined(), {"read", allowed_ / "allowed"});
+  EXPECT_EQ(r.code, 0) << r.dump();
+  EXPECT_EQ(outcome(r, "read"), "PASS") << r.dump();
+  ASSERT_EQ(r.err_lines().size(), 1u) << "one warning line: " << r.dump();
+  EXPECT_THAT(r.err, HasSubstr(kWarning));
+  EXPECT_THAT(r.err, HasSubstr("Missing: the user, mount, pid, network"));
+}
+
+TEST_F(Fallback, AHostFileOutsideTheProfileIsOutOfReach) {
+  auto r = zjail("0", confined(), {"read", secret_ / "secret"});
+  EXPECT_EQ(outcome(r, "read"), "EACCES") << r.dump();
+  EXPECT_THAT(r.err, HasSubstr(kWarning));
+  // Files nobody may read anywhere: /etc/passwd, the host's /proc.
+  EXPECT_EQ(outcome(as_nobody("0", {kProbe, "read", "/etc/passwd"}), "read"), "PASS");
+  EXPECT_EQ(outcome(zjail("0", confined(), {"read", "/etc/passwd"}), "read"), "EACCES");
+  EXPECT_EQ(outcome(zjail("0", confined(), {"read", "/proc/1/cmdline"}), "read"), "EACCES");
+}
+
+TEST_F(Fallback, SystemCallsAreFiltered) {
+  auto base = as_nobody("0", {kProbe, "adjtimex"});
+  ASSERT_EQ(outcome(base, "adjtimex"), "PASS") << base.dump();
+  auto r = zjail("0", confined(), {"adjtimex"});
+  EXPECT_EQ(outcome(r, "adjtimex"), "EPERM") << r.dump();
+  EXPECT_THAT(r.err, HasSubstr(kWarning));
+}
+
+TEST_F(Fallback, ThePayloadCannotSignalZjail) {
+  if (landlock_abi() < 6) GTEST_SKIP() << "\n*** no Landlock signal scope (ABI 6) on this kernel ***";
+  // A shell of nobody's as the parent: only the scope stops the signal.
+  auto base = as_nobody("0", {"/bin/sh", "-c", std::string(kProbe) + " signal-parent; true"});
+  ASSERT_EQ(outcome(base, "signal-parent"), "PASS") << base.dump();
+  auto r = zjail("0", confined(), {"signal-parent"});
+  EXPECT_EQ(outcome(r, "signal-parent"), "EPERM") << r.dump();
+}
+
+TEST_F(Fallback, AProfileThatNeedsNamespacesIsRefused) {
+  auto net = zjail("0", "BindReadOnlyPaths=" + allowed_.path() + "\nPrivateNetwork=yes\n", {"read", "/"});
+  EXPECT_EQ(net.code, kExitFailure) << net.dump();
+  EXPECT_THAT(net.err, HasSubstr(":3: PrivateNetwork=yes needs a network namespace"));
+  EXPECT_THAT(net.err, HasSubstr("--network host"));
+  EXPECT_FALSE(net.line("PASS") || net.line("FAIL")) << "the payload ran: " << net.dump();
+
+  auto bind = zjail("0", "PrivateNetwork=no\nBindReadOnlyPaths=" + allowed_.path() + ":/elsewhere\n", {"read", "/"});
+  EXPECT_EQ(bind.code, kExitFailure) << bind.dump();
+  EXPECT_THAT(bind.err, HasSubstr("-> /elsewhere"));
+  EXPECT_THAT(bind.err, HasSubstr("needs a mount namespace"));
+}
+
+TEST_F(Fallback, IsNeverChosenWhereNamespacesWork) {
+  auto r = zjail("100", confined(), {"read", secret_ / "secret"});
+  EXPECT_EQ(r.code, 0) << r.dump();
+  EXPECT_THAT(r.err, Not(HasSubstr(kWarning)));
+  // The jail's own root: the host's directory is not there at all.
+  EXPECT_EQ(outcome(r, "read"), "ENOENT") << r.dump();
+}
+
+TEST_F(Fallback, AnalyzeScoresWhatTheHostAllows) {
+  std::string p = profiles_ / "an.profile";
+  profiles_.write("an.profile", "[Jail]\n" + confined());
+  auto with = as_nobody("100", {kZjail, "--analyze", "--json", "--profile", p});
+  auto without = as_nobody("0", {kZjail, "--analyze", "--json", "--profile", p});
+  EXPECT_THAT(with.out, Not(HasSubstr("without namespaces"))) << with.dump();
+  EXPECT_THAT(without.out, HasSubstr("without namespaces")) << without.dump();
+  EXPECT_THAT(without.out, HasSubstr("\"item\": \"PrivateUsers=\", \"setting\": \"(none)\""));
+}
+
+}  // namespace
+}  // namespace zjail_test
