@@ -248,6 +248,10 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   ZJAIL_TRY(plan_capabilities(p, plan));
   ZJAIL_TRY(plan_security(p, plan));
   ZJAIL_TRY_ASSIGN(auto extras, implied_seccomp_extras(p));
+  // Without a mount namespace every host unix socket the caller can name is
+  // in reach, and Landlock does not cover connect(): the caller's session
+  // bus and systemd user manager would start processes outside any jail.
+  extras.no_unix_streams = ctx.user_namespace_refused != 0;
   ZJAIL_TRY(inject_fault(plan.fault, Step::CompileSeccomp));
   ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(p, extras, ctx.seccomp_cache_dir));
   plan.seccomp = std::move(bpf.filters);

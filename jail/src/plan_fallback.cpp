@@ -198,6 +198,11 @@ Status refuse_namespaced(const Profile& p, const PlanContext& ctx, const Plan& p
   }
   if (plan.ambient)
     return needs_namespace("AmbientCapabilities=", "an unprivileged caller has capabilities only in one");
+  if (!p.restrict_io_uring.value.value_or(true))
+    return at(p.restrict_io_uring.origin, Step::Plan,
+              "RestrictIOUring=no needs a mount namespace, and this host refuses zjail's user namespaces: "
+              "io_uring makes unix stream sockets (IORING_OP_SOCKET) past the rule that keeps the host's out "
+              "of reach");
   if (ctx.listen_fds > 0 || !p.listen_stream.empty() || !p.listen_datagram.empty() || !ctx.watchdog_usec.empty())
     return needs_namespace("socket activation and the watchdog (LISTEN_PID, WATCHDOG_PID)",
                            "the payload's pid is known before it starts only in a pid namespace");
@@ -236,7 +241,8 @@ Status plan_without_namespaces(const Profile& p, const PlanContext& ctx, Plan& p
   plan.idmap = {};
   std::string lost = "the user, mount, pid, network, IPC, UTS, time and cgroup namespaces";
   std::string shared = "it sees the host's processes (Landlock keeps its signals and ptrace in), SysV IPC, "
-                       "the unix sockets it can name, hostname and network, its children can outlive zjail";
+                       "the unix datagram sockets it can name (stream sockets are refused), hostname and network, "
+                       "its children can outlive zjail";
   if (!(ll.scoped & kLandlockScopeSignal) && p.restrict_signals.value.value_or(true))
     shared += ", and it can signal every process of uid " + std::to_string(plan.uid) +
               " (no Landlock signal scope: ABI 6)";

@@ -192,6 +192,12 @@ Status add_argument_rules(RuleAdd& rule_add, const SeccompExtras& e) {
   }
   if (e.deny_listen && (rc = rule_add(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(listen), 0)) != 0)
     return fail(rc, "SocketBind*= listen rule");
+  // The type's low 4 bits are the kind; SOCK_NONBLOCK and SOCK_CLOEXEC sit above.
+  for (uint64_t kind : {SOCK_STREAM, SOCK_SEQPACKET})
+    if (e.no_unix_streams && (rc = rule_add(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 2,
+                                            SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX),
+                                            SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, kind))) != 0)
+      return fail(rc, "unix stream socket rule");
   if (e.lock_personality >= 0) {
     rc = rule_add(eperm, SCMP_SYS(personality), 1,
                   SCMP_A0(SCMP_CMP_NE, static_cast<uint64_t>(e.lock_personality), 0));
@@ -319,7 +325,8 @@ std::string SeccompExtras::cache_key() const {
   }
   key += "wx " + std::to_string(deny_write_execute) + " rt " + std::to_string(restrict_realtime) + " suid " +
          std::to_string(restrict_suid_sgid) + " persona " + std::to_string(lock_personality) + " tcp " +
-         std::to_string(plain_tcp_only) + " listen " + std::to_string(deny_listen) + "\n";
+         std::to_string(plain_tcp_only) + " listen " + std::to_string(deny_listen) + " unix " +
+         std::to_string(no_unix_streams) + "\n";
   return key;
 }
 

@@ -137,6 +137,19 @@ int abstract_connect(const std::string& name) {
   return pass("abstract-connect", "@" + name + " read=" + std::string(buf, n > 0 ? static_cast<size_t>(n) : 0));
 }
 
+// Connect a unix stream socket to the host's socket at PATH (a session
+// bus, a user manager).
+int unix_connect(const std::string& path) {
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return fail("unix-connect", errno, "socket(AF_UNIX, SOCK_STREAM)");
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  int r = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  zjail_test_io::close_keeping_errno(s);
+  return result("unix-connect", r, "connect " + path);
+}
+
 // A host process hands a directory fd over the unix socket at PATH
 // (SCM_RIGHTS): open FILE beneath it.
 int passed_dirfd(const std::string& path, const std::string& file) {
@@ -201,6 +214,7 @@ int run_attack(const std::string& n, int argc, char** argv) {
   if (n == "reconnect-accepted" && has1) return reconnect_accepted(std::atoi(a1.c_str()));
   if ((n == "sock-bind" || n == "sock-connect" || n == "sock-listen") && argc > 3) return sock_port(n, a1, std::atoi(argv[3]));
   if (n == "abstract-connect" && has1) return abstract_connect(a1);
+  if (n == "unix-connect" && has1) return unix_connect(a1);
   if (n == "passed-dirfd" && argc > 3) return passed_dirfd(a1, argv[3]);
   // Signal 0 to whoever started the payload (zjail without namespaces, of
   // the same uid): only Landlock's signal scope stands in the way.

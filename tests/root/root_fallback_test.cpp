@@ -4,7 +4,12 @@
 // without zjail first, so that what zjail's fallback stops is shown to be
 // possible otherwise; with namespaces allowed, the fallback must not be
 // chosen.
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include "harness.hpp"
 
@@ -89,6 +94,34 @@ TEST_F(Fallback, ThePayloadCannotSignalZjail) {
   ASSERT_EQ(outcome(base, "signal-parent"), "PASS") << base.dump();
   auto r = zjail("0", confined(), {"signal-parent"});
   EXPECT_EQ(outcome(r, "signal-parent"), "EPERM") << r.dump();
+}
+
+// A host unix stream socket the caller can name, as its session bus is:
+// without a mount namespace nothing hides it, and Landlock does not cover
+// connect(), so zjail refuses the stream socket itself.
+TEST_F(Fallback, TheCallersUnixSocketsAreOutOfReach) {
+  TempDir dir;
+  chmod(dir.path().c_str(), 0755);
+  std::string path = dir / "bus";
+  int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  ASSERT_EQ(bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << std::strerror(errno);
+  ASSERT_EQ(listen(l, 8), 0);
+  chmod(path.c_str(), 0666);
+  auto base = as_nobody("0", {kProbe, "unix-connect", path});
+  EXPECT_EQ(outcome(base, "unix-connect"), "PASS") << base.dump();
+  auto r = zjail("0", confined(), {"unix-connect", path});
+  EXPECT_EQ(outcome(r, "unix-connect"), "EACCES") << r.dump();
+  EXPECT_THAT(r.err, HasSubstr(kWarning));
+  // With namespaces the mount namespace hides it instead, and streams stay.
+  auto ns = zjail("100", confined(), {"unix-connect", path});
+  EXPECT_EQ(outcome(ns, "unix-connect"), "ENOENT") << ns.dump();
+  auto io = zjail("0", confined() + "RestrictIOUring=no\n", {"unix-connect", path});
+  EXPECT_EQ(io.code, kExitFailure) << io.dump();
+  EXPECT_THAT(io.err, HasSubstr("RestrictIOUring=no needs a mount namespace"));
+  close(l);
 }
 
 TEST_F(Fallback, AProfileThatNeedsNamespacesIsRefused) {

@@ -69,6 +69,10 @@ struct SeccompExtras {
   // listen() on an unbound socket binds an ephemeral port without bind(),
   // which neither Landlock nor systemd's cgroup hook sees.
   bool deny_listen = false;
+  // Without namespaces (plan_fallback.cpp): socket(AF_UNIX) of type
+  // SOCK_STREAM or SOCK_SEQPACKET fails with EACCES. Datagrams (syslog,
+  // sd_notify) and socketpair() stay.
+  bool no_unix_streams = false;
 
   // Everything here, as text, for the filter cache's key.
   std::string cache_key() const;
