@@ -116,6 +116,14 @@ std::string describe(const Plan& plan, Step step, int detail) {
   return "";
 }
 
+// A number from /proc/sys, -1 where the file is missing.
+long read_sysctl(const char* path) {
+  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  char buf[32] = {};
+  if (!fd || read(fd.get(), buf, sizeof buf - 1) <= 0) return -1;
+  return strtol(buf, nullptr, 10);
+}
+
 int userns_probe(void*) {
   // The AppArmor restriction lets the namespace be made and takes its
   // capabilities away: only using one tells.
@@ -125,6 +133,14 @@ int userns_probe(void*) {
 }  // namespace
 
 int user_namespace_refusal() noexcept {
+  // The host's own word first, for a few reads instead of a clone (230 µs
+  // with PTI): a limit of 0 here, or Debian's switch off, refuses; without
+  // Ubuntu's AppArmor restriction, which only a real attempt tells, nothing
+  // else does. (A limit of 0 further up the namespace tree is not seen: the
+  // launch then fails at clone, closed.)
+  if (read_sysctl("/proc/sys/user/max_user_namespaces") == 0) return ENOSPC;
+  if (read_sysctl("/proc/sys/kernel/unprivileged_userns_clone") == 0) return EPERM;
+  if (read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") != 1) return 0;
   // A child that shares our memory until it exits: no page tables copied.
   constexpr size_t kStack = 64 * 1024;
   void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);

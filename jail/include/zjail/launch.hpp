@@ -71,11 +71,11 @@ class Jail {
   bool reaped_ = false;
 };
 
-// Whether the host refuses this process a user namespace, by a real
-// attempt: the errno (EPERM, ENOSPC: user.max_user_namespaces=0, EACCES,
-// EUSERS), or 0 where one can be made and used. Ubuntu's AppArmor
-// restriction lets one be made but takes its capabilities: the attempt
-// makes a mount namespace in it too. For an unprivileged caller's front
+// Whether the host refuses this process a user namespace: the errno
+// (EPERM, ENOSPC: user.max_user_namespaces=0, EACCES, EUSERS), or 0 where
+// one can be made and used. The sysctls answer first; where Ubuntu's
+// AppArmor restriction is on, which lets one be made but takes its
+// capabilities, a real attempt makes a mount namespace in one. For an unprivileged caller's front
 // end, which then plans a launch without namespaces (PlanContext).
 int user_namespace_refusal() noexcept;
 
