@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <iterator>
 #include <cstring>
 #include <utility>
 
@@ -339,44 +340,28 @@ constexpr StepEntry kPayloadSteps[] = {
     {Step::Exec, exec_payload},
 };
 
-// Without namespaces: the clone child is the payload, and there is no jail
-// to build. No setgroups and no bounding set: an unprivileged caller can
-// change neither, and no_new_privs with empty capability sets leaves the
-// bounding set nothing to bound.
+// Without namespaces the clone child is the payload, and there is no jail
+// to build: these steps, then kPayloadSteps' steps on kFallbackPath (not
+// setgroups or the bounding set, which an unprivileged caller can change
+// neither of, nor jail-command: the host's paths are the jail's).
 constexpr StepEntry kFallbackSteps[] = {
     {Step::DeathSignal, set_death_signal},
     {Step::SyncWait, wait_for_parent},
-    {Step::Setsid, new_session},
-    {Step::Rlimits, shared<apply_rlimits>},
-    {Step::Umask, set_umask},
-    {Step::PassFds, place_fds},
-    {Step::CloseFds, close_other_fds},
-    {Step::Gid, set_gid},
-    {Step::SecureBits, set_securebits},
-    {Step::Keyring, join_keyring},
-    {Step::Uid, set_uid},
-    {Step::Capabilities, set_caps},
-    {Step::KeyringShared, link_user_keyring},
-    {Step::NoNewPrivs, shared<set_no_new_privs>},
-    {Step::Personality, shared<set_personality>},
-    {Step::DenyWriteExecute, shared<deny_write_execute>},
-    {Step::SchedResetOnFork, reset_on_fork},
-    {Step::Landlock, restrict_self},
-    {Step::Chdir, change_dir},
-    {Step::Seccomp, shared<install_seccomp>},
-    {Step::Exec, exec_payload},
 };
 
 // Each table runs after the one before it, its steps in Step order.
 static_assert(runs_in_order(kInitSteps, kBothPaths, Step::ProcessProperties) &&
                   runs_in_order(kJailSteps, kBothPaths, Step::SyncWait) &&
                   runs_in_order(kPayloadSteps, kLaunchPath, Step::ForkPayload) &&
-                  runs_in_order(kFallbackSteps, kFallbackPath, Step::ProcessProperties),
+                  runs_in_order(kFallbackSteps, kFallbackPath, Step::ProcessProperties) &&
+                  kFallbackSteps[std::size(kFallbackSteps) - 1].step < kPayloadSteps[0].step,
               "the launch's steps run in Step order (step.hpp)");
 
+// `path`: the steps of the table on that path (kPayloadSteps serves two).
 template <size_t N>
-void run_steps(Context& ctx, const StepEntry (&steps)[N]) {
+void run_steps(Context& ctx, const StepEntry (&steps)[N], unsigned path = kNoPath) {
   for (const auto& s : steps) {
+    if (path != kNoPath && !on_path(s.step, path)) continue;
     if (int e = fault_at(ctx.plan->fault, s.step)) fail(ctx, s.step, e);
     int err = s.run(ctx);
     if (err != 0) fail(ctx, s.step, err);
@@ -404,6 +389,7 @@ void run_steps(Context& ctx, const StepEntry (&steps)[N]) {
   ctx.status_fd = -1;
   ctx.exec_fd = ctx.plan->exec_fd.get();
   run_steps(ctx, kFallbackSteps);
+  run_steps(ctx, kPayloadSteps, kFallbackPath);
   fail(ctx, Step::Exec, ENOEXEC);
 }
 
