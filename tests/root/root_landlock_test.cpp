@@ -35,6 +35,12 @@ class Landlock : public RootTest {
     args.insert(args.end(), probe.begin(), probe.end());
     return run(args);
   }
+  // The probe's sock-bind|sock-connect|sock-listen KIND PORT: its outcome,
+  // and zjail's own output where it failed.
+  std::string sock(const std::string& lines, const char* verb, const char* kind, int port) {
+    auto r = with(lines, {verb, kind, std::to_string(port)});
+    return outcome(r, verb) + (r.code == 0 ? "" : " " + r.dump());
+  }
   void need(int abi, const char* what) {
     if (abi_ < abi)
       GTEST_SKIP() << "\n*** this kernel's Landlock ABI is " << abi_ << ": no " << what << " (ABI " << abi
@@ -168,10 +174,7 @@ TEST_F(Landlock, SocketBindRulesHoldOnTheHostsNetwork) {
   ASSERT_GT(closed, 0);
   std::string net = "Include=network-service\n";
   std::string rules = net + "SocketBindDeny=tcp:any\nSocketBindAllow=tcp:" + std::to_string(open) + "\n";
-  auto bind = [&](const std::string& lines, const char* kind, int port) {
-    auto r = with(lines, {"sock-bind", kind, std::to_string(port)});
-    return outcome(r, "sock-bind") + (r.code == 0 ? "" : " " + r.dump());
-  };
+  auto bind = [&](const std::string& lines, const char* kind, int port) { return sock(lines, "sock-bind", kind, port); };
   // The baseline the attack needs: without the rules, every way binds.
   EXPECT_EQ(bind(net, "tcp4", closed), "PASS");
   EXPECT_EQ(bind(net, "tcp6", closed), "PASS");
@@ -185,10 +188,7 @@ TEST_F(Landlock, SocketBindRulesHoldOnTheHostsNetwork) {
   EXPECT_EQ(bind(rules, "udp4", closed), "PASS");  // tcp: rules say nothing of UDP
   // listen() on an unbound socket takes an ephemeral port without bind():
   // closed where no TCP port is open, a documented gap where some are.
-  auto listen = [&](const std::string& lines) {
-    auto r = with(lines, {"sock-listen", "tcp4", "0"});
-    return outcome(r, "sock-listen") + (r.code == 0 ? "" : " " + r.dump());
-  };
+  auto listen = [&](const std::string& lines) { return sock(lines, "sock-listen", "tcp4", 0); };
   EXPECT_EQ(listen(net), "PASS");
   EXPECT_EQ(listen(net + "SocketBindDeny=tcp:any\n"), "EACCES");
   EXPECT_EQ(listen(rules), "PASS");
@@ -206,8 +206,7 @@ TEST_F(Landlock, SocketConnectRulesHoldOnTheHostsNetwork) {
   std::string net = "Include=network-service\n";
   std::string rules = net + "SocketConnectDeny=any\nSocketConnectAllow=" + std::to_string(allowed) + "\n";
   auto connect = [&](const std::string& lines, const char* kind, int port) {
-    auto r = with(lines, {"sock-connect", kind, std::to_string(port)});
-    return outcome(r, "sock-connect") + (r.code == 0 ? "" : " " + r.dump());
+    return sock(lines, "sock-connect", kind, port);
   };
   EXPECT_EQ(connect(net, "tcp4", denied), "PASS");
   EXPECT_EQ(connect(rules, "tcp4", allowed), "PASS");
