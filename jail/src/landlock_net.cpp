@@ -122,9 +122,12 @@ Result<std::optional<std::vector<uint16_t>>> open_tcp_ports(const Rules& r, bool
     return refuse("leave more than " + std::to_string(kMaxOpenPorts) +
                   " TCP ports open, and Landlock takes open ports one by one: deny everything "
                   "(SocketBindDeny=tcp:any) and allow the ports the service uses");
+  // Port 0 is never granted: Landlock reads a rule for it as "bind to any
+  // free port", which would take ports the rules close (systemd's hook
+  // lets bind(0) through where no rule covers 0; zjail refuses it).
   std::vector<uint16_t> open;
   for (auto [lo, hi] : open_ranges)
-    for (int port = lo; port <= hi; ++port) open.push_back(static_cast<uint16_t>(port));
+    for (int port = std::max(lo, 1); port <= hi; ++port) open.push_back(static_cast<uint16_t>(port));
   return std::optional<std::vector<uint16_t>>{std::move(open)};
 }
 

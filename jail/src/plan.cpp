@@ -251,7 +251,7 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   // Without a mount namespace every host unix socket the caller can name is
   // in reach, and Landlock does not cover connect(): the caller's session
   // bus and systemd user manager would start processes outside any jail.
-  extras.no_unix_streams = ctx.user_namespace_refused != 0;
+  extras.without_namespaces = ctx.user_namespace_refused != 0;
   ZJAIL_TRY(inject_fault(plan.fault, Step::CompileSeccomp));
   ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(p, extras, ctx.seccomp_cache_dir));
   plan.seccomp = std::move(bpf.filters);

@@ -10,6 +10,10 @@
 // parent. What no rule can say is refused here, before anything is taken
 // from the host.
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -40,11 +44,19 @@ bool below(const std::string& path, const std::string& top) {
          (path.size() > top.size() && path.starts_with(top) && path[top.size()] == '/');
 }
 
-// The host path with every symlink resolved, as the kernel will walk it;
-// "" where nothing is there (then nothing is there to grant or to hide).
-std::string real(const std::string& path) {
-  char buf[PATH_MAX];
-  return realpath(path.c_str(), buf) ? std::string(buf) : std::string();
+// The host path as the rule will name it, walked as the mounts walk their
+// sources: a symlink anywhere on the way is refused (ELOOP), never
+// followed, so that no symlink the payload planted in a writable place
+// steers a later launch's rule elsewhere (the rule is opened the same way,
+// LandlockPlan::no_symlinks). "" where nothing is there.
+Result<std::string> real(const std::string& path) {
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  UniqueFd fd(static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how)));
+  if (fd) return tidy(path);
+  if (errno == ENOENT) return std::string();
+  return make_error(Step::Plan, errno, path + ": a symlink on the way is not followed without a mount namespace");
 }
 
 Error needs_namespace(const std::string& what, const std::string& why) {
@@ -73,7 +85,10 @@ Result<HostView> host_view(const Plan& plan) {
     std::string target = tidy("/" + m.target);
     switch (m.kind) {
       case Kind::Bind: {
-        std::string host = real(m.resolved_source.empty() ? m.source : m.resolved_source);
+        // The source as written, which is also the path the payload uses:
+        // a symlink the invoker's uid owns (the payload's, here) resolves
+        // for a mount source, never for a rule.
+        ZJAIL_TRY_ASSIGN(std::string host, real(m.source));
         if (host.empty()) break;  // an optional source that is not there
         struct stat st{};
         bool device = stat(host.c_str(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode));
@@ -93,10 +108,13 @@ Result<HostView> host_view(const Plan& plan) {
       case Kind::Mask:
       case Kind::Inaccessible:
         // What the jail would cover: the host's files there are hidden.
-        if (std::string host = real(target); !host.empty()) v.rights[host] = 0;
+      {
+        ZJAIL_TRY_ASSIGN(std::string host, real(target));
+        if (!host.empty()) v.rights[host] = 0;
         break;
+      }
       case Kind::Attr: {
-        std::string host = real(target);
+        ZJAIL_TRY_ASSIGN(std::string host, real(target));
         if (host.empty()) break;
         auto adjust = [&](uint64_t r) {
           uint64_t write = landlock_fs_rights(0) & ~landlock_fs_rights(MOUNT_ATTR_RDONLY);
@@ -220,6 +238,7 @@ Status plan_without_namespaces(const Profile& p, const PlanContext& ctx, Plan& p
                           std::to_string(ll.abi));
   ZJAIL_TRY_ASSIGN(HostView view, host_view(plan));
   ll.paths = host_rules(view);
+  ll.no_symlinks = true;
   ll.exec_rule = plan.exec_fd.valid();
   // A script runs by its host path: the interpreter opens it there.
   if (!plan.exec_path.empty() && !plan.exec_fd.valid())

@@ -132,6 +132,34 @@ int resolve(const char* name, int fallback) {
   return nr == __NR_SCMP_ERROR ? fallback : nr;
 }
 
+// SeccompExtras::without_namespaces. Calls newer than this libseccomp go
+// by the number of the kernel's unified table.
+template <class RuleAdd>
+Status add_host_object_rules(RuleAdd& rule_add) {
+  int rc = 0;
+  // The type's low 4 bits are the kind; SOCK_NONBLOCK and SOCK_CLOEXEC sit above.
+  for (uint64_t kind : {SOCK_STREAM, SOCK_SEQPACKET})
+    if (rc == 0)
+      rc = rule_add(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX),
+                    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, kind));
+  const int calls[] = {
+      SCMP_SYS(chmod),        SCMP_SYS(fchmodat),          resolve("fchmodat2", 452),
+      SCMP_SYS(chown),        SCMP_SYS(lchown),            SCMP_SYS(fchownat),
+      SCMP_SYS(setxattr),     SCMP_SYS(lsetxattr),         SCMP_SYS(removexattr),
+      SCMP_SYS(lremovexattr), resolve("setxattrat", 463),  resolve("removexattrat", 466),
+      SCMP_SYS(utime),        SCMP_SYS(utimes),            SCMP_SYS(futimesat),
+      resolve("file_setattr", 469), SCMP_SYS(inotify_add_watch),
+      SCMP_SYS(fanotify_mark), SCMP_SYS(add_key),          SCMP_SYS(request_key),
+      SCMP_SYS(keyctl),
+  };
+  for (int nr : calls)
+    if (rc == 0) rc = rule_add(SCMP_ACT_ERRNO(EPERM), nr, 0);
+  // futimens() is utimensat(fd, NULL): an fd the payload opened (an O_PATH
+  // one is refused there). With a path, even "", it fails.
+  if (rc == 0) rc = rule_add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(utimensat), 1, SCMP_A1(SCMP_CMP_NE, 0, 0));
+  return rc == 0 ? Status{} : fail(rc, "rule for a launch without namespaces");
+}
+
 // The argument rules of SeccompExtras, each as systemd states its directive.
 template <class RuleAdd>
 Status add_argument_rules(RuleAdd& rule_add, const SeccompExtras& e) {
@@ -186,6 +214,11 @@ Status add_argument_rules(RuleAdd& rule_add, const SeccompExtras& e) {
         if (rc == 0)
           rc = rule_add(SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), 2,
                         SCMP_A0(SCMP_CMP_MASKED_EQ, low, family), SCMP_A2(SCMP_CMP_MASKED_EQ, low, protocol));
+    // SOCK_SEQPACKET with protocol 0 is SCTP where the module is loaded.
+    for (uint64_t family : {AF_INET, AF_INET6})
+      if (rc == 0)
+        rc = rule_add(SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_MASKED_EQ, low, family),
+                      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, SOCK_SEQPACKET));
     if (rc == 0)
       rc = rule_add(SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, low, kAfSmc));
     if (rc != 0) return fail(rc, "SocketBind*=/SocketConnect*= socket rule");
@@ -193,11 +226,7 @@ Status add_argument_rules(RuleAdd& rule_add, const SeccompExtras& e) {
   if (e.deny_listen && (rc = rule_add(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(listen), 0)) != 0)
     return fail(rc, "SocketBind*= listen rule");
   // The type's low 4 bits are the kind; SOCK_NONBLOCK and SOCK_CLOEXEC sit above.
-  for (uint64_t kind : {SOCK_STREAM, SOCK_SEQPACKET})
-    if (e.no_unix_streams && (rc = rule_add(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 2,
-                                            SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX),
-                                            SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, kind))) != 0)
-      return fail(rc, "unix stream socket rule");
+  if (e.without_namespaces) ZJAIL_TRY(add_host_object_rules(rule_add));
   if (e.lock_personality >= 0) {
     rc = rule_add(eperm, SCMP_SYS(personality), 1,
                   SCMP_A0(SCMP_CMP_NE, static_cast<uint64_t>(e.lock_personality), 0));
@@ -325,8 +354,8 @@ std::string SeccompExtras::cache_key() const {
   }
   key += "wx " + std::to_string(deny_write_execute) + " rt " + std::to_string(restrict_realtime) + " suid " +
          std::to_string(restrict_suid_sgid) + " persona " + std::to_string(lock_personality) + " tcp " +
-         std::to_string(plain_tcp_only) + " listen " + std::to_string(deny_listen) + " unix " +
-         std::to_string(no_unix_streams) + "\n";
+         std::to_string(plain_tcp_only) + " listen " + std::to_string(deny_listen) + " nons " +
+         std::to_string(without_namespaces) + "\n";
   return key;
 }
 

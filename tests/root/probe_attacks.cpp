@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -168,13 +169,14 @@ int passed_dirfd(const std::string& path, const std::string& file) {
   return result("passed-dirfd", fd, "openat(passed fd, " + file + ")");
 }
 
-// A socket of KIND (tcp4, tcp6, udp4, mptcp4, mptcp6, sctp4) on loopback,
+// A socket of KIND (tcp4, tcp6, udp4, mptcp4, mptcp6, sctp4, seq4: SOCK_SEQPACKET
+// with protocol 0, SCTP where its module is loaded) on loopback,
 // bound to PORT (bind), connected to it (connect), or listening unbound
 // (listen, PORT unused): the ways to a port
 // that SocketBind*= and SocketConnect*= close.
 int sock_port(const std::string& name, const std::string& kind, int port) {
   bool v6 = kind.ends_with('6');
-  int type = kind.starts_with("udp") ? SOCK_DGRAM : SOCK_STREAM;
+  int type = kind.starts_with("udp") ? SOCK_DGRAM : kind.starts_with("seq") ? SOCK_SEQPACKET : SOCK_STREAM;
   int proto = kind.starts_with("mptcp") ? 262 : kind.starts_with("sctp") ? IPPROTO_SCTP : 0;
   int s = socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, proto);
   if (s < 0) return fail(name, errno, kind + " socket");
@@ -215,6 +217,17 @@ int run_attack(const std::string& n, int argc, char** argv) {
   if ((n == "sock-bind" || n == "sock-connect" || n == "sock-listen") && argc > 3) return sock_port(n, a1, std::atoi(argv[3]));
   if (n == "abstract-connect" && has1) return abstract_connect(a1);
   if (n == "unix-connect" && has1) return unix_connect(a1);
+  if (n == "symlink" && argc > 3) return result("symlink", symlink(a1.c_str(), argv[3]), std::string("symlink ") + argv[3]);
+  // A file's mode by path (set to what it is: harmless), and the caller's
+  // own user keyring: what Landlock has no right for.
+  if (n == "chmod" && has1) {
+    struct stat st{};
+    if (stat(a1.c_str(), &st) != 0) return error("chmod", errno, "stat " + a1);
+    return result("chmod", chmod(a1.c_str(), st.st_mode & 07777), "chmod " + a1);
+  }
+  if (n == "user-keyring")
+    return result("user-keyring", syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -4 /* KEY_SPEC_USER_KEYRING */, 0),
+                  "keyctl(GET_KEYRING_ID, @u)");
   if (n == "passed-dirfd" && argc > 3) return passed_dirfd(a1, argv[3]);
   // Signal 0 to whoever started the payload (zjail without namespaces, of
   // the same uid): only Landlock's signal scope stands in the way.

@@ -124,6 +124,35 @@ TEST_F(Fallback, TheCallersUnixSocketsAreOutOfReach) {
   close(l);
 }
 
+// What Landlock has no right for: a host file's mode (owned by the caller,
+// outside the profile), and the caller's own keyrings.
+TEST_F(Fallback, MetadataAndKeyringsOfTheCallerAreOutOfReach) {
+  std::string own = secret_ / "own";
+  secret_.write("own", "the caller's\n");
+  ASSERT_EQ(chown(own.c_str(), nobody_uid(), static_cast<gid_t>(-1)), 0);
+  auto base = as_nobody("0", {kProbe, "chmod", own});
+  EXPECT_EQ(outcome(base, "chmod"), "PASS") << base.dump();
+  EXPECT_EQ(outcome(zjail("0", confined(), {"chmod", own}), "chmod"), "EPERM");
+  auto keys = as_nobody("0", {kProbe, "user-keyring"});
+  EXPECT_EQ(outcome(keys, "user-keyring"), "PASS") << keys.dump();
+  EXPECT_EQ(outcome(zjail("0", confined(), {"user-keyring"}), "user-keyring"), "EPERM");
+}
+
+// A symlink the payload planted in a writable bind, where an optional
+// nested bind's source should be: the next launch must not grant what it
+// points at (the mounts refuse such a symlink; so do the rules).
+TEST_F(Fallback, APlantedSymlinkSteersNoRule) {
+  TempDir rw;
+  ASSERT_EQ(chown(rw.path().c_str(), nobody_uid(), static_cast<gid_t>(-1)), 0);
+  std::string lines = "PrivateNetwork=no\nBindPaths=" + rw.path() + "\nBindReadOnlyPaths=-" + rw.path() + "/cfg\n";
+  auto plant = zjail("0", lines, {"symlink", secret_.path(), rw / "cfg"});
+  ASSERT_EQ(outcome(plant, "symlink"), "PASS") << plant.dump();
+  auto r = zjail("0", lines, {"read", secret_ / "secret"});
+  EXPECT_NE(outcome(r, "read"), "PASS") << r.dump();
+  EXPECT_EQ(r.code, kExitFailure) << r.dump();
+  EXPECT_THAT(r.err, HasSubstr("a symlink on the way is not followed")) << r.dump();
+}
+
 TEST_F(Fallback, AProfileThatNeedsNamespacesIsRefused) {
   auto net = zjail("0", "BindReadOnlyPaths=" + allowed_.path() + "\nPrivateNetwork=yes\n", {"read", "/"});
   EXPECT_EQ(net.code, kExitFailure) << net.dump();

@@ -185,6 +185,7 @@ TEST_F(Landlock, SocketBindRulesHoldOnTheHostsNetwork) {
   EXPECT_EQ(bind(rules, "tcp4", 0), "EACCES");  // an ephemeral port is a port too, as in systemd
   EXPECT_EQ(bind(rules, "mptcp4", closed), "EPROTONOSUPPORT") << "unconfined: " << mptcp;
   EXPECT_EQ(bind(rules, "mptcp6", closed), "EPROTONOSUPPORT");
+  EXPECT_EQ(bind(rules, "seq4", closed), "EPROTONOSUPPORT");  // SCTP, where its module is loaded
   EXPECT_EQ(bind(rules, "udp4", closed), "PASS");  // tcp: rules say nothing of UDP
   // listen() on an unbound socket takes an ephemeral port without bind():
   // closed where no TCP port is open, a documented gap where some are.

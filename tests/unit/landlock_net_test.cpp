@@ -71,7 +71,7 @@ TEST(LandlockNet, WhatLandlockCannotSayIsRefusedWithItsLine) {
               HasSubstr("n.profile:2: SocketBindAllow=/SocketBindDeny= deny binds to UDP ports"));
   EXPECT_THAT(error_of(profile_of({{"SocketBindDeny", "ipv6:tcp:any"}})), HasSubstr("for IPv4 and IPv6"));
   EXPECT_THAT(error_of(profile_of({{"SocketBindDeny", "tcp:1-1023"}})), HasSubstr("more than 1024 TCP ports open"));
-  EXPECT_EQ(error_of(profile_of({{"SocketBindDeny", "tcp:1-64512"}})), "");  // 1023 open: 0 and 64513-65535
+  EXPECT_EQ(error_of(profile_of({{"SocketBindDeny", "tcp:1-64512"}})), "");  // 1024 open: 0 and 64513-65535
   // A kernel without network rules: no half measure.
   EXPECT_THAT(error_of(profile_of({{"SocketConnectDeny", "any"}}), 3),
               HasSubstr("need Landlock's network rules (ABI 4, Linux 6.7), and this kernel has ABI 3"));
@@ -79,6 +79,20 @@ TEST(LandlockNet, WhatLandlockCannotSayIsRefusedWithItsLine) {
 
 // A jail handed a host TCP socket in a private network connects nowhere;
 // a connect rule does not reopen that.
+// Port 0 would grant any free port: it is never granted, and rules that
+// leave nothing else open close listen() too.
+TEST(LandlockNet, PortZeroIsNeverGranted) {
+  Profile p = profile_of({{"SocketBindDeny", "tcp:1-65535"}});
+  auto ll = net_of(p);
+  ASSERT_TRUE(ll) << ll.error().message();
+  EXPECT_TRUE(ll->handle_bind_tcp);
+  EXPECT_TRUE(ll->bind_ports.empty());
+  EXPECT_TRUE(socket_bind_closes_tcp(p));
+  auto some = net_of(profile_of({{"SocketBindDeny", "tcp:1-64512"}}));
+  ASSERT_TRUE(some);
+  EXPECT_EQ(landlock_ports_text(some->bind_ports), "64513-65535");
+}
+
 TEST(LandlockNet, TheStricterConnectRuleStands) {
   LandlockPlan ll;
   ll.handle_connect_tcp = true;

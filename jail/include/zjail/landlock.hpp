@@ -65,6 +65,9 @@ struct LandlockPlan {
   uint64_t handled_fs = 0;            // 0: no path rules
   std::vector<LandlockPathRule> paths;
   bool exec_rule = false;             // the command, opened outside the jail, may be run
+  // Host paths (without namespaces): opened with RESOLVE_NO_SYMLINKS, so
+  // that a symlink planted since the plan steers no rule elsewhere.
+  bool no_symlinks = false;
   uint64_t scoped = 0;                // LANDLOCK_SCOPE_*
   // TCP (ABI 4): bind()/connect() only to these ports, when handled.
   bool handle_bind_tcp = false;

@@ -61,7 +61,8 @@ struct SeccompExtras {
   long lock_personality = -1;
   // SocketBind*= and SocketConnect*=, which Landlock enforces on TCP alone:
   // the other ways to a port-bound stream, socket(AF_INET/AF_INET6) with
-  // IPPROTO_MPTCP, IPPROTO_SCTP or IPPROTO_SMC, fail with EPROTONOSUPPORT (as
+  // IPPROTO_MPTCP, IPPROTO_SCTP or IPPROTO_SMC, or of type SOCK_SEQPACKET
+  // (SCTP by default), fail with EPROTONOSUPPORT (as
   // on a kernel without them: programs fall back to TCP), and
   // socket(AF_SMC) with EAFNOSUPPORT.
   bool plain_tcp_only = false;
@@ -69,10 +70,15 @@ struct SeccompExtras {
   // listen() on an unbound socket binds an ephemeral port without bind(),
   // which neither Landlock nor systemd's cgroup hook sees.
   bool deny_listen = false;
-  // Without namespaces (plan_fallback.cpp): socket(AF_UNIX) of type
-  // SOCK_STREAM or SOCK_SEQPACKET fails with EACCES. Datagrams (syslog,
-  // sd_notify) and socketpair() stay.
-  bool no_unix_streams = false;
+  // Without namespaces (plan_fallback.cpp), what the host's files and the
+  // caller's own objects would otherwise be open to, Landlock having no
+  // right for it: socket(AF_UNIX) of type SOCK_STREAM or SOCK_SEQPACKET
+  // fails with EACCES (datagrams and socketpair() stay); changing a file's
+  // mode, owner, extended attributes or times by path, and inotify and
+  // fanotify marks, fail with EPERM (fchmod() and friends on an fd the
+  // payload could open stay); so do the keyring calls (the caller's own
+  // user and persistent keyrings).
+  bool without_namespaces = false;
 
   // Everything here, as text, for the filter cache's key.
   std::string cache_key() const;
