@@ -19,7 +19,8 @@ std::string namespaces(uint64_t flags) {
   std::string out;
   for (const auto& [flag, name] : kNames)
     if (flags & flag) out += (out.empty() ? "" : " ") + std::string(name);
-  return out + (out.empty() ? "cgroup" : " cgroup");
+  // The cgroup namespace is the init's own step (cgroup-namespace).
+  return out.empty() ? "none" : out + " cgroup";
 }
 
 std::string capabilities(uint64_t mask, int last) {
