@@ -166,10 +166,13 @@ void add_dev(const FsModel& model, std::vector<MountOp>& out) {
 // `path` with its symlinks resolved, like realpath(3), except that a symlink
 // owned by anyone but root or the invoker is an error: whoever can plant one
 // in a writable part of a source path could otherwise point the bind at any
-// host directory (pam_namespace's CVE-2025-6020 is this mistake). Whatever
-// does not exist is left as it is, for the child to report (or skip, when
-// the bind is optional).
-Result<std::string> resolve_trusted(const std::string& path, uid_t invoker) {
+// host directory (pam_namespace's CVE-2025-6020 is this mistake). So is a
+// symlink beneath one of `writable` (the jail's own writable binds), whoever
+// owns it: the payload writes there, and as the invoker's uid when zjail is
+// not root. Whatever does not exist is left as it is, for the child to
+// report (or skip, when the bind is optional).
+Result<std::string> resolve_trusted(const std::string& path, uid_t invoker,
+                                    const std::vector<std::string>& writable = {}) {
   PathWalk walk(path);
   for (std::string next; walk.next(next);) {
     struct stat st{};
@@ -184,6 +187,10 @@ Result<std::string> resolve_trusted(const std::string& path, uid_t invoker) {
     if (st.st_uid != 0 && st.st_uid != invoker)
       return make_error(Step::OpenSources, ELOOP, "symlink " + next + " belongs to uid " + std::to_string(st.st_uid) +
                                                       ", not root: not followed");
+    for (const auto& w : writable)
+      if (next.size() > w.size() && next.starts_with(w) && (w == "/" || next[w.size()] == '/'))
+        return make_error(Step::OpenSources, ELOOP,
+                          "symlink " + next + " lies in " + w + ", which the jail may write: not followed");
     std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
     ssize_t n = readlink(next.c_str(), target.data(), target.size());
     if (n < 0 || static_cast<size_t>(n) >= target.size()) return make_error(Step::OpenSources, errno ? errno : EIO, next);
@@ -196,9 +203,18 @@ Result<std::string> resolve_trusted(const std::string& path, uid_t invoker) {
 }  // namespace
 
 Status resolve_sources(std::vector<MountOp>& mounts, std::string& root_directory, uid_t invoker) {
+  // The writable binds' sources first: no other source may pass a symlink
+  // beneath one of them.
+  std::vector<std::string> writable;
+  for (const auto& m : mounts)
+    if (m.kind == Kind::Bind && m.resolved_source.empty() && !(m.attr & MOUNT_ATTR_RDONLY))
+      if (auto r = resolve_trusted(m.source, invoker)) writable.push_back(*r);
   for (auto& m : mounts) {
     if (m.kind != Kind::Bind || !m.resolved_source.empty()) continue;
-    auto r = resolve_trusted(m.source, invoker);
+    std::vector<std::string> others;
+    for (const auto& w : writable)
+      if (w != m.source) others.push_back(w);
+    auto r = resolve_trusted(m.source, invoker, others);
     if (!r)
       return std::move(r).error().wrap(Step::OpenSources,
                                        "mount " + m.source + " -> /" + m.target + " (" + m.origin + ")");

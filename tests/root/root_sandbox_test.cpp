@@ -75,6 +75,23 @@ class Sandbox : public RootTest {
 
 // The host's files, writable where the host lets nobody write, and a /proc
 // of the jail's own.
+// A symlink in a directory the jail may write, on the way to another
+// bind's source: the payload could have planted it, so it is never
+// followed, whoever owns it (as the invoker's uid, an unprivileged zjail's
+// payload owns it). In a read-only bind, root's symlink is followed.
+TEST_F(Sandbox, ASymlinkInAWritableBindSteersNoOtherBind) {
+  TempDir rw, secret;
+  chmod(rw.path().c_str(), 0777);
+  secret.write("secret", "host secret\n");
+  ASSERT_EQ(symlink(secret.path().c_str(), (rw / "cfg").c_str()), 0);
+  std::string nested = "BindReadOnlyPaths=-" + rw.path() + "/cfg:/etc/app\n";
+  auto r = with("Include=root-test\nBindPaths=" + rw.path() + "\n" + nested, {"read", "/etc/app/secret"});
+  EXPECT_EQ(r.code, kExitFailure) << r.dump();
+  EXPECT_THAT(r.err, HasSubstr("lies in " + rw.path() + ", which the jail may write: not followed")) << r.dump();
+  auto ro = with("Include=root-test\nBindReadOnlyPaths=" + rw.path() + "\n" + nested, {"read", "/etc/app/secret"});
+  EXPECT_EQ(outcome(ro, "read"), "PASS") << ro.dump();
+}
+
 TEST_F(Sandbox, HostRootIsTheHostsWithAProcOfItsOwn) {
   std::string dir = writable("rw");
   auto r = host("", {"touch", dir + "/made"});
