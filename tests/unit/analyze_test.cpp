@@ -280,7 +280,8 @@ TEST(Analyze, ConnectRulesNarrowTheHostsNetwork) {
   Profile open = shipped("network-service");
   EXPECT_EQ(item(run(&open, nullptr), "IPAddressDeny=").exposure, 1);
   Profile ruled = shipped("network-service", "SocketConnectDeny=any\nSocketConnectAllow=tcp:5432\n");
-  const auto& ip = item(run(&ruled, nullptr), "IPAddressDeny=");
+  Analysis a = run(&ruled, nullptr);
+  const auto& ip = item(a, "IPAddressDeny=");
   if (landlock_abi() < 4) {
     EXPECT_EQ(ip.exposure, 1) << "not credited where the kernel cannot apply it";
     return;
