@@ -2,7 +2,6 @@
 
 #include <netinet/in.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -109,13 +108,6 @@ int add_rule(int ruleset, int fd, uint64_t access, uint64_t handled) {
   return errno == EBADFD ? 0 : errno;
 }
 
-int open_no_symlinks(const char* path) {
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS;
-  return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how));
-}
-
 constexpr int kRuleNetPort = 2;  // LANDLOCK_RULE_NET_PORT
 struct NetPortAttr {
   uint64_t allowed_access;
@@ -145,7 +137,7 @@ int apply_landlock(const LandlockPlan& plan, int exec_fd) noexcept {
   if (!err && plan.handle_connect_tcp) err = add_port_rules(fd, plan.connect_ports, kLandlockNetConnectTcp);
   for (const auto& rule : plan.paths) {
     if (err) break;
-    int p = plan.no_symlinks ? open_no_symlinks(rule.path.c_str())
+    int p = plan.no_symlinks ? open_path_no_symlinks(rule.path.c_str())
                              : open(rule.path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (p < 0) {
       if (errno == ENOENT || errno == EACCES) continue;  // optional, or out of the payload's reach anyway

@@ -10,10 +10,6 @@
 // parent. What no rule can say is refused here, before anything is taken
 // from the host.
 #include <dirent.h>
-#include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -50,10 +46,7 @@ bool below(const std::string& path, const std::string& top) {
 // steers a later launch's rule elsewhere (the rule is opened the same way,
 // LandlockPlan::no_symlinks). "" where nothing is there.
 Result<std::string> real(const std::string& path) {
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS;
-  UniqueFd fd(static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how)));
+  UniqueFd fd(open_path_no_symlinks(path.c_str()));
   if (fd) return tidy(path);
   if (errno == ENOENT) return std::string();
   return make_error(Step::Plan, errno, path + ": a symlink on the way is not followed without a mount namespace");

@@ -363,10 +363,7 @@ int jail_bind(Context& ctx, const MountOp& op) {
 // RESOLVE_NO_SYMLINKS makes a symlink swapped in since then fail the launch
 // (ELOOP) instead of redirecting the bind.
 int clone_path(const char* resolved, unsigned flags) {
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS;
-  int path = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, resolved, &how, sizeof how));
+  int path = open_path_no_symlinks(resolved);
   if (path < 0) return -1;
   int fd = open_tree(path, "", flags | AT_EMPTY_PATH);
   int e = errno;
