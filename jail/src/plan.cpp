@@ -18,6 +18,7 @@
 #include "zjail/caps.hpp"
 #include "zjail/lease.hpp"
 #include "zjail/notify.hpp"
+#include "zjail/denials.hpp"
 #include "zjail/seccomp_cache.hpp"
 #include "zjail/trust.hpp"
 #include "zjail/users.hpp"
@@ -255,6 +256,17 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   ZJAIL_TRY(inject_fault(plan.fault, Step::CompileSeccomp));
   ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(p, extras, ctx.seccomp_cache_dir));
   plan.seccomp = std::move(bpf.filters);
+  // Who asked for each filter's denials, for the denial explanations.
+  DenialSource base;
+  for (const auto& d : extras.deny) base.names.push_back({d.name, d.why});
+  plan.denial_sources.push_back(std::move(base));
+  if (plan.seccomp.size() > 1) {
+    DenialSource own;
+    own.directive = "SystemCallFilter=";
+    own.allow_list = p.system_call_filter.is_set && !p.system_call_filter.invert;
+    for (const auto& item : p.system_call_filter.names) own.names.push_back({item.value, item.origin.str()});
+    plan.denial_sources.push_back(std::move(own));
+  }
   ZJAIL_TRY(plan_sandbox(p, ctx, plan));
   return {};
 }
@@ -426,6 +438,9 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
 
   ZJAIL_TRY(plan_landlock_all(p, plan));
   if (ctx.user_namespace_refused) ZJAIL_TRY(plan_without_namespaces(p, ctx, plan));
+  // With a jail around it, the payload's denials are explained; without
+  // one (no pid namespace keeps a supervisor's children in), they act directly.
+  if (plan.namespaces) ZJAIL_TRY(plan_denials(plan));
 
   for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());
   plan.argv.push_back(nullptr);

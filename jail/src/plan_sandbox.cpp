@@ -403,6 +403,13 @@ Status plan_privileges(const Profile& p, const PlanContext& ctx, Plan& plan) {
   // Installed before the profile's own filter (the last one, when there is
   // one): an allow list without seccomp() would refuse any filter after it.
   plan.seccomp.insert(plan.seccomp.begin() + 1, std::move(bpf.filters.back()));
+  DenialSource src;
+  for (const auto& i : kImplied)
+    if (is(p.sandbox.*i.flag, true)) {
+      src.directive += (src.directive.empty() ? "" : ", ") + std::string(i.by);
+      src.names.push_back({i.calls, i.by});
+    }
+  if (plan.denial_sources.size() >= 1) plan.denial_sources.insert(plan.denial_sources.begin() + 1, std::move(src));
   return {};
 }
 

@@ -96,6 +96,16 @@ struct IdMapPlan {
   bool deny_setgroups = false;
 };
 
+// Who asked for one seccomp filter's denials (parallel to Plan::seccomp),
+// for the denial explanations (denials.hpp). The parent's alone.
+struct DenialSource {
+  // "SystemCallFilter=", "ProtectKernelModules=yes", ...; "" for the base filter.
+  std::string directive;
+  bool allow_list = false;  // the filter allows exactly `names`
+  // Names or @groups with the "file:line" (or directive) that listed them.
+  std::vector<std::pair<std::string, std::string>> names;
+};
+
 struct RlimitPlan {
   int resource;
   rlim_t soft, hard;
@@ -182,6 +192,12 @@ struct Plan {
   UniqueCap caps;                   // permitted/effective/inheritable for the payload
   // Attached in order, the last one right before execve; never empty.
   std::vector<std::vector<sock_filter>> seccomp;
+  // The filters above as one, every denial routed to zjail's listener
+  // (denials.hpp); the payload attaches it instead of them. Empty: the
+  // filters are attached as they are (a login session, the launch without
+  // namespaces), their denials unexplained.
+  std::vector<sock_filter> seccomp_notify;
+  std::vector<DenialSource> denial_sources;  // parent only, parallel to `seccomp`
   LandlockPlan landlock;            // applied by the payload after no_new_privs
   std::vector<DeviceAccess> device_access;  // DeviceAllow= nodes granted r or w only
 

@@ -14,11 +14,18 @@ namespace zjail::child {
 
 // What a failed step sends to the parent. EOF instead of a record means the
 // payload reached execve (the socket is CLOEXEC).
+// One exception: {Step::Seccomp, 0, fd} announces the seccomp listener at
+// `fd` in the payload (Plan::seccomp_notify), for zjail to take a copy.
 struct FailureRecord {
   uint32_t step;
   int32_t err;
   int32_t detail;  // e.g. index into Plan::mounts; -1 when not applicable
 };
+
+// The payload's marker call once zjail may hold its listener:
+// setns(-1, kListenerMarker), which the base filter always denies, so it
+// waits on the listener until zjail answers it with kListenerMarker.
+inline constexpr uint64_t kListenerMarker = 0x7a6a6c21;
 
 struct Context {
   const Plan* plan = nullptr;

@@ -1,0 +1,128 @@
+// Denial explanations: every system call the jail's filters deny is routed
+// to zjail (seccomp user notification), which answers it exactly as the
+// filters would have (the errno, or the kill) and logs one line saying what
+// was denied, in which process, and which directive denied it.
+//
+//   plan:    notify_filter(plan.seccomp) -> the one filter the payload
+//            attaches with a listener (allowed calls cost what they did);
+//   launch:  the payload hands the listener over (child/steps.cpp, launch.cpp);
+//   runtime: DenialSupervisor::handle() on each notification (Jail::wait).
+//
+// The pure parts (merging, evaluating, explaining, formatting) are here and
+// in denials.cpp; the supervisor, which talks to the kernel, in
+// denial_supervisor.cpp. Nothing here runs in the child.
+#pragma once
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "zjail/fd.hpp"
+#include "zjail/plan.hpp"
+#include "zjail/result.hpp"
+
+namespace zjail {
+
+// The filters' joint verdict on one call, as the kernel reaches it: the
+// highest-precedence action over all filters, the latest filter winning a tie.
+struct Verdict {
+  uint32_t action = SECCOMP_RET_ALLOW;  // the full return value
+  int filter = -1;                      // which filter decided; -1: allowed
+  bool kill() const;
+  bool denied() const;
+  int err() const;                      // for SECCOMP_RET_ERRNO
+};
+
+// Runs classic BPF on `data` as the kernel does (the subset seccomp
+// accepts). A malformed program reads as "kill".
+uint32_t run_bpf(const std::vector<sock_filter>& prog, const seccomp_data& data);
+Verdict evaluate(const std::vector<std::vector<sock_filter>>& filters, const seccomp_data& data);
+
+// The one filter the payload attaches with a listener: the filters
+// concatenated, each one's "allow" a jump to the next, and every denial
+// (errno, kill, trap) SECCOMP_RET_USER_NOTIF. SECCOMP_RET_LOG stays, in the
+// last filter only. Only plain jumps replace returns, so the calls the
+// kernel's action cache allowed before are still allowed from the cache.
+Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<sock_filter>>& filters);
+
+// One denied call, as zjail logs it.
+struct Denial {
+  std::string call;       // "openat(\"/etc/shadow\")", "ptrace(PTRACE_TRACEME)"
+  std::string name;       // "openat": the journal's ZJAIL_SYSCALL=
+  pid_t pid = 0;          // as the jail sees it (0: unknown)
+  std::string comm;
+  std::string directive;  // "not in SystemCallFilter= (profiles/nginx.profile:31)"
+  std::string directive_name;  // "SystemCallFilter=": the journal's ZJAIL_DIRECTIVE=
+  bool kill = false;      // the process was killed (else the call failed)
+  int err = 0;            // the errno the call failed with
+  uint64_t repeats = 0;   // a summary line: this many more were not shown
+  std::string line() const;  // without the "zjail: " prefix
+};
+
+// The directive behind `filter`'s denial of call `nr` (native numbering).
+// `sources` is parallel to the filters; a base filter's built-in rules are
+// named here.
+std::pair<std::string, std::string> explain(const std::vector<DenialSource>& sources, int filter, int nr,
+                                            const seccomp_data& data);
+
+// "ptrace(PTRACE_TRACEME)", "socket(AF_NETLINK)", "ioctl(TIOCSTI)",
+// "openat(\"/etc/shadow\")" (`path`: the path argument as read, "" unread).
+std::string describe_call(const seccomp_data& data, const std::string& path);
+// The index of the path argument of `nr` (open, openat, execve, ...), or -1.
+int path_argument(int nr);
+
+using DenialReporter = std::function<void(const Denial&)>;
+
+// The parent's end of the listener. Owns the listener fd; answers each
+// notification as the original filters would, and reports it.
+class DenialSupervisor {
+ public:
+  DenialSupervisor() = default;
+  DenialSupervisor(UniqueFd listener, pid_t payload, const std::vector<std::vector<sock_filter>>* filters,
+                   const std::vector<DenialSource>* sources, DenialReporter report);
+  DenialSupervisor(DenialSupervisor&&) noexcept = default;
+  DenialSupervisor& operator=(DenialSupervisor&&) noexcept = default;
+
+  int fd() const { return listener_.get(); }
+  bool active() const { return static_cast<bool>(listener_); }
+
+  // Takes one notification and answers it. The listener hung up (no process
+  // left under the filter): stops being active.
+  void handle();
+  // The launch's handshake: waits for the payload's marker call and answers
+  // it, so the payload knows the listener is held (launch.cpp).
+  Status handshake(int timeout_ms);
+  // Summary lines for the calls whose denials were not all shown.
+  void report_suppressed();
+  // No process is left under the filter (the listener hung up).
+  void close_listener();
+
+  // The payload's main process was killed for a denied call: its name.
+  const std::string& killed_payload_call() const { return killed_call_; }
+
+ private:
+  UniqueFd listener_;
+  pid_t payload_ = -1;  // host pid of the payload's main process
+  const std::vector<std::vector<sock_filter>>* filters_ = nullptr;
+  const std::vector<DenialSource>* sources_ = nullptr;
+  DenialReporter report_;
+  std::map<int, uint64_t> seen_;  // per call: denials so far
+  std::map<int, Denial> last_;    // per call, once past kDenialsShown: the latest
+  std::string killed_call_;
+};
+
+// How many denials of one call are shown before they are only counted.
+inline constexpr uint64_t kDenialsShown = 3;
+
+// The plan's merged filter (Plan::seccomp_notify) and sources, for a launch
+// with namespaces. The payload must be able to write its record after
+// attaching it, and its marker call must reach the listener: both are checked.
+Status plan_denials(Plan& plan);
+
+}  // namespace zjail

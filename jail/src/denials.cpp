@@ -1,0 +1,363 @@
+// Denial explanations, the pure parts: the filters merged into the one the
+// payload attaches with a listener, the original filters run in user space
+// to find the verdict the kernel would have reached, and the log line.
+#include "zjail/denials.hpp"
+
+#include <linux/audit.h>
+#include <linux/sched.h>
+#include <netinet/in.h>
+#include <seccomp.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <termios.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "child/child.hpp"
+#include "zjail/syscalls.hpp"
+
+namespace zjail {
+namespace {
+
+constexpr uint32_t kMaxInsns = 4096;  // BPF_MAXINSNS
+
+int32_t precedence(uint32_t ret) { return static_cast<int32_t>(ret & SECCOMP_RET_ACTION_FULL); }
+
+uint32_t action_of(uint32_t ret) { return ret & SECCOMP_RET_ACTION_FULL; }
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+template <class T, size_t N>
+const char* lookup(const T (&table)[N], uint64_t value) {
+  for (const auto& e : table)
+    if (e.value == value) return e.name;
+  return nullptr;
+}
+
+struct Named {
+  uint64_t value;
+  const char* name;
+};
+
+constexpr Named kFamilies[] = {
+    {AF_UNIX, "AF_UNIX"},       {AF_INET, "AF_INET"},       {AF_INET6, "AF_INET6"},
+    {AF_NETLINK, "AF_NETLINK"}, {AF_PACKET, "AF_PACKET"},   {AF_VSOCK, "AF_VSOCK"},
+    {AF_BLUETOOTH, "AF_BLUETOOTH"}, {AF_ALG, "AF_ALG"},     {AF_KEY, "AF_KEY"},
+    {AF_CAN, "AF_CAN"},         {AF_XDP, "AF_XDP"},         {43, "AF_SMC"},
+};
+
+constexpr Named kPtrace[] = {
+    {PTRACE_TRACEME, "PTRACE_TRACEME"},     {PTRACE_PEEKTEXT, "PTRACE_PEEKTEXT"},
+    {PTRACE_PEEKDATA, "PTRACE_PEEKDATA"},   {PTRACE_POKETEXT, "PTRACE_POKETEXT"},
+    {PTRACE_POKEDATA, "PTRACE_POKEDATA"},   {PTRACE_CONT, "PTRACE_CONT"},
+    {PTRACE_KILL, "PTRACE_KILL"},           {PTRACE_ATTACH, "PTRACE_ATTACH"},
+    {PTRACE_DETACH, "PTRACE_DETACH"},       {PTRACE_SEIZE, "PTRACE_SEIZE"},
+    {PTRACE_GETREGS, "PTRACE_GETREGS"},     {PTRACE_SETREGS, "PTRACE_SETREGS"},
+};
+
+constexpr Named kIoctls[] = {
+    {TIOCSTI, "TIOCSTI"}, {TIOCLINUX, "TIOCLINUX"}, {TIOCSCTTY, "TIOCSCTTY"},
+    {TIOCGWINSZ, "TIOCGWINSZ"}, {FIONREAD, "FIONREAD"}, {TCGETS, "TCGETS"},
+};
+
+constexpr Named kCloneFlags[] = {
+    {CLONE_NEWNS, "CLONE_NEWNS"},   {CLONE_NEWUTS, "CLONE_NEWUTS"},       {CLONE_NEWIPC, "CLONE_NEWIPC"},
+    {CLONE_NEWUSER, "CLONE_NEWUSER"}, {CLONE_NEWPID, "CLONE_NEWPID"},     {CLONE_NEWNET, "CLONE_NEWNET"},
+    {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {CLONE_NEWTIME, "CLONE_NEWTIME"},
+};
+
+std::string ns_flags(uint64_t flags) {
+  std::string out;
+  for (const auto& f : kCloneFlags)
+    if (flags & f.value) out += (out.empty() ? "" : "|") + std::string(f.name);
+  return out.empty() ? hex(flags) : out;
+}
+
+// The call's name on its own ABI ("syscall 1234" where libseccomp has none).
+std::string call_name(uint32_t arch, int nr) {
+  std::unique_ptr<char, decltype(&free)> name(seccomp_syscall_resolve_num_arch(arch, nr), &free);
+  return name ? name.get() : "syscall " + std::to_string(nr);
+}
+
+bool is_native(const seccomp_data& d) { return d.arch == seccomp_arch_native(); }
+
+// The calls a name or @group stands for.
+bool lists(const std::string& item, const std::string& call) {
+  if (item == call) return true;
+  if (item.empty() || item[0] != '@') return false;
+  auto expanded = expand_syscalls({item});
+  return expanded && expanded->count(call);
+}
+
+// The base filter's own rules (seccomp.cpp), by call and argument.
+std::pair<std::string, std::string> built_in(const seccomp_data& d) {
+  const std::string name = call_name(d.arch, d.nr);
+  const uint32_t a0 = static_cast<uint32_t>(d.args[0]);
+  auto is = [&](std::initializer_list<const char*> calls) {
+    for (const char* c : calls)
+      if (name == c) return true;
+    return false;
+  };
+  if (!is_native(d) || (d.nr & 0x40000000))
+    return {"SystemCallArchitectures=", "SystemCallArchitectures=native: only the native system call ABI"};
+  if (is({"ioctl"}))
+    return {"built-in", "built-in: terminal and console ioctls (TIOCSTI, TIOCLINUX, KD*, VT_*) are refused"};
+  if (is({"clone", "clone3", "unshare", "setns"}))
+    return {"built-in", "built-in: no namespaces from inside the jail"};
+  if (is({"io_uring_setup", "io_uring_enter", "io_uring_register"})) return {"RestrictIOUring=", "RestrictIOUring="};
+  if (is({"socket"})) {
+    if (a0 == AF_VSOCK) return {"built-in", "built-in: AF_VSOCK is closed (PrivateNetwork=, RestrictAddressFamilies=)"};
+    if (a0 == 43 || d.args[2] == 262 || d.args[2] == 256 || d.args[2] == IPPROTO_SCTP)
+      return {"SocketBindAllow=", "SocketBind*=/SocketConnect*=: only plain TCP"};
+    if (a0 == AF_UNIX) return {"built-in", "without namespaces: unix stream sockets are refused"};
+    return {"RestrictAddressFamilies=", "RestrictAddressFamilies="};
+  }
+  if (is({"listen"})) return {"SocketBindAllow=", "SocketBind*=: no TCP port to listen on"};
+  if (is({"mmap", "mprotect", "pkey_mprotect", "shmat"}))
+    return {"MemoryDenyWriteExecute=", "MemoryDenyWriteExecute="};
+  if (is({"sched_setscheduler"})) return {"RestrictRealtime=", "RestrictRealtime="};
+  if (is({"personality"})) return {"LockPersonality=", "LockPersonality="};
+  return {"RestrictSUIDSGID=", "RestrictSUIDSGID="};  // chmod, mkdir, mknod, open, creat, openat2
+}
+
+}  // namespace
+
+bool Verdict::kill() const {
+  uint32_t a = action_of(action);
+  return a == SECCOMP_RET_KILL_PROCESS || a == SECCOMP_RET_KILL_THREAD || a == SECCOMP_RET_TRAP;
+}
+
+bool Verdict::denied() const {
+  uint32_t a = action_of(action);
+  return a != SECCOMP_RET_ALLOW && a != SECCOMP_RET_LOG;
+}
+
+int Verdict::err() const {
+  if (action_of(action) != SECCOMP_RET_ERRNO) return ENOSYS;
+  int e = static_cast<int>(action & SECCOMP_RET_DATA);
+  return e > 4095 ? 4095 : e;
+}
+
+uint32_t run_bpf(const std::vector<sock_filter>& prog, const seccomp_data& data) {
+  uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {};
+  const auto* bytes = reinterpret_cast<const unsigned char*>(&data);
+  for (size_t pc = 0; pc < prog.size(); ++pc) {
+    const sock_filter& i = prog[pc];
+    uint32_t src = BPF_SRC(i.code) == BPF_X ? x : i.k;
+    switch (BPF_CLASS(i.code)) {
+      case BPF_LD:
+      case BPF_LDX: {
+        uint32_t v = 0;
+        switch (BPF_MODE(i.code)) {
+          case BPF_ABS:
+            if (BPF_SIZE(i.code) != BPF_W || i.k % 4 != 0 || i.k + 4 > sizeof data) return SECCOMP_RET_KILL_PROCESS;
+            std::memcpy(&v, bytes + i.k, 4);
+            break;
+          case BPF_IMM: v = i.k; break;
+          case BPF_MEM:
+            if (i.k >= BPF_MEMWORDS) return SECCOMP_RET_KILL_PROCESS;
+            v = mem[i.k];
+            break;
+          case BPF_LEN: v = sizeof data; break;
+          default: return SECCOMP_RET_KILL_PROCESS;
+        }
+        (BPF_CLASS(i.code) == BPF_LD ? a : x) = v;
+        break;
+      }
+      case BPF_ST:
+      case BPF_STX:
+        if (i.k >= BPF_MEMWORDS) return SECCOMP_RET_KILL_PROCESS;
+        mem[i.k] = BPF_CLASS(i.code) == BPF_ST ? a : x;
+        break;
+      case BPF_ALU:
+        switch (BPF_OP(i.code)) {
+          case BPF_ADD: a += src; break;
+          case BPF_SUB: a -= src; break;
+          case BPF_MUL: a *= src; break;
+          case BPF_DIV: if (src == 0) return SECCOMP_RET_KILL_PROCESS; a /= src; break;
+          case BPF_MOD: if (src == 0) return SECCOMP_RET_KILL_PROCESS; a %= src; break;
+          case BPF_AND: a &= src; break;
+          case BPF_OR: a |= src; break;
+          case BPF_XOR: a ^= src; break;
+          case BPF_LSH: a = src < 32 ? a << src : 0; break;
+          case BPF_RSH: a = src < 32 ? a >> src : 0; break;
+          case BPF_NEG: a = 0 - a; break;
+          default: return SECCOMP_RET_KILL_PROCESS;
+        }
+        break;
+      case BPF_JMP: {
+        if (BPF_OP(i.code) == BPF_JA) {
+          pc += i.k;
+          break;
+        }
+        bool taken;
+        switch (BPF_OP(i.code)) {
+          case BPF_JEQ: taken = a == src; break;
+          case BPF_JGT: taken = a > src; break;
+          case BPF_JGE: taken = a >= src; break;
+          case BPF_JSET: taken = (a & src) != 0; break;
+          default: return SECCOMP_RET_KILL_PROCESS;
+        }
+        pc += taken ? i.jt : i.jf;
+        break;
+      }
+      case BPF_RET: return BPF_RVAL(i.code) == BPF_A ? a : i.k;
+      case BPF_MISC:
+        if (BPF_MISCOP(i.code) == BPF_TAX) x = a;
+        else a = x;
+        break;
+      default: return SECCOMP_RET_KILL_PROCESS;
+    }
+  }
+  return SECCOMP_RET_KILL_PROCESS;  // ran off the end: never a valid program
+}
+
+Verdict evaluate(const std::vector<std::vector<sock_filter>>& filters, const seccomp_data& data) {
+  Verdict v;
+  for (int f = static_cast<int>(filters.size()) - 1; f >= 0; --f) {
+    uint32_t r = run_bpf(filters[f], data);
+    if (precedence(r) < precedence(v.action)) {
+      v.action = r;
+      v.filter = f;
+    }
+  }
+  return v;
+}
+
+Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<sock_filter>>& filters) {
+  size_t total = 1;
+  for (const auto& f : filters) total += f.size();
+  if (filters.empty() || total > kMaxInsns)
+    return make_error(Step::CompileSeccomp, E2BIG,
+                      "the merged seccomp filter would have " + std::to_string(total) + " instructions (at most " +
+                          std::to_string(kMaxInsns) + ")");
+  std::vector<sock_filter> out;
+  out.reserve(total);
+  const uint32_t final_pc = static_cast<uint32_t>(total - 1);
+  for (size_t f = 0; f < filters.size(); ++f) {
+    bool last = f + 1 == filters.size();
+    uint32_t next = static_cast<uint32_t>(out.size() + filters[f].size());
+    for (const sock_filter& i : filters[f]) {
+      uint32_t pc = static_cast<uint32_t>(out.size());
+      if (BPF_CLASS(i.code) != BPF_RET) {
+        out.push_back(i);
+        continue;
+      }
+      if (BPF_RVAL(i.code) != BPF_K)
+        return make_error(Step::CompileSeccomp, EINVAL, "a seccomp filter returns its accumulator");
+      uint32_t a = action_of(i.k);
+      if (a == SECCOMP_RET_ALLOW || a == SECCOMP_RET_LOG) {
+        if (last) out.push_back(i);
+        else if (a == SECCOMP_RET_ALLOW) out.push_back(BPF_JUMP(BPF_JMP | BPF_JA, next - pc - 1, 0, 0));
+        else return make_error(Step::CompileSeccomp, EINVAL, "SECCOMP_RET_LOG outside the last filter");
+      } else if (last) {
+        out.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
+      } else {
+        out.push_back(BPF_JUMP(BPF_JMP | BPF_JA, final_pc - pc - 1, 0, 0));
+      }
+    }
+  }
+  out.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
+  return out;
+}
+
+int path_argument(int nr) {
+  switch (nr) {
+    case SYS_open: case SYS_creat: case SYS_execve: case SYS_mkdir: case SYS_chmod: case SYS_unlink:
+    case SYS_mknod: case SYS_truncate: case SYS_chroot: case SYS_rmdir: case SYS_acct: case SYS_swapon:
+    case SYS_pivot_root:
+      return 0;
+    case SYS_openat: case SYS_openat2: case SYS_execveat: case SYS_mkdirat: case SYS_fchmodat:
+    case SYS_unlinkat: case SYS_mknodat: case SYS_mount:
+      return 1;
+    default: return -1;
+  }
+}
+
+std::string describe_call(const seccomp_data& d, const std::string& path) {
+  std::string name = call_name(d.arch, d.nr);
+  if (!is_native(d)) return name + " (" + hex(d.arch) + " ABI)";
+  std::string arg;
+  if (path_argument(d.nr) >= 0) {
+    if (!path.empty()) arg = "\"" + path + "\"";
+  } else if (d.nr == SYS_ioctl) {
+    const char* r = lookup(kIoctls, static_cast<uint32_t>(d.args[1]));
+    arg = r ? r : hex(static_cast<uint32_t>(d.args[1]));
+  } else if (d.nr == SYS_socket) {
+    const char* f = lookup(kFamilies, static_cast<uint32_t>(d.args[0]));
+    arg = f ? f : "family " + std::to_string(static_cast<uint32_t>(d.args[0]));
+  } else if (d.nr == SYS_ptrace) {
+    const char* r = lookup(kPtrace, d.args[0]);
+    arg = r ? r : hex(d.args[0]);
+  } else if (d.nr == SYS_clone || d.nr == SYS_unshare) {
+    arg = ns_flags(d.args[0]);
+  } else if (d.nr == SYS_personality) {
+    arg = hex(d.args[0]);
+  }
+  return name + "(" + arg + ")";
+}
+
+std::pair<std::string, std::string> explain(const std::vector<DenialSource>& sources, int filter, int nr,
+                                            const seccomp_data& data) {
+  if (filter < 0 || static_cast<size_t>(filter) >= sources.size()) return {"", "zjail's seccomp filter"};
+  const DenialSource& s = sources[filter];
+  std::string call = call_name(data.arch, nr);
+  if (s.directive.empty()) {  // the base filter: the extras' denials first (seccomp.cpp adds them first)
+    if (is_native(data))
+      for (const auto& [item, why] : s.names)
+        if (lists(item, call)) return {why.substr(0, why.find(' ')), why};
+    return built_in(data);
+  }
+  if (s.allow_list) {
+    std::string where = s.names.empty() ? "" : " (" + s.names.front().second + ")";
+    return {s.directive, "not in " + s.directive + where};
+  }
+  for (const auto& [item, origin] : s.names)
+    if (lists(item, call) && s.directive != "SystemCallFilter=") {
+      // A filter implied by a directive (plan_sandbox.cpp): `origin` names it.
+      return {origin.substr(0, origin.find('=') + 1), origin + " denies " + item};
+    } else if (lists(item, call)) {
+      std::string listed = s.directive + "~" + item;
+      return {s.directive, "in " + listed + (origin.empty() || origin == s.directive ? "" : " (" + origin + ")")};
+    }
+  return {s.directive, s.directive};
+}
+
+std::string Denial::line() const {
+  std::string who = "pid " + (pid > 0 ? std::to_string(pid) : std::string("?")) + " (" + comm + ")";
+  if (repeats > 0)
+    return "denied " + name + " " + std::to_string(repeats) + " more time" + (repeats == 1 ? "" : "s") +
+           " (not shown): " + directive;
+  return "denied " + call + " in " + who + (kill ? ", killing it" : "") + ": " + directive;
+}
+
+}  // namespace zjail
+
+namespace zjail {
+
+Status plan_denials(Plan& plan) {
+  ZJAIL_TRY_ASSIGN(auto merged, notify_filter(plan.seccomp));
+  seccomp_data d{};
+  d.arch = seccomp_arch_native();
+  d.nr = SYS_write;
+  uint32_t a = action_of(run_bpf(merged, d));
+  if (a != SECCOMP_RET_ALLOW && a != SECCOMP_RET_LOG)
+    return make_error(Step::CompileSeccomp, EPERM,
+                      "the filter denies write, which the payload needs to hand zjail its seccomp listener");
+  d.nr = SYS_setns;
+  d.args[0] = ~0ULL;  // -1
+  d.args[1] = child::kListenerMarker;
+  if (run_bpf(merged, d) != SECCOMP_RET_USER_NOTIF)
+    return make_error(Step::CompileSeccomp, EPROTO, "the merged filter does not route setns to the listener");
+  plan.seccomp_notify = std::move(merged);
+  return {};
+}
+
+}  // namespace zjail

@@ -1,0 +1,191 @@
+// Denial explanations (denials.hpp): the merged filter denies exactly what
+// the original filters deny, the user-space evaluation reaches the kernel's
+// verdict, the explanation names the directive, and the supervisor answers a
+// real notification from a forked child with the profile's errno.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "seccomp_harness.hpp"
+#include "zjail/denials.hpp"
+#include "zjail/seccomp.hpp"
+
+namespace zjail {
+namespace {
+
+using zjail_seccomp::set_errno_action;
+using zjail_seccomp::with_filter;
+
+seccomp_data call(int nr, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0) {
+  seccomp_data d{};
+  d.arch = seccomp_arch_native();
+  d.nr = nr;
+  d.args[0] = a0;
+  d.args[1] = a1;
+  d.args[2] = a2;
+  return d;
+}
+
+std::vector<std::vector<sock_filter>> filters_for(const Profile& p, const SeccompExtras& e = {}) {
+  auto prog = compile_seccomp(p, e);
+  EXPECT_TRUE(prog) << prog.error().message();
+  return prog ? prog->filters : std::vector<std::vector<sock_filter>>{};
+}
+
+std::vector<DenialSource> sources_for(const Profile& p, const SeccompExtras& e = {}) {
+  std::vector<DenialSource> s(1);
+  for (const auto& d : e.deny) s[0].names.push_back({d.name, d.why});
+  DenialSource own{"SystemCallFilter=", !p.system_call_filter.invert, {}};
+  for (const auto& i : p.system_call_filter.names) own.names.push_back({i.value, i.origin.str()});
+  s.push_back(own);
+  return s;
+}
+
+TEST(Denials, EvaluateReachesTheKernelsVerdict) {
+  Profile p = with_filter({"@system-service"});
+  set_errno_action(p, EACCES);
+  auto f = filters_for(p);
+  EXPECT_FALSE(evaluate(f, call(SYS_getpid)).denied());
+  Verdict ptrace = evaluate(f, call(SYS_ptrace, PTRACE_TRACEME));
+  EXPECT_TRUE(ptrace.denied());
+  EXPECT_EQ(ptrace.filter, 1);
+  EXPECT_EQ(ptrace.err(), EACCES);
+  // The base filter's argument rule, where the allow list allows ioctl.
+  Verdict sti = evaluate(f, call(SYS_ioctl, 0, TIOCSTI));
+  EXPECT_EQ(sti.filter, 0);
+  EXPECT_EQ(sti.err(), EPERM);
+  EXPECT_FALSE(evaluate(f, call(SYS_ioctl, 0, FIONREAD)).denied());
+  // Another ABI: killed by the base filter.
+  seccomp_data i386 = call(1);
+  i386.arch = AUDIT_ARCH_I386;
+  EXPECT_TRUE(evaluate(f, i386).kill());
+}
+
+// For every call number, with the arguments the rules look at, the merged
+// filter says "notify" exactly where the originals deny.
+TEST(Denials, MergedFilterDeniesExactlyWhatTheFiltersDeny) {
+  Profile p = with_filter({"@system-service"});
+  SeccompExtras e;
+  e.deny.push_back({"@clock", EPERM, "ProtectClock="});
+  e.families = {true, true, {AF_UNIX, AF_INET}};
+  auto f = filters_for(p, e);
+  auto merged = notify_filter(f);
+  ASSERT_TRUE(merged) << merged.error().message();
+  const uint64_t args[] = {0, TIOCSTI, AF_NETLINK, AF_UNIX, CLONE_NEWUSER, ~0ULL};
+  for (int nr = 0; nr < 460; ++nr)
+    for (uint64_t a : args) {
+      seccomp_data d = call(nr, a, a);
+      Verdict v = evaluate(f, d);
+      uint32_t m = run_bpf(*merged, d);
+      EXPECT_EQ(m == SECCOMP_RET_USER_NOTIF, v.denied()) << "nr " << nr << " arg " << a;
+    }
+  // Too many instructions for one filter: refused, never truncated.
+  EXPECT_FALSE(notify_filter({std::vector<sock_filter>(4096, BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW))}));
+}
+
+TEST(Denials, ExplanationNamesTheDirective) {
+  Profile allow = with_filter({"@system-service"});
+  SeccompExtras e;
+  e.deny.push_back({"@clock", EPERM, "ProtectClock="});
+  auto s = sources_for(allow, e);
+  EXPECT_EQ(explain(s, 1, SYS_ptrace, call(SYS_ptrace)).second, "not in SystemCallFilter= (t:1)");
+  EXPECT_EQ(explain(s, 0, SYS_adjtimex, call(SYS_adjtimex)).second, "ProtectClock=");
+  EXPECT_EQ(explain(s, 0, SYS_ioctl, call(SYS_ioctl, 0, TIOCSTI)).first, "built-in");
+  EXPECT_EQ(explain(s, 0, SYS_setns, call(SYS_setns)).second, "built-in: no namespaces from inside the jail");
+  Profile deny = with_filter({"@debug"}, true);
+  auto d = sources_for(deny);
+  auto why = explain(d, 1, SYS_ptrace, call(SYS_ptrace));
+  EXPECT_EQ(why.first, "SystemCallFilter=");
+  EXPECT_EQ(why.second, "in SystemCallFilter=~@debug (t:1)");
+}
+
+TEST(Denials, CallsAndLinesReadAsTheLogShowsThem) {
+  EXPECT_EQ(describe_call(call(SYS_ptrace, PTRACE_TRACEME), ""), "ptrace(PTRACE_TRACEME)");
+  EXPECT_EQ(describe_call(call(SYS_socket, AF_NETLINK), ""), "socket(AF_NETLINK)");
+  EXPECT_EQ(describe_call(call(SYS_ioctl, 1, TIOCSTI), ""), "ioctl(TIOCSTI)");
+  EXPECT_EQ(describe_call(call(SYS_openat, 0, 0), "/etc/shadow"), "openat(\"/etc/shadow\")");
+  EXPECT_EQ(describe_call(call(SYS_unshare, CLONE_NEWUSER | CLONE_NEWNS), ""), "unshare(CLONE_NEWNS|CLONE_NEWUSER)");
+  Denial d;
+  d.call = "ptrace(PTRACE_TRACEME)";
+  d.name = "ptrace";
+  d.pid = 7;
+  d.comm = "nginx";
+  d.directive = "not in SystemCallFilter= (profiles/nginx.profile:31)";
+  EXPECT_EQ(d.line(), "denied ptrace(PTRACE_TRACEME) in pid 7 (nginx): not in SystemCallFilter= "
+                      "(profiles/nginx.profile:31)");
+  d.kill = true;
+  EXPECT_EQ(d.line(), "denied ptrace(PTRACE_TRACEME) in pid 7 (nginx), killing it: not in SystemCallFilter= "
+                      "(profiles/nginx.profile:31)");
+  d.repeats = 12;
+  EXPECT_EQ(d.line(), "denied ptrace 12 more times (not shown): not in SystemCallFilter= (profiles/nginx.profile:31)");
+}
+
+TEST(Denials, APlanWhoseFilterDeniesWriteIsRefused) {
+  Profile p = with_filter({"write"}, true);
+  Plan plan;
+  plan.seccomp = filters_for(p);
+  auto st = plan_denials(plan);
+  ASSERT_FALSE(st);
+  EXPECT_THAT(st.error().message(), ::testing::HasSubstr("denies write"));
+  Plan ok;
+  ok.seccomp = filters_for(with_filter({"@system-service"}));
+  ASSERT_TRUE(plan_denials(ok));
+  EXPECT_FALSE(ok.seccomp_notify.empty());
+}
+
+// The whole round: a forked child attaches the merged filter with a
+// listener, the test copies the listener (pidfd_getfd) and supervises; the
+// child's denied ptrace fails with the profile's errno and is reported.
+TEST(Denials, SupervisorAnswersWithTheProfilesErrno) {
+  Profile p = with_filter({"@system-service"});
+  set_errno_action(p, EACCES);
+  auto f = filters_for(p);
+  auto s = sources_for(p);
+  auto merged = notify_filter(f);
+  ASSERT_TRUE(merged);
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    sock_fprog fp{static_cast<unsigned short>(merged->size()), merged->data()};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(100);
+    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fp);
+    if (fd < 0) _exit(101);
+    int n = static_cast<int>(fd);
+    if (write(pipefd[1], &n, sizeof n) != sizeof n) _exit(102);
+    _exit(syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0 ? errno : 0);
+  }
+  close(pipefd[1]);
+  int n = -1;
+  ASSERT_EQ(read(pipefd[0], &n, sizeof n), static_cast<ssize_t>(sizeof n));
+  close(pipefd[0]);
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  ASSERT_GE(pidfd, 0);
+  UniqueFd listener(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, n, 0)));
+  close(pidfd);
+  ASSERT_TRUE(listener);
+  std::vector<Denial> seen;
+  DenialSupervisor sup(std::move(listener), pid, &f, &s, [&](const Denial& d) { seen.push_back(d); });
+  sup.handle();
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == EACCES) << status;
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].call, "ptrace(PTRACE_TRACEME)");
+  EXPECT_EQ(seen[0].directive, "not in SystemCallFilter= (t:1)");
+  EXPECT_EQ(seen[0].err, EACCES);
+}
+
+}  // namespace
+}  // namespace zjail
