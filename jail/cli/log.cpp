@@ -129,4 +129,6 @@ Log Log::setup(int verbosity, const char* journal_stream) {
 
 void Log::set_field(const std::string& key, const std::string& value) { (*fields_)[key] = value; }
 
+void Log::clear_field(const std::string& key) { fields_->erase(key); }
+
 }  // namespace zjail::cli

@@ -18,6 +18,7 @@ class Log {
 
   // Structured fields attached to every following entry (journal only).
   void set_field(const std::string& key, const std::string& value);
+  void clear_field(const std::string& key);
   bool to_journal() const { return journal_; }
 
  private:

@@ -193,7 +193,16 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
 
   auto signals = zjail::SignalForwarding::start();
   if (!signals) return report(signals.error());
-  auto jail = zjail::start_jail(*plan, &*cgroup);
+  // One line per denied call (rate-limited per call by the supervisor),
+  // with the call and the directive as journal fields.
+  auto report_denial = [&log](const zjail::Denial& d) {
+    log.set_field("ZJAIL_SYSCALL", d.name);
+    log.set_field("ZJAIL_DIRECTIVE", d.directive_name);
+    spdlog::warn("{}", d.line());
+    log.clear_field("ZJAIL_SYSCALL");
+    log.clear_field("ZJAIL_DIRECTIVE");
+  };
+  auto jail = zjail::start_jail(*plan, &*cgroup, report_denial);
   if (!jail) return report(jail.error());
   timings.mark("clone to execve");
   spdlog::debug("jail init is pid {}", jail->pid());
@@ -201,6 +210,12 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   auto status = jail->wait(&*signals, &*relay, /*shed_when_idle=*/true);
   for (const auto& w : lease.release()) spdlog::warn("{}", w);
   if (!status) return report(status.error());
+  if (status->signaled) {
+    const char* abbrev = sigabbrev_np(status->code);
+    std::string sig = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(status->code);
+    if (!status->seccomp_call.empty()) spdlog::warn("payload killed by {} for {}", sig, status->seccomp_call);
+    else spdlog::warn("payload killed by {}", sig);
+  }
   return status->shell_code();
 }
 

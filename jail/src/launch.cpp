@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,6 +125,68 @@ long read_sysctl(const char* path) {
   return strtol(buf, nullptr, 10);
 }
 
+// How long the payload may take from announcing its listener to its
+// marker call: two system calls, unless the machine is stalled.
+constexpr int kHandshakeMs = 10000;
+
+// One record from the jail, and the pid (ours) of the process that sent it.
+ssize_t receive_record(int sock, child::FailureRecord& rec, pid_t& sender) {
+  iovec iov{&rec, sizeof rec};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  for (cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+      ucred cred{};
+      std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+      sender = cred.pid;
+    }
+  return n;
+}
+
+// Answers the payload's denied calls until its socket has news (a record,
+// or the EOF of its execve).
+Status serve_until_readable(int sock, DenialSupervisor& denials) {
+  for (;;) {
+    pollfd fds[2] = {{sock, POLLIN, 0}, {denials.active() ? denials.fd() : -1, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return make_error(Step::SyncSocket, errno, "poll");
+    }
+    if (fds[1].revents & POLLIN) denials.handle();
+    else if (fds[1].revents) denials.close_listener();
+    if (fds[0].revents) return {};
+  }
+}
+
+// A copy of the payload's seccomp listener, fd `fd` in process `pid`: the
+// payload is the only child of the jail's init `init` (which waits for its
+// execve), so a pid of another parent is not the payload's.
+Result<UniqueFd> take_listener(pid_t init, pid_t pid, int fd) {
+  auto fail = [](int err, const std::string& what) {
+    return make_error(Step::Seccomp, err, "handing the seccomp listener to zjail: " + what);
+  };
+  if (pid <= 0) return fail(EPROTO, "the payload's record carries no pid");
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) return fail(errno, "pidfd_open");
+  char status[4096] = {};
+  UniqueFd st(open(("/proc/" + std::to_string(pid) + "/status").c_str(), O_RDONLY | O_CLOEXEC));
+  ssize_t len = st ? read(st.get(), status, sizeof status - 1) : -1;
+  const char* ppid = len > 0 ? std::strstr(status, "\nPPid:") : nullptr;
+  if (!ppid || std::atoi(ppid + 6) != init) return fail(ESRCH, "the record is not the payload's");
+  UniqueFd listener(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
+  if (!listener) return fail(errno, "pidfd_getfd");
+  char link[64] = {};
+  std::string self = "/proc/self/fd/" + std::to_string(listener.get());
+  if (readlink(self.c_str(), link, sizeof link - 1) < 0 || std::strcmp(link, "anon_inode:seccomp notify") != 0)
+    return fail(EBADF, "fd " + std::to_string(fd) + " is not a seccomp listener");
+  return listener;
+}
+
 int userns_probe(void*) {
   // The AppArmor restriction lets the namespace be made and takes its
   // capabilities away: only using one tells.
@@ -182,6 +245,7 @@ Jail::Jail(Jail&& o) noexcept
     : pid_(std::exchange(o.pid_, -1)),
       pidfd_(std::move(o.pidfd_)),
       status_(std::move(o.status_)),
+      denials_(std::move(o.denials_)),
       reaped_(std::exchange(o.reaped_, true)) {}
 
 Jail::~Jail() {
@@ -216,11 +280,12 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
   for (;;) {
     // Every fd here is non-blocking: a relay upstream that stops reading is
     // polled for room, never waited on, so signals keep being forwarded.
-    pollfd fds[4] = {{pidfd_.get(), POLLIN, 0},
+    pollfd fds[5] = {{pidfd_.get(), POLLIN, 0},
                      {fwd ? fwd->fd() : -1, POLLIN, 0},
                      {relaying && notify->wants_input() ? notify->fd() : -1, POLLIN, 0},
-                     {relaying && notify->pending() ? notify->upstream_fd() : -1, POLLOUT, 0}};
-    int ready = poll(fds, 4, shed ? -1 : kShedAfterMs);
+                     {relaying && notify->pending() ? notify->upstream_fd() : -1, POLLOUT, 0},
+                     {denials_.active() ? denials_.fd() : -1, POLLIN, 0}};
+    int ready = poll(fds, 5, shed ? -1 : kShedAfterMs);
     if (ready < 0) {
       if (errno == EINTR) continue;
       return make_error(Step::Wait, errno, "poll");
@@ -237,6 +302,9 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
         send_signal(pidfd_.get(), static_cast<int>(si.ssi_signo));
     }
     if (fds[2].revents || fds[3].revents) notify->relay();
+    // Each denied call waits here for its answer.
+    if (fds[4].revents & POLLIN) denials_.handle();
+    else if (fds[4].revents) denials_.close_listener();  // nothing left under the filter
     if (!(fds[0].revents & POLLIN)) continue;
     siginfo_t info{};
     if (waitid(P_PIDFD, pidfd_.get(), &info, WEXITED) < 0) {
@@ -249,22 +317,32 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
     if (relaying) notify->relay();
     // The init reports the payload's exact status; without it (the init was
     // killed) the init's own fate is the best answer.
+    denials_.report_suppressed();
     int status = 0;
     if (read(status_.get(), &status, sizeof status) == sizeof status) {
-      if (WIFSIGNALED(status)) return ExitStatus{true, WTERMSIG(status)};
-      return ExitStatus{false, WEXITSTATUS(status)};
+      // Killed by zjail for a denied call: reported as the kernel's kill
+      // action would have it, SIGSYS.
+      const std::string& call = denials_.killed_payload_call();
+      if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !call.empty()) return ExitStatus{true, SIGSYS, call};
+      if (WIFSIGNALED(status)) return ExitStatus{true, WTERMSIG(status), {}};
+      return ExitStatus{false, WEXITSTATUS(status), {}};
     }
-    if (info.si_code == CLD_EXITED) return ExitStatus{false, info.si_status};
-    return ExitStatus{true, info.si_status};
+    if (info.si_code == CLD_EXITED) return ExitStatus{false, info.si_status, {}};
+    return ExitStatus{true, info.si_status, {}};
   }
 }
 
-Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
+Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter report) {
   ZJAIL_TRY(inject_fault(plan.fault, Step::SyncSocket));
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return make_error(Step::SyncSocket, errno, "socketpair");
   UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
+  // The payload's records carry its pid: the one that announces its
+  // seccomp listener says whose fd to copy.
+  int on = 1;
+  if (!plan.seccomp_notify.empty() && setsockopt(parent_sock.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0)
+    return make_error(Step::SyncSocket, errno, "SO_PASSCRED");
   int pp[2];
   if (pipe2(pp, O_CLOEXEC) < 0) return make_error(Step::SyncSocket, errno, "pipe2");
   UniqueFd status_read(pp[0]), status_write(pp[1]);
@@ -343,8 +421,20 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup) {
   // "G" unread: the kernel reports that as ECONNRESET once, ahead of the
   // failure record still queued for us.
   bool reset_seen = false;
-  while ((n = recv(parent_sock.get(), &rec, sizeof rec, 0)) < 0 &&
-         (errno == EINTR || (errno == ECONNRESET && !std::exchange(reset_seen, true)))) {}
+  for (;;) {
+    pid_t sender = 0;
+    // Once the listener is held, the payload's denied calls (the execve
+    // itself may be one) wait for answers while we wait for its EOF.
+    if (jail.denials_.active()) ZJAIL_TRY(serve_until_readable(parent_sock.get(), jail.denials_));
+    while ((n = receive_record(parent_sock.get(), rec, sender)) < 0 &&
+           (errno == EINTR || (errno == ECONNRESET && !std::exchange(reset_seen, true)))) {}
+    if (n != sizeof rec || rec.step != static_cast<uint32_t>(Step::Seccomp) || rec.err != 0) break;
+    if (jail.denials_.active() || plan.seccomp_notify.empty())
+      return make_error(Step::SyncSocket, EPROTO, "a second seccomp listener from the jail");
+    ZJAIL_TRY_ASSIGN(auto listener, take_listener(jail.pid_, sender, rec.detail));
+    jail.denials_ = DenialSupervisor(std::move(listener), sender, &plan.seccomp, &plan.denial_sources, report);
+    ZJAIL_TRY(jail.denials_.handshake(kHandshakeMs));
+  }
   if (n < 0) return make_error(Step::SyncSocket, errno, "reading the jail's status");
   if (n == 0) {  // EOF: the payload is running
     // The credentials are in the jail's ramfs: the parent's copies go.

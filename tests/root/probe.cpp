@@ -502,5 +502,6 @@ int main(int argc, char** argv) {
   if (n == "notify-flood" && argc > 3) return notify_flood(std::atoi(a1.c_str()), std::atoi(argv[3]));
   int rc = zjail_probe::run_attack(n, argc, argv);
   if (rc < 0) rc = zjail_probe::run_security_probe(n, argc, argv);
+  if (rc < 0) rc = zjail_probe::run_denial_probe(n, argc, argv);
   return rc >= 0 ? rc : usage();
 }

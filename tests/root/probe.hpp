@@ -22,5 +22,7 @@ void sleep_ms(int ms);
 int run_attack(const std::string& name, int argc, char** argv);
 // The kernel-interface checks and process properties (probe_security.cpp): -1 likewise.
 int run_security_probe(const std::string& name, int argc, char** argv);
+// The denial explanations' checks (probe_denials.cpp): -1 likewise.
+int run_denial_probe(const std::string& name, int argc, char** argv);
 
 }  // namespace zjail_probe

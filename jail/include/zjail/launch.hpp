@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "zjail/cgroup.hpp"
+#include "zjail/denials.hpp"
 #include "zjail/fd.hpp"
 #include "zjail/notify.hpp"
 #include "zjail/plan.hpp"
@@ -15,6 +16,9 @@ namespace zjail {
 struct ExitStatus {
   bool signaled = false;
   int code = 0;  // exit code, or the signal number
+  // Killed for a denied system call (SIGSYS): the call, as the denial's
+  // log line shows it.
+  std::string seccomp_call;
   int shell_code() const { return signaled ? 128 + code : code; }
 };
 
@@ -63,11 +67,12 @@ class Jail {
   void disown() noexcept;
 
  private:
-  friend Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup);
+  friend Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter report);
   Jail() = default;
   pid_t pid_ = -1;
   UniqueFd pidfd_;
   UniqueFd status_;
+  DenialSupervisor denials_;  // inactive without Plan::seccomp_notify
   bool reaped_ = false;
 };
 
@@ -83,7 +88,9 @@ int user_namespace_refusal() noexcept;
 // the payload has called execve, or with the error of the step that failed;
 // in that case the payload never ran and the jail is gone. With `cgroup`, the
 // jail's init starts inside its cgroup (or is adopted by its scope) before it
-// is allowed to run anything.
-Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup = nullptr);
+// is allowed to run anything. With Plan::seccomp_notify, the jail's denied
+// calls go to `report` (from start_jail until wait() returns); `plan` must
+// outlive the Jail.
+Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup = nullptr, DenialReporter report = {});
 
 }  // namespace zjail

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/keyctl.h>
+#include <linux/seccomp.h>
 #include <linux/securebits.h>
 #include <sched.h>
 #include <net/if.h>
@@ -274,6 +275,31 @@ int set_death_signal(Context& ctx) {
   return getppid() == ctx.parent ? 0 : ESRCH;
 }
 
+// The filters, last before execve. With denial explanations (denials.hpp)
+// they are one filter with a listener, which must reach zjail before the
+// execve closes it (it is close-on-exec: the payload never holds it). The
+// payload announces the listener's number, which zjail copies with
+// pidfd_getfd(), then makes the marker call: denied by the base filter, it
+// waits on the listener until zjail, now holding it, answers. No call in
+// between can wait on a listener nobody holds: the plan checked that the
+// filter allows write (plan_denials).
+int install_filters(Context& ctx) {
+  const Plan& plan = *ctx.plan;
+  if (plan.seccomp_notify.empty()) return install_seccomp(plan, ctx.detail);
+  // An unprivileged zjail may only copy an fd from a dumpable process; the
+  // init, which shares this memory, seals it again after the execve.
+  if (!plan.invoked_as_root && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) return errno;
+  const auto& insns = plan.seccomp_notify;
+  sock_fprog prog{static_cast<unsigned short>(insns.size()), const_cast<sock_filter*>(insns.data())};
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  if (fd < 0) return errno;
+  FailureRecord announce{static_cast<uint32_t>(Step::Seccomp), 0, static_cast<int32_t>(fd)};
+  if (write(ctx.err_sock, &announce, sizeof announce) != sizeof announce) return errno;
+  long r = syscall(SYS_setns, -1, kListenerMarker);
+  if (r < 0) return errno;  // ENOSYS: zjail let go of the listener
+  return static_cast<uint64_t>(r) == kListenerMarker ? 0 : EPROTO;
+}
+
 int exec_payload(Context& ctx) {
   const Plan& plan = *ctx.plan;
   char* const* argv = plan.argv.data();
@@ -336,7 +362,7 @@ constexpr StepEntry kPayloadSteps[] = {
     {Step::Landlock, restrict_self},
     {Step::Chdir, change_dir},
     {Step::JailCommand, jail_command},
-    {Step::Seccomp, shared<install_seccomp>},
+    {Step::Seccomp, install_filters},
     {Step::Exec, exec_payload},
 };
 
