@@ -32,7 +32,7 @@ met=$(awk -v w="$worst" 'BEGIN { print (w <= 5 ? "met" : "NOT met") }')
 printf 'seccomp\tzjail filter vs allow-all floor, worst of getppid/read: %+.1f%%\t≤ +5%%\t%s\n' "$worst" "$met" \
   >"$out/seccomp.summary"
 
-for v in none allow-all zjail libseccomp; do
+for v in none allow-all zjail zjail-notify libseccomp; do
   printf '%s %s %s %s\n' "$v" "$(get "$v" getppid)" "$(get "$v" read0)" "$(get "$v" ioctl)"
 done >"$out/seccomp.dat"
 gnuplot <<GP
@@ -65,7 +65,7 @@ reported. Load average at start: ${load}.
 | filter | getppid() | read(fd, buf, 0) | ioctl(FIONREAD) | attaching it |
 |---|---|---|---|---|
 HEAD
-  for v in none allow-all zjail libseccomp; do
+  for v in none allow-all zjail zjail-notify libseccomp; do
     printf '| %s | %s ns | %s ns | %s ns | %s µs |\n' "$v" "$(get "$v" getppid)" "$(get "$v" read0)" \
       "$(get "$v" ioctl)" "$(get "$v" attach_us)"
   done
@@ -75,8 +75,13 @@ HEAD
   everything, the kernel's floor for any filter. **zjail**: what zjail attaches
   for \`base-service\`: its always-on base filter and the \`@system-service\`
   allow list ($(get zjail instructions) BPF instructions in all), precompiled.
+  **zjail-notify**: the same filters merged into the one filter a jail's
+  payload attaches with a seccomp listener, so that its denials are
+  explained (docs/denials.md); allowed calls never reach the listener.
   **libseccomp**: the same rules built with libseccomp's defaults and attached
   with \`seccomp_load()\`, which also generates the BPF in the process.
+- zjail-notify against zjail: getppid $(pct "$(get zjail-notify getppid)" "$(get zjail getppid)"),
+  read $(pct "$(get zjail-notify read0)" "$(get zjail read0)"), ioctl $(pct "$(get zjail-notify ioctl)" "$(get zjail ioctl)").
 - zjail against the floor: getppid $(pct "$(get zjail getppid)" "$(get allow-all getppid)"),
   read $(pct "$(get zjail read0)" "$(get allow-all read0)"), ioctl $(pct "$(get zjail ioctl)" "$(get allow-all ioctl)").
   **Target ≤ +5% on the plain calls: ${met}.**

@@ -6,8 +6,10 @@
 //   none       no filter
 //   allow-all  one "return ALLOW" instruction: the kernel's floor for any
 //              filter (the seccomp entry work without running any BPF)
-//   zjail      what zjail attaches for base-service: its always-on base filter
+//   zjail      zjail's filters for base-service: its always-on base filter
 //              and the profile's @system-service allow list, as compiled BPF
+//   zjail-notify  the same merged into the one filter the jail's payload
+//              attaches with a listener (denials.hpp): what a jail costs
 //   libseccomp the same rules built with libseccomp's defaults and attached
 //              with seccomp_load(), which generates the BPF in the process
 //   hardened   zjail plus every argument rule a directive can add:
@@ -54,6 +56,7 @@
 #include <string>
 #include <vector>
 
+#include "zjail/denials.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/plan.hpp"
 #include "zjail/seccomp.hpp"
@@ -114,9 +117,11 @@ bool load_libseccomp(const std::set<std::string>& allowed) {
   return rc == 0;
 }
 
-bool attach(const std::vector<sock_filter>& insns) {
+// With `listener`, as the jail's payload attaches the merged filter: the
+// listener fd is left open (nothing here is denied, so nothing waits on it).
+bool attach(const std::vector<sock_filter>& insns, bool listener = false) {
   sock_fprog prog{static_cast<unsigned short>(insns.size()), const_cast<sock_filter*>(insns.data())};
-  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
+  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog) >= 0;
 }
 
 struct Variant {
@@ -125,6 +130,7 @@ struct Variant {
   bool libseccomp = false;
   bool mdwe = false;  // PR_SET_MDWE before the filters
   const zjail::LandlockPlan* landlock = nullptr;  // applied before the filters
+  bool listener = false;  // the filters (one) attached with a listener
 };
 
 struct Sample {
@@ -176,7 +182,7 @@ bool run_round(const Variant& v, const std::set<std::string>& allowed, long call
     bool ok = true;
     if (v.landlock) ok = zjail::apply_landlock(*v.landlock, -1) == 0;
     if (v.libseccomp) ok = ok && load_libseccomp(allowed);
-    for (const auto& f : v.filters) ok = ok && attach(f);
+    for (const auto& f : v.filters) ok = ok && attach(f, v.listener);
     s.attach_us = (now_ns() - t0) / 1e3;
     if (!ok) _exit(2);
     if (v.mdwe && prctl(65 /* PR_SET_MDWE */, 1 /* PR_MDWE_REFUSE_EXEC_GAIN */, 0, 0, 0) < 0) _exit(4);
@@ -249,6 +255,14 @@ int main(int argc, char** argv) {
   variants.push_back({"none", {}, false, false, nullptr});
   variants.push_back({"allow-all", {{BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)}}, false, false, nullptr});
   variants.push_back({"zjail", bpf->filters, false, false, nullptr});
+  // What the jail's payload attaches: zjail's filters merged into one whose
+  // denials go to zjail's listener (denials.hpp).
+  auto merged = zjail::notify_filter(bpf->filters);
+  if (!merged) {
+    std::fprintf(stderr, "%s\n", merged.error().message().c_str());
+    return 1;
+  }
+  variants.push_back({"zjail-notify", {*merged}, false, false, nullptr, true});
   variants.push_back({"libseccomp", {}, true, false, nullptr});
   variants.push_back({"hardened", hardened->filters, false, false, nullptr});
   if (prctl(66 /* PR_GET_MDWE */, 0, 0, 0, 0) >= 0) variants.push_back({"mdwe-prctl", bpf->filters, false, true, nullptr});
