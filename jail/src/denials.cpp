@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <termios.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -232,13 +233,26 @@ Verdict evaluate(const std::vector<std::vector<sock_filter>>& filters, const sec
 }
 
 Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<sock_filter>>& filters) {
-  size_t total = 1;
+  // The ABI check first, killing as the kernel's own action does (SIGSYS,
+  // for the caller's parent to see): every filter checks it too, but only
+  // native calls should reach the listener.
+  std::vector<sock_filter> out = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+#if defined(__x86_64__)
+      // x32 calls: the native arch with the X32_SYSCALL_BIT.
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+#endif
+  };
+  size_t total = out.size() + 1;
   for (const auto& f : filters) total += f.size();
   if (filters.empty() || total > kMaxInsns)
     return make_error(Step::CompileSeccomp, E2BIG,
                       "the merged seccomp filter would have " + std::to_string(total) + " instructions (at most " +
                           std::to_string(kMaxInsns) + ")");
-  std::vector<sock_filter> out;
   out.reserve(total);
   const uint32_t final_pc = static_cast<uint32_t>(total - 1);
   for (size_t f = 0; f < filters.size(); ++f) {

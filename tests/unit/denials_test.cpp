@@ -90,6 +90,13 @@ TEST(Denials, MergedFilterDeniesExactlyWhatTheFiltersDeny) {
       uint32_t m = run_bpf(*merged, d);
       EXPECT_EQ(m == SECCOMP_RET_USER_NOTIF, v.denied()) << "nr " << nr << " arg " << a;
     }
+  // Another ABI is killed by the merged filter itself, never notified.
+  seccomp_data i386 = call(1);
+  i386.arch = AUDIT_ARCH_I386;
+  EXPECT_EQ(run_bpf(*merged, i386), SECCOMP_RET_KILL_PROCESS);
+#if defined(__x86_64__)
+  EXPECT_EQ(run_bpf(*merged, call(0x40000000 | SYS_getpid)), SECCOMP_RET_KILL_PROCESS);
+#endif
   // Too many instructions for one filter: refused, never truncated.
   EXPECT_FALSE(notify_filter({std::vector<sock_filter>(4096, BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW))}));
 }

@@ -49,6 +49,7 @@ Verdict evaluate(const std::vector<std::vector<sock_filter>>& filters, const sec
 // (errno, kill, trap) SECCOMP_RET_USER_NOTIF. SECCOMP_RET_LOG stays, in the
 // last filter only. Only plain jumps replace returns, so the calls the
 // kernel's action cache allowed before are still allowed from the cache.
+// A prologue kills calls of another ABI (i386, x32) directly, as before.
 Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<sock_filter>>& filters);
 
 // One denied call, as zjail logs it.
