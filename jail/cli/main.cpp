@@ -149,6 +149,7 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   // Never for root, and only where the host really refuses one: then the
   // plan confines without namespaces, or refuses a profile that needs them.
   if (getuid() != 0 && geteuid() != 0) ctx.user_namespace_refused = zjail::user_namespace_refusal();
+  ctx.listener_handoff_refused = zjail::listener_handoff_refused();
   if (std::string xdg = env("XDG_RUNTIME_DIR"); !xdg.empty() && access(xdg.c_str(), W_OK) == 0)
     ctx.private_tmp_base = xdg;
 

@@ -95,6 +95,12 @@ void log_plan(const Plan& plan, const Profile& profile, int verbosity) {
   if (!sandbox.empty()) sandbox = "; the sandbox directives' filter denies " + sandbox + " (EPERM)";
   spdlog::trace("seccomp: {} filters, {} instructions ({} base); {}{}", plan.seccomp.size(), total,
                 plan.seccomp.empty() ? 0 : plan.seccomp.front().size(), filter_summary(profile), sandbox);
+  if (!plan.seccomp_notify.empty())
+    spdlog::trace("seccomp: attached as one filter of {} instructions, every denial explained by zjail",
+                  plan.seccomp_notify.size());
+  else if (plan.namespaces)
+    spdlog::warn("denials unexplained: kernel.yama.ptrace_scope=3 forbids zjail to take the payload's seccomp "
+                 "listener; the filters act on their own");
 }
 
 void log_cgroup(const JailCgroup& cg, int verbosity) {

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <termios.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -128,7 +129,38 @@ std::pair<std::string, std::string> built_in(const seccomp_data& d) {
   return {"RestrictSUIDSGID=", "RestrictSUIDSGID="};  // chmod, mkdir, mknod, open, creat, openat2
 }
 
+// "RestrictRealtime=" -> "RestrictRealtime= (web.profile:4)", where known.
+std::string with_origin(const DenialSource& s, const std::string& directive, const std::string& text) {
+  auto it = s.origins.find(directive);
+  return it == s.origins.end() ? text : text + " (" + it->second + ")";
+}
+
 }  // namespace
+
+std::map<std::string, std::string> base_filter_origins(const Profile& p) {
+  std::map<std::string, std::string> out;
+  auto setting = [&](const char* name, const auto& s) {
+    if (s.is_set() && !s.origin.file.empty()) out[name] = s.origin.str();
+  };
+  auto items = [&](const char* name, const auto& list) {
+    if (!list.empty() && !list.back().origin.file.empty()) out[name] = list.back().origin.str();
+  };
+  const Security& s = p.security;
+  setting("ProtectClock=", s.protect_clock);
+  setting("ProtectHostname=", s.protect_hostname);
+  setting("MemoryDenyWriteExecute=", s.memory_deny_write_execute);
+  setting("RestrictRealtime=", s.restrict_realtime);
+  setting("RestrictSUIDSGID=", s.restrict_suid_sgid);
+  setting("LockPersonality=", s.lock_personality);
+  setting("RestrictIOUring=", p.restrict_io_uring);
+  if (s.address_families_none.is_set()) setting("RestrictAddressFamilies=", s.address_families_none);
+  else items("RestrictAddressFamilies=", s.restrict_address_families.names);
+  items("SystemCallArchitectures=", p.system_call_architectures);
+  // The socket rules: the last line of any of the four.
+  for (const auto* list : {&s.socket_bind_allow, &s.socket_bind_deny, &s.socket_connect_allow, &s.socket_connect_deny})
+    items("SocketBindAllow=", *list);
+  return out;
+}
 
 bool Verdict::kill() const {
   uint32_t a = action_of(action);
@@ -326,12 +358,23 @@ std::pair<std::string, std::string> explain(const std::vector<DenialSource>& sou
   if (s.directive.empty()) {  // the base filter: the extras' denials first (seccomp.cpp adds them first)
     if (is_native(data))
       for (const auto& [item, why] : s.names)
-        if (lists(item, call)) return {why.substr(0, why.find(' ')), why};
-    return built_in(data);
+        if (lists(item, call)) {
+          std::string directive = why.substr(0, why.find(' '));
+          return {directive, with_origin(s, directive, why)};
+        }
+    auto [directive, text] = built_in(data);
+    return {directive, with_origin(s, directive, text)};
   }
   if (s.allow_list) {
-    std::string where = s.names.empty() ? "" : " (" + s.names.front().second + ")";
-    return {s.directive, "not in " + s.directive + where};
+    // A later "~" line took it out; else every line that made the list.
+    for (const auto& [item, origin] : s.removed)
+      if (lists(item, call)) return {s.directive, "in " + s.directive + "~" + item + " (" + origin + ")"};
+    std::vector<std::string> lines;
+    for (const auto& n : s.names)
+      if (std::find(lines.begin(), lines.end(), n.second) == lines.end()) lines.push_back(n.second);
+    std::string where;
+    for (const auto& l : lines) where += (where.empty() ? " (" : ", ") + l;
+    return {s.directive, "not in " + s.directive + where + (where.empty() ? "" : ")")};
   }
   for (const auto& [item, origin] : s.names)
     if (lists(item, call) && s.directive != "SystemCallFilter=") {

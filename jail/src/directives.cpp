@@ -281,6 +281,7 @@ Status name_list(NameList& list, const Assignment& a, NameCheck check, bool sysc
     });
   } else {
     ZJAIL_TRY_ASSIGN(auto drop, expand(a, names));
+    for (const auto& n : names) list.removed.push_back({n, a.origin});
     std::vector<Item<string>> kept;
     for (const auto& i : list.names) ZJAIL_TRY(subtract(a, i.origin, i.value, drop, kept));
     list.names = std::move(kept);

@@ -220,6 +220,8 @@ int user_namespace_refusal() noexcept {
   return err == EPERM || err == ENOSPC || err == EACCES || err == EUSERS ? err : 0;
 }
 
+bool listener_handoff_refused() noexcept { return read_sysctl("/proc/sys/kernel/yama/ptrace_scope") >= 3; }
+
 Result<SignalForwarding> SignalForwarding::start() {
   SignalForwarding f;
   sigset_t set;

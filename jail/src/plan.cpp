@@ -259,12 +259,14 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   // Who asked for each filter's denials, for the denial explanations.
   DenialSource base;
   for (const auto& d : extras.deny) base.names.push_back({d.name, d.why});
+  base.origins = base_filter_origins(p);
   plan.denial_sources.push_back(std::move(base));
   if (plan.seccomp.size() > 1) {
     DenialSource own;
     own.directive = "SystemCallFilter=";
     own.allow_list = p.system_call_filter.is_set && !p.system_call_filter.invert;
     for (const auto& item : p.system_call_filter.names) own.names.push_back({item.value, item.origin.str()});
+    for (const auto& item : p.system_call_filter.removed) own.removed.push_back({item.value, item.origin.str()});
     plan.denial_sources.push_back(std::move(own));
   }
   ZJAIL_TRY(plan_sandbox(p, ctx, plan));
@@ -440,7 +442,7 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   if (ctx.user_namespace_refused) ZJAIL_TRY(plan_without_namespaces(p, ctx, plan));
   // With a jail around it, the payload's denials are explained; without
   // one (no pid namespace keeps a supervisor's children in), they act directly.
-  if (plan.namespaces) ZJAIL_TRY(plan_denials(plan));
+  if (plan.namespaces && !ctx.listener_handoff_refused) ZJAIL_TRY(plan_denials(plan));
 
   for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());
   plan.argv.push_back(nullptr);

@@ -19,6 +19,7 @@
 
 #include "seccomp_harness.hpp"
 #include "zjail/denials.hpp"
+#include "zjail/parser.hpp"
 #include "zjail/seccomp.hpp"
 
 namespace zjail {
@@ -46,8 +47,11 @@ std::vector<std::vector<sock_filter>> filters_for(const Profile& p, const Seccom
 std::vector<DenialSource> sources_for(const Profile& p, const SeccompExtras& e = {}) {
   std::vector<DenialSource> s(1);
   for (const auto& d : e.deny) s[0].names.push_back({d.name, d.why});
-  DenialSource own{"SystemCallFilter=", !p.system_call_filter.invert, {}};
+  DenialSource own;
+  own.directive = "SystemCallFilter=";
+  own.allow_list = !p.system_call_filter.invert;
   for (const auto& i : p.system_call_filter.names) own.names.push_back({i.value, i.origin.str()});
+  for (const auto& i : p.system_call_filter.removed) own.removed.push_back({i.value, i.origin.str()});
   s.push_back(own);
   return s;
 }
@@ -115,6 +119,30 @@ TEST(Denials, ExplanationNamesTheDirective) {
   auto why = explain(d, 1, SYS_ptrace, call(SYS_ptrace));
   EXPECT_EQ(why.first, "SystemCallFilter=");
   EXPECT_EQ(why.second, "in SystemCallFilter=~@debug (t:1)");
+}
+
+// The line is the one to edit: the base filter's directives and every line
+// of an allow list (a later "~" line may be what took the call out).
+TEST(Denials, ExplanationsNameTheLinesThatSetTheRules) {
+  Profile p;
+  ASSERT_TRUE(load_profile_text(p,
+                                "[Jail]\nSystemCallFilter=@system-service\nSystemCallFilter=~@privileged\n"
+                                "ProtectClock=yes\nRestrictAddressFamilies=AF_UNIX\n",
+                                "web.profile", {}, ProfileTrust::any()));
+  auto origins = base_filter_origins(p);
+  EXPECT_EQ(origins["ProtectClock="], "web.profile:4");
+  EXPECT_EQ(origins["RestrictAddressFamilies="], "web.profile:5");
+  EXPECT_EQ(origins.count("MemoryDenyWriteExecute="), 0u);
+  SeccompExtras e;
+  e.deny.push_back({"@clock", EPERM, "ProtectClock="});
+  auto s = sources_for(p, e);
+  s[0].origins = origins;
+  EXPECT_EQ(explain(s, 0, SYS_adjtimex, call(SYS_adjtimex)).second, "ProtectClock= (web.profile:4)");
+  auto af = explain(s, 0, SYS_socket, call(SYS_socket, AF_INET));
+  EXPECT_EQ(af.first, "RestrictAddressFamilies=");
+  EXPECT_EQ(af.second, "RestrictAddressFamilies= (web.profile:5)");
+  EXPECT_EQ(explain(s, 1, SYS_ptrace, call(SYS_ptrace)).second, "not in SystemCallFilter= (web.profile:2)");
+  EXPECT_EQ(explain(s, 1, SYS_setuid, call(SYS_setuid)).second, "in SystemCallFilter=~@privileged (web.profile:3)");
 }
 
 TEST(Denials, CallsAndLinesReadAsTheLogShowsThem) {

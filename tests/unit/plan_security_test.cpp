@@ -50,6 +50,23 @@ std::string plan_error(const Profile& p) {
   return plan ? "" : plan.error().message();
 }
 
+// Denials are explained through one merged filter with a listener, unless
+// Yama forbids zjail to take the listener: then the filters are attached as
+// they are, and act on their own (docs/denials.md).
+TEST(PlanSecurity, ListenerHandoffRefusedAttachesTheFiltersAsTheyAre) {
+  Profile p = profile_of({{"SystemCallFilter", "@system-service"}, {"ProtectClock", "yes"}});
+  auto explained = plan_of(p);
+  ASSERT_TRUE(explained) << explained.error().message();
+  EXPECT_FALSE(explained->seccomp_notify.empty());
+  EXPECT_EQ(explained->denial_sources.size(), explained->seccomp.size());
+  PlanContext ctx = root_ctx();
+  ctx.listener_handoff_refused = true;
+  auto direct = build_plan(p, {"/bin/true"}, ctx);
+  ASSERT_TRUE(direct) << direct.error().message();
+  EXPECT_TRUE(direct->seccomp_notify.empty());
+  EXPECT_EQ(direct->seccomp.size(), explained->seccomp.size());
+}
+
 TEST(PlanSecurity, ProcessPropertiesInOrderWithTheirLines) {
   auto plan = plan_of(profile_of({{"Nice", "-5"},
                                   {"OOMScoreAdjust", "-200"},

@@ -25,6 +25,7 @@
 
 #include "zjail/fd.hpp"
 #include "zjail/plan.hpp"
+#include "zjail/profile.hpp"
 #include "zjail/result.hpp"
 
 namespace zjail {
@@ -65,6 +66,10 @@ struct Denial {
   uint64_t repeats = 0;   // a summary line: this many more were not shown
   std::string line() const;  // without the "zjail: " prefix
 };
+
+// Where the profile set each directive the base filter's rules come from
+// (DenialSource::origins).
+std::map<std::string, std::string> base_filter_origins(const Profile& p);
 
 // The directive behind `filter`'s denial of call `nr` (native numbering).
 // `sources` is parallel to the filters; a base filter's built-in rules are

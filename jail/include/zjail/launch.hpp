@@ -84,6 +84,12 @@ class Jail {
 // end, which then plans a launch without namespaces (PlanContext).
 int user_namespace_refusal() noexcept;
 
+// Whether Yama's kernel.yama.ptrace_scope=3 forbids every ptrace attach,
+// which pidfd_getfd() needs to copy the payload's seccomp listener
+// (PlanContext::listener_handoff_refused). Scopes 1 and 2 allow it: the
+// payload is zjail's descendant, in a user namespace zjail's user owns.
+bool listener_handoff_refused() noexcept;
+
 // Creates the namespaces, builds the jail and starts the payload. Returns once
 // the payload has called execve, or with the error of the step that failed;
 // in that case the payload never ran and the jail is gone. With `cgroup`, the

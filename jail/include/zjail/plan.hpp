@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,11 @@ struct DenialSource {
   bool allow_list = false;  // the filter allows exactly `names`
   // Names or @groups with the "file:line" (or directive) that listed them.
   std::vector<std::pair<std::string, std::string>> names;
+  // An allow list's "~" entries after it (NameList::removed), likewise.
+  std::vector<std::pair<std::string, std::string>> removed;
+  // The base filter: the "file:line" of each directive behind its rules
+  // ("RestrictAddressFamilies=" -> "web.profile:7"), where one set it.
+  std::map<std::string, std::string> origins;
 };
 
 struct RlimitPlan {
@@ -259,6 +265,10 @@ struct PlanContext {
   // (user_namespace_refusal(), launch.hpp): plan a launch without
   // namespaces, or refuse a profile that needs them (plan_fallback.cpp).
   int user_namespace_refused = 0;   // the errno; 0: namespaces as always
+  // Yama forbids every ptrace attach (listener_handoff_refused(),
+  // launch.hpp): zjail cannot copy the payload's seccomp listener, so the
+  // filters are attached as they are and their denials go unexplained.
+  bool listener_handoff_refused = false;
   // Where a launch without namespaces makes the payload's private TMPDIR.
   std::string private_tmp_base = "/tmp";
   Fault fault;                      // test builds only: the step to fail (fault.hpp)

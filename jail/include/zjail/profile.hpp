@@ -58,6 +58,9 @@ struct NameList {
   bool invert = false;                 // true: everything except `names`
   std::vector<Item<std::string>> names;
   bool is_set = false;
+  // An allow list's later "~" entries, as written: `names` no longer holds
+  // what they took out, and a denial names the line that did.
+  std::vector<Item<std::string>> removed;
 };
 
 // LimitXXX=soft[:hard], "infinity" allowed.
