@@ -241,9 +241,12 @@ Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<soc
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 #if defined(__x86_64__)
-      // x32 calls: the native arch with the X32_SYSCALL_BIT.
+      // x32 calls: the native arch with the X32_SYSCALL_BIT. Call number
+      // -1 is not one: the filters (libseccomp) pass it on to their rules,
+      // and the kernel answers it with ENOSYS.
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 2),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffff, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 #endif
   };
