@@ -139,7 +139,7 @@ void DenialSupervisor::handle() {
   d.call = describe_call(n.data, path);
   d.name = d.call.substr(0, d.call.find('('));
   d.pid = ids.jail_pid;
-  d.comm = comm;
+  d.comm = shown(comm);
   if (v.denied()) std::tie(d.directive_name, d.directive) = explain(*sources_, v.filter, n.data.nr, n.data);
   else d.directive = "zjail's filters disagree on it: refused (ENOSYS)";
 

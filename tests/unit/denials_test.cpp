@@ -144,6 +144,21 @@ TEST(Denials, CallsAndLinesReadAsTheLogShowsThem) {
   EXPECT_EQ(d.line(), "denied ptrace 12 more times (not shown): not in SystemCallFilter= (profiles/nginx.profile:31)");
 }
 
+// What the payload wrote stays inside zjail's one line: no line break, no
+// terminal escape, no closing quote, no byte the journal would store as a
+// blob; printable UTF-8 is kept as it is.
+TEST(Denials, ThePayloadsTextIsEscapedInTheLine) {
+  EXPECT_EQ(describe_call(call(SYS_openat, 0, 0), "/a\nzjail: payload exited 0\x1b[2J\r"),
+            "openat(\"/a\\x0azjail: payload exited 0\\x1b[2J\\x0d\")");
+  EXPECT_EQ(shown("a\") in pid 1 (x"), "a\\\") in pid 1 (x");
+  EXPECT_EQ(shown("back\\slash"), "back\\\\slash");
+  EXPECT_EQ(shown("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(shown("\xc2\x9b" "1m"), "\\xc2\\x9b1m");  // C1 CSI
+  EXPECT_EQ(shown("\xff\xc3"), "\\xff\\xc3");          // not UTF-8, cut short
+  EXPECT_EQ(shown("\xed\xa0\x80\xc0\xaf\xf5\x80\x80\x80"),
+            "\\xed\\xa0\\x80\\xc0\\xaf\\xf5\\x80\\x80\\x80");  // surrogate, overlong, past U+10FFFF
+}
+
 TEST(Denials, APlanWhoseFilterDeniesWriteIsRefused) {
   Profile p = with_filter({"write"}, true);
   Plan plan;
