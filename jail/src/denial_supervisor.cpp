@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "child/child.hpp"
@@ -21,6 +22,16 @@
 
 namespace zjail {
 namespace {
+
+constexpr int kOtherCalls = -1;  // the one count for the numbers no call has
+
+// A call number libseccomp names (on the native ABI: the only one notified).
+bool known_call(int nr) {
+  char* name = seccomp_syscall_resolve_num_arch(seccomp_arch_native(), nr);
+  bool known = name != nullptr;
+  free(name);
+  return known;
+}
 
 bool still_valid(int listener, uint64_t id) {
   return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
@@ -139,7 +150,7 @@ void DenialSupervisor::handle() {
   d.call = describe_call(n.data, path);
   d.name = d.call.substr(0, d.call.find('('));
   d.pid = ids.jail_pid;
-  d.comm = comm;
+  d.comm = shown(comm);
   if (v.denied()) std::tie(d.directive_name, d.directive) = explain(*sources_, v.filter, n.data.nr, n.data);
   else d.directive = "zjail's filters disagree on it: refused (ENOSYS)";
 
@@ -156,9 +167,12 @@ void DenialSupervisor::handle() {
   } else {
     respond_error(listener_.get(), n.id, d.err);
   }
-  uint64_t count = ++seen_[n.data.nr];
+  // Numbers no call has share one count: a payload walking through them
+  // would otherwise get a line, and an entry here, for each.
+  int key = known_call(n.data.nr) ? n.data.nr : kOtherCalls;
+  uint64_t count = ++seen_[key];
   if (report_ && (count <= kDenialsShown || d.kill)) report_(d);
-  if (count > kDenialsShown) last_[n.data.nr] = d;
+  if (count > kDenialsShown) last_[key] = d;
 }
 
 void DenialSupervisor::report_suppressed() {
@@ -166,6 +180,7 @@ void DenialSupervisor::report_suppressed() {
     uint64_t count = seen_[nr];
     if (count <= kDenialsShown || !report_) continue;
     d.repeats = count - kDenialsShown;
+    if (nr == kOtherCalls) d.name = "unknown system calls";
     report_(d);
   }
   last_.clear();

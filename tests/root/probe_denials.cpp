@@ -5,12 +5,15 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -86,6 +89,70 @@ int steal_listener() {
   return pass("steal-listener", "no listener among fds 0-1023 or the init's, ptrace denied " + ename(errno));
 }
 
+
+// Red team: a kill action dodged. A signal whose handler has no SA_RESTART
+// interrupts a call waiting on the listener, which then fails with EINTR:
+// the process lives on where the kernel's kill action would have killed it.
+// A second thread signals the first without pause while it makes the
+// denied call; "survived" is the bypass.
+std::atomic<bool> g_stop{false};
+void on_usr1(int) {}
+void* pester(void* tid) {
+  pid_t t = *static_cast<pid_t*>(tid);
+  while (!g_stop.load()) syscall(SYS_tgkill, getpid(), t, SIGUSR1);
+  return nullptr;
+}
+// In a forked child: 42 if it lived through its denied call.
+int dodge_once() {
+  struct sigaction sa{};
+  sa.sa_handler = on_usr1;  // no SA_RESTART: an interrupted call returns EINTR
+  sigaction(SIGUSR1, &sa, nullptr);
+  pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
+  pthread_t t;
+  if (pthread_create(&t, nullptr, pester, &self) != 0) return 1;
+  // Any return at all is the bypass: the kernel's kill action never returns.
+  traceme();
+  return 42;
+}
+
+// `tries` children each try once; how many lived.
+int dodge_kill(int tries) {
+  int lived = 0, killed = 0;
+  for (int i = 0; i < tries; ++i) {
+    pid_t c = fork();
+    if (c < 0) return error("dodge-kill", errno, "fork");
+    if (c == 0) _exit(dodge_once());
+    int status = 0;
+    waitpid(c, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 42) ++lived;
+    else if (WIFSIGNALED(status)) ++killed;
+  }
+  std::string counts = "lived=" + std::to_string(lived) + " killed=" + std::to_string(killed);
+  if (lived > 0) return fail("dodge-kill", EINTR, counts);
+  return pass("dodge-kill", counts);
+}
+
+// Red team: denials of `count` distinct call numbers no kernel knows
+// (1000 up): the per-call rate limit and the per-call maps see each as new.
+int unknown_calls(int count) {
+  int denied = 0;
+  for (int i = 0; i < count; ++i)
+    if (syscall(1000 + i) < 0) ++denied;
+  out("unknown-calls denied=" + std::to_string(denied));
+  return 0;
+}
+
+// Red team: a path and a comm that carry a line break and an escape
+// sequence, for zjail's log line.
+int inject_log() {
+  prctl(PR_SET_NAME, "x\nzjail: \x1b[2J", 0, 0, 0);
+  traceme();
+  std::string path = "/nonexistent\nzjail: payload exited 0\x1b[31m\r";
+  syscall(SYS_openat, AT_FDCWD, path.c_str(), O_RDONLY | O_CLOEXEC);
+  out("inject-log done");
+  return 0;
+}
+
 }  // namespace
 
 int run_denial_probe(const std::string& n, int argc, char** argv) {
@@ -95,6 +162,9 @@ int run_denial_probe(const std::string& n, int argc, char** argv) {
   if (n == "spread") return spread();
   if (n == "unshare-user") return result("unshare-user", unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)");
   if (n == "steal-listener") return steal_listener();
+  if (n == "dodge-kill") return dodge_kill(argc > 2 ? std::atoi(a1.c_str()) : 20);
+  if (n == "unknown-calls") return unknown_calls(argc > 2 ? std::atoi(a1.c_str()) : 1000);
+  if (n == "inject-log") return inject_log();
   return -1;
 }
 

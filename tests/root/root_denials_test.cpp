@@ -40,6 +40,7 @@ class Denials : public RootTest {
 // call fails with its SystemCallErrorNumber=EPERM.
 const std::string kNotInFilter = "not in SystemCallFilter= (";
 const std::string kBaseServiceLine = "base-service.profile:44)";
+constexpr size_t kDenialsShownForTest = 3;  // zjail::kDenialsShown
 
 TEST_F(Denials, ErrnoActionIsExplainedOnce) {
   auto r = with("", {"ptrace-me", "1"});
@@ -129,6 +130,42 @@ TEST_F(Denials, AllowedCallsAreNotReported) {
   auto r = with("", {"hostname"});
   EXPECT_EQ(r.code, 0) << r.dump();
   EXPECT_TRUE(denials(r).empty()) << r.dump();
+}
+
+// Red team: a payload that installs a SIGUSR1 handler without SA_RESTART and
+// has a second thread signal the first without pause while it makes a call
+// the profile kills for. The signal interrupts the wait on the listener and
+// the call returns EINTR: the process lives on, where the kernel's own kill
+// action never returns. Each of 20 forked children tries once.
+TEST_F(Denials, KillActionCannotBeDodgedByASignal) {
+  auto r = with("SystemCallErrorNumber=kill\n", {"dodge-kill", "20"});
+  EXPECT_EQ(r.lines().empty() ? "" : r.lines()[0], "PASS dodge-kill lived=0 killed=20") << r.dump();
+}
+
+// Red team: 2000 denied calls, each of a different number no kernel has.
+// The rate limit (and the supervisor's per-call counts) must not take each
+// as a new call: that is a line per call, and memory per number, without end.
+TEST_F(Denials, UnknownCallNumbersShareOneRateLimit) {
+  auto r = with("", {"unknown-calls", "2000"});
+  EXPECT_EQ(r.line("unknown-calls"), "unknown-calls denied=2000") << r.dump();
+  auto d = denials(r);
+  EXPECT_LE(d.size(), kDenialsShownForTest + 1) << r.dump();
+}
+
+// Red team: the payload's comm and a path it names carry a newline, a
+// carriage return and terminal escapes. zjail's line must stay one line,
+// with nothing the payload wrote at the start of a line and no escape.
+TEST_F(Denials, PayloadCannotForgeOrColourZjailsLines) {
+  auto r = with("SystemCallFilter=~openat\n", {"inject-log"});
+  EXPECT_EQ(r.line("inject-log"), "inject-log done") << r.dump();
+  for (const auto& l : r.err_lines()) {
+    if (l.starts_with("zjail: denied ")) continue;
+    EXPECT_TRUE(l.find("payload exited") == std::string::npos && l.find("[2J") == std::string::npos &&
+                l.find("SystemCallFilter") == std::string::npos)
+        << "a line zjail did not write: " << l << "\n" << r.dump();
+  }
+  EXPECT_EQ(r.err.find_first_of("\x1b\r"), std::string::npos) << r.dump();
+  EXPECT_EQ(denials(r).size(), 2u) << r.dump();
 }
 
 }  // namespace

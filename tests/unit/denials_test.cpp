@@ -7,6 +7,7 @@
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -17,7 +18,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <random>
+
 #include "seccomp_harness.hpp"
+#include "zjail/parser.hpp"
+#include "zjail/plan.hpp"
 #include "zjail/denials.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/seccomp.hpp"
@@ -166,6 +172,21 @@ TEST(Denials, CallsAndLinesReadAsTheLogShowsThem) {
   EXPECT_EQ(d.line(), "denied ptrace 12 more times (not shown): not in SystemCallFilter= (profiles/nginx.profile:31)");
 }
 
+// What the payload wrote stays inside zjail's one line: no line break, no
+// terminal escape, no closing quote, no byte the journal would store as a
+// blob; printable UTF-8 is kept as it is.
+TEST(Denials, ThePayloadsTextIsEscapedInTheLine) {
+  EXPECT_EQ(describe_call(call(SYS_openat, 0, 0), "/a\nzjail: payload exited 0\x1b[2J\r"),
+            "openat(\"/a\\x0azjail: payload exited 0\\x1b[2J\\x0d\")");
+  EXPECT_EQ(shown("a\") in pid 1 (x"), "a\\\") in pid 1 (x");
+  EXPECT_EQ(shown("back\\slash"), "back\\\\slash");
+  EXPECT_EQ(shown("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(shown("\xc2\x9b" "1m"), "\\xc2\\x9b1m");  // C1 CSI
+  EXPECT_EQ(shown("\xff\xc3"), "\\xff\\xc3");          // not UTF-8, cut short
+  EXPECT_EQ(shown("\xed\xa0\x80\xc0\xaf\xf5\x80\x80\x80"),
+            "\\xed\\xa0\\x80\\xc0\\xaf\\xf5\\x80\\x80\\x80");  // surrogate, overlong, past U+10FFFF
+}
+
 TEST(Denials, APlanWhoseFilterDeniesWriteIsRefused) {
   Profile p = with_filter({"write"}, true);
   Plan plan;
@@ -220,6 +241,91 @@ TEST(Denials, SupervisorAnswersWithTheProfilesErrno) {
   EXPECT_EQ(seen[0].call, "ptrace(PTRACE_TRACEME)");
   EXPECT_EQ(seen[0].directive, "not in SystemCallFilter= (t:1)");
   EXPECT_EQ(seen[0].err, EACCES);
+}
+
+// Red team: for every shipped profile and the root tier's test profiles,
+// the merged filter and the original filters agree on every call: random
+// and edge-case seccomp_data (every call number, arguments with high bits
+// set, other ABIs). A call the originals allow (or log) is allowed (or
+// logged) by the merged filter; a call they deny reaches the listener (or,
+// on another ABI, is killed outright).
+TEST(Denials, MergedFilterAgreesWithTheOriginalsForEveryShippedProfile) {
+  std::vector<std::string> files;
+  for (const char* dir : {ZJAIL_SOURCE_DIR "/profiles", ZJAIL_SOURCE_DIR "/tests/root/profiles"})
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      if (e.path().extension() == ".profile") files.push_back(e.path());
+  ASSERT_GT(files.size(), 10u);
+  std::mt19937_64 rng(20261206);
+  const uint64_t edges[] = {0, 1, ~0ULL, 0xffffffffULL, 0x100000000ULL, 0x8000000000000000ULL,
+                            0x7fffffffULL, 0x80000000ULL, TIOCSTI, TIOCLINUX, 0x100000000ULL | TIOCSTI,
+                            AF_UNIX, AF_INET, AF_NETLINK, AF_VSOCK, 0x100000000ULL | AF_VSOCK,
+                            CLONE_NEWUSER, CLONE_NEWNS | CLONE_THREAD, 0x100000000ULL | CLONE_NEWUSER,
+                            PROT_EXEC, PROT_WRITE | PROT_EXEC, 0x100000000ULL | PROT_EXEC, 0x0008, 0x04000000};
+  const uint32_t arches[] = {seccomp_arch_native(), AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64, 0};
+  size_t planned = 0;
+  for (const auto& file : files) {
+    Profile p;
+    auto st = load_profile(p, file, {ZJAIL_SOURCE_DIR "/profiles"}, ProfileTrust::any());
+    ASSERT_TRUE(st) << file << ": " << st.error().message();
+    PlanContext ctx;
+    ctx.cwd = "/";
+    auto plan = build_plan(p, {"/bin/true"}, ctx);
+    if (!plan) {  // a daemon's user this host lacks: the filters alone
+      SeccompExtras none;
+      auto prog = compile_seccomp(p, none);
+      ASSERT_TRUE(prog) << file;
+      Plan alone;
+      alone.seccomp = prog->filters;
+      ASSERT_TRUE(plan_denials(alone)) << file;
+      plan = std::move(alone);
+    } else {
+      ++planned;
+    }
+    const auto& f = plan->seccomp;
+    ASSERT_FALSE(plan->seccomp_notify.empty()) << file;
+    const auto& merged = plan->seccomp_notify;
+    auto check = [&](const seccomp_data& d) {
+      Verdict v = evaluate(f, d);
+      uint32_t m = run_bpf(merged, d);
+      uint32_t ma = m & SECCOMP_RET_ACTION_FULL;
+      bool native = d.arch == seccomp_arch_native() && (static_cast<uint32_t>(d.nr) < 0x40000000 || d.nr == -1);
+      if (!v.denied()) {
+        EXPECT_EQ(m, v.action) << file << ": nr " << d.nr << " arch " << std::hex << d.arch << " a0 " << d.args[0]
+                               << " a1 " << d.args[1] << " a2 " << d.args[2];
+      } else if (native) {
+        EXPECT_EQ(ma, SECCOMP_RET_USER_NOTIF) << file << ": nr " << d.nr << " orig " << std::hex << v.action << " a0 " << d.args[0]
+                                              << " a1 " << d.args[1] << " a2 " << d.args[2];
+      } else {
+        EXPECT_EQ(ma, SECCOMP_RET_KILL_PROCESS) << file << ": nr " << d.nr << " arch " << std::hex << d.arch << " orig " << v.action;
+      }
+      return !::testing::Test::HasFailure();
+    };
+    for (uint32_t arch : arches)
+      for (int nr = -2; nr < 1100; ++nr)
+        for (uint64_t e : edges) {
+          seccomp_data d = call(nr, e, e, e);
+          d.arch = arch;
+          d.args[3] = d.args[4] = d.args[5] = e;
+          ASSERT_TRUE(check(d));
+          if (arch != seccomp_arch_native() || nr >= 500) continue;
+          for (int a = 0; a < 6; ++a) {
+            seccomp_data one = call(nr);
+            one.arch = arch;
+            one.args[a] = e;
+            ASSERT_TRUE(check(one));
+          }
+        }
+    for (int i = 0; i < 100000; ++i) {
+      seccomp_data d{};
+      uint64_t r = rng();
+      d.arch = (r & 7) ? seccomp_arch_native() : static_cast<uint32_t>(rng());
+      d.nr = (r & 0x30) ? static_cast<int>(rng() % 500) : static_cast<int>(rng());
+      d.instruction_pointer = rng();
+      for (auto& a : d.args) a = (rng() & 1) ? rng() : edges[rng() % std::size(edges)] | (rng() & 0xffffffff00000000ULL);
+      ASSERT_TRUE(check(d));
+    }
+  }
+  EXPECT_GT(planned, 0u);
 }
 
 }  // namespace

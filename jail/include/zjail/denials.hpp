@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "zjail/fd.hpp"
@@ -80,6 +81,11 @@ std::pair<std::string, std::string> explain(const std::vector<DenialSource>& sou
 // "ptrace(PTRACE_TRACEME)", "socket(AF_NETLINK)", "ioctl(TIOCSTI)",
 // "openat(\"/etc/shadow\")" (`path`: the path argument as read, "" unread).
 std::string describe_call(const seccomp_data& data, const std::string& path);
+// What the payload wrote (a path, its comm), for a log line: control
+// characters, '"', '\\' and bytes that are not printable UTF-8 as C escapes
+// ("\x1b"), so the payload can neither break zjail's line in two nor send
+// the terminal escape sequences, nor turn the journal entry into a blob.
+std::string shown(std::string_view text);
 // The index of the path argument of `nr` (open, openat, execve, ...), or -1.
 int path_argument(int nr);
 
