@@ -150,6 +150,7 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   // plan confines without namespaces, or refuses a profile that needs them.
   if (getuid() != 0 && geteuid() != 0) ctx.user_namespace_refused = zjail::user_namespace_refusal();
   ctx.listener_handoff_refused = zjail::listener_handoff_refused();
+  ctx.explain = opt.explain;
   if (std::string xdg = env("XDG_RUNTIME_DIR"); !xdg.empty() && access(xdg.c_str(), W_OK) == 0)
     ctx.private_tmp_base = xdg;
 
@@ -215,6 +216,10 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
     const char* abbrev = sigabbrev_np(status->code);
     std::string sig = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(status->code);
     if (!status->seccomp_call.empty()) spdlog::warn("payload killed by {} for {}", sig, status->seccomp_call);
+    else if (status->code == SIGSYS && !plan->seccomp_notify.empty())
+      // The kernel's own kill (the filters' kill action): no signal handler
+      // outlives it, and zjail does not see the call.
+      spdlog::warn("payload killed by SIGSYS: a system call its seccomp filters kill for; --explain names it");
     else spdlog::warn("payload killed by {}", sig);
   }
   return status->shell_code();

@@ -19,6 +19,8 @@ struct Options {
   std::string user, group, chdir, hostname, network;
   std::vector<std::string> binds, ro_binds, tmpfs, setenv, syscall_filter, capabilities, rlimits;
   bool keep_tty = false;
+  // --explain: name every denial, kills included (docs/denials.md).
+  bool explain = false;
   bool check = false, show = false, list_profiles = false;
   // syscall-groups: print zjail's syscall groups (those named in `command`, or all).
   bool syscall_groups = false;

@@ -279,7 +279,8 @@ Verdict evaluate(const std::vector<std::vector<sock_filter>>& filters, const sec
   return v;
 }
 
-Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<sock_filter>>& filters) {
+Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<sock_filter>>& filters,
+                                               bool kills_in_kernel) {
   // The ABI check first, killing as the kernel's own action does (SIGSYS,
   // for the caller's parent to see): every filter checks it too, but only
   // native calls should reach the listener.
@@ -296,39 +297,76 @@ Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<soc
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffff, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 #endif
+      // The payload's marker call (launch.cpp's handshake) reaches zjail
+      // whatever the filters would do with setns: zjail answers a later one
+      // as they would.
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_setns, 0, 5),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[1])),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(child::kListenerMarker), 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[1]) + 4),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(child::kListenerMarker >> 32), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
   };
-  size_t total = out.size() + 1;
-  for (const auto& f : filters) total += f.size();
-  if (filters.empty() || total > kMaxInsns)
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the marker check reads args[1]'s low word first");
+  // Layout: the prologue; every filter in order (the main pass); with kills
+  // in the kernel, a second copy of filters 1..n-1 (the kill check); one
+  // return USER_NOTIF. A denial that is not a kill cannot be answered yet:
+  // a later filter may kill for the same call, and a kill outranks every
+  // errno. So it goes on to the kill check of the later filters, which
+  // returns their kill or, past the last, USER_NOTIF.
+  const size_t n = filters.size();
+  std::vector<uint32_t> main_start(n + 1), check_start(n + 1);
+  size_t pc = out.size();
+  for (size_t f = 0; f < n; ++f, pc += filters[f - 1].size()) main_start[f] = static_cast<uint32_t>(pc);
+  main_start[n] = static_cast<uint32_t>(pc);
+  for (size_t f = 1; f < n && kills_in_kernel; ++f, pc += filters[f - 1].size()) check_start[f] = static_cast<uint32_t>(pc);
+  const size_t total = pc + 1;
+  if (n == 0 || total > kMaxInsns)
     return make_error(Step::CompileSeccomp, E2BIG,
                       "the merged seccomp filter would have " + std::to_string(total) + " instructions (at most " +
                           std::to_string(kMaxInsns) + ")");
   out.reserve(total);
-  const uint32_t final_pc = static_cast<uint32_t>(total - 1);
-  for (size_t f = 0; f < filters.size(); ++f) {
-    bool last = f + 1 == filters.size();
-    uint32_t next = static_cast<uint32_t>(out.size() + filters[f].size());
-    for (const sock_filter& i : filters[f]) {
-      uint32_t pc = static_cast<uint32_t>(out.size());
-      if (BPF_CLASS(i.code) != BPF_RET) {
-        out.push_back(i);
-        continue;
-      }
-      if (BPF_RVAL(i.code) != BPF_K)
-        return make_error(Step::CompileSeccomp, EINVAL, "a seccomp filter returns its accumulator");
-      uint32_t a = action_of(i.k);
-      if (a == SECCOMP_RET_ALLOW || a == SECCOMP_RET_LOG) {
-        if (last) out.push_back(i);
-        else if (a == SECCOMP_RET_ALLOW) out.push_back(BPF_JUMP(BPF_JMP | BPF_JA, next - pc - 1, 0, 0));
-        else return make_error(Step::CompileSeccomp, EINVAL, "SECCOMP_RET_LOG outside the last filter");
-      } else if (last) {
-        out.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
-      } else {
-        out.push_back(BPF_JUMP(BPF_JMP | BPF_JA, final_pc - pc - 1, 0, 0));
+  auto jump_to = [&out](uint32_t target) {
+    auto here = static_cast<uint32_t>(out.size());
+    out.push_back(BPF_JUMP(BPF_JMP | BPF_JA, target - here - 1, 0, 0));
+  };
+  // Where a denial that is not a kill goes from filter f.
+  auto on_denial = [&](size_t f) {
+    if (f + 1 == n || !kills_in_kernel) out.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
+    else jump_to(check_start[f + 1]);
+  };
+  for (int pass = 0; pass < (kills_in_kernel ? 2 : 1); ++pass) {
+    for (size_t f = pass; f < n; ++f) {
+      const bool last = f + 1 == n;
+      for (const sock_filter& i : filters[f]) {
+        if (BPF_CLASS(i.code) != BPF_RET) {
+          out.push_back(i);
+          continue;
+        }
+        if (BPF_RVAL(i.code) != BPF_K)
+          return make_error(Step::CompileSeccomp, EINVAL, "a seccomp filter returns its accumulator");
+        const uint32_t a = action_of(i.k);
+        if (a == SECCOMP_RET_ALLOW || a == SECCOMP_RET_LOG) {
+          if (a == SECCOMP_RET_LOG && !last)
+            return make_error(Step::CompileSeccomp, EINVAL, "SECCOMP_RET_LOG outside the last filter");
+          if (pass == 1) on_denial(f);  // the kill check: allowed here, denied before
+          else if (last) out.push_back(i);
+          else jump_to(main_start[f + 1]);
+        } else if (kills_in_kernel && (a == SECCOMP_RET_KILL_THREAD || a == SECCOMP_RET_TRAP)) {
+          // zjail's filters kill whole processes; any other kill would need
+          // the precedence between kills worked out here.
+          return make_error(Step::CompileSeccomp, EINVAL, "a seccomp filter kills a thread or traps");
+        } else if (kills_in_kernel && a == SECCOMP_RET_KILL_PROCESS) {
+          out.push_back(i);  // the kernel's own kill: nothing can outlive it
+        } else {
+          on_denial(f);
+        }
       }
     }
   }
   out.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
+  if (out.size() != total) return make_error(Step::CompileSeccomp, EPROTO, "the merged seccomp filter's layout");
   return out;
 }
 
@@ -441,8 +479,8 @@ std::string Denial::line() const {
 
 namespace zjail {
 
-Status plan_denials(Plan& plan) {
-  ZJAIL_TRY_ASSIGN(auto merged, notify_filter(plan.seccomp));
+Status plan_denials(Plan& plan, bool explain_kills) {
+  ZJAIL_TRY_ASSIGN(auto merged, notify_filter(plan.seccomp, !explain_kills));
   seccomp_data d{};
   d.arch = seccomp_arch_native();
   d.nr = SYS_write;

@@ -442,7 +442,7 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   if (ctx.user_namespace_refused) ZJAIL_TRY(plan_without_namespaces(p, ctx, plan));
   // With a jail around it, the payload's denials are explained; without
   // one (no pid namespace keeps a supervisor's children in), they act directly.
-  if (plan.namespaces && !ctx.listener_handoff_refused) ZJAIL_TRY(plan_denials(plan));
+  if (plan.namespaces && !ctx.listener_handoff_refused) ZJAIL_TRY(plan_denials(plan, ctx.explain));
 
   for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());
   plan.argv.push_back(nullptr);

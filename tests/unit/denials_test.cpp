@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <random>
 
+#include "../../jail/src/child/child.hpp"
 #include "seccomp_harness.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/plan.hpp"
@@ -83,29 +84,57 @@ TEST(Denials, EvaluateReachesTheKernelsVerdict) {
 }
 
 // For every call number, with the arguments the rules look at, the merged
-// filter says "notify" exactly where the originals deny.
+// filter kills exactly where the originals kill (in the kernel), and says
+// "notify" exactly where they deny otherwise; with --explain, it notifies
+// for kills too.
 TEST(Denials, MergedFilterDeniesExactlyWhatTheFiltersDeny) {
   Profile p = with_filter({"@system-service"});
   SeccompExtras e;
   e.deny.push_back({"@clock", EPERM, "ProtectClock="});
   e.families = {true, true, {AF_UNIX, AF_INET}};
-  auto f = filters_for(p, e);
-  auto merged = notify_filter(f);
-  ASSERT_TRUE(merged) << merged.error().message();
-  const uint64_t args[] = {0, TIOCSTI, AF_NETLINK, AF_UNIX, CLONE_NEWUSER, ~0ULL};
-  for (int nr = 0; nr < 460; ++nr)
-    for (uint64_t a : args) {
-      seccomp_data d = call(nr, a, a);
-      Verdict v = evaluate(f, d);
-      uint32_t m = run_bpf(*merged, d);
-      EXPECT_EQ(m == SECCOMP_RET_USER_NOTIF, v.denied()) << "nr " << nr << " arg " << a;
-    }
+  for (bool errno_first : {false, true}) {
+    // Both orders of an errno filter before a killing one: the errno must
+    // not hide the later kill, which outranks it.
+    Profile pp = p;
+    if (errno_first) set_errno_action(pp, EACCES);
+    auto f = filters_for(pp, e);
+    auto merged = notify_filter(f);
+    auto explained = notify_filter(f, false);
+    ASSERT_TRUE(merged) << merged.error().message();
+    ASSERT_TRUE(explained) << explained.error().message();
+    const uint64_t args[] = {0, TIOCSTI, AF_NETLINK, AF_UNIX, CLONE_NEWUSER, ~0ULL};
+    for (int nr = 0; nr < 460; ++nr)
+      for (uint64_t a : args) {
+        seccomp_data d = call(nr, a, a);
+        Verdict v = evaluate(f, d);
+        uint32_t m = run_bpf(*merged, d);
+        EXPECT_EQ(m == SECCOMP_RET_KILL_PROCESS, v.kill()) << "nr " << nr << " arg " << a;
+        EXPECT_EQ(m == SECCOMP_RET_USER_NOTIF, v.denied() && !v.kill()) << "nr " << nr << " arg " << a;
+        EXPECT_EQ(run_bpf(*explained, d) == SECCOMP_RET_USER_NOTIF, v.denied()) << "nr " << nr << " arg " << a;
+      }
+  }
+  // A filter that errs for a call ahead of one that kills for it: killed.
+  std::vector<sock_filter> errs = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)};
+  std::vector<sock_filter> allows = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+  std::vector<sock_filter> kills = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)};
+  auto chain = notify_filter({errs, allows, kills});
+  ASSERT_TRUE(chain);
+  EXPECT_EQ(run_bpf(*chain, call(SYS_getpid)), SECCOMP_RET_KILL_PROCESS);
+  auto no_kill = notify_filter({errs, allows, allows});
+  ASSERT_TRUE(no_kill);
+  EXPECT_EQ(run_bpf(*no_kill, call(SYS_getpid)), SECCOMP_RET_USER_NOTIF);
+  // The payload's marker call reaches zjail even where a filter kills setns.
+  seccomp_data marker = call(SYS_setns, ~0ULL, child::kListenerMarker);
+  EXPECT_EQ(run_bpf(*chain, marker), SECCOMP_RET_USER_NOTIF);
+  EXPECT_EQ(run_bpf(*chain, call(SYS_setns, ~0ULL, child::kListenerMarker + (1ULL << 32))), SECCOMP_RET_KILL_PROCESS);
+  // Other kills would need their own precedence: refused.
+  EXPECT_FALSE(notify_filter({{BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP)}}));
   // Another ABI is killed by the merged filter itself, never notified.
   seccomp_data i386 = call(1);
   i386.arch = AUDIT_ARCH_I386;
-  EXPECT_EQ(run_bpf(*merged, i386), SECCOMP_RET_KILL_PROCESS);
+  EXPECT_EQ(run_bpf(*no_kill, i386), SECCOMP_RET_KILL_PROCESS);
 #if defined(__x86_64__)
-  EXPECT_EQ(run_bpf(*merged, call(0x40000000 | SYS_getpid)), SECCOMP_RET_KILL_PROCESS);
+  EXPECT_EQ(run_bpf(*no_kill, call(0x40000000 | SYS_getpid)), SECCOMP_RET_KILL_PROCESS);
 #endif
   // Too many instructions for one filter: refused, never truncated.
   EXPECT_FALSE(notify_filter({std::vector<sock_filter>(4096, BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW))}));
@@ -292,6 +321,8 @@ TEST(Denials, MergedFilterAgreesWithTheOriginalsForEveryShippedProfile) {
       if (!v.denied()) {
         EXPECT_EQ(m, v.action) << file << ": nr " << d.nr << " arch " << std::hex << d.arch << " a0 " << d.args[0]
                                << " a1 " << d.args[1] << " a2 " << d.args[2];
+      } else if (v.kill()) {
+        EXPECT_EQ(ma, SECCOMP_RET_KILL_PROCESS) << file << ": nr " << d.nr << " orig " << std::hex << v.action;
       } else if (native) {
         EXPECT_EQ(ma, SECCOMP_RET_USER_NOTIF) << file << ": nr " << d.nr << " orig " << std::hex << v.action << " a0 " << d.args[0]
                                               << " a1 " << d.args[1] << " a2 " << d.args[2];

@@ -47,12 +47,16 @@ uint32_t run_bpf(const std::vector<sock_filter>& prog, const seccomp_data& data)
 Verdict evaluate(const std::vector<std::vector<sock_filter>>& filters, const seccomp_data& data);
 
 // The one filter the payload attaches with a listener: the filters
-// concatenated, each one's "allow" a jump to the next, and every denial
-// (errno, kill, trap) SECCOMP_RET_USER_NOTIF. SECCOMP_RET_LOG stays, in the
-// last filter only. Only plain jumps replace returns, so the calls the
-// kernel's action cache allowed before are still allowed from the cache.
-// A prologue kills calls of another ABI (i386, x32) directly, as before.
-Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<sock_filter>>& filters);
+// concatenated, each one's "allow" a jump to the next, and every errno
+// denial SECCOMP_RET_USER_NOTIF. A kill stays the kernel's own action
+// (`kills_in_kernel`), which no signal handler can outlive: a denial in one
+// filter first checks the later filters for a kill, which outranks it.
+// Without (--explain), kills go to zjail too, to be named. SECCOMP_RET_LOG
+// stays, in the last filter only. Only plain jumps replace returns, so the
+// calls the kernel's action cache allowed before are still allowed from the
+// cache. A prologue kills calls of another ABI (i386, x32) directly.
+Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<sock_filter>>& filters,
+                                               bool kills_in_kernel = true);
 
 // One denied call, as zjail logs it.
 struct Denial {
@@ -135,6 +139,8 @@ inline constexpr uint64_t kDenialsShown = 3;
 // The plan's merged filter (Plan::seccomp_notify) and sources, for a launch
 // with namespaces. The payload must be able to write its record after
 // attaching it, and its marker call must reach the listener: both are checked.
-Status plan_denials(Plan& plan);
+// With `explain_kills` (--explain), kills are routed to zjail as well and
+// named, at the price of a kill a signal handler can outlive (docs/denials.md).
+Status plan_denials(Plan& plan, bool explain_kills = false);
 
 }  // namespace zjail

@@ -269,6 +269,9 @@ struct PlanContext {
   // launch.hpp): zjail cannot copy the payload's seccomp listener, so the
   // filters are attached as they are and their denials go unexplained.
   bool listener_handoff_refused = false;
+  // --explain: a debugging run that names every denial, kills included
+  // (routed to zjail, where a signal handler can outlive them).
+  bool explain = false;
   // Where a launch without namespaces makes the payload's private TMPDIR.
   std::string private_tmp_base = "/tmp";
   Fault fault;                      // test builds only: the step to fail (fault.hpp)
