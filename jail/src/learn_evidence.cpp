@@ -66,7 +66,7 @@ struct Writer {
     ++facts;
   }
   void evidence(string_view kind, const string& key, const Evidence& e) {
-    fact(kind, key + " " + std::to_string(e.count) + " " + quoted(e.example));
+    fact(kind, (key.empty() ? "" : key + " ") + std::to_string(e.count) + " " + quoted(e.example));
   }
   template <class K>
   void all(string_view kind, const std::map<K, Evidence>& m) {
@@ -369,7 +369,7 @@ namespace detail {
 std::string comment_safe(std::string_view text) {
   string out;
   for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f || c == '\\') {
+    if (c < 0x20 || c == 0x7f) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
       out += buf;

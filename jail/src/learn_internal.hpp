@@ -28,8 +28,8 @@ struct Section {
   std::vector<std::string> notes;
 };
 
-// Text made safe for a comment line: control bytes, DEL and '\' as \xNN, so a
-// comment is one line whatever a path or an example holds.
+// Text made safe for a comment line: control bytes and DEL as \xNN, so a
+// comment is one line whatever a path or an example holds (idempotent).
 std::string comment_safe(std::string_view text);
 // "seen 3 times, e.g. EXAMPLE" (the example cut to a readable length).
 std::string seen(const Evidence& e);

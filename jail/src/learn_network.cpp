@@ -64,6 +64,9 @@ bool loopback(const string& host) {
   return host.starts_with("127.") || host == "::1" || host == "localhost" || host.starts_with("::ffff:127.");
 }
 
+// Linux's default net.ipv4.ip_local_port_range starts here.
+constexpr int kEphemeralLow = 32768;
+
 struct Reason {
   string text;
   const Evidence* e;
@@ -113,8 +116,12 @@ Section network_section(const Observations& o, const Profile* base, int abi) {
       continue;
     }
     if (t.proto == "tcp") tcp_out[static_cast<uint16_t>(t.port)].emplace_back(target, &e);
+    // On loopback, a port it bound itself, or one from the ephemeral range
+    // after it bound port 0, is the workload talking to itself.
+    bool self = own.count(static_cast<uint16_t>(t.port)) || (o.tcp_binds.count(0) && t.port >= kEphemeralLow) ||
+                (o.udp_binds.count(0) && t.port >= kEphemeralLow);
     if (!loopback(t.host)) reasons.push_back({"connected to " + target, &e});
-    else if (!own.count(static_cast<uint16_t>(t.port)))
+    else if (!self)
       reasons.push_back({"connected to " + target + ", a host service on loopback", &e});
   }
   if (o.families.count("AF_PACKET")) reasons.push_back({"opened a packet socket", &o.families.at("AF_PACKET")});

@@ -221,7 +221,7 @@ class Planner {
         r_.proc_all = true;
         r_.proc_evidence.merge(Evidence{u.seen.count, p + ": " + u.seen.example});
         if (u.access & (kWrite | kCreate | kRemove))
-          r_.files.notes.push_back("not granted: " + comment_safe(one(p, u)) + " (the jail's /proc/sys is read-only)");
+          r_.files.notes.push_back("not granted: " + comment_safe(one(p, u)) + " (the jail's /proc is its own, and its kernel settings read-only)");
       }
       return;
     }
@@ -230,7 +230,12 @@ class Planner {
       r_.tmp_evidence.merge(Evidence{u.seen.count, p + ": " + u.seen.example});
       return;
     }
-    if (under(p, "/dev") && p != "/dev/log") {
+    if (under(p, "/dev")) {
+      if (p == "/dev/log") {
+        r_.devices.notes.push_back("not granted: " + comment_safe(one(p, u)) +
+                                   " (syslog's socket; zjail builds /dev itself: log to stderr, which the journal takes)");
+        return;
+      }
       for (auto d : kPseudoDevices)
         if (under(p, d)) return;
       if (p != "/dev" && !u.missing) devices_.emplace(p, &u);
@@ -248,20 +253,28 @@ class Planner {
   void writes() {
     for (const auto& [p, u] : host_) {
       if (!changes(*u)) continue;
+      // A directory's own mode or owner changed: binding it writable would
+      // open everything in it, and the root never is.
+      if (p == "/" || (u->directory && !(u->access & (kCreate | kRemove)))) {
+        r_.files.notes.push_back("not granted: " + comment_safe(one(p, *u)) +
+                                 " (a writable bind would open all of the directory)");
+        continue;
+      }
       // A file made or removed needs its directory; the topmost directory
       // the workload made itself needs the one above.
       string top = p;
       if (u->access & (kCreate | kRemove)) {
         for (;;) {
+          if (top == "/") break;
           auto it = host_.find(parent_of(top));
-          if (it == host_.end() || !(it->second->access & kCreate)) break;
+          if (it == host_.end() || it->first == top || !(it->second->access & kCreate)) break;
           top = it->first;
         }
       }
       string where = (u->access & (kCreate | kRemove)) ? parent_of(top) : p;
       if (base_.gives(where, true)) continue;
       if (service_dir(where, top, p, *u)) continue;
-      if (is_broad(where) || is_secret_path(where) || where.find(':') != string::npos) {
+      if (is_broad(where) || is_secret_path(where) || under(where, "/sys") || where.find(':') != string::npos) {
         // Never a system-wide or secret directory: the file alone, once it exists.
         exact_rw_[top].add(p, *u);
         r_.files.notes.push_back(comment_safe(top) + ": made in " + comment_safe(where) +
@@ -319,7 +332,8 @@ class Planner {
     for (const auto& [p, u] : host_) {
       if (is_secret_path(p))
         for (string d = parent_of(p); d != "/"; d = parent_of(d)) secret_above.insert(d);
-      if ((u->access & kCreate) || written_over(p) || base_.gives(p, false)) continue;
+      // The jail's root is zjail's own, never the host's.
+      if (p == "/" || (u->access & kCreate) || written_over(p) || base_.gives(p, false)) continue;
       bool os = false;
       for (auto t : kOsTrees)
         if (under(p, t)) {
@@ -359,7 +373,10 @@ class Planner {
           into = d;
           break;
         }
-      if (into.empty()) exact[p].add(p, *u);
+      // A directory that cannot fold is never bound whole: what it holds
+      // was not used, only its names.
+      if (into.empty() && u->directory) exists_.emplace(p, u);
+      else if (into.empty()) exact[p].add(p, *u);
       else folded[into].add(p, *u);
     }
     for (const auto& [t, g] : os_)

@@ -147,7 +147,13 @@ Section identity(const Context& c) {
     group = "nogroup";
     why = {"the workload ran as root and never switched: zjail never runs a payload as root"};
   }
-  if (!gids.empty()) group = gids.front().first;
+  // The primary group: the one numbered as the user (www-data is 33:33),
+  // else the lowest; the others are supplementary.
+  if (!gids.empty()) {
+    auto same = std::find_if(gids.begin(), gids.end(), [&](const auto& g) { return g.first == user; });
+    if (same != gids.end()) std::rotate(gids.begin(), same, same + 1);
+    group = gids.front().first;
+  }
   if (!c.base || c.base->user.value.value_or("") != user) s.lines.push_back({"User", user, why});
   if (!group.empty() && (!c.base || c.base->group.value.value_or("") != group))
     s.lines.push_back({"Group", group,

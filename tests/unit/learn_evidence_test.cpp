@@ -22,7 +22,7 @@ Observations hostile() {
   o.paths["/srv/a b/\"c\"/d\\e"] = {kCreate | kRemove | kList, true, false, {1, "mkdir"}};
   o.paths["/srv/\xc3\xa9t\xc3\xa9"] = {kExec, false, true, {3, "\t\r"}};
   o.paths["/nothing"] = {0, false, true, {1, "stat"}};
-  o.paths["/srv/nul\0byte"] = {kRead, false, false, {1, std::string("ex\0ample", 8)}};
+  o.paths[std::string("/srv/nul\0byte", 13)] = {kRead, false, false, {1, std::string("ex\0ample", 8)}};
   o.families["AF_INET6"] = {3, "socket(AF_INET6)"};
   o.tcp_binds[0] = {1, "bind 0"};
   o.tcp_binds[65535] = {2, "bind 65535"};

@@ -280,7 +280,19 @@ TEST(LearnWrite, OddPathsStayExact) {
   // A directory only looked at: an empty stand-in, not its contents.
   EXPECT_THAT(text, HasLine("TemporaryFileSystem=/etc/nginx:ro,mode=0755"));
   // A missing path is not bound.
-  EXPECT_THAT(text, Not(HasSubstr("nosuch.so\n")));
+  EXPECT_THAT(text, Not(HasSubstr("=-/usr/lib/nosuch.so")));
+  // The root, listed or written, and /etc listed, are never bound whole.
+  Observations root;
+  path(root, "/", kList | kRead | kWrite, true);
+  path(root, "/etc", kList, true);
+  path(root, "/etc/hostname", kRead);
+  std::string rt = write_profile(root, opts());
+  expect_launchable(rt);
+  Profile rp = load(rt);
+  ASSERT_EQ(rp.binds.size(), 1u) << rt;
+  EXPECT_EQ(rp.binds[0].value.source, "/etc/hostname");
+  EXPECT_TRUE(rp.tmpfs.empty()) << rt;
+  EXPECT_THAT(text, Not(HasSubstr("=-/usr\n")));
 }
 
 TEST(LearnWrite, DevicesBeyondThePseudoOnes) {
@@ -301,13 +313,20 @@ TEST(LearnWrite, PrivateNetworkUnlessSomethingOutsideWasReached) {
   o.families["AF_UNIX"] = ev(1, "socket(AF_UNIX)");
   // It talked to itself on loopback: the jail's own loopback does that.
   o.tcp_binds[0] = ev(1, "bind(3, 127.0.0.1:0)");
-  o.connects["tcp:127.0.0.1:0"] = ev(1, "connect(4, 127.0.0.1:0)");
+  o.connects["tcp:127.0.0.1:43210"] = ev(1, "connect(4, 127.0.0.1:43210)");
   std::string text = write_profile(o, opts());
   expect_launchable(text);
   EXPECT_THAT(text, HasLine("PrivateNetwork=yes"));
   EXPECT_THAT(text, HasLine("RestrictAddressFamilies=AF_INET"));
   EXPECT_THAT(text, HasLine("RestrictAddressFamilies=AF_UNIX"));
   EXPECT_THAT(text, Not(HasSubstr("SocketBind")));
+  // A host service on loopback is outside the jail.
+  o.connects["tcp:127.0.0.1:5432"] = ev(1, "connect(5, 127.0.0.1:5432)");
+  std::string host = write_profile(o, opts());
+  expect_launchable(host);
+  EXPECT_THAT(host, HasLine("PrivateNetwork=no"));
+  EXPECT_THAT(host, HasLine("SocketConnectAllow=tcp:5432"));
+  o.connects.erase("tcp:127.0.0.1:5432");
   Profile p = load(text);
   EXPECT_FALSE(p.security.restrict_address_families.invert);
   EXPECT_EQ(p.security.restrict_address_families.names.size(), 2u);
@@ -489,10 +508,12 @@ TEST(LearnWrite, BeyondABaseProfile) {
   Profile both = load(text);
   std::vector<std::string> names;
   for (const auto& n : both.system_call_filter.names) names.push_back(n.value);
-  auto denied = expand_syscalls(names);
-  ASSERT_TRUE(denied);
-  EXPECT_TRUE(both.system_call_filter.invert);
-  EXPECT_FALSE(denied->count("setresuid"));
+  auto allowed = expand_syscalls(names);
+  ASSERT_TRUE(allowed);
+  EXPECT_FALSE(both.system_call_filter.invert);
+  EXPECT_TRUE(allowed->count("setresuid"));
+  EXPECT_TRUE(allowed->count("openat"));
+  EXPECT_FALSE(allowed->count("setuid"));
   EXPECT_FALSE(both.private_network.value.value_or(true));
   // Nothing beyond the base: no line at all.
   Observations none;
@@ -538,7 +559,7 @@ TEST(LearnWrite, ManyObservationSetsAllLaunch) {
   const std::vector<std::string> connects = {"tcp:127.0.0.1:5432", "tcp:[2001:db8::1]:443", "udp:8.8.8.8:53",
                                              "unix:/run/x.sock", "unix:@abstract", "garbage"};
   std::mt19937 rng(1234);
-  for (int round = 0; round < 60; ++round) {
+  for (int round = 0; round < 200; ++round) {
     Observations o;
     auto pick = [&](size_t n) { return rng() % n; };
     for (int i = 0, n = static_cast<int>(pick(12)); i < n; ++i) {
