@@ -14,10 +14,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "zjail/profile.hpp"
 #include "zjail/result.hpp"
 
 namespace zjail::learn {
@@ -70,6 +72,8 @@ struct Observations {
   std::map<std::string, Evidence> users;       // uids/gids switched to: "uid:33", "gid:33"
   std::map<std::string, Evidence> namespaces;  // "CLONE_NEWUSER", ...
   std::map<std::string, Evidence> rlimits;     // "NOFILE" raised or set by the payload
+  std::map<std::string, uint64_t> rlimit_values;  // "NOFILE": the highest limit it set or asked for
+                                               // (absent: the writer only comments on the rlimit)
   Evidence write_execute;                      // a W+X mapping or mprotect to X of written memory
   Evidence socket_activation;                  // LISTEN_FDS passed and used
   Evidence notify;                             // NOTIFY_SOCKET written to
@@ -88,6 +92,19 @@ Result<Observations> parse_evidence(const std::string& text, const std::string& 
 struct WriteOptions {
   std::string output;                       // the profile's path, named in the drop-in
   std::vector<std::string> base_profiles;   // --profile BASE: write only what is beyond them
+  // Those profiles, loaded by the caller (load_profile, with its search path
+  // and trust): the writer compares with it and never reads profiles itself.
+  const Profile* base = nullptr;
+  // The Landlock ABI the profile must launch under; -1: this kernel's. Below
+  // 4 the socket rules (SocketBindAllow= & co) stay comments, since zjail
+  // refuses a rule it cannot enforce.
+  int landlock_abi = -1;
+  // Whether a host directory holds a file that looks like a secret (a key,
+  // a shadow file, ...), which forbids folding binds into it. Unset: the
+  // host's directory is scanned by name (learn_paths.cpp); tests set it.
+  std::function<bool(const std::string& dir)> holds_secrets;
+  // The drop-in's zjail.
+  std::string zjail_binary = "/usr/bin/zjail";
 };
 
 // The learned profile: systemd directive names, every line with its evidence

@@ -1,0 +1,595 @@
+// Learn mode's writer (learn_write.cpp, learn_paths.cpp, learn_network.cpp):
+// every profile it writes goes through zjail's own parser and --check, and
+// the socket rules through the Landlock planner the launch uses, so that a
+// learned profile launches, not only parses.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "../../jail/src/learn_internal.hpp"
+#include "../../jail/src/plan_internal.hpp"
+#include "zjail/check.hpp"
+#include "zjail/landlock.hpp"
+#include "zjail/learn.hpp"
+#include "zjail/parser.hpp"
+#include "zjail/syscalls.hpp"
+
+namespace zjail::learn {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::vector<std::string> kSearch = {std::string(ZJAIL_SOURCE_DIR) + "/profiles"};
+
+Evidence ev(uint64_t n, const std::string& ex) { return Evidence{n, ex}; }
+
+void path(Observations& o, const std::string& p, unsigned access, bool dir = false, bool missing = false) {
+  o.paths[p] = PathUse{access, dir, missing, ev(1, "openat(\"" + p + "\")")};
+}
+
+WriteOptions opts(int abi = 6) {
+  WriteOptions w;
+  w.landlock_abi = abi;
+  w.holds_secrets = [](const std::string&) { return false; };
+  return w;
+}
+
+// The profile as zjail loads it: parse errors fail the test.
+Profile load(const std::string& text) {
+  Profile p;
+  auto st = load_profile_text(p, text, "learned.profile", kSearch, ProfileTrust::any());
+  EXPECT_TRUE(st) << st.error().message() << "\n" << text;
+  return p;
+}
+
+// `zjail --check` on the text, and the Landlock socket rules as the launch
+// plans them: nothing may be an error.
+void expect_launchable(const std::string& text, const std::vector<std::string>& command = {}) {
+  Profile p = load(text);
+  PlanContext ctx;
+  ctx.cwd = "/";
+  auto findings = check_profile(p, command, ctx);
+  ASSERT_TRUE(findings) << findings.error().message() << "\n" << text;
+  for (const auto& f : *findings)
+    EXPECT_NE(f.level, CheckFinding::Level::Error) << f.message << "\n" << text;
+  LandlockPlan ll;
+  auto net = plan_landlock_net(p, kLandlockNetAbi, ll);
+  EXPECT_TRUE(net) << net.error().message() << "\n" << text;
+}
+
+// The directive lines (not comments) of a profile.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty() && l[0] != '#') out.push_back(l);
+  return out;
+}
+
+MATCHER_P(HasLine, line, "") { 
+  auto ls = lines_of(arg);
+  return std::find(ls.begin(), ls.end(), line) != ls.end();
+}
+
+// Every directive line has a comment right above it.
+void expect_every_line_explained(const std::string& text) {
+  std::istringstream in(text);
+  std::string prev, l;
+  bool in_jail = false;
+  while (std::getline(in, l)) {
+    if (l == "[Jail]") in_jail = true;
+    else if (in_jail && !l.empty() && l[0] != '#' && !l.starts_with("Include=") && !l.starts_with("Description=") &&
+             !l.starts_with("AmbientCapabilities=")) {
+      EXPECT_TRUE(prev.starts_with("# ")) << "no evidence above '" << l << "'";
+    }
+    prev = l;
+  }
+}
+
+TEST(LearnWrite, NothingSeenDeniesEverything) {
+  Observations o;
+  std::string text = write_profile(o, opts());
+  expect_launchable(text);
+  expect_every_line_explained(text);
+  EXPECT_THAT(text, HasLine("PrivateNetwork=yes"));
+  EXPECT_THAT(text, HasLine("RestrictAddressFamilies=none"));
+  EXPECT_THAT(text, HasLine("PrivateDevices=yes"));
+  EXPECT_THAT(text, HasLine("MemoryDenyWriteExecute=yes"));
+  EXPECT_THAT(text, HasLine("RestrictNamespaces=yes"));
+  EXPECT_THAT(text, HasLine("CapabilityBoundingSet="));
+  EXPECT_THAT(text, HasLine("SystemCallFilter=@default"));
+  EXPECT_THAT(text, HasLine("User=nobody"));
+  EXPECT_THAT(text, Not(HasSubstr("BindPaths=")));
+  EXPECT_THAT(text, Not(HasSubstr("BindReadOnlyPaths=")));
+  Profile p = load(text);
+  auto allowed = expand_syscalls({"@default"});
+  ASSERT_TRUE(allowed);
+  std::vector<std::string> names;
+  for (const auto& i : p.system_call_filter.names) names.push_back(i.value);
+  EXPECT_EQ(*expand_syscalls(names), *allowed);
+}
+
+// A real program's run: the jail finds the command, its loader and libraries.
+TEST(LearnWrite, ARealCommandRunsFromWhatItUsed) {
+  std::string sh = std::filesystem::canonical("/bin/sh").string();
+  Observations o;
+  o.command = {"/bin/sh", "-c", "exit 0"};
+  o.user = "nobody";
+  for (const char* s : {"execve", "brk", "mmap", "openat", "read", "close", "newfstatat", "exit_group", "rt_sigaction"})
+    o.syscalls[s] = ev(3, std::string(s) + "(...)");
+  path(o, "/bin/sh", kRead | kExec);
+  path(o, sh, kRead | kExec);
+  path(o, "/etc/ld.so.cache", kRead);
+  for (const auto& lib : {"/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6"})
+    if (access(lib, F_OK) == 0) path(o, lib, kRead | kExec);
+  std::string text = write_profile(o, opts());
+  expect_launchable(text, o.command);
+  EXPECT_THAT(text, HasLine("BindReadOnlyPaths=-/usr"));
+  EXPECT_THAT(text, HasLine("BindReadOnlyPaths=-/etc/ld.so.cache"));
+  EXPECT_THAT(text, Not(HasSubstr("BindReadOnlyPaths=-/etc\n")));
+  EXPECT_THAT(text, HasLine("User=nobody"));
+}
+
+TEST(LearnWrite, SecretsAreBoundAloneOrNotAtAll) {
+  Observations o;
+  path(o, "/etc/passwd", kRead);
+  path(o, "/etc/group", kRead);
+  path(o, "/etc/shadow", kRead);
+  path(o, "/etc/ssh/sshd_config", kRead);
+  path(o, "/etc/ssh/moduli", kRead);
+  path(o, "/etc/app/app.conf", kRead);
+  path(o, "/etc/app/mime.types", kRead);
+  path(o, "/etc/app/conf.d/a.conf", kRead);
+  std::string text = write_profile(o, opts());
+  expect_launchable(text);
+  expect_every_line_explained(text);
+  // /etc itself and /etc/ssh are never bound whole; the shadow file that was
+  // read is, alone, read-only.
+  EXPECT_THAT(text, Not(HasLine("BindReadOnlyPaths=-/etc")));
+  EXPECT_THAT(text, Not(HasLine("BindReadOnlyPaths=-/etc/ssh")));
+  EXPECT_THAT(text, HasLine("BindReadOnlyPaths=-/etc/shadow"));
+  EXPECT_THAT(text, HasLine("BindReadOnlyPaths=-/etc/ssh/sshd_config"));
+  EXPECT_THAT(text, HasLine("BindReadOnlyPaths=-/etc/passwd"));
+  EXPECT_THAT(text, HasSubstr("a secret: bound alone and read-only"));
+  EXPECT_THAT(text, Not(HasSubstr("gshadow")));
+  // A config directory of its own folds, when nothing secret is in it.
+  EXPECT_THAT(text, HasLine("BindReadOnlyPaths=-/etc/app"));
+  EXPECT_THAT(text, Not(HasLine("BindReadOnlyPaths=-/etc/app/app.conf")));
+  // ... and does not when the host's directory holds something like a key.
+  WriteOptions careful = opts();
+  careful.holds_secrets = [](const std::string& d) { return d == "/etc/app"; };
+  std::string exact = write_profile(o, careful);
+  EXPECT_THAT(exact, Not(HasLine("BindReadOnlyPaths=-/etc/app")));
+  EXPECT_THAT(exact, HasLine("BindReadOnlyPaths=-/etc/app/app.conf"));
+  EXPECT_THAT(exact, HasLine("BindReadOnlyPaths=-/etc/app/conf.d/a.conf"));
+  // A directory that holds a secret the workload touched never folds.
+  Observations k;
+  path(k, "/srv/site/index.html", kRead);
+  path(k, "/srv/site/tls/server.key", kRead);
+  std::string kt = write_profile(k, opts());
+  EXPECT_THAT(kt, Not(HasLine("BindReadOnlyPaths=-/srv/site")));
+  EXPECT_THAT(kt, HasLine("BindReadOnlyPaths=-/srv/site/tls/server.key"));
+  // Nor does a user's home, or anything under its dot directories.
+  Observations h;
+  path(h, "/home/alice/.ssh/authorized_keys", kRead);
+  path(h, "/home/alice/.ssh/known_hosts", kRead);
+  path(h, "/home/alice/notes.txt", kRead);
+  std::string ht = write_profile(h, opts());
+  expect_launchable(ht);
+  EXPECT_THAT(ht, Not(HasLine("BindReadOnlyPaths=-/home/alice")));
+  EXPECT_THAT(ht, Not(HasLine("BindReadOnlyPaths=-/home/alice/.ssh")));
+  EXPECT_THAT(ht, HasLine("BindReadOnlyPaths=-/home/alice/.ssh/known_hosts"));
+}
+
+TEST(LearnWrite, TheHostScanFindsKeysByName) {
+  std::string dir = ::testing::TempDir() + "zjail-learn-scan-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir + "/conf.d");
+  std::ofstream(dir + "/conf.d/site.conf") << "x";
+  EXPECT_FALSE(detail::host_dir_holds_secrets(dir));
+  std::ofstream(dir + "/conf.d/server.key") << "x";
+  EXPECT_TRUE(detail::host_dir_holds_secrets(dir));
+  std::filesystem::remove(dir + "/conf.d/server.key");
+  std::filesystem::create_directories(dir + "/private");
+  EXPECT_TRUE(detail::host_dir_holds_secrets(dir));
+  std::filesystem::remove_all(dir);
+  // What cannot be read whole is not known to be harmless.
+  EXPECT_TRUE(detail::host_dir_holds_secrets(dir));
+}
+
+TEST(LearnWrite, WritesGetExactlyTheirPlace) {
+  Observations o;
+  path(o, "/var/lib/app/db", kRead | kWrite);
+  path(o, "/var/lib/app/db-journal", kCreate | kWrite | kRemove);
+  path(o, "/var/log/web/access.log", kWrite);
+  path(o, "/var/cache/thing", kCreate | kWrite, true);
+  path(o, "/run/app.pid", kCreate | kWrite);
+  path(o, "/run/app", kCreate, true);
+  path(o, "/run/app/sock", kCreate);
+  path(o, "/srv/data/out.txt", kCreate | kWrite);
+  path(o, "/srv/data/in.txt", kRead);
+  path(o, "/srv/config.ini", kRead | kWrite);
+  path(o, "/var/log/direct.log", kCreate | kWrite);
+  path(o, "/etc/app.conf", kRead);
+  path(o, "/var/lib/systemd/thing", kWrite);
+  std::string text = write_profile(o, opts());
+  expect_launchable(text);
+  expect_every_line_explained(text);
+  EXPECT_THAT(text, HasLine("StateDirectory=app"));
+  EXPECT_THAT(text, HasLine("LogsDirectory=web"));
+  EXPECT_THAT(text, HasLine("CacheDirectory=thing"));
+  EXPECT_THAT(text, HasLine("RuntimeDirectory=app"));
+  EXPECT_THAT(text, HasLine("TemporaryFileSystem=/run:mode=1777"));
+  EXPECT_THAT(text, HasLine("BindPaths=-/srv/data"));
+  EXPECT_THAT(text, HasLine("BindPaths=-/srv/config.ini"));
+  // Never /var/log or /var/lib/systemd writable: the file alone.
+  EXPECT_THAT(text, HasLine("BindPaths=-/var/log/direct.log"));
+  EXPECT_THAT(text, Not(HasLine("BindPaths=-/var/log")));
+  EXPECT_THAT(text, HasLine("BindPaths=-/var/lib/systemd/thing"));
+  // A file only read stays read-only; one inside a writable bind is not bound again.
+  EXPECT_THAT(text, HasLine("BindReadOnlyPaths=-/etc/app.conf"));
+  EXPECT_THAT(text, Not(HasSubstr("in.txt\n")));
+  EXPECT_THAT(text, Not(HasLine("BindReadOnlyPaths=-/srv/config.ini")));
+}
+
+TEST(LearnWrite, OddPathsStayExact) {
+  Observations o;
+  for (const char* p : {"/srv/with space/file", "/srv/quote\"d/it's", "/srv/données/été.txt", "/srv/back\\slash",
+                        "/srv/new\nline", "/srv/colon:name", "/srv/tab\there", "/srv/#hash", "/srv/semi;colon"})
+    path(o, p, kRead);
+  path(o, "/proc/self/status", kRead);
+  path(o, "/proc/meminfo", kRead);
+  path(o, "/proc/sys/net/core/somaxconn", kRead | kWrite);
+  path(o, "/sys/devices/system/cpu/online", kRead);
+  path(o, "/dev/null", kRead | kWrite);
+  path(o, "/dev/urandom", kRead);
+  path(o, "/dev/pts/3", kRead | kWrite);
+  path(o, "/tmp/x", kCreate | kWrite);
+  path(o, "/var/tmp/y", kCreate);
+  path(o, "/run/systemd/journal/socket", kWrite);
+  path(o, "/home/bob/data/a", kRead);
+  path(o, "/usr/lib/nosuch.so", kRead, false, true);
+  path(o, "/etc/nginx", kRead, true);
+  o.connects["unix:/run/mysqld/mysqld.sock"] = ev(2, "connect(3, /run/mysqld/mysqld.sock)");
+  std::string text = write_profile(o, opts());
+  expect_launchable(text);
+  expect_every_line_explained(text);
+  Profile p = load(text);
+  std::set<std::string> sources;
+  for (const auto& b : p.binds) sources.insert(b.value.source);
+  for (const char* want : {"/srv/with space/file", "/srv/quote\"d/it's", "/srv/données/été.txt", "/srv/back\\slash",
+                           "/srv/new\nline", "/srv/tab\there", "/srv/#hash", "/srv/semi;colon",
+                           "/sys/devices/system/cpu/online", "/home/bob/data/a", "/run/mysqld/mysqld.sock"})
+    EXPECT_TRUE(sources.count(want)) << want << "\n" << text;
+  EXPECT_FALSE(sources.count("/srv/colon:name"));
+  EXPECT_THAT(text, HasSubstr("not bound, ':' cannot be written in a bind"));
+  // zjail's own /proc, /dev and /tmp serve those.
+  for (const auto& s : sources) {
+    EXPECT_FALSE(s.starts_with("/proc") || s.starts_with("/dev") || s.starts_with("/tmp") || s.starts_with("/var/tmp"))
+        << s;
+    EXPECT_NE(s, "/srv");
+  }
+  EXPECT_THAT(text, HasLine("ProcSubset=all"));
+  EXPECT_THAT(text, HasLine("PrivateDevices=yes"));
+  EXPECT_THAT(text, HasLine("PrivateTmp=yes"));
+  EXPECT_THAT(text, HasLine("BindPaths=-/run/systemd/journal/socket"));
+  // A directory only looked at: an empty stand-in, not its contents.
+  EXPECT_THAT(text, HasLine("TemporaryFileSystem=/etc/nginx:ro,mode=0755"));
+  // A missing path is not bound.
+  EXPECT_THAT(text, Not(HasSubstr("=-/usr/lib/nosuch.so")));
+  // The root, listed or written, and /etc listed, are never bound whole.
+  Observations root;
+  path(root, "/", kList | kRead | kWrite, true);
+  path(root, "/etc", kList, true);
+  path(root, "/etc/hostname", kRead);
+  std::string rt = write_profile(root, opts());
+  expect_launchable(rt);
+  Profile rp = load(rt);
+  ASSERT_EQ(rp.binds.size(), 1u) << rt;
+  EXPECT_EQ(rp.binds[0].value.source, "/etc/hostname");
+  EXPECT_TRUE(rp.tmpfs.empty()) << rt;
+  EXPECT_THAT(text, Not(HasSubstr("=-/usr\n")));
+}
+
+TEST(LearnWrite, DevicesBeyondThePseudoOnes) {
+  Observations o;
+  path(o, "/dev/null", kRead | kWrite);
+  path(o, "/dev/tty0", kRead | kWrite);
+  path(o, "/dev/kmsg", kRead);
+  std::string text = write_profile(o, opts());
+  expect_launchable(text);
+  EXPECT_THAT(text, HasLine("DeviceAllow=/dev/tty0 rw"));
+  EXPECT_THAT(text, HasLine("DeviceAllow=/dev/kmsg r"));
+  EXPECT_THAT(text, Not(HasSubstr("PrivateDevices=yes")));
+}
+
+TEST(LearnWrite, PrivateNetworkUnlessSomethingOutsideWasReached) {
+  Observations o;
+  o.families["AF_INET"] = ev(2, "socket(AF_INET, SOCK_STREAM)");
+  o.families["AF_UNIX"] = ev(1, "socket(AF_UNIX)");
+  // It talked to itself on loopback: the jail's own loopback does that.
+  o.tcp_binds[0] = ev(1, "bind(3, 127.0.0.1:0)");
+  o.connects["tcp:127.0.0.1:43210"] = ev(1, "connect(4, 127.0.0.1:43210)");
+  std::string text = write_profile(o, opts());
+  expect_launchable(text);
+  EXPECT_THAT(text, HasLine("PrivateNetwork=yes"));
+  EXPECT_THAT(text, HasLine("RestrictAddressFamilies=AF_INET"));
+  EXPECT_THAT(text, HasLine("RestrictAddressFamilies=AF_UNIX"));
+  EXPECT_THAT(text, Not(HasSubstr("SocketBind")));
+  // A host service on loopback is outside the jail.
+  o.connects["tcp:127.0.0.1:5432"] = ev(1, "connect(5, 127.0.0.1:5432)");
+  std::string host = write_profile(o, opts());
+  expect_launchable(host);
+  EXPECT_THAT(host, HasLine("PrivateNetwork=no"));
+  EXPECT_THAT(host, HasLine("SocketConnectAllow=tcp:5432"));
+  o.connects.erase("tcp:127.0.0.1:5432");
+  Profile p = load(text);
+  EXPECT_FALSE(p.security.restrict_address_families.invert);
+  EXPECT_EQ(p.security.restrict_address_families.names.size(), 2u);
+}
+
+TEST(LearnWrite, HostNetworkWithThePortsItUsedAndNoOther) {
+  Observations o;
+  o.families["AF_INET6"] = ev(3, "socket(AF_INET6, SOCK_STREAM)");
+  o.tcp_binds[8080] = ev(1, "bind(3, [::]:8080)");
+  o.tcp_binds[80] = ev(1, "bind(4, 0.0.0.0:80)");
+  o.udp_binds[5353] = ev(1, "bind(5, 0.0.0.0:5353)");
+  o.connects["tcp:10.1.2.3:5432"] = ev(7, "connect(6, 10.1.2.3:5432)");
+  o.connects["tcp:127.0.0.1:6379"] = ev(2, "connect(7, 127.0.0.1:6379)");
+  o.connects["udp:[::1]:53"] = ev(1, "connect(8, [::1]:53)");
+  o.capabilities["CAP_NET_BIND_SERVICE"] = ev(1, "bind(4, 0.0.0.0:80)");
+  std::string text = write_profile(o, opts(6));
+  expect_launchable(text);
+  expect_every_line_explained(text);
+  EXPECT_THAT(text, HasLine("PrivateNetwork=no"));
+  EXPECT_THAT(text, HasLine("ListenStream=80"));
+  EXPECT_THAT(text, HasLine("SocketBindDeny=tcp:any"));
+  EXPECT_THAT(text, HasLine("SocketBindAllow=tcp:8080"));
+  EXPECT_THAT(text, HasLine("SocketConnectDeny=any"));
+  EXPECT_THAT(text, HasLine("SocketConnectAllow=tcp:5432"));
+  EXPECT_THAT(text, HasLine("SocketConnectAllow=tcp:6379"));
+  EXPECT_THAT(text, Not(HasSubstr("AmbientCapabilities=CAP_NET_BIND_SERVICE")));
+  EXPECT_THAT(text, HasSubstr("UDP port 5353 bound"));
+  // The launch's own planner: exactly those ports open.
+  Profile p = load(text);
+  LandlockPlan ll;
+  ASSERT_TRUE(plan_landlock_net(p, 6, ll));
+  EXPECT_TRUE(ll.handle_bind_tcp);
+  EXPECT_EQ(ll.bind_ports, std::vector<uint16_t>{8080});
+  EXPECT_TRUE(ll.handle_connect_tcp);
+  EXPECT_EQ(ll.connect_ports, (std::vector<uint16_t>{5432, 6379}));
+  // An old kernel: no rule it could not enforce, and still a launchable profile.
+  std::string old = write_profile(o, opts(2));
+  EXPECT_THAT(old, Not(HasSubstr("\nSocketBind")));
+  EXPECT_THAT(old, Not(HasSubstr("\nSocketConnect")));
+  EXPECT_THAT(old, HasSubstr("this kernel has Landlock ABI 2"));
+  Profile po = load(old);
+  LandlockPlan ll2;
+  EXPECT_TRUE(plan_landlock_net(po, 2, ll2));
+  // Port 0: no bind rule (zjail refuses bind(0) under one).
+  o.tcp_binds[0] = ev(1, "bind(9, 0.0.0.0:0)");
+  std::string zero = write_profile(o, opts(6));
+  expect_launchable(zero);
+  EXPECT_THAT(zero, Not(HasSubstr("\nSocketBind")));
+  EXPECT_THAT(zero, HasLine("SocketConnectDeny=any"));
+}
+
+TEST(LearnWrite, SystemCallsAsGroupsAndSingleCalls) {
+  Observations o;
+  auto fs = expand_syscalls({"@file-system"});
+  ASSERT_TRUE(fs);
+  size_t i = 0;
+  for (const auto& s : *fs)
+    if (i++ % 3 != 0) o.syscalls[s] = ev(i, s + "(...)");  // two thirds of @file-system
+  o.syscalls["setresuid"] = ev(1, "setresuid(33, 33, 33)");
+  o.syscalls["ptrace"] = ev(1, "ptrace(PTRACE_TRACEME)");
+  o.syscalls["socket"] = ev(2, "socket(AF_INET)");
+  o.syscalls["brk"] = ev(50, "brk(0)");
+  o.syscalls["no_such_call_zjail"] = ev(1, "?");
+  std::string text = write_profile(o, opts());
+  expect_launchable(text);
+  EXPECT_THAT(text, HasLine("SystemCallFilter=@file-system"));
+  EXPECT_THAT(text, HasSubstr("# @file-system: "));
+  EXPECT_THAT(text, HasLine("SystemCallFilter=setresuid"));
+  EXPECT_THAT(text, HasLine("SystemCallFilter=ptrace"));
+  EXPECT_THAT(text, HasLine("SystemCallFilter=socket"));
+  EXPECT_THAT(text, Not(HasSubstr("SystemCallFilter=@network-io")));
+  EXPECT_THAT(text, Not(HasSubstr("SystemCallFilter=@setuid")));
+  EXPECT_THAT(text, Not(HasSubstr("SystemCallFilter=brk")));
+  EXPECT_THAT(text, HasSubstr("not known to this libseccomp"));
+  EXPECT_THAT(text, HasLine("SystemCallErrorNumber=EPERM"));
+  // What the profile allows: what was seen, plus the group's rest and @default.
+  Profile p = load(text);
+  std::vector<std::string> names;
+  for (const auto& n : p.system_call_filter.names) names.push_back(n.value);
+  auto allowed = expand_syscalls(names);
+  ASSERT_TRUE(allowed);
+  for (const auto& [s, e] : o.syscalls)
+    if (syscall_known(s)) {
+      EXPECT_TRUE(allowed->count(s)) << s;
+    }
+  for (const char* denied : {"mount", "setuid", "bpf", "connect", "kexec_load", "unshare"})
+    EXPECT_FALSE(allowed->count(denied)) << denied;
+}
+
+TEST(LearnWrite, UsersCapabilitiesAndTheRest) {
+  Observations o;
+  o.user = "root";
+  o.users["uid:33"] = ev(2, "setresuid(33, 33, 33)");
+  o.users["gid:33"] = ev(2, "setresgid(33, 33, 33)");
+  o.users["gid:4"] = ev(1, "setgroups([33, 4])");
+  o.capabilities["CAP_SETUID"] = ev(2, "setresuid(33, 33, 33)");
+  o.capabilities["CAP_SYS_PTRACE"] = ev(1, "ptrace(PTRACE_ATTACH, 1)");
+  o.write_execute = ev(4, "mmap(PROT_WRITE|PROT_EXEC)");
+  o.namespaces["CLONE_NEWUSER"] = ev(1, "unshare(CLONE_NEWUSER)");
+  o.rlimits["NOFILE"] = ev(1, "setrlimit(RLIMIT_NOFILE, 65536)");
+  o.rlimit_values["NOFILE"] = 65536;
+  o.rlimits["NPROC"] = ev(1, "fork: EAGAIN");
+  o.syscalls["personality"] = ev(1, "personality(0xffffffff)");
+  std::string text = write_profile(o, opts());
+  expect_launchable(text);
+  expect_every_line_explained(text);
+  EXPECT_THAT(text, HasLine("User=33"));
+  EXPECT_THAT(text, HasLine("Group=33"));
+  EXPECT_THAT(text, HasLine("SupplementaryGroups=4"));
+  EXPECT_THAT(text, HasLine("CapabilityBoundingSet=CAP_SYS_PTRACE"));
+  EXPECT_THAT(text, HasLine("AmbientCapabilities=CAP_SYS_PTRACE"));
+  EXPECT_THAT(text, Not(HasSubstr("=CAP_SETUID")));
+  EXPECT_THAT(text, Not(HasSubstr("MemoryDenyWriteExecute=yes")));
+  EXPECT_THAT(text, HasLine("RestrictNamespaces=user"));
+  EXPECT_THAT(text, HasLine("LimitNOFILE=65536"));
+  EXPECT_THAT(text, Not(HasSubstr("LimitNPROC")));
+  EXPECT_THAT(text, Not(HasSubstr("LockPersonality=yes")));
+  EXPECT_THAT(text, HasLine("RestrictRealtime=yes"));
+}
+
+TEST(LearnWrite, DeterministicAndEveryLineExplained) {
+  Observations o;
+  path(o, "/etc/b", kRead);
+  path(o, "/etc/a", kRead);
+  o.syscalls["read"] = ev(1, "read(0)");
+  o.families["AF_UNIX"] = ev(1, "socket(AF_UNIX)");
+  std::string a = write_profile(o, opts()), b = write_profile(o, opts());
+  EXPECT_EQ(a, b);
+  EXPECT_LT(a.find("/etc/a"), a.find("/etc/b"));
+  // The same facts merged from two runs, in either order, write the same.
+  Observations x, y;
+  path(x, "/etc/a", kRead);
+  x.syscalls["read"] = ev(1, "read(0)");
+  path(y, "/etc/b", kRead);
+  y.families["AF_UNIX"] = ev(1, "socket(AF_UNIX)");
+  Observations xy, yx;
+  merge(xy, x);
+  merge(xy, y);
+  merge(yx, y);
+  merge(yx, x);
+  EXPECT_EQ(write_profile(xy, opts()), write_profile(yx, opts()));
+  EXPECT_EQ(write_profile(xy, opts()), a);
+}
+
+// --profile BASE: only what the workload needed beyond it.
+TEST(LearnWrite, BeyondABaseProfile) {
+  Profile base;
+  ASSERT_TRUE(load_profile(base, "base-service", kSearch, ProfileTrust::any()));
+  Observations o;
+  path(o, "/usr/lib/x86_64-linux-gnu/libc.so.6", kRead | kExec);
+  path(o, "/etc/ld.so.cache", kRead);
+  path(o, "/etc/app/app.conf", kRead);
+  path(o, "/var/lib/app/state", kWrite);
+  o.syscalls["openat"] = ev(9, "openat(...)");
+  o.syscalls["setresuid"] = ev(1, "setresuid(65534, 65534, 65534)");
+  o.families["AF_INET"] = ev(1, "socket(AF_INET)");
+  o.connects["tcp:192.0.2.1:443"] = ev(3, "connect(3, 192.0.2.1:443)");
+  o.user = "nobody";
+  WriteOptions w = opts();
+  w.base_profiles = {"base-service"};
+  w.base = &base;
+  std::string text = write_profile(o, w);
+  expect_launchable(text);
+  expect_every_line_explained(text);
+  auto ls = lines_of(text);
+  EXPECT_THAT(text, HasLine("Include=base-service"));
+  EXPECT_THAT(text, HasLine("BindReadOnlyPaths=-/etc/app/app.conf"));
+  EXPECT_THAT(text, HasLine("StateDirectory=app"));
+  EXPECT_THAT(text, HasLine("SystemCallFilter=setresuid"));
+  EXPECT_THAT(text, HasLine("PrivateNetwork=no"));
+  EXPECT_THAT(text, HasLine("SocketConnectAllow=tcp:443"));
+  // What the base gives is not repeated.
+  EXPECT_THAT(text, Not(HasSubstr("-/usr\n")));
+  EXPECT_THAT(text, Not(HasSubstr("ld.so.cache\n")));
+  EXPECT_THAT(text, Not(HasSubstr("SystemCallFilter=openat")));
+  EXPECT_THAT(text, Not(HasSubstr("User=")));
+  EXPECT_THAT(text, Not(HasSubstr("MemoryDenyWriteExecute")));
+  // The base with the lines allows what the workload did.
+  Profile both = load(text);
+  std::vector<std::string> names;
+  for (const auto& n : both.system_call_filter.names) names.push_back(n.value);
+  auto allowed = expand_syscalls(names);
+  ASSERT_TRUE(allowed);
+  EXPECT_FALSE(both.system_call_filter.invert);
+  EXPECT_TRUE(allowed->count("setresuid"));
+  EXPECT_TRUE(allowed->count("openat"));
+  EXPECT_FALSE(allowed->count("setuid"));
+  EXPECT_FALSE(both.private_network.value.value_or(true));
+  // Nothing beyond the base: no line at all.
+  Observations none;
+  none.user = "nobody";
+  path(none, "/usr/bin/true", kExec);
+  std::string empty = write_profile(none, w);
+  expect_launchable(empty);
+  auto rest = lines_of(empty);
+  EXPECT_EQ(std::count_if(rest.begin(), rest.end(), [](const std::string& l) {
+              return l != "[Jail]" && !l.starts_with("Include=");
+            }),
+            0)
+      << empty;
+}
+
+TEST(LearnWrite, TheDropInRunsTheCommandThroughZjail) {
+  Observations o;
+  o.command = {"/usr/sbin/nginx", "-g", "daemon off; pid /run/x.pid;", "100%", "$HOME", ";"};
+  o.notify = ev(1, "READY=1");
+  path(o, "/run/nginx.pid", kCreate | kWrite);
+  WriteOptions w = opts();
+  w.output = "/etc/zjail/profiles/nginx learned.profile";
+  std::string d = write_dropin(o, w);
+  EXPECT_THAT(d, HasSubstr("[Service]\nExecStart=\nExecStart=/usr/bin/zjail --profile "
+                           "\"/etc/zjail/profiles/nginx learned.profile\" -- /usr/sbin/nginx -g "
+                           "\"daemon off; pid /run/x.pid;\" 100%% $$HOME \\;\n"));
+  EXPECT_THAT(d, HasSubstr("\nDelegate=yes\n"));
+  EXPECT_THAT(d, HasSubstr("\nPIDFile=\n"));
+  EXPECT_THAT(d, HasSubstr("Type=notify stays"));
+}
+
+// Many observation sets, odd ones included: every profile written passes
+// --check and plans its socket rules, and its evidence reads back exactly.
+TEST(LearnWrite, ManyObservationSetsAllLaunch) {
+  const std::vector<std::string> pool = {
+      "/etc/passwd", "/etc/shadow", "/etc/app/a.conf", "/etc/app/b.conf", "/etc/ssh/ssh_host_ed25519_key",
+      "/usr/lib/libx.so", "/lib64/ld-linux-x86-64.so.2", "/var/lib/app/db", "/var/log/app/log", "/var/cache/app/c",
+      "/run/app.pid", "/run/app/s", "/run/user/1000/bus", "/srv/a b/c", "/srv/\xc3\xa9t\xc3\xa9", "/srv/q\"uote",
+      "/srv/new\nline", "/srv/x:y", "/proc/meminfo", "/proc/1/stat", "/sys/kernel/mm/transparent_hugepage/enabled",
+      "/dev/null", "/dev/tty1", "/tmp/t", "/home/u/f", "/home/u/.bashrc", "/root/.profile", "/opt/app/bin/run",
+      "/var/www/html/index.html", "/var/lib/private/x", "/etc", "/", "/dev/log"};
+  const std::vector<std::string> families = {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK", "AF_PACKET", "AF_NOSUCH"};
+  const std::vector<std::string> connects = {"tcp:127.0.0.1:5432", "tcp:[2001:db8::1]:443", "udp:8.8.8.8:53",
+                                             "unix:/run/x.sock", "unix:@abstract", "garbage"};
+  std::mt19937 rng(1234);
+  for (int round = 0; round < 200; ++round) {
+    Observations o;
+    auto pick = [&](size_t n) { return rng() % n; };
+    for (int i = 0, n = static_cast<int>(pick(12)); i < n; ++i) {
+      PathUse u;
+      u.access = 1u + pick(63);
+      u.directory = pick(4) == 0;
+      u.missing = pick(6) == 0;
+      u.seen = ev(1 + pick(5), "ex \\ \"" + std::to_string(i) + "\n");
+      o.paths[pool[pick(pool.size())]] = u;
+    }
+    for (int i = 0, n = static_cast<int>(pick(4)); i < n; ++i) o.families[families[pick(families.size())]] = ev(1, "s");
+    for (int i = 0, n = static_cast<int>(pick(3)); i < n; ++i) o.tcp_binds[static_cast<uint16_t>(pick(3) ? 1000 + pick(64000) : pick(1024))] = ev(1, "b");
+    for (int i = 0, n = static_cast<int>(pick(2)); i < n; ++i) o.udp_binds[static_cast<uint16_t>(pick(2000))] = ev(1, "u");
+    for (int i = 0, n = static_cast<int>(pick(3)); i < n; ++i) o.connects[connects[pick(connects.size())]] = ev(1, "c");
+    if (pick(2)) o.users["uid:" + std::to_string(pick(2) ? 65534 : 0)] = ev(1, "setuid");
+    if (pick(3) == 0) o.capabilities[pick(2) ? "CAP_NET_RAW" : "CAP_NOT_A_CAP"] = ev(1, "cap");
+    if (pick(3) == 0) o.write_execute = ev(1, "mmap");
+    for (const char* s : {"read", "openat", "socket", "setuid", "mount", "clone3"})
+      if (pick(2)) o.syscalls[s] = ev(1 + pick(9), s);
+    for (int abi : {2, 6}) {
+      std::string text = write_profile(o, opts(abi));
+      SCOPED_TRACE("round " + std::to_string(round) + " abi " + std::to_string(abi));
+      expect_launchable(text);
+      auto back = parse_evidence(text, "learned.profile");
+      ASSERT_TRUE(back) << back.error().message();
+      EXPECT_EQ(evidence_block(*back), evidence_block(o));
+      EXPECT_EQ(write_profile(*back, opts(abi)), text);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace zjail::learn
