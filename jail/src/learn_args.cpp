@@ -2,6 +2,7 @@
 #include "learn_args.hpp"
 
 #include <arpa/inet.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
@@ -76,6 +77,37 @@ int TaskFiles::lookup(const std::string& abs, bool* directory) const {
   struct stat st{};
   if (directory && fstat(fd.get(), &st) == 0) *directory = S_ISDIR(st.st_mode);
   return 0;
+}
+
+std::string exec_interpreter(const std::string& file) {
+  UniqueFd fd(open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) return "";
+  Elf64_Ehdr eh{};
+  ssize_t n = pread(fd.get(), &eh, sizeof eh, 0);
+  if (n >= 2 && reinterpret_cast<const char*>(&eh)[0] == '#' && reinterpret_cast<const char*>(&eh)[1] == '!') {
+    char line[256] = {};
+    ssize_t got = pread(fd.get(), line, sizeof line - 1, 2);
+    if (got <= 0) return "";
+    std::string l(line, static_cast<size_t>(got));
+    l = l.substr(0, l.find('\n'));
+    size_t b = l.find_first_not_of(" \t");
+    if (b == std::string::npos) return "";
+    size_t e = l.find_first_of(" \t", b);
+    return l.substr(b, e == std::string::npos ? std::string::npos : e - b);
+  }
+  if (n != sizeof eh || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh.e_phentsize != sizeof(Elf64_Phdr))
+    return "";
+  for (unsigned i = 0; i < eh.e_phnum && i < 64; ++i) {
+    Elf64_Phdr ph{};
+    if (pread(fd.get(), &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * sizeof ph)) != sizeof ph) return "";
+    if (ph.p_type != PT_INTERP || ph.p_filesz == 0 || ph.p_filesz > 4096) continue;
+    std::string interp(ph.p_filesz, '\0');
+    if (pread(fd.get(), interp.data(), interp.size(), static_cast<off_t>(ph.p_offset)) != static_cast<ssize_t>(interp.size()))
+      return "";
+    return std::string(interp.c_str());
+  }
+  return "";
 }
 
 bool TaskCreds::in_group(gid_t g) const {

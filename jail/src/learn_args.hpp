@@ -33,6 +33,11 @@ class TaskFiles {
   pid_t tid_;
 };
 
+// What the kernel itself opens to run `file` (a host path, e.g. through
+// /proc/TID/root): the ELF interpreter (PT_INTERP), or a script's "#!"
+// interpreter. No system call of the payload shows it. "" for neither.
+std::string exec_interpreter(const std::string& file);
+
 // The task's credentials, from /proc/TID/status.
 struct TaskCreds {
   uid_t ruid = 0, euid = 0, suid = 0, fsuid = 0;

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -153,23 +154,21 @@ void Observer::finish(uint64_t notify_messages) {
 
 void Observer::handle(int listener, const seccomp_notif& n) {
   const auto tid = static_cast<pid_t>(n.pid);
-  bool denied = false;
   if (against_base_) {
     // Under BASE the answer is the enforcing run's wherever the base filter
     // only makes libc fall back (clone3, openat2: ENOSYS); everything else
-    // it would deny goes on, recorded as beyond the base.
+    // it would deny goes on, and the writer finds it beyond the base.
     Verdict v = evaluate(plan_.seccomp, n.data);
     if (v.filter == 0 && !v.kill() && v.denied() && v.err() == ENOSYS) {
       respond(listener, n.id, ENOSYS, false);
       return;
     }
-    denied = v.denied();
   }
-  record(listener, tid, n, denied);
+  record(listener, tid, n);
   respond(listener, n.id, 0, true);
 }
 
-void Observer::record(int listener, pid_t tid, const seccomp_notif& n, bool denied) {
+void Observer::record(int listener, pid_t tid, const seccomp_notif& n) {
   const seccomp_data& d = n.data;
   std::unique_ptr<char, decltype(&free)> cname(seccomp_syscall_resolve_num_arch(d.arch, d.nr), &free);
   const std::string name = cname ? cname.get() : "syscall " + std::to_string(d.nr);
@@ -181,13 +180,7 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n, bool deni
   // afterwards (its pid, cwd and fds were the caller's while we read).
   Observations o;
   std::string call = name + "()";
-  bool base = against_base_;  // record only what the base refused
-  auto cap = [&](const char* c, const std::string& why) {
-    // Under BASE: only what its payload does not hold (its ambient set:
-    // zjail never runs a payload as root).
-    int nr = capability_from_name(c).value_or(-1);
-    if (!base || nr < 0 || !(plan_.ambient & (1ULL << nr))) o.capabilities[c].add(why + who);
-  };
+  auto cap = [&](const char* c, const std::string& why) { o.capabilities[c].add(why + who); };
 
   if (const PathCall* pc = path_call(name)) {
     std::string first;
@@ -222,12 +215,11 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n, bool deni
         access |= kList;
       bool creates = (access & kCreate) != 0;
       bool missing = err != 0 && !creates;
-      if (base) {
-        // Beyond the base: a lookup that fails in the jail, of a path the
-        // host has (the bind the profile lacks).
-        struct stat st{};
-        if (err == 0 || creates || ::stat(abs.c_str(), &st) != 0) continue;
-        directory = directory || S_ISDIR(st.st_mode);
+      struct stat host{};
+      if (missing && against_base_ && ::stat(abs.c_str(), &host) == 0) {
+        // Missing in the BASE jail, there on the host: the bind the base
+        // lacks, which the writer adds.
+        directory = directory || S_ISDIR(host.st_mode);
         missing = false;
       }
       if (first.empty()) first = "\"" + abs + "\"";
@@ -236,6 +228,15 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n, bool deni
       u.directory = directory;
       u.missing = missing;
       u.seen.add(name + "(\"" + abs + "\")" + who);
+      // The interpreter the kernel opens for an exec, which no call shows.
+      if ((access & kExec) && err == 0) {
+        std::string interp = exec_interpreter("/proc/" + std::to_string(tid) + "/root" + abs);
+        if (!interp.empty() && interp[0] == '/') {
+          PathUse& i = o.paths[normalize(interp)];
+          i.access |= kRead | kExec;
+          i.seen.add("the interpreter of " + abs + who);
+        }
+      }
       // Capabilities the arguments tell.
       if (name == "chroot") cap("CAP_SYS_CHROOT", name + "(\"" + abs + "\")");
       if ((name == "mknod" || name == "mknodat")) {
@@ -268,7 +269,7 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n, bool deni
     call = name + "(" + first + ")";
   } else if (name == "fchmod" || name == "fchown") {
     std::string p = files.fd_path(as_int(d.args[0]));
-    if (!p.empty() && !base) {
+    if (!p.empty()) {
       PathUse& u = o.paths[p];
       u.access |= kWrite;
       u.seen.add(name + "(\"" + p + "\")" + who);
@@ -278,7 +279,7 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n, bool deni
     int family = as_int(d.args[0]);
     int type = as_int(d.args[1]) & 0xf;
     call = name + "(" + family_name(family) + ")";
-    if (!base || denied) o.families[family_name(family)].add(call + who);
+    o.families[family_name(family)].add(call + who);
     if (family == AF_PACKET || (type == SOCK_RAW && (family == AF_INET || family == AF_INET6)))
       cap("CAP_NET_RAW", call);
   } else if (name == "bind" || name == "connect") {
@@ -301,11 +302,10 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n, bool deni
       if (!sa.unix_path.empty()) {
         std::string abs = files.absolute(AT_FDCWD, sa.unix_path);
         int err = abs.empty() ? ENOENT : files.lookup(abs);
-        bool record = !base || (err != 0 && name == "connect" && access(abs.c_str(), F_OK) == 0);
-        if (!abs.empty() && record) {
+        if (!abs.empty()) {
           PathUse& u = o.paths[abs];
           u.access |= name == "bind" ? kCreate : kWrite;
-          u.missing = name == "connect" && err != 0 && !base;
+          u.missing = name == "connect" && err != 0 && !(against_base_ && access(abs.c_str(), F_OK) == 0);
           u.seen.add(call + who);
         }
       }
@@ -359,6 +359,9 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n, bool deni
       auto num = [](rlim_t v) { return v == RLIM_INFINITY ? std::string("infinity") : std::to_string(v); };
       call = name + "(" + r + ", " + num(want.rlim_cur) + ":" + num(want.rlim_max) + ")";
       o.rlimits[r].add(call + who);
+      // The highest it asked for, for LimitNAME= (infinity is the largest).
+      uint64_t value = want.rlim_max == RLIM_INFINITY ? UINT64_MAX : want.rlim_max;
+      o.rlimit_values[r] = value;
       rlimit have{};
       pid_t target = name == "prlimit64" && as_int(d.args[0]) != 0 ? as_int(d.args[0]) : 0;
       if (target == 0 && prlimit(tgid, static_cast<__rlimit_resource>(res), nullptr, &have) == 0 &&
@@ -372,8 +375,8 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n, bool deni
     bool wx = (prot & PROT_WRITE) || anon || name != "mmap";
     call = name + "(" + (file.empty() ? std::string() : "\"" + file + "\", ") + "PROT_EXEC" +
            (prot & PROT_WRITE ? "|PROT_WRITE" : "") + ")";
-    if (wx && (!base || denied)) o.write_execute.add(call + who);
-    if (!file.empty() && !base) {
+    if (wx) o.write_execute.add(call + who);
+    if (!file.empty()) {
       PathUse& u = o.paths[file];
       u.access |= kExec | kRead;
       u.seen.add(call + who);
@@ -382,11 +385,9 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n, bool deni
     cap("CAP_SYS_ADMIN", call);
   }
 
-  if (!base || denied) o.syscalls[name].add(call + who);
+  o.syscalls[name].add(call + who);
   if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) != 0) return;
-  uint64_t forks = std::exchange(o.processes, 0);
-  merge(obs_, o);
-  obs_.processes += forks;
+  merge(obs_, o);  // sums the counts and process numbers, widens the rest
 }
 
 }  // namespace zjail::learn

@@ -51,8 +51,9 @@ Status plan_watch(Plan& plan);
 // One notification, decoded: the call's name and the facts it adds.
 class Observer : public NotificationSink {
  public:
-  // `plan` must outlive the observer. `against_base`: --profile BASE, so
-  // only what the base refused is recorded (docs/learn.md).
+  // `plan` must outlive the observer. `against_base`: --profile BASE, so a
+  // path missing in the jail but there on the host is not `missing` (the
+  // writer compares everything with the base).
   Observer(const Plan& plan, bool against_base, std::vector<std::string> command, std::string user);
 
   void handle(int listener, const seccomp_notif& n) override;
@@ -63,7 +64,7 @@ class Observer : public NotificationSink {
   const Observations& observations() const { return obs_; }
 
  private:
-  void record(int listener, pid_t tid, const seccomp_notif& n, bool denied);
+  void record(int listener, pid_t tid, const seccomp_notif& n);
   bool passed_socket(pid_t tid, int fd) const;
 
   const Plan& plan_;
