@@ -188,5 +188,47 @@ TEST_F(Learn, WithBaseRecordsOnlyWhatTheBaseRefused) {
   EXPECT_TRUE(o.paths[nowhere].missing) << read_file(out_);
 }
 
+// The point of it all: the learned profile is valid, the daemon runs under
+// it, and what it never did during learning is denied.
+TEST_F(Learn, LearnedProfileRunsTheDaemonAndDeniesTheRest) {
+  TempDir profiles;  // root's alone, as zjail reads profiles as root
+  std::string learned = profiles / "daemon.profile";
+  auto r = learn({"--output", learned}, daemon());
+  ASSERT_EQ(r.code, 0) << r.dump();
+  // The jail's user writes its files there now: the learning run's (as
+  // root) go, and the directory becomes the user's.
+  for (const char* f : {"thread.out", "worker-1.log", "worker-2.log", "helper.out"}) unlink((dir_ / f).c_str());
+  ASSERT_EQ(chown(dir_.path().c_str(), nobody_uid(), static_cast<gid_t>(-1)), 0);
+
+  auto check = run({"--check", "--profile", learned});
+  EXPECT_EQ(check.code, 0) << check.dump() << read_file(learned);
+
+  // Something to connect to on the host, which a native run reaches.
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int target = free_port();
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(target));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  auto baseline = unjailed_daemon(target);
+  ASSERT_EQ(baseline.line("connect").value_or(""), "connect OK") << baseline.dump();
+
+  std::vector<std::string> args = {"--profile", learned, "--"};
+  for (const auto& x : daemon({"--try", std::to_string(target)})) args.push_back(x);
+  auto jailed = run(args);
+  close(listener);
+  EXPECT_EQ(jailed.code, 0) << jailed.dump() << read_file(learned);
+  EXPECT_TRUE(jailed.line("READY")) << jailed.dump();
+  EXPECT_TRUE(exists(dir_ / "worker-2.log")) << jailed.dump();
+  EXPECT_TRUE(exists(dir_ / "helper.out")) << jailed.dump();
+  EXPECT_TRUE(exists(dir_ / "thread.out")) << jailed.dump();
+  // Never done while learning: each refused.
+  EXPECT_NE(jailed.line("shadow").value_or("shadow OK"), "shadow OK") << jailed.dump();
+  EXPECT_NE(jailed.line("exec-sh").value_or("exec-sh OK"), "exec-sh OK") << jailed.dump();
+  EXPECT_NE(jailed.line("connect").value_or("connect OK"), "connect OK") << jailed.dump();
+}
+
 }  // namespace
 }  // namespace zjail_test
