@@ -9,52 +9,21 @@
 #include <cstring>
 
 #include "analyze_report.hpp"
+#include "launch.hpp"
+#include "learn_command.hpp"
 #include "log.hpp"
 #include "options.hpp"
 #include "syscall_groups.hpp"
 #include "verbose.hpp"
 #include "zjail/check.hpp"
 #include "zjail/landlock.hpp"
+#include "zjail/learn_observe.hpp"
 #include "zjail/launch.hpp"
-#include "zjail/lease.hpp"
-#include "zjail/notify.hpp"
 #include "zjail/parser.hpp"
-#include "zjail/plan.hpp"
-#include "zjail/seccomp_cache.hpp"
-
-extern char** environ;
 
 namespace {
 
 using zjail::kExitFailure;
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-// Socket activation and the watchdog, as systemd set them up for zjail (the
-// unit's main process), to be passed on to the payload.
-void inherit_from_systemd(zjail::PlanContext& ctx) {
-  std::string mine = std::to_string(getpid());
-  if (env("LISTEN_PID") == mine) {
-    ctx.listen_fds = std::atoi(env("LISTEN_FDS").c_str());
-    ctx.listen_fdnames = env("LISTEN_FDNAMES");
-  }
-  std::string wd_pid = env("WATCHDOG_PID");
-  if (wd_pid.empty() || wd_pid == mine) ctx.watchdog_usec = env("WATCHDOG_USEC");
-}
-
-// Under Type=notify: the relay that passes the payload's sd_notify messages
-// on from zjail's own pid, in a private directory under zjail's runtime
-// directory. Without NOTIFY_SOCKET: an inactive relay.
-zjail::Result<zjail::NotifyRelay> notify_relay() {
-  std::string upstream = env("NOTIFY_SOCKET");
-  if (upstream.empty()) return zjail::NotifyRelay();
-  std::string xdg = env("XDG_RUNTIME_DIR");
-  std::string run_dir = geteuid() == 0 ? "/run/zjail" : xdg.empty() ? "/tmp" : xdg + "/zjail";
-  return zjail::NotifyRelay::create(run_dir, upstream);
-}
 
 struct Reporter {
   zjail::cli::Log& log;
@@ -112,6 +81,10 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
   if (auto f = zjail::inject_fault(ctx.fault, zjail::Step::Profile); !f) return report(f.error());
 
   zjail::Profile profile;
+  // Learning without --profile: the native jail (docs/learn.md).
+  if (opt.learn && opt.profiles.empty())
+    if (auto st = zjail::load_profile_text(profile, zjail::learn::native_profile(), "<learn>", search, *trust); !st)
+      return report(st.error());
   for (const auto& name : opt.profiles) {
     auto st = zjail::load_profile(profile, name, search, *trust);
     if (!st) return report(st.error());
@@ -131,29 +104,17 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
     return 0;
   }
 
-  ctx.invoker_uid = getuid();
-  ctx.invoker_gid = getgid();
-  ctx.environ = environ;
-  char cwd[4096];
-  if (getcwd(cwd, sizeof cwd)) ctx.cwd = cwd;
-  ctx.seccomp_cache_dir = zjail::default_seccomp_cache_dir(geteuid(), std::getenv("XDG_RUNTIME_DIR"));
-  inherit_from_systemd(ctx);
-  // The jail's name: the profile's, or the unit's when zjail is a service's
-  // command (DynamicUser= and /run/credentials/NAME then match systemd's).
-  std::string name = opt.profiles.empty() ? "jail" : opt.profiles.back();
-  name = name.substr(name.rfind('/') + 1);
-  if (name.ends_with(".profile")) name.resize(name.size() - 8);
-  if (std::string unit = zjail::cli::current_unit(); unit.ends_with(".service")) ctx.unit_name = unit;
-  else ctx.unit_name = name;
-  ctx.credentials_directory = env("CREDENTIALS_DIRECTORY");
-  // Never for root, and only where the host really refuses one: then the
-  // plan confines without namespaces, or refuses a profile that needs them.
-  if (getuid() != 0 && geteuid() != 0) ctx.user_namespace_refused = zjail::user_namespace_refusal();
-  ctx.listener_handoff_refused = zjail::listener_handoff_refused();
-  ctx.explain = opt.explain;
-  if (std::string xdg = env("XDG_RUNTIME_DIR"); !xdg.empty() && access(xdg.c_str(), W_OK) == 0)
-    ctx.private_tmp_base = xdg;
+  std::string name;
+  {
+    zjail::Fault fault = ctx.fault;
+    ctx = zjail::cli::plan_context(opt, name);
+    ctx.fault = fault;
+  }
 
+  if (opt.learn) {
+    auto code = zjail::cli::learn_command(profile, opt, ctx, name, log, timings);
+    return code ? *code : report(code.error());
+  }
   if (opt.check) {
     auto findings = zjail::check_profile(profile, opt.command, ctx);
     if (!findings) return report(findings.error());
@@ -173,55 +134,8 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
     return kExitFailure;
   }
 
-  auto relay = notify_relay();
-  if (!relay) return report(relay.error());
-  ctx.notify_relay = relay->socket_path();
-  // What the plan takes from the host (a DynamicUser= uid, the service
-  // directories) is given back when this goes, on every path out.
-  zjail::HostLease lease;
-  ctx.lease = &lease;
-  auto plan = zjail::build_plan(profile, opt.command, ctx);
-  if (!plan) return report(plan.error());
-  timings.mark("plan");
-  zjail::cli::log_plan(*plan, profile, opt.verbosity);
-  for (const auto& w : plan->warnings) spdlog::warn("{}", w);
-
-  std::string warning;
-  auto cgroup = zjail::JailCgroup::prepare(profile.resources, name, zjail::probe_cgroup_environment(), warning);
-  if (!cgroup) return report(cgroup.error());
-  if (!warning.empty()) spdlog::warn("{}", warning);
-  zjail::cli::log_cgroup(*cgroup, opt.verbosity);
-  timings.mark("cgroup");
-
-  auto signals = zjail::SignalForwarding::start();
-  if (!signals) return report(signals.error());
-  // One line per denied call (rate-limited per call by the supervisor),
-  // with the call and the directive as journal fields.
-  auto report_denial = [&log](const zjail::Denial& d) {
-    log.set_field("ZJAIL_SYSCALL", d.name);
-    log.set_field("ZJAIL_DIRECTIVE", d.directive_name);
-    spdlog::warn("{}", d.line());
-    log.clear_field("ZJAIL_SYSCALL");
-    log.clear_field("ZJAIL_DIRECTIVE");
-  };
-  auto jail = zjail::start_jail(*plan, &*cgroup, report_denial);
-  if (!jail) return report(jail.error());
-  timings.mark("clone to execve");
-  spdlog::debug("jail init is pid {}", jail->pid());
-  timings.log();
-  auto status = jail->wait(&*signals, &*relay, /*shed_when_idle=*/true);
-  for (const auto& w : lease.release()) spdlog::warn("{}", w);
+  auto status = zjail::cli::launch(profile, opt, ctx, name, log, timings);
   if (!status) return report(status.error());
-  if (status->signaled) {
-    const char* abbrev = sigabbrev_np(status->code);
-    std::string sig = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(status->code);
-    if (!status->seccomp_call.empty()) spdlog::warn("payload killed by {} for {}", sig, status->seccomp_call);
-    else if (status->code == SIGSYS && !plan->seccomp_notify.empty())
-      // The kernel's own kill (the filters' kill action): no signal handler
-      // outlives it, and zjail does not see the call.
-      spdlog::warn("payload killed by SIGSYS: a system call its seccomp filters kill for; --explain names it");
-    else spdlog::warn("payload killed by {}", sig);
-  }
   return status->shell_code();
 }
 

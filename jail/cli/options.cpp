@@ -47,15 +47,21 @@ void define_options(CLI::App& app, Options& opt) {
   app.add_option("--threshold", opt.threshold, "With --analyze: exit 1 if the score is above N")
       ->needs(analyze)
       ->check(CLI::Range(0.0, 10.0));
+  auto* learn = app.add_flag("--learn", opt.learn,
+                             "Run COMMAND observed and write the profile it needs (--profile: what it needs beyond them)");
+  app.add_option("--output", opt.output, "With --learn: the profile to write")->needs(learn);
+  app.add_option("--merge", opt.merge, "With --learn: a learned profile to widen with this run")->needs(learn);
+  app.add_option("--dropin", opt.dropin, "With --learn: also write the unit drop-in that runs it")->needs(learn);
   app.add_flag("-v,--verbose", opt.verbosity, "More logging; repeat for more");
   // Everything from COMMAND on belongs to the payload, options included.
   app.prefix_command();
   app.footer("zjail [OPTIONS] [--] COMMAND [ARG...]\n"
-             "zjail check|show|analyze|list-profiles|syscall-groups [OPTIONS] [...]: the same as --check, ...");
+             "zjail check|show|analyze|list-profiles|syscall-groups [OPTIONS] [...]: the same as --check, ...\n"
+             "zjail learn [--profile BASE]... [--merge FILE] --output FILE [--dropin FILE] [--] COMMAND [ARG...]");
 }
 
 const std::vector<std::string>& verbs() {
-  static const std::vector<std::string> v = {"check", "show", "analyze", "list-profiles", "syscall-groups"};
+  static const std::vector<std::string> v = {"check", "show", "analyze", "list-profiles", "syscall-groups", "learn"};
   return v;
 }
 

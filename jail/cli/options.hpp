@@ -28,6 +28,9 @@ struct Options {
   bool analyze = false, json = false;
   std::string unit;
   std::optional<double> threshold;
+  // learn: run COMMAND observed and write the profile it needs (docs/learn.md).
+  bool learn = false;
+  std::string output, merge, dropin;
   int verbosity = 0;
   std::vector<std::string> command;
 };

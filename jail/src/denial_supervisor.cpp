@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "child/child.hpp"
+#include "task_view.hpp"
 #include "zjail/denials.hpp"
 
 namespace zjail {
@@ -37,51 +38,6 @@ bool still_valid(int listener, uint64_t id) {
   return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-// A NUL-terminated string of at most `max` bytes at `addr` in `pid`, read a
-// page at a time (a string may end right before an unmapped page).
-std::string read_string(pid_t pid, uint64_t addr, size_t max = 256) {
-  std::string out;
-  constexpr uint64_t kPage = 4096;
-  while (out.size() < max && addr != 0) {
-    char buf[kPage];
-    size_t n = std::min<uint64_t>(kPage - addr % kPage, max - out.size());
-    iovec local{buf, n}, remote{reinterpret_cast<void*>(addr), n};
-    ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-    if (got <= 0) break;
-    size_t len = strnlen(buf, static_cast<size_t>(got));
-    out.append(buf, len);
-    if (len < static_cast<size_t>(got)) return out;
-    addr += static_cast<uint64_t>(got);
-  }
-  return out.size() >= max ? out + "..." : out;
-}
-
-std::string read_small(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  char buf[2048];
-  ssize_t n = fd ? read(fd.get(), buf, sizeof buf - 1) : -1;
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
-
-// "Tgid:" and the last "NSpid:" field (the pid in the jail) of a task.
-struct TaskIds {
-  pid_t tgid = 0;
-  pid_t jail_pid = 0;
-};
-TaskIds task_ids(pid_t tid) {
-  TaskIds ids;
-  std::string s = read_small("/proc/" + std::to_string(tid) + "/status");
-  if (size_t p = s.find("\nTgid:"); p != std::string::npos) ids.tgid = std::atoi(s.c_str() + p + 6);
-  if (size_t p = s.find("\nNSpid:"); p != std::string::npos) {
-    size_t end = s.find('\n', p + 1);
-    std::string line = s.substr(p + 7, end - p - 7);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.pop_back();
-    size_t last = line.find_last_of(" \t");
-    ids.jail_pid = std::atoi(line.c_str() + (last == std::string::npos ? 0 : last + 1));
-  }
-  return ids;
-}
-
 void respond_error(int listener, uint64_t id, int err) {
   seccomp_notif_resp resp{};
   resp.id = id;
@@ -93,9 +49,10 @@ void respond_error(int listener, uint64_t id, int err) {
 }  // namespace
 
 DenialSupervisor::DenialSupervisor(UniqueFd listener, pid_t payload, const std::vector<std::vector<sock_filter>>* filters,
-                                   const std::vector<DenialSource>* sources, DenialReporter report)
+                                   const std::vector<DenialSource>* sources, DenialReporter report,
+                                   NotificationSink* sink)
     : listener_(std::move(listener)), payload_(payload), filters_(filters), sources_(sources),
-      report_(std::move(report)) {}
+      report_(std::move(report)), sink_(sink) {}
 
 Status DenialSupervisor::handshake(int timeout_ms) {
   pollfd p{listener_.get(), POLLIN, 0};
@@ -128,6 +85,10 @@ void DenialSupervisor::handle() {
     if (errno != ENOENT && errno != EINTR) listener_.reset();
     return;
   }
+  if (sink_) {
+    sink_->handle(listener_.get(), n);
+    return;
+  }
   const auto tid = static_cast<pid_t>(n.pid);
   Verdict v = evaluate(*filters_, n.data);
   // The base filter's ENOSYS (clone3, openat2) only makes libc fall back to
@@ -144,8 +105,7 @@ void DenialSupervisor::handle() {
   int arg = n.data.arch == seccomp_arch_native() ? path_argument(n.data.nr) : -1;
   std::string path = arg >= 0 ? read_string(tid, n.data.args[arg]) : "";
   TaskIds ids = task_ids(tid);
-  std::string comm = read_small("/proc/" + std::to_string(tid) + "/comm");
-  if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+  std::string comm = task_comm(tid);
   if (!still_valid(listener_.get(), n.id)) return;  // the caller is gone: the details may be another's
   d.call = describe_call(n.data, path);
   d.name = d.call.substr(0, d.call.find('('));

@@ -279,12 +279,11 @@ Verdict evaluate(const std::vector<std::vector<sock_filter>>& filters, const sec
   return v;
 }
 
-Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<sock_filter>>& filters,
-                                               bool kills_in_kernel) {
+std::vector<sock_filter> abi_prologue() {
   // The ABI check first, killing as the kernel's own action does (SIGSYS,
   // for the caller's parent to see): every filter checks it too, but only
   // native calls should reach the listener.
-  std::vector<sock_filter> out = {
+  return {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
@@ -297,6 +296,13 @@ Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<soc
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffff, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 #endif
+  };
+}
+
+Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<sock_filter>>& filters,
+                                               bool kills_in_kernel) {
+  std::vector<sock_filter> out = abi_prologue();
+  const std::vector<sock_filter> marker = {
       // The payload's marker call (launch.cpp's handshake) reaches zjail
       // whatever the filters would do with setns: zjail answers a later one
       // as they would.
@@ -308,6 +314,7 @@ Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<soc
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(child::kListenerMarker >> 32), 0, 1),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
   };
+  out.insert(out.end(), marker.begin(), marker.end());
   static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the marker check reads args[1]'s low word first");
   // Layout: the prologue; every filter in order (the main pass); with kills
   // in the kernel, a second copy of filters 1..n-1 (the kill check); one

@@ -276,9 +276,18 @@ void Jail::disown() noexcept {
   status_.reset();
 }
 
-Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, bool shed_when_idle) {
+Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, bool shed_when_idle,
+                              int stop_grace_ms) {
   bool relaying = notify && notify->active();
   bool shed = !shed_when_idle;
+  timespec stop_at{};  // learn mode, once stopping: when the jail is killed
+  bool stopping = false;
+  auto ms_until_stop = [&]() {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long ms = (stop_at.tv_sec - now.tv_sec) * 1000 + (stop_at.tv_nsec - now.tv_nsec) / 1000000;
+    return ms < 0 ? 0 : static_cast<int>(ms);
+  };
   for (;;) {
     // Every fd here is non-blocking: a relay upstream that stops reading is
     // polled for room, never waited on, so signals keep being forwarded.
@@ -287,11 +296,19 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
                      {relaying && notify->wants_input() ? notify->fd() : -1, POLLIN, 0},
                      {relaying && notify->pending() ? notify->upstream_fd() : -1, POLLOUT, 0},
                      {denials_.active() ? denials_.fd() : -1, POLLIN, 0}};
-    int ready = poll(fds, 5, shed ? -1 : kShedAfterMs);
+    int timeout = stopping ? ms_until_stop() : shed ? -1 : kShedAfterMs;
+    int ready = poll(fds, 5, timeout);
     if (ready < 0) {
       if (errno == EINTR) continue;
       return make_error(Step::Wait, errno, "poll");
     }
+    if (stopping && ms_until_stop() == 0) {
+      // The grace is over: the kernel takes down the whole pid namespace.
+      send_signal(pidfd_.get(), SIGKILL);
+      stopping = false;
+      stop_grace_ms = -1;
+    }
+    if (ready == 0 && !stopping && shed) continue;
     if (ready == 0) {
       (void)shed_startup_memory();
       malloc_trim(0);
@@ -300,8 +317,18 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
     }
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo si;
-      while (read(fwd->fd(), &si, sizeof si) == sizeof si)
-        send_signal(pidfd_.get(), static_cast<int>(si.ssi_signo));
+      while (read(fwd->fd(), &si, sizeof si) == sizeof si) {
+        int sig = static_cast<int>(si.ssi_signo);
+        if (stop_grace_ms >= 0 && !stopping && (sig == SIGINT || sig == SIGTERM)) {
+          sig = SIGTERM;
+          stopping = true;
+          clock_gettime(CLOCK_MONOTONIC, &stop_at);
+          stop_at.tv_sec += stop_grace_ms / 1000;
+          stop_at.tv_nsec += (stop_grace_ms % 1000) * 1000000L;
+          if (stop_at.tv_nsec >= 1000000000L) stop_at.tv_sec++, stop_at.tv_nsec -= 1000000000L;
+        }
+        send_signal(pidfd_.get(), sig);
+      }
     }
     if (fds[2].revents || fds[3].revents) notify->relay();
     // Each denied call waits here for its answer.
@@ -334,7 +361,7 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
   }
 }
 
-Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter report) {
+Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter report, NotificationSink* sink) {
   ZJAIL_TRY(inject_fault(plan.fault, Step::SyncSocket));
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -434,7 +461,7 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter rep
     if (jail.denials_.active() || plan.seccomp_notify.empty())
       return make_error(Step::SyncSocket, EPROTO, "a second seccomp listener from the jail");
     ZJAIL_TRY_ASSIGN(auto listener, take_listener(jail.pid_, sender, rec.detail));
-    jail.denials_ = DenialSupervisor(std::move(listener), sender, &plan.seccomp, &plan.denial_sources, report);
+    jail.denials_ = DenialSupervisor(std::move(listener), sender, &plan.seccomp, &plan.denial_sources, report, sink);
     ZJAIL_TRY(jail.denials_.handshake(kHandshakeMs));
   }
   if (n < 0) return make_error(Step::SyncSocket, errno, "reading the jail's status");

@@ -228,7 +228,11 @@ class Planner {
     if (under(p, "/tmp") || under(p, "/var/tmp")) {
       r_.tmp_used = true;
       r_.tmp_evidence.merge(Evidence{u.seen.count, p + ": " + u.seen.example});
-      return;
+      // What the workload made in /tmp itself lives in the jail's private
+      // one; what was there before (a directory it was given, a file it
+      // read) is bound like any other path.
+      const string root = under(p, "/tmp") ? "/tmp" : "/var/tmp";
+      if (p == root || (parent_of(p) == root && (u.access & kCreate || u.missing))) return;
     }
     if (under(p, "/dev")) {
       if (p == "/dev/log") {
@@ -273,6 +277,14 @@ class Planner {
       }
       string where = (u->access & (kCreate | kRemove)) ? parent_of(top) : p;
       if (base_.gives(where, true)) continue;
+      if (where == "/tmp" || where == "/var/tmp") continue;  // the private /tmp holds it
+      if (where == "/" || is_broad(top)) {
+        // Made in the root, or a system-wide directory itself: nothing
+        // narrower than the directory could be bound, and it never is.
+        r_.files.notes.push_back("not granted: " + comment_safe(one(p, *u)) +
+                                 " (made or changed in " + comment_safe(where) + ", which is never bound writable)");
+        continue;
+      }
       if (service_dir(where, top, p, *u)) continue;
       if (is_broad(where) || is_secret_path(where) || under(where, "/sys") || where.find(':') != string::npos) {
         // Never a system-wide or secret directory: the file alone, once it exists.

@@ -65,7 +65,13 @@ Section syscalls(const Context& c) {
   Section s{"System calls", {}, {}};
   std::set<string> allowed =
       c.base ? base_allows(*c.base) : expand_known({"@default"});
-  if (!c.base) allowed.insert(std::begin(kAlwaysAllowed), std::end(kAlwaysAllowed));
+  // What learning cannot see (unwatched_calls(): read, write, epoll, ...)
+  // comes as @system-service, whose watched calls never seen are taken out.
+  const std::set<string> service = expand_known({"@system-service"});
+  if (!c.base) {
+    allowed.insert(std::begin(kAlwaysAllowed), std::end(kAlwaysAllowed));
+    allowed.insert(service.begin(), service.end());
+  }
   std::map<string, const Evidence*> rest;
   string implicit;
   for (const auto& [name, e] : c.o.syscalls) {
@@ -80,9 +86,10 @@ Section syscalls(const Context& c) {
     rest.emplace(name, &e);
   }
   if (!c.base) {
-    if (!implicit.empty()) s.notes.push_back("in every allow list (@default and exec/exit/write): " + implicit);
-    if (c.o.syscalls.empty() || (rest.empty() && implicit.empty()))
-      s.lines.push_back({"SystemCallFilter", "@default", {"no system call was seen: only what every program needs"}});
+    if (!implicit.empty()) s.notes.push_back("allowed by @system-service or in every allow list: " + implicit);
+    s.lines.push_back({"SystemCallFilter", "@system-service",
+                       {"@system-service: learning lets its hot calls through unwatched (read, write, epoll, futex, "
+                        "...), so they are allowed as this group; its watched calls never seen are taken out below"}});
     // Groups the workload used at least half of, in the table's order.
     for (const char* g : kFoldGroups) {
       std::set<string> members = expand_known({g});
@@ -107,6 +114,14 @@ Section syscalls(const Context& c) {
   for (const auto& [name, e] : rest)
     s.lines.push_back({"SystemCallFilter", name, {comment_safe(seen(*e))}});
   if (!c.base) {
+    string never;
+    for (const auto& name : watched_service_calls())
+      if (!c.o.syscalls.count(name) && syscall_known(name) &&
+          std::find(std::begin(kAlwaysAllowed), std::end(kAlwaysAllowed), name) == std::end(kAlwaysAllowed))
+        never += (never.empty() ? "" : " ") + name;
+    if (!never.empty())
+      s.lines.push_back({"SystemCallFilter", "~" + never,
+                         {"in @system-service, watched while learning and never called"}});
     s.lines.push_back({"SystemCallErrorNumber", "EPERM",
                        {"a call never seen fails with EPERM, so a program probing for a feature falls back"}});
     s.lines.push_back({"SystemCallArchitectures", "native", {"only the native ABI was used (zjail sees no other)"}});

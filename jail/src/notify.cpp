@@ -169,7 +169,7 @@ Result<NotifyRelay> NotifyRelay::create(const std::string& run_dir, const std::s
 }
 
 NotifyRelay::NotifyRelay(NotifyRelay&& o) noexcept
-    : fd_(std::move(o.fd_)), out_(std::move(o.out_)), lock_(std::move(o.lock_)),
+    : fd_(std::move(o.fd_)), out_(std::move(o.out_)), lock_(std::move(o.lock_)), received_(o.received_),
       queue_(std::move(o.queue_)), path_(std::move(o.path_)), dir_(std::move(o.dir_)),
       upstream_(std::move(o.upstream_)) {
   o.path_.clear();
@@ -182,6 +182,7 @@ NotifyRelay& NotifyRelay::operator=(NotifyRelay&& o) noexcept {
     fd_ = std::move(o.fd_);
     out_ = std::move(o.out_);
     lock_ = std::move(o.lock_);
+    received_ = o.received_;
     queue_ = std::move(o.queue_);
     path_ = std::move(o.path_);
     dir_ = std::move(o.dir_);
@@ -271,6 +272,7 @@ void NotifyRelay::relay() {
       break;
     }
     if (static_cast<size_t>(n) > kMaxMessage) continue;
+    ++received_;
     std::string msg = filter(std::string_view(buf, static_cast<size_t>(n)));
     if (msg.empty()) continue;
     queue_.push_back(std::move(msg));

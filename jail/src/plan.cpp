@@ -443,6 +443,7 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   // With a jail around it, the payload's denials are explained; without
   // one (no pid namespace keeps a supervisor's children in), they act directly.
   if (plan.namespaces && !ctx.listener_handoff_refused) ZJAIL_TRY(plan_denials(plan, ctx.explain));
+  if (ctx.learn_native) ZJAIL_TRY(plan_learn_native(plan));
 
   for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());
   plan.argv.push_back(nullptr);

@@ -108,6 +108,19 @@ Status root_id_maps(const Profile& p, Plan& plan) {
 
 Status plan_identity(const Profile& p, const PlanContext& ctx, Plan& plan, UserInfo& who) {
   plan.invoked_as_root = ctx.invoker_uid == 0;
+  if (ctx.learn_native) {
+    // Learn mode's native jail: the caller itself, root included, as a unit
+    // without User= runs. Root needs no user namespace (learn_jail.cpp);
+    // an unprivileged caller maps itself, as always.
+    ZJAIL_TRY_ASSIGN(who, lookup_uid(ctx.invoker_uid));
+    plan.uid = who.uid;
+    plan.gid = who.gid = ctx.invoker_gid;
+    if (plan.invoked_as_root) return {};
+    plan.idmap.uid_map = std::to_string(plan.uid) + " " + std::to_string(plan.uid) + " 1\n";
+    plan.idmap.gid_map = std::to_string(plan.gid) + " " + std::to_string(plan.gid) + " 1\n";
+    plan.idmap.deny_setgroups = true;
+    return {};
+  }
   if (p.identity.dynamic_user.value.value_or(false)) {
     ZJAIL_TRY(plan_dynamic_user(p, ctx, plan, who));
   } else if (p.user.is_set()) {

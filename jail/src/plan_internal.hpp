@@ -162,6 +162,7 @@ Result<SeccompExtras> implied_seccomp_extras(const Profile& p);
 // which it narrows, and the Limit*= rlimits, which it may add to).
 Status add_security_extras(const Profile& p, SeccompExtras& extras);
 Status plan_security(const Profile& p, Plan& plan);
+
 // Whether this kernel has PR_SET_MDWE (6.3): MemoryDenyWriteExecute= is the
 // prctl there, seccomp rules elsewhere.
 bool kernel_has_mdwe();
@@ -186,5 +187,12 @@ void sort_mounts(std::vector<MountOp>& mounts);
 // ListenStream=/ListenDatagram=: bound now, as the invoker, in the host
 // network namespace.
 Result<std::vector<UniqueFd>> bind_listen_sockets(const Profile& p);
+
+// --- learn_jail.cpp -------------------------------------------------------------
+
+// Learn mode's native jail (PlanContext::learn_native), last: what the
+// planner made of learn_native_profile() loosened to the caller's own
+// identity, capabilities, hostname and mounts, with no Landlock.
+Status plan_learn_native(Plan& plan);
 
 }  // namespace zjail

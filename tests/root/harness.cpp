@@ -219,6 +219,10 @@ RunResult jail(const std::vector<std::string>& overrides, const std::vector<std:
 RunResult unjailed(const std::vector<std::string>& probe_args, const RunOptions& opt) {
   std::vector<std::string> argv{kProbe};
   argv.insert(argv.end(), probe_args.begin(), probe_args.end());
+  return run_command(argv, opt);
+}
+
+RunResult run_command(const std::vector<std::string>& argv, const RunOptions& opt) {
   int o = -1, e = -1;
   pid_t pid = spawn(argv, opt, o, e);
   if (pid < 0) return RunResult{};

@@ -75,6 +75,8 @@ RunResult jail(const std::vector<std::string>& overrides, const std::vector<std:
                const RunOptions& opt = {});
 // The probe run directly, without zjail (the "unjailed" baseline).
 RunResult unjailed(const std::vector<std::string>& probe_args, const RunOptions& opt = {});
+// Any command run directly (argv[0] a path), as run() runs zjail.
+RunResult run_command(const std::vector<std::string>& argv, const RunOptions& opt = {});
 
 // A zjail running in the background, for signal tests.
 class Spawned {

@@ -55,6 +55,10 @@ Verdict evaluate(const std::vector<std::vector<sock_filter>>& filters, const sec
 // stays, in the last filter only. Only plain jumps replace returns, so the
 // calls the kernel's action cache allowed before are still allowed from the
 // cache. A prologue kills calls of another ABI (i386, x32) directly.
+// The merged filter's first instructions: calls of another ABI (i386,
+// x32) are killed by the kernel, before anything else looks at them.
+std::vector<sock_filter> abi_prologue();
+
 Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<sock_filter>>& filters,
                                                bool kills_in_kernel = true);
 
@@ -95,13 +99,22 @@ int path_argument(int nr);
 
 using DenialReporter = std::function<void(const Denial&)>;
 
+// Learn mode (learn_observe.hpp): takes every notification after the
+// handshake instead of the denial explanations, and answers each itself.
+class NotificationSink {
+ public:
+  virtual ~NotificationSink() = default;
+  virtual void handle(int listener, const seccomp_notif& n) = 0;
+};
+
 // The parent's end of the listener. Owns the listener fd; answers each
 // notification as the original filters would, and reports it.
 class DenialSupervisor {
  public:
   DenialSupervisor() = default;
   DenialSupervisor(UniqueFd listener, pid_t payload, const std::vector<std::vector<sock_filter>>* filters,
-                   const std::vector<DenialSource>* sources, DenialReporter report);
+                   const std::vector<DenialSource>* sources, DenialReporter report,
+                   NotificationSink* sink = nullptr);
   DenialSupervisor(DenialSupervisor&&) noexcept = default;
   DenialSupervisor& operator=(DenialSupervisor&&) noexcept = default;
 
@@ -128,6 +141,7 @@ class DenialSupervisor {
   const std::vector<std::vector<sock_filter>>* filters_ = nullptr;
   const std::vector<DenialSource>* sources_ = nullptr;
   DenialReporter report_;
+  NotificationSink* sink_ = nullptr;
   std::map<int, uint64_t> seen_;  // per call: denials so far
   std::map<int, Denial> last_;    // per call, once past kDenialsShown: the latest
   std::string killed_call_;

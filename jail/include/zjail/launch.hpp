@@ -55,8 +55,11 @@ class Jail {
   // caller is a supervisor started only for this jail: once the jail has run
   // kShedAfterMs without events, it gives back its start-up memory
   // (memory.hpp) and free heap.
+  // With `stop_grace_ms` >= 0 (learn mode), SIGINT and SIGTERM end the
+  // jail: the payload gets SIGTERM, and the whole jail is killed once it has
+  // had that long to exit.
   Result<ExitStatus> wait(const SignalForwarding* fwd, NotifyRelay* notify = nullptr,
-                          bool shed_when_idle = false);
+                          bool shed_when_idle = false, int stop_grace_ms = -1);
 
   // Kills the init; the kernel then kills everything in its pid namespace.
   // With `reap`, waits for it. Without, it is reaped when already gone and
@@ -67,7 +70,8 @@ class Jail {
   void disown() noexcept;
 
  private:
-  friend Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter report);
+  friend Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter report,
+                                 NotificationSink* sink);
   Jail() = default;
   pid_t pid_ = -1;
   UniqueFd pidfd_;
@@ -96,7 +100,9 @@ bool listener_handoff_refused() noexcept;
 // jail's init starts inside its cgroup (or is adopted by its scope) before it
 // is allowed to run anything. With Plan::seccomp_notify, the jail's denied
 // calls go to `report` (from start_jail until wait() returns); `plan` must
-// outlive the Jail.
-Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup = nullptr, DenialReporter report = {});
+// outlive the Jail. With `sink` (learn mode), every notification after the
+// handshake goes to it instead; it must outlive the Jail too.
+Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup = nullptr, DenialReporter report = {},
+                        NotificationSink* sink = nullptr);
 
 }  // namespace zjail

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,15 @@ struct Observations {
   Evidence notify;                             // NOTIFY_SOCKET written to
   uint64_t processes = 0;                      // processes observed (forks + the first)
 };
+
+// The calls learning lets through without watching (in @system-service and
+// hot: read, write, epoll_wait, futex, ...; learn_watch.cpp): never in
+// Observations::syscalls, used or not. The writer allows them as a group.
+std::set<std::string> unwatched_calls();
+// The calls of @system-service that learning watches whatever their
+// arguments (open, socket, execve, clone, set*id, ...), @default's aside:
+// one never seen is denied by the learned profile.
+std::set<std::string> watched_service_calls();
 
 // Widens `into` with `from` (another run). The command and user of `into` stay.
 void merge(Observations& into, const Observations& from);

@@ -46,6 +46,8 @@ class NotifyRelay {
   int upstream_fd() const { return out_.get(); }
   bool wants_input() const { return queue_.size() < kMaxQueued; }
   bool pending() const { return !queue_.empty(); }
+  // Messages the jail sent (learn mode: the payload used sd_notify).
+  uint64_t received() const { return received_; }
 
   // Sends what the upstream takes, then reads and filters what the jail sent
   // while there is room. Never blocks.
@@ -63,6 +65,7 @@ class NotifyRelay {
   bool connect_upstream();
   void cleanup() noexcept;
   UniqueFd fd_, out_, lock_;
+  uint64_t received_ = 0;
   std::vector<std::string> queue_;  // at most kMaxQueued; empty costs nothing
   std::string path_, dir_, upstream_;
 };

@@ -274,6 +274,11 @@ struct PlanContext {
   bool explain = false;
   // Where a launch without namespaces makes the payload's private TMPDIR.
   std::string private_tmp_base = "/tmp";
+  // Learn mode without a profile (docs/learn.md): the payload runs as the
+  // caller, with the caller's capabilities, on the host's root and network,
+  // in a pid and mount namespace only (a user namespace only for an
+  // unprivileged caller), so that it behaves as it would natively.
+  bool learn_native = false;
   Fault fault;                      // test builds only: the step to fail (fault.hpp)
 };
 

@@ -1,0 +1,125 @@
+#include "launch.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "verbose.hpp"
+#include "zjail/lease.hpp"
+#include "zjail/notify.hpp"
+#include "zjail/seccomp_cache.hpp"
+
+extern char** environ;
+
+namespace zjail::cli {
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// Socket activation and the watchdog, as systemd set them up for zjail (the
+// unit's main process), to be passed on to the payload.
+void inherit_from_systemd(PlanContext& ctx) {
+  std::string mine = std::to_string(getpid());
+  if (env("LISTEN_PID") == mine) {
+    ctx.listen_fds = std::atoi(env("LISTEN_FDS").c_str());
+    ctx.listen_fdnames = env("LISTEN_FDNAMES");
+  }
+  std::string wd_pid = env("WATCHDOG_PID");
+  if (wd_pid.empty() || wd_pid == mine) ctx.watchdog_usec = env("WATCHDOG_USEC");
+}
+
+// Under Type=notify: the relay that passes the payload's sd_notify messages
+// on from zjail's own pid, in a private directory under zjail's runtime
+// directory. Without NOTIFY_SOCKET: an inactive relay.
+Result<NotifyRelay> notify_relay() {
+  std::string upstream = env("NOTIFY_SOCKET");
+  if (upstream.empty()) return NotifyRelay();
+  std::string xdg = env("XDG_RUNTIME_DIR");
+  std::string run_dir = geteuid() == 0 ? "/run/zjail" : xdg.empty() ? "/tmp" : xdg + "/zjail";
+  return NotifyRelay::create(run_dir, upstream);
+}
+
+}  // namespace
+
+PlanContext plan_context(const Options& opt, std::string& name) {
+  PlanContext ctx;
+  ctx.invoker_uid = getuid();
+  ctx.invoker_gid = getgid();
+  ctx.environ = environ;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd)) ctx.cwd = cwd;
+  ctx.seccomp_cache_dir = default_seccomp_cache_dir(geteuid(), std::getenv("XDG_RUNTIME_DIR"));
+  inherit_from_systemd(ctx);
+  name = opt.profiles.empty() ? "jail" : opt.profiles.back();
+  name = name.substr(name.rfind('/') + 1);
+  if (name.ends_with(".profile")) name.resize(name.size() - 8);
+  if (std::string unit = current_unit(); unit.ends_with(".service")) ctx.unit_name = unit;
+  else ctx.unit_name = name;
+  ctx.credentials_directory = env("CREDENTIALS_DIRECTORY");
+  // Never for root, and only where the host really refuses one: then the
+  // plan confines without namespaces, or refuses a profile that needs them.
+  if (getuid() != 0 && geteuid() != 0) ctx.user_namespace_refused = user_namespace_refusal();
+  ctx.listener_handoff_refused = listener_handoff_refused();
+  ctx.explain = opt.explain;
+  if (std::string xdg = env("XDG_RUNTIME_DIR"); !xdg.empty() && access(xdg.c_str(), W_OK) == 0)
+    ctx.private_tmp_base = xdg;
+  return ctx;
+}
+
+Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContext& ctx, const std::string& name,
+                          Log& log, Timings& timings, LaunchHooks* hooks) {
+  ZJAIL_TRY_ASSIGN(auto relay, notify_relay());
+  ctx.notify_relay = relay.socket_path();
+  // What the plan takes from the host (a DynamicUser= uid, the service
+  // directories) is given back when this goes, on every path out.
+  HostLease lease;
+  ctx.lease = &lease;
+  ZJAIL_TRY_ASSIGN(auto plan, build_plan(profile, opt.command, ctx));
+  if (hooks && hooks->planned) ZJAIL_TRY(hooks->planned(plan));
+  timings.mark("plan");
+  log_plan(plan, profile, opt.verbosity);
+  for (const auto& w : plan.warnings) spdlog::warn("{}", w);
+
+  std::string warning;
+  ZJAIL_TRY_ASSIGN(auto cgroup, JailCgroup::prepare(profile.resources, name, probe_cgroup_environment(), warning));
+  if (!warning.empty()) spdlog::warn("{}", warning);
+  log_cgroup(cgroup, opt.verbosity);
+  timings.mark("cgroup");
+
+  ZJAIL_TRY_ASSIGN(auto signals, SignalForwarding::start());
+  // One line per denied call (rate-limited per call by the supervisor),
+  // with the call and the directive as journal fields.
+  auto report_denial = [&log](const Denial& d) {
+    log.set_field("ZJAIL_SYSCALL", d.name);
+    log.set_field("ZJAIL_DIRECTIVE", d.directive_name);
+    spdlog::warn("{}", d.line());
+    log.clear_field("ZJAIL_SYSCALL");
+    log.clear_field("ZJAIL_DIRECTIVE");
+  };
+  NotificationSink* sink = hooks && hooks->sink ? hooks->sink(plan) : nullptr;
+  ZJAIL_TRY_ASSIGN(auto jail, start_jail(plan, &cgroup, report_denial, sink));
+  timings.mark("clone to execve");
+  spdlog::debug("jail init is pid {}", jail.pid());
+  timings.log();
+  auto status = jail.wait(&signals, &relay, /*shed_when_idle=*/!hooks, hooks ? hooks->stop_grace_ms : -1);
+  for (const auto& w : lease.release()) spdlog::warn("{}", w);
+  if (hooks) hooks->notify_messages = relay.received();
+  if (!status) return std::move(status).error();
+  if (status->signaled) {
+    const char* abbrev = sigabbrev_np(status->code);
+    std::string sig = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(status->code);
+    if (!status->seccomp_call.empty()) spdlog::warn("payload killed by {} for {}", sig, status->seccomp_call);
+    else if (status->code == SIGSYS && !plan.seccomp_notify.empty())
+      // The kernel's own kill (the filters' kill action): no signal handler
+      // outlives it, and zjail does not see the call.
+      spdlog::warn("payload killed by SIGSYS: a system call its seccomp filters kill for; --explain names it");
+    else spdlog::warn("payload killed by {}", sig);
+  }
+  return status;
+}
+
+}  // namespace zjail::cli

@@ -1,0 +1,226 @@
+// Learn mode: reading a watched call's arguments (learn_args.hpp).
+#include "learn_args.hpp"
+
+#include <arpa/inet.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "task_view.hpp"
+#include "zjail/fd.hpp"
+
+namespace zjail::learn {
+
+std::string normalize(const std::string& path) {
+  std::vector<std::string> parts;
+  std::stringstream in(path);
+  for (std::string part; std::getline(in, part, '/');) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(part);
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+std::string TaskFiles::link(const std::string& name) const {
+  char buf[4096];
+  std::string proc = "/proc/" + std::to_string(tid_) + "/" + name;
+  ssize_t n = readlink(proc.c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return "";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::string TaskFiles::fd_path(int fd) const {
+  std::string p = link("fd/" + std::to_string(fd));
+  // "socket:[123]", "pipe:[4]", "anon_inode:[eventfd]": not files.
+  if (p.empty() || p[0] != '/') return "";
+  if (p.ends_with(" (deleted)")) p.resize(p.size() - 10);
+  return p;
+}
+
+std::string TaskFiles::absolute(int dirfd, const std::string& path) const {
+  if (path.empty()) return "";
+  if (path[0] == '/') return normalize(path);
+  std::string base = dirfd == AT_FDCWD ? link("cwd") : fd_path(dirfd);
+  if (base.empty() || base[0] != '/') return "";
+  return normalize(base + "/" + path);
+}
+
+int TaskFiles::lookup(const std::string& abs, bool* directory) const {
+  std::string root = "/proc/" + std::to_string(tid_) + "/root";
+  UniqueFd rootfd(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!rootfd) return errno;
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  std::string rel = abs.size() > 1 ? abs.substr(1) : ".";
+  UniqueFd fd(static_cast<int>(syscall(SYS_openat2, rootfd.get(), rel.c_str(), &how, sizeof how)));
+  if (!fd) return errno;
+  struct stat st{};
+  if (directory && fstat(fd.get(), &st) == 0) *directory = S_ISDIR(st.st_mode);
+  return 0;
+}
+
+std::string exec_interpreter(const std::string& file) {
+  UniqueFd fd(open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) return "";
+  Elf64_Ehdr eh{};
+  ssize_t n = pread(fd.get(), &eh, sizeof eh, 0);
+  if (n >= 2 && reinterpret_cast<const char*>(&eh)[0] == '#' && reinterpret_cast<const char*>(&eh)[1] == '!') {
+    char line[256] = {};
+    ssize_t got = pread(fd.get(), line, sizeof line - 1, 2);
+    if (got <= 0) return "";
+    std::string l(line, static_cast<size_t>(got));
+    l = l.substr(0, l.find('\n'));
+    size_t b = l.find_first_not_of(" \t");
+    if (b == std::string::npos) return "";
+    size_t e = l.find_first_of(" \t", b);
+    return l.substr(b, e == std::string::npos ? std::string::npos : e - b);
+  }
+  if (n != sizeof eh || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh.e_phentsize != sizeof(Elf64_Phdr))
+    return "";
+  for (unsigned i = 0; i < eh.e_phnum && i < 64; ++i) {
+    Elf64_Phdr ph{};
+    if (pread(fd.get(), &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * sizeof ph)) != sizeof ph) return "";
+    if (ph.p_type != PT_INTERP || ph.p_filesz == 0 || ph.p_filesz > 4096) continue;
+    std::string interp(ph.p_filesz, '\0');
+    if (pread(fd.get(), interp.data(), interp.size(), static_cast<off_t>(ph.p_offset)) != static_cast<ssize_t>(interp.size()))
+      return "";
+    return std::string(interp.c_str());
+  }
+  return "";
+}
+
+bool TaskCreds::in_group(gid_t g) const {
+  return g == egid || g == fsgid || std::find(groups.begin(), groups.end(), g) != groups.end();
+}
+
+TaskCreds task_creds(pid_t tid) {
+  TaskCreds c;
+  std::string s = read_small("/proc/" + std::to_string(tid) + "/status");
+  auto line = [&](const char* key) -> std::string {
+    size_t p = s.find(std::string("\n") + key);
+    if (p == std::string::npos) return "";
+    size_t b = p + 1 + std::strlen(key), e = s.find('\n', b);
+    return s.substr(b, e == std::string::npos ? std::string::npos : e - b);
+  };
+  std::istringstream u(line("Uid:")), g(line("Gid:")), gs(line("Groups:"));
+  u >> c.ruid >> c.euid >> c.suid >> c.fsuid;
+  g >> c.rgid >> c.egid >> c.sgid >> c.fsgid;
+  for (gid_t x; gs >> x;) c.groups.push_back(x);
+  return c;
+}
+
+SocketAddress read_sockaddr(pid_t tid, uint64_t addr, uint64_t len) {
+  SocketAddress out;
+  sockaddr_storage ss{};
+  if (len < sizeof(sa_family_t) || len > sizeof ss) return out;
+  if (!read_memory(tid, addr, &ss, static_cast<size_t>(len))) return out;
+  out.family = ss.ss_family;
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET && len >= sizeof(sockaddr_in)) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
+    out.port = ntohs(in->sin_port);
+    out.text = std::string(buf) + ":" + std::to_string(out.port);
+  } else if (ss.ss_family == AF_INET6 && len >= sizeof(sockaddr_in6)) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+    out.port = ntohs(in6->sin6_port);
+    out.text = "[" + std::string(buf) + "]:" + std::to_string(out.port);
+  } else if (ss.ss_family == AF_UNIX) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(&ss);
+    size_t n = static_cast<size_t>(len) - offsetof(sockaddr_un, sun_path);
+    if (n == 0) return out;  // autobind
+    if (un->sun_path[0] == '\0') {
+      out.text = "@" + std::string(un->sun_path + 1, strnlen(un->sun_path + 1, n - 1));
+    } else {
+      out.unix_path = std::string(un->sun_path, strnlen(un->sun_path, n));
+      out.text = out.unix_path;
+    }
+  }
+  return out;
+}
+
+int socket_type(pid_t tgid, int fd) {
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, tgid, 0)));
+  if (!pidfd) return -1;
+  UniqueFd copy(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
+  int type = -1;
+  socklen_t len = sizeof type;
+  if (!copy || getsockopt(copy.get(), SOL_SOCKET, SO_TYPE, &type, &len) < 0) return -1;
+  return type;
+}
+
+namespace {
+
+struct Named {
+  uint64_t value;
+  const char* name;
+};
+
+constexpr Named kFamilies[] = {
+    {AF_UNIX, "AF_UNIX"},     {AF_INET, "AF_INET"},   {AF_INET6, "AF_INET6"},       {AF_NETLINK, "AF_NETLINK"},
+    {AF_PACKET, "AF_PACKET"}, {AF_VSOCK, "AF_VSOCK"}, {AF_BLUETOOTH, "AF_BLUETOOTH"}, {AF_ALG, "AF_ALG"},
+    {AF_KEY, "AF_KEY"},       {AF_CAN, "AF_CAN"},     {AF_XDP, "AF_XDP"},           {AF_TIPC, "AF_TIPC"},
+    {AF_RDS, "AF_RDS"},       {AF_PPPOX, "AF_PPPOX"}, {AF_X25, "AF_X25"},           {AF_AX25, "AF_AX25"},
+    {AF_APPLETALK, "AF_APPLETALK"}, {AF_IPX, "AF_IPX"}, {AF_NFC, "AF_NFC"},         {AF_MCTP, "AF_MCTP"},
+    {43, "AF_SMC"},
+};
+
+constexpr Named kNamespaces[] = {
+    {CLONE_NEWNS, "CLONE_NEWNS"},         {CLONE_NEWUTS, "CLONE_NEWUTS"}, {CLONE_NEWIPC, "CLONE_NEWIPC"},
+    {CLONE_NEWUSER, "CLONE_NEWUSER"},     {CLONE_NEWPID, "CLONE_NEWPID"}, {CLONE_NEWNET, "CLONE_NEWNET"},
+    {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {CLONE_NEWTIME, "CLONE_NEWTIME"},
+};
+
+constexpr Named kRlimits[] = {
+    {RLIMIT_CPU, "CPU"},       {RLIMIT_FSIZE, "FSIZE"},     {RLIMIT_DATA, "DATA"},
+    {RLIMIT_STACK, "STACK"},   {RLIMIT_CORE, "CORE"},       {RLIMIT_RSS, "RSS"},
+    {RLIMIT_NPROC, "NPROC"},   {RLIMIT_NOFILE, "NOFILE"},   {RLIMIT_MEMLOCK, "MEMLOCK"},
+    {RLIMIT_AS, "AS"},         {RLIMIT_LOCKS, "LOCKS"},     {RLIMIT_SIGPENDING, "SIGPENDING"},
+    {RLIMIT_MSGQUEUE, "MSGQUEUE"}, {RLIMIT_NICE, "NICE"},   {RLIMIT_RTPRIO, "RTPRIO"},
+    {RLIMIT_RTTIME, "RTTIME"},
+};
+
+}  // namespace
+
+std::string family_name(int family) {
+  for (const auto& f : kFamilies)
+    if (f.value == static_cast<uint64_t>(family)) return f.name;
+  return "family " + std::to_string(family);
+}
+
+std::vector<std::string> namespace_names(uint64_t flags) {
+  std::vector<std::string> out;
+  for (const auto& n : kNamespaces)
+    if (flags & n.value) out.push_back(n.name);
+  return out;
+}
+
+std::string rlimit_name(int resource) {
+  for (const auto& r : kRlimits)
+    if (r.value == static_cast<uint64_t>(resource)) return r.name;
+  return "";
+}
+
+}  // namespace zjail::learn

@@ -1,0 +1,72 @@
+// Learn mode: a watched call's arguments, read from the waiting payload
+// (learn_observe.hpp). Paths are made absolute as the payload saw them
+// (through its cwd or dirfd), and looked up in its root.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace zjail::learn {
+
+// "/a/./b/../c//" -> "/a/c": lexical, as a learned profile writes paths.
+std::string normalize(const std::string& path);
+
+// The task's view of its files. Relative paths resolve against its cwd or a
+// dirfd; every lookup happens in its own root (RESOLVE_IN_ROOT), so an
+// absolute symlink in the jail stays in the jail.
+class TaskFiles {
+ public:
+  explicit TaskFiles(pid_t tid) : tid_(tid) {}
+  // The absolute path `path` names for the task, relative to dirfd `dirfd`
+  // (AT_FDCWD: its cwd). "" where it cannot tell.
+  std::string absolute(int dirfd, const std::string& path) const;
+  // The path of its fd `fd` ("" for a socket, pipe, or anything not a path).
+  std::string fd_path(int fd) const;
+  // What a lookup of `abs` finds in the task's root: 0, or ENOENT, ...
+  int lookup(const std::string& abs, bool* directory = nullptr) const;
+
+ private:
+  std::string link(const std::string& name) const;
+  pid_t tid_;
+};
+
+// What the kernel itself opens to run `file` (a host path, e.g. through
+// /proc/TID/root): the ELF interpreter (PT_INTERP), or a script's "#!"
+// interpreter. No system call of the payload shows it. "" for neither.
+std::string exec_interpreter(const std::string& file);
+
+// The task's credentials, from /proc/TID/status.
+struct TaskCreds {
+  uid_t ruid = 0, euid = 0, suid = 0, fsuid = 0;
+  gid_t rgid = 0, egid = 0, sgid = 0, fsgid = 0;
+  std::vector<gid_t> groups;
+  bool in_group(gid_t g) const;
+};
+TaskCreds task_creds(pid_t tid);
+
+// A socket address as a learned profile names it: "127.0.0.1:80",
+// "[::1]:53", "/run/x.sock", "@abstract"; `family` and `port` set. ""
+// for a family learning does not name.
+struct SocketAddress {
+  int family = -1;
+  uint16_t port = 0;
+  std::string text;
+  std::string unix_path;  // AF_UNIX: the file (not abstract)
+};
+SocketAddress read_sockaddr(pid_t tid, uint64_t addr, uint64_t len);
+
+// The socket's type (SOCK_STREAM, SOCK_DGRAM, ...) of fd `fd` in the
+// task, through a copy of it (pidfd_getfd); -1 if it cannot tell.
+int socket_type(pid_t tgid, int fd);
+
+// "AF_INET", "family 42".
+std::string family_name(int family);
+// "CLONE_NEWNET", for each namespace bit in `flags`.
+std::vector<std::string> namespace_names(uint64_t flags);
+// "NOFILE" for RLIMIT_NOFILE; "" for an unknown resource.
+std::string rlimit_name(int resource);
+
+}  // namespace zjail::learn
