@@ -114,9 +114,16 @@ Section syscalls(const Context& c) {
   for (const auto& [name, e] : rest)
     s.lines.push_back({"SystemCallFilter", name, {comment_safe(seen(*e))}});
   if (!c.base) {
+    // Under a jail zjail enforces, clone3 and openat2 fail with ENOSYS (the
+    // base filter reads only their older forms' arguments) and libc falls
+    // back to clone and openat: seen the newer, the older is needed.
+    auto used = [&](const string& name) {
+      if (c.o.syscalls.count(name)) return true;
+      return (name == "clone" && c.o.syscalls.count("clone3")) || (name == "openat" && c.o.syscalls.count("openat2"));
+    };
     string never;
     for (const auto& name : watched_service_calls())
-      if (!c.o.syscalls.count(name) && syscall_known(name) &&
+      if (!used(name) && syscall_known(name) &&
           std::find(std::begin(kAlwaysAllowed), std::end(kAlwaysAllowed), name) == std::end(kAlwaysAllowed))
         never += (never.empty() ? "" : " ") + name;
     if (!never.empty())

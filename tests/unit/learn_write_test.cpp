@@ -421,6 +421,24 @@ TEST(LearnWrite, SystemCallsAsGroupsAndSingleCalls) {
     EXPECT_FALSE(allowed->count(denied)) << denied;
 }
 
+// An enforcing jail answers clone3 and openat2 with ENOSYS, and libc falls
+// back to clone and openat: a workload seen using the newer calls keeps the
+// older (redis-server's threads were refused clone in bench/learn.sh).
+TEST(LearnWrite, NewerCallsSeenKeepTheirFallbacks) {
+  Observations o;
+  o.syscalls["clone3"] = ev(4, "clone3({flags=CLONE_VM|CLONE_THREAD})");
+  o.syscalls["openat2"] = ev(1, "openat2(...)");
+  std::string text = write_profile(o, opts());
+  expect_launchable(text);
+  Profile p = load(text);
+  std::vector<std::string> names;
+  for (const auto& i : p.system_call_filter.names) names.push_back(i.value);
+  auto allowed = expand_syscalls(names);
+  ASSERT_TRUE(allowed);
+  for (const char* c : {"clone", "clone3", "openat", "openat2"}) EXPECT_TRUE(allowed->count(c)) << c;
+  EXPECT_FALSE(allowed->count("fork")) << "fork was never seen";
+}
+
 TEST(LearnWrite, UsersCapabilitiesAndTheRest) {
   Observations o;
   o.user = "root";
