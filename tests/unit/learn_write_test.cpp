@@ -312,6 +312,60 @@ TEST(LearnWrite, DevicesBeyondThePseudoOnes) {
   EXPECT_THAT(text, Not(HasSubstr("PrivateDevices=yes")));
 }
 
+// Learn mode as a boundary: the workload chooses every path string it hands
+// the observer (a failed call counts as much as one that worked), so no path
+// may become another bind than itself, or another directive.
+TEST(LearnWrite, AColonInAMadePathIsNoBindOfAnotherSource) {
+  Observations o;
+  // open("/var:/h", O_WRONLY|O_CREAT) fails with ENOENT, and is a create:
+  // learn_paths.cpp writes it, exact, as "BindPaths=-/var:/h", which the
+  // parser reads as the host's /var bound read-write at /h.
+  path(o, "/var:/h", kCreate | kWrite);
+  path(o, "/srv/a:/etc/cron.d/x", kCreate | kWrite);
+  std::string text = write_profile(o, opts());
+  Profile p = load(text);
+  for (const auto& b : p.binds) EXPECT_EQ(b.value.source, b.value.target) << text;
+  EXPECT_THAT(text, Not(HasLine("BindPaths=-/var:/h")));
+}
+
+TEST(LearnWrite, ANewlineInADevicePathIsNoSecondDirective) {
+  Observations o;
+  // creat("/dev/x\nBindPaths=/var:/h\n#"): not missing (a create), a device
+  // name without a space, so "DeviceAllow=" + name + " w" is written raw.
+  path(o, "/dev/x\nBindPaths=/var:/h\n#", kCreate | kWrite);
+  std::string text = write_profile(o, opts());
+  expect_every_line_explained(text);
+  Profile p = load(text);
+  EXPECT_TRUE(p.binds.empty()) << text;
+}
+
+TEST(LearnWrite, AWritableBindIsNeverASharedOrSecretHoldingDirectory) {
+  Observations o;
+  // Names the host's services use are "never taken over" (kServiceRoots),
+  // yet a file made in one binds it whole, read-write.
+  path(o, "/var/lib/systemd/x", kCreate | kWrite);
+  path(o, "/run/systemd/y", kCreate | kWrite);
+  // A file made in a directory that holds a secret: the read rules refuse to
+  // fold into it, the write rules bind it whole.
+  path(o, "/etc/NetworkManager/nm.lock", kCreate | kWrite);
+  path(o, "/etc/app/app.lock", kCreate | kWrite);
+  WriteOptions w = opts();
+  w.holds_secrets = [](const std::string& d) { return d == "/etc/app"; };
+  std::string text = write_profile(o, w);
+  EXPECT_THAT(text, Not(HasLine("BindPaths=-/var/lib/systemd")));
+  EXPECT_THAT(text, Not(HasLine("BindPaths=-/run/systemd")));
+  EXPECT_THAT(text, Not(HasLine("BindPaths=-/etc/NetworkManager")));
+  EXPECT_THAT(text, Not(HasLine("BindPaths=-/etc/app")));
+}
+
+TEST(LearnWrite, ManyPortsNeverOpenEveryConnect) {
+  Observations o;
+  o.families["AF_INET"] = ev(1, "socket(AF_INET)");
+  for (int port = 2000; port < 3100; ++port) o.connects["tcp:192.0.2.1:" + std::to_string(port)] = ev(1, "connect");
+  std::string text = write_profile(o, opts());
+  EXPECT_THAT(text, HasLine("SocketConnectDeny=any"));
+}
+
 TEST(LearnWrite, PrivateNetworkUnlessSomethingOutsideWasReached) {
   Observations o;
   o.families["AF_INET"] = ev(2, "socket(AF_INET, SOCK_STREAM)");
