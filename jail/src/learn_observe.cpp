@@ -209,8 +209,9 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n) {
       int err = files.lookup(abs, &is_dir);
       directory = directory || (err == 0 && is_dir);
       // O_CREAT of a file that is there opens it; of one that is not, makes it.
-      if ((access & kCreate) && err == 0 && (pc->flags == Flags::Open || pc->flags == Flags::OpenHow))
-        access &= ~kCreate;
+      // mkdir, mknod, link or symlink of a path that is there fails with
+      // EEXIST: nothing made. Only a rename replaces what is there.
+      if ((access & kCreate) && err == 0 && !name.starts_with("rename")) access &= ~kCreate;
       if (directory && (access & kRead) && pc->flags != Flags::Directory && (pc->flags == Flags::Open || pc->flags == Flags::OpenHow))
         access |= kList;
       bool creates = (access & kCreate) != 0;
@@ -329,7 +330,8 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n) {
     for (const auto& s : namespace_names(ns)) list += (list.empty() ? "" : "|") + s;
     call = name + "(" + list + ")";
     for (const auto& s : namespace_names(ns)) o.namespaces[s].add(call + who);
-    if (name == "setns" || (ns & ~static_cast<uint64_t>(CLONE_NEWUSER))) cap("CAP_SYS_ADMIN", call);
+    // Namespaces made with a user namespace need no capability of the host's.
+    if (!(ns & CLONE_NEWUSER) && (name == "setns" || ns)) cap("CAP_SYS_ADMIN", call);
   } else if (name.starts_with("setres") || name.starts_with("setre") || name == "setuid" || name == "setgid" ||
              name == "setfsuid" || name == "setfsgid") {
     bool gid = name.find("gid") != std::string::npos;

@@ -216,6 +216,17 @@ class Planner {
       r_.files.notes.push_back("ignored, not a normalized absolute path: " + comment_safe(p));
       return;
     }
+    // A bind is SOURCE[:TARGET[:OPTIONS]] and a directive one line: a path
+    // the workload names with ':' or a control byte would write another
+    // bind or another directive. Never bound (red team).
+    if (std::any_of(p.begin(), p.end(), [](char ch) {
+          auto c = static_cast<unsigned char>(ch);
+          return c == ':' || c < 0x20 || c == 0x7f;
+        })) {
+      r_.files.notes.push_back("not bound, a bind cannot name a path with ':' or a control character: " +
+                               comment_safe(p));
+      return;
+    }
     if (under(p, "/proc")) {
       if (p != "/proc" && !is_pid_dir(string_view(p).substr(6))) {
         r_.proc_all = true;
@@ -286,7 +297,8 @@ class Planner {
         continue;
       }
       if (service_dir(where, top, p, *u)) continue;
-      if (is_broad(where) || is_secret_path(where) || under(where, "/sys") || where.find(':') != string::npos) {
+      if (is_broad(where) || is_secret_path(where) || under(where, "/sys") || where.find(':') != string::npos ||
+          secret_below(where) || shared_service_dir(where) || holds(where)) {
         // Never a system-wide or secret directory: the file alone, once it exists.
         exact_rw_[top].add(p, *u);
         r_.files.notes.push_back(comment_safe(top) + ": made in " + comment_safe(where) +
@@ -321,6 +333,18 @@ class Planner {
       if (name.find(':') != string::npos || name == "." || name == "..") return false;
       service_[{static_cast<int>(root.kind), name}].add(p, u);
       return true;
+    }
+    return false;
+  }
+
+  // Below a service root (/var/lib, /run, ...), in a directory the host's
+  // own services share (systemd, dpkg, ...): never bound whole.
+  static bool shared_service_dir(const string& where) {
+    for (const auto& root : kServiceRoots) {
+      if (!under(where, root.path) || where.size() <= root.path.size()) continue;
+      string rest = where.substr(root.path.size() + 1);
+      string name = rest.substr(0, rest.find('/'));
+      if (std::find(root.shared.begin(), root.shared.end(), name) != root.shared.end()) return true;
     }
     return false;
   }
@@ -457,6 +481,18 @@ class Planner {
       if (base_.gives_device(dev)) continue;
       if (dev.find_first_of(" \t\"'\\") != string::npos) {
         r_.devices.notes.push_back("not granted, an odd device name: " + comment_safe(dev));
+        continue;
+      }
+      // A disk, or the kernel's memory: the host itself. Learning records
+      // attempts as needs, so a workload could ask for these by failing to
+      // open them: never granted by learning, only by hand.
+      struct stat st{};
+      bool host_itself = (lstat(dev.c_str(), &st) == 0 && S_ISBLK(st.st_mode)) || dev == "/dev/mem" ||
+                         dev == "/dev/kmem" || dev == "/dev/port" || under(dev, "/dev/disk") ||
+                         under(dev, "/dev/mapper");
+      if (host_itself) {
+        r_.devices.notes.push_back("not granted, a disk or the kernel's memory (add it by hand if it is truly "
+                                   "needed): " + comment_safe(one(dev, *u)));
         continue;
       }
       string mode = (u->access & kWrite) ? ((u->access & kRead) ? "rw" : "w") : "r";

@@ -4,7 +4,10 @@
 // only what the base does not already give is kept. Every line is applied
 // to a scratch profile before it is written, so a value zjail would refuse
 // becomes a comment rather than a profile that fails --check.
+#include <grp.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "learn_internal.hpp"
@@ -149,9 +152,31 @@ std::vector<std::pair<string, const Evidence*>> ids(const Observations& o, const
   return out;
 }
 
+// Groups whose files are the host's disks, memory, secrets or admin rights:
+// learning takes an attempt (a failed setgid()) for a need, so it never
+// grants them.
+bool privileged_group(const string& gid) {
+  constexpr const char* kNames[] = {"root", "disk", "kmem", "shadow", "sudo", "adm", "docker", "lxd", "wheel"};
+  char* end = nullptr;
+  unsigned long n = std::strtoul(gid.c_str(), &end, 10);
+  if (end == gid.c_str() || *end) return true;
+  group g{};
+  group* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getgrgid_r(static_cast<gid_t>(n), &g, buf.data(), buf.size(), &found) != 0 || !found) return false;
+  return std::find_if(std::begin(kNames), std::end(kNames), [&](const char* k) { return string(k) == g.gr_name; }) !=
+         std::end(kNames);
+}
+
 Section identity(const Context& c) {
   Section s{"Identity", {}, {}};
   auto uids = ids(c.o, "uid"), gids = ids(c.o, "gid");
+  std::erase_if(gids, [&](const auto& g) {
+    if (!privileged_group(g.first)) return false;
+    s.notes.push_back("not granted: gid " + comment_safe(g.first) + " (" + comment_safe(seen(*g.second)) +
+                      "), a group of the host's disks, secrets or admins; add it by hand if truly needed");
+    return true;
+  });
   string user, group;
   std::vector<string> why;
   if (!uids.empty()) {
@@ -189,6 +214,14 @@ Section identity(const Context& c) {
 
 // --- Capabilities --------------------------------------------------------------------
 
+// Capabilities that reach the host's kernel or every file: learning takes
+// an attempt for a need (a failed mount() is evidence too), so these are
+// never granted by it, only written as notes for an admin to decide.
+constexpr const char* kNeverLearned[] = {
+    "CAP_SYS_ADMIN", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",  "CAP_SYS_PTRACE", "CAP_BPF",     "CAP_PERFMON",
+    "CAP_MAC_ADMIN", "CAP_MAC_OVERRIDE", "CAP_SYS_BOOT", "CAP_DAC_READ_SEARCH", "CAP_SETPCAP", "CAP_SETFCAP",
+};
+
 // What other lines stand for: a privileged port is ListenStream=, a user
 // switch is User=.
 bool replaced(const string& cap) {
@@ -215,6 +248,11 @@ Section capabilities(const Context& c) {
       continue;
     }
     if (c.base && base_has_cap(c.base->ambient_capabilities, cap)) continue;
+    if (std::find(std::begin(kNeverLearned), std::end(kNeverLearned), cap) != std::end(kNeverLearned)) {
+      s.notes.push_back("not granted: " + comment_safe(cap) + " (" + comment_safe(seen(e)) +
+                        "): it reaches the host's kernel; add it by hand in a drop-in of the profile if truly needed");
+      continue;
+    }
     kept.emplace_back(cap, &e);
   }
   if (!c.base && kept.empty()) {
