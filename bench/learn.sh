@@ -105,15 +105,5 @@ request that makes none of them (redis's read, write, epoll) runs at full
 speed; each watched call costs a round trip to zjail (docs/learn.md).
 MD
 )
-python3 - "$doc" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2].rstrip("\n") + "\n"
-text = open(path).read()
-m = re.search(r"^## What learning costs\n.*?(?=^## |\Z)", text, re.S | re.M)
-if m:
-    text = text[:m.start()] + section + ("\n" if m.end() < len(text) else "") + text[m.end():]
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-PY
+python3 "$repo/bench/replace-section.py" "$doc" "$section"
 echo "bench: wrote the learning section of $doc"

@@ -101,16 +101,5 @@ binary, exec'd once the jail is up, which would own a few pages instead of a
 copy of the launcher's address space, at the price of an exec per jail.
 MD
 )
-# Replace the section in place (up to the next "## " heading), or append it.
-python3 - "$doc" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2].rstrip("\n") + "\n"
-text = open(path).read()
-m = re.search(r"^## Memory per jail\n.*?(?=^## |\Z)", text, flags=re.S | re.M)
-if m:
-    text = text[:m.start()] + section + ("\n" if m.end() < len(text) else "") + text[m.end():]
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-PY
+python3 "$repo/bench/replace-section.py" "$doc" "$section"
 echo "bench: wrote the memory section of $doc"
