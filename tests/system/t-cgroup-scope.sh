@@ -275,4 +275,6 @@ assert_eq "processes or scopes left" "" \
 # Last, so that a failure here does not hide the checks above: the jail's
 # cgroup namespace is rooted at its own scope, so the payload sees itself at
 # "/" and nothing of the host's cgroup tree (the path names a slice and unit).
-assert_eq "the payload's /proc/self/cgroup, printed by zjail's output" "payload-up 0::/" "$payload_view"
+# zjail then reports the signal that ended the payload (the test's SIGTERM).
+assert_eq "the payload's /proc/self/cgroup, printed by zjail's output, and the signal that ended it" \
+  "payload-up 0::/ zjail: payload killed by SIGTERM" "$payload_view"
