@@ -460,7 +460,8 @@ class Planner {
     }
     for (const auto& [k, g] : service_) targets.push_back(string(kServiceRoots[index_of(k.first)].path) + "/" + k.second);
     if (run_tmpfs_.count) targets.push_back("/run");
-    for (const auto& [d, u] : exists_) {
+    for (const auto& [dir, u] : exists_) {
+      const string& d = dir;  // a plain reference: a lambda may not capture a structured binding (C++20, clang)
       if (d == "/" || std::any_of(targets.begin(), targets.end(), [&](const string& t) { return under(d, t) || under(t, d); }))
         continue;
       r_.files.lines.push_back({"TemporaryFileSystem", quote_word(d + ":ro,mode=0755"),
