@@ -7,7 +7,8 @@
 //    file outside the process directories makes ProcSubset=all, a device
 //    beyond the pseudo devices a DeviceAllow= line;
 //  - a path under /usr, /bin, /sbin, /lib* binds that whole OS tree
-//    read-only (libraries and data, no secrets, as base-service does);
+//    read-only (libraries and data, no secrets, as base-service does),
+//    noexec but for the files the workload executed or mapped executable;
 //  - a write binds the file written, read-write; a file created or removed
 //    binds the directory it was made in, or becomes StateDirectory=,
 //    CacheDirectory=, LogsDirectory=, RuntimeDirectory= under /var/lib,
@@ -418,6 +419,7 @@ class Planner {
     for (const auto& [t, g] : os_)
       r_.files.lines.push_back({"BindReadOnlyPaths", bind_word(t),
                                 {g.below(t), "an OS tree (programs, libraries, their data): bound whole, read-only"}});
+    os_exec();
     for (const auto& [d, g] : folded)
       r_.files.lines.push_back({"BindReadOnlyPaths", bind_word(d),
                                 {g.below(d), "folded: not a system-wide directory, and no secret lies below it"}});
@@ -447,6 +449,42 @@ class Planner {
                                 {run_tmpfs_.below("/run"),
                                  "files made directly in /run: a private, empty /run for them (the host's stays "
                                  "out of reach)"}});
+  }
+
+  // An OS tree bound whole holds every program of the host (shells,
+  // interpreters): it is noexec, and only the files the workload executed
+  // or mapped executable (its binary, the loader, its libraries, a helper
+  // it ran) keep exec, each on its own. A shell the workload never ran
+  // cannot be executed, nor mapped by the loader (noexec refuses PROT_EXEC).
+  void os_exec() {
+    std::map<string, const PathUse*> exec;
+    for (const auto& [t, g] : os_)
+      for (const auto& [p, u] : g.paths)
+        if (u->access & kExec) exec.emplace(p, u);
+    for (const auto& [t, g] : os_) {
+      // /lib -> usr/lib (merged /usr): the tree is bound as the directory it
+      // names, a mount apart from /usr's, and the loader opens libraries by
+      // the /lib path; a file executed under the target keeps exec here too.
+      std::error_code ec;
+      string target = std::filesystem::canonical(t, ec).string();
+      if (ec) target = string(t);
+      std::map<string, std::pair<string, const PathUse*>> here;  // the path in this tree -> as seen
+      for (const auto& [p, u] : exec) {
+        if (under(p, t)) here.emplace(p, std::pair{p, u});
+        else if (target != t && under(p, target)) here.emplace(string(t) + p.substr(target.size()), std::pair{p, u});
+      }
+      r_.files.lines.push_back({"NoExecPaths", bind_word(t),
+                                {comment_safe(t) + ": " + std::to_string(here.size()) + " file" +
+                                     (here.size() == 1 ? "" : "s") + " in it executed or mapped executable",
+                                 "nothing else there may run: programs the workload never ran (a shell) stay "
+                                 "unexecutable"}});
+      for (const auto& [p, as] : here) {
+        const auto& [seen_as, u] = as;
+        Line l{"ExecPaths", bind_word(p), {comment_safe(one(seen_as, *u))}};
+        if (p != seen_as) l.why.push_back("the same file, as " + comment_safe(t) + " shows it");
+        r_.files.lines.push_back(std::move(l));
+      }
+    }
   }
 
   // A directory the workload only looked at, with nothing bound in it or

@@ -141,6 +141,40 @@ TEST(LearnWrite, ARealCommandRunsFromWhatItUsed) {
   EXPECT_THAT(text, HasLine("User=nobody"));
 }
 
+// The OS trees hold every program of the host: they are noexec, and only
+// what the workload executed or mapped executable runs, also where a tree is
+// a symlink into /usr (merged /usr: the loader opens /lib/... paths, and the
+// jail binds /lib as a mount of its own).
+TEST(LearnWrite, OnlyWhatRanMayRunFromTheOsTrees) {
+  std::error_code ec;
+  std::string libc = std::filesystem::canonical("/lib/x86_64-linux-gnu/libc.so.6", ec).string();
+  if (ec) GTEST_SKIP() << "this host has no /lib/x86_64-linux-gnu/libc.so.6";
+  std::string true_bin = std::filesystem::canonical("/bin/true").string();
+  Observations o;
+  o.command = {true_bin};
+  o.user = "nobody";
+  path(o, true_bin, kExec);
+  path(o, "/lib64/ld-linux-x86-64.so.2", kRead | kExec);  // the interpreter, as PT_INTERP names it
+  path(o, "/lib/x86_64-linux-gnu/libc.so.6", kRead);
+  path(o, libc, kRead | kExec);
+  path(o, "/usr/share/zoneinfo/UTC", kRead);
+  std::string text = write_profile(o, opts());
+  expect_launchable(text, o.command);
+  expect_every_line_explained(text);
+  EXPECT_THAT(text, HasLine("BindReadOnlyPaths=-/usr"));
+  EXPECT_THAT(text, HasLine("NoExecPaths=-/usr"));
+  EXPECT_THAT(text, HasLine("ExecPaths=-" + true_bin));
+  EXPECT_THAT(text, HasLine("ExecPaths=-" + libc));
+  EXPECT_THAT(text, HasLine("ExecPaths=-/lib64/ld-linux-x86-64.so.2"));
+  // Read only: no exec.
+  EXPECT_THAT(text, Not(HasSubstr("ExecPaths=-/usr/share")));
+  EXPECT_THAT(text, Not(HasSubstr("ExecPaths=-/usr/bin/sh\n")));
+  if (std::filesystem::is_symlink("/lib") && libc.starts_with(std::filesystem::canonical("/lib").string() + "/")) {
+    EXPECT_THAT(text, HasLine("NoExecPaths=-/lib"));
+    EXPECT_THAT(text, HasLine("ExecPaths=-/lib" + libc.substr(std::filesystem::canonical("/lib").string().size())));
+  }
+}
+
 TEST(LearnWrite, SecretsAreBoundAloneOrNotAtAll) {
   Observations o;
   path(o, "/etc/passwd", kRead);
