@@ -100,6 +100,9 @@ requests per second), median of $rounds alternating rounds.
 | under \`zjail learn\` | $l | $(ratio "$l" "$p") |
 | under the learned profile ($lines lines) | $e | $(ratio "$e" "$p") |
 
+Each round (requests/s): plain ${plain[*]}; learning ${learning[*]}; learned
+profile ${learned[*]}. Ratios within the rounds' spread are no difference.
+
 Learning watches only the calls it needs (opens, sockets, execs, ...): a
 request that makes none of them (redis's read, write, epoll) runs at full
 speed; each watched call costs a round trip to zjail (docs/learn.md).
