@@ -4,8 +4,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "verbose.hpp"
+#include "zjail/explain.hpp"
 #include "zjail/lease.hpp"
 #include "zjail/notify.hpp"
 #include "zjail/seccomp_cache.hpp"
@@ -80,6 +82,13 @@ Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContex
   ctx.lease = &lease;
   ZJAIL_TRY_ASSIGN(auto plan, build_plan(profile, opt.command, ctx));
   if (hooks && hooks->planned) ZJAIL_TRY(hooks->planned(plan));
+  // --explain on a plain launch: the explain watch section (explain.hpp).
+  // Without --explain the plan stays exactly the enforcing one.
+  const bool explaining = ctx.explain && !hooks && !plan.seccomp_notify.empty();
+  if (explaining) ZJAIL_TRY(plan_explain(plan));
+  else if (ctx.explain && !hooks)
+    spdlog::warn("--explain: zjail cannot hold this jail's seccomp listener (no namespaces, or "
+                 "kernel.yama.ptrace_scope=3): nothing is explained");
   timings.mark("plan");
   log_plan(plan, profile, opt.verbosity);
   for (const auto& w : plan.warnings) spdlog::warn("{}", w);
@@ -100,12 +109,23 @@ Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContex
     log.clear_field("ZJAIL_SYSCALL");
     log.clear_field("ZJAIL_DIRECTIVE");
   };
-  NotificationSink* sink = hooks && hooks->sink ? hooks->sink(plan) : nullptr;
+  // One line per finding of explain mode (each path and call once).
+  std::optional<Explainer> explainer;
+  if (explaining)
+    explainer.emplace(plan, profile, [&log](const Explanation& e) {
+      log.set_field("ZJAIL_SYSCALL", e.name);
+      log.set_field("ZJAIL_DIRECTIVE", e.directive);
+      spdlog::warn("{}", e.line());
+      log.clear_field("ZJAIL_SYSCALL");
+      log.clear_field("ZJAIL_DIRECTIVE");
+    });
+  NotificationSink* sink = hooks && hooks->sink ? hooks->sink(plan) : explainer ? &*explainer : nullptr;
   ZJAIL_TRY_ASSIGN(auto jail, start_jail(plan, &cgroup, report_denial, sink));
   timings.mark("clone to execve");
   spdlog::debug("jail init is pid {}", jail.pid());
   timings.log();
   auto status = jail.wait(&signals, &relay, /*shed_when_idle=*/!hooks, hooks ? hooks->stop_grace_ms : -1);
+  if (explainer) explainer->report_suppressed();
   for (const auto& w : lease.release()) spdlog::warn("{}", w);
   if (hooks) hooks->notify_messages = relay.received();
   if (!status) return std::move(status).error();

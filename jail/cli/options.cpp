@@ -33,7 +33,8 @@ void define_options(CLI::App& app, Options& opt) {
   list("--rlimit", opt.rlimits, "NAME=VALUE, e.g. NOFILE=1024 or nproc=64:128");
   app.add_flag("--keep-tty", opt.keep_tty, "Keep the controlling terminal (KeepTerminal=yes)");
   app.add_flag("--explain", opt.explain,
-               "Debugging: also name the calls the filters kill for (a signal handler can then outlive the kill)");
+               "Debugging: also explain missing binds, hidden paths, dropped capabilities and the calls the filters "
+               "kill for (a signal handler can then outlive the kill)");
   app.add_flag("--check", opt.check, "Validate the profiles and exit");
   app.add_flag("--show", opt.show, "Print the resolved profile with the origin of each value");
   app.add_flag("--list-profiles", opt.list_profiles, "List the profiles on the search path");

@@ -85,10 +85,7 @@ void DenialSupervisor::handle() {
     if (errno != ENOENT && errno != EINTR) listener_.reset();
     return;
   }
-  if (sink_) {
-    sink_->handle(listener_.get(), n);
-    return;
-  }
+  if (sink_ && sink_->handle(listener_.get(), n)) return;
   const auto tid = static_cast<pid_t>(n.pid);
   Verdict v = evaluate(*filters_, n.data);
   // The base filter's ENOSYS (clone3, openat2) only makes libc fall back to

@@ -10,6 +10,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 
 #include "task_view.hpp"
 #include "zjail/fd.hpp"
+#include "zjail/learn.hpp"
 
 namespace zjail::learn {
 
@@ -64,19 +67,40 @@ std::string TaskFiles::absolute(int dirfd, const std::string& path) const {
   return normalize(base + "/" + path);
 }
 
-int TaskFiles::lookup(const std::string& abs, bool* directory) const {
+int TaskFiles::open_in_root(const std::string& abs, bool follow, UniqueFd& out, int flags) const {
   std::string root = "/proc/" + std::to_string(tid_) + "/root";
   UniqueFd rootfd(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!rootfd) return errno;
   open_how how{};
-  how.flags = O_PATH | O_CLOEXEC;
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   std::string rel = abs.size() > 1 ? abs.substr(1) : ".";
-  UniqueFd fd(static_cast<int>(syscall(SYS_openat2, rootfd.get(), rel.c_str(), &how, sizeof how)));
-  if (!fd) return errno;
+  out.reset(static_cast<int>(syscall(SYS_openat2, rootfd.get(), rel.c_str(), &how, sizeof how)));
+  return out ? 0 : errno;
+}
+
+int TaskFiles::lookup(const std::string& abs, bool* directory) const {
+  UniqueFd fd;
+  if (int err = open_in_root(abs, true, fd)) return err;
   struct stat st{};
   if (directory && fstat(fd.get(), &st) == 0) *directory = S_ISDIR(st.st_mode);
   return 0;
+}
+
+int TaskFiles::stat(const std::string& abs, bool follow, struct stat& st, bool* read_only) const {
+  UniqueFd fd;
+  if (int err = open_in_root(abs, follow, fd)) return err;
+  struct statfs fs{};
+  if (read_only) *read_only = fstatfs(fd.get(), &fs) == 0 && (fs.f_flags & ST_RDONLY);
+  return fstat(fd.get(), &st) == 0 ? 0 : errno;
+}
+
+std::string TaskFiles::read(const std::string& abs) const {
+  UniqueFd fd;
+  if (open_in_root(abs, true, fd, O_RDONLY | O_NOCTTY | O_NONBLOCK) != 0) return "";
+  char buf[4096];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
 std::string exec_interpreter(const std::string& file) {
@@ -110,6 +134,78 @@ std::string exec_interpreter(const std::string& file) {
   return "";
 }
 
+namespace {
+
+constexpr PathArg kNone{-1, -1, 0};
+constexpr PathCall kPathCalls[] = {
+    {"open", {{0, -1, 0}, kNone}, PathFlags::Open},
+    {"openat", {{1, 0, 0}, kNone}, PathFlags::Open},
+    {"openat2", {{1, 0, 0}, kNone}, PathFlags::OpenHow},
+    {"creat", {{0, -1, kWrite | kCreate}, kNone}, PathFlags::Creat},
+    {"execve", {{0, -1, kExec}, kNone}, PathFlags::None},
+    {"execveat", {{1, 0, kExec}, kNone}, PathFlags::EmptyPathOk},
+    {"stat", {{0, -1, kRead}, kNone}, PathFlags::None},
+    {"lstat", {{0, -1, kRead}, kNone}, PathFlags::None},
+    {"newfstatat", {{1, 0, kRead}, kNone}, PathFlags::EmptyPathOk},
+    {"statx", {{1, 0, kRead}, kNone}, PathFlags::EmptyPathOk},
+    {"access", {{0, -1, kRead}, kNone}, PathFlags::AccessMode},
+    {"faccessat", {{1, 0, kRead}, kNone}, PathFlags::AccessMode},
+    {"faccessat2", {{1, 0, kRead}, kNone}, PathFlags::AccessMode},
+    {"readlink", {{0, -1, kRead}, kNone}, PathFlags::None},
+    {"readlinkat", {{1, 0, kRead}, kNone}, PathFlags::None},
+    {"mkdir", {{0, -1, kCreate}, kNone}, PathFlags::Directory},
+    {"mkdirat", {{1, 0, kCreate}, kNone}, PathFlags::Directory},
+    {"rmdir", {{0, -1, kRemove}, kNone}, PathFlags::Directory},
+    {"unlink", {{0, -1, kRemove}, kNone}, PathFlags::None},
+    {"unlinkat", {{1, 0, kRemove}, kNone}, PathFlags::Unlinkat},
+    {"rename", {{0, -1, kRemove}, {1, -1, kCreate}}, PathFlags::None},
+    {"renameat", {{1, 0, kRemove}, {3, 2, kCreate}}, PathFlags::None},
+    {"renameat2", {{1, 0, kRemove}, {3, 2, kCreate}}, PathFlags::None},
+    {"link", {{0, -1, kRead}, {1, -1, kCreate}}, PathFlags::None},
+    {"linkat", {{1, 0, kRead}, {3, 2, kCreate}}, PathFlags::None},
+    {"symlink", {{1, -1, kCreate}, kNone}, PathFlags::None},
+    {"symlinkat", {{2, 1, kCreate}, kNone}, PathFlags::None},
+    {"chmod", {{0, -1, kWrite}, kNone}, PathFlags::None},
+    {"fchmodat", {{1, 0, kWrite}, kNone}, PathFlags::None},
+    {"fchmodat2", {{1, 0, kWrite}, kNone}, PathFlags::EmptyPathOk},
+    {"chown", {{0, -1, kWrite}, kNone}, PathFlags::None},
+    {"lchown", {{0, -1, kWrite}, kNone}, PathFlags::None},
+    {"fchownat", {{1, 0, kWrite}, kNone}, PathFlags::EmptyPathOk},
+    {"truncate", {{0, -1, kWrite}, kNone}, PathFlags::None},
+    {"mknod", {{0, -1, kCreate}, kNone}, PathFlags::None},
+    {"mknodat", {{1, 0, kCreate}, kNone}, PathFlags::None},
+    {"chdir", {{0, -1, kRead}, kNone}, PathFlags::Directory},
+    {"chroot", {{0, -1, kRead}, kNone}, PathFlags::Directory},
+    {"utimensat", {{1, 0, kWrite}, kNone}, PathFlags::EmptyPathOk},
+    {"inotify_add_watch", {{1, -1, kRead}, kNone}, PathFlags::None},
+    {"statfs", {{0, -1, kRead}, kNone}, PathFlags::None},
+    {"swapon", {{0, -1, kRead | kWrite}, kNone}, PathFlags::None},
+    {"acct", {{0, -1, kWrite}, kNone}, PathFlags::None},
+};
+
+}  // namespace
+
+const PathCall* path_call(const std::string& name) {
+  for (const auto& c : kPathCalls)
+    if (name == c.name) return &c;
+  return nullptr;
+}
+
+unsigned open_access(uint64_t flags) {
+  unsigned a = 0;
+  switch (flags & O_ACCMODE) {
+    case O_RDONLY: a = kRead; break;
+    case O_WRONLY: a = kWrite; break;
+    default: a = kRead | kWrite; break;
+  }
+  if (flags & O_PATH) a = kRead;
+  if (flags & (O_TRUNC | O_APPEND)) a |= kWrite;
+  if (flags & O_CREAT) a |= kCreate;
+  if ((flags & O_DIRECTORY) && (a & kRead) && !(flags & O_PATH)) a |= kList;
+  return a;
+}
+
+
 bool TaskCreds::in_group(gid_t g) const {
   return g == egid || g == fsgid || std::find(groups.begin(), groups.end(), g) != groups.end();
 }
@@ -127,6 +223,7 @@ TaskCreds task_creds(pid_t tid) {
   u >> c.ruid >> c.euid >> c.suid >> c.fsuid;
   g >> c.rgid >> c.egid >> c.sgid >> c.fsgid;
   for (gid_t x; gs >> x;) c.groups.push_back(x);
+  c.cap_effective = std::strtoull(line("CapEff:").c_str(), nullptr, 16);
   return c;
 }
 
@@ -161,15 +258,23 @@ SocketAddress read_sockaddr(pid_t tid, uint64_t addr, uint64_t len) {
   return out;
 }
 
-int socket_type(pid_t tgid, int fd) {
+namespace {
+
+int socket_option(pid_t tgid, int fd, int option) {
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, tgid, 0)));
   if (!pidfd) return -1;
   UniqueFd copy(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
-  int type = -1;
-  socklen_t len = sizeof type;
-  if (!copy || getsockopt(copy.get(), SOL_SOCKET, SO_TYPE, &type, &len) < 0) return -1;
-  return type;
+  int value = -1;
+  socklen_t len = sizeof value;
+  if (!copy || getsockopt(copy.get(), SOL_SOCKET, option, &value, &len) < 0) return -1;
+  return value;
 }
+
+}  // namespace
+
+int socket_type(pid_t tgid, int fd) { return socket_option(tgid, fd, SO_TYPE); }
+
+int socket_domain(pid_t tgid, int fd) { return socket_option(tgid, fd, SO_DOMAIN); }
 
 namespace {
 

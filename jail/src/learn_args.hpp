@@ -3,11 +3,15 @@
 // (through its cwd or dirfd), and looked up in its root.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "zjail/fd.hpp"
 
 namespace zjail::learn {
 
@@ -27,8 +31,14 @@ class TaskFiles {
   std::string fd_path(int fd) const;
   // What a lookup of `abs` finds in the task's root: 0, or ENOENT, ...
   int lookup(const std::string& abs, bool* directory = nullptr) const;
+  // The file at `abs` in the task's root (its symlink itself unless
+  // `follow`): 0, or the errno.
+  int stat(const std::string& abs, bool follow, struct stat& st, bool* read_only = nullptr) const;
+  // A small file at `abs` in the task's root ("" if unreadable).
+  std::string read(const std::string& abs) const;
 
  private:
+  int open_in_root(const std::string& abs, bool follow, UniqueFd& out, int flags = O_PATH) const;
   std::string link(const std::string& name) const;
   pid_t tid_;
 };
@@ -38,11 +48,31 @@ class TaskFiles {
 // interpreter. No system call of the payload shows it. "" for neither.
 std::string exec_interpreter(const std::string& file);
 
+// The path arguments of the path calls (learn mode, explain mode): which
+// argument holds the path, which its dirfd (-1: the cwd), and what the call
+// does to it (learn.hpp's kRead, kWrite, ...).
+struct PathArg {
+  int path;
+  int dirfd;
+  unsigned access;
+};
+enum class PathFlags { None, Open, OpenHow, Creat, AccessMode, Unlinkat, Directory, EmptyPathOk };
+struct PathCall {
+  const char* name;
+  PathArg args[2];
+  PathFlags flags;
+};
+// The entry of a path call by name (nullptr: not one).
+const PathCall* path_call(const std::string& name);
+// What open flags do to a file (kRead, kWrite, kCreate, kList).
+unsigned open_access(uint64_t flags);
+
 // The task's credentials, from /proc/TID/status.
 struct TaskCreds {
   uid_t ruid = 0, euid = 0, suid = 0, fsuid = 0;
   gid_t rgid = 0, egid = 0, sgid = 0, fsgid = 0;
   std::vector<gid_t> groups;
+  uint64_t cap_effective = 0;  // CapEff:
   bool in_group(gid_t g) const;
 };
 TaskCreds task_creds(pid_t tid);
@@ -61,6 +91,8 @@ SocketAddress read_sockaddr(pid_t tid, uint64_t addr, uint64_t len);
 // The socket's type (SOCK_STREAM, SOCK_DGRAM, ...) of fd `fd` in the
 // task, through a copy of it (pidfd_getfd); -1 if it cannot tell.
 int socket_type(pid_t tgid, int fd);
+// Its family (AF_INET, ...), likewise.
+int socket_domain(pid_t tgid, int fd);
 
 // "AF_INET", "family 42".
 std::string family_name(int family);

@@ -41,86 +41,6 @@ void respond(int listener, uint64_t id, int err, bool cont) {
 
 int as_int(uint64_t v) { return static_cast<int>(static_cast<int32_t>(v)); }
 
-// The path arguments of the path calls: which argument holds the path,
-// which its dirfd (-1: the cwd), and what the call does to it.
-struct PathArg {
-  int path;
-  int dirfd;
-  unsigned access;
-};
-enum class Flags { None, Open, OpenHow, Creat, AccessMode, Unlinkat, Directory, EmptyPathOk };
-struct PathCall {
-  const char* name;
-  PathArg args[2];
-  Flags flags;
-};
-constexpr PathArg kNone{-1, -1, 0};
-constexpr PathCall kPathCalls[] = {
-    {"open", {{0, -1, 0}, kNone}, Flags::Open},
-    {"openat", {{1, 0, 0}, kNone}, Flags::Open},
-    {"openat2", {{1, 0, 0}, kNone}, Flags::OpenHow},
-    {"creat", {{0, -1, kWrite | kCreate}, kNone}, Flags::Creat},
-    {"execve", {{0, -1, kExec}, kNone}, Flags::None},
-    {"execveat", {{1, 0, kExec}, kNone}, Flags::EmptyPathOk},
-    {"stat", {{0, -1, kRead}, kNone}, Flags::None},
-    {"lstat", {{0, -1, kRead}, kNone}, Flags::None},
-    {"newfstatat", {{1, 0, kRead}, kNone}, Flags::EmptyPathOk},
-    {"statx", {{1, 0, kRead}, kNone}, Flags::EmptyPathOk},
-    {"access", {{0, -1, kRead}, kNone}, Flags::AccessMode},
-    {"faccessat", {{1, 0, kRead}, kNone}, Flags::AccessMode},
-    {"faccessat2", {{1, 0, kRead}, kNone}, Flags::AccessMode},
-    {"readlink", {{0, -1, kRead}, kNone}, Flags::None},
-    {"readlinkat", {{1, 0, kRead}, kNone}, Flags::None},
-    {"mkdir", {{0, -1, kCreate}, kNone}, Flags::Directory},
-    {"mkdirat", {{1, 0, kCreate}, kNone}, Flags::Directory},
-    {"rmdir", {{0, -1, kRemove}, kNone}, Flags::Directory},
-    {"unlink", {{0, -1, kRemove}, kNone}, Flags::None},
-    {"unlinkat", {{1, 0, kRemove}, kNone}, Flags::Unlinkat},
-    {"rename", {{0, -1, kRemove}, {1, -1, kCreate}}, Flags::None},
-    {"renameat", {{1, 0, kRemove}, {3, 2, kCreate}}, Flags::None},
-    {"renameat2", {{1, 0, kRemove}, {3, 2, kCreate}}, Flags::None},
-    {"link", {{0, -1, kRead}, {1, -1, kCreate}}, Flags::None},
-    {"linkat", {{1, 0, kRead}, {3, 2, kCreate}}, Flags::None},
-    {"symlink", {{1, -1, kCreate}, kNone}, Flags::None},
-    {"symlinkat", {{2, 1, kCreate}, kNone}, Flags::None},
-    {"chmod", {{0, -1, kWrite}, kNone}, Flags::None},
-    {"fchmodat", {{1, 0, kWrite}, kNone}, Flags::None},
-    {"fchmodat2", {{1, 0, kWrite}, kNone}, Flags::EmptyPathOk},
-    {"chown", {{0, -1, kWrite}, kNone}, Flags::None},
-    {"lchown", {{0, -1, kWrite}, kNone}, Flags::None},
-    {"fchownat", {{1, 0, kWrite}, kNone}, Flags::EmptyPathOk},
-    {"truncate", {{0, -1, kWrite}, kNone}, Flags::None},
-    {"mknod", {{0, -1, kCreate}, kNone}, Flags::None},
-    {"mknodat", {{1, 0, kCreate}, kNone}, Flags::None},
-    {"chdir", {{0, -1, kRead}, kNone}, Flags::Directory},
-    {"chroot", {{0, -1, kRead}, kNone}, Flags::Directory},
-    {"utimensat", {{1, 0, kWrite}, kNone}, Flags::EmptyPathOk},
-    {"inotify_add_watch", {{1, -1, kRead}, kNone}, Flags::None},
-    {"statfs", {{0, -1, kRead}, kNone}, Flags::None},
-    {"swapon", {{0, -1, kRead | kWrite}, kNone}, Flags::None},
-    {"acct", {{0, -1, kWrite}, kNone}, Flags::None},
-};
-
-const PathCall* path_call(const std::string& name) {
-  for (const auto& c : kPathCalls)
-    if (name == c.name) return &c;
-  return nullptr;
-}
-
-unsigned open_access(uint64_t flags) {
-  unsigned a = 0;
-  switch (flags & O_ACCMODE) {
-    case O_RDONLY: a = kRead; break;
-    case O_WRONLY: a = kWrite; break;
-    default: a = kRead | kWrite; break;
-  }
-  if (flags & O_PATH) a = kRead;
-  if (flags & (O_TRUNC | O_APPEND)) a |= kWrite;
-  if (flags & O_CREAT) a |= kCreate;
-  if ((flags & O_DIRECTORY) && (a & kRead) && !(flags & O_PATH)) a |= kList;
-  return a;
-}
-
 // Capabilities that an unprivileged caller's call needs (the inference
 // table of docs/learn.md): only where the call and its arguments say so.
 constexpr int kPrivilegedPort = 1024;
@@ -152,7 +72,7 @@ void Observer::finish(uint64_t notify_messages) {
   }
 }
 
-void Observer::handle(int listener, const seccomp_notif& n) {
+bool Observer::handle(int listener, const seccomp_notif& n) {
   const auto tid = static_cast<pid_t>(n.pid);
   if (against_base_) {
     // Under BASE the answer is the enforcing run's wherever the base filter
@@ -161,11 +81,12 @@ void Observer::handle(int listener, const seccomp_notif& n) {
     Verdict v = evaluate(plan_.seccomp, n.data);
     if (v.filter == 0 && !v.kill() && v.denied() && v.err() == ENOSYS) {
       respond(listener, n.id, ENOSYS, false);
-      return;
+      return true;
     }
   }
   record(listener, tid, n);
   respond(listener, n.id, 0, true);
+  return true;
 }
 
 void Observer::record(int listener, pid_t tid, const seccomp_notif& n) {
@@ -190,21 +111,21 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n) {
       std::string raw = ptr ? read_string(tid, ptr, 4096) : "";
       int dirfd = a.dirfd < 0 ? AT_FDCWD : as_int(d.args[a.dirfd]);
       std::string abs;
-      if (raw.empty() && (pc->flags == Flags::EmptyPathOk || (ptr == 0 && name == "utimensat"))) {
+      if (raw.empty() && (pc->flags == PathFlags::EmptyPathOk || (ptr == 0 && name == "utimensat"))) {
         abs = files.fd_path(dirfd);  // the fd itself (AT_EMPTY_PATH)
       } else {
         abs = files.absolute(dirfd, raw);
       }
       if (abs.empty()) continue;
       unsigned access = a.access;
-      bool directory = pc->flags == Flags::Directory;
-      if (pc->flags == Flags::Open) access = open_access(d.args[a.path + 1]);
-      if (pc->flags == Flags::OpenHow) {
+      bool directory = pc->flags == PathFlags::Directory;
+      if (pc->flags == PathFlags::Open) access = open_access(d.args[a.path + 1]);
+      if (pc->flags == PathFlags::OpenHow) {
         uint64_t flags = 0;
         if (read_memory(tid, d.args[2], &flags, sizeof flags)) access = open_access(flags);
       }
-      if (pc->flags == Flags::AccessMode && (d.args[a.path + 1] & W_OK)) access |= kWrite;
-      if (pc->flags == Flags::Unlinkat && (d.args[2] & AT_REMOVEDIR)) directory = true;
+      if (pc->flags == PathFlags::AccessMode && (d.args[a.path + 1] & W_OK)) access |= kWrite;
+      if (pc->flags == PathFlags::Unlinkat && (d.args[2] & AT_REMOVEDIR)) directory = true;
       bool is_dir = false;
       int err = files.lookup(abs, &is_dir);
       directory = directory || (err == 0 && is_dir);
@@ -212,7 +133,7 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n) {
       // mkdir, mknod, link or symlink of a path that is there fails with
       // EEXIST: nothing made. Only a rename replaces what is there.
       if ((access & kCreate) && err == 0 && !name.starts_with("rename")) access &= ~kCreate;
-      if (directory && (access & kRead) && pc->flags != Flags::Directory && (pc->flags == Flags::Open || pc->flags == Flags::OpenHow))
+      if (directory && (access & kRead) && pc->flags != PathFlags::Directory && (pc->flags == PathFlags::Open || pc->flags == PathFlags::OpenHow))
         access |= kList;
       bool creates = (access & kCreate) != 0;
       bool missing = err != 0 && !creates;

@@ -99,12 +99,14 @@ int path_argument(int nr);
 
 using DenialReporter = std::function<void(const Denial&)>;
 
-// Learn mode (learn_observe.hpp): takes every notification after the
-// handshake instead of the denial explanations, and answers each itself.
+// Learn mode (learn_observe.hpp) and explain mode (explain.hpp): sees every
+// notification after the handshake before the denial explanations do.
+// Returns true if it answered it; false leaves it to the supervisor, which
+// answers it as the filters would (learn mode answers everything itself).
 class NotificationSink {
  public:
   virtual ~NotificationSink() = default;
-  virtual void handle(int listener, const seccomp_notif& n) = 0;
+  virtual bool handle(int listener, const seccomp_notif& n) = 0;
 };
 
 // The parent's end of the listener. Owns the listener fd; answers each

@@ -56,7 +56,7 @@ class Observer : public NotificationSink {
   // writer compares everything with the base).
   Observer(const Plan& plan, bool against_base, std::vector<std::string> command, std::string user);
 
-  void handle(int listener, const seccomp_notif& n) override;
+  bool handle(int listener, const seccomp_notif& n) override;  // always true
 
   // What the run showed outside the calls: sd_notify messages relayed.
   void finish(uint64_t notify_messages);
