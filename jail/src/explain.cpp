@@ -161,6 +161,9 @@ void Explainer::path_calls(pid_t tid, const std::string& name, const seccomp_dat
     }
     const bool missing = err == ENOENT || err == ENOTDIR;
     if (!missing && err != 0 && err != EACCES) continue;
+    // There (or refused): only a node that hides it on purpose is news. The
+    // plan says so without touching the host, as for most calls.
+    if (!missing && !path_why(plan_, profile_, subject, false, true, false, true)) continue;
     // Probes for what the host lacks too (/etc/ld.so.preload, hwcaps
     // library directories, ...) are no miss: only what the host has, and
     // the jail's user could read there, is reported.
