@@ -115,7 +115,8 @@ Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContex
     explainer.emplace(plan, profile, [&log](const Explanation& e) {
       log.set_field("ZJAIL_SYSCALL", e.name);
       log.set_field("ZJAIL_DIRECTIVE", e.directive);
-      spdlog::warn("{}", e.line());
+      if (e.quiet) spdlog::debug("{}", e.line());
+      else spdlog::warn("{}", e.line());
       log.clear_field("ZJAIL_SYSCALL");
       log.clear_field("ZJAIL_DIRECTIVE");
     });

@@ -171,6 +171,13 @@ void Explainer::path_calls(pid_t tid, const std::string& name, const seccomp_dat
     if (::stat(subject.c_str(), &host) != 0) continue;
     if (!creds) creds = learn::task_creds(tid);
     if (!host_readable(subject, creds->fsuid, creds->fsgid, creds->groups)) continue;
+    // A symlink in the jail that leads to what is missing: the target is
+    // what to bind (/usr/share/locale/locale.alias -> /etc/locale.alias).
+    const std::string via = subject;
+    if (missing) subject = files.resolve(subject);
+    if (subject != via && (::stat(subject.c_str(), &host) != 0 ||
+                           !host_readable(subject, creds->fsuid, creds->fsgid, creds->groups)))
+      continue;
     bool parent_in_jail = files.lookup(parent_of(subject)) == 0;
     bool write = (access & (learn::kWrite | learn::kCreate | learn::kRemove)) != 0;
     auto why = path_why(plan_, profile_, subject, S_ISDIR(host.st_mode), parent_in_jail, write, !missing);
@@ -178,8 +185,9 @@ void Explainer::path_calls(pid_t tid, const std::string& name, const seccomp_dat
     Explanation e;
     e.name = subject;  // the key (inspect())
     e.call = name + "(" + shown_path(abs) + ")";
-    e.text = why->text;
+    e.text = (subject == via ? "" : "its symlink leads to " + shown(subject) + ", which is ") + why->text;
     e.directive = why->directive;
+    e.quiet = !why->hidden && optional_system_file(subject);
     out.push_back(std::move(e));
   }
 }

@@ -223,9 +223,9 @@ std::string capability_text(const CapNeed& n, const Plan& plan, const Profile& p
   std::string text = "needs " + cap + ", which ";
   if (!(plan.bounding & bit)) {
     std::string lines = lines_of(profile.capability_bounding_set);
-    text += profile.capability_bounding_set.is_set
-                ? "CapabilityBoundingSet=" + (lines.empty() ? "" : " (" + lines + ")") + " does not keep"
-                : "the jail does not keep (CapabilityBoundingSet= is not set: no capabilities)";
+    // An empty list (zjail's default, or an empty assignment) has no line.
+    text += lines.empty() ? "CapabilityBoundingSet= does not keep (the jail keeps no capabilities)"
+                          : "CapabilityBoundingSet= (" + lines + ") does not keep";
   } else if (!(plan.ambient & bit)) {
     std::string lines = lines_of(profile.ambient_capabilities);
     text += "AmbientCapabilities=" + (lines.empty() ? "" : " (" + lines + ")") +
@@ -237,6 +237,13 @@ std::string capability_text(const CapNeed& n, const Plan& plan, const Profile& p
     text += "; or use ListenStream=" + std::to_string(port) + " (zjail binds it and passes the socket)";
   if (n.cap == CAP_SETUID || n.cap == CAP_SETGID) text += "; or start it as that user (User=, Group=)";
   return text;
+}
+
+bool optional_system_file(const std::string& abs) {
+  for (const char* f : {"/etc/ld.so.preload", "/etc/localtime", "/etc/nsswitch.conf", "/etc/locale.alias",
+                        "/usr/share/locale/locale.alias", "/etc/gai.conf", "/etc/host.conf"})
+    if (abs == f) return true;
+  return false;
 }
 
 bool zjail_own_tree(const std::string& abs) {

@@ -95,6 +95,44 @@ int TaskFiles::stat(const std::string& abs, bool follow, struct stat& st, bool* 
   return fstat(fd.get(), &st) == 0 ? 0 : errno;
 }
 
+std::string TaskFiles::resolve(const std::string& abs) const {
+  std::vector<std::string> todo;  // the components still to walk, last first
+  std::stringstream in(abs);
+  for (std::string part; std::getline(in, part, '/');)
+    if (!part.empty()) todo.insert(todo.begin(), part);
+  std::string done;
+  for (int links = 0; !todo.empty();) {
+    std::string part = todo.back();
+    todo.pop_back();
+    if (part == ".") continue;
+    if (part == "..") {
+      done = done.substr(0, done.rfind('/'));
+      continue;
+    }
+    std::string next = done + "/" + part;
+    UniqueFd fd;
+    if (open_in_root(next, false, fd) != 0) {  // missing from here on
+      done = next;
+      for (auto it = todo.rbegin(); it != todo.rend(); ++it) done += "/" + *it;
+      return normalize(done);
+    }
+    char buf[4096];
+    ssize_t n = readlinkat(fd.get(), "", buf, sizeof buf);
+    if (n <= 0 || ++links > 40) {
+      done = next;
+      continue;
+    }
+    std::string target(buf, static_cast<size_t>(n));
+    if (target[0] == '/') done.clear();
+    std::stringstream t(target);
+    std::vector<std::string> parts;
+    for (std::string x; std::getline(t, x, '/');)
+      if (!x.empty()) parts.push_back(x);
+    todo.insert(todo.end(), parts.rbegin(), parts.rend());
+  }
+  return done.empty() ? "/" : done;
+}
+
 std::string TaskFiles::read(const std::string& abs) const {
   UniqueFd fd;
   if (open_in_root(abs, true, fd, O_RDONLY | O_NOCTTY | O_NONBLOCK) != 0) return "";

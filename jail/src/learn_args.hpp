@@ -34,6 +34,10 @@ class TaskFiles {
   // The file at `abs` in the task's root (its symlink itself unless
   // `follow`): 0, or the errno.
   int stat(const std::string& abs, bool follow, struct stat& st, bool* read_only = nullptr) const;
+  // `abs` with the symlinks in the task's root followed as far as they
+  // lead ("/usr/share/locale/locale.alias" -> "/etc/locale.alias" where
+  // that is the link's target), the rest appended as it is.
+  std::string resolve(const std::string& abs) const;
   // A small file at `abs` in the task's root ("" if unreadable).
   std::string read(const std::string& abs) const;
 

@@ -49,6 +49,7 @@ struct Explanation {
   std::string text;       // what follows "in pid N (comm): "
   std::string directive;  // the journal's ZJAIL_DIRECTIVE= ("BindReadOnlyPaths=", "CapabilityBoundingSet=")
   uint64_t repeats = 0;   // a summary line: this many more findings were not shown
+  bool quiet = false;     // an optional system file (optional_system_file()): shown with -v only
   std::string line() const;  // without the "zjail: " prefix
 };
 using ExplainReporter = std::function<void(const Explanation&)>;
@@ -127,6 +128,12 @@ struct PathWhy {
 // purpose (InaccessiblePaths=, ProtectHome=yes, ...) matters.
 std::optional<PathWhy> path_why(const Plan& plan, const Profile& profile, const std::string& abs, bool directory,
                                 bool parent_in_jail, bool write, bool inaccessible_only);
+
+// Files glibc reads when they are there and does fine without
+// (/etc/ld.so.preload, /etc/localtime: UTC, /etc/nsswitch.conf: "files",
+// locale.alias, gai.conf, host.conf): their misses are no mistakes of a
+// profile, and are shown only with -v.
+bool optional_system_file(const std::string& abs);
 
 // The jail's own trees, whose misses are not binds (/proc, /sys, /dev).
 bool zjail_own_tree(const std::string& abs);
