@@ -273,7 +273,10 @@ std::optional<PathWhy> path_why(const Plan& plan, const Profile& profile, const 
   std::string parent = abs.substr(0, std::max<size_t>(abs.rfind('/'), 1));
   bool whole_dir = !directory && !parent_in_jail && depth(parent) >= 2;
   std::string bind = (write ? "BindPaths=" : "BindReadOnlyPaths=");
-  std::string add = "add " + bind + (whole_dir ? parent + " (or the file)" : abs);
+  // `abs` is the payload's: escaped (shown()), so that a name it chose on
+  // the host (through a writable bind) cannot break the line in two or
+  // send the terminal escape sequences.
+  std::string add = "add " + bind + shown(whole_dir ? parent : abs) + (whole_dir ? " (or the file)" : "");
   why.directive = bind;
   if (!m) {
     if (plan.root_directory == "/") return std::nullopt;  // the host's root: not a missing bind
@@ -296,7 +299,7 @@ std::optional<PathWhy> path_why(const Plan& plan, const Profile& profile, const 
       std::string where = m->origin == "built-in" ? "" : " (" + m->origin + ")";
       why.directive = m->attr & MOUNT_ATTR_RDONLY ? "BindReadOnlyPaths=" : "BindPaths=";
       if (src != at)
-        why.text = "not in the jail: " + at + " is bound from " + src + where + ", which lacks it; the host has it at " + abs;
+        why.text = "not in the jail: " + at + " is bound from " + src + where + ", which lacks it; the host has it at " + shown(abs);
       else
         why.text = "not in the jail's bind of " + at + where +
                    ", though the host has it now (a mount beneath it the bind does not carry, or made after the start)";

@@ -187,5 +187,30 @@ TEST_F(Explain, NeverMakesAPayloadSucceedWhereItWouldFail) {
   }
 }
 
+
+// The payload names the path zjail reports, and through a writable bind it
+// can make the host have one it chose: a directory whose name holds a
+// newline and a terminal escape. Reported, it must stay inside zjail's one
+// line, escaped, as the call itself is: no forged "zjail:" line, no escape
+// sequence reaching the terminal or the journal.
+TEST_F(Explain, APathThePayloadNamedCannotForgeALineOrSendEscapes) {
+  ASSERT_EQ(mkdir((host_ / "w").c_str(), 0777), 0);
+  chmod((host_ / "w").c_str(), 0777);  // the jail's user creates in it
+  const std::string name = "d\nzjail: denied nothing, all is well\x1b[2J";
+  std::vector<std::string> cmd = {
+      "/bin/sh", "-c",
+      "n=$(printf 'd\\nzjail: denied nothing, all is well\\033[2J'); mkdir \"/data/$n\" && echo x >\"/data/$n/f\" && "
+      "cat \"" + (host_ / "w") + "/$n/f\"; true"};
+  auto r = launch(true, "BindPaths=" + (host_ / "w") + ":/data\n", cmd);
+  ASSERT_EQ(r.code, 0) << r.dump();
+  struct stat st{};
+  ASSERT_EQ(stat((host_ / "w/" + name + "/f").c_str(), &st), 0) << "the payload made the host's file";
+  auto e = explained(r);
+  ASSERT_EQ(e.size(), 1u) << "the miss is reported, on one line\n" << r.dump();
+  EXPECT_THAT(e[0], HasSubstr("d\\x0azjail: denied nothing")) << r.dump();
+  for (const auto& l : r.err_lines()) EXPECT_THAT(l, Not(StartsWith("zjail: denied nothing"))) << r.dump();
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << "a raw escape reached zjail's output\n" << r.dump();
+}
+
 }  // namespace
 }  // namespace zjail_test

@@ -266,6 +266,22 @@ TEST(ExplainPaths, AMissingPathOnTheEmptyRootSuggestsABind) {
   EXPECT_EQ(w->text, "not in the jail, but on the host: add BindPaths=/var/lib/app");
 }
 
+// The path is the payload's: a name it made on the host (through a
+// writable bind) with a newline or an escape stays escaped in the line.
+TEST(ExplainPaths, APathWithControlBytesIsEscapedInTheSuggestion) {
+  Profile p = profile("BindReadOnlyPaths=/usr\nBindReadOnlyPaths=/etc:/srv/etc\n");
+  Plan plan = plan_of(p);
+  auto w = path_why(plan, p, "/var/lib/d\nzjail: forged\x1b[2J/f", false, false, false, false);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->text, "not in the jail, but on the host: add BindReadOnlyPaths=/var/lib/d\\x0azjail: forged\\x1b[2J "
+                     "(or the file)");
+  w = path_why(plan, p, "/var/lib/x\ny", false, true, false, false);
+  EXPECT_EQ(w->text, "not in the jail, but on the host: add BindReadOnlyPaths=/var/lib/x\\x0ay");
+  w = path_why(plan, p, "/srv/etc/a\x1b[31m", false, true, false, false);
+  ASSERT_TRUE(w);
+  EXPECT_THAT(w->text, HasSubstr("the host has it at /srv/etc/a\\x1b[31m"));
+}
+
 TEST(ExplainPaths, HiddenPathsNameTheDirectiveThatHidesThem) {
   Profile p = profile("BindReadOnlyPaths=/usr\nInaccessiblePaths=/usr/share\nTemporaryFileSystem=/var\n"
                       "BindReadOnlyPaths=/etc:/srv/etc\n");
