@@ -166,18 +166,18 @@ void Explainer::path_calls(pid_t tid, const std::string& name, const seccomp_dat
     if (!missing && !path_why(plan_, profile_, subject, false, true, false, true)) continue;
     // Probes for what the host lacks too (/etc/ld.so.preload, hwcaps
     // library directories, ...) are no miss: only what the host has, and
-    // the jail's user could read there, is reported.
+    // the jail's user could read there, is reported. Looked up as that
+    // user would (host_readable()): zjail's own stat, as root, would take
+    // longer where the host has a file, and the payload, timing its call,
+    // would learn of files beyond any directory its user may search.
     struct stat host{};
-    if (::stat(subject.c_str(), &host) != 0) continue;
     if (!creds) creds = learn::task_creds(tid);
-    if (!host_readable(subject, creds->fsuid, creds->fsgid, creds->groups)) continue;
+    if (!host_readable(subject, creds->fsuid, creds->fsgid, creds->groups, &host)) continue;
     // A symlink in the jail that leads to what is missing: the target is
     // what to bind (/usr/share/locale/locale.alias -> /etc/locale.alias).
     const std::string via = subject;
     if (missing) subject = files.resolve(subject);
-    if (subject != via && (::stat(subject.c_str(), &host) != 0 ||
-                           !host_readable(subject, creds->fsuid, creds->fsgid, creds->groups)))
-      continue;
+    if (subject != via && !host_readable(subject, creds->fsuid, creds->fsgid, creds->groups, &host)) continue;
     bool parent_in_jail = files.lookup(parent_of(subject)) == 0;
     bool write = (access & (learn::kWrite | learn::kCreate | learn::kRemove)) != 0;
     auto why = path_why(plan_, profile_, subject, S_ISDIR(host.st_mode), parent_in_jail, write, !missing);

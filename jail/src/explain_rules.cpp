@@ -320,23 +320,51 @@ std::optional<PathWhy> path_why(const Plan& plan, const Profile& profile, const 
   return std::nullopt;
 }
 
-bool host_readable(const std::string& abs, uid_t uid, gid_t gid, const std::vector<gid_t>& groups) {
-  char real[PATH_MAX];
-  if (!realpath(abs.c_str(), real)) return false;
-  std::string path = real, walked;
-  std::istringstream parts(path);
+bool host_readable(const std::string& abs, uid_t uid, gid_t gid, const std::vector<gid_t>& groups,
+                   struct stat* found) {
+  // Walked a name at a time, as the kernel would for the user: nothing in
+  // a directory it may not search is looked at (zjail, as root, could), so
+  // neither the answer nor the time it takes tells the payload what lies
+  // beyond. Symlinks are read as text (readlink), never followed by the
+  // kernel: /proc's magic links lead nowhere special.
+  std::vector<std::string> todo;  // the names still to walk, last first
+  auto push = [&todo](const std::string& path) {
+    std::vector<std::string> parts;
+    std::istringstream in(path);
+    for (std::string c; std::getline(in, c, '/');)
+      if (!c.empty() && c != ".") parts.push_back(c);
+    todo.insert(todo.end(), parts.rbegin(), parts.rend());
+  };
+  push(abs);
   struct stat st{};
-  if (stat("/", &st) != 0 || !may(st, uid, gid, groups, S_IXUSR)) return false;
-  std::vector<std::string> comps;
-  for (std::string c; std::getline(parts, c, '/');)
-    if (!c.empty()) comps.push_back(c);
-  for (size_t i = 0; i < comps.size(); ++i) {
-    walked += "/" + comps[i];
-    if (stat(walked.c_str(), &st) != 0) return false;
-    bool last = i + 1 == comps.size();
+  if (lstat("/", &st) != 0 || !may(st, uid, gid, groups, S_IXUSR)) return false;
+  std::string dir;  // searchable ("" is "/")
+  for (int links = 0; !todo.empty();) {
+    std::string name = todo.back();
+    todo.pop_back();
+    if (name == "..") {
+      dir = dir.substr(0, dir.rfind('/'));
+      continue;
+    }
+    std::string next = dir + "/" + name;
+    if (zjail_own_tree(next) || lstat(next.c_str(), &st) != 0) return false;
+    if (S_ISLNK(st.st_mode)) {
+      char buf[PATH_MAX];
+      ssize_t n = readlink(next.c_str(), buf, sizeof buf);
+      if (n <= 0 || static_cast<size_t>(n) >= sizeof buf || ++links > 40) return false;
+      std::string target(buf, static_cast<size_t>(n));
+      if (target[0] == '/') dir.clear();
+      push(target);
+      continue;
+    }
+    bool last = todo.empty();
     mode_t bits = !last || S_ISDIR(st.st_mode) ? S_IXUSR : S_IRUSR;
-    if (!may(st, uid, gid, groups, bits)) return false;
+    if ((!last && !S_ISDIR(st.st_mode)) || !may(st, uid, gid, groups, bits)) return false;
+    dir = next;
   }
+  // Where the walk ended ("..", a symlink's target): what it names.
+  if (lstat(dir.empty() ? "/" : dir.c_str(), &st) != 0) return false;
+  if (found) *found = st;
   return true;
 }
 

@@ -334,6 +334,25 @@ TEST(ExplainPaths, HostReadableFollowsTheModeBits) {
   EXPECT_TRUE(host_readable("/etc/passwd", 0, 0, {}));
 }
 
+// Walked a name at a time: symlinks as their text, ".." after them as the
+// kernel takes it, and a file in the middle of a path is no directory.
+TEST(ExplainPaths, HostReadableWalksSymlinksAsTheKernelDoes) {
+  char dir[] = "/tmp/zjail-explain-unit-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  chmod(dir, 0755);
+  const std::string d = dir;
+  ASSERT_EQ(symlink("/etc", (d + "/l").c_str()), 0);
+  struct stat st{};
+  EXPECT_TRUE(host_readable(d + "/l/passwd", 65534, 65534, {}, &st));
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_TRUE(host_readable(d + "/l/../etc", 65534, 65534, {}, &st)) << "/etc/.. is /";
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_FALSE(host_readable(d + "/l/passwd/x", 65534, 65534, {}));
+  EXPECT_FALSE(host_readable(d + "/l/nonexistent", 65534, 65534, {}));
+  unlink((d + "/l").c_str());
+  rmdir(dir);
+}
+
 TEST(ExplainLine, ReadsAsOneLine) {
   Explanation e;
   e.call = "openat(\"/etc/nginx/nginx.conf\")";

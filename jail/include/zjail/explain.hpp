@@ -19,6 +19,7 @@
 #pragma once
 
 #include <linux/seccomp.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cerrno>
@@ -140,8 +141,12 @@ bool zjail_own_tree(const std::string& abs);
 
 // Whether a host user (`uid`, `gid`, `groups`) may read `abs` on the host by
 // its mode bits: every directory on the way searchable, the file readable
-// (a directory: searchable). Symlinks resolved first; ACLs not read.
-bool host_readable(const std::string& abs, uid_t uid, gid_t gid, const std::vector<gid_t>& groups);
+// (a directory: searchable); its stat in `found`. Walked a name at a time,
+// symlinks as text: nothing in a directory the user may not search is
+// looked at, so that the time it takes says nothing of what is there.
+// ACLs not read.
+bool host_readable(const std::string& abs, uid_t uid, gid_t gid, const std::vector<gid_t>& groups,
+                   struct stat* found = nullptr);
 
 // --- The runtime part ----------------------------------------------------
 
