@@ -14,12 +14,14 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
+#include <string_view>
 
 #include "task_view.hpp"
 #include "zjail/fd.hpp"
@@ -298,21 +300,57 @@ SocketAddress read_sockaddr(pid_t tid, uint64_t addr, uint64_t len) {
 
 namespace {
 
-int socket_option(pid_t tgid, int fd, int option) {
-  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, tgid, 0)));
-  if (!pidfd) return -1;
-  UniqueFd copy(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
-  int value = -1;
-  socklen_t len = sizeof value;
-  if (!copy || getsockopt(copy.get(), SOL_SOCKET, option, &value, &len) < 0) return -1;
-  return value;
+// sockfs names each socket's inode after its protocol (the kernel's
+// struct proto .name), which tells the family and, but for UNIX, the type.
+struct Protocol {
+  const char* name;
+  int family;
+  int type;
+};
+constexpr Protocol kProtocols[] = {
+    {"TCP", AF_INET, SOCK_STREAM},     {"TCPv6", AF_INET6, SOCK_STREAM},   {"MPTCP", AF_INET, SOCK_STREAM},
+    {"MPTCPv6", AF_INET6, SOCK_STREAM}, {"UDP", AF_INET, SOCK_DGRAM},       {"UDPv6", AF_INET6, SOCK_DGRAM},
+    {"UDP-Lite", AF_INET, SOCK_DGRAM},  {"UDPLITEv6", AF_INET6, SOCK_DGRAM}, {"PING", AF_INET, SOCK_DGRAM},
+    {"PINGv6", AF_INET6, SOCK_DGRAM},   {"RAW", AF_INET, SOCK_RAW},         {"RAWv6", AF_INET6, SOCK_RAW},
+    {"UNIX-STREAM", AF_UNIX, SOCK_STREAM}, {"UNIX", AF_UNIX, -1},
+};
+
+// The protocol of the task's fd `fd`, read as the "system.sockprotoname"
+// attribute of the socket's inode, which an O_PATH open of its /proc link
+// reaches without opening the socket. No copy of the socket (pidfd_getfd):
+// if the payload dropped its own meanwhile, zjail's close of the copy would
+// be the last, and the last close of a lingering TCP socket (SO_LINGER,
+// data its peer does not read) waits without end: the supervisor would
+// hang. The type comes from the inode's cached attributes, so a file that
+// is not a socket (on FUSE, say) is not asked.
+const Protocol* socket_protocol(pid_t tgid, int fd) {
+  std::string link = "/proc/" + std::to_string(tgid) + "/fd/" + std::to_string(fd);
+  UniqueFd path(open(link.c_str(), O_PATH | O_CLOEXEC));
+  struct statx sx{};
+  if (!path || statx(path.get(), "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE, &sx) != 0 ||
+      !S_ISSOCK(sx.stx_mode))
+    return nullptr;
+  char name[32];
+  std::string self = "/proc/self/fd/" + std::to_string(path.get());
+  ssize_t n = getxattr(self.c_str(), "system.sockprotoname", name, sizeof name - 1);
+  if (n <= 0) return nullptr;
+  std::string_view got(name, strnlen(name, static_cast<size_t>(n)));
+  for (const Protocol& p : kProtocols)
+    if (got == p.name) return &p;
+  return nullptr;
 }
 
 }  // namespace
 
-int socket_type(pid_t tgid, int fd) { return socket_option(tgid, fd, SO_TYPE); }
+int socket_type(pid_t tgid, int fd) {
+  const Protocol* p = socket_protocol(tgid, fd);
+  return p ? p->type : -1;
+}
 
-int socket_domain(pid_t tgid, int fd) { return socket_option(tgid, fd, SO_DOMAIN); }
+int socket_domain(pid_t tgid, int fd) {
+  const Protocol* p = socket_protocol(tgid, fd);
+  return p ? p->family : -1;
+}
 
 namespace {
 

@@ -93,7 +93,9 @@ struct SocketAddress {
 SocketAddress read_sockaddr(pid_t tid, uint64_t addr, uint64_t len);
 
 // The socket's type (SOCK_STREAM, SOCK_DGRAM, ...) of fd `fd` in the
-// task, through a copy of it (pidfd_getfd); -1 if it cannot tell.
+// task, from the protocol its inode is named after (no copy of the socket
+// is taken: learn_args.cpp); -1 if it cannot tell (a UNIX datagram or
+// seqpacket socket, a protocol not listed).
 int socket_type(pid_t tgid, int fd);
 // Its family (AF_INET, ...), likewise.
 int socket_domain(pid_t tgid, int fd);

@@ -1,18 +1,24 @@
 // The probe's attacks on explain mode (zjail --explain): the supervisor
-// looks at the payload's calls while they wait, and must neither tell the
-// payload about the host nor stop answering it.
+// reads the payload's arguments while the call waits, and must stay
+// responsive whatever the payload hands it.
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <csignal>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "probe.hpp"
+#include "test_io.hpp"
 
 namespace zjail_probe {
 namespace {
@@ -21,6 +27,88 @@ uint64_t now_ns() {
   timespec t{};
   clock_gettime(CLOCK_MONOTONIC, &t);
   return static_cast<uint64_t>(t.tv_sec) * 1000000000ULL + static_cast<uint64_t>(t.tv_nsec);
+}
+
+// Whether a watched call still gets its answer within `ms` (from a child,
+// so that a supervisor that hangs leaves this process free to say so).
+bool supervisor_answers(int ms) {
+  pid_t c = fork();
+  if (c == 0) {
+    syscall(SYS_openat, AT_FDCWD, "/zjail-probe-nonexistent", O_RDONLY | O_CLOEXEC);
+    _exit(0);
+  }
+  if (c < 0) return true;
+  for (int i = 0; i < ms; ++i) {
+    if (waitpid(c, nullptr, WNOHANG) == c) return true;
+    usleep(1000);
+  }
+  return false;
+}
+
+// A TCP socket whose close lingers without end: SO_LINGER with the longest
+// time, and unsent data its peer (kept here, never read) has no room for.
+int lingering_socket(int listener, const sockaddr_in& at) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int small = 4096;
+  setsockopt(s, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  if (connect(s, reinterpret_cast<const sockaddr*>(&at), sizeof at) < 0) return -1;
+  (void)listener;
+  fcntl(s, F_SETFL, O_NONBLOCK);
+  char buf[4096] = {};
+  while (write(s, buf, sizeof buf) > 0) {}
+  linger l{1, INT_MAX};
+  setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  return s;
+}
+
+// Red team: explain mode copies the fd of a bind() into zjail
+// (pidfd_getfd) to read its family. Killing the caller while zjail holds
+// that copy makes zjail's close the last one, and a lingering TCP socket's
+// last close waits: zjail's supervisor would hang while the payload lives
+// (no more answers, no stop, no timers). Each try kills a child in bind()
+// a little later than the one before.
+int linger_hang(int tries) {
+  int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int small = 4096;
+  setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in at = zjail_test_io::loopback(0);
+  socklen_t len = sizeof at;
+  if (bind(l, reinterpret_cast<sockaddr*>(&at), sizeof at) < 0 || listen(l, 64) < 0 ||
+      getsockname(l, reinterpret_cast<sockaddr*>(&at), &len) < 0)
+    return error("explain-linger", errno, "listen on loopback");
+  std::vector<int> peers;  // never read: the senders' data has nowhere to go
+  for (int i = 0; i < tries; ++i) {
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) < 0) return error("explain-linger", errno, "pipe");
+    pid_t c = fork();
+    if (c == 0) {
+      int s = lingering_socket(l, at);
+      sockaddr_in to = zjail_test_io::loopback(80);
+      if (s < 0) _exit(1);
+      (void)!write(ready[1], "r", 1);
+      bind(s, reinterpret_cast<sockaddr*>(&to), sizeof to);  // watched: zjail copies `s`
+      _exit(0);  // an exiting task's close does not linger
+    }
+    close(ready[1]);
+    char b;
+    bool ok = read(ready[0], &b, 1) == 1;
+    close(ready[0]);
+    int p = ok ? accept4(l, nullptr, nullptr, SOCK_CLOEXEC) : -1;
+    if (p >= 0) peers.push_back(p);
+    if (ok) {
+      const uint64_t until = now_ns() + static_cast<uint64_t>(i % 1200) * 250;
+      while (now_ns() < until) {}
+      kill(c, SIGKILL);
+    }
+    waitpid(c, nullptr, 0);
+    if (i % 10 != 9) continue;
+    if (!supervisor_answers(3000))
+      return fail("explain-linger", EDEADLK, "zjail stopped answering after " + std::to_string(i + 1) + " tries");
+    for (int q : peers) close(q);  // the tries so far did not hang it: their peers can go
+    peers.clear();
+  }
+  if (!supervisor_answers(3000)) return fail("explain-linger", EDEADLK, "zjail stopped answering");
+  return pass("explain-linger", "tries=" + std::to_string(tries));
 }
 
 // Red team: the latency of openat() on two paths the jail lacks, taken in
@@ -50,6 +138,7 @@ int time_paths(const std::string& a, const std::string& b, int rounds) {
 
 int run_explain_probe(const std::string& n, int argc, char** argv) {
   std::string a1 = argc > 2 ? argv[2] : "";
+  if (n == "explain-linger") return linger_hang(argc > 2 ? std::atoi(a1.c_str()) : 1000);
   if (n == "explain-time" && argc > 4) return time_paths(a1, argv[3], std::atoi(argv[4]));
   return -1;
 }

@@ -214,6 +214,18 @@ TEST_F(Explain, APathThePayloadNamedCannotForgeALineOrSendEscapes) {
   EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << "a raw escape reached zjail's output\n" << r.dump();
 }
 
+// The payload kills its own bind() caller while zjail reads the socket's
+// family: had zjail a copy of the socket then (pidfd_getfd, as it did), its
+// close would be the last, and a lingering TCP socket's last close waits
+// as long as the payload keeps the peer unread. The window was about a
+// microsecond (20000 tries never won it); zjail now takes no copy, and
+// must keep answering.
+TEST_F(Explain, ACallerKilledMidBindCannotHangTheSupervisor) {
+  auto r = launch(true, "", {kProbe, "explain-linger", "600"});
+  EXPECT_FALSE(r.timed_out) << r.dump();
+  EXPECT_THAT(r.out, StartsWith("PASS explain-linger tries=600")) << r.dump();
+}
+
 // zjail looks a path the jail lacks up on the host. Done as root, the
 // lookup took twice as long where the host had the file, even beyond a
 // directory the jail's user may not search (0700, root's): the payload,
