@@ -2,7 +2,9 @@
 // reads the payload's arguments while the call waits, and must stay
 // responsive whatever the payload hands it.
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -134,11 +136,41 @@ int time_paths(const std::string& a, const std::string& b, int rounds) {
   return 0;
 }
 
+// Red team: calls explain mode watches that the filters deny (the
+// listener sees them first and must answer them as the filters would, never
+// let them go on): setuid, chown, chroot (base-service's ~@privileged),
+// setrlimit (~@resources); one reaching the watch section by its x32
+// number (the ABI check kills it, in a child); and openat2 and
+// socket(AF_PACKET), allowed and let go on. One line each, the same with
+// and without --explain.
+int watched_denied() {
+  result("setuid", syscall(SYS_setuid, 0), "setuid(0)");
+  result("chown", syscall(SYS_chown, "/tmp", 0, 0), "chown(/tmp, 0, 0)");
+  result("chroot", syscall(SYS_chroot, "/"), "chroot(/)");
+  rlimit l{};
+  getrlimit(RLIMIT_NOFILE, &l);
+  result("setrlimit", syscall(SYS_setrlimit, RLIMIT_NOFILE, &l), "setrlimit(NOFILE) as it is");
+  pid_t c = fork();
+  if (c == 0) {
+    syscall(0x40000000 | SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
+    _exit(0);
+  }
+  int st = 0;
+  waitpid(c, &st, 0);
+  out("x32-openat " + std::string(WIFSIGNALED(st) ? "signal=" + std::to_string(WTERMSIG(st))
+                                                   : "exit=" + std::to_string(WEXITSTATUS(st))));
+  open_how how{};
+  how.flags = O_RDONLY;
+  result("openat2", syscall(SYS_openat2, AT_FDCWD, "/etc/hostname", &how, sizeof how), "/etc/hostname");
+  return result("socket-packet", socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0), "AF_PACKET");
+}
+
 }  // namespace
 
 int run_explain_probe(const std::string& n, int argc, char** argv) {
   std::string a1 = argc > 2 ? argv[2] : "";
   if (n == "explain-linger") return linger_hang(argc > 2 ? std::atoi(a1.c_str()) : 1000);
+  if (n == "watched-denied") return watched_denied();
   if (n == "explain-time" && argc > 4) return time_paths(a1, argv[3], std::atoi(argv[4]));
   return -1;
 }

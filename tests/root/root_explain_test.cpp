@@ -180,6 +180,7 @@ TEST_F(Explain, NeverMakesAPayloadSucceedWhereItWouldFail) {
       {kProbe, "ptrace-me", "1"},
       {kProbe, "read", "/etc/shadow"},
       {kProbe, "touch", "/etc/zjail-explain"},
+      {kProbe, "watched-denied"},
   };
   for (const auto& p : payloads) {
     auto plain = launch(false, "", p);
@@ -213,6 +214,7 @@ TEST_F(Explain, APathThePayloadNamedCannotForgeALineOrSendEscapes) {
   for (const auto& l : r.err_lines()) EXPECT_THAT(l, Not(StartsWith("zjail: denied nothing"))) << r.dump();
   EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << "a raw escape reached zjail's output\n" << r.dump();
 }
+
 
 // The payload kills its own bind() caller while zjail reads the socket's
 // family: had zjail a copy of the socket then (pidfd_getfd, as it did), its
