@@ -1,21 +1,26 @@
 // Explain mode's pure parts (explain_rules.cpp): the capability inference
 // table, call by call, against the kernel's own checks; id maps; which
 // directive a path the jail lacks is hidden by, and the bind suggested.
-// The watch section's BPF and the runtime are the root tier's
-// (tests/root/root_explain_test.cpp).
+// The watch section's BPF against the filter without it; the runtime is
+// the root tier's (tests/root/root_explain_test.cpp).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <linux/audit.h>
+#include <seccomp.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <initializer_list>
 
+#include "zjail/denials.hpp"
 #include "zjail/explain.hpp"
+#include "zjail/plan.hpp"
 #include "zjail/parser.hpp"
 
 namespace zjail {
@@ -351,6 +356,61 @@ TEST(ExplainPaths, HostReadableWalksSymlinksAsTheKernelDoes) {
   EXPECT_FALSE(host_readable(d + "/l/nonexistent", 65534, 65534, {}));
   unlink((d + "/l").c_str());
   rmdir(dir);
+}
+
+// The watch section only ever adds SECCOMP_RET_USER_NOTIF (the Explainer
+// then answers as the filters would): for every call number, native or
+// x32, with and without AT_EMPTY_PATH, the filter with it returns what the
+// filter without it does, or USER_NOTIF; calls of another ABI are killed
+// before it. And the enforcing launch has no such section.
+TEST(ExplainFilter, TheWatchSectionOnlyRoutesToTheListenerAndOnlyUnderExplain) {
+  Profile p = profile("SystemCallFilter=@system-service\nSystemCallFilter=~@privileged @resources\n"
+                      "SystemCallErrorNumber=EPERM\nRestrictAddressFamilies=AF_UNIX AF_INET\n");
+  PlanContext c;
+  c.cwd = "/";
+  auto enforcing = check_plan(p, c);
+  ASSERT_TRUE(enforcing) << enforcing.error().message();
+  c.explain = true;
+  auto plain = check_plan(p, c);
+  ASSERT_TRUE(plain) << plain.error().message();
+  // As a launch with namespaces plans it (plan.cpp): the merged filter.
+  if (enforcing->seccomp_notify.empty()) {
+    ASSERT_TRUE(plan_denials(*enforcing, false));
+  }
+  if (plain->seccomp_notify.empty()) {
+    ASSERT_TRUE(plan_denials(*plain, true));
+  }
+  const std::vector<sock_filter> without_section = plain->seccomp_notify;
+  ASSERT_TRUE(plan_explain(*plain));
+  const std::vector<sock_filter>& with_section = plain->seccomp_notify;
+  ASSERT_GT(with_section.size(), without_section.size());
+
+  seccomp_data d{};
+  d.arch = seccomp_arch_native();
+  d.nr = SYS_openat;
+  EXPECT_EQ(run_bpf(enforcing->seccomp_notify, d), SECCOMP_RET_ALLOW) << "no watch section without --explain";
+  EXPECT_EQ(run_bpf(with_section, d), SECCOMP_RET_USER_NOTIF);
+
+  int routed = 0;
+  for (uint32_t base : {0u, 0x40000000u})
+    for (uint32_t nr = 0; nr < 600; ++nr)
+      for (uint64_t flags : {uint64_t{0}, uint64_t{AT_EMPTY_PATH}, ~uint64_t{0}}) {
+        seccomp_data x{};
+        x.arch = seccomp_arch_native();
+        x.nr = static_cast<int>(base | nr);
+        for (auto& a : x.args) a = flags;
+        uint32_t without = run_bpf(without_section, x), with = run_bpf(with_section, x);
+        if (with != without) {
+          EXPECT_EQ(with, SECCOMP_RET_USER_NOTIF) << "call " << x.nr;
+          EXPECT_EQ(base, 0u) << "an x32 call reached the watch section: " << x.nr;
+          ++routed;
+        }
+      }
+  EXPECT_GT(routed, 40) << "the path and capability calls";
+  seccomp_data other{};
+  other.arch = AUDIT_ARCH_I386;
+  other.nr = 5;  // i386 open
+  EXPECT_EQ(run_bpf(with_section, other), SECCOMP_RET_KILL_PROCESS);
 }
 
 TEST(ExplainLine, ReadsAsOneLine) {
