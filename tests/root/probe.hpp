@@ -24,5 +24,7 @@ int run_attack(const std::string& name, int argc, char** argv);
 int run_security_probe(const std::string& name, int argc, char** argv);
 // The denial explanations' checks (probe_denials.cpp): -1 likewise.
 int run_denial_probe(const std::string& name, int argc, char** argv);
+// ListenViaBind='s checks (probe_listen.cpp): -1 likewise.
+int run_listen_probe(const std::string& name, int argc, char** argv);
 
 }  // namespace zjail_probe
