@@ -13,8 +13,10 @@
 // (SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SETFD: the payload's
 // own socket is closed, as dup2() would) and the call returns 0. A later
 // listen() on it returns 0 too: listen() on a listening socket only sets
-// its backlog again. Anything else is let go on (CONTINUE), and the kernel
-// binds, or refuses, on its own terms.
+// its backlog again, and where the filters deny listen() (SocketBind*=
+// closing every TCP port), zjail answers it 0 for its own sockets
+// (answer_listen()). Any other bind() is let go on (CONTINUE), and the
+// kernel binds, or refuses, on its own terms.
 //
 // The payload may change its memory, or the fd, under the read (TOCTOU):
 // a swapped fd only ever gets the socket zjail bound for the listed address
@@ -141,6 +143,31 @@ bool install(int listener, const seccomp_notif& n, const Match& m) {
   return ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) >= 0;
 }
 
+// listen() on one of zjail's stream sockets, where the filters deny it
+// (SocketBind*= closing every TCP port denies listen(): an unbound socket
+// would take an ephemeral port no Landlock rule sees). The socket listens
+// already, so the call is answered 0 without running it: running it
+// (CONTINUE) would let a thread swap another socket into the fd first.
+// The backlog stays zjail's (SOMAXCONN).
+bool answer_listen(int listener, const seccomp_notif& n, const std::vector<BindSocket>& sockets,
+                   const std::vector<std::vector<sock_filter>>& filters, NotificationSink* sink) {
+  if (!evaluate(filters, n.data).denied()) return false;  // the kernel's, never notified
+  const auto tid = static_cast<pid_t>(n.pid);
+  const int fd = static_cast<int>(static_cast<int32_t>(n.data.args[0]));
+  UniqueFd pidfd = fd >= 0 ? thread_pidfd(tid) : UniqueFd();
+  UniqueFd theirs(pidfd ? static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)) : -1);
+  struct stat st{}, ours{};
+  if (!theirs || fstat(theirs.get(), &st) != 0) return false;
+  bool listed = false;
+  for (const BindSocket& s : sockets)
+    listed = listed || (s.type == SOCK_STREAM && fstat(s.fd.get(), &ours) == 0 && ours.st_dev == st.st_dev &&
+                        ours.st_ino == st.st_ino);
+  if (!listed || ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) != 0) return false;
+  if (sink) sink->observe(listener, n);
+  respond(listener, n.id, false);
+  return true;
+}
+
 }  // namespace
 
 Status refuse_listen_via_bind(const Profile& p, const PlanContext& ctx) {
@@ -156,6 +183,18 @@ Status refuse_listen_via_bind(const Profile& p, const PlanContext& ctx) {
 
 Status plan_listen_via_bind(Plan& plan) {
   if (plan.bind_sockets.empty()) return {};
+  // The section sends bind() to zjail ahead of the filters, which would
+  // turn a kill of theirs into zjail's, which a signal can outlive
+  // (denials.md). So the filters must allow bind(), and by its number
+  // alone, as every filter zjail builds does (none reads bind's arguments).
+  seccomp_data d{};
+  d.arch = seccomp_arch_native();
+  d.nr = SYS_bind;
+  const bool allowed = !evaluate(plan.seccomp, d).denied();
+  for (auto& a : d.args) a = ~0ULL;
+  if (!allowed || evaluate(plan.seccomp, d).denied())
+    return make_error(Step::CompileSeccomp, EPERM,
+                      "ListenViaBind=yes needs bind(), which the profile's system call filters deny");
   return add_watch_section(plan, call_numbers({"bind"}), {}, "ListenViaBind=yes");
 }
 
@@ -191,9 +230,11 @@ long fdinfo_flags(const std::string& fdinfo) {
 
 bool answer_bind(int listener, const seccomp_notif& n, const std::vector<BindSocket>& sockets,
                  const std::vector<std::vector<sock_filter>>& filters, NotificationSink* sink) {
-  static const int kBind = seccomp_syscall_resolve_name("bind");
-  if (sockets.empty() || n.data.arch != seccomp_arch_native() || n.data.nr != kBind) return false;
-  // Denied by the filters: answered as they would, as without ListenViaBind=.
+  if (sockets.empty() || n.data.arch != seccomp_arch_native()) return false;
+  if (n.data.nr == SYS_listen) return answer_listen(listener, n, sockets, filters, sink);
+  if (n.data.nr != SYS_bind) return false;
+  // Denied by the filters: answered as they would, as without ListenViaBind=
+  // (plan_listen_via_bind() makes sure they allow it).
   if (evaluate(filters, n.data).denied()) return false;
   const Match m = find(static_cast<pid_t>(n.pid), n.data, sockets);
   // The caller may have gone, and its pid come to another process, while we

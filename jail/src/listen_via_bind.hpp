@@ -37,7 +37,9 @@ namespace zjail {
 // payload without its sockets.
 Status refuse_listen_via_bind(const Profile& p, const PlanContext& ctx);
 
-// The bind() watch section, when the plan has Plan::bind_sockets.
+// The bind() watch section, when the plan has Plan::bind_sockets. The
+// filters must allow bind() (the section would otherwise take a kill of
+// theirs out of the kernel's hands).
 Status plan_listen_via_bind(Plan& plan);
 
 // `addr` (`len` bytes, as the payload passed them to bind()) is the address
@@ -52,7 +54,8 @@ long fdinfo_flags(const std::string& fdinfo);
 // takes the fd's place and the call returns 0 (after `sink` observed it,
 // if there is one). A bind() it does not answer: without a sink, let go on
 // (CONTINUE) and true; with one, false, for the sink to answer. Any other
-// call, or one the filters deny: false.
+// call, or one the filters deny: false. A listen() the filters deny
+// (SocketBind*=), on one of zjail's stream sockets: answered 0.
 bool answer_bind(int listener, const seccomp_notif& n, const std::vector<BindSocket>& sockets,
                  const std::vector<std::vector<sock_filter>>& filters, NotificationSink* sink);
 

@@ -200,6 +200,26 @@ TEST_F(ListenViaBind, ARewrittenSockaddrNeverYieldsAnUnlistedSocket) {
   EXPECT_THAT(*line, Not(HasSubstr("refused=0"))) << r.dump();
 }
 
+// SocketBindDeny=tcp:any closes every TCP port, listen() included (an
+// unbound socket would take an ephemeral one): the daemon's listen() on
+// zjail's socket still works, one on any other socket does not.
+TEST_F(ListenViaBind, ListenWorksOnTheHandedSocketWhereSocketBindDenyClosesTcp) {
+  auto [port, other] = two_ports(SOCK_STREAM);
+  NEED_PORTS(std::pair(port, other));
+  if (landlock_abi() < 4) GTEST_SKIP() << "Landlock ABI " << landlock_abi() << ": zjail refuses SocketBindDeny= here";
+  const std::string p = std::to_string(port);
+  TempDir d;
+  d.write("via.profile", profile_text("ListenStream=127.0.0.1:" + p, true) + "SocketBindDeny=tcp:any\n");
+  Spawned z({"--profile", kProfile, "--profile", d / "via.profile", "--", kProbe, "bind-listen", "127.0.0.1", p, "tcp"});
+  ASSERT_NE(z.wait_line("READY"), "") << z.wait().dump();
+  EXPECT_EQ(echo_through(port, SOCK_STREAM), "hello zjail\n");
+  auto r = z.wait();
+  EXPECT_EQ(outcome(r, "bind-listen"), "PASS") << r.dump();
+  EXPECT_THAT(r.err, Not(HasSubstr("denied listen"))) << r.dump();
+  auto other_listen = jail({"--profile", d / "via.profile"}, {"sock-listen", "tcp", "0"});
+  EXPECT_EQ(outcome(other_listen, "sock-listen"), "EACCES") << other_listen.dump();
+}
+
 // No LISTEN_FDS, and no socket among the payload's fds before it binds.
 TEST_F(ListenViaBind, NoListenFdsAndNoInheritedSocket) {
   auto [port, other] = two_ports(SOCK_STREAM);

@@ -16,6 +16,7 @@
 
 #include "../../jail/src/listen_via_bind.hpp"
 #include "zjail/denials.hpp"
+#include "zjail/parser.hpp"
 #include "zjail/plan.hpp"
 #include "zjail/profile.hpp"
 
@@ -202,6 +203,21 @@ TEST(ListenViaBindPlan, FailsClosedWithoutTheListener) {
   Profile unix_only;
   unix_only.listen_via_bind = {true, at(3)};
   EXPECT_TRUE(check_plan(unix_only, ctx));
+}
+
+// A filter that denies bind() would, with the watch section in front of it,
+// have its kill made by zjail instead of the kernel: refused instead.
+TEST(ListenViaBindPlan, RefusedWhereTheFiltersDenyBind) {
+  int port = free_port();
+  ASSERT_NE(port, 0);
+  Profile p;
+  p.listen_stream.push_back({"127.0.0.1:" + std::to_string(port), at(1)});
+  p.listen_via_bind = {true, at(2)};
+  ASSERT_TRUE(apply_directive(p, "SystemCallFilter", "~bind", at(3)));
+  auto plan = build_plan(p, {"/bin/true"}, root_ctx());
+  ASSERT_FALSE(plan);
+  EXPECT_THAT(plan.error().message(), HasSubstr("ListenViaBind=yes needs bind(), which the profile's system call "
+                                                "filters deny"));
 }
 
 }  // namespace
