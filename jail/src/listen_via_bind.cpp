@@ -35,6 +35,7 @@
 #include "listen_via_bind.hpp"
 
 #include <fcntl.h>
+#include <linux/kcmp.h>
 #include <netinet/in.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
@@ -70,12 +71,17 @@ int int_option(int fd, int level, int name) {
   return getsockopt(fd, level, name, &v, &len) == 0 ? v : -1;
 }
 
-// A pidfd of the calling thread: its fd table is the one bind() names (a
-// thread may have unshared its own). Without PIDFD_THREAD (before 6.9),
-// only a thread group leader has one.
+// A pidfd for the calling thread's fd table, the one bind() names (a
+// thread may have unshared its own). Before Linux 6.9 (no PIDFD_THREAD)
+// only a thread group leader has a pidfd: the leader's serves if it shares
+// the caller's table (kcmp). The caller's cannot change while it waits; a
+// leader that unshares its own in between still holds a copy of it.
 UniqueFd thread_pidfd(pid_t tid) {
   UniqueFd fd(static_cast<int>(syscall(SYS_pidfd_open, tid, PIDFD_THREAD)));
-  if (!fd && errno == EINVAL && task_ids(tid).tgid == tid) fd.reset(static_cast<int>(syscall(SYS_pidfd_open, tid, 0)));
+  if (fd || errno != EINVAL) return fd;
+  const pid_t tgid = task_ids(tid).tgid;
+  if (tgid <= 0 || (tgid != tid && syscall(SYS_kcmp, tgid, tid, KCMP_FILES, 0, 0) != 0)) return fd;
+  fd.reset(static_cast<int>(syscall(SYS_pidfd_open, tgid, 0)));
   return fd;
 }
 

@@ -5,8 +5,9 @@
 //   bind-listen ADDR PORT tcp|udp [cloexec]  socket, O_NONBLOCK, bind,
 //       listen; "BOUND ..." (what the fd is now), "READY", then one client
 //       served: a line echoed back (tcp), or a datagram (udp)
-//   bind-once ADDR PORT tcp|udp|file         one bind() (on /dev/null for
-//       "file"): "PASS bind-once ADDR:PORT" with the address the socket got
+//   bind-once ADDR PORT tcp|udp|file [thread]  one bind() (on /dev/null for
+//       "file"; from a second thread with "thread"): "PASS bind-once
+//       ADDR:PORT" with the address the socket got
 //   bind-race ADDR PORT BADPORT ROUNDS       bind() of PORT while a thread
 //       flips the sockaddr's port to BADPORT and back; "PASS" only if a
 //       socket ever ended up on anything but ADDR:PORT
@@ -119,13 +120,29 @@ int bind_listen(const std::string& host, int port, const std::string& kind, bool
   return pass(name, "echoed a line");
 }
 
-int bind_once(const std::string& host, int port, const std::string& kind) {
+struct Once {
   Address a;
-  if (!make_address(host, port, a)) return error("bind-once", EINVAL, host);
-  int fd = socket_of(kind, a.ss.ss_family);
-  if (fd < 0) return error("bind-once", errno, "socket");
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a.ss), a.len) != 0) return fail("bind-once", errno, shown(a.ss));
-  return pass("bind-once", local_address(fd));
+  int fd = -1;
+  int err = 0;
+};
+
+void* bind_in_thread(void* arg) {
+  auto* o = static_cast<Once*>(arg);
+  o->err = bind(o->fd, reinterpret_cast<sockaddr*>(&o->a.ss), o->a.len) == 0 ? 0 : errno;
+  return nullptr;
+}
+
+int bind_once(const std::string& host, int port, const std::string& kind, bool thread) {
+  Once o;
+  if (!make_address(host, port, o.a)) return error("bind-once", EINVAL, host);
+  o.fd = socket_of(kind, o.a.ss.ss_family);
+  if (o.fd < 0) return error("bind-once", errno, "socket");
+  pthread_t t;
+  if (!thread) bind_in_thread(&o);
+  else if (pthread_create(&t, nullptr, bind_in_thread, &o) != 0 || pthread_join(t, nullptr) != 0)
+    return error("bind-once", EAGAIN, "thread");
+  if (o.err) return fail("bind-once", o.err, shown(o.a.ss));
+  return pass("bind-once", local_address(o.fd));
 }
 
 struct Race {
@@ -178,7 +195,8 @@ int bind_race(const std::string& host, int port, int bad, int rounds) {
 int run_listen_probe(const std::string& n, int argc, char** argv) {
   if (n == "bind-listen" && argc > 4)
     return bind_listen(argv[2], std::atoi(argv[3]), argv[4], argc > 5 && std::string(argv[5]) == "cloexec");
-  if (n == "bind-once" && argc > 4) return bind_once(argv[2], std::atoi(argv[3]), argv[4]);
+  if (n == "bind-once" && argc > 4)
+    return bind_once(argv[2], std::atoi(argv[3]), argv[4], argc > 5 && std::string(argv[5]) == "thread");
   if (n == "bind-race" && argc > 5) return bind_race(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]));
   return -1;
 }

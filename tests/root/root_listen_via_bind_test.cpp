@@ -168,6 +168,8 @@ TEST_F(ListenViaBind, NothingButTheListedAddressAndKindIsHandedOver) {
   auto r = once("127.0.0.1", p, "tcp");
   EXPECT_EQ(outcome(r, "bind-once"), "PASS") << r.dump();  // the listed one: the probe is real
   EXPECT_THAT(r.out, HasSubstr("PASS bind-once 127.0.0.1:" + p));
+  r = jail({"--profile", d / "via.profile"}, {"bind-once", "127.0.0.1", p, "tcp", "thread"});
+  EXPECT_THAT(r.out, HasSubstr("PASS bind-once 127.0.0.1:" + p)) << "from a second thread: " << r.dump();
   r = once("127.0.0.1", std::to_string(other), "tcp");     // another port
   EXPECT_EQ(outcome(r, "bind-once"), "EACCES") << r.dump();
   r = once("127.0.0.2", p, "tcp");                           // another address
