@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "child/child.hpp"
+#include "listen_via_bind.hpp"
 #include "task_view.hpp"
 #include "zjail/denials.hpp"
 
@@ -50,9 +51,9 @@ void respond_error(int listener, uint64_t id, int err) {
 
 DenialSupervisor::DenialSupervisor(UniqueFd listener, pid_t payload, const std::vector<std::vector<sock_filter>>* filters,
                                    const std::vector<DenialSource>* sources, DenialReporter report,
-                                   NotificationSink* sink)
+                                   NotificationSink* sink, const std::vector<BindSocket>* bind_sockets)
     : listener_(std::move(listener)), payload_(payload), filters_(filters), sources_(sources),
-      report_(std::move(report)), sink_(sink) {}
+      report_(std::move(report)), sink_(sink), bind_sockets_(bind_sockets) {}
 
 Status DenialSupervisor::handshake(int timeout_ms) {
   pollfd p{listener_.get(), POLLIN, 0};
@@ -85,6 +86,10 @@ void DenialSupervisor::handle() {
     if (errno != ENOENT && errno != EINTR) listener_.reset();
     return;
   }
+  // ListenViaBind= first: a bind() it hands a socket is answered (learn
+  // mode observes it); one it does not goes on to the sink, which sees it
+  // as it would without ListenViaBind=.
+  if (bind_sockets_ && answer_bind(listener_.get(), n, *bind_sockets_, *filters_, sink_)) return;
   if (sink_ && sink_->handle(listener_.get(), n)) return;
   const auto tid = static_cast<pid_t>(n.pid);
   Verdict v = evaluate(*filters_, n.data);

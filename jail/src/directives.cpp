@@ -532,6 +532,7 @@ const std::vector<Directive> kDirectives = {
     {"ListenStream", listen_directive<&Profile::listen_stream>, Directive::Merge::Accumulate},
     {"ListenDatagram", listen_directive<&Profile::listen_datagram>, Directive::Merge::Accumulate},
     {"BindIPv6Only", bind_ipv6_only, Directive::Merge::Replace, show_bind_ipv6_only},
+    {"ListenViaBind", bool_directive<&Profile::listen_via_bind>},
     {"CapabilityBoundingSet", capability_list<&Profile::capability_bounding_set>, Directive::Merge::Ordered},
     {"AmbientCapabilities", capability_list<&Profile::ambient_capabilities>, Directive::Merge::Ordered},
     {"NoNewPrivileges", no_new_privileges},

@@ -234,7 +234,8 @@ std::string capability_text(const CapNeed& n, const Plan& plan, const Profile& p
     text += "the process no longer has: AmbientCapabilities= granted it, and a change of user or capset() dropped it";
   }
   if (n.cap == CAP_NET_BIND_SERVICE && port > 0)
-    text += "; or use ListenStream=" + std::to_string(port) + " (zjail binds it and passes the socket)";
+    text += "; or use ListenStream=" + std::to_string(port) +
+            " (zjail binds it and passes the socket; with ListenViaBind=yes, to the daemon's own bind())";
   if (n.cap == CAP_SETUID || n.cap == CAP_SETGID) text += "; or start it as that user (User=, Group=)";
   return text;
 }

@@ -7,6 +7,7 @@
 // beneath it, and a device node can be made read-only or write-only, which
 // no mount flag can.
 #include <dirent.h>
+#include <fcntl.h>
 #include <linux/mount.h>
 #include <sys/stat.h>
 
@@ -184,7 +185,21 @@ void plan_landlock_paths(const Plan& plan, int abi, LandlockPlan& ll) {
 Status plan_landlock_all(const Profile& p, Plan& plan) {
   int abi = landlock_abi();
   size_t warned = plan.warnings.size();
-  ZJAIL_TRY_ASSIGN(plan.landlock, plan_landlock(plan.private_network, plan.pass_fds, abi, plan.warnings));
+  // ListenViaBind= sockets reach the payload too, by its bind(): copies
+  // stand for them after the passed fds (whose numbers errors name).
+  const std::vector<UniqueFd>* handed = &plan.pass_fds;
+  std::vector<UniqueFd> all;
+  if (!plan.bind_sockets.empty()) {
+    auto copy = [&all](int fd, const std::string& what) -> Status {
+      all.emplace_back(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+      if (!all.back()) return make_error(Step::Plan, errno, "copying " + what);
+      return {};
+    };
+    for (const auto& fd : plan.pass_fds) ZJAIL_TRY(copy(fd.get(), "a passed fd"));
+    for (const auto& b : plan.bind_sockets) ZJAIL_TRY(copy(b.fd.get(), b.what));
+    handed = &all;
+  }
+  ZJAIL_TRY_ASSIGN(plan.landlock, plan_landlock(plan.private_network, *handed, abi, plan.warnings));
   LandlockPlan& ll = plan.landlock;
   ll.abi = abi;
   if (plan.warnings.size() != warned) ll.missing.push_back("the TCP connect rule (Landlock ABI 4, Linux 6.7)");

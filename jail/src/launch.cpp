@@ -461,7 +461,8 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter rep
     if (jail.denials_.active() || plan.seccomp_notify.empty())
       return make_error(Step::SyncSocket, EPROTO, "a second seccomp listener from the jail");
     ZJAIL_TRY_ASSIGN(auto listener, take_listener(jail.pid_, sender, rec.detail));
-    jail.denials_ = DenialSupervisor(std::move(listener), sender, &plan.seccomp, &plan.denial_sources, report, sink);
+    jail.denials_ = DenialSupervisor(std::move(listener), sender, &plan.seccomp, &plan.denial_sources, report, sink,
+                                     &plan.bind_sockets);
     ZJAIL_TRY(jail.denials_.handshake(kHandshakeMs));
   }
   if (n < 0) return make_error(Step::SyncSocket, errno, "reading the jail's status");

@@ -89,6 +89,8 @@ bool Observer::handle(int listener, const seccomp_notif& n) {
   return true;
 }
 
+void Observer::observe(int listener, const seccomp_notif& n) { record(listener, static_cast<pid_t>(n.pid), n); }
+
 void Observer::record(int listener, pid_t tid, const seccomp_notif& n) {
   const seccomp_data& d = n.data;
   std::unique_ptr<char, decltype(&free)> cname(seccomp_syscall_resolve_num_arch(d.arch, d.nr), &free);

@@ -1,6 +1,8 @@
 // ListenStream=/ListenDatagram=: zjail binds these itself, before any
 // namespace or privilege change, so a payload with no capabilities and an
-// empty network namespace can still serve a privileged port.
+// empty network namespace can still serve a privileged port. They are
+// passed as LISTEN_FDS, or with ListenViaBind=yes handed over by the
+// payload's own bind() (listen_via_bind.hpp).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -77,8 +79,25 @@ bool parse_listen_address(const std::string& spec, ListenAddress& a) {
 
 namespace {
 
-Status bind_one(const Item<std::string>& item, int type, const char* directive, Profile::Ipv6Only v6only,
-                std::vector<UniqueFd>& out) {
+// The socket's own word on what it is, for ListenViaBind= to compare the
+// payload's socket with.
+Status describe_bound(int fd, const ListenAddress& a, const std::string& what, BindSocket& out) {
+  auto option = [fd](int level, int name, int& v) {
+    socklen_t len = sizeof v;
+    return getsockopt(fd, level, name, &v, &len) == 0;
+  };
+  if (!option(SOL_SOCKET, SO_DOMAIN, out.family) || !option(SOL_SOCKET, SO_TYPE, out.type) ||
+      !option(SOL_SOCKET, SO_PROTOCOL, out.protocol) ||
+      (out.family == AF_INET6 && !option(IPPROTO_IPV6, IPV6_V6ONLY, out.v6only)))
+    return make_error(Step::Listen, errno, "reading back the socket for " + what);
+  out.addr = a.ss;
+  out.len = a.len;
+  out.what = what;
+  return {};
+}
+
+Status bind_one(const Item<std::string>& item, int type, const char* directive, const Profile& p, Plan& plan) {
+  const Profile::Ipv6Only v6only = p.bind_ipv6_only.value.value_or(Profile::Ipv6Only::Default);
   std::string what = std::string(directive) + "=" + item.value + " (" + item.origin.str() + ")";
   ListenAddress a;
   if (!parse_listen_address(item.value, a))
@@ -109,18 +128,27 @@ Status bind_one(const Item<std::string>& item, int type, const char* directive, 
     return make_error(Step::Listen, errno, "bind " + what);
   if (type == SOCK_STREAM && listen(fd.get(), SOMAXCONN) != 0)
     return make_error(Step::Listen, errno, "listen " + what);
-  out.push_back(std::move(fd));
+  if (!via_bind(p, item.value)) {
+    plan.pass_fds.push_back(std::move(fd));
+    return {};
+  }
+  BindSocket b;
+  ZJAIL_TRY(describe_bound(fd.get(), a, what, b));
+  b.fd = std::move(fd);
+  plan.bind_sockets.push_back(std::move(b));
   return {};
 }
 
 }  // namespace
 
-Result<std::vector<UniqueFd>> bind_listen_sockets(const Profile& p) {
-  std::vector<UniqueFd> out;
-  auto v6 = p.bind_ipv6_only.value.value_or(Profile::Ipv6Only::Default);
-  for (const auto& item : p.listen_stream) ZJAIL_TRY(bind_one(item, SOCK_STREAM, "ListenStream", v6, out));
-  for (const auto& item : p.listen_datagram) ZJAIL_TRY(bind_one(item, SOCK_DGRAM, "ListenDatagram", v6, out));
-  return out;
+bool via_bind(const Profile& p, const std::string& spec) {
+  return p.listen_via_bind.value.value_or(false) && !spec.empty() && spec[0] != '/';
+}
+
+Status bind_listen_sockets(const Profile& p, Plan& plan) {
+  for (const auto& item : p.listen_stream) ZJAIL_TRY(bind_one(item, SOCK_STREAM, "ListenStream", p, plan));
+  for (const auto& item : p.listen_datagram) ZJAIL_TRY(bind_one(item, SOCK_DGRAM, "ListenDatagram", p, plan));
+  return {};
 }
 
 }  // namespace zjail

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "zjail/profile.hpp"
+
 namespace zjail {
 
 struct ListenAddress {
@@ -16,5 +18,10 @@ struct ListenAddress {
 
 // "PORT", "ADDR:PORT", "[ADDR6]:PORT" or an absolute unix socket path.
 bool parse_listen_address(const std::string& spec, ListenAddress& out);
+
+// ListenViaBind=yes and `spec` an IPv4 or IPv6 address: the socket goes to
+// the payload's bind() (Plan::bind_sockets), not to LISTEN_FDS. Unix
+// sockets are always passed.
+bool via_bind(const Profile& p, const std::string& spec);
 
 }  // namespace zjail

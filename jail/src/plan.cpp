@@ -14,6 +14,8 @@
 #include <cstring>
 #include <set>
 
+#include "listen.hpp"
+#include "listen_via_bind.hpp"
 #include "plan_internal.hpp"
 #include "zjail/caps.hpp"
 #include "zjail/lease.hpp"
@@ -106,7 +108,9 @@ void plan_environment(const Profile& p, const PlanContext& ctx, const UserInfo& 
     });
   }
   // The payload is always PID 2 in its namespace: PID 1 is zjail's init.
-  size_t own = p.listen_stream.size() + p.listen_datagram.size();
+  size_t own = 0;  // ListenViaBind= sockets come by bind(), not here
+  for (const auto* list : {&p.listen_stream, &p.listen_datagram})
+    for (const auto& item : *list) own += via_bind(p, item.value) ? 0 : 1;
   size_t listen = static_cast<size_t>(ctx.listen_fds) + own;
   if (listen > 0) {
     set_env(env, "LISTEN_PID=2");
@@ -376,6 +380,7 @@ Result<Plan> check_plan(const Profile& profile, const PlanContext& ctx) {
   PlanContext dry = ctx;
   dry.lease = nullptr;  // nothing is taken from the host
   ZJAIL_TRY(plan_common(*p, dry, plan, who));
+  ZJAIL_TRY(refuse_listen_via_bind(*p, dry));
   std::vector<std::string> service;
   ZJAIL_TRY(plan_service(*p, dry, who, plan, service));
   plan_environment(*p, dry, who, service, plan);
@@ -396,6 +401,7 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   const Profile& p = *pp;
   ZJAIL_TRY(plan_common(p, ctx, plan, who));
   ZJAIL_TRY(refuse_unenforced(p));
+  ZJAIL_TRY(refuse_listen_via_bind(p, ctx));
   std::vector<std::string> service;
   ZJAIL_TRY(plan_service(p, ctx, who, plan, service));
   // Before anything is taken from the host.
@@ -423,8 +429,7 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
     if (!fd) return make_error(Step::Listen, errno, "inherited LISTEN_FDS fd " + std::to_string(3 + i));
     plan.pass_fds.push_back(std::move(fd));
   }
-  ZJAIL_TRY_ASSIGN(auto fds, bind_listen_sockets(p));
-  for (auto& fd : fds) plan.pass_fds.push_back(std::move(fd));
+  ZJAIL_TRY(bind_listen_sockets(p, plan));
 
   if (!ctx.notify_relay.empty() && !ctx.user_namespace_refused) {
     MountOp m;
@@ -443,6 +448,7 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   // With a jail around it, the payload's denials are explained; without
   // one (no pid namespace keeps a supervisor's children in), they act directly.
   if (plan.namespaces && !ctx.listener_handoff_refused) ZJAIL_TRY(plan_denials(plan, ctx.explain));
+  ZJAIL_TRY(plan_listen_via_bind(plan));
   if (ctx.learn_native) ZJAIL_TRY(plan_learn_native(plan));
 
   for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());

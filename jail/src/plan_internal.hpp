@@ -185,8 +185,9 @@ Status resolve_sources(std::vector<MountOp>& mounts, std::string& root_directory
 void sort_mounts(std::vector<MountOp>& mounts);
 
 // ListenStream=/ListenDatagram=: bound now, as the invoker, in the host
-// network namespace.
-Result<std::vector<UniqueFd>> bind_listen_sockets(const Profile& p);
+// network namespace, into plan.pass_fds or (ListenViaBind=yes)
+// plan.bind_sockets.
+Status bind_listen_sockets(const Profile& p, Plan& plan);
 
 // --- learn_jail.cpp -------------------------------------------------------------
 

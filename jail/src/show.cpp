@@ -67,6 +67,7 @@ string show_profile(const Profile& p) {
   text(w, "Hostname", p.hostname);
   for (const auto& i : p.listen_stream) w.set(i.origin, "ListenStream", i.value);
   for (const auto& i : p.listen_datagram) w.set(i.origin, "ListenDatagram", i.value);
+  boolean(w, "ListenViaBind", p.listen_via_bind);
 
   name_list(w, "CapabilityBoundingSet", p.capability_bounding_set, "CAP_CHOWN");
   name_list(w, "AmbientCapabilities", p.ambient_capabilities, "CAP_CHOWN");

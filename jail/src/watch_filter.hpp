@@ -1,9 +1,11 @@
 // A watch section: chosen system calls routed to zjail's seccomp listener
 // ahead of the launch's merged filter (denials.hpp), so that zjail sees
 // them while the caller waits and lets them go on
-// (SECCOMP_USER_NOTIF_FLAG_CONTINUE). Learn mode (learn_watch.cpp) and
-// explain mode (explain.cpp) each choose their calls; the section is built
-// here once. The calls it does not choose depend on their number alone, so
+// (SECCOMP_USER_NOTIF_FLAG_CONTINUE). Learn mode (learn_watch.cpp),
+// explain mode (explain.cpp) and ListenViaBind= (listen_via_bind.cpp:
+// bind(), answered with zjail's socket where it matches) each choose their
+// calls; the section is built here once. Sections stack: each goes in
+// front of the ones before it. The calls it does not choose depend on their number alone, so
 // the kernel's action cache still answers them without running any BPF.
 #pragma once
 

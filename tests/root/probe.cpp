@@ -504,5 +504,6 @@ int main(int argc, char** argv) {
   if (rc < 0) rc = zjail_probe::run_security_probe(n, argc, argv);
   if (rc < 0) rc = zjail_probe::run_denial_probe(n, argc, argv);
   if (rc < 0) rc = zjail_probe::run_explain_probe(n, argc, argv);
+  if (rc < 0) rc = zjail_probe::run_listen_probe(n, argc, argv);
   return rc >= 0 ? rc : usage();
 }

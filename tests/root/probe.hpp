@@ -26,5 +26,7 @@ int run_security_probe(const std::string& name, int argc, char** argv);
 int run_denial_probe(const std::string& name, int argc, char** argv);
 // The attacks on explain mode (probe_explain.cpp): -1 likewise.
 int run_explain_probe(const std::string& name, int argc, char** argv);
+// ListenViaBind='s checks (probe_listen.cpp): -1 likewise.
+int run_listen_probe(const std::string& name, int argc, char** argv);
 
 }  // namespace zjail_probe

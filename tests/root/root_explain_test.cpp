@@ -140,7 +140,8 @@ TEST_F(Explain, ABindToPort80WithoutTheCapabilityIsExplained) {
   // base-service's empty CapabilityBoundingSet= leaves no line to name.
   EXPECT_EQ(e[0], "zjail: explain: bind(127.0.0.1:80) in pid 2 (zjail_probe) will fail (EACCES): needs "
                   "CAP_NET_BIND_SERVICE, which CapabilityBoundingSet= does not keep (the jail keeps no capabilities); "
-                  "or use ListenStream=80 (zjail binds it and passes the socket)");
+                  "or use ListenStream=80 (zjail binds it and passes the socket; with ListenViaBind=yes, to the "
+                  "daemon's own bind())");
 
   // A list that keeps others: its line is named.
   auto listed = launch(true, "CapabilityBoundingSet=CAP_CHOWN\n", {kProbe, "bind-port", "80"});

@@ -302,6 +302,34 @@ TEST(Directive, ListenAddresses) {
             "[IPV6]:PORT or an absolute socket path");
 }
 
+// ListenViaBind= is zjail's own boolean: last one wins, empty resets,
+// anything else is refused; --show writes it back with its origin.
+TEST(Directive, ListenViaBind) {
+  Profile p;
+  EXPECT_FALSE(p.listen_via_bind.is_set());
+  ASSERT_TRUE(apply(p, "ListenViaBind", "yes", 4));
+  EXPECT_TRUE(*p.listen_via_bind.value);
+  EXPECT_EQ(p.listen_via_bind.origin.line, 4);
+  ASSERT_TRUE(apply(p, "ListenViaBind", "off"));
+  EXPECT_FALSE(*p.listen_via_bind.value);
+  ASSERT_TRUE(apply(p, "ListenViaBind", ""));
+  EXPECT_FALSE(p.listen_via_bind.is_set());
+  EXPECT_EQ(error_of("ListenViaBind", "80"),
+            "t.profile:1: invalid value '80' for ListenViaBind=: expected a boolean");
+
+  ASSERT_TRUE(apply(p, "ListenStream", "127.0.0.1:80", 2));
+  ASSERT_TRUE(apply(p, "ListenViaBind", "yes", 3));
+  std::string shown = show_profile(p);
+  EXPECT_NE(shown.find("ListenViaBind=yes"), std::string::npos) << shown;
+  Profile back;
+  auto st = load_profile_text(back, shown, "shown.profile", {}, ProfileTrust::any());
+  ASSERT_TRUE(st) << st.error().message() << "\n" << shown;
+  ASSERT_TRUE(back.listen_via_bind.is_set());
+  EXPECT_TRUE(*back.listen_via_bind.value);
+  EXPECT_EQ(values(back.listen_stream), (Names{"127.0.0.1:80"}));
+  EXPECT_EQ(show_profile(Profile{}).find("ListenViaBind"), std::string::npos);
+}
+
 TEST(Directive, EnvironmentUsesSystemdQuoting) {
   Profile p;
   ASSERT_TRUE(apply(p, "Environment", "\"A=b c\" D=e", 1));

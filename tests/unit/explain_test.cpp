@@ -247,6 +247,7 @@ TEST(ExplainCapabilities, TheTextNamesTheDirectiveAndItsLine) {
   std::string t = capability_text({CAP_NET_BIND_SERVICE, EACCES}, plan, p, 80);
   EXPECT_THAT(t, HasSubstr("needs CAP_NET_BIND_SERVICE, which CapabilityBoundingSet= (t.profile:2) does not keep"));
   EXPECT_THAT(t, HasSubstr("or use ListenStream=80"));
+  EXPECT_THAT(t, HasSubstr("ListenViaBind=yes"));
   std::string none = capability_text({CAP_SETUID, EPERM}, plan_of(profile("")), profile(""), 0);
   EXPECT_THAT(none, HasSubstr("which CapabilityBoundingSet= does not keep (the jail keeps no capabilities)"));
   EXPECT_THAT(none, HasSubstr("User="));

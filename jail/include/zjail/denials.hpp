@@ -107,6 +107,9 @@ class NotificationSink {
  public:
   virtual ~NotificationSink() = default;
   virtual bool handle(int listener, const seccomp_notif& n) = 0;
+  // A call zjail answers itself (a bind() ListenViaBind= hands a socket,
+  // listen_via_bind.hpp): seen while its caller waits, not to be answered.
+  virtual void observe(int /*listener*/, const seccomp_notif& /*n*/) {}
 };
 
 // The parent's end of the listener. Owns the listener fd; answers each
@@ -114,9 +117,11 @@ class NotificationSink {
 class DenialSupervisor {
  public:
   DenialSupervisor() = default;
+  // `bind_sockets` (ListenViaBind=, listen_via_bind.hpp) are handed to the
+  // payload's bind() first, before the sink sees the call.
   DenialSupervisor(UniqueFd listener, pid_t payload, const std::vector<std::vector<sock_filter>>* filters,
                    const std::vector<DenialSource>* sources, DenialReporter report,
-                   NotificationSink* sink = nullptr);
+                   NotificationSink* sink = nullptr, const std::vector<BindSocket>* bind_sockets = nullptr);
   DenialSupervisor(DenialSupervisor&&) noexcept = default;
   DenialSupervisor& operator=(DenialSupervisor&&) noexcept = default;
 
@@ -144,6 +149,7 @@ class DenialSupervisor {
   const std::vector<DenialSource>* sources_ = nullptr;
   DenialReporter report_;
   NotificationSink* sink_ = nullptr;
+  const std::vector<BindSocket>* bind_sockets_ = nullptr;
   std::map<int, uint64_t> seen_;  // per call: denials so far
   std::map<int, Denial> last_;    // per call, once past kDenialsShown: the latest
   std::string killed_call_;

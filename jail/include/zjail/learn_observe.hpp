@@ -57,6 +57,8 @@ class Observer : public NotificationSink {
   Observer(const Plan& plan, bool against_base, std::vector<std::string> command, std::string user);
 
   bool handle(int listener, const seccomp_notif& n) override;  // always true
+  // A bind() ListenViaBind= answered: recorded as any other call.
+  void observe(int listener, const seccomp_notif& n) override;
 
   // What the run showed outside the calls: sd_notify messages relayed.
   void finish(uint64_t notify_messages);

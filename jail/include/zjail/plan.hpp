@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -168,6 +169,19 @@ struct IdentityPlan {
   std::vector<ServiceDirPlan> directories;
 };
 
+// ListenViaBind=yes (listen_via_bind.hpp): an IPv4 or IPv6 socket zjail
+// bound for ListenStream=/ListenDatagram=, handed to the payload in place of
+// its own socket when it binds the same address, instead of as LISTEN_FDS.
+// The supervisor's alone: the jail's init closes it (close-stray-fds).
+struct BindSocket {
+  UniqueFd fd;
+  sockaddr_storage addr{};  // as bound
+  socklen_t len = 0;
+  int family = 0, type = 0, protocol = 0;  // SO_DOMAIN, SO_TYPE, SO_PROTOCOL
+  int v6only = -1;          // AF_INET6: IPV6_V6ONLY as set; -1 for AF_INET
+  std::string what;         // "ListenStream=127.0.0.1:80 (web.profile:3)", for messages
+};
+
 struct Plan {
   // Identity.
   uid_t uid = 0;
@@ -211,6 +225,7 @@ struct Plan {
   SecurityPlan security;
   std::vector<RlimitPlan> rlimits;
   std::vector<UniqueFd> pass_fds;   // become fd 3, 4, ... (socket activation)
+  std::vector<BindSocket> bind_sockets;  // ListenViaBind=yes: given by the payload's bind()
   bool keep_terminal = false;
   std::string workdir = "/";
 

@@ -317,6 +317,10 @@ struct Profile {
   // kernel's net.ipv6.bindv6only.
   enum class Ipv6Only { Default, Both, Ipv6Only };
   Setting<Ipv6Only> bind_ipv6_only;
+  // ListenViaBind= (zjail's own, default no): the IPv4 and IPv6 sockets
+  // above are not passed as LISTEN_FDS; the payload gets one in place of
+  // its own socket when it binds the same address (listen_via_bind.hpp).
+  Setting<bool> listen_via_bind;
 
   Resources resources;
   Sandbox sandbox;
