@@ -51,6 +51,17 @@ int bind_port(int port) {
   return result("bind-port", r, "127.0.0.1:" + std::to_string(port));
 }
 
+// An outbound TCP connection to 127.0.0.1:PORT: what a compromised service
+// does to reach another service of the host.
+int tcp_connect(int port) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return fail("tcp-connect", errno, "socket(AF_INET, SOCK_STREAM)");
+  sockaddr_in a = zjail_test_io::loopback(port);
+  int r = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  zjail_test_io::close_keeping_errno(s);
+  return result("tcp-connect", r, "127.0.0.1:" + std::to_string(port));
+}
+
 int do_sethostname() {
   utsname u{};
   uname(&u);  // set the name it already has: harmless even unjailed
@@ -213,6 +224,7 @@ int run_attack(const std::string& n, int argc, char** argv) {
   // SYSLOG_ACTION_SIZE_BUFFER: allowed to everyone unless dmesg_restrict.
   if (n == "syslog-size") return result("syslog-size", syscall(SYS_syslog, 10, nullptr, 0), "syslog(SIZE_BUFFER)");
   if (n == "bind-port" && has1) return bind_port(std::atoi(a1.c_str()));
+  if (n == "tcp-connect" && has1) return tcp_connect(std::atoi(a1.c_str()));
   if (n == "reconnect-accepted" && has1) return reconnect_accepted(std::atoi(a1.c_str()));
   if ((n == "sock-bind" || n == "sock-connect" || n == "sock-listen") && argc > 3) return sock_port(n, a1, std::atoi(argv[3]));
   if (n == "abstract-connect" && has1) return abstract_connect(a1);

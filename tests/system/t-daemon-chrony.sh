@@ -16,14 +16,7 @@ start_unit $unit
 pid=$(daemon_pid $unit)
 
 # --- The real client ----------------------------------------------------------------------
-# chronyc as root talks to the unix socket chronyd made in /run/chrony.
-# shellcheck disable=SC2016  # expanded in the VM
-out=$(vm 'for i in $(seq 1 50); do chronyc -n tracking 2>/dev/null | grep -q "^Reference ID" && break; sleep 0.2; done
-  chronyc -n tracking; chronyc -n sources; chronyc -n serverstats 2>&1 | head -n 3')
-printf '%s\n' "$out"
-assert_match "chronyc tracking answers" '^Reference ID +:' "$out"
-assert_match "chronyc sources answers" '^MS Name/IP address' "$out"
-assert_match "chronyd made its socket in /run/chrony" 'chronyd\.sock' "$(vm ls /run/chrony)"
+workload_chrony
 assert_match "chronyd says it does not control the clock" 'Disabled control of system clock' \
   "$(vm journalctl -q --no-pager -o cat -u $unit)"
 

@@ -12,36 +12,18 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname -- "${BASH_SOURCE[0]}")/daemon.sh"
 
 unit=haproxy.service
-cfg=/etc/haproxy/haproxy.cfg
 cleanup() {
   remove_dropin $unit
-  vm "[ -f /root/haproxy.cfg.zjail-test ] && mv /root/haproxy.cfg.zjail-test $cfg; true" || true
+  unfixture_haproxy
 }
 trap cleanup EXIT
-vm "cp -p $cfg /root/haproxy.cfg.zjail-test && cat >>$cfg" <<'CFG'
-
-frontend zjail_test
-	bind 127.0.0.1:8080
-	default_backend zjail_backend
-
-backend zjail_backend
-	server local 127.0.0.1:8081
-
-listen zjail_origin
-	bind 127.0.0.1:8081
-	http-request return status 200 content-type text/plain string "hello through haproxy"
-CFG
+fixture_haproxy
 install_dropin $unit
 start_unit $unit
 pid=$(daemon_pid $unit)
 
 # --- The real client ---------------------------------------------------------------------
-# shellcheck disable=SC2016  # expanded in the VM
-out=$(vm 'for i in $(seq 1 50); do curl -fsS -D - http://127.0.0.1:8080/ 2>/dev/null && break; sleep 0.2; done')
-printf '%s\n' "$out"
-assert_match "curl through the frontend to the backend" '^hello through haproxy$' "$out"
-assert_match "the stats socket in /run/haproxy answers" '^Name: HAProxy' \
-  "$(vm "echo 'show info' | nc -U -N /run/haproxy/admin.sock | head -n 3")"
+workload_haproxy
 
 # --- Confinement ----------------------------------------------------------------------------
 assert_confined "$pid" haproxy

@@ -10,24 +10,18 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname -- "${BASH_SOURCE[0]}")/daemon.sh"
 
 unit=lighttpd.service
-page=/var/www/html/zjail-lighttpd.txt
 cleanup() {
   remove_dropin $unit
-  vm "rm -f $page" || true
+  unfixture_lighttpd
 }
 trap cleanup EXIT
-vm "echo 'served by jailed lighttpd' >$page"
+fixture_lighttpd
 install_dropin $unit
 start_unit $unit
 pid=$(daemon_pid $unit)
 
 # --- The real client -----------------------------------------------------------------------
-# shellcheck disable=SC2016  # expanded in the VM
-out=$(vm "for i in \$(seq 1 75); do curl -fsS http://127.0.0.1/zjail-lighttpd.txt 2>/dev/null && break; sleep 0.2; done")
-assert_eq "curl http://127.0.0.1/zjail-lighttpd.txt" "served by jailed lighttpd" "$out"
-# shellcheck disable=SC2016
-out=$(vm 'curl -fsS -g "http://[::1]/zjail-lighttpd.txt"')
-assert_eq "the same over IPv6 (the socket zjail bound is dual-stack)" "served by jailed lighttpd" "$out"
+workload_lighttpd
 
 # --- Confinement ----------------------------------------------------------------------------
 assert_confined "$pid" www-data

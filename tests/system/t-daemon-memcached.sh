@@ -16,12 +16,7 @@ start_unit $unit
 pid=$(daemon_pid $unit)
 
 # --- The real protocol -----------------------------------------------------------
-# shellcheck disable=SC2016  # expanded in the VM
-reply=$(vm 'for i in $(seq 1 50); do printf "version\r\n" | nc -N 127.0.0.1 11211 2>/dev/null | grep -q ^VERSION && break; sleep 0.2; done
-  printf "set zjail 0 0 9\r\nconfined!\r\nget zjail\r\nquit\r\n" | nc -N 127.0.0.1 11211')
-printf '%s\n' "$reply"
-assert_match "set answers STORED" $'^STORED\r?$' "$reply"
-assert_match "get returns the value" $'^confined!\r?$' "$reply"
+workload_memcached
 
 # --- Confinement -------------------------------------------------------------------
 assert_confined "$pid" memcache

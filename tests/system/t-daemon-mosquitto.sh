@@ -17,16 +17,7 @@ start_unit $unit
 pid=$(daemon_pid $unit)
 
 # --- The real clients -------------------------------------------------------------
-# shellcheck disable=SC2016  # expanded in the VM
-got=$(vm 'timeout 30 mosquitto_sub -h 127.0.0.1 -t zjail/test -C 1 -W 25 >/tmp/zjail-mqtt.out 2>&1 &
-  sub=$!
-  for i in $(seq 1 50); do
-    sleep 0.3
-    mosquitto_pub -h 127.0.0.1 -t zjail/test -m "hello from the jail" || continue
-    grep -q . /tmp/zjail-mqtt.out && break
-  done
-  wait $sub; cat /tmp/zjail-mqtt.out; rm -f /tmp/zjail-mqtt.out')
-assert_match "mosquitto_sub got the message" '^hello from the jail$' "$got"
+workload_mosquitto
 
 # --- Confinement -------------------------------------------------------------------
 assert_confined "$pid" mosquitto

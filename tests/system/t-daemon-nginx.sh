@@ -20,10 +20,7 @@ start_unit $unit
 pid=$(daemon_pid $unit)
 
 # --- The real client ----------------------------------------------------------------
-# shellcheck disable=SC2016  # expanded in the VM
-page=$(vm 'for i in $(seq 1 50); do curl -fsS http://127.0.0.1/ 2>/dev/null && break; sleep 0.2; done')
-assert_match "curl http://127.0.0.1/ gets nginx's default page" 'Welcome to nginx' "$page"
-assert_match "curl http://[::1]/ gets it too" 'Welcome to nginx' "$(vm curl -fsS 'http://[::1]/')"
+workload_nginx
 assert_match "nginx took both sockets from zjail" 'using inherited sockets from "3;4;"' \
   "$(vm journalctl -q --no-pager -o cat -u $unit)"
 # Port 80 is owned by zjail's socket on the host, bound before the jail.

@@ -17,22 +17,14 @@ install_dropin $unit
 start_unit $unit
 pid=$(daemon_pid $unit)
 
-# SQL on stdin, as the postgres user over the unix socket (peer auth).
-sql() { vm "cd / && runuser -u postgres -- psql -X -q -At -v ON_ERROR_STOP=0 2>&1" <<<"$1" || true; }
-
 # --- The real client ------------------------------------------------------------------
-out=$(sql "DROP TABLE IF EXISTS zjail_t; CREATE TABLE zjail_t (v text);
-  INSERT INTO zjail_t VALUES ('from the jail'); SELECT v FROM zjail_t;
-  SELECT 'datadir=' || current_setting('data_directory');")
-printf '%s\n' "$out"
-assert_match "psql over the unix socket in /run/postgresql" '^from the jail$' "$out"
-assert_match "the server's data directory" '^datadir=/var/lib/postgresql/15/main$' "$out"
+workload_postgresql
 
 # --- Confinement: what the database superuser can reach ----------------------------
-out=$(sql "SELECT pg_read_file('/etc/shadow');")
+out=$(psql_as_postgres "SELECT pg_read_file('/etc/shadow');")
 printf '%s\n' "$out"
 assert_match "pg_read_file('/etc/shadow') finds no such file" 'could not open file "/etc/shadow".*No such file' "$out"
-out=$(sql "COPY (SELECT 1) TO PROGRAM 'id';")
+out=$(psql_as_postgres "COPY (SELECT 1) TO PROGRAM 'id';")
 printf '%s\n' "$out"
 assert_match "COPY TO PROGRAM cannot start a shell" 'could not execute command "id"' "$out"
 assert_confined "$pid" postgres

@@ -17,13 +17,7 @@ start_unit $unit
 pid=$(daemon_pid $unit)
 
 # --- The real client --------------------------------------------------------------
-reply=$(vm "for i in \$(seq 1 50); do redis-cli ping 2>/dev/null | grep -qx PONG && break; sleep 0.2; done
-  redis-cli set zjail-key 'from the jail' && redis-cli get zjail-key")
-assert_match "redis-cli SET" '^OK$' "$reply"
-assert_match "redis-cli GET" '^from the jail$' "$reply"
-vm "rm -f /var/lib/redis/dump.rdb; redis-cli save" >/dev/null
-assert_match "SAVE wrote /var/lib/redis/dump.rdb, owned by redis" '^redis [1-9]' \
-  "$(vm stat -c '%U %s' /var/lib/redis/dump.rdb)"
+workload_redis-server
 
 # --- Confinement -------------------------------------------------------------------
 assert_confined "$pid" redis

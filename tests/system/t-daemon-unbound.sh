@@ -10,35 +10,19 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname -- "${BASH_SOURCE[0]}")/daemon.sh"
 
 unit=unbound.service
-key=/var/lib/unbound/root.key
 cleanup() {
   remove_dropin $unit
-  vm "[ -f $key.zjail-test ] && rm -f $key $key.zjail-test; true" || true
+  unfixture_unbound
 }
 trap cleanup EXIT
-# The image has unbound without its Recommends, so without dns-root-data,
-# whose root.key Debian's helper would copy here: without a trust anchor
-# unbound does not start, jailed or not. Seed it with the root zone's
-# KSK-2017 DS record, as dns-root-data would.
-if ! vm "test -s $key"; then
-  vm "echo '. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D' >$key &&
-      chown unbound:unbound $key && touch $key.zjail-test"
-fi
+fixture_unbound
 install_dropin $unit
 # Type=notify: READY=1 once it serves, relayed by zjail.
 start_unit $unit
 pid=$(daemon_pid $unit)
 
 # --- The real client -------------------------------------------------------------------
-# Answered from unbound's built-in local zones: no upstream needed.
-for server in 127.0.0.1 ::1; do
-  for proto in +notcp +tcp; do
-    out=$(vm "dig @$server $proto +time=5 +tries=3 localhost A")
-    assert_match "dig @$server $proto localhost" $'^localhost\\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A[[:space:]]+127\\.0\\.0\\.1$' "$out"
-  done
-done
-out=$(vm "dig @127.0.0.1 +time=5 -x 127.0.0.1")
-assert_match "reverse lookup of 127.0.0.1" 'PTR[[:space:]]+localhost\.$' "$out"
+workload_unbound
 # Port 53 belongs to sockets zjail bound, which unbound took over.
 assert_match "unbound is using the sockets from zjail" 'LISTEN.*127\.0\.0\.1:53 ' "$(vm ss -Htln 'sport = :53')"
 

@@ -1,0 +1,157 @@
+#!/bin/bash
+# zjail learn on Debian's own daemons, under systemd: for each daemon, a
+# drop-in runs the unit's command through `zjail learn` (the unit's real
+# user, notify type and sandbox relaxations stay), the daemon test's client
+# workload runs, `systemctl stop` ends learning (SIGTERM: zjail writes the
+# profile and a drop-in). Then the drop-in learning wrote runs the daemon
+# under the learned profile, the same workload must pass, and what the
+# workload never did is denied in that profile's jail: reading /etc/shadow,
+# executing a shell, a TCP connection to a host service (sshd on
+# 127.0.0.1:22). `zjail --analyze` must score the learned profile no worse
+# than the shipped one plus 0.3. A daemon the writer cannot serve yet is a
+# SKIP line with its reason; the test fails if any other daemon fails.
+# timeout: 900
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=daemon.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/daemon.sh"
+
+readonly learn_dir=/var/lib/zjail-learn
+readonly probe=$ZJAIL_GUEST_DIR/build/tests/root/zjail_probe
+# A host service no daemon here ever talks to: the VM's sshd.
+readonly probe_port=22
+
+# NAME UNIT COMMAND: the unit's own command line in the foreground, as
+# systemd words it. Where Debian's unit forks or wraps the daemon, it is the
+# command the shipped drop-in runs instead (zjail's init follows the payload:
+# a daemon that forks away and exits ends the jail).
+daemons=(
+  # Debian's wrapper is a Perl script that refuses to run unless root, which
+  # the learned profile (User=memcache) is not: its memcached command line.
+  "memcached|memcached.service|/usr/bin/memcached -m 64 -p 11211 -u memcache -l 127.0.0.1"
+  "nginx|nginx.service|/usr/sbin/nginx -g 'daemon off; master_process on;'"
+)
+
+# The shipped drop-in's lines but its ExecStart=: the unit's own sandboxing
+# relaxed so that zjail can build a jail, Delegate=yes, the pid file and
+# reload lines. Both runs keep them; only ExecStart= changes.
+unit_lines() {
+  local unit=$1
+  sed -e "s|@ZJAIL_BIN@|$ZJAIL_GUEST_BIN|g" -e "s|@ZJAIL_CONF_DIR@|$guest_conf_dir|g" \
+    -- "$source_dir/units/dropins/$unit.d/zjail.conf.in" | grep -v '^ExecStart='
+}
+
+cleanup_unit() {
+  local unit=$1
+  vm "systemctl stop $unit; systemctl reset-failed $unit; rm -rf /etc/systemd/system/$unit.d" >/dev/null 2>&1 || true
+}
+
+exposure() {
+  vm "$ZJAIL_GUEST_BIN" --analyze --profile "$1" --json | sed -n 's/^  "exposure": \([0-9.]*\),$/\1/p'
+}
+
+# What a probe run in the learned profile's jail says: "denied (ERRNO)" or
+# "ALLOWED".
+probe_in() {
+  local profile=$1 out
+  shift
+  out=$(vm "$ZJAIL_GUEST_BIN" --profile "$profile" -- "$probe" "$@" 2>&1 || true)
+  printf '%s\n' "$out" >&2
+  if grep -q '^PASS ' <<<"$out"; then
+    echo ALLOWED
+  elif grep -q '^FAIL ' <<<"$out"; then
+    echo "denied ($(sed -n 's/^FAIL [^ ]* errno=\([A-Z0-9]*\).*/\1/p' <<<"$out" | head -n 1))"
+  else
+    fail "probe $* did not run in $profile: $(tail -n 1 <<<"$out")"
+  fi
+}
+
+# learn_one NAME UNIT COMMAND: the whole cycle for one daemon, in a subshell
+# (fail ends it); prints a RESULT line.
+learn_one() {
+  local name=$1 unit=$2 command=$3
+  local profile=$learn_dir/$name.profile dropin=$learn_dir/$name.conf dir=/etc/systemd/system/$unit.d
+  trap 'cleanup_unit '"$unit"'; unfixture_'"$name" EXIT
+  fixture_"$name"
+  vm "rm -f $profile $dropin; mkdir -p $learn_dir $dir"
+  unit_lines "$unit" | vm "cat >$dir/10-zjail-unit.conf"
+  vm "cat >$dir/50-zjail-learn.conf" <<EOF
+[Service]
+ExecStart=
+ExecStart=$ZJAIL_GUEST_BIN learn --output $profile --dropin $dropin -- $command
+EOF
+  vm systemctl daemon-reload
+
+  # --- 1. Learn ---------------------------------------------------------------------------
+  start_unit "$unit"
+  workload_"$name"
+  vm timeout 60 systemctl stop "$unit"
+  vm "test -s $profile && test -s $dropin" ||
+    fail "$name: zjail learn wrote no profile: $(vm journalctl -q --no-pager -o cat -u "$unit" -n 5 | tr '\n' ' ')"
+  local lines
+  lines=$(vm "grep -cv '^#\\|^\$' $profile")
+  echo "ok: $name: learned $profile ($lines directive lines)"
+  vm "$ZJAIL_GUEST_BIN" --check --profile "$profile" >/dev/null || fail "$name: the learned profile fails --check"
+
+  # --- 2. Run it under the learned profile, with the drop-in learning wrote -----------------
+  vm "rm $dir/50-zjail-learn.conf && cp $dropin $dir/50-zjail.conf && systemctl daemon-reload"
+  start_unit "$unit"
+  workload_"$name"
+  echo "ok: $name: the workload passes under the learned profile"
+  local pid
+  pid=$(daemon_pid "$unit")
+  assert_jail_lacks "$pid" /etc/shadow
+
+  # --- 3. What the workload never did ---------------------------------------------------------
+  local shadow sh usrsh conn
+  shadow=$(probe_in "$profile" read /etc/shadow)
+  sh=$(probe_in "$profile" exec /bin/sh)
+  usrsh=$(probe_in "$profile" exec /usr/bin/sh)
+  conn=$(probe_in "$profile" tcp-connect "$probe_port")
+  [[ $shadow == denied* ]] || fail "$name: the learned jail reads /etc/shadow"
+  [[ $sh == denied* && $usrsh == denied* ]] || fail "$name: the learned jail executes a shell (/bin/sh: $sh, /usr/bin/sh: $usrsh)"
+  if [[ $conn == ALLOWED ]]; then
+    # Only Landlock's TCP rules (ABI 4) or a private network can refuse it
+    # on the host's network; say which this kernel and profile lack.
+    if vm "grep -qx 'PrivateNetwork=yes' $profile" || vm "grep -q '^SocketConnectDeny=' $profile"; then
+      fail "$name: the learned jail connects to 127.0.0.1:$probe_port"
+    fi
+    conn="ALLOWED (host network, and this kernel has no Landlock TCP rules: SocketConnectDeny= stays a comment)"
+  fi
+
+  # --- 4. The score -----------------------------------------------------------------------------
+  local learned shipped
+  learned=$(exposure "$profile")
+  shipped=$(exposure "$name")
+  [[ $learned =~ ^[0-9.]+$ && $shipped =~ ^[0-9.]+$ ]] || fail "$name: no --analyze figure ($learned, $shipped)"
+  awk -v l="$learned" -v s="$shipped" 'BEGIN { exit !(l <= s + 0.3 + 1e-9) }' ||
+    fail "$name: the learned profile scores $learned, worse than the shipped $shipped + 0.3"
+  printf 'RESULT %s: lines %s, --analyze learned %s shipped %s; /etc/shadow %s, /bin/sh %s, /usr/bin/sh %s, connect :%s %s\n' \
+    "$name" "$lines" "$learned" "$shipped" "$shadow" "$sh" "$usrsh" "$probe_port" "$conn"
+}
+
+vm "test -x $probe" || skip "no $probe in the VM (run.sh --build-dir with tests/root built)"
+vm "ss -Htln 'sport = :$probe_port' | grep -q LISTEN" || skip "nothing listens on 127.0.0.1:$probe_port in the VM to connect to"
+# Natively the probes succeed: the learned jail is what refuses them.
+for p in "read /etc/shadow" "exec /bin/sh" "tcp-connect $probe_port"; do
+  # shellcheck disable=SC2086  # the probe and its argument
+  vm "$probe" $p | grep -q '^PASS ' || fail "unjailed, $p does not succeed: the probe proves nothing"
+done
+
+filter=${ZJAIL_LEARN_DAEMONS:-}
+failed=() passed=()
+for d in "${daemons[@]}"; do
+  IFS='|' read -r name unit command <<<"$d"
+  [[ -z $filter || " $filter " == *" $name "* ]] || continue
+  t0=$SECONDS
+  if out=$(learn_one "$name" "$unit" "$command" 2>&1); then
+    passed+=("$name")
+  else
+    failed+=("$name")
+  fi
+  printf '%s\n' "$out" | sed "s/^/[$name] /"
+  echo "[$name] $((SECONDS - t0)) s"
+done
+echo "passed: ${passed[*]:-none}; failed: ${failed[*]:-none}"
+((${#failed[@]} == 0)) || fail "learning failed for: ${failed[*]}"
