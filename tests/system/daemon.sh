@@ -236,6 +236,10 @@ readonly haproxy_cfg=/etc/haproxy/haproxy.cfg
 # Debian's haproxy.cfg (chroot, user, group, stats socket) plus a frontend on
 # 127.0.0.1:8080 that proxies to a backend on 127.0.0.1:8081.
 fixture_haproxy() {
+  # The stats socket's directory: Debian's init script makes it; its unit
+  # leaves it to the package's install, which a booted image has lost (/run
+  # is a tmpfs). zjail learn runs the unit as it is, so it must be there.
+  vm "install -d -m 2775 -o haproxy -g haproxy /run/haproxy"
   vm "cp -p $haproxy_cfg /root/haproxy.cfg.zjail-test && cat >>$haproxy_cfg" <<'CFG'
 
 frontend zjail_test
