@@ -352,6 +352,20 @@ int socket_domain(pid_t tgid, int fd) {
   return p ? p->family : -1;
 }
 
+// IPV6_V6ONLY needs the socket itself: a copy, read at bind(), when the
+// socket is still unbound and so holds no data a close could linger on
+// (a thread connecting it in between could; learning observes a payload,
+// it does not defend against it, and the native jail gives it root).
+int socket_v6only(pid_t tgid, int fd) {
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, tgid, 0)));
+  if (!pidfd) return -1;
+  UniqueFd copy(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
+  int value = -1;
+  socklen_t len = sizeof value;
+  if (!copy || getsockopt(copy.get(), IPPROTO_IPV6, IPV6_V6ONLY, &value, &len) < 0) return -1;
+  return value;
+}
+
 namespace {
 
 struct Named {

@@ -97,6 +97,8 @@ SocketAddress read_sockaddr(pid_t tid, uint64_t addr, uint64_t len);
 // is taken: learn_args.cpp); -1 if it cannot tell (a UNIX datagram or
 // seqpacket socket, a protocol not listed).
 int socket_type(pid_t tgid, int fd);
+// IPV6_V6ONLY of an AF_INET6 socket: 1, 0, or -1 if it cannot tell.
+int socket_v6only(pid_t tgid, int fd);
 // Its family (AF_INET, ...), likewise.
 int socket_domain(pid_t tgid, int fd);
 

@@ -167,6 +167,7 @@ class Reader {
     if (kind == "syscall") return keyed(t, o_.syscalls);
     if (kind == "family") return keyed(t, o_.families);
     if (kind == "connect") return keyed(t, o_.connects);
+    if (kind == "listen") return keyed(t, o_.listens);
     if (kind == "capability") return keyed(t, o_.capabilities);
     if (kind == "user-switch") return keyed(t, o_.users);
     if (kind == "namespace") return keyed(t, o_.namespaces);
@@ -261,6 +262,7 @@ void merge(Observations& into, const Observations& from) {
   all(into.tcp_binds, from.tcp_binds);
   all(into.udp_binds, from.udp_binds);
   all(into.connects, from.connects);
+  all(into.listens, from.listens);
   all(into.capabilities, from.capabilities);
   all(into.users, from.users);
   all(into.namespaces, from.namespaces);
@@ -299,6 +301,7 @@ std::string evidence_block(const Observations& o) {
   w.all("family", o.families);
   w.all("tcp-bind", o.tcp_binds);
   w.all("udp-bind", o.udp_binds);
+  w.all("listen", o.listens);
   w.all("connect", o.connects);
   w.all("capability", o.capabilities);
   w.all("user-switch", o.users);

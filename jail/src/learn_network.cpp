@@ -87,6 +87,49 @@ bool listens(const std::vector<Item<string>>& l, uint16_t port) {
   });
 }
 
+// The addresses the workload bound `port` at (learned with their address
+// since the listen facts exist): each becomes a Listen line that
+// ListenViaBind= hands to the workload's own bind() of it. False if the
+// evidence has no address for the port (an older profile's).
+bool by_address(const Observations& o, const string& proto, uint16_t port, Section& s) {
+  bool any = false;
+  for (const auto& [key, e] : o.listens) {
+    string text = key.substr(0, key.find(' '));
+    if (!text.starts_with(proto + ":") || !text.ends_with(":" + std::to_string(port))) continue;
+    any = true;
+    s.lines.push_back({proto == "tcp" ? "ListenStream" : "ListenDatagram", text.substr(proto.size() + 1),
+                       {"bound " + comment_safe(key) + ", " + comment_safe(seen(e)),
+                        "zjail binds it and gives it to the workload's own bind() of that address (ListenViaBind=)"}});
+  }
+  return any;
+}
+
+// ListenViaBind=, and the IPv6 wildcard's dual-stack setting the workload
+// chose (nginx makes [::]:80 IPv6-only beside 0.0.0.0:80; zjail's
+// socket must be the same, or the two collide).
+void via_bind(const Observations& o, const Profile* base, Section& s) {
+  bool written = std::any_of(s.lines.begin(), s.lines.end(), [](const Line& l) {
+    return (l.key == "ListenStream" || l.key == "ListenDatagram") && l.value.find(':') != string::npos;
+  });
+  if (!written) return;
+  if (!base || !base->listen_via_bind.value.value_or(false))
+    s.lines.push_back({"ListenViaBind", "yes", {"the workload binds its ports below 1024 itself (above)"}});
+  int only = 0, dual = 0;
+  const Evidence* example = nullptr;
+  for (const auto& [key, e] : o.listens) {
+    if (key.find(":[::]:") == string::npos) continue;
+    (key.ends_with(" v6only") ? only : dual)++;
+    if (!example) example = &e;
+  }
+  if (only && dual)
+    s.notes.push_back("the IPv6 wildcard was bound both IPv6-only and dual-stack; zjail has one BindIPv6Only=: "
+                      "IPv6-only is kept");
+  if (only || dual)
+    s.lines.push_back({"BindIPv6Only", only ? "ipv6-only" : "both",
+                       {string("the workload bound the IPv6 wildcard ") + (only ? "IPv6-only" : "dual-stack") + ", " +
+                        comment_safe(seen(*example))}});
+}
+
 }  // namespace
 
 Section network_section(const Observations& o, const Profile* base, int abi) {
@@ -164,31 +207,31 @@ Section network_section(const Observations& o, const Profile* base, int abi) {
     if (!base) s.notes.push_back("no socket rules: a private network reaches nothing but the jail itself");
     return s;
   }
-  // Ports below 1024 are bound by zjail, before it drops anything.
+  // Ports below 1024 are bound by zjail, before it drops anything: the
+  // host's network grants a jail no capability for them.
   bool zero = false;
   std::vector<uint16_t> bind_allow;
   for (const auto& [port, e] : o.tcp_binds) {
-    if (!port) {
-      zero = true;
-    } else if (port < 1024) {
-      if (!base || !listens(base->listen_stream, port))
-        s.lines.push_back({"ListenStream", std::to_string(port),
-                           {"bound TCP port " + std::to_string(port) + ", " + comment_safe(seen(e)),
-                            "zjail binds it and passes it in (LISTEN_FDS, fd 3 on): the workload must take it "
-                            "rather than bind it, which needs a capability the host's network never grants a jail"}});
-    } else {
-      bind_allow.push_back(port);
-    }
+    if (!port) zero = true;
+    else if (port >= 1024) bind_allow.push_back(port);
+    else if ((!base || !listens(base->listen_stream, port)) && !by_address(o, "tcp", port, s))
+      s.lines.push_back({"ListenStream", std::to_string(port),
+                         {"bound TCP port " + std::to_string(port) + ", " + comment_safe(seen(e)),
+                          "zjail binds it and passes it in (LISTEN_FDS, fd 3 on): the workload must take it "
+                          "rather than bind it, which needs a capability the host's network never grants a jail"}});
   }
   for (const auto& [port, e] : o.udp_binds) {
-    if (port && port < 1024 && (!base || !listens(base->listen_datagram, port)))
-      s.lines.push_back({"ListenDatagram", std::to_string(port),
-                         {"bound UDP port " + std::to_string(port) + ", " + comment_safe(seen(e)),
-                          "zjail binds it and passes it in: the workload must take it rather than bind it"}});
-    else if (port)
+    if (port && port < 1024) {
+      if ((!base || !listens(base->listen_datagram, port)) && !by_address(o, "udp", port, s))
+        s.lines.push_back({"ListenDatagram", std::to_string(port),
+                           {"bound UDP port " + std::to_string(port) + ", " + comment_safe(seen(e)),
+                            "zjail binds it and passes it in: the workload must take it rather than bind it"}});
+    } else if (port) {
       s.notes.push_back("UDP port " + std::to_string(port) + " bound (" + comment_safe(seen(e)) +
                         "): Landlock confines TCP only, so UDP binds stay open");
+    }
   }
+  via_bind(o, base, s);
   for (const auto& [target, e] : o.connects)
     if (target.starts_with("udp:"))
       s.notes.push_back("UDP to " + comment_safe(target) + " (" + comment_safe(seen(e)) +

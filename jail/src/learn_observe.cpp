@@ -215,6 +215,10 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n) {
       if (name == "bind") {
         (udp ? o.udp_binds : o.tcp_binds)[sa.port].add(call + who);
         if (sa.port != 0 && sa.port < kPrivilegedPort) {
+          // By address: the daemon's own bind() is what ListenViaBind=
+          // answers, so the learned socket must be the very same one.
+          bool v6only = sa.family == AF_INET6 && socket_v6only(tgid, as_int(d.args[0])) == 1;
+          o.listens[std::string(udp ? "udp:" : "tcp:") + sa.text + (v6only ? " v6only" : "")].add(call + who);
           long start = std::atol(read_small("/proc/sys/net/ipv4/ip_unprivileged_port_start").c_str());
           if (sa.port < start) cap("CAP_NET_BIND_SERVICE", call);
         }

@@ -5,9 +5,12 @@
 // to a scratch profile before it is written, so a value zjail would refuse
 // becomes a comment rather than a profile that fails --check.
 #include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "learn_internal.hpp"
@@ -168,6 +171,46 @@ bool privileged_group(const string& gid) {
          std::end(kNames);
 }
 
+// A workload that ran as root and never switched may still be a daemon of
+// its own user: where everything it wrote on the host is one user's
+// (Debian makes /var/lib/redis redis's), it runs as that user, who can
+// write there; as nobody it could not. Runtime and temporary places are
+// the jail's own, made for whoever it runs as, and say nothing.
+struct Owner {
+  string user, group, example;
+};
+
+std::optional<Owner> owner_of_writes(const Observations& o) {
+  constexpr const char* kOwn[] = {"/tmp/", "/var/tmp/", "/run/", "/dev/", "/proc/", "/sys/"};
+  std::set<uid_t> owners;
+  string example;
+  for (const auto& [path, u] : o.paths) {
+    if (!(u.access & (kWrite | kCreate | kRemove)) || path == "/" ||
+        std::any_of(std::begin(kOwn), std::end(kOwn), [&](const char* p) { return path.starts_with(p); }))
+      continue;
+    // What decides whether it may: the file for a write, the directory
+    // for a name made or removed (or a file no longer there).
+    struct stat st{};
+    bool file = !(u.access & (kCreate | kRemove)) && ::lstat(path.c_str(), &st) == 0;
+    string dir = path.substr(0, std::max<size_t>(path.rfind('/'), 1));
+    if (!file && ::lstat(dir.c_str(), &st) != 0) continue;
+    if (owners.insert(st.st_uid).second && example.empty()) example = path;
+  }
+  if (owners.size() != 1 || *owners.begin() == 0) return std::nullopt;
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwuid_r(*owners.begin(), &pw, buf.data(), buf.size(), &found) != 0 || !found) return std::nullopt;
+  Owner out{pw.pw_name, "", example};
+  group g{};
+  group* gfound = nullptr;
+  std::vector<char> gbuf(16384);
+  if (getgrgid_r(pw.pw_gid, &g, gbuf.data(), gbuf.size(), &gfound) == 0 && gfound &&
+      !privileged_group(std::to_string(pw.pw_gid)))
+    out.group = g.gr_name;
+  return out;
+}
+
 Section identity(const Context& c) {
   Section s{"Identity", {}, {}};
   auto uids = ids(c.o, "uid"), gids = ids(c.o, "gid");
@@ -189,6 +232,11 @@ Section identity(const Context& c) {
   } else if (!c.o.user.empty() && c.o.user != "root" && c.o.user != "0") {
     user = c.o.user;
     why = {"the workload ran as " + comment_safe(user) + " and switched to no other user"};
+  } else if (auto owner = owner_of_writes(c.o)) {
+    user = owner->user;
+    group = owner->group;
+    why = {"the workload ran as root and never switched, and what it wrote on the host is " + comment_safe(user) +
+           "'s: " + comment_safe(owner->example)};
   } else {
     user = "nobody";
     group = "nogroup";

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -506,6 +507,77 @@ TEST(LearnWrite, HostNetworkWithThePortsItUsedAndNoOther) {
   expect_launchable(zero);
   EXPECT_THAT(zero, Not(HasSubstr("\nSocketBind")));
   EXPECT_THAT(zero, HasLine("SocketConnectDeny=any"));
+}
+
+TEST(LearnWrite, APortBelow1024IsTheSameAddressHandedToItsOwnBind) {
+  // nginx's default site: 0.0.0.0:80, and [::]:80 IPv6-only beside it.
+  Observations o;
+  o.families["AF_INET"] = ev(1, "socket(AF_INET)");
+  o.families["AF_INET6"] = ev(1, "socket(AF_INET6)");
+  o.tcp_binds[80] = ev(2, "bind(6, 0.0.0.0:80)");
+  o.listens["tcp:0.0.0.0:80"] = ev(1, "bind(6, 0.0.0.0:80)");
+  o.listens["tcp:[::]:80 v6only"] = ev(1, "bind(7, [::]:80)");
+  o.udp_binds[323] = ev(1, "bind(5, 127.0.0.1:323)");
+  o.listens["udp:127.0.0.1:323"] = ev(1, "bind(5, 127.0.0.1:323)");
+  o.capabilities["CAP_NET_BIND_SERVICE"] = ev(3, "bind(6, 0.0.0.0:80)");
+  std::string text = write_profile(o, opts(6));
+  expect_launchable(text);
+  expect_every_line_explained(text);
+  EXPECT_THAT(text, HasLine("ListenStream=0.0.0.0:80"));
+  EXPECT_THAT(text, HasLine("ListenStream=[::]:80"));
+  EXPECT_THAT(text, HasLine("ListenDatagram=127.0.0.1:323"));
+  EXPECT_THAT(text, Not(HasLine("ListenStream=80")));
+  EXPECT_THAT(text, HasLine("ListenViaBind=yes"));
+  EXPECT_THAT(text, HasLine("BindIPv6Only=ipv6-only"));
+  Profile p = load(text);
+  EXPECT_TRUE(p.listen_via_bind.value.value_or(false));
+  // The evidence keeps the addresses: --merge reads them back.
+  auto back = parse_evidence(text, "learned.profile");
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->listens.size(), 3u);
+  // A base that has them already: nothing to add.
+  std::string beyond = write_profile(o, [&] {
+    WriteOptions w = opts(6);
+    w.base = &p;
+    return w;
+  }());
+  EXPECT_THAT(beyond, Not(HasSubstr("\nListenStream=")));
+  EXPECT_THAT(beyond, Not(HasLine("ListenViaBind=yes")));
+  // A dual-stack wildcard alone says so.
+  Observations d;
+  d.tcp_binds[443] = ev(1, "bind(3, [::]:443)");
+  d.listens["tcp:[::]:443"] = ev(1, "bind(3, [::]:443)");
+  std::string dual = write_profile(d, opts(6));
+  expect_launchable(dual);
+  EXPECT_THAT(dual, HasLine("BindIPv6Only=both"));
+}
+
+// Debian's redis runs as root only under the drop-in; what it writes is
+// redis's. Learned as root, it must run as the owner of what it wrote.
+TEST(LearnWrite, RootThatWroteOnlyOneUsersFilesRunsAsThatUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give a directory to another user";
+  passwd* nobody = getpwnam("nobody");
+  if (!nobody) GTEST_SKIP() << "no user nobody on this host";
+  // Not under /tmp: temporary places are the jail's own and say nothing.
+  std::filesystem::path dir = std::filesystem::current_path() / ("learn-owner-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "dump.rdb") << "x";
+  ASSERT_EQ(chown(dir.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  ASSERT_EQ(chown((dir / "dump.rdb").c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  Observations o;
+  o.user = "root";
+  path(o, (dir / "dump.rdb").string(), kWrite);
+  path(o, (dir / "temp-1.rdb").string(), kCreate | kRemove);
+  path(o, "/run/redis/redis.pid", kCreate);
+  std::string text = write_profile(o, opts());
+  expect_every_line_explained(text);
+  EXPECT_THAT(text, HasLine("User=" + std::string(nobody->pw_name)));
+  EXPECT_THAT(text, HasSubstr("is " + std::string(nobody->pw_name) + "'s"));
+  // One root-owned place written as well: no single owner, so nobody.
+  path(o, "/etc/zjail-learn-test.conf", kWrite);
+  std::string mixed = write_profile(o, opts());
+  EXPECT_THAT(mixed, HasSubstr("ran as root and never switched: zjail never runs a payload as root"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(LearnWrite, SystemCallsAsGroupsAndSingleCalls) {

@@ -68,6 +68,9 @@ struct Observations {
   std::map<std::string, Evidence> families;    // "AF_INET", "AF_UNIX", ...
   std::map<uint16_t, Evidence> tcp_binds;      // ports bound (0: ephemeral)
   std::map<uint16_t, Evidence> udp_binds;
+  // Binds of ports below 1024, by address, for ListenStream=/ListenDatagram=:
+  // "tcp:0.0.0.0:80", "udp:127.0.0.1:323", "tcp:[::]:80 v6only".
+  std::map<std::string, Evidence> listens;
   std::map<std::string, Evidence> connects;    // "tcp:127.0.0.1:5432", "udp:[::1]:53", "unix:/run/x.sock"
   std::map<std::string, Evidence> capabilities;  // "CAP_NET_BIND_SERVICE": inferred from calls and arguments
   std::map<std::string, Evidence> users;       // uids/gids switched to: "uid:33", "gid:33"
