@@ -15,7 +15,7 @@
 
 namespace zjail {
 
-Status plan_learn_native(Plan& plan) {
+Status plan_learn_native(const PlanContext& ctx, Plan& plan) {
   // Root needs no user namespace, and must not have one: in it, the host's
   // network and files would not see its capabilities (a bind to port 80, a
   // chown to www-data fail). An unprivileged caller has no capability to lose.
@@ -24,6 +24,13 @@ Status plan_learn_native(Plan& plan) {
   plan.groups.clear();    // as systemd gives a unit without SupplementaryGroups=
   plan.root_attr = 0;     // the host's mounts keep their own flags
   plan.landlock = LandlockPlan{};
+  // The host's own root: the relay's socket is there already, where the
+  // payload, as the caller, may reach it. Shown at /run/host/notify, it
+  // would be a directory made on the host's /run (which a user may not).
+  if (!ctx.notify_relay.empty()) {
+    std::erase_if(plan.mounts, [](const MountOp& m) { return m.origin == "NOTIFY_SOCKET"; });
+    set_env(plan.envp_storage, "NOTIFY_SOCKET=" + ctx.notify_relay);
+  }
   plan.ambient = 0;
   // zjail's own sets, as the payload would have them run directly: all of
   // them for root (less what this host's bounding set lacks), none for a user.

@@ -211,6 +211,25 @@ std::optional<Owner> owner_of_writes(const Observations& o) {
   return out;
 }
 
+// What learning as root made and left on the host as root's: the profile
+// runs as `user`, who cannot replace it (a stale socket, a pid file, a log
+// the daemon reopens), so the admin removes it before the first run.
+void left_by_root(const Observations& o, const string& user, Section& s) {
+  constexpr const char* kPrivate[] = {"/tmp/", "/var/tmp/", "/dev/", "/proc/", "/sys/"};
+  constexpr size_t kMax = 10;
+  size_t n = 0;
+  for (const auto& [path, u] : o.paths) {
+    struct stat st{};
+    if (!(u.access & kCreate) || ::lstat(path.c_str(), &st) != 0 || st.st_uid != 0 ||
+        std::any_of(std::begin(kPrivate), std::end(kPrivate), [&](const char* p) { return path.starts_with(p); }))
+      continue;
+    if (n++ < kMax)
+      s.notes.push_back("left by learning as root: " + comment_safe(path) + " is root's, and " + comment_safe(user) +
+                        " cannot replace it: remove it before the first run");
+  }
+  if (n > kMax) s.notes.push_back("left by learning as root: " + std::to_string(n - kMax) + " more such paths");
+}
+
 Section identity(const Context& c) {
   Section s{"Identity", {}, {}};
   auto uids = ids(c.o, "uid"), gids = ids(c.o, "gid");
@@ -252,11 +271,14 @@ Section identity(const Context& c) {
   if (!c.base || c.base->user.value.value_or("") != user) s.lines.push_back({"User", user, why});
   if (!group.empty() && (!c.base || c.base->group.value.value_or("") != group))
     s.lines.push_back({"Group", group,
-                       {gids.empty() ? "nobody's group" : "the workload switched to gid " + group + ", " +
-                                                              comment_safe(seen(*gids.front().second))}});
+                       {!gids.empty() ? "the workload switched to gid " + group + ", " +
+                                            comment_safe(seen(*gids.front().second))
+                        : group == "nogroup" ? "nobody's group"
+                                             : comment_safe(user) + "'s own group"}});
   for (size_t i = 1; i < gids.size(); ++i)
     s.lines.push_back({"SupplementaryGroups", gids[i].first,
                        {"the workload also took gid " + gids[i].first + ", " + comment_safe(seen(*gids[i].second))}});
+  if ((c.o.user == "root" || c.o.user == "0") && user != "root" && user != "0") left_by_root(c.o, user, s);
   return s;
 }
 

@@ -62,15 +62,6 @@ Status plan_capabilities(const Profile& p, Plan& plan) {
   return {};
 }
 
-void set_env(std::vector<std::string>& env, const std::string& kv) {
-  std::string key = kv.substr(0, kv.find('='));
-  auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) {
-    return e.compare(0, key.size() + 1, key + "=") == 0;
-  });
-  if (it != env.end()) *it = kv;
-  else env.push_back(kv);
-}
-
 // `service`: $STATE_DIRECTORY and friends (plan_service()), which
 // Environment= may override, as in systemd.
 void plan_environment(const Profile& p, const PlanContext& ctx, const UserInfo& who,
@@ -320,6 +311,16 @@ void set_init_title(Plan& plan, std::string title) {
 
 }  // namespace
 
+void set_env(std::vector<std::string>& env, const std::string& kv) {
+  std::string key = kv.substr(0, kv.find('='));
+  auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) {
+    return e.compare(0, key.size() + 1, key + "=") == 0;
+  });
+  if (it != env.end()) *it = kv;
+  else env.push_back(kv);
+}
+
+
 Result<SeccompExtras> implied_seccomp_extras(const Profile& p) {
   SeccompExtras extras;
   ZJAIL_TRY(add_security_extras(p, extras));
@@ -449,7 +450,7 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   // one (no pid namespace keeps a supervisor's children in), they act directly.
   if (plan.namespaces && !ctx.listener_handoff_refused) ZJAIL_TRY(plan_denials(plan, ctx.explain));
   ZJAIL_TRY(plan_listen_via_bind(plan));
-  if (ctx.learn_native) ZJAIL_TRY(plan_learn_native(plan));
+  if (ctx.learn_native) ZJAIL_TRY(plan_learn_native(ctx, plan));
 
   for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());
   plan.argv.push_back(nullptr);

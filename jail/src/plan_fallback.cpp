@@ -177,15 +177,6 @@ std::vector<LandlockPathRule> host_rules(const HostView& v) {
   return out;
 }
 
-void set_env(std::vector<std::string>& env, const std::string& key, const std::string& value) {
-  for (auto& e : env)
-    if (e.starts_with(key + "=")) {
-      e = key + "=" + value;
-      return;
-    }
-  env.push_back(key + "=" + value);
-}
-
 }  // namespace
 
 Status refuse_namespaced(const Profile& p, const PlanContext& ctx, const Plan& plan) {
@@ -243,10 +234,10 @@ Status plan_without_namespaces(const Profile& p, const PlanContext& ctx, Plan& p
     if (m.kind == Kind::Tmpfs && (m.target == "tmp" || m.target == "var/tmp")) private_tmp = true;
   if (private_tmp && ctx.lease) {
     ZJAIL_TRY_ASSIGN(std::string dir, ctx.lease->make_private_tmp(ctx.private_tmp_base));
-    set_env(plan.envp_storage, "TMPDIR", dir);
+    set_env(plan.envp_storage, std::string("TMPDIR=") + dir);
     ll.paths.push_back({dir, landlock_fs_rights(0)});
   }
-  if (!ctx.notify_relay.empty()) set_env(plan.envp_storage, "NOTIFY_SOCKET", ctx.notify_relay);
+  if (!ctx.notify_relay.empty()) set_env(plan.envp_storage, std::string("NOTIFY_SOCKET=") + ctx.notify_relay);
 
   plan.namespaces = false;
   plan.clone_flags = 0;

@@ -194,6 +194,9 @@ Status bind_listen_sockets(const Profile& p, Plan& plan);
 // Learn mode's native jail (PlanContext::learn_native), last: what the
 // planner made of learn_native_profile() loosened to the caller's own
 // identity, capabilities, hostname and mounts, with no Landlock.
-Status plan_learn_native(Plan& plan);
+Status plan_learn_native(const PlanContext& ctx, Plan& plan);
+
+// Sets KEY=VALUE in an environment, replacing an earlier KEY.
+void set_env(std::vector<std::string>& env, const std::string& kv);
 
 }  // namespace zjail
