@@ -112,7 +112,7 @@ void via_bind(const Observations& o, const Profile* base, Section& s) {
     return (l.key == "ListenStream" || l.key == "ListenDatagram") && l.value.find(':') != string::npos;
   });
   if (!written) return;
-  if (!base)
+  if (!base || !base->listen_via_bind.value.value_or(false))
     s.lines.push_back({"ListenViaBind", "yes", {"the workload binds its ports below 1024 itself (above)"}});
   int only = 0, dual = 0;
   const Evidence* example = nullptr;

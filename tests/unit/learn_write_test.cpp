@@ -530,7 +530,7 @@ TEST(LearnWrite, APortBelow1024IsTheSameAddressHandedToItsOwnBind) {
   EXPECT_THAT(text, HasLine("ListenViaBind=yes"));
   EXPECT_THAT(text, HasLine("BindIPv6Only=ipv6-only"));
   Profile p = load(text);
-  //TMP
+  EXPECT_TRUE(p.listen_via_bind.value.value_or(false));
   // The evidence keeps the addresses: --merge reads them back.
   auto back = parse_evidence(text, "learned.profile");
   ASSERT_TRUE(back) << back.error().message();
