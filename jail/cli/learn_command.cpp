@@ -87,6 +87,12 @@ Result<int> learn_command(const Profile& profile, const Options& opt, PlanContex
 
   const bool against_base = !opt.profiles.empty();
   ctx.learn_native = !against_base;
+  // --user without a base: the payload runs natively as that user (a
+  // daemon that refuses root); with one, it overrides the base's User=.
+  if (!against_base && !opt.user.empty()) {
+    if (getuid() != 0) return make_error(Step::Profile, EPERM, "learn --user " + opt.user + ": only root may");
+    ctx.learn_user = opt.user;
+  }
   // Nothing is denied while learning: the base's kills too must reach the
   // observer, which lets every call go on.
   ctx.explain = true;

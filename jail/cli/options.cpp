@@ -58,7 +58,7 @@ void define_options(CLI::App& app, Options& opt) {
   app.prefix_command();
   app.footer("zjail [OPTIONS] [--] COMMAND [ARG...]\n"
              "zjail check|show|analyze|list-profiles|syscall-groups [OPTIONS] [...]: the same as --check, ...\n"
-             "zjail learn [--profile BASE]... [--merge FILE] --output FILE [--dropin FILE] [--] COMMAND [ARG...]");
+             "zjail learn [--profile BASE]... [--user USER] [--merge FILE] --output FILE [--dropin FILE] [--] COMMAND [ARG...]");
 }
 
 const std::vector<std::string>& verbs() {

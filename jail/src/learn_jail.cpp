@@ -33,8 +33,9 @@ Status plan_learn_native(const PlanContext& ctx, Plan& plan) {
   }
   plan.ambient = 0;
   // zjail's own sets, as the payload would have them run directly: all of
-  // them for root (less what this host's bounding set lacks), none for a user.
-  plan.caps.reset(cap_get_proc());
+  // them for root (less what this host's bounding set lacks), none for a
+  // user (the caller, or --user's).
+  plan.caps.reset(plan.uid == 0 ? cap_get_proc() : cap_init());
   if (!plan.caps) return make_error(Step::Plan, errno, "cap_get_proc");
   if (cap_clear_flag(plan.caps.get(), CAP_INHERITABLE) != 0) return make_error(Step::Plan, errno, "cap_clear_flag");
   plan.bounding = 0;

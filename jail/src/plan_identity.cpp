@@ -112,6 +112,17 @@ Status plan_identity(const Profile& p, const PlanContext& ctx, Plan& plan, UserI
     // Learn mode's native jail: the caller itself, root included, as a unit
     // without User= runs. Root needs no user namespace (learn_jail.cpp);
     // an unprivileged caller maps itself, as always.
+    // --user: root starts the payload as that user, as a unit's User= does
+    // (a daemon that refuses root, such as the postmaster), with the
+    // host's ids: no user namespace hides root's files from it.
+    if (!ctx.learn_user.empty()) {
+      auto u = lookup_user(ctx.learn_user);
+      if (!u) return std::move(u).error().wrap(Step::ResolveUser, "learn --user");
+      who = std::move(u).value();
+      plan.uid = who.uid;
+      plan.gid = who.gid;
+      return {};
+    }
     ZJAIL_TRY_ASSIGN(who, lookup_uid(ctx.invoker_uid));
     plan.uid = who.uid;
     plan.gid = who.gid = ctx.invoker_gid;

@@ -18,6 +18,7 @@ namespace zjail_test {
 namespace {
 
 using zjail::learn::Observations;
+using ::testing::HasSubstr;
 
 // A TCP port nothing listens on now.
 int free_port() {
@@ -166,12 +167,27 @@ TEST_F(Learn, BadArgumentsWriteNothing) {
       {"--merge unreadable", {"learn", "--merge", dir_ / "nonexistent", "--output", out_, "--", "/bin/true"}},
       {"--merge not learned", {"learn", "--merge", dir_ / "plain.profile", "--output", out_, "--", "/bin/true"}},
       {"--output in no directory", {"learn", "--output", dir_ / "no/such/dir/x.profile", "--", "/bin/true"}},
+      {"--user unknown", {"learn", "--user", "zjail-no-such-user", "--output", out_, "--", "/bin/true"}},
   };
   for (const auto& c : cases) {
     auto r = run(c.args);
     EXPECT_EQ(r.code, kExitFailure) << c.what << "\n" << r.dump();
     EXPECT_FALSE(exists(out_)) << c.what;
   }
+}
+
+// A daemon that refuses root (the postmaster) is learned as its own user:
+// root starts it as that user, with the host's ids, so that root's files
+// stay root's to it (a user namespace would show them as nobody's), and
+// with no capability at all.
+TEST_F(Learn, UserRunsThePayloadAsThatUserNativelyWithoutCapabilities) {
+  auto r = learn({"--user", "nobody", "--output", out_},
+                 {"/bin/sh", "-c", "id -u; stat -c %u /etc/passwd; grep -E '^Cap(Prm|Eff)' /proc/self/status"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  EXPECT_THAT(r.out, HasSubstr("65534\n0\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n")) << r.dump();
+  std::string text = read_file(out_);
+  EXPECT_THAT(text, HasSubstr("\nUser=nobody\n")) << text;
+  EXPECT_EQ(evidence(out_).user, "nobody");
 }
 
 TEST_F(Learn, WithBaseRecordsOnlyWhatTheBaseRefused) {

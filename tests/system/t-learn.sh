@@ -48,11 +48,12 @@ daemons=(
   "haproxy|haproxy.service|/usr/sbin/haproxy -db -f \$CONFIG -p /run/haproxy/haproxy.pid"
 )
 
-# Who learning runs as, where the shipped drop-in would make it root:
-# Debian runs these as their own users (and the postmaster refuses root),
-# so an admin learns them so, with zjail learn unprivileged. learn_lines
-# restores what else of Debian's unit the shipped drop-in resets.
-declare -A learn_as=([postgresql]=postgres [redis-server]=redis)
+# Who the daemon runs as while learning, where the shipped drop-in makes
+# its unit start zjail as root: Debian runs these as their own users (and
+# the postmaster refuses root), so an admin learns them so
+# (`zjail learn --user`). learn_lines restores what else of Debian's unit
+# the shipped drop-in resets.
+declare -A learn_user=([postgresql]=postgres [redis-server]=redis)
 declare -A learn_lines=([redis-server]="RuntimeDirectory=redis")
 
 # Debian's lighttpd.conf runs /bin/sh and Perl (include_shell) at every
@@ -103,19 +104,11 @@ learn_one() {
   fixture_"$name"
   vm "rm -f $profile $dropin; mkdir -p $learn_dir $dir"
   unit_lines "$unit" | vm "cat >$dir/10-zjail-unit.conf"
-  # Unprivileged, learning writes where its user may; the admin then
-  # installs the profile root's, as zjail run by root reads no other.
-  local as=${learn_as[$name]:-} out=$learn_dir
-  if [[ -n $as ]]; then
-    out=$learn_dir/as-$name
-    vm "rm -rf $out && install -d -o $as -g $as -m 0700 $out"
-  fi
+  local as=${learn_user[$name]:-}
   vm "cat >$dir/50-zjail-learn.conf" <<EOF
 [Service]
 ExecStart=
-ExecStart=$ZJAIL_GUEST_BIN learn --output $out/$name.profile --dropin $out/$name.conf -- $command
-${as:+User=$as
-Group=$as}
+ExecStart=$ZJAIL_GUEST_BIN learn ${as:+--user $as }--output $profile --dropin $dropin -- $command
 ${learn_lines[$name]:-}
 EOF
   vm systemctl daemon-reload
@@ -124,10 +117,6 @@ EOF
   start_unit "$unit"
   workload_"$name"
   vm timeout 60 systemctl stop "$unit"
-  if [[ -n $as ]]; then
-    vm "install -m 0644 $out/$name.profile $profile && sed 's|$out/|$learn_dir/|g' $out/$name.conf >$dropin" ||
-      fail "$name: zjail learn wrote no profile: $(vm journalctl -q --no-pager -o cat -u "$unit" -n 5 | tr '\n' ' ')"
-  fi
   vm "test -s $profile && test -s $dropin" ||
     fail "$name: zjail learn wrote no profile: $(vm journalctl -q --no-pager -o cat -u "$unit" -n 5 | tr '\n' ' ')"
   local lines

@@ -294,6 +294,9 @@ struct PlanContext {
   // in a pid and mount namespace only (a user namespace only for an
   // unprivileged caller), so that it behaves as it would natively.
   bool learn_native = false;
+  // With learn_native and a root caller: the user the payload runs as
+  // (`zjail learn --user`), natively, without capabilities; "" the caller.
+  std::string learn_user;
   Fault fault;                      // test builds only: the step to fail (fault.hpp)
 };
 
