@@ -37,11 +37,14 @@ void inherit_from_systemd(PlanContext& ctx) {
 // Under Type=notify: the relay that passes the payload's sd_notify messages
 // on from zjail's own pid, in a private directory under zjail's runtime
 // directory. Without NOTIFY_SOCKET: an inactive relay.
-Result<NotifyRelay> notify_relay() {
+Result<NotifyRelay> notify_relay(const PlanContext& ctx) {
   std::string upstream = env("NOTIFY_SOCKET");
   if (upstream.empty()) return NotifyRelay();
   std::string xdg = env("XDG_RUNTIME_DIR");
   std::string run_dir = geteuid() == 0 ? "/run/zjail" : xdg.empty() ? "/tmp" : xdg + "/zjail";
+  // Learning natively as root, the payload sees the host's root and may
+  // become another user (unbound drops to its own before it notifies).
+  if (ctx.learn_native && geteuid() == 0) return NotifyRelay::create(run_dir + "/learn", upstream, true);
   return NotifyRelay::create(run_dir, upstream);
 }
 
@@ -74,7 +77,7 @@ PlanContext plan_context(const Options& opt, std::string& name) {
 
 Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContext& ctx, const std::string& name,
                           Log& log, Timings& timings, LaunchHooks* hooks) {
-  ZJAIL_TRY_ASSIGN(auto relay, notify_relay());
+  ZJAIL_TRY_ASSIGN(auto relay, notify_relay(ctx));
   ctx.notify_relay = relay.socket_path();
   // What the plan takes from the host (a DynamicUser= uid, the service
   // directories) is given back when this goes, on every path out.

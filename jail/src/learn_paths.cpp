@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 
@@ -355,7 +356,9 @@ class Planner {
       if (under(p, w)) return true;
     for (const auto& [k, g] : service_)
       if (under(p, string(kServiceRoots[index_of(k.first)].path) + "/" + k.second)) return true;
-    return exact_rw_.count(p) > 0;
+    // A file directly in /run the workload changed is its own, in the
+    // private /run: a bind of the host's (even read-only) would hide it.
+    return exact_rw_.count(p) > 0 || run_tmpfs_.paths.count(p) > 0;
   }
   static size_t index_of(int kind) {
     for (size_t i = 0; i < std::size(kServiceRoots); ++i)
@@ -436,12 +439,31 @@ class Planner {
     }
     for (const auto& [p, g] : exact_rw_)
       r_.files.lines.push_back({"BindPaths", bind_word(p), {g.below(p)}});
+    // The mode each kind's directories have on the host, as the daemon
+    // made or checked them (chronyd refuses a /run/chrony others may
+    // enter): one mode per kind, as in systemd.
+    std::map<int, std::set<mode_t>> modes;
     for (const auto& [k, g] : service_) {
       const auto& root = kServiceRoots[index_of(k.first)];
       string dir = string(root.path) + "/" + k.second;
       r_.files.lines.push_back(
           {root.directive, quote_word(k.second),
            {g.below(dir), "made by zjail if missing, owned by the workload's user, read-write"}});
+      struct stat st{};
+      if (::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) modes[k.first].insert(st.st_mode & 07777);
+    }
+    for (const auto& [kind, m] : modes) {
+      const auto& root = kServiceRoots[index_of(kind)];
+      if (m.size() != 1) {
+        r_.files.notes.push_back(string(root.directive) + "= directories have different modes on the host: " +
+                                 "zjail's default, 0755, for all");
+        continue;
+      }
+      if (*m.begin() == 0755) continue;
+      char octal[8];
+      std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(*m.begin()));
+      r_.files.lines.push_back({string(root.directive) + "Mode", octal,
+                                {string("the mode the host's directory has: the daemon may check it")}});
     }
     empty_dirs();
     if (run_tmpfs_.count)

@@ -130,16 +130,27 @@ void NotifyRelay::remove_stale(const std::string& run_dir) {
   closedir(scan);
 }
 
-Result<NotifyRelay> NotifyRelay::create(const std::string& run_dir, const std::string& upstream) {
+Result<NotifyRelay> NotifyRelay::create(const std::string& run_dir, const std::string& upstream, bool any_user) {
   NotifyRelay r;
   r.upstream_ = upstream;
-  mkdir(run_dir.c_str(), 0755);
+  if (any_user) {
+    // Listable by no one, or the secret name is none.
+    struct stat st{};
+    mkdir(run_dir.substr(0, run_dir.rfind('/')).c_str(), 0755);
+    if (mkdir(run_dir.c_str(), 0711) != 0 && errno != EEXIST) return make_error(Step::Plan, errno, run_dir);
+    if (lstat(run_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 0777) != 0711)
+      return make_error(Step::Plan, EPERM, "notify directory " + run_dir + ": not zjail's own, mode 0711");
+  } else {
+    mkdir(run_dir.c_str(), 0755);
+  }
   remove_stale(run_dir);
   std::random_device rd;
   for (int attempt = 0; attempt < 16 && r.dir_.empty(); ++attempt) {
     std::string name = "notify-" + std::to_string(getpid()) + "-" + std::to_string(rd());
+    if (any_user) name += std::to_string(rd());
     std::string dir = run_dir + "/" + name;
-    if (mkdir(dir.c_str(), 0700) != 0) {
+    if (mkdir(dir.c_str(), any_user ? 0711 : 0700) != 0) {
       if (errno != EEXIST) return make_error(Step::Plan, errno, "notify directory " + dir);
       continue;
     }
@@ -148,6 +159,7 @@ Result<NotifyRelay> NotifyRelay::create(const std::string& run_dir, const std::s
     // directory: it is then no longer the one at that name, and we try anew.
     UniqueFd lock = lock_dir(AT_FDCWD, dir.c_str());
     struct stat held{}, named{};
+    if (any_user && chmod(dir.c_str(), 0711) != 0) return make_error(Step::Plan, errno, "chmod " + dir);
     if (!lock || fstat(lock.get(), &held) != 0 || stat(dir.c_str(), &named) != 0 ||
         held.st_ino != named.st_ino || held.st_dev != named.st_dev)
       continue;

@@ -70,15 +70,21 @@ void plan_environment(const Profile& p, const PlanContext& ctx, const UserInfo& 
   set_env(env, std::string("PATH=") + kDefaultPath);
   // As systemd (USER_CREDS_CLEAN): no HOME for a home that is none ("/",
   // "/nonexistent"), no SHELL for one that only refuses a login.
-  if (!who.home.empty() && who.home != "/" && who.home != "/nonexistent") set_env(env, "HOME=" + who.home);
-  set_env(env, "USER=" + who.name);
-  set_env(env, "LOGNAME=" + who.name);
-  static constexpr std::string_view kPlaceholderShells[] = {
-      "/bin/nologin", "/sbin/nologin", "/usr/bin/nologin", "/usr/sbin/nologin",
-      "/bin/false",   "/usr/bin/false", "/bin/true",       "/usr/bin/true"};
-  if (!who.shell.empty() && std::find(std::begin(kPlaceholderShells), std::end(kPlaceholderShells), who.shell) ==
-                                std::end(kPlaceholderShells))
-    set_env(env, "SHELL=" + who.shell);
+  // Learning as root, as a unit without User= runs: systemd sets none of
+  // these then, and a daemon that reads them ($SHELL for lighttpd's
+  // include_shell) must do under learning what it does under its unit.
+  bool no_user = ctx.learn_native && ctx.learn_user.empty() && ctx.invoker_uid == 0;
+  if (!no_user) {
+    if (!who.home.empty() && who.home != "/" && who.home != "/nonexistent") set_env(env, "HOME=" + who.home);
+    set_env(env, "USER=" + who.name);
+    set_env(env, "LOGNAME=" + who.name);
+    static constexpr std::string_view kPlaceholderShells[] = {
+        "/bin/nologin", "/sbin/nologin", "/usr/bin/nologin", "/usr/sbin/nologin",
+        "/bin/false",   "/usr/bin/false", "/bin/true",       "/usr/bin/true"};
+    if (!who.shell.empty() && std::find(std::begin(kPlaceholderShells), std::end(kPlaceholderShells), who.shell) ==
+                                  std::end(kPlaceholderShells))
+      set_env(env, "SHELL=" + who.shell);
+  }
   for (const auto& kv : service) set_env(env, kv);
   for (const auto& item : p.environment) set_env(env, item.value);
   for (const auto& item : p.pass_environment) {

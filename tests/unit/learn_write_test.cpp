@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -585,6 +587,33 @@ TEST(LearnWrite, RootThatWroteOnlyOneUsersFilesRunsAsThatUser) {
   std::string mixed = write_profile(o, opts());
   EXPECT_THAT(mixed, HasSubstr("ran as root and never switched: zjail never runs a payload as root"));
   std::filesystem::remove_all(dir);
+}
+
+// nginx's pid file was there from an earlier start: read, rewritten and
+// removed, it is the workload's own, in the private /run, never a bind
+// (read-only, it failed nginx's start).
+TEST(LearnWrite, APidFileInRunRewrittenIsTheJailsOwn) {
+  Observations o;
+  path(o, "/run/nginx.pid", kRead | kWrite | kRemove);
+  std::string text = write_profile(o, opts());
+  expect_launchable(text);
+  EXPECT_THAT(text, HasLine("TemporaryFileSystem=/run:mode=1777"));
+  EXPECT_THAT(text, Not(HasSubstr("Paths=-/run/nginx.pid")));
+}
+
+// chronyd refuses a /run/chrony others may enter: a service directory
+// keeps the mode it has on the host.
+TEST(LearnWrite, AServiceDirectoryKeepsItsHostMode) {
+  std::string dir = "/var/lib/zjail-learn-mode-" + std::to_string(getpid());
+  if (mkdir(dir.c_str(), 0750) != 0) GTEST_SKIP() << "cannot make " << dir << ": " << strerror(errno);
+  chmod(dir.c_str(), 0750);
+  Observations o;
+  path(o, dir + "/state.db", kCreate | kWrite);
+  std::string text = write_profile(o, opts());
+  rmdir(dir.c_str());
+  expect_launchable(text);
+  EXPECT_THAT(text, HasLine("StateDirectory=" + dir.substr(9)));
+  EXPECT_THAT(text, HasLine("StateDirectoryMode=0750"));
 }
 
 TEST(LearnWrite, SystemCallsAsGroupsAndSingleCalls) {

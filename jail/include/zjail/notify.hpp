@@ -31,7 +31,10 @@ class NotifyRelay {
 
   // Removes what dead zjails left in `run_dir`, then binds the jail-side
   // socket in a fresh private directory there, locked for zjail's lifetime.
-  static Result<NotifyRelay> create(const std::string& run_dir, const std::string& upstream);
+  // `any_user`: a payload on the host's own root that may switch users
+  // (learn mode's native jail) reaches it by its path, which a directory
+  // no one may list keeps secret (run_dir 0711, a 64-bit random name).
+  static Result<NotifyRelay> create(const std::string& run_dir, const std::string& upstream, bool any_user = false);
   NotifyRelay() = default;
   NotifyRelay(NotifyRelay&& o) noexcept;
   NotifyRelay& operator=(NotifyRelay&& o) noexcept;
