@@ -21,7 +21,7 @@ Status plan_learn_native(const PlanContext& ctx, Plan& plan) {
   // chown to www-data fail). An unprivileged caller has no capability to lose.
   plan.clone_flags = CLONE_NEWPID | CLONE_NEWNS | (plan.invoked_as_root ? 0 : CLONE_NEWUSER);
   plan.hostname.clear();  // no UTS namespace: the host's name
-  plan.groups.clear();    // as systemd gives a unit without SupplementaryGroups=
+  if (ctx.learn_user.empty()) plan.groups.clear();  // as systemd gives a unit without User=
   plan.root_attr = 0;     // the host's mounts keep their own flags
   plan.landlock = LandlockPlan{};
   // The host's own root: the relay's socket is there already, where the

@@ -287,15 +287,20 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n) {
     if (ptr && !r.empty() && read_memory(tid, ptr, &want, sizeof want)) {
       auto num = [](rlim_t v) { return v == RLIM_INFINITY ? std::string("infinity") : std::to_string(v); };
       call = name + "(" + r + ", " + num(want.rlim_cur) + ":" + num(want.rlim_max) + ")";
-      o.rlimits[r].add(call + who);
-      // The highest it asked for, for LimitNAME= (infinity is the largest).
-      uint64_t value = want.rlim_max == RLIM_INFINITY ? UINT64_MAX : want.rlim_max;
-      o.rlimit_values[r] = value;
       rlimit have{};
       pid_t target = name == "prlimit64" && as_int(d.args[0]) != 0 ? as_int(d.args[0]) : 0;
-      if (target == 0 && prlimit(tgid, static_cast<__rlimit_resource>(res), nullptr, &have) == 0 &&
-          want.rlim_max > have.rlim_max)
-        cap("CAP_SYS_RESOURCE", call);
+      bool known = target == 0 && prlimit(tgid, static_cast<__rlimit_resource>(res), nullptr, &have) == 0;
+      // A limit the workload lowers is its own hardening (HAProxy sets
+      // NPROC to 0 once its threads run): started with it, it could not
+      // start. Only a raise says what it needs.
+      if (!known || want.rlim_cur > have.rlim_cur || want.rlim_max > have.rlim_max) {
+        o.rlimits[r].add(call + who);
+        // The highest it asked for, for LimitNAME= (infinity is the largest).
+        uint64_t value = want.rlim_max == RLIM_INFINITY ? UINT64_MAX : want.rlim_max;
+        auto [it, fresh] = o.rlimit_values.try_emplace(r, value);
+        if (!fresh) it->second = std::max(it->second, value);
+      }
+      if (known && want.rlim_max > have.rlim_max) cap("CAP_SYS_RESOURCE", call);
     }
   } else if (name == "mmap" || name == "mprotect" || name == "pkey_mprotect") {
     uint64_t prot = d.args[2];

@@ -19,6 +19,7 @@
 #include "zjail/landlock.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/syscalls.hpp"
+#include "zjail/users.hpp"
 
 namespace zjail::learn {
 namespace {
@@ -240,7 +241,7 @@ Section identity(const Context& c) {
     return true;
   });
   string user, group;
-  std::vector<string> why;
+  std::vector<string> why, held;
   if (!uids.empty()) {
     user = uids.front().first;
     why = {"the workload switched to uid " + user + ": it starts as that user, with nothing to switch",
@@ -251,6 +252,13 @@ Section identity(const Context& c) {
   } else if (!c.o.user.empty() && c.o.user != "root" && c.o.user != "0") {
     user = c.o.user;
     why = {"the workload ran as " + comment_safe(user) + " and switched to no other user"};
+    // It held that user's groups, as a unit's User= gives them (the
+    // postmaster reads its TLS key as a member of ssl-cert); zjail's User=
+    // gives only SupplementaryGroups=.
+    if (auto u = lookup_user(user))
+      for (gid_t g : group_list(u->name, u->gid))
+        if (g != u->gid && !privileged_group(std::to_string(g)))
+          held.push_back(std::to_string(g));
   } else if (auto owner = owner_of_writes(c.o)) {
     user = owner->user;
     group = owner->group;
@@ -278,6 +286,10 @@ Section identity(const Context& c) {
   for (size_t i = 1; i < gids.size(); ++i)
     s.lines.push_back({"SupplementaryGroups", gids[i].first,
                        {"the workload also took gid " + gids[i].first + ", " + comment_safe(seen(*gids[i].second))}});
+  for (const auto& g : held)
+    if (!c.base || std::none_of(c.base->supplementary_groups.begin(), c.base->supplementary_groups.end(),
+                                [&](const auto& i) { return i.value == g; }))
+      s.lines.push_back({"SupplementaryGroups", g, {comment_safe(user) + " is in group " + g + " in the group database"}});
   if ((c.o.user == "root" || c.o.user == "0") && user != "root" && user != "0") left_by_root(c.o, user, s);
   return s;
 }

@@ -121,6 +121,10 @@ Status plan_identity(const Profile& p, const PlanContext& ctx, Plan& plan, UserI
       who = std::move(u).value();
       plan.uid = who.uid;
       plan.gid = who.gid;
+      // And its groups from the group database, as systemd's User= gives
+      // them (the postmaster reads its TLS key as a member of ssl-cert).
+      for (gid_t g : group_list(who.name, who.gid))
+        if (g != 0 && g != who.gid) plan.groups.push_back(g);
       return {};
     }
     ZJAIL_TRY_ASSIGN(who, lookup_uid(ctx.invoker_uid));

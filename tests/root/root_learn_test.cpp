@@ -19,6 +19,7 @@ namespace {
 
 using zjail::learn::Observations;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // A TCP port nothing listens on now.
 int free_port() {
@@ -188,6 +189,17 @@ TEST_F(Learn, UserRunsThePayloadAsThatUserNativelyWithoutCapabilities) {
   std::string text = read_file(out_);
   EXPECT_THAT(text, HasSubstr("\nUser=nobody\n")) << text;
   EXPECT_EQ(evidence(out_).user, "nobody");
+}
+
+// HAProxy sets RLIMIT_NPROC to 0 once its threads run: a limit the
+// workload lowers is its own hardening, and as a starting limit it would
+// keep the daemon from starting at all.
+TEST_F(Learn, ALimitTheWorkloadLowersIsNotAStartingLimit) {
+  auto r = learn({"--output", out_}, {"/bin/sh", "-c", "ulimit -n 64 && ulimit -Hn 64 && exec /bin/true"});
+  ASSERT_EQ(r.code, 0) << r.dump();
+  std::string text = read_file(out_);
+  EXPECT_THAT(text, Not(HasSubstr("\nLimitNOFILE=64\n"))) << text;
+  EXPECT_EQ(evidence(out_).rlimit_values.count("NOFILE"), 0u) << text;
 }
 
 TEST_F(Learn, WithBaseRecordsOnlyWhatTheBaseRefused) {
