@@ -185,7 +185,9 @@ std::optional<Owner> owner_of_writes(const Observations& o) {
   constexpr const char* kOwn[] = {"/tmp/", "/var/tmp/", "/run/", "/dev/", "/proc/", "/sys/"};
   std::set<uid_t> owners;
   string example;
-  for (const auto& [path, u] : o.paths) {
+  for (const auto& entry : o.paths) {
+    const string& path = entry.first;  // a plain name: clang captures no binding
+    const PathUse& u = entry.second;
     if (!(u.access & (kWrite | kCreate | kRemove)) || path == "/" ||
         std::any_of(std::begin(kOwn), std::end(kOwn), [&](const char* p) { return path.starts_with(p); }))
       continue;
@@ -219,7 +221,9 @@ void left_by_root(const Observations& o, const string& user, Section& s) {
   constexpr const char* kPrivate[] = {"/tmp/", "/var/tmp/", "/dev/", "/proc/", "/sys/"};
   constexpr size_t kMax = 10;
   size_t n = 0;
-  for (const auto& [path, u] : o.paths) {
+  for (const auto& entry : o.paths) {
+    const string& path = entry.first;
+    const PathUse& u = entry.second;
     struct stat st{};
     if (!(u.access & kCreate) || ::lstat(path.c_str(), &st) != 0 || st.st_uid != 0 ||
         std::any_of(std::begin(kPrivate), std::end(kPrivate), [&](const char* p) { return path.starts_with(p); }))
