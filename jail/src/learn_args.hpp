@@ -99,6 +99,9 @@ SocketAddress read_sockaddr(pid_t tid, uint64_t addr, uint64_t len);
 int socket_type(pid_t tgid, int fd);
 // Its family (AF_INET, ...), likewise.
 int socket_domain(pid_t tgid, int fd);
+// Its protocol (IPPROTO_TCP, IPPROTO_MPTCP, IPPROTO_UDP, ...), likewise;
+// -1 for one with no number here (UNIX, PING, RAW).
+int socket_protocol_number(pid_t tgid, int fd);
 
 // "AF_INET", "family 42".
 std::string family_name(int family);
