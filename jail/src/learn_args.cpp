@@ -306,13 +306,16 @@ struct Protocol {
   const char* name;
   int family;
   int type;
+  int number;  // SO_PROTOCOL's
 };
 constexpr Protocol kProtocols[] = {
-    {"TCP", AF_INET, SOCK_STREAM},     {"TCPv6", AF_INET6, SOCK_STREAM},   {"MPTCP", AF_INET, SOCK_STREAM},
-    {"MPTCPv6", AF_INET6, SOCK_STREAM}, {"UDP", AF_INET, SOCK_DGRAM},       {"UDPv6", AF_INET6, SOCK_DGRAM},
-    {"UDP-Lite", AF_INET, SOCK_DGRAM},  {"UDPLITEv6", AF_INET6, SOCK_DGRAM}, {"PING", AF_INET, SOCK_DGRAM},
-    {"PINGv6", AF_INET6, SOCK_DGRAM},   {"RAW", AF_INET, SOCK_RAW},         {"RAWv6", AF_INET6, SOCK_RAW},
-    {"UNIX-STREAM", AF_UNIX, SOCK_STREAM}, {"UNIX", AF_UNIX, -1},
+    {"TCP", AF_INET, SOCK_STREAM, IPPROTO_TCP},        {"TCPv6", AF_INET6, SOCK_STREAM, IPPROTO_TCP},
+    {"MPTCP", AF_INET, SOCK_STREAM, IPPROTO_MPTCP},    {"MPTCPv6", AF_INET6, SOCK_STREAM, IPPROTO_MPTCP},
+    {"UDP", AF_INET, SOCK_DGRAM, IPPROTO_UDP},         {"UDPv6", AF_INET6, SOCK_DGRAM, IPPROTO_UDP},
+    {"UDP-Lite", AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE}, {"UDPLITEv6", AF_INET6, SOCK_DGRAM, IPPROTO_UDPLITE},
+    {"PING", AF_INET, SOCK_DGRAM, -1},                 {"PINGv6", AF_INET6, SOCK_DGRAM, -1},
+    {"RAW", AF_INET, SOCK_RAW, -1},                    {"RAWv6", AF_INET6, SOCK_RAW, -1},
+    {"UNIX-STREAM", AF_UNIX, SOCK_STREAM, -1},         {"UNIX", AF_UNIX, -1, -1},
 };
 
 // The protocol of the task's fd `fd`, read as the "system.sockprotoname"
@@ -364,6 +367,11 @@ int socket_v6only(pid_t tgid, int fd) {
   socklen_t len = sizeof value;
   if (!copy || getsockopt(copy.get(), IPPROTO_IPV6, IPV6_V6ONLY, &value, &len) < 0) return -1;
   return value;
+}
+
+int socket_protocol_number(pid_t tgid, int fd) {
+  const Protocol* p = socket_protocol(tgid, fd);
+  return p ? p->number : -1;
 }
 
 namespace {

@@ -101,6 +101,9 @@ int socket_type(pid_t tgid, int fd);
 int socket_v6only(pid_t tgid, int fd);
 // Its family (AF_INET, ...), likewise.
 int socket_domain(pid_t tgid, int fd);
+// Its protocol (IPPROTO_TCP, IPPROTO_MPTCP, IPPROTO_UDP, ...), likewise;
+// -1 for one with no number here (UNIX, PING, RAW).
+int socket_protocol_number(pid_t tgid, int fd);
 
 // "AF_INET", "family 42".
 std::string family_name(int family);

@@ -2,10 +2,14 @@
 // the payload waits in zjail's listener while zjail looks at it:
 //
 //  - the address, read from the caller's memory (process_vm_readv);
-//  - the socket, a copy of the caller's fd (pidfd_getfd): SO_DOMAIN,
-//    SO_TYPE, SO_PROTOCOL, IPV6_V6ONLY, and that it is not bound yet;
-//  - the fd's close-on-exec flag (/proc/TID/fdinfo/FD) and the open file's
-//    O_NONBLOCK (F_GETFL on the copy: the same open file description).
+//  - the socket's family, type and protocol, from the protocol its inode
+//    is named after (learn_args.hpp), never from a copy of the socket: had
+//    the payload dropped its own meanwhile, zjail's close of the copy would
+//    be the last, and the last close of a lingering TCP socket (SO_LINGER,
+//    data its peer does not read) waits as long as the peer stays: zjail's
+//    whole wait loop, signals included, with it;
+//  - the fd's close-on-exec flag and its open file's O_NONBLOCK
+//    (/proc/TID/fdinfo/FD).
 //
 // If all of it matches one of the profile's sockets, and the caller still
 // waits in the call (SECCOMP_IOCTL_NOTIF_ID_VALID, so nothing read was
@@ -31,7 +35,10 @@
 // EADDRINUSE, which would only break the reload. O_NONBLOCK belongs to the
 // one open file, so the last bind() sets it for every holder. Socket options
 // the payload set on its own socket before bind() are lost with it
-// (SO_REUSEADDR is already set on zjail's); those set after apply.
+// (SO_REUSEADDR is already set on zjail's); those set after apply. Without
+// a copy zjail cannot see IPV6_V6ONLY or whether the socket is bound or
+// connected already: such a socket is replaced as well, which gives the
+// payload nothing but the listed socket it could have had anyway.
 #include "listen_via_bind.hpp"
 
 #include <fcntl.h>
@@ -46,14 +53,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "learn_args.hpp"
 #include "listen.hpp"
 #include "plan_internal.hpp"
 #include "task_view.hpp"
 #include "watch_filter.hpp"
-
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL  // Linux 6.9: a pidfd of one thread
-#endif
 
 namespace zjail {
 namespace {
@@ -63,36 +67,6 @@ void respond(int listener, uint64_t id, bool cont) {
   resp.id = id;
   resp.flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
   (void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);  // ENOENT: the caller is gone
-}
-
-int int_option(int fd, int level, int name) {
-  int v = -1;
-  socklen_t len = sizeof v;
-  return getsockopt(fd, level, name, &v, &len) == 0 ? v : -1;
-}
-
-// A pidfd for the calling thread's fd table, the one bind() names (a
-// thread may have unshared its own). Before Linux 6.9 (no PIDFD_THREAD)
-// only a thread group leader has a pidfd: the leader's serves if it shares
-// the caller's table (kcmp). The caller's cannot change while it waits; a
-// leader that unshares its own in between still holds a copy of it.
-UniqueFd thread_pidfd(pid_t tid) {
-  UniqueFd fd(static_cast<int>(syscall(SYS_pidfd_open, tid, PIDFD_THREAD)));
-  if (fd || errno != EINVAL) return fd;
-  const pid_t tgid = task_ids(tid).tgid;
-  if (tgid <= 0 || (tgid != tid && syscall(SYS_kcmp, tgid, tid, KCMP_FILES, 0, 0) != 0)) return fd;
-  fd.reset(static_cast<int>(syscall(SYS_pidfd_open, tgid, 0)));
-  return fd;
-}
-
-// The payload's socket is not bound yet (a bound one makes bind() fail
-// with EINVAL, which the kernel says better).
-bool unbound(int fd, int family) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 || ss.ss_family != family) return false;
-  if (family == AF_INET) return reinterpret_cast<const sockaddr_in*>(&ss)->sin_port == 0;
-  return reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port == 0;
 }
 
 struct Match {
@@ -112,26 +86,18 @@ Match find(pid_t tid, const seccomp_data& d, const std::vector<BindSocket>& sock
   for (const BindSocket& s : sockets) listed = listed || same_address(s, ss, static_cast<socklen_t>(len));
   if (!listed) return {};
 
-  UniqueFd pidfd = thread_pidfd(tid);
-  if (!pidfd) return {};
-  UniqueFd theirs(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
-  struct stat st{};
-  if (!theirs || fstat(theirs.get(), &st) != 0 || !S_ISSOCK(st.st_mode)) return {};
-  const int family = int_option(theirs.get(), SOL_SOCKET, SO_DOMAIN);
-  const int type = int_option(theirs.get(), SOL_SOCKET, SO_TYPE);
-  const int protocol = int_option(theirs.get(), SOL_SOCKET, SO_PROTOCOL);
-  const int v6only = family == AF_INET6 ? int_option(theirs.get(), IPPROTO_IPV6, IPV6_V6ONLY) : -1;
+  const int family = learn::socket_domain(tid, fd);
+  const int type = learn::socket_type(tid, fd);
+  const int protocol = learn::socket_protocol_number(tid, fd);
   Match m;
   for (const BindSocket& s : sockets)
-    if (s.family == family && s.type == type && s.protocol == protocol && s.v6only == v6only &&
-        same_address(s, ss, static_cast<socklen_t>(len)))
+    if (s.family == family && s.type == type && s.protocol == protocol && same_address(s, ss, static_cast<socklen_t>(len)))
       m.socket = &s;
-  if (!m.socket || !unbound(theirs.get(), family)) return {};
+  if (!m.socket) return {};
   long flags = fdinfo_flags(read_small("/proc/" + std::to_string(tid) + "/fdinfo/" + std::to_string(fd)));
-  int fl = fcntl(theirs.get(), F_GETFL);
-  if (flags < 0 || fl < 0) return {};
+  if (flags < 0) return {};
   m.cloexec = (flags & O_CLOEXEC) != 0;
-  m.nonblock = (fl & O_NONBLOCK) != 0;
+  m.nonblock = (flags & O_NONBLOCK) != 0;
   return m;
 }
 
@@ -158,16 +124,14 @@ bool install(int listener, const seccomp_notif& n, const Match& m) {
 bool answer_listen(int listener, const seccomp_notif& n, const std::vector<BindSocket>& sockets,
                    const std::vector<std::vector<sock_filter>>& filters, NotificationSink* sink) {
   if (!evaluate(filters, n.data).denied()) return false;  // the kernel's, never notified
+  // The same open file as one of zjail's (kcmp): no copy of the caller's
+  // socket is taken, whose last close could linger (see find()).
   const auto tid = static_cast<pid_t>(n.pid);
   const int fd = static_cast<int>(static_cast<int32_t>(n.data.args[0]));
-  UniqueFd pidfd = fd >= 0 ? thread_pidfd(tid) : UniqueFd();
-  UniqueFd theirs(pidfd ? static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)) : -1);
-  struct stat st{}, ours{};
-  if (!theirs || fstat(theirs.get(), &st) != 0) return false;
   bool listed = false;
   for (const BindSocket& s : sockets)
-    listed = listed || (s.type == SOCK_STREAM && fstat(s.fd.get(), &ours) == 0 && ours.st_dev == st.st_dev &&
-                        ours.st_ino == st.st_ino);
+    listed = listed || (fd >= 0 && s.type == SOCK_STREAM &&
+                        syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, s.fd.get(), fd) == 0);
   if (!listed || ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) != 0) return false;
   if (sink) sink->observe(listener, n);
   respond(listener, n.id, false);

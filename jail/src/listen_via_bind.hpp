@@ -49,8 +49,8 @@ bool same_address(const BindSocket& s, const sockaddr_storage& addr, socklen_t l
 // The flags of a /proc/PID/fdinfo/FD text ("flags:\t02004002"), or -1.
 long fdinfo_flags(const std::string& fdinfo);
 
-// A bind() the filters allow, of a listed address, on an unbound socket of
-// the listed kind (family, type, protocol, IPV6_V6ONLY): zjail's socket
+// A bind() the filters allow, of a listed address, on a socket of the
+// listed kind (family, type, protocol; no copy of it is taken): zjail's socket
 // takes the fd's place and the call returns 0 (after `sink` observed it,
 // if there is one). A bind() it does not answer: without a sink, let go on
 // (CONTINUE) and true; with one, false, for the sink to answer. Any other

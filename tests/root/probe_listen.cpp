@@ -11,14 +11,22 @@
 //   bind-race ADDR PORT BADPORT ROUNDS       bind() of PORT while a thread
 //       flips the sockaddr's port to BADPORT and back; "PASS" only if a
 //       socket ever ended up on anything but ADDR:PORT
+//   bind-linger ADDR PORT ROUNDS LINGER  bind() of ADDR:PORT on a connected
+//       TCP socket with unsent data and SO_LINGER=LINGER s, from a process
+//       that exits while zjail looks at it (zjail's copy of the socket may
+//       be the last): "PASS" if zjail's supervisor was ever stuck (a later
+//       bind waited a second or more), with how long
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -190,6 +198,93 @@ int bind_race(const std::string& host, int port, int bad, int rounds) {
   return fail("bind-race", last, counts);
 }
 
+long now_us() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000000L + t.tv_nsec / 1000;
+}
+
+struct Linger {
+  Address a;
+  int fd = -1;
+  std::atomic<bool> started{false};
+};
+
+void* bind_connected(void* arg) {
+  auto* l = static_cast<Linger*>(arg);
+  l->started = true;
+  (void)bind(l->fd, reinterpret_cast<sockaddr*>(&l->a.ss), l->a.len);
+  return nullptr;
+}
+
+// A TCP connection to `server` whose send queue cannot drain (the server
+// never reads), closed with SO_LINGER: the last close waits for the queue.
+int stuck_connection(int server, int linger_s) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  getsockname(server, reinterpret_cast<sockaddr*>(&ss), &len);
+  int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int small = 4096;
+  setsockopt(c, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  if (c < 0 || connect(c, reinterpret_cast<sockaddr*>(&ss), len) != 0) return -1;
+  fcntl(c, F_SETFL, O_NONBLOCK);
+  static char junk[65536];
+  while (write(c, junk, sizeof junk) > 0) {}
+  linger lg{1, linger_s};
+  setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  return c;
+}
+
+int bind_linger(const std::string& host, int port, int rounds, int linger_s) {
+  const std::string name = "bind-linger";
+  static Linger l;
+  if (!make_address(host, port, l.a)) return error(name, EINVAL, host);
+  int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int small = 4096;
+  setsockopt(server, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  Address any;
+  make_address("127.0.0.1", 0, any);
+  if (server < 0 || bind(server, reinterpret_cast<sockaddr*>(&any.ss), any.len) != 0 || listen(server, 64) != 0)
+    return error(name, errno, "server");
+  long worst = 0;
+  for (int i = 0; i < rounds; ++i) {
+    l.fd = stuck_connection(server, linger_s);
+    if (l.fd < 0) return error(name, errno, "connection");
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) != 0) return error(name, errno, "pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+      // Only this process holds the socket now: its exit, during zjail's
+      // look at the fd, leaves zjail's copy the last one.
+      char b;
+      if (read(go[0], &b, 1) != 1) _exit(1);
+      pthread_t t;
+      pthread_create(&t, nullptr, bind_connected, &l);
+      while (!l.started) {}
+      long until = now_us() + (i * 13) % 200;
+      while (now_us() < until) {}
+      _exit(0);
+    }
+    close(l.fd);
+    close(go[0]);
+    (void)!write(go[1], "x", 1);
+    close(go[1]);
+    waitpid(pid, nullptr, 0);
+    // Any bind() waits for zjail's supervisor.
+    int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    long t0 = now_us();
+    (void)bind(probe, reinterpret_cast<sockaddr*>(&any.ss), any.len);
+    long waited = now_us() - t0;
+    close(probe);
+    worst = std::max(worst, waited);
+    int peer;
+    while ((peer = accept4(server, nullptr, nullptr, SOCK_NONBLOCK)) >= 0) close(peer);
+    if (waited >= 1000000)
+      return pass(name, "zjail stuck " + std::to_string(waited / 1000) + " ms in round " + std::to_string(i));
+  }
+  return fail(name, 0, "worst wait " + std::to_string(worst) + " us");
+}
+
 }  // namespace
 
 int run_listen_probe(const std::string& n, int argc, char** argv) {
@@ -198,6 +293,8 @@ int run_listen_probe(const std::string& n, int argc, char** argv) {
   if (n == "bind-once" && argc > 4)
     return bind_once(argv[2], std::atoi(argv[3]), argv[4], argc > 5 && std::string(argv[5]) == "thread");
   if (n == "bind-race" && argc > 5) return bind_race(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]));
+  if (n == "bind-linger" && argc > 5)
+    return bind_linger(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]));
   return -1;
 }
 

@@ -202,6 +202,23 @@ TEST_F(ListenViaBind, ARewrittenSockaddrNeverYieldsAnUnlistedSocket) {
   EXPECT_THAT(*line, Not(HasSubstr("refused=0"))) << r.dump();
 }
 
+// The payload binds the listed address on a connected TCP socket with
+// unsent data and SO_LINGER, from a process that exits while zjail looks at
+// the fd. Had zjail a copy of the socket (pidfd_getfd, as it did), its
+// close would be the last, and would linger: zjail's whole wait loop
+// (signals, stop, every other call) stuck for as long as the peer stays
+// (won within a few hundred tries here, 5 s each). zjail takes no copy.
+TEST_F(ListenViaBind, ACallerExitingMidBindCannotHangTheSupervisor) {
+  auto [port, other] = two_ports(SOCK_STREAM);
+  NEED_PORTS(std::pair(port, other));
+  TempDir d;
+  d.write("via.profile", profile_text("ListenStream=127.0.0.1:" + std::to_string(port), true));
+  auto r = jail({"--profile", d / "via.profile"}, {"bind-linger", "127.0.0.1", std::to_string(port), "3000", "5"},
+                with_timeout(120000));
+  EXPECT_FALSE(r.timed_out) << r.dump();
+  EXPECT_THAT(r.out, HasSubstr("FAIL bind-linger")) << "zjail's supervisor hung: " << r.dump();
+}
+
 // SocketBindDeny=tcp:any closes every TCP port, listen() included (an
 // unbound socket would take an ephemeral one): the daemon's listen() on
 // zjail's socket still works, one on any other socket does not.
