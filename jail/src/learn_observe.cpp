@@ -217,7 +217,12 @@ void Observer::record(int listener, pid_t tid, const seccomp_notif& n) {
         if (sa.port != 0 && sa.port < kPrivilegedPort) {
           // By address: the daemon's own bind() is what ListenViaBind=
           // answers, so the learned socket must be the very same one.
-          bool v6only = sa.family == AF_INET6 && socket_v6only(tgid, as_int(d.args[0])) == 1;
+          // A copy of the socket shows IPV6_V6ONLY; its close could be
+          // the last, and linger. Only a payload learning natively (root's
+          // own, or the caller's) gets one; in a base's jail, the default.
+          bool v6only = sa.family == AF_INET6 &&
+                        (against_base_ ? read_small("/proc/sys/net/ipv6/bindv6only").starts_with("1")
+                                       : socket_v6only(tgid, as_int(d.args[0])) == 1);
           o.listens[std::string(udp ? "udp:" : "tcp:") + sa.text + (v6only ? " v6only" : "")].add(call + who);
           long start = std::atol(read_small("/proc/sys/net/ipv4/ip_unprivileged_port_start").c_str());
           if (sa.port < start) cap("CAP_NET_BIND_SERVICE", call);
