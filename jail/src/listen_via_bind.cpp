@@ -52,6 +52,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string_view>
 
 #include "learn_args.hpp"
 #include "listen.hpp"
@@ -75,6 +78,34 @@ struct Match {
   bool nonblock = false;
 };
 
+// Whether the socket behind the task's fd is in its network namespace's
+// tables: bound or connected, so it may hold data its close would linger
+// on. Replaced by zjail's, it is closed in the caller while zjail waits on
+// the install (SECCOMP_IOCTL_NOTIF_ADDFD): a lingering close would stall
+// zjail's wait loop (red team). A fresh socket is in no table.
+bool in_tables(pid_t tid, int fd) {
+  const std::string base = "/proc/" + std::to_string(tid);
+  char link[64];
+  ssize_t n = readlink((base + "/fd/" + std::to_string(fd)).c_str(), link, sizeof link - 1);
+  if (n <= 0) return true;  // gone or unreadable: never swapped
+  std::string_view l(link, static_cast<size_t>(n));
+  if (!l.starts_with("socket:[") || !l.ends_with("]")) return true;
+  std::string inode(l.substr(8, l.size() - 9));
+  for (const char* table : {"tcp", "tcp6", "udp", "udp6"}) {
+    std::ifstream in(base + "/net/" + table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string f;
+      for (int i = 0; i < 10 && fields >> f; ++i) {
+      }
+      if (f == inode) return true;
+    }
+  }
+  return false;
+}
+
 // What the caller's bind() asks for, checked against the profile's sockets.
 Match find(pid_t tid, const seccomp_data& d, const std::vector<BindSocket>& sockets) {
   const int fd = static_cast<int>(static_cast<int32_t>(d.args[0]));
@@ -93,7 +124,7 @@ Match find(pid_t tid, const seccomp_data& d, const std::vector<BindSocket>& sock
   for (const BindSocket& s : sockets)
     if (s.family == family && s.type == type && s.protocol == protocol && same_address(s, ss, static_cast<socklen_t>(len)))
       m.socket = &s;
-  if (!m.socket) return {};
+  if (!m.socket || in_tables(tid, fd)) return {};
   long flags = fdinfo_flags(read_small("/proc/" + std::to_string(tid) + "/fdinfo/" + std::to_string(fd)));
   if (flags < 0) return {};
   m.cloexec = (flags & O_CLOEXEC) != 0;
