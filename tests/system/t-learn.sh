@@ -25,7 +25,7 @@ readonly probe_port=22
 # foreground, as systemd words it. Where Debian's unit forks or wraps the
 # daemon, it is the command the shipped drop-in runs instead (zjail's init
 # follows the payload: a daemon that forks away and exits ends the jail).
-# sftp-server is no unit (sshd's ForceCommand runs it as the user): not here.
+# sftp-server, no unit, has its own cycle (learn_sftp).
 daemons=(
   # Debian's wrapper is a Perl script that refuses to run unless root, which
   # the learned profile (User=memcache) is not: its memcached command line.
@@ -93,6 +93,50 @@ diagnose() {
   vm "journalctl -q --no-pager -o cat -u $1 -n 25; grep -v '^#' $2 2>/dev/null | grep ." 2>&1 | sed 's/^/  | /' || true
 }
 
+# judge NAME PROFILE LINES: what the workload never did is refused in the
+# learned profile's jail, and the profile scores within 0.3 of the shipped
+# one; prints the RESULT line.
+judge() {
+  local name=$1 profile=$2 lines=$3
+  # --- What the workload never did ---------------------------------------------------------
+  local shadow sh usrsh conn
+  shadow=$(probe_in "$profile" read /etc/shadow)
+  # Every shell of the host the workload never ran must be refused; one
+  # it ran (lighttpd's include_shell runs /bin/sh) is in ExecPaths=.
+  local shell shells=() ran=()
+  for shell in /bin/sh /usr/bin/sh /usr/bin/bash; do
+    if vm "grep -qxF -e \"ExecPaths=-\$(readlink -f $shell)\" -e 'ExecPaths=-$shell' $profile"; then
+      ran+=("$shell")
+    else
+      shells+=("$shell $(probe_in "$profile" execve "$shell")")
+    fi
+  done
+  sh="${shells[*]}"
+  usrsh="ran by the workload: ${ran[*]:-none}"
+  conn=$(probe_in "$profile" tcp-connect "$probe_port")
+  [[ $shadow == denied* ]] || fail "$name: the learned jail reads /etc/shadow"
+  ((${#shells[@]} > 0)) || fail "$name: the workload ran every shell probed: ${ran[*]}"
+  [[ $sh != *ALLOWED* ]] || fail "$name: the learned jail executes a shell the workload never ran: $sh"
+  if [[ $conn == ALLOWED ]]; then
+    # Only Landlock's TCP rules (ABI 4) or a private network can refuse it
+    # on the host's network; say which this kernel and profile lack.
+    if vm "grep -qx 'PrivateNetwork=yes' $profile" || vm "grep -q '^SocketConnectDeny=' $profile"; then
+      fail "$name: the learned jail connects to 127.0.0.1:$probe_port"
+    fi
+    conn="ALLOWED (host network, and this kernel has no Landlock TCP rules: SocketConnectDeny= stays a comment)"
+  fi
+
+  # --- The score -----------------------------------------------------------------------------
+  local learned shipped
+  learned=$(exposure "$profile")
+  shipped=$(exposure "$name")
+  [[ $learned =~ ^[0-9.]+$ && $shipped =~ ^[0-9.]+$ ]] || fail "$name: no --analyze figure ($learned, $shipped)"
+  awk -v l="$learned" -v s="$shipped" 'BEGIN { exit !(l <= s + 0.3 + 1e-9) }' ||
+    fail "$name: the learned profile scores $learned, worse than the shipped $shipped + 0.3"
+  printf 'RESULT %s: lines %s, --analyze learned %s shipped %s; /etc/shadow %s, shells %s (%s), connect :%s %s\n' \
+    "$name" "$lines" "$learned" "$shipped" "$shadow" "$sh" "$usrsh" "$probe_port" "$conn"
+}
+
 # learn_one NAME UNIT COMMAND: the whole cycle for one daemon, in a subshell
 # (fail ends it); prints a RESULT line.
 learn_one() {
@@ -137,43 +181,60 @@ EOF
   # ports itself: the daemon gives them up first.
   vm timeout 60 systemctl stop "$unit"
 
-  # --- 3. What the workload never did ---------------------------------------------------------
-  local shadow sh usrsh conn
-  shadow=$(probe_in "$profile" read /etc/shadow)
-  # Every shell of the host the workload never ran must be refused; one
-  # it ran (lighttpd's include_shell runs /bin/sh) is in ExecPaths=.
-  local shell shells=() ran=()
-  for shell in /bin/sh /usr/bin/sh /usr/bin/bash; do
-    if vm "grep -qxF -e \"ExecPaths=-\$(readlink -f $shell)\" -e 'ExecPaths=-$shell' $profile"; then
-      ran+=("$shell")
-    else
-      shells+=("$shell $(probe_in "$profile" execve "$shell")")
-    fi
-  done
-  sh="${shells[*]}"
-  usrsh="ran by the workload: ${ran[*]:-none}"
-  conn=$(probe_in "$profile" tcp-connect "$probe_port")
-  [[ $shadow == denied* ]] || fail "$name: the learned jail reads /etc/shadow"
-  ((${#shells[@]} > 0)) || fail "$name: the workload ran every shell probed: ${ran[*]}"
-  [[ $sh != *ALLOWED* ]] || fail "$name: the learned jail executes a shell the workload never ran: $sh"
-  if [[ $conn == ALLOWED ]]; then
-    # Only Landlock's TCP rules (ABI 4) or a private network can refuse it
-    # on the host's network; say which this kernel and profile lack.
-    if vm "grep -qx 'PrivateNetwork=yes' $profile" || vm "grep -q '^SocketConnectDeny=' $profile"; then
-      fail "$name: the learned jail connects to 127.0.0.1:$probe_port"
-    fi
-    conn="ALLOWED (host network, and this kernel has no Landlock TCP rules: SocketConnectDeny= stays a comment)"
-  fi
+  judge "$name" "$profile" "$lines"
+}
 
-  # --- 4. The score -----------------------------------------------------------------------------
-  local learned shipped
-  learned=$(exposure "$profile")
-  shipped=$(exposure "$name")
-  [[ $learned =~ ^[0-9.]+$ && $shipped =~ ^[0-9.]+$ ]] || fail "$name: no --analyze figure ($learned, $shipped)"
-  awk -v l="$learned" -v s="$shipped" 'BEGIN { exit !(l <= s + 0.3 + 1e-9) }' ||
-    fail "$name: the learned profile scores $learned, worse than the shipped $shipped + 0.3"
-  printf 'RESULT %s: lines %s, --analyze learned %s shipped %s; /etc/shadow %s, shells %s (%s), connect :%s %s\n' \
-    "$name" "$lines" "$learned" "$shipped" "$shadow" "$sh" "$usrsh" "$probe_port" "$conn"
+# sftp-server is no unit: sshd's ForceCommand runs it per session as the
+# user. Learned so, unprivileged (the output in a directory of the user's,
+# then installed root's, as an admin would), with the daemon test's real
+# client; then served under the learned profile.
+readonly sftp_user=zjail-sftp-learn
+readonly sftp_snippet=/etc/ssh/sshd_config.d/zjail-sftp-learn.conf
+sftp_force() {
+  printf 'Match User %s\n\tForceCommand %s\n\tAllowTcpForwarding no\n\tX11Forwarding no\n' "$sftp_user" "$1" |
+    vm "cat >$sftp_snippet"
+  sshd_reload
+}
+workload_sftp() {
+  local out
+  out=$(vm "cd /root && rm -f /root/zjail-sftp-learn-down.txt && sftp -b - -i /root/zjail-sftp-learn-key \
+    -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null $sftp_user@127.0.0.1 2>&1" <<'BATCH' || true
+pwd
+put /root/zjail-sftp-learn-up.txt up.txt
+get up.txt /root/zjail-sftp-learn-down.txt
+ls -l
+BATCH
+)
+  printf '%s\n' "$out"
+  assert_match "sftp starts in the user's home" "^Remote working directory: /home/$sftp_user\$" "$out"
+  assert_eq "the file up and down again" "hello from the host" "$(vm cat /root/zjail-sftp-learn-down.txt)"
+}
+learn_sftp() {
+  local name=sftp-server profile=$learn_dir/sftp-server.profile out=/var/tmp/zjail-learn-sftp
+  trap 'rc=$?; ((rc == 0)) || vm "journalctl -q --no-pager -o cat -n 15 _COMM=zjail; grep -v ^# '"$profile"'" 2>&1 | sed "s/^/  | /"
+    vm "rm -f '"$sftp_snippet"'"; sshd_reload; vm "pkill -u '"$sftp_user"'; userdel -r '"$sftp_user"'; rm -rf '"$out"'"' EXIT
+  # shellcheck disable=SC2016  # expanded in the VM
+  vm "set -e; rm -f $profile; mkdir -p $learn_dir
+    id $sftp_user >/dev/null 2>&1 || useradd -m -s /bin/bash $sftp_user
+    rm -f /root/zjail-sftp-learn-key /root/zjail-sftp-learn-key.pub
+    ssh-keygen -q -t ed25519 -N '' -f /root/zjail-sftp-learn-key
+    install -d -m 700 -o $sftp_user -g $sftp_user /home/$sftp_user/.ssh
+    install -m 600 -o $sftp_user -g $sftp_user /root/zjail-sftp-learn-key.pub /home/$sftp_user/.ssh/authorized_keys
+    echo 'hello from the host' >/root/zjail-sftp-learn-up.txt
+    rm -rf $out && install -d -m 700 -o $sftp_user -g $sftp_user $out"
+  sftp_force "$ZJAIL_GUEST_BIN learn --output $out/sftp-server.profile -- /usr/lib/openssh/sftp-server -d %d"
+  workload_sftp
+  # Learning ends with the session's sftp-server.
+  vm "for i in \$(seq 1 50); do test -s $out/sftp-server.profile && break; sleep 0.2; done
+    install -m 0644 -o root -g root $out/sftp-server.profile $profile" || fail "$name: zjail learn wrote no profile"
+  local lines
+  lines=$(vm "grep -cv '^#\\|^\$' $profile")
+  echo "ok: $name: learned $profile ($lines directive lines)"
+  vm "$ZJAIL_GUEST_BIN" --check --profile "$profile" >/dev/null || fail "$name: the learned profile fails --check"
+  sftp_force "$ZJAIL_GUEST_BIN --profile $profile -- /usr/lib/openssh/sftp-server -d %d"
+  workload_sftp
+  echo "ok: $name: the workload passes under the learned profile"
+  judge "$name" "$profile" "$lines"
 }
 
 vm "test -x $probe" || skip "no $probe in the VM (run.sh --build-dir with tests/root built)"
@@ -198,5 +259,11 @@ for d in "${daemons[@]}"; do
   printf '%s\n' "$out" | sed "s/^/[$name] /"
   echo "[$name] $((SECONDS - t0)) s"
 done
+if [[ -z $filter || " $filter " == *" sftp-server "* ]]; then
+  t0=$SECONDS
+  if out=$(learn_sftp 2>&1); then passed+=(sftp-server); else failed+=(sftp-server); fi
+  printf '%s\n' "$out" | sed "s/^/[sftp-server] /"
+  echo "[sftp-server] $((SECONDS - t0)) s"
+fi
 echo "passed: ${passed[*]:-none}; failed: ${failed[*]:-none}"
 ((${#failed[@]} == 0)) || fail "learning failed for: ${failed[*]}"
