@@ -170,6 +170,39 @@ TEST(NotifyRelay, RelaysToUpstreamAndCleansUp) {
   close(up);
 }
 
+// Learn mode's native jail: a payload that becomes another user reaches
+// the relay by a path no one can list: the run dir and the relay's own are
+// 0711 (enter, not read), and the name holds 64 random bits. A run dir of
+// another mode is refused, not loosened.
+TEST(NotifyRelay, AnyUserRelayIsReachableOnlyByItsSecretPath) {
+  Dir dir("anyuser");
+  std::string upstream = (dir.path / "upstream").string();
+  int up = bound_socket(upstream);
+  ASSERT_GE(up, 0);
+  std::string run = (dir.path / "learn").string();
+  {
+    auto relay = NotifyRelay::create(run, upstream, true);
+    ASSERT_TRUE(relay) << relay.error().message();
+    struct stat st{};
+    ASSERT_EQ(stat(run.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0711u);
+    fs::path own = fs::path(relay->socket_path()).parent_path();
+    ASSERT_EQ(stat(own.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0711u);
+    EXPECT_GE(own.filename().string().size(), std::string("notify-1-").size() + 12);
+    ASSERT_EQ(stat(relay->socket_path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0666u);
+    ASSERT_GT(send_to(relay->socket_path(), "READY=1"), 0);
+    relay->relay();
+    EXPECT_EQ(receive(up), "READY=1");
+  }
+  fs::permissions(run, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  auto listable = NotifyRelay::create(run, upstream, true);
+  EXPECT_FALSE(listable);
+  close(up);
+}
+
 // An upstream that stops reading: relay() returns at once every time, holds at
 // most kMaxQueued messages, then leaves the jail's socket unread; once the
 // upstream reads again, what was held arrives, in order.
