@@ -18,8 +18,12 @@ packages=(
   cmake make g++ pkg-config
   libsystemd-dev libcap-dev libseccomp-dev libpam0g-dev
   libspdlog-dev libcli11-dev libgtest-dev
+  # zjail export's JSON (header-only: docs/fleet.md)
+  nlohmann-json3-dev
   # tests and benchmarks
   bubblewrap firejail hyperfine iproute2 util-linux procps valgrind
+  # export's oracles: the OCI runtime, and YAML for the Kubernetes manifests
+  crun python3-yaml
   # the fuzz targets (tests/fuzz)
   clang libclang-rt-dev
   # man pages, bash completion and the Debian package (packaging/)

@@ -7,6 +7,7 @@
 
 #include <optional>
 
+#include "output_file.hpp"
 #include "zjail/fd.hpp"
 #include "zjail/learn.hpp"
 #include "zjail/learn_observe.hpp"
@@ -17,46 +18,6 @@ namespace {
 
 // How long the payload has to exit after SIGTERM once learning is stopped.
 constexpr int kStopGraceMs = 5000;
-
-std::string directory_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-}
-
-// The file must be writable where it goes: checked before the run, so that
-// a long learning run does not end in a directory it cannot write.
-Status check_destination(const std::string& path, const char* option) {
-  struct stat st{};
-  std::string dir = directory_of(path);
-  if (stat(dir.c_str(), &st) != 0) return make_error(Step::Profile, errno, std::string(option) + " " + path);
-  if (!S_ISDIR(st.st_mode)) return make_error(Step::Profile, ENOTDIR, std::string(option) + " " + path);
-  if (access(dir.c_str(), W_OK) != 0) return make_error(Step::Profile, errno, std::string(option) + " " + path);
-  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    return make_error(Step::Profile, EISDIR, std::string(option) + " " + path);
-  return {};
-}
-
-// Temp file in the same directory, then rename: a reader sees the old file
-// or the whole new one.
-Status write_atomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".XXXXXX";
-  UniqueFd fd(mkostemp(tmp.data(), O_CLOEXEC));
-  if (!fd) return make_error(Step::Profile, errno, "writing " + path);
-  auto fail = [&](int err) {
-    unlink(tmp.c_str());
-    return make_error(Step::Profile, err, "writing " + path);
-  };
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(errno);
-    done += static_cast<size_t>(n);
-  }
-  if (fchmod(fd.get(), 0644) < 0 || fsync(fd.get()) < 0) return fail(errno);
-  if (rename(tmp.c_str(), path.c_str()) < 0) return fail(errno);
-  return {};
-}
 
 Result<std::string> read_file(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));

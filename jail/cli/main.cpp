@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "analyze_report.hpp"
+#include "export_command.hpp"
 #include "launch.hpp"
 #include "learn_command.hpp"
 #include "log.hpp"
@@ -62,6 +63,10 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
 
   if (opt.analyze) {
     auto code = zjail::cli::analyze_command(opt, search, *trust);
+    return code ? *code : report(code.error());
+  }
+  if (opt.export_profile) {
+    auto code = zjail::cli::export_command(opt, search, *trust);
     return code ? *code : report(code.error());
   }
 

@@ -42,15 +42,27 @@ void define_options(CLI::App& app, Options& opt) {
                "Print zjail's system call groups (those named after it, or all) and exit");
   auto* analyze = app.add_flag("--analyze", opt.analyze,
                                "Score the sandbox the profiles (and --unit) give, 0.0-10.0, and exit");
-  app.add_option("--unit", opt.unit, "With --analyze: a service unit NAME or PATH whose own sandboxing applies too")
-      ->needs(analyze);
+  auto* exp = app.add_flag("--export", opt.export_profile,
+                           "Write the profiles for another engine instead of running anything (docs/fleet.md)");
+  app.add_option("--format", opt.export_format,
+                 "With export: systemd (a drop-in), oci (config.json), oci-seccomp, or k8s (SeccompProfile and "
+                 "Pod securityContext)")
+      ->check(CLI::IsMember({"systemd", "oci", "oci-seccomp", "k8s"}))
+      ->needs(exp);
+  app.add_option("--systemd-version", opt.systemd_version,
+                 "With export --format systemd: the systemd the drop-in targets (default 252, Debian 12's)")
+      ->check(CLI::Range(239, 999))
+      ->needs(exp);
+  app.add_option("--unit", opt.unit,
+                 "With --analyze: a service unit NAME or PATH whose own sandboxing applies too; with export: the unit "
+                 "whose zjail profiles, command and identity to export");
   app.add_flag("--json", opt.json, "With --analyze: print JSON")->needs(analyze);
   app.add_option("--threshold", opt.threshold, "With --analyze: exit 1 if the score is above N")
       ->needs(analyze)
       ->check(CLI::Range(0.0, 10.0));
   auto* learn = app.add_flag("--learn", opt.learn,
                              "Run COMMAND observed and write the profile it needs (--profile: what it needs beyond them)");
-  app.add_option("--output", opt.output, "With --learn: the profile to write")->needs(learn);
+  app.add_option("--output", opt.output, "With --learn: the profile to write; with export: the file to write");
   app.add_option("--merge", opt.merge, "With --learn: a learned profile to widen with this run")->needs(learn);
   app.add_option("--dropin", opt.dropin, "With --learn: also write the unit drop-in that runs it")->needs(learn);
   app.add_flag("-v,--verbose", opt.verbosity, "More logging; repeat for more");
@@ -58,11 +70,12 @@ void define_options(CLI::App& app, Options& opt) {
   app.prefix_command();
   app.footer("zjail [OPTIONS] [--] COMMAND [ARG...]\n"
              "zjail check|show|analyze|list-profiles|syscall-groups [OPTIONS] [...]: the same as --check, ...\n"
-             "zjail learn [--profile BASE]... [--user USER] [--merge FILE] --output FILE [--dropin FILE] [--] COMMAND [ARG...]");
+             "zjail learn [--profile BASE]... [--user USER] [--merge FILE] --output FILE [--dropin FILE] [--] COMMAND [ARG...]\n"
+             "zjail export --format systemd|oci|oci-seccomp|k8s [--profile P]... [--unit U] [--output FILE] [--] [COMMAND [ARG...]]");
 }
 
 const std::vector<std::string>& verbs() {
-  static const std::vector<std::string> v = {"check", "show", "analyze", "list-profiles", "syscall-groups", "learn"};
+  static const std::vector<std::string> v = {"check", "show", "analyze", "list-profiles", "syscall-groups", "learn", "export"};
   return v;
 }
 

@@ -31,6 +31,11 @@ struct Options {
   // learn: run COMMAND observed and write the profile it needs (docs/learn.md).
   bool learn = false;
   std::string output, merge, dropin;
+  // export: write the profile for another engine instead of running
+  // anything (docs/fleet.md).
+  bool export_profile = false;
+  std::string export_format;
+  int systemd_version = 252;
   int verbosity = 0;
   std::vector<std::string> command;
 };

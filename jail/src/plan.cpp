@@ -333,6 +333,16 @@ Result<SeccompExtras> implied_seccomp_extras(const Profile& p) {
   return extras;
 }
 
+Result<std::vector<SeccompRuleFilter>> jail_seccomp_rules(const Profile& p) {
+  ZJAIL_TRY_ASSIGN(auto extras, implied_seccomp_extras(p));
+  ZJAIL_TRY_ASSIGN(auto rules, seccomp_rules(p, extras));
+  if (auto deny = implied_filter_profile(p)) {
+    ZJAIL_TRY_ASSIGN(auto implied, seccomp_rules(*deny));
+    rules.insert(rules.begin() + 1, std::move(implied.back()));
+  }
+  return rules;
+}
+
 Result<Plan> build_session_plan(const Profile& p, const Login& login, const PlanContext& ctx) {
   if (ctx.invoker_uid != 0) return make_error(Step::Plan, EPERM, "a login session jail needs root");
   ZJAIL_TRY(refuse_identity_in_session(p));

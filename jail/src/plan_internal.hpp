@@ -157,6 +157,14 @@ Status apply_path_rules(const std::vector<PathRuleSpec>& rules, uid_t invoker, P
 // its part here (plan.cpp lists them), and --analyze reads the same.
 Result<SeccompExtras> implied_seccomp_extras(const Profile& p);
 
+// The filter of EPERM rules that PrivateDevices=, ProtectKernelModules= and
+// ProtectKernelLogs= imply, as a profile of its own; none when none is set.
+std::optional<Profile> implied_filter_profile(const Profile& p);
+
+// The rules of every filter a jail with namespaces attaches, in the order
+// build_plan() attaches them: what `zjail export` writes for other engines.
+Result<std::vector<SeccompRuleFilter>> jail_seccomp_rules(const Profile& p);
+
 // Kernel interfaces and process properties (plan_security.cpp): the
 // family's part of the filter, and of the plan (after plan_capabilities,
 // which it narrows, and the Limit*= rlimits, which it may add to).

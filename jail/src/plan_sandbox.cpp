@@ -372,8 +372,26 @@ constexpr Implied kImplied[] = {
     {&Sandbox::protect_kernel_logs, "ProtectKernelLogs=yes", {CAP_SYSLOG, -1}, "syslog"},
 };
 
-Status plan_privileges(const Profile& p, const PlanContext& ctx, Plan& plan) {
+}  // namespace
+
+std::optional<Profile> implied_filter_profile(const Profile& p) {
   Profile deny;
+  for (const auto& i : kImplied)
+    if (is(p.sandbox.*i.flag, true)) deny.system_call_filter.names.push_back({i.calls, Origin{}});
+  if (deny.system_call_filter.names.empty()) return std::nullopt;
+  // A filter of its own, compiled (and cached) like a profile's: EPERM
+  // whatever SystemCallErrorNumber= says, as in systemd.
+  deny.private_network = p.private_network;
+  deny.restrict_io_uring = p.restrict_io_uring;
+  deny.system_call_filter.is_set = true;
+  deny.system_call_filter.invert = true;
+  deny.system_call_error_number.value = SyscallAction{SyscallAction::Errno, EPERM};
+  return deny;
+}
+
+namespace {
+
+Status plan_privileges(const Profile& p, const PlanContext& ctx, Plan& plan) {
   for (const auto& i : kImplied) {
     if (!is(p.sandbox.*i.flag, true)) continue;
     for (int cap : i.caps) {
@@ -389,17 +407,10 @@ Status plan_privileges(const Profile& p, const PlanContext& ctx, Plan& plan) {
       }
       plan.bounding &= ~bit;
     }
-    deny.system_call_filter.names.push_back({i.calls, Origin{}});
   }
-  if (deny.system_call_filter.names.empty()) return {};
-  // A filter of its own, compiled (and cached) like a profile's: EPERM
-  // whatever SystemCallErrorNumber= says, as in systemd.
-  deny.private_network = p.private_network;
-  deny.restrict_io_uring = p.restrict_io_uring;
-  deny.system_call_filter.is_set = true;
-  deny.system_call_filter.invert = true;
-  deny.system_call_error_number.value = SyscallAction{SyscallAction::Errno, EPERM};
-  ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(deny, SeccompExtras{}, ctx.seccomp_cache_dir));
+  auto deny = implied_filter_profile(p);
+  if (!deny) return {};
+  ZJAIL_TRY_ASSIGN(auto bpf, cached_seccomp(*deny, SeccompExtras{}, ctx.seccomp_cache_dir));
   // Installed before the profile's own filter (the last one, when there is
   // one): an allow list without seccomp() would refuse any filter after it.
   plan.seccomp.insert(plan.seccomp.begin() + 1, std::move(bpf.filters.back()));

@@ -59,15 +59,14 @@ Result<std::vector<sock_filter>> export_bpf(void* ctx) {
 
 // The extras' denials, added first: a call denied outright needs none of the
 // argument rules below, and libseccomp would refuse to mix the two.
-Result<std::set<int>> add_denials(void* c, const SeccompExtras& extras) {
+Result<std::set<int>> add_denials(SeccompRuleFilter& f, const SeccompExtras& extras) {
   std::set<int> denied;
   for (const auto& d : extras.deny) {
     ZJAIL_TRY_ASSIGN(auto names, expand_syscalls({d.name}));
     for (const auto& name : names) {
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR || !denied.insert(nr).second) continue;
-      int rc = seccomp_rule_add(c, SCMP_ACT_ERRNO(static_cast<uint16_t>(d.err)), nr, 0);
-      if (rc != 0) return fail(rc, d.why + " rule for " + name);
+      f.rules.push_back({nr, SCMP_ACT_ERRNO(static_cast<uint16_t>(d.err)), {}});
     }
   }
   return denied;
@@ -95,17 +94,25 @@ std::vector<std::pair<uint64_t, uint64_t>> masked_blocks(const std::set<int>& bl
   return out;
 }
 
+// The rules of one filter as they are added. A call that an extra already
+// denies outright takes no further rule: it would add nothing, and
+// libseccomp refuses to mix the two.
+struct RuleList {
+  SeccompRuleFilter& f;
+  std::set<int> denied;
+  template <class... Args>
+  void operator()(uint32_t action, int nr, Args... args) {
+    if (!denied.count(nr)) f.rules.push_back({nr, action, {SeccompArg{args.arg, args.op, args.datum_a, args.datum_b}...}});
+  }
+};
+
 // socket(): RestrictAddressFamilies= and AF_VSOCK (vsock_open()). The
 // kernel reads the family as an int, so the compares look at the low 32
 // bits only, or AF_PACKET | 1<<32 would slip past a deny list; an allow list
 // also refuses anything above 63 (no family is that high), high bits included.
-template <class RuleAdd>
-Status add_family_rules(RuleAdd& rule_add, const SeccompExtras::Families& f, bool vsock_open) {
+void add_family_rules(RuleList& rule, const SeccompExtras::Families& f, bool vsock_open) {
   const uint32_t eafnosupport = SCMP_ACT_ERRNO(EAFNOSUPPORT);
-  if (f.set && f.allow && f.list.empty()) {
-    int rc = rule_add(eafnosupport, SCMP_SYS(socket), 0);
-    return rc == 0 ? Status{} : fail(rc, "RestrictAddressFamilies=none rule");
-  }
+  if (f.set && f.allow && f.list.empty()) return rule(eafnosupport, SCMP_SYS(socket));
   std::set<int> blocked;
   if (f.set && f.allow) {
     for (int af = 0; af < 64; ++af) blocked.insert(af);
@@ -114,96 +121,87 @@ Status add_family_rules(RuleAdd& rule_add, const SeccompExtras::Families& f, boo
     blocked.insert(f.list.begin(), f.list.end());
   }
   if (!vsock_open) blocked.insert(AF_VSOCK);
-  for (const auto& [mask, value] : masked_blocks(blocked)) {
-    int rc = rule_add(eafnosupport, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, mask, value));
-    if (rc != 0) return fail(rc, "socket family rule");
-  }
-  if (f.set && f.allow) {
-    int rc = rule_add(eafnosupport, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_GT, 63, 0));
-    if (rc != 0) return fail(rc, "socket family rule");
-  }
-  return {};
+  for (const auto& [mask, value] : masked_blocks(blocked))
+    rule(eafnosupport, SCMP_SYS(socket), SCMP_A0(SCMP_CMP_MASKED_EQ, mask, value));
+  if (f.set && f.allow) rule(eafnosupport, SCMP_SYS(socket), SCMP_A0(SCMP_CMP_GT, 63, 0));
 }
 
-// A call by name, or by the number every architecture gives it where this
-// libseccomp predates it (the kernel's unified table, 5.1 onwards).
-int resolve(const char* name, int fallback) {
+// Calls newer than Debian 12's libseccomp, by the number every
+// architecture gives them (the kernel's unified table, 5.1 onwards).
+struct NewCall {
+  const char* name;
+  int nr;
+};
+constexpr NewCall kNewCalls[] = {{"openat2", 437},       {"fchmodat2", 452},     {"setxattrat", 463},
+                                 {"removexattrat", 466}, {"file_setattr", 469}};
+
+// A call by name, or by its number in kNewCalls where this libseccomp
+// predates it.
+int resolve(const char* name) {
   int nr = seccomp_syscall_resolve_name(name);
-  return nr == __NR_SCMP_ERROR ? fallback : nr;
+  if (nr != __NR_SCMP_ERROR) return nr;
+  for (const auto& c : kNewCalls)
+    if (std::string_view(c.name) == name) return c.nr;
+  return nr;
 }
 
-// SeccompExtras::without_namespaces. Calls newer than this libseccomp go
-// by the number of the kernel's unified table.
-template <class RuleAdd>
-Status add_host_object_rules(RuleAdd& rule_add) {
-  int rc = 0;
+// SeccompExtras::without_namespaces.
+void add_host_object_rules(RuleList& rule) {
   // The type's low 4 bits are the kind; SOCK_NONBLOCK and SOCK_CLOEXEC sit above.
   for (uint64_t kind : {SOCK_STREAM, SOCK_SEQPACKET})
-    if (rc == 0)
-      rc = rule_add(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX),
-                    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, kind));
+    rule(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX),
+         SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, kind));
   const int calls[] = {
-      SCMP_SYS(chmod),        SCMP_SYS(fchmodat),          resolve("fchmodat2", 452),
-      SCMP_SYS(chown),        SCMP_SYS(lchown),            SCMP_SYS(fchownat),
-      SCMP_SYS(setxattr),     SCMP_SYS(lsetxattr),         SCMP_SYS(removexattr),
-      SCMP_SYS(lremovexattr), resolve("setxattrat", 463),  resolve("removexattrat", 466),
-      SCMP_SYS(utime),        SCMP_SYS(utimes),            SCMP_SYS(futimesat),
-      resolve("file_setattr", 469), SCMP_SYS(inotify_add_watch),
-      SCMP_SYS(fanotify_mark), SCMP_SYS(add_key),          SCMP_SYS(request_key),
+      SCMP_SYS(chmod),        SCMP_SYS(fchmodat),        resolve("fchmodat2"),
+      SCMP_SYS(chown),        SCMP_SYS(lchown),          SCMP_SYS(fchownat),
+      SCMP_SYS(setxattr),     SCMP_SYS(lsetxattr),       SCMP_SYS(removexattr),
+      SCMP_SYS(lremovexattr), resolve("setxattrat"),     resolve("removexattrat"),
+      SCMP_SYS(utime),        SCMP_SYS(utimes),          SCMP_SYS(futimesat),
+      resolve("file_setattr"), SCMP_SYS(inotify_add_watch),
+      SCMP_SYS(fanotify_mark), SCMP_SYS(add_key),        SCMP_SYS(request_key),
       SCMP_SYS(keyctl),
   };
-  for (int nr : calls)
-    if (rc == 0) rc = rule_add(SCMP_ACT_ERRNO(EPERM), nr, 0);
+  for (int nr : calls) rule(SCMP_ACT_ERRNO(EPERM), nr);
   // futimens() is utimensat(fd, NULL): an fd the payload opened (an O_PATH
   // one is refused there). With a path, even "", it fails.
-  if (rc == 0) rc = rule_add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(utimensat), 1, SCMP_A1(SCMP_CMP_NE, 0, 0));
-  return rc == 0 ? Status{} : fail(rc, "rule for a launch without namespaces");
+  rule(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(utimensat), SCMP_A1(SCMP_CMP_NE, 0, 0));
 }
 
 // The argument rules of SeccompExtras, each as systemd states its directive.
-template <class RuleAdd>
-Status add_argument_rules(RuleAdd& rule_add, const SeccompExtras& e) {
+void add_argument_rules(RuleList& rule, const SeccompExtras& e) {
   const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
-  int rc = 0;
   if (e.deny_write_execute) {
     constexpr uint64_t wx = PROT_WRITE | PROT_EXEC;
-    rc = rule_add(eperm, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, wx, wx));
+    rule(eperm, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, wx, wx));
     for (int nr : {SCMP_SYS(mprotect), SCMP_SYS(pkey_mprotect)})
-      if (rc == 0) rc = rule_add(eperm, nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
-    if (rc == 0) rc = rule_add(eperm, SCMP_SYS(shmat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, SHM_EXEC, SHM_EXEC));
-    if (rc != 0) return fail(rc, "MemoryDenyWriteExecute= rule");
+      rule(eperm, nr, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+    rule(eperm, SCMP_SYS(shmat), SCMP_A2(SCMP_CMP_MASKED_EQ, SHM_EXEC, SHM_EXEC));
   }
   if (e.restrict_realtime) {
     // SCHED_OTHER (0), SCHED_BATCH (3) and SCHED_IDLE (5) stay; the policy
     // is an int, and any high bits make the value larger than 5.
     for (uint64_t policy : {SCHED_FIFO, SCHED_RR, 4})
-      if (rc == 0)
-        rc = rule_add(eperm, SCMP_SYS(sched_setscheduler), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, policy));
-    if (rc == 0) rc = rule_add(eperm, SCMP_SYS(sched_setscheduler), 1, SCMP_A1(SCMP_CMP_GT, SCHED_IDLE, 0));
-    if (rc != 0) return fail(rc, "RestrictRealtime= rule");
+      rule(eperm, SCMP_SYS(sched_setscheduler), SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, policy));
+    rule(eperm, SCMP_SYS(sched_setscheduler), SCMP_A1(SCMP_CMP_GT, SCHED_IDLE, 0));
   }
   if (e.restrict_suid_sgid) {
     // The mode's argument position, per call.
     const std::pair<int, unsigned> mode_at[] = {
-        {SCMP_SYS(chmod), 1},  {SCMP_SYS(fchmod), 1}, {SCMP_SYS(fchmodat), 2}, {resolve("fchmodat2", 452), 2},
-        {SCMP_SYS(mkdir), 1},  {SCMP_SYS(mkdirat), 2}, {SCMP_SYS(mknod), 1},   {SCMP_SYS(mknodat), 2},
+        {SCMP_SYS(chmod), 1},  {SCMP_SYS(fchmod), 1},  {SCMP_SYS(fchmodat), 2}, {resolve("fchmodat2"), 2},
+        {SCMP_SYS(mkdir), 1},  {SCMP_SYS(mkdirat), 2}, {SCMP_SYS(mknod), 1},    {SCMP_SYS(mknodat), 2},
         {SCMP_SYS(creat), 1},
     };
     for (uint64_t bit : {S_ISUID, S_ISGID}) {
-      for (const auto& [nr, arg] : mode_at)
-        if (rc == 0) rc = rule_add(eperm, nr, 1, scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, bit, bit});
+      for (const auto& [nr, arg] : mode_at) rule(eperm, nr, scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, bit, bit});
       // open/openat only take a mode when they create (O_CREAT, O_TMPFILE).
       for (uint64_t creating : {static_cast<uint64_t>(O_CREAT), static_cast<uint64_t>(O_TMPFILE)}) {
-        if (rc == 0)
-          rc = rule_add(eperm, SCMP_SYS(open), 2, SCMP_A1(SCMP_CMP_MASKED_EQ, creating, creating),
-                        SCMP_A2(SCMP_CMP_MASKED_EQ, bit, bit));
-        if (rc == 0)
-          rc = rule_add(eperm, SCMP_SYS(openat), 2, SCMP_A2(SCMP_CMP_MASKED_EQ, creating, creating),
-                        SCMP_A3(SCMP_CMP_MASKED_EQ, bit, bit));
+        rule(eperm, SCMP_SYS(open), SCMP_A1(SCMP_CMP_MASKED_EQ, creating, creating),
+             SCMP_A2(SCMP_CMP_MASKED_EQ, bit, bit));
+        rule(eperm, SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, creating, creating),
+             SCMP_A3(SCMP_CMP_MASKED_EQ, bit, bit));
       }
     }
-    if (rc == 0) rc = rule_add(SCMP_ACT_ERRNO(ENOSYS), resolve("openat2", 437), 0);
-    if (rc != 0) return fail(rc, "RestrictSUIDSGID= rule");
+    rule(SCMP_ACT_ERRNO(ENOSYS), resolve("openat2"));
   }
   if (e.plain_tcp_only) {
     // The kernel reads family and protocol as ints: only the low 32 bits count.
@@ -211,62 +209,42 @@ Status add_argument_rules(RuleAdd& rule_add, const SeccompExtras& e) {
     constexpr uint64_t kMptcp = 262, kSmc = 256, kAfSmc = 43;
     for (uint64_t family : {AF_INET, AF_INET6})
       for (uint64_t protocol : {kMptcp, static_cast<uint64_t>(IPPROTO_SCTP), kSmc})
-        if (rc == 0)
-          rc = rule_add(SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), 2,
-                        SCMP_A0(SCMP_CMP_MASKED_EQ, low, family), SCMP_A2(SCMP_CMP_MASKED_EQ, low, protocol));
+        rule(SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), SCMP_A0(SCMP_CMP_MASKED_EQ, low, family),
+             SCMP_A2(SCMP_CMP_MASKED_EQ, low, protocol));
     // SOCK_SEQPACKET with protocol 0 is SCTP where the module is loaded.
     for (uint64_t family : {AF_INET, AF_INET6})
-      if (rc == 0)
-        rc = rule_add(SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_MASKED_EQ, low, family),
-                      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, SOCK_SEQPACKET));
-    if (rc == 0)
-      rc = rule_add(SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, low, kAfSmc));
-    if (rc != 0) return fail(rc, "SocketBind*=/SocketConnect*= socket rule");
+      rule(SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), SCMP_A0(SCMP_CMP_MASKED_EQ, low, family),
+           SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, SOCK_SEQPACKET));
+    rule(SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), SCMP_A0(SCMP_CMP_MASKED_EQ, low, kAfSmc));
   }
-  if (e.deny_listen && (rc = rule_add(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(listen), 0)) != 0)
-    return fail(rc, "SocketBind*= listen rule");
-  // The type's low 4 bits are the kind; SOCK_NONBLOCK and SOCK_CLOEXEC sit above.
-  if (e.without_namespaces) ZJAIL_TRY(add_host_object_rules(rule_add));
-  if (e.lock_personality >= 0) {
-    rc = rule_add(eperm, SCMP_SYS(personality), 1,
-                  SCMP_A0(SCMP_CMP_NE, static_cast<uint64_t>(e.lock_personality), 0));
-    if (rc != 0) return fail(rc, "LockPersonality= rule");
-  }
-  return {};
+  if (e.deny_listen) rule(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(listen));
+  if (e.without_namespaces) add_host_object_rules(rule);
+  if (e.lock_personality >= 0)
+    rule(eperm, SCMP_SYS(personality), SCMP_A0(SCMP_CMP_NE, static_cast<uint64_t>(e.lock_personality), 0));
 }
 
-Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict_io_uring,
-                                             const SeccompExtras& extras) {
-  ZJAIL_TRY_ASSIGN(auto ctx, new_ctx(SCMP_ACT_ALLOW));
-  void* c = ctx.get();
-  ZJAIL_TRY_ASSIGN(auto denied, add_denials(c, extras));
-  // A rule for a call that an extra already denies outright adds nothing.
-  auto rule_add = [&](uint32_t action, int nr, unsigned count, auto... args) {
-    return denied.count(nr) ? 0 : seccomp_rule_add(c, action, nr, count, args...);
-  };
+Result<SeccompRuleFilter> base_filter(bool private_network, bool restrict_io_uring, const SeccompExtras& extras) {
+  SeccompRuleFilter out{SCMP_ACT_ALLOW, {}};
+  ZJAIL_TRY_ASSIGN(auto denied, add_denials(out, extras));
+  RuleList rule{out, std::move(denied)};
   const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
-  int rc = 0;
   for (unsigned long req : {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)})
-    if (rc == 0) rc = rule_add(eperm, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, req));
-  if (rc != 0) return fail(rc, "TIOCSTI/TIOCLINUX rule");
+    rule(eperm, SCMP_SYS(ioctl), SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, req));
   // The virtual console's keyboard, font and VT switching ioctls (KD*, 'K',
   // and VT_*, 'V', plain numbers without direction bits): with a kept
   // console terminal, KDSKBSENT would put keystrokes into the console and
   // KDSKBMODE would take the keyboard from its owner. Video4Linux's 'V'
   // requests carry direction bits and are not matched.
   for (unsigned long type : {0x4b00UL, 0x5600UL})
-    if (rc == 0) rc = rule_add(eperm, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffff00ULL, type));
-  if (rc != 0) return fail(rc, "console ioctl rule");
+    rule(eperm, SCMP_SYS(ioctl), SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffff00ULL, type));
   constexpr uint64_t kNsFlags[] = {CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
                                    CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWTIME};
   for (uint64_t flag : kNsFlags) {
-    rc = rule_add(eperm, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
-    if (rc == 0) rc = rule_add(eperm, SCMP_SYS(unshare), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
-    if (rc != 0) return fail(rc, "namespace rule");
+    rule(eperm, SCMP_SYS(clone), SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+    rule(eperm, SCMP_SYS(unshare), SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
   }
-  rc = rule_add(eperm, SCMP_SYS(setns), 0);
-  if (rc == 0) rc = rule_add(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-  if (rc != 0) return fail(rc, "namespace rule");
+  rule(eperm, SCMP_SYS(setns));
+  rule(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3));
   // vsock ignores network namespaces: a jail could listen on and connect to
   // the VM's vsock address space (the hypervisor, guest agents) whatever its
   // network. No service needs it unasked: the family exists only on the
@@ -275,17 +253,14 @@ Result<std::vector<sock_filter>> base_filter(bool private_network, bool restrict
   const auto& f = extras.families;
   bool listed = f.set && f.allow && std::find(f.list.begin(), f.list.end(), AF_VSOCK) != f.list.end();
   bool vsock_open = !private_network && (listed || !restrict_io_uring);
-  ZJAIL_TRY(add_family_rules(rule_add, f, vsock_open));
+  add_family_rules(rule, f, vsock_open);
   // io_uring performs opens, sockets (IORING_OP_SOCKET, any family) and
   // more without the system calls that the rules here and the profile's
   // filter see; it stays closed unless the profile reopens it.
-  if (restrict_io_uring) {
-    for (int nr : {SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register)})
-      if (rc == 0) rc = rule_add(eperm, nr, 0);
-    if (rc != 0) return fail(rc, "io_uring rule");
-  }
-  ZJAIL_TRY(add_argument_rules(rule_add, extras));
-  return export_bpf(c);
+  if (restrict_io_uring)
+    for (int nr : {SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register)}) rule(eperm, nr);
+  add_argument_rules(rule, extras);
+  return out;
 }
 
 uint32_t deny_action(const Profile& p) {
@@ -304,7 +279,7 @@ Result<std::set<std::string>> expand(const NameList& l) {
   return expand_syscalls(names);
 }
 
-Result<std::vector<sock_filter>> profile_filter(const Profile& p) {
+Result<SeccompRuleFilter> profile_filter(const Profile& p) {
   const NameList& filter = p.system_call_filter;
   bool allow_list = filter.is_set && !filter.invert;
   uint32_t deny = deny_action(p);
@@ -318,28 +293,37 @@ Result<std::vector<sock_filter>> profile_filter(const Profile& p) {
     logged = std::move(rest);
   }
 
-  ZJAIL_TRY_ASSIGN(auto ctx, new_ctx(allow_list ? deny : SCMP_ACT_ALLOW));
-  void* c = ctx.get();
+  SeccompRuleFilter out{allow_list ? deny : SCMP_ACT_ALLOW, {}};
   if (allow_list)
     for (const char* needed : {"execve", "execveat", "exit", "exit_group", "write"}) listed.insert(needed);
   for (const auto& name : listed) {
     int nr = seccomp_syscall_resolve_name(name.c_str());
     if (nr == __NR_SCMP_ERROR) continue;
     uint32_t action = allow_list ? (logged.count(name) ? SCMP_ACT_LOG : SCMP_ACT_ALLOW) : deny;
-    if (action == (allow_list ? deny : SCMP_ACT_ALLOW)) continue;  // the default already says so
-    int rc = seccomp_rule_add(c, action, nr, 0);
-    if (rc != 0) return fail(rc, "rule for " + name);
+    if (action == out.default_action) continue;  // the default already says so
+    out.rules.push_back({nr, action, {}});
   }
   if (!allow_list) {
     for (const auto& name : logged) {
       if (listed.count(name)) continue;
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) continue;
-      int rc = seccomp_rule_add(c, SCMP_ACT_LOG, nr, 0);
-      if (rc != 0) return fail(rc, "log rule for " + name);
+      out.rules.push_back({nr, SCMP_ACT_LOG, {}});
     }
   }
-  return export_bpf(c);
+  return out;
+}
+
+Result<std::vector<sock_filter>> compile_filter(const SeccompRuleFilter& f) {
+  ZJAIL_TRY_ASSIGN(auto ctx, new_ctx(f.default_action));
+  std::vector<scmp_arg_cmp> args;
+  for (const auto& r : f.rules) {
+    args.clear();
+    for (const auto& a : r.args) args.push_back({a.index, static_cast<scmp_compare>(a.op), a.a, a.b});
+    int rc = seccomp_rule_add_array(ctx.get(), r.action, r.nr, static_cast<unsigned>(args.size()), args.data());
+    if (rc != 0) return fail(rc, "rule for " + syscall_name(r.nr));
+  }
+  return export_bpf(ctx.get());
 }
 
 }  // namespace
@@ -359,18 +343,37 @@ std::string SeccompExtras::cache_key() const {
   return key;
 }
 
-Result<BpfProgram> compile_seccomp(const Profile& p, const SeccompExtras& extras) {
-  BpfProgram prog;
+Result<std::vector<SeccompRuleFilter>> seccomp_rules(const Profile& p, const SeccompExtras& extras) {
+  std::vector<SeccompRuleFilter> out;
   ZJAIL_TRY_ASSIGN(auto base, base_filter(p.private_network.value.value_or(true),
                                           p.restrict_io_uring.value.value_or(true), extras));
-  prog.filters.push_back(std::move(base));
+  out.push_back(std::move(base));
   bool profile_rules = p.system_call_filter.is_set || p.system_call_log.is_set ||
                        p.system_call_error_number.is_set();
   if (profile_rules) {
     ZJAIL_TRY_ASSIGN(auto own, profile_filter(p));
-    prog.filters.push_back(std::move(own));
+    out.push_back(std::move(own));
+  }
+  return out;
+}
+
+Result<BpfProgram> compile_seccomp(const Profile& p, const SeccompExtras& extras) {
+  ZJAIL_TRY_ASSIGN(auto rules, seccomp_rules(p, extras));
+  BpfProgram prog;
+  for (const auto& f : rules) {
+    ZJAIL_TRY_ASSIGN(auto bpf, compile_filter(f));
+    prog.filters.push_back(std::move(bpf));
   }
   return prog;
+}
+
+std::string syscall_name(int nr) {
+  for (const auto& c : kNewCalls)
+    if (c.nr == nr) return c.name;
+  char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+  std::string out = name ? name : "";
+  free(name);
+  return out;
 }
 
 }  // namespace zjail

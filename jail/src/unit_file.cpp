@@ -212,8 +212,8 @@ Result<UnitFile> load_system_unit(const string& name_or_path) {
   return load_unit(name_or_path, unit_search_path());
 }
 
-std::vector<string> zjail_profiles_of(const UnitFile& unit) {
-  std::vector<string> profiles;
+std::vector<string> exec_start_words(const UnitFile& unit) {
+  std::vector<string> argv;
   string cmd;
   for (const auto& e : unit.all("ExecStart"))
     if (!e.empty()) {
@@ -222,11 +222,20 @@ std::vector<string> zjail_profiles_of(const UnitFile& unit) {
     }
   // systemd's prefixes: - @ : + ! !!
   size_t start = cmd.find_first_not_of("-@:+!");
-  if (start == string::npos) return profiles;
-  std::vector<string> argv;
+  if (start == string::npos) return argv;
   string why;
-  if (!split_words(string_view(cmd).substr(start), argv, why) || argv.empty()) return profiles;
-  if (fs::path(argv[0]).filename() != "zjail") return profiles;
+  if (!split_words(string_view(cmd).substr(start), argv, why)) argv.clear();
+  return argv;
+}
+
+bool runs_zjail(const std::vector<string>& words) {
+  return !words.empty() && fs::path(words[0]).filename() == "zjail";
+}
+
+std::vector<string> zjail_profiles_of(const UnitFile& unit) {
+  std::vector<string> profiles;
+  auto argv = exec_start_words(unit);
+  if (!runs_zjail(argv)) return profiles;
   for (size_t i = 1; i < argv.size(); ++i) {
     const string& a = argv[i];
     if (a == "--") break;

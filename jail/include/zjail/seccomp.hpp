@@ -6,6 +6,7 @@
 #include <linux/filter.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -106,5 +107,28 @@ struct SeccompExtras {
 // and exit_group, since the filter is installed before execve, and write,
 // which reports a failed execve to zjail.
 Result<BpfProgram> compile_seccomp(const Profile& p, const SeccompExtras& extras = {});
+
+// The same filters as rules, before libseccomp compiles them: what
+// compile_seccomp() compiles, and what `zjail export` writes for the
+// engines that compile them again (export_seccomp.cpp).
+struct SeccompArg {
+  unsigned index = 0;  // the argument's position
+  int op = 0;          // enum scmp_compare
+  uint64_t a = 0, b = 0;  // libseccomp's datum_a, datum_b (MASKED_EQ: mask, value)
+};
+struct SeccompRule {
+  int nr = 0;            // the native call number
+  uint32_t action = 0;   // SCMP_ACT_*, the kernel's SECCOMP_RET_* value
+  std::vector<SeccompArg> args;  // all must hold (none: the call, whatever its arguments)
+};
+struct SeccompRuleFilter {
+  uint32_t default_action = 0;
+  std::vector<SeccompRule> rules;  // in the order compile_seccomp() adds them
+};
+Result<std::vector<SeccompRuleFilter>> seccomp_rules(const Profile& p, const SeccompExtras& extras = {});
+
+// A native call's name: libseccomp's, or the kernel's for the calls newer
+// than this libseccomp that the rules name by number; "" if unknown.
+std::string syscall_name(int nr);
 
 }  // namespace zjail

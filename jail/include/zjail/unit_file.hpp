@@ -53,6 +53,13 @@ Result<UnitFile> load_system_unit(const std::string& name_or_path);
 // Applies one unit file's text (for tests, and used by load_unit).
 Status parse_unit_text(UnitFile& into, std::string_view text, const std::string& file);
 
+// The words of the unit's first ExecStart=, systemd's prefixes (- @ : + !)
+// taken off; empty when there is none or it cannot be split.
+std::vector<std::string> exec_start_words(const UnitFile& unit);
+
+// Whether those words run zjail.
+bool runs_zjail(const std::vector<std::string>& words);
+
 // The profiles named by --profile/-p on the unit's ExecStart= when it runs
 // zjail, in order; empty when it does not run zjail.
 std::vector<std::string> zjail_profiles_of(const UnitFile& unit);

@@ -1,0 +1,18 @@
+// Files the CLI writes for the admin: learned profiles, drop-ins, exports.
+#pragma once
+
+#include <string>
+
+#include "zjail/result.hpp"
+
+namespace zjail::cli {
+
+// The file must be writable where it goes: checked before a long run, so
+// that it does not end in a directory it cannot write.
+Status check_destination(const std::string& path, const char* option);
+
+// Temp file in the same directory, then rename: a reader sees the old file
+// or the whole new one, never a part.
+Status write_atomically(const std::string& path, const std::string& text);
+
+}  // namespace zjail::cli

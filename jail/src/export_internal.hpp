@@ -1,0 +1,47 @@
+// What the export formats share (export.hpp): the planned jail they are
+// written from, and the seccomp rules combined into one filter.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "zjail/export.hpp"
+#include "zjail/plan.hpp"
+#include "zjail/profile.hpp"
+#include "zjail/seccomp.hpp"
+
+namespace zjail::exporting {
+
+// Insertion-ordered, so that the output is the same bytes every time.
+using Json = nlohmann::ordered_json;
+
+// What every format is written from.
+struct Source {
+  const Profile& profile;
+  const Plan& plan;                                // check_plan()'s: ids, mounts, capabilities, limits
+  const std::vector<SeccompRuleFilter>& seccomp;   // jail_seccomp_rules(): every filter, in order
+  const ExportRequest& req;
+};
+
+// What a format cannot carry, one line each; every format writes them
+// where it can (a comment block, or the docs' table where it has none).
+using Losses = std::vector<std::string>;
+
+// The filters combined into the one filter that OCI runtimes and the
+// security-profiles-operator take: the kernel's verdict for every call and
+// argument is the same as under zjail's filters, which it applies in turn
+// (the strictest wins, and between equals the later filter). OCI's
+// "seccomp" object; the SeccompProfile's spec is the same fields.
+Json oci_seccomp(const std::vector<SeccompRuleFilter>& filters, Losses& losses);
+
+// The formats, each in its own module.
+Result<std::string> export_systemd(const Source& src);  // export_systemd.cpp
+Result<std::string> export_oci(const Source& src);      // export_oci.cpp
+Result<std::string> export_k8s(const Source& src);      // export_k8s.cpp
+
+// JSON text as the formats write it: two-space indent, a final newline.
+std::string json_text(const Json& j);
+
+}  // namespace zjail::exporting
