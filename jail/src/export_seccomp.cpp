@@ -3,23 +3,20 @@
 // zjail attaches two or three filters: the base filter (default allow, with
 // argument rules: TIOCSTI, namespaces, socket families...), the filter that
 // PrivateDevices= and its kin imply, and the profile's SystemCallFilter=.
-// An OCI runtime attaches one. For each call, the later filters give one
+// An OCI runtime attaches one. For each call the later filters give one
 // verdict whatever the arguments; the base filter's may depend on them.
-// The combined filter says, per call:
-//  - the later filters' verdict, where it is at least as strict as every
-//    verdict of the base filter's rules (the kernel keeps the strictest, and
-//    between equals the later filter's);
-//  - else the base filter's rules, and the later verdict for every other
-//    argument, as a rule whose condition always holds (argument 0 >= 0):
-//    libseccomp lets an unconditional rule override a conditional one, but
-//    puts a conditional rule's match before this one.
-// tests/unit/export_seccomp_test.cpp compiles the result with libseccomp,
-// as crun does, and runs both over every call and the rules' boundary
-// arguments.
+// Where they do, the argument space is cut into disjoint regions, each a
+// masked compare per argument, and each region gets the kernel's verdict
+// of all the filters; a region whose verdict is the default needs no rule.
+// Disjoint rules leave nothing to the order in which libseccomp checks
+// overlapping ones, and no rule repeats the default (libseccomp refuses
+// that: EACCES). tests/unit/export_seccomp_test.cpp compiles the result as
+// crun does and runs both over every call and the rules' boundary values.
 #include <linux/seccomp.h>
 #include <seccomp.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -75,6 +72,124 @@ const char* native_arch() {
 
 using Args = std::vector<SeccompArg>;
 
+// Values of the six arguments: a region of the argument space, or one of
+// the patterns a rule matches. Argument i is constrained to
+// (arg & mask[i]) == value[i].
+struct Pattern {
+  uint64_t mask[6] = {}, value[6] = {};
+  bool consistent(const Pattern& r) const {
+    for (int i = 0; i < 6; ++i)
+      if ((value[i] ^ r.value[i]) & mask[i] & r.mask[i]) return false;
+    return true;
+  }
+  // Every value of region `r` matches this pattern.
+  bool covers(const Pattern& r) const {
+    for (int i = 0; i < 6; ++i)
+      if (mask[i] & ~r.mask[i]) return false;
+    return consistent(r);
+  }
+};
+
+// One comparison as the union of patterns on its argument.
+std::vector<std::pair<uint64_t, uint64_t>> patterns_of(const SeccompArg& a) {
+  std::vector<std::pair<uint64_t, uint64_t>> out;  // {mask, value}
+  auto above = [](int bit) { return bit == 63 ? uint64_t{1} << 63 : ~((uint64_t{1} << bit) - 1); };
+  auto less = [&](uint64_t v) {  // x < v
+    for (int bit = 63; bit >= 0; --bit)
+      if (v >> bit & 1) out.push_back({above(bit), v & above(bit) & ~(uint64_t{1} << bit)});
+  };
+  auto greater = [&](uint64_t v) {  // x > v
+    for (int bit = 63; bit >= 0; --bit)
+      if (!(v >> bit & 1)) out.push_back({above(bit), (v & above(bit)) | uint64_t{1} << bit});
+  };
+  switch (a.op) {
+    case SCMP_CMP_MASKED_EQ:
+      if (!(a.b & ~a.a)) out.push_back({a.a, a.b});
+      break;
+    case SCMP_CMP_EQ: out.push_back({~uint64_t{0}, a.a}); break;
+    case SCMP_CMP_NE: less(a.a), greater(a.a); break;
+    case SCMP_CMP_GT: greater(a.a); break;
+    case SCMP_CMP_GE: greater(a.a), out.push_back({~uint64_t{0}, a.a}); break;
+    case SCMP_CMP_LT: less(a.a); break;
+    case SCMP_CMP_LE: less(a.a), out.push_back({~uint64_t{0}, a.a}); break;
+  }
+  return out;
+}
+
+struct Rule {
+  Pattern p;
+  uint32_t action;
+};
+
+// A base rule's conjunction of comparisons as a union of patterns.
+void add_patterns(const SeccompRule& r, std::vector<Rule>& out) {
+  std::vector<Pattern> acc(1);
+  for (const auto& a : r.args) {
+    std::vector<Pattern> next;
+    for (const auto& [mask, value] : patterns_of(a))
+      for (Pattern p : acc) {
+        if ((p.value[a.index] ^ value) & p.mask[a.index] & mask) continue;
+        p.mask[a.index] |= mask;
+        p.value[a.index] |= value;
+        next.push_back(p);
+      }
+    acc = std::move(next);
+  }
+  for (const auto& p : acc) out.push_back({p, r.action});
+}
+
+// The regions of `region` and their verdicts: the strictest rule that
+// covers a region (none: `outside`). Splits on one bit at a time until no
+// rule is left only partly inside; two halves with one verdict each, the
+// same, merge back into their parent.
+void split(const Pattern& region, const std::vector<const Rule*>& rules, uint32_t outside,
+           std::vector<Rule>& out) {
+  std::vector<const Rule*> alive;
+  for (const auto* r : rules)
+    if (r->p.consistent(region)) alive.push_back(r);
+  std::optional<uint32_t> inside;
+  for (const auto* r : alive)
+    if (r->p.covers(region)) inside = inside ? combine(*inside, r->action) : r->action;
+  // Inside a rule, only a stricter rule can change the verdict. One that
+  // denies as strictly (another errno) is not followed further: the call
+  // fails either way, if not always with the errno zjail's own filter
+  // gives, and following it would take thousands of rules (a socket family
+  // with high bits set, refused by the allow list and by the TCP-only rule).
+  const Rule* partly = nullptr;
+  for (const auto* r : alive)
+    if (!r->p.covers(region) && (!inside || precedence(r->action) < precedence(*inside))) {
+      partly = r;
+      break;
+    }
+  if (!partly) {
+    out.push_back({region, inside.value_or(outside)});
+    return;
+  }
+  int arg = 0;
+  while (!(partly->p.mask[arg] & ~region.mask[arg])) ++arg;
+  uint64_t free = partly->p.mask[arg] & ~region.mask[arg];
+  uint64_t bit = uint64_t{1} << (63 - __builtin_clzll(free));
+  size_t first = out.size();
+  for (uint64_t v : {uint64_t{0}, bit}) {
+    Pattern half = region;
+    half.mask[arg] |= bit;
+    half.value[arg] |= v;
+    split(half, alive, inside.value_or(outside), out);
+  }
+  if (out.size() == first + 2 && out[first].action == out[first + 1].action) {
+    uint32_t action = out[first].action;
+    out.resize(first);
+    out.push_back({region, action});
+  }
+}
+
+Args args_of(const Pattern& p) {
+  Args args;
+  for (unsigned i = 0; i < 6; ++i)
+    if (p.mask[i]) args.push_back({i, SCMP_CMP_MASKED_EQ, p.mask[i], p.value[i]});
+  return args;
+}
+
 // One entry of "syscalls": the calls that share an action and conditions.
 struct Key {
   uint32_t action;
@@ -124,19 +239,20 @@ Json oci_seccomp(const std::vector<SeccompRuleFilter>& filters, Losses& losses) 
   for (int nr : calls) {
     uint32_t v = later(nr);
     auto it = base.find(nr);
-    bool stricter_than_all = true;
-    if (it != base.end())
-      for (const auto* r : it->second) stricter_than_all = stricter_than_all && precedence(v) <= precedence(r->action);
-    if (it == base.end() || stricter_than_all) {
+    if (it == base.end()) {
       if (v != def) emit(v, {}, nr);
       continue;
     }
-    bool unconditional = false;
-    for (const auto* r : it->second) {
-      emit(combine(r->action, v), r->args, nr);
-      unconditional = unconditional || r->args.empty();
+    std::vector<Rule> patterns;
+    for (const auto* r : it->second) add_patterns(*r, patterns);
+    std::vector<const Rule*> rules;
+    for (const auto& r : patterns) rules.push_back(&r);
+    std::vector<Rule> regions;
+    split(Pattern{}, rules, SCMP_ACT_ALLOW, regions);
+    for (const auto& r : regions) {
+      uint32_t verdict = combine(r.action, v);
+      if (verdict != def) emit(verdict, args_of(r.p), nr);
     }
-    if (!unconditional && v != def) emit(v, {SeccompArg{0, SCMP_CMP_GE, 0, 0}}, nr);
   }
 
   Json out;
