@@ -34,7 +34,14 @@ using Losses = std::vector<std::string>;
 // argument is the same as under zjail's filters, which it applies in turn
 // (the strictest wins, and between equals the later filter). OCI's
 // "seccomp" object; the SeccompProfile's spec is the same fields.
-Json oci_seccomp(const std::vector<SeccompRuleFilter>& filters, Losses& losses);
+//
+// For the SeccompProfile (top_bit = false), no value compares bit 63: the
+// operator's schema takes argument values as int64 of at least 0. Every
+// argument zjail compares is an int or a flag word that the kernel reads
+// in its low 32 bits, or a pointer that bit 63 makes a kernel address
+// (EFAULT): an argument with bit 63 set gets the verdict it would get
+// without it.
+Json oci_seccomp(const std::vector<SeccompRuleFilter>& filters, Losses& losses, bool top_bit = true);
 
 // The formats, each in its own module.
 Result<std::string> export_systemd(const Source& src);  // export_systemd.cpp

@@ -121,8 +121,10 @@ struct Rule {
   uint32_t action;
 };
 
-// A base rule's conjunction of comparisons as a union of patterns.
-void add_patterns(const SeccompRule& r, std::vector<Rule>& out) {
+// A base rule's conjunction of comparisons as a union of patterns; without
+// `top_bit`, the patterns that need bit 63 set are left out and the others
+// do not look at it (export_internal.hpp says why that is sound).
+void add_patterns(const SeccompRule& r, bool top_bit, std::vector<Rule>& out) {
   std::vector<Pattern> acc(1);
   for (const auto& a : r.args) {
     std::vector<Pattern> next;
@@ -135,7 +137,19 @@ void add_patterns(const SeccompRule& r, std::vector<Rule>& out) {
       }
     acc = std::move(next);
   }
-  for (const auto& p : acc) out.push_back({p, r.action});
+  constexpr uint64_t kTop = uint64_t{1} << 63;
+  for (Pattern p : acc) {
+    if (!top_bit) {
+      bool needs_top = false;
+      for (int i = 0; i < 6; ++i) {
+        needs_top = needs_top || (p.mask[i] & p.value[i] & kTop);
+        p.mask[i] &= ~kTop;
+        p.value[i] &= ~kTop;
+      }
+      if (needs_top) continue;
+    }
+    out.push_back({p, r.action});
+  }
 }
 
 // The regions of `region` and their verdicts: the strictest rule that
@@ -206,7 +220,7 @@ struct Key {
 
 }  // namespace
 
-Json oci_seccomp(const std::vector<SeccompRuleFilter>& filters, Losses& losses) {
+Json oci_seccomp(const std::vector<SeccompRuleFilter>& filters, Losses& losses, bool top_bit) {
   // The later filters: one verdict per call, their defaults for the rest.
   uint32_t later_default = SCMP_ACT_ALLOW;
   std::set<int> calls;
@@ -244,7 +258,7 @@ Json oci_seccomp(const std::vector<SeccompRuleFilter>& filters, Losses& losses) 
       continue;
     }
     std::vector<Rule> patterns;
-    for (const auto* r : it->second) add_patterns(*r, patterns);
+    for (const auto* r : it->second) add_patterns(*r, top_bit, patterns);
     std::vector<const Rule*> rules;
     for (const auto& r : patterns) rules.push_back(&r);
     std::vector<Rule> regions;
