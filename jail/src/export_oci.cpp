@@ -95,7 +95,9 @@ struct Builder {
         case Kind::Devpts: mounts.push_back(mount(dest, "devpts", "devpts", fs_options(m))); break;
         case Kind::Cgroup2: mounts.push_back(mount(dest, "cgroup", "cgroup", fs_options(m))); break;
         case Kind::Inaccessible: inaccessible = true; [[fallthrough]];
-        case Kind::Mask: masked.push_back(dest); break;
+        case Kind::Mask:
+          if (std::find(masked.begin(), masked.end(), dest) == masked.end()) masked.push_back(dest);
+          break;
         case Kind::Attr: attr(m); break;
         case Kind::MountPoint: break;  // crun makes every mount point
         case Kind::Symlink:
@@ -130,7 +132,8 @@ struct Builder {
         if (m.attr_clear & flag) opts.erase(std::remove(opts.begin(), opts.end(), name), opts.end());
       return;
     }
-    if (m.attr & MOUNT_ATTR_RDONLY) readonly.push_back(dest);
+    if ((m.attr & MOUNT_ATTR_RDONLY) && std::find(readonly.begin(), readonly.end(), dest) == readonly.end())
+      readonly.push_back(dest);
     // readonlyPaths keeps the flags of the mount it lies in (runtime-spec:
     // a read-only bind of itself); only flags that mount lacks are lost.
     const Json* within = nullptr;
