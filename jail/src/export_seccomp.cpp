@@ -10,9 +10,11 @@
 //    verdict of the base filter's rules (the kernel keeps the strictest, and
 //    between equals the later filter's);
 //  - else the base filter's rules, and the later verdict for every other
-//    argument, as a rule whose condition always holds (argument 0 >= 0):
-//    libseccomp lets an unconditional rule override a conditional one, but
-//    puts a conditional rule's match before this one.
+//    argument, as rules for exactly the arguments that match none of them
+//    (the complement of their masked comparisons, as disjoint masks). A rule
+//    whose condition always holds (argument 0 >= 0) does not do: crun 1.8's
+//    libseccomp (2.5.4) let it shadow the conditional rules, and under it
+//    clone(CLONE_NEWUSER) and TIOCSTI went through (tests/escape/oci_battery.sh).
 // tests/unit/export_seccomp_test.cpp compiles the result with libseccomp,
 // as crun does, and runs both over every call and the rules' boundary
 // arguments.
@@ -20,6 +22,7 @@
 #include <seccomp.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -74,6 +77,47 @@ const char* native_arch() {
 }
 
 using Args = std::vector<SeccompArg>;
+
+// (argument & mask) == value: one masked comparison.
+struct Pattern {
+  uint64_t mask, value;
+};
+
+// The arguments that match none of `rules`, as disjoint patterns of
+// argument `index`; nullopt where a rule is not one masked (or equal)
+// comparison of a single argument, all of the same, or the complement grows
+// past what a filter should hold.
+std::optional<std::vector<Pattern>> complement(const std::vector<const SeccompRule*>& rules, unsigned& index) {
+  std::vector<Pattern> out{{0, 0}};
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const auto& args = rules[i]->args;
+    if (args.size() != 1 || (i > 0 && args[0].index != index)) return std::nullopt;
+    index = args[0].index;
+    Pattern p{};
+    if (args[0].op == SCMP_CMP_MASKED_EQ) p = {args[0].a, args[0].b & args[0].a};
+    else if (args[0].op == SCMP_CMP_EQ) p = {~uint64_t{0}, args[0].a};
+    else return std::nullopt;
+    std::vector<Pattern> next;
+    for (Pattern q : out) {
+      uint64_t both = q.mask & p.mask;
+      if ((q.value & both) != (p.value & both)) {
+        next.push_back(q);  // disjoint from p already
+        continue;
+      }
+      // q minus p: for each bit p fixes and q leaves open, the half of q
+      // that differs from p there (the bits before it as p has them).
+      for (int bit = 63; bit >= 0; --bit) {
+        uint64_t b = uint64_t{1} << bit;
+        if (!(p.mask & ~q.mask & b)) continue;
+        next.push_back({q.mask | b, (q.value & ~b) | (~p.value & b)});
+        q = {q.mask | b, (q.value & ~b) | (p.value & b)};
+      }
+    }
+    out = std::move(next);
+    if (out.size() > 256) return std::nullopt;
+  }
+  return out;
+}
 
 // One entry of "syscalls": the calls that share an action and conditions.
 struct Key {
@@ -136,7 +180,15 @@ Json oci_seccomp(const std::vector<SeccompRuleFilter>& filters, Losses& losses) 
       emit(combine(r->action, v), r->args, nr);
       unconditional = unconditional || r->args.empty();
     }
-    if (!unconditional && v != def) emit(v, {SeccompArg{0, SCMP_CMP_GE, 0, 0}}, nr);
+    if (unconditional || v == def) continue;
+    unsigned index = 0;
+    if (auto rest = complement(it->second, index)) {
+      for (const auto& p : *rest) emit(v, {SeccompArg{index, SCMP_CMP_MASKED_EQ, p.mask, p.value}}, nr);
+    } else {
+      emit(v, {SeccompArg{0, SCMP_CMP_GE, 0, 0}}, nr);
+      losses.push_back(syscall_name(nr) + ": its argument rules are no masked comparisons of one argument, and "
+                       "libseccomp may let the rule for its other arguments shadow them");
+    }
   }
 
   Json out;
