@@ -9,7 +9,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <sched.h>
+#include <csignal>
 
 #include <algorithm>
 #include <string>
@@ -210,6 +222,82 @@ TEST(ExportOci, SeccompIsTheCombinedFilter) {
   EXPECT_EQ(c["linux"]["seccomp"], Json::parse(*text));
   EXPECT_EQ(c["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO");
   EXPECT_TRUE(lists(c, "bad-architecture"));
+}
+
+uint32_t scmp_action(const Json& name, const Json& errno_ret) {
+  std::string n = name;
+  if (n == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
+  if (n == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(errno_ret.is_null() ? EPERM : errno_ret.get<int>());
+  if (n == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
+  if (n == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
+  return SCMP_ACT_KILL_THREAD;
+}
+
+// The section loaded as crun loads it: one libseccomp rule per entry and
+// name, in the file's order; a rule with the default's action is skipped
+// (libseccomp refuses it with EACCES, and crun passes over that).
+bool load_like_crun(const Json& s) {
+  scmp_filter_ctx ctx = seccomp_init(scmp_action(s["defaultAction"], s.value("defaultErrnoRet", Json())));
+  if (!ctx) return false;
+  const std::pair<const char*, scmp_compare> ops[] = {
+      {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
+      {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+      {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
+  for (const auto& e : s["syscalls"]) {
+    std::vector<scmp_arg_cmp> cmps;
+    for (const auto& a : e.value("args", Json::array())) {
+      scmp_arg_cmp c{a["index"].get<unsigned>(), SCMP_CMP_EQ, a["value"].get<uint64_t>(), a["valueTwo"].get<uint64_t>()};
+      for (const auto& [n, op] : ops)
+        if (a["op"] == n) c.op = op;
+      cmps.push_back(c);
+    }
+    const uint32_t action = scmp_action(e["action"], e.value("errnoRet", Json()));
+    if (action == scmp_action(s["defaultAction"], s.value("defaultErrnoRet", Json()))) continue;
+    for (const auto& name : e["names"]) {
+      int nr = seccomp_syscall_resolve_name(name.get<std::string>().c_str());
+      if (nr == __NR_SCMP_ERROR) continue;
+      int r = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(cmps.size()), cmps.data());
+      if (r != 0) {
+        std::fprintf(stderr, "seccomp_rule_add_array %s: %s\n", e.dump().c_str(), std::strerror(-r));
+        return false;
+      }
+    }
+  }
+  int r = seccomp_load(ctx);
+  if (r != 0) std::fprintf(stderr, "seccomp_load: %s\n", std::strerror(-r));
+  bool ok = r == 0;
+  seccomp_release(ctx);
+  return ok;
+}
+
+// What zjail's base filter refuses by argument is refused by the exported
+// filter too, as crun loads it, and the neighbouring arguments are not: a
+// rule for "every other argument" must not shadow the argument rules (it
+// did, under libseccomp 2.5.4: TIOCSTI and CLONE_NEWUSER went through).
+TEST(ExportOci, ArgumentRulesHoldAsCrunLoadsThem) {
+  Json s = exported(load("base-service"))["linux"]["seccomp"];
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (!load_like_crun(s)) _exit(100);
+    auto refused = [](long r, int err) { return r == -1 && errno == err; };
+    int bad = 0;
+    if (!refused(syscall(SYS_ioctl, -1, TIOCSTI, 0), EPERM)) bad |= 1;
+    if (!refused(syscall(SYS_ioctl, -1, (1ul << 32) | TIOCSTI, 0), EPERM)) bad |= 2;
+    if (!refused(syscall(SYS_ioctl, -1, TCGETS, 0), EBADF)) bad |= 4;  // allowed: the fd answers
+    if (!refused(syscall(SYS_socket, AF_VSOCK, SOCK_STREAM, 0), EAFNOSUPPORT)) bad |= 8;
+    long fd = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0) bad |= 16;
+    long c = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+    if (c == 0) _exit(0);
+    if (!(c == -1 && errno == EPERM)) bad |= 32;
+    _exit(bad);
+  }
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st)) << st;
+  EXPECT_EQ(WEXITSTATUS(st), 0) << "1 TIOCSTI, 2 TIOCSTI|1<<32, 4 TCGETS refused, 8 AF_VSOCK, 16 AF_UNIX refused, "
+                                   "32 CLONE_NEWUSER, 100 not loaded";
 }
 
 TEST(ExportOci, CgroupLimitsAreResources) {
