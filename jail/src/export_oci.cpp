@@ -283,11 +283,12 @@ int listen_port(const std::string& v) {
 void sockets(const Source& src, Json& linux, Losses& losses) {
   const Profile& p = src.profile;
   int lowest = 65536;
-  for (const auto* list : {&p.listen_stream, &p.listen_datagram})
+  for (const auto& [directive, list] : {std::pair{"ListenStream=", &p.listen_stream},
+                                        std::pair{"ListenDatagram=", &p.listen_datagram}})
     for (const auto& item : *list) {
       int port = listen_port(item.value);
       if (port >= 0) lowest = std::min(lowest, port);
-      losses.push_back("ListenStream=/ListenDatagram=" + item.value + " (" + item.origin.str() +
+      losses.push_back(directive + item.value + " (" + item.origin.str() +
                        "): OCI passes no sockets (no LISTEN_FDS); the payload must bind its own" +
                        (src.plan.private_network ? ", in the container's network namespace, which an engine "
                                                    "publishes (podman -p) or a client joins"

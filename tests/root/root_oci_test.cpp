@@ -207,7 +207,23 @@ struct Daemon {
   std::vector<std::pair<std::string, std::string>> dirs;  // made for crun as zjail would: path, owner
   std::vector<std::string> client;
   const char* answer;
+  const char* memory_max;  // the profile's MemoryMax= and TasksMax=, as the cgroup holds them
+  const char* tasks_max;
 };
+
+// A cgroup file of the payload's: v1 under its controller's hierarchy,
+// else v2's (crun runs on either).
+std::string cgroup_value(pid_t pid, const std::string& controller, const std::string& v1, const std::string& v2) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  std::string line, unified;
+  while (std::getline(in, line)) {
+    size_t a = line.find(':'), b = line.find(':', a + 1);
+    std::string names = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (names == controller) return read_file("/sys/fs/cgroup/" + controller + path + "/" + v1);
+    if (names.empty()) unified = path;
+  }
+  return read_file("/sys/fs/cgroup" + unified + "/" + v2);
+}
 
 void PrintTo(const Daemon& d, std::ostream* os) { *os << d.profile; }
 
@@ -227,9 +243,13 @@ TEST_P(OciDaemon, AnswersItsClient) {
   Bundle b({d.profile}, command);
   ASSERT_EQ(b.exported.code, 0) << b.exported.dump();
   b.start();
-  ASSERT_GT(b.payload_pid(), 0) << b.log();
+  pid_t pid = b.payload_pid();
+  ASSERT_GT(pid, 0) << b.log();
   auto r = ask(d.client, d.answer);
   EXPECT_THAT(r.out, HasSubstr(d.answer)) << r.dump() << b.log();
+  // The limits came with it (linux.resources).
+  EXPECT_EQ(cgroup_value(pid, "memory", "memory.limit_in_bytes", "memory.max"), std::string(d.memory_max) + "\n");
+  EXPECT_EQ(cgroup_value(pid, "pids", "pids.max", "pids.max"), std::string(d.tasks_max) + "\n");
   b.stop();
 }
 
@@ -240,18 +260,18 @@ INSTANTIATE_TEST_SUITE_P(
                {kBash, "-c",
                 "exec 3<>/dev/tcp/127.0.0.1/21211 && printf 'set zjail 0 0 3\\r\\noci\\r\\nget zjail\\r\\nquit\\r\\n' >&3"
                 " && cat <&3"},
-               "VALUE zjail 0 3\r\noci\r\nEND"},
+               "VALUE zjail 0 3\r\noci\r\nEND", "268435456", "32"},
         Daemon{"redis-server", "/usr/bin/redis-server",
                {"--port", "26379", "--bind", "127.0.0.1", "--save", "", "--dir", "/var/lib/redis", "--logfile", ""},
                {{"/run/redis", "redis"}, {"/var/lib/redis", "redis"}, {"/var/log/redis", "redis"}},
                {"/usr/bin/redis-cli", "-p", "26379", "eval", "redis.call('set','zjail','oci') return redis.call('get','zjail')", "0"},
-               "oci"},
+               "oci", "1073741824", "64"},
         Daemon{"mosquitto", "/usr/sbin/mosquitto", {"-p", "21883"},
                {{"/run/mosquitto", "mosquitto"}, {"/var/lib/mosquitto", "mosquitto"}, {"/var/log/mosquitto", "mosquitto"}},
                {kBash, "-c",
                 "mosquitto_pub -p 21883 -h 127.0.0.1 -r -t zjail/oci -m retained-over-oci && "
                 "mosquitto_sub -p 21883 -h 127.0.0.1 -t zjail/oci -C 1 -W 3"},
-               "retained-over-oci"}),
+               "retained-over-oci", "536870912", "16"}),
     [](const ::testing::TestParamInfo<Daemon>& p) {
       std::string n = p.param.profile;
       for (char& c : n)
