@@ -85,6 +85,10 @@ struct Builder {
       const std::string dest = jail(m.target);
       switch (m.kind) {
         case Kind::Bind: {
+          // An optional bind ("-SRC") this host lacks: zjail's launch here
+          // skips it, and crun would refuse it.
+          struct stat st{};
+          if (m.optional && lstat(m.source.c_str(), &st) != 0 && errno == ENOENT) break;
           Json opts = Json::array({m.recursive ? "rbind" : "bind"});
           for (const auto& o : fs_options(m)) opts.push_back(o);
           mounts.push_back(mount(dest, "bind", m.source, std::move(opts)));

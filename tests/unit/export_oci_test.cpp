@@ -193,6 +193,14 @@ TEST(ExportOci, EveryMountOfThePlan) {
   }
 }
 
+// "-SRC" missing on this host: left out, as zjail's launch here skips it.
+TEST(ExportOci, MissingOptionalBindIsLeftOut) {
+  Json c = exported(load("base-service", "BindReadOnlyPaths=-/nonexistent/zjail-export-test /usr:/opt/usr\n"));
+  EXPECT_FALSE(mount_at(c, "/nonexistent/zjail-export-test"));
+  ASSERT_TRUE(mount_at(c, "/opt/usr"));
+  EXPECT_EQ((*mount_at(c, "/opt/usr"))["source"], "/usr");
+}
+
 TEST(ExportOci, NamespacesAndIdMaps) {
   Profile p = load("base-service");
   auto plan = check_plan(p, root_ctx());
