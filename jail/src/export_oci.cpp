@@ -174,6 +174,9 @@ struct Builder {
       if (m.kind == Kind::Attr || m.kind == Kind::MountPoint || m.kind == Kind::Symlink || m.target.empty()) continue;
       if (covers(m.target, rel) && (!deepest || m.target.size() >= deepest->target.size())) deepest = &m;
     }
+    // Hidden by the profile: refused, as zjail refuses it (plan.cpp).
+    if (deepest && (deepest->kind == Kind::Mask || deepest->kind == Kind::Inaccessible))
+      return make_error(Step::Plan, EACCES, "export: the command " + path + " is hidden by " + deepest->origin);
     if (deepest && deepest->kind == Kind::Bind && deepest->source == jail(deepest->target)) {
       args[0] = path;
       return {};
@@ -343,6 +346,9 @@ Json resources(const Profile& p, Losses& losses) {
 void landlock_and_more(const Source& src, Losses& losses) {
   const Plan& plan = src.plan;
   const Profile& p = src.profile;
+  if (plan.root_directory.empty() && (plan.root_attr & (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)))
+    losses.push_back("nosuid/nodev on the root: crun binds rootfs as it is (empty and read-only, it holds "
+                     "nothing to run or open but the mount points)");
   if (plan.landlock.handled_fs != 0)
     losses.push_back("Landlock's path rules (" + std::to_string(plan.landlock.paths.size()) +
                      "): the file system is confined by the mounts alone");

@@ -358,6 +358,11 @@ TEST(ExportOci, HiddenCommandIsBoundUnderRunHostCommand) {
   EXPECT_FALSE(mount_at(shown, "/run/host/command/env"));
   Json bare = exported(load("base-service"), oci({"env", "true"}));
   EXPECT_EQ(bare["process"]["args"][0], "env");
+  // Hidden by the profile: refused, as zjail refuses it.
+  Profile hidden = load("base-service", "InaccessiblePaths=/usr/bin/env\n");
+  auto r = export_profile(hidden, root_ctx(), oci({"/usr/bin/env", "true"}));
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().message(), HasSubstr("hidden by"));
 }
 
 }  // namespace
