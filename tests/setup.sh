@@ -24,6 +24,9 @@ packages=(
   bubblewrap firejail hyperfine iproute2 util-linux procps valgrind
   # export's oracles: the OCI runtime, and YAML for the Kubernetes manifests
   crun python3-yaml
+  # daemons that tests/root's OCI test runs under crun from their exported
+  # profiles, with their own clients (policy-rc.d below keeps them stopped)
+  memcached redis-server redis-tools mosquitto mosquitto-clients
   # the fuzz targets (tests/fuzz)
   clang libclang-rt-dev
   # man pages, bash completion and the Debian package (packaging/)
