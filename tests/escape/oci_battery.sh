@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The escape battery under crun, from `zjail export --format oci` of the
-# untrusted and base-service profiles (docs/fleet-oci.md): host-setup makes
+# untrusted and base-service profiles (docs/fleet.md): host-setup makes
 # the host's targets, crun runs the battery with the catalog's expectations
 # for that profile, and host-setup checks the host afterwards. Every probe
 # must end as under zjail, except those in `kOciOpen` below, which OCI
-# cannot block (each one is in docs/fleet-oci.md with the reason).
+# cannot block (each one is in docs/fleet.md with the reason).
 #
 #   tests/escape/oci_battery.sh ZJAIL BATTERY     # as root; exit 77: no crun
 #
@@ -17,7 +17,7 @@ repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
 crun=/usr/bin/crun
 
 # profile:probe that crun lets through (or stops otherwise) where zjail
-# blocks: see docs/fleet-oci.md, "The escape battery under crun".
+# blocks: see docs/fleet.md, "The escape battery under crun".
 kOciOpen=(
   # No init: crun execs the payload as PID 1, so the probes of the jail's
   # launcher meet the payload itself (its own memory, exe and cmdline), and
