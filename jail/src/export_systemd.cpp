@@ -391,6 +391,7 @@ Result<std::string> export_systemd(const Source& src) {
     d.comment("zjail's empty root: a read-only tmpfs holding only what the profile binds.");
     d.set("TemporaryFileSystem", "/:ro");
     d.set("MountAPIVFS", "yes");
+    d.loss("/sys: systemd mounts it on the tmpfs root (read-only here, ProtectKernelTunables=); zjail's empty root has none");
   } else if (*p.root_directory.value == "/") {
     d.comment("RootDirectory=/: the host's root, read-only but for the binds.");
     d.set("ReadOnlyPaths", "/");
@@ -403,8 +404,31 @@ Result<std::string> export_systemd(const Source& src) {
   for (const char* k : {"ReadWritePaths", "ReadOnlyPaths", "InaccessiblePaths", "ExecPaths", "NoExecPaths"}) d.reset(k);
   if (!p.sandbox.protect_system.is_set()) d.set("ProtectSystem", "no");
   if (!p.sandbox.protect_home.is_set()) d.set("ProtectHome", "no");
-  for (const auto& [k, v] : shown)
-    if (k == "BindPaths" || k == "BindReadOnlyPaths") d.set(k, unit_value(v));
+  // A bind and a tmpfs on one path: zjail mounts both, the tmpfs last
+  // (network-service empties /bin, which base-service binds); systemd keeps
+  // one mount per path, the bind. So the bind is left out.
+  std::set<string> tmpfs_targets;
+  for (const auto& t : p.tmpfs) tmpfs_targets.insert(t.value.target);
+  string bind_key, bind_words;
+  Origin bind_origin;
+  auto flush = [&] {
+    if (!bind_words.empty()) d.set(bind_key, bind_words);
+    bind_words.clear();
+  };
+  for (const auto& item : p.binds) {
+    const Bind& b = item.value;
+    string target = b.target.empty() ? b.source : b.target;
+    if (tmpfs_targets.count(target)) continue;
+    string spec = (b.optional ? "-" : "") + b.source;
+    if (target != b.source || !b.recursive) spec += ":" + target;
+    if (!b.recursive) spec += ":norbind";
+    string key = b.read_only ? "BindReadOnlyPaths" : "BindPaths";
+    if (key != bind_key || item.origin.file != bind_origin.file || item.origin.line != bind_origin.line) flush();
+    bind_key = key;
+    bind_origin = item.origin;
+    bind_words += (bind_words.empty() ? "" : " ") + unit_value(quote_word(spec));
+  }
+  flush();
   // systemd executes the command by its path in the jail; zjail through a
   // descriptor opened outside, so the profile need not show it.
   if (!src.req.command.empty() && !src.req.command[0].empty() && src.req.command[0][0] == '/')
