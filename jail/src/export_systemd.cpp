@@ -402,7 +402,15 @@ Result<std::string> export_systemd(const Source& src) {
   // The unit's own path lists name the host's layout, which the jail need
   // not have: a missing path would fail the unit.
   for (const char* k : {"ReadWritePaths", "ReadOnlyPaths", "InaccessiblePaths", "ExecPaths", "NoExecPaths"}) d.reset(k);
-  if (!p.sandbox.protect_system.is_set()) d.set("ProtectSystem", "no");
+  if (empty_root) {
+    // systemd keeps one mount per path: ProtectSystem='s read-only / would
+    // take the tmpfs root's place and show the host's whole tree (seen on
+    // systemd 252). The tmpfs root is read-only already.
+    d.comment("ProtectSystem=no: its read-only / would replace the tmpfs root with the host's.");
+    d.set("ProtectSystem", "no");
+  } else if (!p.sandbox.protect_system.is_set()) {
+    d.set("ProtectSystem", "no");
+  }
   if (!p.sandbox.protect_home.is_set()) d.set("ProtectHome", "no");
   // A bind and a tmpfs on one path: zjail mounts both, the tmpfs last
   // (network-service empties /bin, which base-service binds); systemd keeps
@@ -514,6 +522,7 @@ Result<std::string> export_systemd(const Source& src) {
   // --- Everything else --show writes, as it is ---
   for (const auto& [k, v] : shown) {
     if (kWrittenHere.count(k)) continue;
+    if (k == "ProtectSystem" && empty_root) continue;  // above
     if (k == "RestrictAbstractUnixSockets" || k == "RestrictSignals" || k == "LandlockRequired" ||
         k == "ListenViaBind" || k == "KeepTerminal" || k == "SocketConnectAllow" || k == "SocketConnectDeny") {
       d.loss(k + "=" + v + ": zjail's own (Landlock or the launch); systemd has no such directive");

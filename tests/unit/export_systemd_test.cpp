@@ -161,6 +161,11 @@ TEST(ExportSystemd, WritesZjailsDefaultsOut) {
                            "Group=memcache", "MemoryMax=268435456", "TasksMax=32", "LimitNOFILE=4096",
                            "PrivateNetwork=no", "BindReadOnlyPaths=/usr"})
     EXPECT_TRUE(has_line(text, line)) << line << "\n" << text;
+  // On the tmpfs root ProtectSystem= stays no: systemd 252 puts its
+  // read-only / in place of the tmpfs, showing the host's whole tree.
+  std::string strict = exported(shipped("memcached", "ProtectSystem=strict\n"), "m");
+  EXPECT_TRUE(has_line(strict, "ProtectSystem=no"));
+  EXPECT_FALSE(has_line(strict, "ProtectSystem=strict"));
   // A profile without PrivateNetwork= gets zjail's default.
   EXPECT_TRUE(has_line(exported(shipped("base-service"), "b"), "PrivateNetwork=yes"));
   // haproxy's one capability is the bounding set and the ambient set.
