@@ -306,7 +306,7 @@ void syscall_filter(DropIn& d, const Source& src) {
       d.loss("zjail's argument rule on " + n + ": systemd has no argument filters");
   }
   d.set("SystemCallArchitectures", "native");
-  d.loss("zjail kills i386 (int 0x80) and x32 calls; SystemCallArchitectures=native refuses them without the kill");
+  d.loss("zjail kills i386 (int 0x80) and x32 calls; SystemCallArchitectures=native refuses them with systemd's own action, not necessarily a kill");
   if (p.system_call_error_number.is_set()) {
     const auto& a = *p.system_call_error_number.value;
     string v = a.kind == SyscallAction::Kill ? "kill" : a.kind == SyscallAction::Log ? "log" : errno_name(a.err);

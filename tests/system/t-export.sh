@@ -199,6 +199,45 @@ BATCH
   echo "[sftp-server] $((SECONDS - t0)) s"
 fi
 
+# --- 4. The differential probe (tests/parity/README.md) -----------------------------------
+# observe, the parity probe, as the command of redis-server's profile: once
+# under the profile's export, run by systemd, once under zjail, from a unit
+# likewise; the keys whose values differ are printed (docs/fleet-systemd.md
+# lists them with their reasons).
+compare=${ZJAIL_BUILD_DIR:+$ZJAIL_BUILD_DIR/tests/parity/parity_compare}
+observe=$ZJAIL_GUEST_DIR/build/tests/parity/observe
+probe=zjail-export-probe
+if [[ -z $filter || " $filter " == *" probe "* ]]; then
+  if [[ -n $compare && -x $compare ]] && vm "test -x $observe"; then
+    # shellcheck disable=SC2016  # expanded in the VM
+    vm "set -e
+      install -D -m 0755 $observe /usr/lib/zjail-parity/observe
+      printf '[Service]\nType=oneshot\nStandardOutput=truncate:/root/$probe.native\nStandardError=journal\nExecStart=/bin/false\n' >$sd/$probe.service
+      mkdir -p $sd/$probe.service.d
+      $ZJAIL_GUEST_BIN export --format systemd --profile redis-server --output $sd/$probe.service.d/zjail-export.conf \
+        -- /usr/lib/zjail-parity/observe
+      printf '[Service]\nType=oneshot\nDelegate=yes\nStandardOutput=truncate:/root/$probe.zjail\nStandardError=journal\nExecStart=%s --profile redis-server -- /usr/lib/zjail-parity/observe\n' \
+        $ZJAIL_GUEST_BIN >$sd/$probe-zjail.service
+      systemctl daemon-reload
+      systemctl start $probe.service && systemctl start $probe-zjail.service" ||
+      failed+=(probe)
+    tmp=$(mktemp -d)
+    vm "cat /root/$probe.native" >"$tmp/native"
+    vm "cat /root/$probe.zjail" >"$tmp/zjail"
+    vm "rm -rf $sd/$probe.service $sd/$probe.service.d $sd/$probe-zjail.service /root/$probe.* /usr/lib/zjail-parity
+      systemctl daemon-reload" || true
+    if [[ -s $tmp/native && -s $tmp/zjail ]]; then
+      echo "[probe] redis-server's profile: $(wc -l <"$tmp/native") keys under its export, $(wc -l <"$tmp/zjail") under zjail; the keys that differ (export, then zjail):"
+      "$compare" --diff "$tmp/native" "$tmp/zjail" | sed 's/^/[probe] /' || true
+    else
+      failed+=(probe)
+    fi
+    rm -rf -- "$tmp"
+  else
+    echo "SKIP: the differential probe: no parity_compare or observe (run.sh --build-dir with tests/parity built)"
+  fi
+fi
+
 printf '\n| daemon | systemd-analyze security (export) | zjail --analyze (zjail drop-in) |\n|---|---|---|\n'
 for name in "${names[@]}"; do
   printf '| %s | %s | %s |\n' "$name" "${sscore[$name]:-?}" "${zscore[$name]:-?}"
