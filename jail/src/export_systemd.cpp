@@ -445,6 +445,10 @@ Result<std::string> export_systemd(const Source& src) {
   // here the payload reaches systemd's socket itself.
   if (!p.root_directory.is_set() || *p.root_directory.value != "/")
     d.set("BindReadOnlyPaths", "-/run/systemd/notify");
+  // MountAPIVFS='s /run is an empty tmpfs anyone may write to; zjail's
+  // empty root has a read-only one. A read-only tmpfs takes its place,
+  // unless the profile mounts its own there.
+  if (empty_root && !tmpfs_targets.count("/run")) d.set("TemporaryFileSystem", "/run:ro");
   // The service directories zjail makes and binds in: systemd makes them
   // too, and they are bound so that they are there on the empty root.
   for (const auto& dir : plan.identity.directories)
