@@ -328,14 +328,13 @@ std::vector<string> socket_unit(const std::vector<std::pair<string, string>>& sh
   return out;
 }
 
-string unit_name(const ExportRequest& req, const Profile& p) {
+string unit_name(const ExportRequest& req) {
   if (!req.name.empty()) return req.name;
   string n = req.profile_names.empty() ? "zjail" : req.profile_names.back();
   auto slash = n.rfind('/');
   if (slash != string::npos) n = n.substr(slash + 1);
   auto dot = n.find(".profile");
   if (dot != string::npos) n = n.substr(0, dot);
-  (void)p;
   return n + ".service";
 }
 
@@ -346,7 +345,7 @@ Result<std::string> export_systemd(const Source& src) {
   const Plan& plan = src.plan;
   DropIn d(src.req.systemd_version);
   auto shown = shown_lines(p);
-  string unit = unit_name(src.req, p);
+  string unit = unit_name(src.req);
   string base = unit.substr(0, unit.rfind('.'));
 
   // --- The command ---
