@@ -20,7 +20,16 @@ Result<ExportFormat> parse_export_format(const std::string& name) {
 }
 
 Result<std::string> export_profile(const Profile& profile, const PlanContext& ctx, const ExportRequest& req) {
-  ZJAIL_TRY_ASSIGN(auto plan, check_plan(profile, ctx));
+  // A drop-in names its users for the target host to resolve, which has
+  // them (the daemon's package made them); the exporting host need not: the
+  // rest of the profile is checked as a launch would check it.
+  Profile checked = profile;
+  if (req.format == ExportFormat::Systemd) {
+    checked.user = {};
+    checked.group = {};
+    checked.supplementary_groups.clear();
+  }
+  ZJAIL_TRY_ASSIGN(auto plan, check_plan(checked, ctx));
   ZJAIL_TRY_ASSIGN(auto rules, jail_seccomp_rules(profile));
   exporting::Source src{profile, plan, rules, req};
   switch (req.format) {
