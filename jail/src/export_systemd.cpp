@@ -1,4 +1,4 @@
-// zjail export --format systemd (export.hpp, docs/fleet-systemd.md): a
+// zjail export --format systemd (export.hpp, docs/fleet.md): a
 // drop-in for the service's own unit that asks systemd for the jail the
 // profile describes, so that a host without zjail enforces it natively.
 //

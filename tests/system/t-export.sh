@@ -1,6 +1,6 @@
 #!/bin/bash
 # timeout: 900
-# zjail export --format systemd (docs/fleet-systemd.md), enforced by the
+# zjail export --format systemd (docs/fleet.md), enforced by the
 # VM's systemd 252 without zjail: each daemon profile is exported from its
 # unit as zjail's drop-in runs it (--unit: the profile and the command of
 # its ExecStart=), the export replaces zjail's drop-in, and the daemon,
@@ -202,7 +202,7 @@ fi
 # --- 4. The differential probe (tests/parity/README.md) -----------------------------------
 # observe, the parity probe, as the command of redis-server's profile: once
 # under the profile's export, run by systemd, once under zjail, from a unit
-# likewise; the keys whose values differ are printed (docs/fleet-systemd.md
+# likewise; the keys whose values differ are printed (docs/fleet.md
 # lists them with their reasons).
 compare=${ZJAIL_BUILD_DIR:+$ZJAIL_BUILD_DIR/tests/parity/parity_compare}
 observe=$ZJAIL_GUEST_DIR/build/tests/parity/observe
