@@ -118,6 +118,16 @@ if only_two("CPUQuota=0.05%", docs):
     cpu = docs[1]["containers"][0].get("resources", {}).get("limits", {}).get("cpu")
     check(cpu is not None and cpu not in ("0", "0m"), "CPUQuota=0.05%", f"limits.cpu {cpu!r}: no limit at all")
 
+# 6. MemoryMax=50% is resolved against the RAM of the host that parses the
+#    profile (directives_resources.cpp): the exporting host's RAM must not
+#    become every pod's limit; the limit is refused or listed, not guessed.
+docs = export("MemoryMax=50%", write_profile(tmp, "mem.profile", b"MemoryMax=50%\n"))
+if only_two("MemoryMax=50%", docs):
+    mem = docs[1]["containers"][0].get("resources", {}).get("limits", {}).get("memory")
+    half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    check(mem is None or abs(int(mem) - half) > 4096, "MemoryMax=50%",
+          f"limits.memory {mem}: half of the exporting host's RAM")
+
 for f in failures:
     print("FAIL:", f)
 print(f"{len(failures)} failures")
