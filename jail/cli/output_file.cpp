@@ -45,7 +45,11 @@ Status write_atomically(const std::string& path, const std::string& text) {
     if (n <= 0) return fail(errno);
     done += static_cast<size_t>(n);
   }
-  if (fchmod(fd.get(), 0644) < 0 || fsync(fd.get()) < 0) return fail(errno);
+  // A file replaced keeps its mode: what it held may have been private
+  // (an export carries Environment= values). A new one is 0644.
+  struct stat st{};
+  mode_t mode = stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? st.st_mode & 07777 : 0644;
+  if (fchmod(fd.get(), mode) < 0 || fsync(fd.get()) < 0) return fail(errno);
   if (rename(tmp.c_str(), path.c_str()) < 0) return fail(errno);
   return {};
 }

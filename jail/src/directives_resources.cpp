@@ -51,11 +51,14 @@ uint64_t system_tasks_max() {
 // that runs the jail. Only swap may be 0, as in systemd.
 template <Setting<uint64_t> Resources::*M>
 Status bytes(Profile& p, const Assignment& a) {
+  const std::string name(a.key);
+  res(p).as_share.erase(name);
   if (a.value.empty()) return res(p).*M = {}, Status{};
   bool swap = M == &Resources::memory_swap_max;
   uint64_t v = 0, permyriad = 0;
   if (a.value == "infinity") v = kLimitInfinity;
-  else if (!swap && parse_permyriad(a.value, 10000, permyriad)) v = scaled(physical_memory(), permyriad);
+  else if (!swap && parse_permyriad(a.value, 10000, permyriad))
+    v = scaled(physical_memory(), permyriad), res(p).as_share[name] = std::string(a.value);
   else if (!parse_size(a.value, v))
     return invalid(a, swap ? "expected bytes (suffixes K, M, G, T) or 'infinity'"
                            : "expected bytes (suffixes K, M, G, T), a percentage of the memory (10%) or 'infinity'");
@@ -66,10 +69,12 @@ Status bytes(Profile& p, const Assignment& a) {
 
 // A number, "infinity", or a share of the system's task limit.
 Status tasks_max(Profile& p, const Assignment& a) {
+  res(p).as_share.erase("TasksMax");
   if (a.value.empty()) return res(p).tasks_max = {}, Status{};
   uint64_t v = 0, permyriad = 0;
   if (a.value == "infinity") v = kLimitInfinity;
-  else if (parse_permyriad(a.value, 10000, permyriad)) v = scaled(system_tasks_max(), permyriad);
+  else if (parse_permyriad(a.value, 10000, permyriad))
+    v = scaled(system_tasks_max(), permyriad), res(p).as_share["TasksMax"] = std::string(a.value);
   else if (!parse_uint(a.value, v)) return invalid(a, "expected a positive number, a percentage or 'infinity'");
   if (v == 0) return invalid(a, "expected a positive number, a percentage or 'infinity'");
   assign(res(p).tasks_max, v, a.origin);

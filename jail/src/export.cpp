@@ -19,7 +19,15 @@ Result<ExportFormat> parse_export_format(const std::string& name) {
   return make_error(Step::Plan, EINVAL, "export: unknown format '" + name + "' (systemd, oci, oci-seccomp, k8s)");
 }
 
-Result<std::string> export_profile(const Profile& profile, const PlanContext& ctx, const ExportRequest& req) {
+Result<std::string> export_profile(const Profile& given, const PlanContext& ctx, const ExportRequest& req) {
+  // What a launch enforces: the settings other directives imply
+  // (DynamicUser= implies RestrictSUIDSGID=, ...), and a refusal of what
+  // zjail would refuse to launch.
+  std::optional<Profile> implied;
+  std::vector<std::string> warnings;
+  ZJAIL_TRY_ASSIGN(const Profile* effective, with_implied_settings(given, implied, warnings, true));
+  const Profile& profile = *effective;
+  ZJAIL_TRY(refuse_unenforced(profile));
   // A drop-in names its users for the target host to resolve, which has
   // them (the daemon's package made them); the exporting host need not: the
   // rest of the profile is checked as a launch would check it.

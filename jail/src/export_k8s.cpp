@@ -15,13 +15,18 @@ namespace {
 
 void yaml(const Json& j, int indent, std::string& out);
 
+// A scalar (or a flow list of them) as JSON with every character outside
+// ASCII escaped: YAML reads NEL, U+2028 and U+2029 as line breaks and
+// refuses DEL and the C1 controls, which JSON's escapes keep out.
+std::string scalar(const Json& j) { return j.dump(-1, ' ', true); }
+
 // A value after "key:" or "- ": scalars and flow lists of scalars on the
 // same line, maps and lists of maps on the lines below.
 void yaml_value(const Json& j, int indent, std::string& out) {
   bool nested = (j.is_object() && !j.empty()) ||
                 (j.is_array() && std::any_of(j.begin(), j.end(), [](const Json& e) { return e.is_structured(); }));
   if (!nested) {
-    out += " " + j.dump() + "\n";
+    out += " " + scalar(j) + "\n";
     return;
   }
   out += "\n";
@@ -45,21 +50,35 @@ void yaml(const Json& j, int indent, std::string& out) {
   }
 }
 
-// metadata.name: a DNS-1123 subdomain from the unit's or the last profile's name.
+// A DNS-1123 label (lower-case letters, digits and '-', at most 63, a
+// letter or digit at each end), which is also a valid subdomain: the
+// SeccompProfile's and the container's name. "" if nothing is left.
+std::string dns_label(const std::string& text) {
+  std::string name;
+  for (char c : text) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    name += ok ? c : '-';
+  }
+  auto trim = [&] {
+    while (!name.empty() && name.front() == '-') name.erase(0, 1);
+    while (!name.empty() && name.back() == '-') name.pop_back();
+  };
+  trim();
+  if (name.size() > 63) name.resize(63);
+  trim();
+  return name;
+}
+
+// The unit's or the last profile's name.
 std::string object_name(const Source& src) {
   std::string base = src.req.name;
   if (base.empty() && !src.req.profile_names.empty()) base = src.req.profile_names.back();
   if (auto slash = base.rfind('/'); slash != std::string::npos) base = base.substr(slash + 1);
   for (const char* suffix : {".service", ".profile"})
     if (base.size() > strlen(suffix) && base.ends_with(suffix)) base.resize(base.size() - strlen(suffix));
-  std::string name;
-  for (char c : base) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    name += std::isalnum(static_cast<unsigned char>(c)) || c == '.' ? c : '-';
-  }
-  while (!name.empty() && !std::isalnum(static_cast<unsigned char>(name.front()))) name.erase(0, 1);
-  while (!name.empty() && !std::isalnum(static_cast<unsigned char>(name.back()))) name.pop_back();
-  return name.empty() ? "zjail" : name.substr(0, 253);
+  std::string name = dns_label(base);
+  return name.empty() ? "zjail" : name;
 }
 
 std::vector<std::string> capability_list(uint64_t mask, int last_cap) {
@@ -160,10 +179,14 @@ Result<std::string> export_k8s(const Source& src) {
   }
   if (!env.empty()) container["env"] = std::move(env);
   Json limits;
-  if (p.resources.memory_max.is_set() && *p.resources.memory_max.value != kLimitInfinity)
+  if (p.resources.as_share.count("MemoryMax"))
+    losses.push_back("MemoryMax=" + p.resources.as_share.at("MemoryMax") +
+                     ": a share of the node's memory; a container's limit is an amount");
+  else if (p.resources.memory_max.is_set() && *p.resources.memory_max.value != kLimitInfinity)
     limits["memory"] = std::to_string(*p.resources.memory_max.value);
+  // Millicores, rounded up: "0m" would be no limit at all.
   if (p.resources.cpu_quota_per_sec_usec.is_set())
-    limits["cpu"] = std::to_string(*p.resources.cpu_quota_per_sec_usec.value / 1000) + "m";
+    limits["cpu"] = std::to_string(std::max<uint64_t>(1, (*p.resources.cpu_quota_per_sec_usec.value + 999) / 1000)) + "m";
   if (!limits.empty()) container["resources"] = Json{{"limits", std::move(limits)}};
   container["securityContext"] = Json{{"allowPrivilegeEscalation", false},
                                       {"privileged", false},
@@ -174,12 +197,16 @@ Result<std::string> export_k8s(const Source& src) {
   pod["hostUsers"] = false;
   pod["automountServiceAccountToken"] = false;
   pod["enableServiceLinks"] = false;
-  if (!p.hostname.value.value_or("").empty()) pod["hostname"] = plan.hostname;
+  if (!p.hostname.value.value_or("").empty()) {
+    if (dns_label(plan.hostname) == plan.hostname) pod["hostname"] = plan.hostname;
+    else losses.push_back("Hostname=" + scalar(Json(plan.hostname)) + ": a Pod's hostname is one DNS label");
+  }
   pod["securityContext"] = std::move(pod_context);
   pod["containers"] = Json::array({std::move(container)});
 
+  // Names as JSON strings: a newline in a profile's path stays in the comment.
   std::string out = "# zjail export --format k8s";
-  for (const auto& n : src.req.profile_names) out += " -p " + n;
+  for (const auto& n : src.req.profile_names) out += " -p " + scalar(Json(n));
   out += "\n# Apply the SeccompProfile in the pod's namespace; merge the Pod spec fragment below\n"
          "# into the Pod (or the template of a Deployment), with the container's image.\n"
          "# What Kubernetes cannot express of this profile:\n";

@@ -330,6 +330,9 @@ Json resources(const Profile& p, Losses& losses) {
   }
   if (set(r.memory_high)) unified["memory.high"] = std::to_string(*r.memory_high.value);
   if (set(r.tasks_max)) out["pids"]["limit"] = *r.tasks_max.value;
+  // OCI takes amounts: a share is resolved against the exporting host.
+  for (const auto& [key, share] : r.as_share)
+    losses.push_back(key + "=" + share + ": a share of the host's memory or tasks, written as this host resolves it");
   if (set(r.cpu_quota_per_sec_usec)) {
     out["cpu"]["quota"] = *r.cpu_quota_per_sec_usec.value;
     out["cpu"]["period"] = 1000000;

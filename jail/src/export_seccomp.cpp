@@ -164,14 +164,11 @@ void split(const Pattern& region, const std::vector<const Rule*>& rules, uint32_
   std::optional<uint32_t> inside;
   for (const auto* r : alive)
     if (r->p.covers(region)) inside = inside ? combine(*inside, r->action) : r->action;
-  // Inside a rule, only a stricter rule can change the verdict. One that
-  // denies as strictly (another errno) is not followed further: the call
-  // fails either way, if not always with the errno zjail's own filter
-  // gives, and following it would take thousands of rules (a socket family
-  // with high bits set, refused by the allow list and by the TCP-only rule).
+  // Inside a rule, only a rule that would give another verdict there is
+  // followed further.
   const Rule* partly = nullptr;
   for (const auto* r : alive)
-    if (!r->p.covers(region) && (!inside || precedence(r->action) < precedence(*inside))) {
+    if (!r->p.covers(region) && (!inside || combine(*inside, r->action) != *inside)) {
       partly = r;
       break;
     }

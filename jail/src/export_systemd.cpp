@@ -531,7 +531,9 @@ Result<std::string> export_systemd(const Source& src) {
       d.loss(k + "=" + v + ": zjail's own (Landlock or the launch); systemd has no such directive");
       continue;
     }
-    d.set(k, unit_value(v));
+    // The resource limits take no specifiers: their '%' is a share.
+    bool share = k == "MemoryHigh" || k == "MemoryMax" || k == "MemorySwapMax" || k == "TasksMax" || k == "CPUQuota";
+    d.set(k, share ? v : unit_value(v));
   }
   if (!p.restrict_abstract_unix_sockets.is_set() && !p.restrict_signals.is_set())
     d.loss("Landlock scopes (RestrictAbstractUnixSockets=, RestrictSignals=, on by default): abstract unix "

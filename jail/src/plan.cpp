@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/personality.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -335,6 +336,12 @@ Result<SeccompExtras> implied_seccomp_extras(const Profile& p) {
 
 Result<std::vector<SeccompRuleFilter>> jail_seccomp_rules(const Profile& p) {
   ZJAIL_TRY_ASSIGN(auto extras, implied_seccomp_extras(p));
+  // For another host: MemoryDenyWriteExecute='s rules whether or not this
+  // kernel has PR_SET_MDWE, and LockPersonality= of Personality= or
+  // PER_LINUX, not of the exporting process.
+  extras.deny_write_execute = p.security.memory_deny_write_execute.value.value_or(false);
+  if (extras.lock_personality >= 0)
+    extras.lock_personality = static_cast<long>(p.security.personality.value.value_or(PER_LINUX));
   ZJAIL_TRY_ASSIGN(auto rules, seccomp_rules(p, extras));
   if (auto deny = implied_filter_profile(p)) {
     ZJAIL_TRY_ASSIGN(auto implied, seccomp_rules(*deny));

@@ -162,7 +162,10 @@ Result<SeccompExtras> implied_seccomp_extras(const Profile& p);
 std::optional<Profile> implied_filter_profile(const Profile& p);
 
 // The rules of every filter a jail with namespaces attaches, in the order
-// build_plan() attaches them: what `zjail export` writes for other engines.
+// build_plan() attaches them, for any host: what `zjail export` writes for
+// other engines. Where this host's launch enforces a directive otherwise
+// (PR_SET_MDWE) or from this process (the personality LockPersonality=
+// keeps), the rules say what another host needs.
 Result<std::vector<SeccompRuleFilter>> jail_seccomp_rules(const Profile& p);
 
 // Kernel interfaces and process properties (plan_security.cpp): the

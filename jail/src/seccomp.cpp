@@ -110,10 +110,15 @@ struct RuleList {
 // kernel reads the family as an int, so the compares look at the low 32
 // bits only, or AF_PACKET | 1<<32 would slip past a deny list; an allow list
 // also refuses anything above 63 (no family is that high), high bits included.
-void add_family_rules(RuleList& rule, const SeccompExtras::Families& f, bool vsock_open) {
+// Returns the families refused.
+std::set<int> add_family_rules(RuleList& rule, const SeccompExtras::Families& f, bool vsock_open) {
   const uint32_t eafnosupport = SCMP_ACT_ERRNO(EAFNOSUPPORT);
-  if (f.set && f.allow && f.list.empty()) return rule(eafnosupport, SCMP_SYS(socket));
   std::set<int> blocked;
+  if (f.set && f.allow && f.list.empty()) {
+    for (int af = 0; af < 64; ++af) blocked.insert(af);
+    rule(eafnosupport, SCMP_SYS(socket));
+    return blocked;
+  }
   if (f.set && f.allow) {
     for (int af = 0; af < 64; ++af) blocked.insert(af);
     for (int af : f.list) blocked.erase(af);
@@ -124,6 +129,7 @@ void add_family_rules(RuleList& rule, const SeccompExtras::Families& f, bool vso
   for (const auto& [mask, value] : masked_blocks(blocked))
     rule(eafnosupport, SCMP_SYS(socket), SCMP_A0(SCMP_CMP_MASKED_EQ, mask, value));
   if (f.set && f.allow) rule(eafnosupport, SCMP_SYS(socket), SCMP_A0(SCMP_CMP_GT, 63, 0));
+  return blocked;
 }
 
 // Calls newer than Debian 12's libseccomp, by the number every
@@ -168,7 +174,10 @@ void add_host_object_rules(RuleList& rule) {
 }
 
 // The argument rules of SeccompExtras, each as systemd states its directive.
-void add_argument_rules(RuleList& rule, const SeccompExtras& e) {
+// `blocked`: the families the family rules refuse, which the socket rules
+// below leave to them, as the kernel checks the family first; no two
+// socket rules then match one call with different errnos.
+void add_argument_rules(RuleList& rule, const SeccompExtras& e, const std::set<int>& blocked) {
   const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
   if (e.deny_write_execute) {
     constexpr uint64_t wx = PROT_WRITE | PROT_EXEC;
@@ -204,18 +213,22 @@ void add_argument_rules(RuleList& rule, const SeccompExtras& e) {
     rule(SCMP_ACT_ERRNO(ENOSYS), resolve("openat2"));
   }
   if (e.plain_tcp_only) {
-    // The kernel reads family and protocol as ints: only the low 32 bits count.
+    // The kernel reads family and protocol as ints: only the low 32 bits
+    // count. Under a family allow list, a family with high bits set is
+    // refused already (above 63), so the family is compared whole.
     constexpr uint64_t low = 0xffffffffULL;
     constexpr uint64_t kMptcp = 262, kSmc = 256, kAfSmc = 43;
-    for (uint64_t family : {AF_INET, AF_INET6})
+    bool whole = e.families.set && e.families.allow;
+    for (uint64_t family : {AF_INET, AF_INET6}) {
+      if (blocked.count(static_cast<int>(family))) continue;
+      auto af = whole ? SCMP_A0(SCMP_CMP_EQ, family, 0) : SCMP_A0(SCMP_CMP_MASKED_EQ, low, family);
       for (uint64_t protocol : {kMptcp, static_cast<uint64_t>(IPPROTO_SCTP), kSmc})
-        rule(SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), SCMP_A0(SCMP_CMP_MASKED_EQ, low, family),
-             SCMP_A2(SCMP_CMP_MASKED_EQ, low, protocol));
-    // SOCK_SEQPACKET with protocol 0 is SCTP where the module is loaded.
-    for (uint64_t family : {AF_INET, AF_INET6})
-      rule(SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), SCMP_A0(SCMP_CMP_MASKED_EQ, low, family),
-           SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, SOCK_SEQPACKET));
-    rule(SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), SCMP_A0(SCMP_CMP_MASKED_EQ, low, kAfSmc));
+        rule(SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), af, SCMP_A2(SCMP_CMP_MASKED_EQ, low, protocol));
+      // SOCK_SEQPACKET with protocol 0 is SCTP where the module is loaded.
+      rule(SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), af, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, SOCK_SEQPACKET));
+    }
+    if (!blocked.count(static_cast<int>(kAfSmc)))
+      rule(SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), SCMP_A0(SCMP_CMP_MASKED_EQ, low, kAfSmc));
   }
   if (e.deny_listen) rule(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(listen));
   if (e.without_namespaces) add_host_object_rules(rule);
@@ -253,13 +266,13 @@ Result<SeccompRuleFilter> base_filter(bool private_network, bool restrict_io_uri
   const auto& f = extras.families;
   bool listed = f.set && f.allow && std::find(f.list.begin(), f.list.end(), AF_VSOCK) != f.list.end();
   bool vsock_open = !private_network && (listed || !restrict_io_uring);
-  add_family_rules(rule, f, vsock_open);
+  auto blocked = add_family_rules(rule, f, vsock_open);
   // io_uring performs opens, sockets (IORING_OP_SOCKET, any family) and
   // more without the system calls that the rules here and the profile's
   // filter see; it stays closed unless the profile reopens it.
   if (restrict_io_uring)
     for (int nr : {SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register)}) rule(eperm, nr);
-  add_argument_rules(rule, extras);
+  add_argument_rules(rule, extras, blocked);
   return out;
 }
 
@@ -314,17 +327,6 @@ Result<SeccompRuleFilter> profile_filter(const Profile& p) {
   return out;
 }
 
-Result<std::vector<sock_filter>> compile_filter(const SeccompRuleFilter& f) {
-  ZJAIL_TRY_ASSIGN(auto ctx, new_ctx(f.default_action));
-  std::vector<scmp_arg_cmp> args;
-  for (const auto& r : f.rules) {
-    args.clear();
-    for (const auto& a : r.args) args.push_back({a.index, static_cast<scmp_compare>(a.op), a.a, a.b});
-    int rc = seccomp_rule_add_array(ctx.get(), r.action, r.nr, static_cast<unsigned>(args.size()), args.data());
-    if (rc != 0) return fail(rc, "rule for " + syscall_name(r.nr));
-  }
-  return export_bpf(ctx.get());
-}
 
 }  // namespace
 
@@ -357,11 +359,23 @@ Result<std::vector<SeccompRuleFilter>> seccomp_rules(const Profile& p, const Sec
   return out;
 }
 
+Result<std::vector<sock_filter>> compile_seccomp_filter(const SeccompRuleFilter& f) {
+  ZJAIL_TRY_ASSIGN(auto ctx, new_ctx(f.default_action));
+  std::vector<scmp_arg_cmp> args;
+  for (const auto& r : f.rules) {
+    args.clear();
+    for (const auto& a : r.args) args.push_back({a.index, static_cast<scmp_compare>(a.op), a.a, a.b});
+    int rc = seccomp_rule_add_array(ctx.get(), r.action, r.nr, static_cast<unsigned>(args.size()), args.data());
+    if (rc != 0) return fail(rc, "rule for " + syscall_name(r.nr));
+  }
+  return export_bpf(ctx.get());
+}
+
 Result<BpfProgram> compile_seccomp(const Profile& p, const SeccompExtras& extras) {
   ZJAIL_TRY_ASSIGN(auto rules, seccomp_rules(p, extras));
   BpfProgram prog;
   for (const auto& f : rules) {
-    ZJAIL_TRY_ASSIGN(auto bpf, compile_filter(f));
+    ZJAIL_TRY_ASSIGN(auto bpf, compile_seccomp_filter(f));
     prog.filters.push_back(std::move(bpf));
   }
   return prog;

@@ -94,10 +94,17 @@ string show_profile(const Profile& p) {
   const Resources& r = p.resources;
   auto amount = [](uint64_t v) { return v == kLimitInfinity ? string("infinity") : std::to_string(v); };
   text(w, "Slice", r.slice);
-  scalar(w, "MemoryHigh", r.memory_high, amount);
-  scalar(w, "MemoryMax", r.memory_max, amount);
+  // A share of the host as written: the same profile on another host.
+  auto share = [&](const char* key) {
+    return [&r, amount, key](uint64_t v) {
+      auto it = r.as_share.find(key);
+      return it == r.as_share.end() ? amount(v) : it->second;
+    };
+  };
+  scalar(w, "MemoryHigh", r.memory_high, share("MemoryHigh"));
+  scalar(w, "MemoryMax", r.memory_max, share("MemoryMax"));
   scalar(w, "MemorySwapMax", r.memory_swap_max, amount);
-  scalar(w, "TasksMax", r.tasks_max, amount);
+  scalar(w, "TasksMax", r.tasks_max, share("TasksMax"));
   scalar(w, "CPUQuota", r.cpu_quota_per_sec_usec, [](uint64_t v) {
     uint64_t permyriad = v / 100;
     string out = std::to_string(permyriad / 100);

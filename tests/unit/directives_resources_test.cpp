@@ -100,6 +100,21 @@ TEST(ResourceDirectives, BadValuesNameFileLineAndExpectation) {
   }
 }
 
+// A share of the host ("50%") is resolved for this host and kept as
+// written, so that --show and an export for other hosts say the share.
+TEST(ResourceDirectives, SharesOfTheHostAreKeptAsWritten) {
+  Profile p = profile_of({{"MemoryMax", "50%"}, {"MemoryHigh", "10%"}, {"TasksMax", "5%"}});
+  EXPECT_GT(*p.resources.memory_max.value, 0u);
+  std::string shown = show_profile(p);
+  EXPECT_NE(shown.find("MemoryMax=50%"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("MemoryHigh=10%"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("TasksMax=5%"), std::string::npos) << shown;
+  // A later amount, or a reset, replaces the share.
+  Profile q = profile_of({{"MemoryMax", "50%"}, {"MemoryMax", "1G"}, {"TasksMax", "5%"}, {"TasksMax", ""}});
+  EXPECT_TRUE(q.resources.as_share.empty());
+  EXPECT_NE(show_profile(q).find("MemoryMax=1073741824"), std::string::npos);
+}
+
 TEST(ResourceDirectives, ShowRoundTrips) {
   Profile p = profile_of({{"MemoryMax", "1G"},
                           {"CPUQuota", "20%"},
@@ -120,7 +135,8 @@ TEST(ResourceDirectives, ShowRoundTrips) {
   ASSERT_EQ(q.resources.io_write_bandwidth_max.size(), 1u);
   EXPECT_EQ(q.resources.io_write_bandwidth_max[0].value.bytes_per_sec, 5000000u);
   EXPECT_TRUE(*q.resources.enforce_strict.value);
-  // Percentages are resolved when read, and shown as what they came to.
+  // Percentages are resolved when read, shown as written, and read back
+  // to the same values.
   EXPECT_EQ(*q.resources.memory_high.value, *p.resources.memory_high.value);
   EXPECT_EQ(*q.resources.tasks_max.value, *p.resources.tasks_max.value);
 }

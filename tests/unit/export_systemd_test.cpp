@@ -199,6 +199,15 @@ TEST(ExportSystemd, SocketsGoToASocketUnit) {
   EXPECT_THAT(exported(shipped("redis-server"), "redis-server"), Not(HasSubstr("[Unit]")));
 }
 
+// systemd resolves a share of the host itself, and its resource limits
+// take no specifiers: "50%" as written, not "50%%" nor this host's bytes.
+TEST(ExportSystemd, SharesOfTheHostStayShares) {
+  std::string text = exported(shipped("base-service", "MemoryMax=50%\nTasksMax=10%\nCPUQuota=20%"), "base-service");
+  EXPECT_TRUE(has_line(text, "MemoryMax=50%")) << text;
+  EXPECT_TRUE(has_line(text, "TasksMax=10%")) << text;
+  EXPECT_TRUE(has_line(text, "CPUQuota=20%")) << text;
+}
+
 TEST(ExportSystemd, CommandQuotedAsSystemdSplitsIt) {
   std::string text = exported(shipped("nginx"), "nginx", 252,
                               {"/usr/sbin/nginx", "-g", "daemon off; master_process on;", "100%", "a\"b", ";"});

@@ -99,6 +99,10 @@ struct Resources {
   std::vector<Item<IoBandwidth>> io_read_bandwidth_max;   // IOReadBandwidthMax=
   std::vector<Item<IoBandwidth>> io_write_bandwidth_max;  // IOWriteBandwidthMax=
   Setting<std::string> slice;        // Slice=, for the transient scope
+  // MemoryMax=, MemoryHigh= and TasksMax= given as a share of this host
+  // ("50%"): the directive's name -> the text as written. The values above
+  // are resolved here; --show and an export for other hosts need the share.
+  std::map<std::string, std::string> as_share;
   // EnforceLimits=strict (default): refuse to run when nothing can enforce
   // the limits; best-effort: run anyway and say so loudly.
   Setting<bool> enforce_strict;

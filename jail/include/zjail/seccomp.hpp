@@ -126,6 +126,8 @@ struct SeccompRuleFilter {
   std::vector<SeccompRule> rules;  // in the order compile_seccomp() adds them
 };
 Result<std::vector<SeccompRuleFilter>> seccomp_rules(const Profile& p, const SeccompExtras& extras = {});
+// One filter's rules as BPF, as compile_seccomp() compiles each.
+Result<std::vector<sock_filter>> compile_seccomp_filter(const SeccompRuleFilter& f);
 
 // A native call's name: libseccomp's, or the kernel's for the calls newer
 // than this libseccomp that the rules name by number; "" if unknown.
