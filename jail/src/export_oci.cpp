@@ -15,6 +15,7 @@
 #include <set>
 
 #include "export_internal.hpp"
+#include "learn_args.hpp"
 #include "zjail/caps.hpp"
 
 namespace zjail::exporting {
@@ -25,16 +26,6 @@ using Kind = MountOp::Kind;
 // runtime-spec 1.0.2: crun 1.8 takes it, and every field used here is in it
 // (linux.resources.unified and process.user.umask are read by crun since 0.16).
 constexpr const char* kOciVersion = "1.0.2";
-
-// The OCI names of the limits zjail sets (runtime-spec: POSIX platform).
-constexpr std::pair<int, const char*> kRlimits[] = {
-    {RLIMIT_AS, "RLIMIT_AS"},           {RLIMIT_CORE, "RLIMIT_CORE"},       {RLIMIT_CPU, "RLIMIT_CPU"},
-    {RLIMIT_DATA, "RLIMIT_DATA"},       {RLIMIT_FSIZE, "RLIMIT_FSIZE"},     {RLIMIT_LOCKS, "RLIMIT_LOCKS"},
-    {RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"}, {RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"}, {RLIMIT_NICE, "RLIMIT_NICE"},
-    {RLIMIT_NOFILE, "RLIMIT_NOFILE"},   {RLIMIT_NPROC, "RLIMIT_NPROC"},     {RLIMIT_RSS, "RLIMIT_RSS"},
-    {RLIMIT_RTPRIO, "RLIMIT_RTPRIO"},   {RLIMIT_RTTIME, "RLIMIT_RTTIME"},   {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"},
-    {RLIMIT_STACK, "RLIMIT_STACK"},
-};
 
 // What crun makes by itself in a /dev it mounts as tmpfs (libcrun's default
 // devices and symlinks): zjail's own of these need no entry.
@@ -258,15 +249,14 @@ Json process(const Source& src, const std::vector<std::string>& args, Losses& lo
   p["capabilities"] = std::move(caps);
   Json limits = Json::array();
   for (const auto& r : plan.rlimits) {
-    const char* name = nullptr;
-    for (const auto& [res, n] : kRlimits)
-      if (res == r.resource) name = n;
-    if (!name) {
+    // OCI names them as <sys/resource.h> does.
+    std::string name = learn::rlimit_name(r.resource);
+    if (name.empty()) {
       losses.push_back(r.origin + ": no OCI name for this limit");
       continue;
     }
     auto num = [](rlim_t v) { return static_cast<unsigned long long>(v); };
-    limits.push_back(Json{{"type", name}, {"hard", num(r.hard)}, {"soft", num(r.soft)}});
+    limits.push_back(Json{{"type", "RLIMIT_" + name}, {"hard", num(r.hard)}, {"soft", num(r.soft)}});
   }
   p["rlimits"] = std::move(limits);
   p["noNewPrivileges"] = true;

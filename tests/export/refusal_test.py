@@ -6,7 +6,7 @@
 - --output does not make an existing file readable by more people than
   before: an export carries Environment= values.
 
-    export_refusal_test.py ZJAIL PROFILE_DIR
+    refusal_test.py ZJAIL PROFILE_DIR
 """
 import os
 import stat

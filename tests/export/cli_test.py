@@ -4,7 +4,7 @@ line (its profiles, overrides and command) or, for a unit without zjail, its
 command and User=; bad input exits 125 and writes nothing; the export does
 not depend on the exporter's environment.
 
-    export_cli_test.py ZJAIL PROFILE_DIR
+    cli_test.py ZJAIL PROFILE_DIR
 """
 import json
 import os
