@@ -277,8 +277,6 @@ TEST(ExportSystemd, RoundTripScoresNoWorse) {
   }
 }
 
-}  // namespace
-}  // namespace zjail
 
 // --- Red team: what systemd reads is what the profile says ---
 
@@ -366,3 +364,5 @@ TEST(ExportSystemdRedTeam, DollarInACommandWordIsLiteral) {
   ASSERT_GE(sl.size(), 2u);
   EXPECT_EQ(sl[1], R"(ExecStart=/bin/sh -c "exec memcached -u $$USER $${OPTS}")");
 }
+}  // namespace
+}  // namespace zjail
