@@ -277,5 +277,92 @@ TEST(ExportSystemd, RoundTripScoresNoWorse) {
   }
 }
 
+
+// --- Red team: what systemd reads is what the profile says ---
+
+// The lines systemd reads: its read_line() ends a line at LF, CR and NUL
+// (fileio.c, EOL_TEN/EOL_THIRTEEN/EOL_ZERO), not at LF alone.
+std::vector<std::string> systemd_lines(const std::string& text) {
+  std::vector<std::string> out(1);
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\0') out.emplace_back();
+    else out.back() += c;
+  }
+  return out;
+}
+
+// A line the payload's author smuggled in: an assignment no export writes.
+bool injected(const std::string& text) {
+  int sections = 0;
+  for (const auto& l : systemd_lines(text)) {
+    if (l.rfind("ExecStartPre=", 0) == 0) return true;
+    if (l == "[Service]") ++sections;
+  }
+  return sections != 1;
+}
+
+// A profile given by a path with a line break: its name goes raw into the
+// header comment, and the lines after the break are the unit's.
+TEST(ExportSystemdRedTeam, ProfileNameWithALineBreakStaysAComment) {
+  ExportRequest req;
+  req.format = ExportFormat::Systemd;
+  req.profile_names = {"/root/rt/x\n[Service]\nExecStartPre=+id\n#.profile"};
+  PlanContext ctx;
+  auto text = export_profile(shipped("memcached"), ctx, req);
+  ASSERT_TRUE(text) << text.error().message();
+  EXPECT_FALSE(injected(*text)) << *text;
+}
+
+// Description= is free text: a CR in it reaches the header comment raw.
+TEST(ExportSystemdRedTeam, DescriptionWithACarriageReturnStaysAComment) {
+  std::string text = exported(shipped("memcached", "Description=x\r[Service]\rExecStartPre=+id"), "memcached");
+  EXPECT_FALSE(injected(text)) << text;
+}
+
+// WorkingDirectory= passes through unit_value(), which escapes '%' only.
+TEST(ExportSystemdRedTeam, WorkingDirectoryWithACarriageReturnIsOneLine) {
+  std::string text = exported(shipped("memcached", "WorkingDirectory=/a\rExecStartPre=+id"), "memcached");
+  EXPECT_FALSE(injected(text)) << text;
+}
+
+// exec_word() quotes a CR but writes it raw inside the quotes; systemd ends
+// the line there (the quoted ExecStart= is refused, the next line is read).
+TEST(ExportSystemdRedTeam, CommandWordWithACarriageReturnIsOneLine) {
+  std::string text = exported(shipped("memcached"), "memcached", 252,
+                              {"/usr/bin/memcached", "x\rExecStartPre=+id\r#"});
+  EXPECT_FALSE(injected(text)) << text;
+}
+
+// systemd reads the first word's prefixes after unquoting it: "+" runs the
+// command with full privileges (no sandboxing at all), "-" ignores its
+// failure, "!"/"!!"/"@"/":"/"|" change it too. zjail runs the word as a file.
+TEST(ExportSystemdRedTeam, CommandPrefixCharactersAreNotSystemds) {
+  for (const char* first : {"+/usr/bin/memcached", "-/usr/bin/memcached", "!/usr/bin/memcached",
+                            "@/usr/bin/memcached", ":/usr/bin/memcached", "|/usr/bin/memcached"}) {
+    ExportRequest req;
+    req.format = ExportFormat::Systemd;
+    req.profile_names = {"memcached"};
+    req.command = {first, "-p", "11211"};
+    PlanContext ctx;
+    auto text = export_profile(shipped("memcached"), ctx, req);
+    if (!text) continue;  // refusing the word holds
+    for (const auto& l : service_lines(*text)) {
+      if (l.rfind("ExecStart=", 0) != 0 || l == "ExecStart=") continue;
+      std::string cmd = l.substr(std::string("ExecStart=").size());
+      char c = cmd[0] == '"' ? cmd[1] : cmd[0];
+      EXPECT_TRUE(c != '+' && c != '-' && c != '!' && c != '@' && c != ':' && c != '|') << first << ": " << l;
+    }
+  }
+}
+
+// systemd substitutes $NAME and ${NAME} in ExecStart= (systemd.service(5),
+// "Command lines"); zjail passes the word as it is. "$$" is a literal '$'.
+TEST(ExportSystemdRedTeam, DollarInACommandWordIsLiteral) {
+  std::string text = exported(shipped("memcached"), "memcached", 252,
+                              {"/bin/sh", "-c", "exec memcached -u $USER ${OPTS}"});
+  auto sl = service_lines(text);
+  ASSERT_GE(sl.size(), 2u);
+  EXPECT_EQ(sl[1], R"(ExecStart=/bin/sh -c "exec memcached -u $$USER $${OPTS}")");
+}
 }  // namespace
 }  // namespace zjail
