@@ -118,24 +118,39 @@ string unit_value(string_view v) {
   return out;
 }
 
+// systemd ends a line at LF, CR and NUL (read_line()): a control character
+// written raw would start a line of the author's choosing.
+bool control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+string hex_escape(char c) {
+  static const char kHex[] = "0123456789abcdef";
+  auto u = static_cast<unsigned char>(c);
+  return string("\\x") + kHex[u >> 4] + kHex[u & 15];
+}
+
+// Free text in a comment: every control character as \xHH.
+string comment_text(string_view v) {
+  string out;
+  for (char c : v) out += control(c) ? hex_escape(c) : string(1, c);
+  return out;
+}
+
 // One ExecStart= word as systemd splits it: double quotes around a word
-// with whitespace, quotes, backslashes or a leading ';' (a lone ';'
-// separates commands), with C escapes inside.
+// with whitespace, quotes, backslashes, control characters or a leading
+// ';' (a lone ';' separates commands), with C escapes inside. '$' is "$$":
+// systemd would substitute $NAME where zjail passes the word as it is.
 string exec_word(const string& w) {
   bool plain = !w.empty() && w != ";";
   for (char c : w)
-    if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'' || c == '\\') plain = false;
-  if (plain) return unit_value(w);
-  string out = "\"";
+    if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'' || c == '\\' || control(c)) plain = false;
+  string out = plain ? "" : "\"";
   for (char c : w) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
+    if (!plain && (c == '"' || c == '\\')) out += '\\';
+    if (control(c)) out += hex_escape(c);
+    else if (c == '$') out += "$$";
+    else out += c;
   }
-  return unit_value(out + "\"");
+  return unit_value(plain ? out : out + "\"");
 }
 
 class DropIn {
@@ -155,6 +170,8 @@ class DropIn {
       return;
     }
     reset(key);
+    if (std::any_of(value.begin(), value.end(), control) && bad_.empty())
+      bad_ = key + "=" + comment_text(value) + " holds a control character, which systemd reads as a line break";
     lines_.push_back(key + "=" + value);
   }
   void reset(string key) {
@@ -165,11 +182,13 @@ class DropIn {
     if (!reset_.insert(key).second) return;
     lines_.push_back(key + "=");
   }
-  void comment(const string& text) { lines_.push_back("# " + text); }
-  void loss(const string& text) { losses_.push_back(text); }
+  void comment(const string& text) { lines_.push_back("# " + comment_text(text)); }
+  void loss(const string& text) { losses_.push_back(comment_text(text)); }
   void raw(const string& line) { lines_.push_back(line); }
 
   const std::vector<string>& lines() const { return lines_; }
+  // The first value that cannot be written safely; "" when none.
+  const string& bad() const { return bad_; }
   const Losses& losses() const { return losses_; }
   int version() const { return version_; }
 
@@ -178,6 +197,7 @@ class DropIn {
   std::vector<string> lines_;
   std::set<string> reset_;
   Losses losses_;
+  string bad_;
 };
 
 // --show's KEY=VALUE lines, in its order.
@@ -347,8 +367,18 @@ Result<std::string> export_systemd(const Source& src) {
   auto shown = shown_lines(p);
   string unit = unit_name(src.req);
   string base = unit.substr(0, unit.rfind('.'));
+  if (std::any_of(unit.begin(), unit.end(), control))
+    return make_error(Step::Plan, EINVAL, "export --format systemd: the unit's name '" + comment_text(unit) +
+                                              "' holds a control character");
 
   // --- The command ---
+  // systemd reads a leading + ! - @ : | of the first word as a prefix
+  // ('+' runs it unconfined); zjail runs the word as a file.
+  if (!src.req.command.empty() && !src.req.command[0].empty() &&
+      string_view("+!-@:|").find(src.req.command[0][0]) != string_view::npos)
+    return make_error(Step::Plan, EINVAL,
+                      "export --format systemd: the command '" + comment_text(src.req.command[0]) +
+                          "' starts with a character systemd reads as an ExecStart= prefix");
   if (!src.req.command.empty()) {
     string cmd;
     for (const auto& w : src.req.command) cmd += (cmd.empty() ? "" : " ") + exec_word(w);
@@ -543,21 +573,23 @@ Result<std::string> export_systemd(const Source& src) {
   if (p.resources.any_limit() && !p.resources.enforce_strict.value.value_or(true))
     d.loss("EnforceLimits=best-effort: systemd enforces the limits or fails the unit");
 
+  if (!d.bad().empty()) return make_error(Step::Plan, EINVAL, "export --format systemd: " + d.bad());
+
   // --- The text ---
   std::ostringstream out;
   string profiles;
-  for (const auto& n : src.req.profile_names) profiles += (profiles.empty() ? "" : " ") + n;
+  for (const auto& n : src.req.profile_names) profiles += (profiles.empty() ? "" : " ") + comment_text(n);
   out << "# " << unit << ".d/zjail-export.conf: zjail's profile " << (profiles.empty() ? "(none)" : profiles)
       << ",\n# written for systemd " << d.version() << " by `zjail export --format systemd`, to run "
       << unit << "\n# natively without zjail. Install it in /etc/systemd/system/" << unit
       << ".d/ instead of zjail's drop-in.\n";
-  if (p.description.is_set()) out << "# " << *p.description.value << "\n";
+  if (p.description.is_set()) out << "# " << comment_text(*p.description.value) << "\n";
   auto sockets = socket_unit(shown);
   if (!sockets.empty()) {
     out << "#\n# The profile's sockets are a socket unit's: install " << base
         << ".socket with these lines\n# (the service gets them as zjail's payload does, from fd 3 on):\n";
     out << "#   [Socket]\n";
-    for (const auto& s : sockets) out << "#   " << s << "\n";
+    for (const auto& s : sockets) out << "#   " << comment_text(s) << "\n";
   }
   if (!d.losses().empty()) {
     out << "#\n# What systemd cannot express here (zjail enforces it, this drop-in does not):\n";
