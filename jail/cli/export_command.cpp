@@ -52,6 +52,7 @@ Result<int> export_command(const Options& opt, const std::vector<std::string>& s
   ZJAIL_TRY(apply_overrides(profile, from_unit));
   ZJAIL_TRY(apply_overrides(profile, opt));
   req.command = opt.command.empty() ? unit_command : opt.command;
+  req.command_from_unit = opt.command.empty() && !unit_command.empty();
   req.profile_names = profiles;
 
   // Planned for a root launch, as a unit's zjail runs; nothing of the

@@ -137,9 +137,10 @@ string comment_text(string_view v) {
 
 // One ExecStart= word as systemd splits it: double quotes around a word
 // with whitespace, quotes, backslashes, control characters or a leading
-// ';' (a lone ';' separates commands), with C escapes inside. '$' is "$$":
-// systemd would substitute $NAME where zjail passes the word as it is.
-string exec_word(const string& w) {
+// ';' (a lone ';' separates commands), with C escapes inside. A literal
+// '$' is "$$": systemd would substitute $NAME where zjail passes the word
+// as it is; a unit's own words keep their variables.
+string exec_word(const string& w, bool literal) {
   bool plain = !w.empty() && w != ";";
   for (char c : w)
     if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'' || c == '\\' || control(c)) plain = false;
@@ -147,7 +148,7 @@ string exec_word(const string& w) {
   for (char c : w) {
     if (!plain && (c == '"' || c == '\\')) out += '\\';
     if (control(c)) out += hex_escape(c);
-    else if (c == '$') out += "$$";
+    else if (c == '$' && literal) out += "$$";
     else out += c;
   }
   return unit_value(plain ? out : out + "\"");
@@ -381,7 +382,7 @@ Result<std::string> export_systemd(const Source& src) {
                           "' starts with a character systemd reads as an ExecStart= prefix");
   if (!src.req.command.empty()) {
     string cmd;
-    for (const auto& w : src.req.command) cmd += (cmd.empty() ? "" : " ") + exec_word(w);
+    for (const auto& w : src.req.command) cmd += (cmd.empty() ? "" : " ") + exec_word(w, !src.req.command_from_unit);
     d.raw("ExecStart=");
     d.raw("ExecStart=" + cmd);
   }

@@ -376,6 +376,16 @@ TEST(ExportSystemdRedTeam, DollarInACommandWordIsLiteral) {
   auto sl = service_lines(text);
   ASSERT_GE(sl.size(), 2u);
   EXPECT_EQ(sl[1], R"(ExecStart=/bin/sh -c "exec memcached -u $$USER $${OPTS}")");
+  // A unit's own ExecStart= words (--unit) keep the unit's variables.
+  ExportRequest req;
+  req.format = ExportFormat::Systemd;
+  req.profile_names = {"haproxy"};
+  req.command = {"/usr/sbin/haproxy", "-f", "$CONFIG"};
+  req.command_from_unit = true;
+  PlanContext ctx;
+  auto unit = export_profile(shipped("memcached"), ctx, req);
+  ASSERT_TRUE(unit) << unit.error().message();
+  EXPECT_NE(unit->find("\nExecStart=/usr/sbin/haproxy -f $CONFIG\n"), std::string::npos) << *unit;
 }
 }  // namespace
 }  // namespace zjail

@@ -28,6 +28,10 @@ struct ExportRequest {
   // ExecStart=; empty leaves the unit's own ExecStart= (systemd) and is an
   // error where a format needs one (oci).
   std::vector<std::string> command;
+  // The command is a unit's ExecStart= words (--unit): in systemd's syntax,
+  // where $NAME is the unit's variable, which the drop-in leaves to systemd.
+  // Otherwise each word is literal ('$' written "$$").
+  bool command_from_unit = false;
   // The profiles' names as given (--profile), for the header.
   std::vector<std::string> profile_names;
   // The name of what is exported: the unit ("redis-server.service"), the
