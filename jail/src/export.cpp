@@ -2,10 +2,25 @@
 // hands the plan and the seccomp rules to the format's module.
 #include "zjail/export.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "export_internal.hpp"
+#include "zjail/caps.hpp"
 #include "plan_internal.hpp"
 
 namespace zjail {
+
+std::vector<std::string> exporting::capability_names_of(uint64_t mask, int last_cap) {
+  std::vector<std::string> out;
+  for (int cap = 0; cap <= last_cap && cap < 64; ++cap)
+    if (mask >> cap & 1) {
+      std::string name = capability_name(cap);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+      out.push_back(std::move(name));
+    }
+  return out;
+}
 
 Result<ExportFormat> parse_export_format(const std::string& name) {
   static const std::pair<const char*, ExportFormat> kFormats[] = {

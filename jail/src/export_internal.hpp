@@ -48,6 +48,10 @@ Result<std::string> export_systemd(const Source& src);  // export_systemd.cpp
 Result<std::string> export_oci(const Source& src);      // export_oci.cpp
 Result<std::string> export_k8s(const Source& src);      // export_k8s.cpp
 
+// The capabilities in `mask` by name, in number order, as the formats
+// write them: "CAP_NET_BIND_SERVICE".
+std::vector<std::string> capability_names_of(uint64_t mask, int last_cap);
+
 // JSON text as the formats write it: two-space indent, a final newline.
 std::string json_text(const Json& j);
 

@@ -8,7 +8,6 @@
 #include <cctype>
 
 #include "export_internal.hpp"
-#include "zjail/caps.hpp"
 
 namespace zjail::exporting {
 namespace {
@@ -81,15 +80,10 @@ std::string object_name(const Source& src) {
   return name.empty() ? "zjail" : name;
 }
 
+// Kubernetes names capabilities without "CAP_".
 std::vector<std::string> capability_list(uint64_t mask, int last_cap) {
-  std::vector<std::string> out;
-  for (int cap = 0; cap <= last_cap && cap < 64; ++cap)
-    if (mask >> cap & 1) {
-      std::string name = capability_name(cap);
-      if (name.starts_with("cap_")) name = name.substr(4);
-      for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      out.push_back(name);
-    }
+  auto out = capability_names_of(mask, last_cap);
+  for (auto& n : out) n = n.substr(4);
   return out;
 }
 

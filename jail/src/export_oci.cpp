@@ -16,7 +16,6 @@
 
 #include "export_internal.hpp"
 #include "learn_args.hpp"
-#include "zjail/caps.hpp"
 
 namespace zjail::exporting {
 namespace {
@@ -196,16 +195,7 @@ Json id_mappings(const std::string& map) {
   return out;
 }
 
-Json cap_names(uint64_t mask, int last) {
-  Json out = Json::array();
-  for (int c = 0; c <= last && c < 64; ++c)
-    if (mask & (uint64_t{1} << c)) {
-      std::string n = capability_name(c);
-      std::transform(n.begin(), n.end(), n.begin(), [](unsigned char ch) { return std::toupper(ch); });
-      out.push_back(n);
-    }
-  return out;
-}
+Json cap_names(uint64_t mask, int last) { return Json(capability_names_of(mask, last)); }
 
 uint64_t cap_set(cap_t caps, cap_flag_t flag, int last) {
   uint64_t mask = 0;

@@ -21,7 +21,6 @@
 
 #include "export_internal.hpp"
 #include "syntax.hpp"
-#include "zjail/caps.hpp"
 #include "zjail/parser.hpp"
 
 namespace zjail::exporting {
@@ -217,12 +216,7 @@ std::vector<std::pair<string, string>> shown_lines(const Profile& p) {
 
 string cap_names(uint64_t mask, int last) {
   string out;
-  for (int c = 0; c <= last && c < 64; ++c) {
-    if (!(mask & (uint64_t{1} << c))) continue;
-    string n = capability_name(c);
-    std::transform(n.begin(), n.end(), n.begin(), [](unsigned char ch) { return std::toupper(ch); });
-    out += (out.empty() ? "" : " ") + n;
-  }
+  for (const auto& n : capability_names_of(mask, last)) out += (out.empty() ? "" : " ") + n;
   return out;
 }
 
