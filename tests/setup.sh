@@ -20,6 +20,9 @@ packages=(
   libspdlog-dev libcli11-dev libgtest-dev
   # zjail export's JSON (header-only: docs/fleet.md)
   nlohmann-json3-dev
+  # networking's netlink libraries (loaded on demand: docs/network.md),
+  # user-mode networking, and its tests' tools (nft, iperf3)
+  libmnl-dev libnftnl-dev passt nftables iperf3
   # tests and benchmarks
   bubblewrap firejail hyperfine iproute2 util-linux procps valgrind
   # export's oracles: the OCI runtime, and YAML for the Kubernetes manifests

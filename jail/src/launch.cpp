@@ -89,6 +89,8 @@ std::string describe(const Plan& plan, Step step, int detail) {
     case Step::ResolveUser:
     case Step::ResolveCommand:
     case Step::Listen:
+    case Step::JoinNetwork:
+    case Step::Network:
     case Step::CompileSeccomp:
     case Step::Plan:
     case Step::PamConfig:

@@ -25,11 +25,13 @@ enum class Step : unsigned char {
   ResolveCommand,   // "resolve-command": finding and opening the payload
   Directories,      // "directories": making RuntimeDirectory= and friends on the host
   Listen,           // "listen": binding ListenStream=/ListenDatagram= sockets
+  JoinNetwork,      // "join-network": entering NetworkNamespacePath= for the clone
   SyncSocket,       // "sync-socket": parent/child error channel
   Clone,            // "clone": creating the namespaces and the jail init
   IdMap,            // "id-map": writing uid_map/setgroups/gid_map
   Cgroup,           // "cgroup": the jail's cgroup, its limits, the systemd scope
   ProcessProperties,  // "process-properties": Nice=, OOMScoreAdjust=, CPU and I/O scheduling, set on the init
+  Network,          // "network": veth links, addresses, filters, port forwards, pasta (network.hpp)
   // The jail's init (PID 1), building the jail: kInitSteps and kJailSteps in
   // child/steps.cpp.
   InitSetup,        // "init-setup": death signal and signal handlers of the init
@@ -109,11 +111,13 @@ inline constexpr StepInfo kSteps[] = {
     {Step::ResolveCommand, "resolve-command", kLaunchPath | kFallbackPath},
     {Step::Directories, "directories", kLaunchPath | kFallbackPath},
     {Step::Listen, "listen", kLaunchPath | kFallbackPath},
+    {Step::JoinNetwork, "join-network", kLaunchPath},
     {Step::SyncSocket, "sync-socket", kBothPaths | kFallbackPath},
     {Step::Clone, "clone", kBothPaths | kFallbackPath},
     {Step::IdMap, "id-map", kBothPaths},
     {Step::Cgroup, "cgroup", kBothPaths | kFallbackPath},
     {Step::ProcessProperties, "process-properties", kBothPaths | kFallbackPath},
+    {Step::Network, "network", kLaunchPath},
     {Step::InitSetup, "init-setup", kBothPaths},
     {Step::CloseStrayFds, "close-stray-fds", kBothPaths},
     {Step::DeathSignal, "death-signal", kFallbackPath},
