@@ -31,14 +31,6 @@ Error invalid(const Assignment& a, string_view value, string_view expected) {
 
 Error invalid(const Assignment& a, string_view expected) { return invalid(a, a.value, expected); }
 
-
-Result<std::vector<string>> words_of(const Assignment& a) {
-  std::vector<string> words;
-  string why;
-  if (!split_words(a.value, words, why)) return invalid(a, why);
-  return words;
-}
-
 string upper(string_view s) {
   string out(s);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -580,7 +572,7 @@ const std::vector<Directive>& directive_table() {
   static const std::vector<Directive> all = [] {
     std::vector<Directive> t = kDirectives;
     for (const auto* part : {&resource_directives(), &sandbox_directives(), &security_directives(),
-                             &identity_directives()})
+                             &identity_directives(), &network_directives()})
       t.insert(t.end(), part->begin(), part->end());
     return t;
   }();

@@ -49,6 +49,7 @@ const std::vector<Directive>& resource_directives();  // cgroup limits (directiv
 const std::vector<Directive>& sandbox_directives();   // the file-system sandbox (directives_sandbox.cpp)
 const std::vector<Directive>& security_directives();  // kernel interfaces, process properties (directives_security.cpp)
 const std::vector<Directive>& identity_directives();  // identity, directories, credentials (directives_identity.cpp)
+const std::vector<Directive>& network_directives();   // veth, user mode, filters, ports (directives_network.cpp)
 const Directive* find_directive(std::string_view name);
 std::vector<std::string> directive_names();
 
@@ -56,6 +57,9 @@ std::vector<std::string> directive_names();
 // or for one `word` of its value.
 Error invalid_value(const Assignment& a, std::string_view expected);
 Error invalid_word(const Assignment& a, std::string_view word, std::string_view expected);
+
+// The value's words, unquoted (syntax.hpp's split_words), or the error.
+Result<std::vector<std::string>> words_of(const Assignment& a);
 
 // Checks one word of a list and returns its canonical spelling.
 using NameCheck = Result<std::string> (*)(const Assignment& a, const std::string& word);

@@ -21,13 +21,6 @@ Identity& id(Profile& p) { return p.identity; }
 constexpr const char* kDirKeys[kServiceDirKinds] = {"RuntimeDirectory", "StateDirectory", "CacheDirectory",
                                                     "LogsDirectory", "ConfigurationDirectory"};
 
-Result<std::vector<string>> words_of(const Assignment& a) {
-  std::vector<string> words;
-  string why;
-  if (!split_words(a.value, words, why)) return invalid_value(a, why);
-  return words;
-}
-
 // A relative path as systemd's *Directory= takes it: no "..", no leading
 // '/', normalised to "a/b". "" when it is not one.
 string relative_path(string_view p) {

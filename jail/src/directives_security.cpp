@@ -26,13 +26,6 @@ using std::string_view;
 
 Security& sec(Profile& p) { return p.security; }
 
-Result<std::vector<string>> words_of(const Assignment& a) {
-  std::vector<string> words;
-  string why;
-  if (!split_words(a.value, words, why)) return invalid_value(a, why);
-  return words;
-}
-
 // A decimal integer with an optional sign, within [lo, hi].
 bool parse_int(string_view s, int lo, int hi, int& out) {
   bool negative = !s.empty() && s[0] == '-';
@@ -323,32 +316,7 @@ Status cpu_affinity(Profile& p, const Assignment& a) {
   return {};
 }
 
-// --- Network directives: validated, refused at launch (plan_security.cpp) -------------------
-
-bool valid_ip_prefix(const string& w) {
-  if (w == "any" || w == "localhost" || w == "link-local" || w == "multicast") return true;
-  size_t slash = w.find('/');
-  string addr = w.substr(0, slash);
-  unsigned char buf[16];
-  int bits = 0;
-  if (inet_pton(AF_INET, addr.c_str(), buf) == 1) bits = 32;
-  else if (inet_pton(AF_INET6, addr.c_str(), buf) == 1) bits = 128;
-  else return false;
-  int prefix = 0;
-  return slash == string::npos || parse_int(string_view(w).substr(slash + 1), 0, bits, prefix);
-}
-
-template <std::vector<Item<string>> Security::*M>
-Status ip_address_list(Profile& p, const Assignment& a) {
-  if (a.value.empty()) return (sec(p).*M).clear(), Status{};
-  ZJAIL_TRY_ASSIGN(auto words, words_of(a));
-  for (const auto& w : words)
-    if (!valid_ip_prefix(w))
-      return invalid_word(a, w, "expected IPv4 or IPv6 addresses with an optional /PREFIX, or 'any', "
-                                "'localhost', 'link-local', 'multicast'");
-  for (auto& w : words) (sec(p).*M).push_back({std::move(w), a.origin});
-  return {};
-}
+// --- Socket bind and connect rules --------------------------------------------
 
 // [ipv4:|ipv6:][tcp:|udp:](PORT|PORT-PORT|any), or just "any".
 bool valid_socket_bind(string_view v) {
@@ -396,26 +364,6 @@ Status socket_connect(Profile& p, const Assignment& a) {
   return {};
 }
 
-Result<string> check_interface(const Assignment& a, const string& word) {
-  // The kernel's rules for names (15 bytes) and alternative names (127).
-  bool ok = !word.empty() && word.size() <= 127 && word != "." && word != ".." &&
-            std::none_of(word.begin(), word.end(), [](unsigned char c) {
-              return c == '/' || c == ':' || c <= ' ' || c == 0x7f;
-            });
-  if (!ok) return invalid_word(a, word, "expected network interface names");
-  return word;
-}
-
-Status restrict_network_interfaces(Profile& p, const Assignment& a) {
-  return name_list_directive(sec(p).restrict_network_interfaces, a, check_interface);
-}
-
-Status network_namespace_path(Profile& p, const Assignment& a) {
-  if (a.value.empty()) return sec(p).network_namespace_path = {}, Status{};
-  if (!valid_path(a.value)) return invalid_value(a, "expected an absolute path without '..'");
-  assign(sec(p).network_namespace_path, string(a.value), a.origin);
-  return {};
-}
 
 // --- Show -------------------------------------------------------------------------------
 
@@ -481,10 +429,6 @@ const std::vector<Directive>& security_directives() {
       {"IOSchedulingPriority", io_scheduling_priority, Ordered,
        [](S& w, const P& p) { scalar(w, "IOSchedulingPriority", p.security.io_scheduling_priority, number); }},
       {"CPUAffinity", cpu_affinity, Accumulate, [](S& w, const P& p) { text(w, "CPUAffinity", p.security.cpu_affinity); }},
-      {"IPAddressAllow", ip_address_list<&Security::ip_address_allow>, Accumulate,
-       [](S& w, const P& p) { words(w, "IPAddressAllow", p.security.ip_address_allow); }},
-      {"IPAddressDeny", ip_address_list<&Security::ip_address_deny>, Accumulate,
-       [](S& w, const P& p) { words(w, "IPAddressDeny", p.security.ip_address_deny); }},
       {"SocketBindAllow", socket_bind<&Security::socket_bind_allow>, Accumulate,
        [](S& w, const P& p) {
          for (const auto& i : p.security.socket_bind_allow) w.set(i.origin, "SocketBindAllow", i.value);
@@ -501,10 +445,6 @@ const std::vector<Directive>& security_directives() {
        [](S& w, const P& p) {
          for (const auto& i : p.security.socket_connect_deny) w.set(i.origin, "SocketConnectDeny", i.value);
        }},
-      {"RestrictNetworkInterfaces", restrict_network_interfaces, Ordered,
-       [](S& w, const P& p) { name_list(w, "RestrictNetworkInterfaces", p.security.restrict_network_interfaces, "lo"); }},
-      {"NetworkNamespacePath", network_namespace_path, Directive::Merge::Replace,
-       [](S& w, const P& p) { text(w, "NetworkNamespacePath", p.security.network_namespace_path); }},
   };
   return table;
 }

@@ -264,6 +264,21 @@ struct Identity {
   }
 };
 
+// The network between "none" and "the host's" (directives_network.cpp,
+// network_plan.cpp; docs/network.md). Values are checked when parsed.
+struct Network {
+  Setting<bool> virtual_ethernet;            // VirtualEthernet= (systemd.nspawn)
+  std::vector<Item<std::string>> address;    // Address= (systemd.network): the jail's side
+  std::vector<Item<std::string>> host_address;  // HostAddress= (zjail's): the host's side
+  std::vector<Item<std::string>> port;       // Port= (systemd.nspawn)
+  Setting<bool> user_mode;                   // UserModeNetworking= (zjail's): pasta
+  std::vector<Item<std::string>> host_loopback_port;  // HostLoopbackPort= (zjail's)
+  bool any() const {
+    return virtual_ethernet.value.value_or(false) || user_mode.value.value_or(false) || !address.empty() ||
+           !host_address.empty() || !port.empty() || !host_loopback_port.empty();
+  }
+};
+
 struct Profile {
   // The files that made this profile, in the order they were applied.
   std::vector<std::string> sources;
@@ -330,6 +345,7 @@ struct Profile {
   Sandbox sandbox;
   Security security;
   Identity identity;
+  Network network;
 
   // Process hygiene.
   Setting<bool> keep_terminal;            // default no: setsid()
