@@ -44,7 +44,7 @@ void clear_host_bits(IpPrefix& p) {
 }
 
 Status check_ifname(const std::string& name) {
-  if (name.empty() || name.size() > 15 || name.find_first_of("/ \t\n") != std::string::npos || name == "." ||
+  if (name.empty() || name.size() > 15 || name.find_first_of("/: \t\n") != std::string::npos || name == "." ||
       name == "..")
     return make_error(Step::Network, EINVAL, "RestrictNetworkInterfaces=: '" + name + "' is not an interface name");
   return {};

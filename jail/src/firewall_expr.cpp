@@ -216,7 +216,7 @@ int read_name(const nlattr* a, void* data) {
   uint16_t t = n->L->mnl_attr_get_type(a);
   const char* s = static_cast<const char*>(n->L->mnl_attr_get_payload(a));
   size_t len = strnlen(s, n->L->mnl_attr_get_payload_len(a));
-  bool table = (n->type == NFT_MSG_NEWTABLE && t == NFTA_TABLE_NAME) ||
+  bool table = ((n->type == NFT_MSG_NEWTABLE || n->type == NFT_MSG_DELTABLE) && t == NFTA_TABLE_NAME) ||
                (n->type == NFT_MSG_NEWCHAIN && t == NFTA_CHAIN_TABLE) ||
                (n->type == NFT_MSG_NEWRULE && t == NFTA_RULE_TABLE);
   bool chain = (n->type == NFT_MSG_NEWCHAIN && t == NFTA_CHAIN_NAME) ||
@@ -248,6 +248,7 @@ std::vector<Sent> describe(const NetLibs& L, const std::vector<unsigned char>& b
     std::string table = std::string("table ") + family_name(g->nfgen_family) + " " + n.table;
     std::string what = "message type " + std::to_string(n.type) + " in " + table;
     if (n.type == NFT_MSG_NEWTABLE) what = table;
+    if (n.type == NFT_MSG_DELTABLE) what = "deleting " + table;
     if (n.type == NFT_MSG_NEWCHAIN) what = "chain " + n.chain + " in " + table;
     if (n.type == NFT_MSG_NEWRULE) {
       int k = 0;

@@ -15,6 +15,7 @@ namespace zjail_test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class Filter : public NetTest {
  protected:
@@ -148,6 +149,36 @@ TEST_F(Filter, ASecondTableIsRefusedByName) {
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().err, EEXIST);
   EXPECT_THAT(again.error().message(), HasSubstr("table inet zjail"));
+}
+
+// The kernel's refusal names the message it refused: here the first rule of
+// a chain the batch (cut short on purpose) never created.
+TEST_F(Filter, ARefusedRuleIsNamed) {
+  install_or_skip(*jail_, zjail::NetworkFilter{});
+  sh("ip netns exec " + jail_->name + " nft delete table inet zjail");
+  zjail::NetworkFilter f;
+  f.interfaces_set = true;
+  f.interfaces = {"lo"};
+  auto batch = zjail::filter_batch(L(), f);
+  ASSERT_TRUE(batch.ok());
+  std::vector<unsigned char> cut;
+  for (size_t off = 0; off + sizeof(nlmsghdr) <= batch->size();) {
+    nlmsghdr h;
+    memcpy(&h, batch->data() + off, sizeof h);
+    size_t len = NLMSG_ALIGN(h.nlmsg_len);
+    std::string body(reinterpret_cast<const char*>(batch->data()) + off, len);
+    bool output_chain = (h.nlmsg_type & 0xff) == NFT_MSG_NEWCHAIN && body.find(std::string("output\0", 7)) != std::string::npos;
+    if (!output_chain) cut.insert(cut.end(), batch->begin() + static_cast<long>(off), batch->begin() + static_cast<long>(off + len));
+    off += len;
+  }
+  ASSERT_LT(cut.size(), batch->size());
+  Inside in(*jail_);
+  zjail::UniqueFd s = nfnl_socket();
+  auto st = zjail::send_batch(L(), s.get(), cut);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().err, ENOENT);
+  EXPECT_THAT(st.error().message(), HasSubstr("rule 1 of chain output in table inet zjail refused"));
+  EXPECT_THAT(jail_->tables(), Not(HasSubstr("zjail"))) << "a refused batch leaves nothing";
 }
 
 // What the payload can do about it: nothing, lacking CAP_NET_ADMIN over the

@@ -292,7 +292,7 @@ TEST_F(Firewall, InterfaceDenyListDropsThenChecksAddresses) {
 }
 
 TEST_F(Firewall, BadInterfaceNamesAreRefused) {
-  for (const char* bad : {"", "sixteen-chars-xx", "a/b", "a b", ".."}) {
+  for (const char* bad : {"", "sixteen-chars-xx", "a/b", "a b", "eth0:1", ".."}) {
     NetworkFilter f;
     f.interfaces_set = true;
     f.interfaces = {"host0", bad};
