@@ -2,7 +2,8 @@
 // nftables table in "the host" namespace, owned by the netlink socket that
 // made it, DNATing the host's port to "the jail" behind a veth pair; reached
 // from "outside" (a third namespace) and from the host namespace's own
-// addresses, never from its loopback; and gone the moment its socket is
+// addresses, never from its loopback; seen by the jail's own filter with
+// the real client's address; and gone the moment its socket is
 // closed or its process SIGKILLed.
 #include <signal.h>
 #include <sys/wait.h>
@@ -129,6 +130,27 @@ TEST_F(Forward, HostPortReachesTheJail) {
     EXPECT_TRUE(tcp_connects(*host_, lo, 8080)) << lo;
     EXPECT_TRUE(on_host->served());
   }
+}
+
+// A forwarded connection keeps its client's address (no masquerade), so the
+// jail's own IPAddressDeny= sees who is really calling.
+TEST_F(Forward, TheJailsFilterSeesTheRealClient) {
+  zjail::UniqueFd keep = install_forwards();
+  if (!skip_.empty()) GTEST_SKIP() << "\n*** forward test SKIPPED: " << skip_ << " ***";
+  zjail::NetworkFilter f;
+  f.deny = zjail::expand_address_words({"10.94.0.2", "fd94::2"}).value();
+  auto batch = zjail::filter_batch(L(), f);
+  ASSERT_TRUE(batch.ok());
+  {
+    Inside in(*jail_);
+    zjail::UniqueFd s = nfnl_socket();
+    auto st = zjail::send_batch(L(), s.get(), *batch);
+    ASSERT_TRUE(st.ok()) << st.error().message();
+  }
+  EXPECT_FALSE(tcp_to_jail(*out_, "10.94.0.1"));
+  EXPECT_FALSE(tcp_to_jail(*out_, "fd94::1"));
+  EXPECT_TRUE(tcp_to_jail(*host_, "10.94.0.1")) << "the host's own address is not denied";
+  EXPECT_TRUE(tcp_to_jail(*host_, "fd94::1"));
 }
 
 TEST_F(Forward, OwnedTableGoesWithItsSocket) {
