@@ -29,9 +29,9 @@
   X(nftnl_table_set_str) X(nftnl_table_set_u32) X(nftnl_table_nlmsg_build_payload) X(nftnl_chain_alloc)    \
   X(nftnl_chain_free) X(nftnl_chain_set_str) X(nftnl_chain_set_u32) X(nftnl_chain_set_s32)                 \
   X(nftnl_chain_nlmsg_build_payload) X(nftnl_rule_alloc) X(nftnl_rule_free) X(nftnl_rule_set_str)           \
-  X(nftnl_rule_set_u32) X(nftnl_rule_add_expr) X(nftnl_rule_nlmsg_build_payload) X(nftnl_expr_alloc)        \
+  X(nftnl_rule_set_u32) X(nftnl_rule_get_u32) X(nftnl_rule_add_expr) X(nftnl_rule_nlmsg_build_payload) X(nftnl_expr_alloc)        \
   X(nftnl_expr_free) X(nftnl_expr_set) X(nftnl_expr_set_u8) X(nftnl_expr_set_u16) X(nftnl_expr_set_u32)     \
-  X(nftnl_expr_set_str)
+  X(nftnl_expr_set_str) X(nftnl_rule_nlmsg_parse) X(nftnl_rule_snprintf)
 
 namespace zjail {
 
