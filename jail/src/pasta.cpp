@@ -181,6 +181,8 @@ void Pasta::stop() noexcept {
 }
 
 Result<Pasta> start_pasta(const PastaSpec& spec) {
+  // A missing or unusable binary is said as such, not as an exit status.
+  if (access(spec.binary.c_str(), X_OK) != 0) return pasta_error(errno, spec.binary);
   std::string proc = "/proc/" + std::to_string(spec.target) + "/ns/";
   // The target is zjail's own unreaped child, so its PID cannot be reused
   // under us; pasta gets these fds, not the PID.
