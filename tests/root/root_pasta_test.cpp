@@ -351,12 +351,20 @@ TEST_F(PastaTest, OnlyListedPortsReachTheJailFromTheHost) {
     std::this_thread::sleep_for(1500ms);  // past pasta's periodic scan of bound ports
     say(out, "unlisted", tcp_fetch("127.0.0.1", 8081));
     say(out, "unlisted_addr", tcp_fetch("192.0.2.1", 8081));
+    // No Port= at all: nothing is forwarded, however the jail binds.
+    pid_t bare_jail = make_jail(8082);
+    auto bare = zjail::start_pasta(spec(bare_jail));
+    say(out, "start_bare", started(bare));
+    std::this_thread::sleep_for(1500ms);
+    say(out, "bare", tcp_fetch("127.0.0.1", 8082));
   });
   ASSERT_EQ(r["setup"], "ok");
   ASSERT_EQ(r["start"], "ok");
   EXPECT_EQ(r["forwarded"], "jail");
   EXPECT_THAT(r["unlisted"], ::testing::StartsWith("error"));
   EXPECT_THAT(r["unlisted_addr"], ::testing::StartsWith("error"));
+  ASSERT_EQ(r["start_bare"], "ok");
+  EXPECT_THAT(r["bare"], ::testing::StartsWith("error"));
 }
 
 bool gone(pid_t pid) {
