@@ -287,8 +287,11 @@ TEST_F(PastaTest, UnprivilegedOwnerGetsAConfiguredInterfaceAndOutboundTcpUdp) {
   Report r = on_test_host([&](int out) {
     if (!drop_to_nobody()) return say(out, "drop", strerror(errno));
     pid_t jail = make_jail();
+    auto t0 = std::chrono::steady_clock::now();
     auto pasta = zjail::start_pasta(spec(jail));
+    auto took = std::chrono::steady_clock::now() - t0;
     say(out, "start", started(pasta));
+    say(out, "start_us", std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
     // Ready means configured: no waiting here.
     say(out, "addr", in_jail(jail, [] {
           return std::system("ip -4 -o addr show dev host0 | grep -q 'inet 192.0.2.1/24' && "
@@ -304,6 +307,7 @@ TEST_F(PastaTest, UnprivilegedOwnerGetsAConfiguredInterfaceAndOutboundTcpUdp) {
   EXPECT_EQ(r["addr"], "ok");
   EXPECT_EQ(r["tcp"], "host-tcp");
   EXPECT_EQ(r["udp"], "host-udp");
+  std::cout << "start_pasta took " << r["start_us"] << " us\n";
 }
 
 TEST_F(PastaTest, HostLoopbackIsClosedUnlessALoopbackPortOpensIt) {
