@@ -16,6 +16,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "zjail/fd.hpp"
@@ -59,7 +60,7 @@ std::string pasta_failure(std::string_view stderr_text);
 class Pasta {
  public:
   Pasta() = default;
-  Pasta(Pasta&&) noexcept = default;
+  Pasta(Pasta&& o) noexcept : pid_(std::exchange(o.pid_, -1)), pidfd_(std::move(o.pidfd_)) {}
   Pasta& operator=(Pasta&& o) noexcept;
   Pasta(const Pasta&) = delete;
   Pasta& operator=(const Pasta&) = delete;
