@@ -391,10 +391,16 @@ TEST_F(PastaTest, PastaEndsWithTheJailAndWithItsOwner) {
       pid_t jail = make_jail();
       auto pasta = zjail::start_pasta(spec(jail));
       if (!pasta) _exit(2);
-      say(out, "pasta1", std::to_string(pasta->pid()));
+      pid_t pid = pasta->pid();
+      say(out, "pasta1", std::to_string(pid));
       kill(jail, SIGKILL);
       waitpid(jail, nullptr, 0);
+      // pasta does not quit by itself when a PID's namespace goes: its
+      // netns-quit watches namespace files only. The owner ends it.
+      std::this_thread::sleep_for(500ms);
+      say(out, "pasta1_alone", kill(pid, 0) == 0 ? "still running" : "gone");
       pasta->stop();
+      say(out, "pasta1_stopped", kill(pid, 0) != 0 && errno == ESRCH ? "gone" : "still running");
       _exit(0);
     }
     waitpid(owner, nullptr, 0);
@@ -422,6 +428,8 @@ TEST_F(PastaTest, PastaEndsWithTheJailAndWithItsOwner) {
   ASSERT_EQ(r["setup"], "ok");
   pid_t pasta1 = static_cast<pid_t>(atoi(r["pasta1"].c_str()));
   EXPECT_GT(pasta1, 0);
+  EXPECT_EQ(r["pasta1_alone"], "still running");
+  EXPECT_EQ(r["pasta1_stopped"], "gone");
   EXPECT_EQ(r["pasta2_alive"], "yes");
   EXPECT_EQ(r["pasta2_gone"], "yes");
 }
