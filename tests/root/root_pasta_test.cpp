@@ -195,10 +195,11 @@ bool drop_to_nobody() {
 // hosts (containers) have it 0600. The test gets a 0666 node of the same
 // device in its own mount namespace, leaving the host's alone.
 bool open_tun_to_all() {
-  const char* dir = "/tmp/zjail-pasta-test-tun";
+  // A tmpfs over /tmp, seen by this test's mount namespace only: nothing
+  // is left on the host's.
+  const char* dir = "/tmp";
   std::string node = std::string(dir) + "/tun";
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
-  mkdir(dir, 0700);
   if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") != 0) return false;
   if (mknod(node.c_str(), S_IFCHR | 0666, makedev(10, 200)) != 0 || chmod(node.c_str(), 0666) != 0) return false;
   return mount(node.c_str(), "/dev/net/tun", nullptr, MS_BIND, nullptr) == 0;
