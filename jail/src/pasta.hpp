@@ -41,8 +41,8 @@ struct PastaSpec {
   std::chrono::milliseconds timeout{10000}; // for the interface to be configured
 };
 
-// What pasta is told to run as, and where it finds what it is given: the
-// fds are pasta's own numbers for them (start_pasta passes them as 3, 4, 5).
+// The fd numbers, in pasta, of what start_pasta hands it: the jail's user
+// and network namespaces and the readiness pipe.
 struct PastaFds {
   int userns = 3, netns = 4, ready = 5;
 };
