@@ -193,7 +193,7 @@ void check_capabilities(const Profile& p, const Plan& plan, std::vector<CheckFin
                                                              : p.ambient_capabilities.names.front().origin.str();
   for (const auto& n : kCapNotes) {
     if (n.cap > plan.last_cap || !(plan.ambient & (1ULL << n.cap))) continue;
-    if (n.only_host_network && plan.private_network) continue;
+    if (n.only_host_network && owns_network_namespace(plan.network.mode)) continue;
     std::string name = capability_name(n.cap);
     for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     out.push_back({Level::Warning, origin + ": " + name + " cannot take effect here: " + n.why});

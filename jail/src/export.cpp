@@ -43,6 +43,13 @@ Result<std::string> export_profile(const Profile& given, const PlanContext& ctx,
   ZJAIL_TRY_ASSIGN(const Profile* effective, with_implied_settings(given, implied, warnings, true));
   const Profile& profile = *effective;
   ZJAIL_TRY(refuse_unenforced(profile));
+  // The engines have networks of their own (a pod's, a bridge), and a
+  // service's drop-in no veth: a profile that builds one is not exported
+  // as if it did not.
+  if (profile.network.any() || has_network_filter(profile) || profile.security.network_namespace_path.is_set())
+    return make_error(Step::Plan, EINVAL,
+                      "export: the profile's network (VirtualEthernet=, UserModeNetworking=, Port=, the address "
+                      "filters, NetworkNamespacePath=) is zjail's to build and is not exported (docs/network.md)");
   // A drop-in names its users for the target host to resolve, which has
   // them (the daemon's package made them); the exporting host need not: the
   // rest of the profile is checked as a launch would check it.

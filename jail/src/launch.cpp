@@ -250,6 +250,7 @@ Jail::Jail(Jail&& o) noexcept
       pidfd_(std::move(o.pidfd_)),
       status_(std::move(o.status_)),
       denials_(std::move(o.denials_)),
+      network_(std::move(o.network_)),
       reaped_(std::exchange(o.reaped_, true)) {}
 
 Jail::~Jail() {
@@ -343,6 +344,8 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
       return make_error(Step::Wait, errno, "waitid");
     }
     reaped_ = true;
+    // pasta outlives the namespace it serves; it goes with the jail.
+    network_ = NetworkLease{};
     // What the payload sent just before it exited (STOPPING=1, a last
     // STATUS=) still goes out, as far as the upstream takes it now.
     if (relaying) notify->relay();
@@ -398,8 +401,19 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter rep
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(cgroup->leaf_fd());
   }
+  ZJAIL_TRY(inject_fault(plan.fault, Step::JoinNetwork));
+  ZJAIL_TRY_ASSIGN(auto joined, NetworkJoin::enter(plan));
   ZJAIL_TRY(inject_fault(plan.fault, Step::Clone));
   long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid > 0) {
+    if (auto back = joined.leave(); !back) {
+      send_signal(pidfd, SIGKILL);
+      siginfo_t info{};
+      while (waitid(P_PIDFD, pidfd, &info, WEXITED) < 0 && errno == EINTR) {}
+      close(pidfd);
+      return back.error();
+    }
+  }
   if (pid < 0)
     return make_error(Step::Clone, errno,
                       std::string(plan.namespaces ? "clone3 with new namespaces" : "clone3 without namespaces") +
@@ -432,6 +446,8 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter rep
     if (cgroup) ZJAIL_TRY(cgroup->adopt(jail.pid_));
     ZJAIL_TRY(inject_fault(plan.fault, Step::ProcessProperties));
     ZJAIL_TRY(apply_process_properties(plan, jail.pid_));
+    ZJAIL_TRY(inject_fault(plan.fault, Step::Network));
+    ZJAIL_TRY_ASSIGN(jail.network_, setup_network(plan, jail.pid_));
     if (send(parent_sock.get(), "G", 1, MSG_NOSIGNAL) != 1)
       return make_error(Step::SyncSocket, errno, "go-ahead to the jail");
     return {};

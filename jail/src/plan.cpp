@@ -231,24 +231,24 @@ Status plan_common(const Profile& p, const PlanContext& ctx, Plan& plan, UserInf
   ZJAIL_TRY(inject_fault(plan.fault, Step::ResolveUser));
   ZJAIL_TRY(plan_identity(p, ctx, plan, who));
   ZJAIL_TRY(inject_fault(plan.fault, Step::Plan));
-  plan.private_network = p.private_network.value.value_or(true);
-  // io_uring's IORING_OP_SOCKET makes sockets of any family without
-  // socket(2): reopened, it would walk past the base filter's AF_VSOCK rule.
-  if (!p.restrict_io_uring.value.value_or(true) && plan.private_network)
-    return at(p.restrict_io_uring.origin, Step::Plan,
-              "RestrictIOUring=no needs PrivateNetwork=no: io_uring creates sockets (IORING_OP_SOCKET) "
-              "that the private network's AF_VSOCK rule cannot see");
   plan.hostname = p.hostname.value.value_or("zjail");
   plan.keep_terminal = p.keep_terminal.value.value_or(false);
   plan.workdir = p.working_directory.value.value_or("/");
+  plan_rlimits(p, plan);
+  ZJAIL_TRY(plan_capabilities(p, plan));
+  ZJAIL_TRY(plan_network(p, plan));
+  // io_uring's IORING_OP_SOCKET makes sockets of any family without
+  // socket(2): reopened, it would walk past the base filter's AF_VSOCK rule.
+  if (!p.restrict_io_uring.value.value_or(true) && owns_network_namespace(plan.network.mode))
+    return at(p.restrict_io_uring.origin, Step::Plan,
+              "RestrictIOUring=no needs PrivateNetwork=no: io_uring creates sockets (IORING_OP_SOCKET) "
+              "that the private network's AF_VSOCK rule cannot see");
   // Every namespace there is; the time namespace only hides the host's
   // clock offsets, but a jail shares nothing it does not have to. The cgroup
   // namespace comes later, from the child (see child/steps.cpp).
   plan.clone_flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-                     CLONE_NEWTIME | (plan.private_network ? CLONE_NEWNET : 0);
+                     CLONE_NEWTIME | (owns_network_namespace(plan.network.mode) ? CLONE_NEWNET : 0);
 
-  plan_rlimits(p, plan);
-  ZJAIL_TRY(plan_capabilities(p, plan));
   ZJAIL_TRY(plan_security(p, plan));
   ZJAIL_TRY_ASSIGN(auto extras, implied_seccomp_extras(p));
   // Without a mount namespace every host unix socket the caller can name is
@@ -370,7 +370,7 @@ Result<Plan> build_session_plan(const Profile& p, const Login& login, const Plan
   // No user namespace: sshd's process must stay real root after joining, to
   // allocate the pty and drop to the user itself.
   plan.clone_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-                     (plan.private_network ? CLONE_NEWNET : 0);
+                     (owns_network_namespace(plan.network.mode) ? CLONE_NEWNET : 0);
   plan.idmap = {};
   if (who.home.empty() || who.home[0] != '/' || who.home == "/")
     return make_error(Step::Plan, EINVAL, "home directory '" + who.home + "' of " + user + " cannot be bound");

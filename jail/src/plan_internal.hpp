@@ -173,6 +173,11 @@ Result<std::vector<SeccompRuleFilter>> jail_seccomp_rules(const Profile& p);
 // which it narrows, and the Limit*= rlimits, which it may add to).
 Status add_security_extras(const Profile& p, SeccompExtras& extras);
 Status plan_security(const Profile& p, Plan& plan);
+// network_plan.cpp: the NetworkPlan, after the capabilities (a payload
+// that could empty the filters is refused).
+NetworkMode network_mode(const Profile& p);
+bool has_network_filter(const Profile& p);
+Status plan_network(const Profile& p, Plan& plan);
 
 // Whether this kernel has PR_SET_MDWE (6.3): MemoryDenyWriteExecute= is the
 // prctl there, seccomp rules elsewhere.

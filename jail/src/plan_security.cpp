@@ -158,8 +158,11 @@ Status plan_scheduling(const Profile& p, Plan& plan) {
   return {};
 }
 
-// The network directives zjail validates but cannot enforce yet.
+// The network filters zjail enforces in the jail's own namespace only: on
+// the host's network (or a joined one) they would need systemd's cgroup
+// filters, which zjail does not ask for.
 void each_unenforced(const Profile& p, const std::function<void(const std::string&, const Origin&)>& f) {
+  if (owns_network_namespace(network_mode(p))) return;
   const Security& s = p.security;
   auto list = [&](const char* key, const std::vector<Item<std::string>>& v) {
     if (!v.empty()) f(key, v.front().origin);
@@ -170,10 +173,10 @@ void each_unenforced(const Profile& p, const std::function<void(const std::strin
     const auto& n = s.restrict_network_interfaces.names;
     f("RestrictNetworkInterfaces=", n.empty() ? Origin{} : n.front().origin);
   }
-  if (s.network_namespace_path.is_set()) f("NetworkNamespacePath=", s.network_namespace_path.origin);
 }
 
-constexpr const char* kUnenforced = "is not enforced by this zjail yet, and a jail never runs without a "
+constexpr const char* kUnenforced = "is enforced in the jail's own network namespace only (PrivateNetwork=yes, "
+                                    "VirtualEthernet= or UserModeNetworking=), and a jail never runs without a "
                                     "directive it was given";
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "zjail/cgroup.hpp"
 #include "zjail/denials.hpp"
 #include "zjail/fd.hpp"
+#include "zjail/network.hpp"
 #include "zjail/notify.hpp"
 #include "zjail/plan.hpp"
 #include "zjail/result.hpp"
@@ -77,6 +78,7 @@ class Jail {
   UniqueFd pidfd_;
   UniqueFd status_;
   DenialSupervisor denials_;  // inactive without Plan::seccomp_notify
+  NetworkLease network_;      // what the jail's network holds on the host
   bool reaped_ = false;
 };
 

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,10 @@ enum class NetworkMode : unsigned char {
   Join,      // NetworkNamespacePath=
 };
 const char* network_mode_name(NetworkMode m);
+// Whether the jail gets a network namespace of its own (CLONE_NEWNET).
+constexpr bool owns_network_namespace(NetworkMode m) {
+  return m == NetworkMode::Private || m == NetworkMode::Veth || m == NetworkMode::UserMode;
+}
 
 // IPAddressAllow=/IPAddressDeny=/RestrictNetworkInterfaces= as the
 // firewall (firewall.hpp) enforces them in the jail's own namespace.
@@ -82,6 +87,44 @@ struct NetworkPlan {
   UniqueFd join_fd;                        // opened when planned: the namespace itself
   // Every private mode.
   NetworkFilter filter;
+};
+
+struct Plan;
+
+// What a jail's network holds on the host while the jail runs: pasta, and
+// the netlink socket that owns the Port= table (the kernel deletes the
+// table when that socket closes, so even a SIGKILLed zjail leaves none).
+// The veth pair needs nothing held: the kernel deletes it with the jail's
+// namespace. Empty for the modes that build nothing.
+class NetworkLease {
+ public:
+  struct State;
+  NetworkLease();
+  NetworkLease(NetworkLease&&) noexcept;
+  NetworkLease& operator=(NetworkLease&&) noexcept;
+  ~NetworkLease();
+  explicit NetworkLease(std::unique_ptr<State> s);
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+// Step::Network, in the parent, once the init's id maps are written and
+// before its go-ahead: builds the jail's network (network.cpp).
+Result<NetworkLease> setup_network(const Plan& plan, pid_t init);
+
+// NetworkNamespacePath=: the parent enters the namespace for the clone
+// (which the init then shares) and comes back (Step::JoinNetwork).
+class NetworkJoin {
+ public:
+  static Result<NetworkJoin> enter(const Plan& plan);
+  Status leave();
+  ~NetworkJoin();
+  NetworkJoin(NetworkJoin&&) noexcept = default;
+
+ private:
+  NetworkJoin() = default;
+  UniqueFd home_;
 };
 
 }  // namespace zjail

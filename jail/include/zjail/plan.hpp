@@ -20,6 +20,7 @@
 #include "zjail/fault.hpp"
 #include "zjail/fd.hpp"
 #include "zjail/landlock.hpp"
+#include "zjail/network.hpp"
 #include "zjail/result.hpp"
 
 typedef struct _cap_struct* cap_t;
@@ -203,7 +204,10 @@ struct Plan {
   bool root_read_only = true;       // the root mount read-only once built (not with RootDirectory=/)
   std::vector<MountOp> mounts;
   std::string hostname;
+  // A namespace with only lo (PrivateNetwork=yes); NetworkPlan says which
+  // network the jail has when it is not (network.hpp).
   bool private_network = true;
+  NetworkPlan network;
 
   // Privileges.
   uint64_t bounding = 0;            // capability bounding set

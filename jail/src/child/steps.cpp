@@ -76,7 +76,7 @@ int set_hostname(Context& ctx) {
 }
 
 int bring_up_loopback(Context& ctx) {
-  if (!ctx.plan->private_network) return 0;
+  if (!owns_network_namespace(ctx.plan->network.mode)) return 0;
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return errno;
   ifreq ifr{};

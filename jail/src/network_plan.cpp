@@ -1,0 +1,177 @@
+// The network a profile asks for, as a NetworkPlan (network.hpp): which of
+// the five modes, the addresses and ports given, and the filters with
+// systemd's keywords expanded. Everything that contradicts itself is
+// refused here, with the line that said it, before anything is made.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+
+#include "firewall.hpp"
+#include "pasta.hpp"
+#include "plan_internal.hpp"
+
+namespace zjail {
+namespace {
+
+constexpr int kCapNetAdmin = 12;
+
+const Origin& first(const std::vector<Item<std::string>>& v) { return v.front().origin; }
+
+Status refuse(const Origin& o, const std::string& why) { return at(o, Step::Plan, why); }
+
+Result<std::vector<IpPrefix>> addresses(const std::vector<Item<std::string>>& items) {
+  std::vector<IpPrefix> out;
+  for (const auto& i : items) {
+    auto p = parse_ip_prefix(i.value);
+    if (!p) return at(i.origin, Step::Plan, p.error().context);
+    out.push_back(*p);
+  }
+  return out;
+}
+
+Result<std::vector<PortForward>> ports(const std::vector<Item<std::string>>& items, const char* key) {
+  std::vector<PortForward> out;
+  for (const auto& i : items) {
+    auto f = parse_port_forward(i.value);
+    if (!f) return at(i.origin, Step::Plan, f.error().context);
+    f->origin = std::string(key) + "=" + i.value + " (" + i.origin.str() + ")";
+    for (const auto& o : out)
+      if (o.protocol == f->protocol && o.host_port == f->host_port)
+        return at(i.origin, Step::Plan, std::string(key) + "=" + i.value + " forwards a port " + o.origin +
+                                            " forwards already");
+    out.push_back(std::move(*f));
+  }
+  return out;
+}
+
+// Address= and HostAddress= of one family must share a subnet, so that the
+// jail's default route has its gateway on the link, and must differ.
+Status check_pairs(const Network& n, const NetworkPlan& net) {
+  for (int family : {AF_INET, AF_INET6}) {
+    const IpPrefix *jail = nullptr, *host = nullptr;
+    for (const auto& a : net.jail_addresses)
+      if (a.family == family && !jail) jail = &a;
+    for (const auto& a : net.host_addresses)
+      if (a.family == family && !host) host = &a;
+    if (!jail || !host) continue;
+    const Origin& o = n.host_address.empty() ? first(n.address) : first(n.host_address);
+    if (!prefixes_overlap(*jail, *host))
+      return refuse(o, "Address=" + format_ip_prefix(*jail) + " and HostAddress=" + format_ip_prefix(*host) +
+                           " are not on one subnet: the jail's default route needs the host's side on its link");
+    IpPrefix a = *jail, b = *host;
+    a.len = b.len = family == AF_INET ? 32 : 128;
+    if (a == b) return refuse(o, "Address= and HostAddress= are the same address " + format_ip_prefix(*jail, false));
+  }
+  return {};
+}
+
+}  // namespace
+
+NetworkMode network_mode(const Profile& p) {
+  const Network& n = p.network;
+  if (p.security.network_namespace_path.is_set()) return NetworkMode::Join;
+  if (n.virtual_ethernet.value.value_or(false)) return NetworkMode::Veth;
+  if (n.user_mode.value.value_or(false)) return NetworkMode::UserMode;
+  return p.private_network.value.value_or(true) ? NetworkMode::Private : NetworkMode::Host;
+}
+
+bool has_network_filter(const Profile& p) {
+  const Security& s = p.security;
+  return !s.ip_address_allow.empty() || !s.ip_address_deny.empty() || s.restrict_network_interfaces.is_set;
+}
+
+Status plan_network(const Profile& p, Plan& plan) {
+  const Network& n = p.network;
+  const Security& s = p.security;
+  NetworkPlan& net = plan.network;
+  net.mode = network_mode(p);
+  bool veth = n.virtual_ethernet.value.value_or(false), user = n.user_mode.value.value_or(false);
+  bool join = net.mode == NetworkMode::Join;
+  // What cannot be had together.
+  if (veth && user)
+    return refuse(n.user_mode.origin, "UserModeNetworking=yes and VirtualEthernet=yes are two networks: choose one");
+  if (join && (veth || user || p.private_network.value.value_or(false)))
+    return refuse(s.network_namespace_path.origin,
+                  "NetworkNamespacePath= joins a namespace, which PrivateNetwork=yes, VirtualEthernet= or "
+                  "UserModeNetworking= would make instead: choose one");
+  if ((veth || user) && p.private_network.is_set() && !*p.private_network.value)
+    return refuse(p.private_network.origin, std::string(veth ? "VirtualEthernet" : "UserModeNetworking") +
+                                                "=yes makes a network namespace of its own, and PrivateNetwork=no "
+                                                "asks for the host's: choose one");
+  if (!veth && !n.address.empty())
+    return refuse(first(n.address), "Address= is the jail's side of VirtualEthernet=yes, which is not set");
+  if (!veth && !n.host_address.empty())
+    return refuse(first(n.host_address), "HostAddress= is the host's side of VirtualEthernet=yes, which is not set");
+  if (!veth && !user && !n.port.empty())
+    return refuse(first(n.port), "Port= forwards to a jail with VirtualEthernet=yes or UserModeNetworking=yes");
+  if (!user && !n.host_loopback_port.empty())
+    return refuse(first(n.host_loopback_port), "HostLoopbackPort= reaches the host's loopback through "
+                                               "UserModeNetworking=yes, which is not set");
+  if (veth && !plan.invoked_as_root)
+    return refuse(n.virtual_ethernet.origin,
+                  "VirtualEthernet=yes needs root: it makes a link in the host's network namespace "
+                  "(UserModeNetworking=yes is the way for other users)");
+
+  ZJAIL_TRY_ASSIGN(net.jail_addresses, addresses(n.address));
+  ZJAIL_TRY_ASSIGN(net.host_addresses, addresses(n.host_address));
+  ZJAIL_TRY(check_pairs(n, net));
+  ZJAIL_TRY_ASSIGN(net.ports, ports(n.port, "Port"));
+  ZJAIL_TRY_ASSIGN(net.loopback_ports, ports(n.host_loopback_port, "HostLoopbackPort"));
+  if (user) {
+    auto pasta = find_pasta();
+    if (!pasta) return at(n.user_mode.origin, Step::Plan, "UserModeNetworking=yes: " + pasta.error().context);
+    net.pasta = *pasta;
+  }
+  if (join) {
+    const std::string& path = *s.network_namespace_path.value;
+    if (!plan.invoked_as_root)
+      return refuse(s.network_namespace_path.origin,
+                    "NetworkNamespacePath= needs root: only root may enter a namespace the jail's own user "
+                    "namespace does not own");
+    net.join_path = path;
+    net.join_fd.reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!net.join_fd)
+      return make_error(Step::Plan, errno, s.network_namespace_path.origin.str() + ": NetworkNamespacePath=" + path);
+    if (ioctl(net.join_fd.get(), NS_GET_NSTYPE) != CLONE_NEWNET)
+      return refuse(s.network_namespace_path.origin,
+                    "NetworkNamespacePath=" + path + " is not a network namespace (such as /run/netns/NAME)");
+  }
+
+  if (has_network_filter(p)) {
+    const Origin& o = !s.ip_address_allow.empty()  ? first(s.ip_address_allow)
+                      : !s.ip_address_deny.empty() ? first(s.ip_address_deny)
+                      : s.restrict_network_interfaces.names.empty()
+                          ? Origin{}
+                          : s.restrict_network_interfaces.names.front().origin;
+    if (net.mode == NetworkMode::Host || join)
+      return refuse(o, std::string("IPAddressAllow=, IPAddressDeny= and RestrictNetworkInterfaces= are enforced "
+                                   "in the jail's own network namespace, and ") +
+                           (join ? "NetworkNamespacePath= joins one that is not the jail's"
+                                 : "PrivateNetwork=no gives the host's: zjail cannot hold them there without "
+                                   "systemd's cgroup filters"));
+    // A payload with CAP_NET_ADMIN over its namespace could delete them.
+    if (plan.bounding & (1ULL << kCapNetAdmin) && plan.uid == 0)
+      return refuse(o, "the address and interface filters live in the jail's network namespace, which a payload "
+                       "holding CAP_NET_ADMIN could empty: drop it from CapabilityBoundingSet=");
+    std::vector<std::string> words;
+    for (const auto& i : s.ip_address_allow) words.push_back(i.value);
+    ZJAIL_TRY_ASSIGN(net.filter.allow, expand_address_words(words));
+    words.clear();
+    for (const auto& i : s.ip_address_deny) words.push_back(i.value);
+    ZJAIL_TRY_ASSIGN(net.filter.deny, expand_address_words(words));
+    const NameList& ifs = s.restrict_network_interfaces;
+    net.filter.interfaces_set = ifs.is_set;
+    net.filter.interfaces_invert = ifs.invert;
+    for (const auto& i : ifs.names) net.filter.interfaces.push_back(i.value);
+  }
+
+  // The namespace flag follows the mode; only the isolated one counts as
+  // "private" for the rules that assume no way out (Landlock, io_uring).
+  plan.private_network = net.mode == NetworkMode::Private;
+  return {};
+}
+
+}  // namespace zjail
