@@ -249,10 +249,13 @@ Result<Findings> judge_profile(const Profile& p) {
   ZJAIL_TRY_ASSIGN(auto ambient, capability_mask(p.ambient_capabilities));
   judge_caps(f, (held | ambient) & ~sandbox_dropped_caps(p), true, P, "");
 
-  bool private_net = p.private_network.value.value_or(true);
+  NetworkMode mode = network_mode(p);
+  bool private_net = mode == NetworkMode::Private;
   bool listens = !p.listen_stream.empty() || !p.listen_datagram.empty();
   string net_src = p.private_network.is_set() ? P : Z;
-  if (private_net) {
+  if (mode == NetworkMode::Veth || mode == NetworkMode::UserMode || mode == NetworkMode::Join) {
+    judge_linked_network(f, p, mode);
+  } else if (private_net) {
     judge(f, PrivateNetwork, 0, "yes", net_src,
           listens ? "loopback only; the sockets zjail binds are all it serves"
                   : "loopback only: nothing to reach, nothing to attack");
@@ -292,7 +295,7 @@ Result<Findings> judge_profile(const Profile& p) {
   // namespace: on the host's network only Landlock's scope (ABI 6) keeps
   // the host's out of reach. Credited only where this kernel applies it.
   int abi = landlock_abi();
-  if (private_net)
+  if (owns_network_namespace(mode))
     judge(f, RestrictAbstractUnixSockets, 0, "(private network)", net_src,
           "abstract sockets are the jail's network namespace's own");
   else if (!p.restrict_abstract_unix_sockets.value.value_or(true))

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "zjail/analyze.hpp"
+#include "zjail/network.hpp"
 
 namespace zjail::analysis {
 
@@ -129,6 +130,9 @@ double writable_paths_exposure(size_t n);
 
 // The file-system items of a zjail profile (analyze_fs.cpp).
 void judge_file_system(Findings& f, const Profile& p);
+// A network with a way out: veth, user mode, a joined namespace
+// (analyze_network.cpp).
+void judge_linked_network(Findings& f, const Profile& p, NetworkMode mode);
 
 // A systemd unit's findings (analyze_unit.cpp). Unknown syscall names or
 // groups go to `notes`.

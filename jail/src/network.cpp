@@ -132,8 +132,10 @@ Result<std::pair<IpPrefix, IpPrefix>> pick_subnet(int family, const std::vector<
                                       : "no free ULA /64: set Address= and HostAddress=");
 }
 
-// "ve-" and up to 7 characters of the profile's or command's name, and a
-// random suffix: unique on the host, and at most IFNAMSIZ - 1 bytes.
+// "zj-", up to 6 characters of the profile's or command's name, and a
+// random suffix: unique on the host, and at most IFNAMSIZ - 1 bytes. Not
+// nspawn's "ve-": systemd-networkd's 80-container-ve.network takes every
+// ve-* link for an nspawn container's and readdresses it (seen in the VM).
 std::string link_name(const Plan& plan) {
   std::string from = plan.profile_name.empty() ? (plan.argv_storage.empty() ? "" : plan.argv_storage[0])
                                                : plan.profile_name;
@@ -145,7 +147,7 @@ std::string link_name(const Plan& plan) {
   char suffix[8];
   for (;;) {
     snprintf(suffix, sizeof suffix, "%04x", random32() & 0xffff);
-    std::string name = "ve-" + (base.empty() ? std::string("jail") : base) + "-" + suffix;
+    std::string name = "zj-" + (base.empty() ? std::string("jail") : base) + "-" + suffix;
     if (if_nametoindex(name.c_str()) == 0) return name;
   }
 }

@@ -2,6 +2,7 @@
 // the five modes, the addresses and ports given, and the filters with
 // systemd's keywords expanded. Everything that contradicts itself is
 // refused here, with the line that said it, before anything is made.
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,8 +57,12 @@ Status check_pairs(const Network& n, const NetworkPlan& net) {
       if (a.family == family && !jail) jail = &a;
     for (const auto& a : net.host_addresses)
       if (a.family == family && !host) host = &a;
-    if (!jail || !host) continue;
+    if (!jail && !host) continue;  // picked at launch
     const Origin& o = n.host_address.empty() ? first(n.address) : first(n.host_address);
+    if (!jail || !host)
+      return refuse(o, std::string(jail ? "Address=" : "HostAddress=") + format_ip_prefix(jail ? *jail : *host) +
+                           " needs the other side's address of its family too (" +
+                           (jail ? "HostAddress=" : "Address=") + "): a picked subnet would not hold it");
     if (!prefixes_overlap(*jail, *host))
       return refuse(o, "Address=" + format_ip_prefix(*jail) + " and HostAddress=" + format_ip_prefix(*host) +
                            " are not on one subnet: the jail's default route needs the host's side on its link");
@@ -140,20 +145,15 @@ Status plan_network(const Profile& p, Plan& plan) {
                     "NetworkNamespacePath=" + path + " is not a network namespace (such as /run/netns/NAME)");
   }
 
-  if (has_network_filter(p)) {
+  // Elsewhere refuse_unenforced refuses them, and --check warns.
+  if (has_network_filter(p) && owns_network_namespace(net.mode)) {
     const Origin& o = !s.ip_address_allow.empty()  ? first(s.ip_address_allow)
                       : !s.ip_address_deny.empty() ? first(s.ip_address_deny)
                       : s.restrict_network_interfaces.names.empty()
                           ? Origin{}
                           : s.restrict_network_interfaces.names.front().origin;
-    if (net.mode == NetworkMode::Host || join)
-      return refuse(o, std::string("IPAddressAllow=, IPAddressDeny= and RestrictNetworkInterfaces= are enforced "
-                                   "in the jail's own network namespace, and ") +
-                           (join ? "NetworkNamespacePath= joins one that is not the jail's"
-                                 : "PrivateNetwork=no gives the host's: zjail cannot hold them there without "
-                                   "systemd's cgroup filters"));
     // A payload with CAP_NET_ADMIN over its namespace could delete them.
-    if (plan.bounding & (1ULL << kCapNetAdmin) && plan.uid == 0)
+    if ((plan.ambient & (1ULL << kCapNetAdmin)) || ((plan.bounding & (1ULL << kCapNetAdmin)) && plan.uid == 0))
       return refuse(o, "the address and interface filters live in the jail's network namespace, which a payload "
                        "holding CAP_NET_ADMIN could empty: drop it from CapabilityBoundingSet=");
     std::vector<std::string> words;
@@ -172,6 +172,61 @@ Status plan_network(const Profile& p, Plan& plan) {
   // "private" for the rules that assume no way out (Landlock, io_uring).
   plan.private_network = net.mode == NetworkMode::Private;
   return {};
+}
+
+}  // namespace zjail
+
+namespace zjail {
+
+// --show's account of the network a launch builds: which one, the names
+// and addresses it will have, and where ports lead.
+std::vector<std::string> describe_network(const Profile& p) {
+  const Network& n = p.network;
+  std::vector<std::string> out;
+  auto ports = [&](const std::vector<Item<std::string>>& items, bool loopback) {
+    for (const auto& i : items) {
+      auto f = parse_port_forward(i.value);
+      if (!f) continue;
+      std::string proto = f->protocol == IPPROTO_UDP ? "udp" : "tcp";
+      out.push_back(loopback ? "the jail's 127.0.0.1:" + std::to_string(f->jail_port) + " (" + proto +
+                                   ") reaches the host's 127.0.0.1:" + std::to_string(f->host_port)
+                             : "the host's port " + std::to_string(f->host_port) + " (" + proto +
+                                   ") leads to the jail's port " + std::to_string(f->jail_port));
+    }
+  };
+  switch (network_mode(p)) {
+    case NetworkMode::Host: out.push_back("network: the host's"); break;
+    case NetworkMode::Private: out.push_back("network: private, only lo"); break;
+    case NetworkMode::Join:
+      out.push_back("network: joins " + *p.security.network_namespace_path.value + " (zjail builds nothing there)");
+      break;
+    case NetworkMode::UserMode:
+      out.push_back("network: user mode through pasta: host0 in the jail copies the host's address and routes; "
+                    "outbound through the host's stack; the host's loopback only through HostLoopbackPort=");
+      ports(n.port, false);
+      ports(n.host_loopback_port, true);
+      break;
+    case NetworkMode::Veth: {
+      out.push_back("network: veth: host0 in the jail, zj-NAME-XXXX on the host (NAME from the profile, XXXX "
+                    "random, unique when the link is made)");
+      auto side = [&](const std::vector<Item<std::string>>& items, const char* who) {
+        for (const auto& i : items) out.push_back(std::string(who) + " " + i.value);
+      };
+      side(n.address, "the jail's address:");
+      side(n.host_address, "the host's address:");
+      bool v4 = false, v6 = false;
+      for (const auto& i : n.address) (i.value.find(':') == std::string::npos ? v4 : v6) = true;
+      if (!v4) out.push_back("IPv4: a free /30 in 10.0.0.0/8, picked at launch (the host .1, the jail .2)");
+      if (!v6) out.push_back("IPv6: a free ULA /64 in fd00::/8, picked at launch (the host ::1, the jail ::2)");
+      out.push_back("the jail's default routes lead to the host's side");
+      ports(n.port, false);
+      break;
+    }
+  }
+  if (has_network_filter(p) && owns_network_namespace(network_mode(p)))
+    out.push_back("IPAddressAllow=/IPAddressDeny=/RestrictNetworkInterfaces=: nftables table inet zjail in the "
+                  "jail's namespace");
+  return out;
 }
 
 }  // namespace zjail

@@ -175,7 +175,6 @@ Status add_security_extras(const Profile& p, SeccompExtras& extras);
 Status plan_security(const Profile& p, Plan& plan);
 // network_plan.cpp: the NetworkPlan, after the capabilities (a payload
 // that could empty the filters is refused).
-NetworkMode network_mode(const Profile& p);
 bool has_network_filter(const Profile& p);
 Status plan_network(const Profile& p, Plan& plan);
 

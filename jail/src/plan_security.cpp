@@ -241,6 +241,20 @@ Status refuse_in_session(const Profile& p) {
   auto refuse = [](const Origin& o, const char* key, const char* why) {
     return at(o, std::string(key) + " is not available to a login session: " + why);
   };
+  // A session's jail is built by pam_zjail, which has no network step.
+  const Network& n = p.network;
+  for (const auto* list : {&n.address, &n.host_address, &n.port, &n.host_loopback_port, &s.ip_address_allow,
+                           &s.ip_address_deny})
+    if (!list->empty())
+      return refuse(list->front().origin, "the network directives", "a session has a private network or the host's");
+  for (const auto* flag : {&n.virtual_ethernet, &n.user_mode})
+    if (flag->is_set()) return refuse(flag->origin, "the network directives", "a session has a private network or the host's");
+  if (s.restrict_network_interfaces.is_set || s.network_namespace_path.is_set())
+    return refuse(s.network_namespace_path.is_set() ? s.network_namespace_path.origin
+                  : s.restrict_network_interfaces.names.empty()
+                      ? Origin{}
+                      : s.restrict_network_interfaces.names.front().origin,
+                  "the network directives", "a session has a private network or the host's");
   if (s.secure_bits.is_set())
     return refuse(s.secure_bits.origin, "SecureBits=", "sshd changes users itself after joining the jail");
   if (s.keyring_mode.is_set())

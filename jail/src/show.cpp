@@ -3,6 +3,7 @@
 // load_profile_text gives the same profile.
 #include "directives.hpp"
 #include "show.hpp"
+#include "zjail/network.hpp"
 #include "zjail/parser.hpp"
 
 namespace zjail {
@@ -122,6 +123,9 @@ string show_profile(const Profile& p) {
   // Directives whose table row says how to show them (directives_*.cpp).
   for (const auto& d : directive_table())
     if (d.show) d.show(w, p);
+  // What a network the profile builds will look like (docs/network.md).
+  if (network_mode(p) != NetworkMode::Private && network_mode(p) != NetworkMode::Host)
+    for (const auto& line : describe_network(p)) w.comment(line);
   return w.take();
 }
 

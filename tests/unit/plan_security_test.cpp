@@ -236,11 +236,12 @@ TEST(PlanSecurity, ContradictionsAreRefusedWithTheirLine) {
   for (const auto& c : cases) EXPECT_THAT(plan_error(profile_of(c.lines)), HasSubstr(c.message));
 }
 
-// Validated now, enforced later: --check passes with a warning, a launch is refused.
-TEST(PlanSecurity, UnenforcedNetworkDirectivesFailTheLaunchOnly) {
-  Profile p = profile_of({{"IPAddressDeny", "any"}, {"NetworkNamespacePath", "/run/netns/x"}});
-  EXPECT_EQ(plan_error(p), "p.profile:1: IPAddressDeny= is not enforced by this zjail yet, and a jail never runs "
-                           "without a directive it was given (see docs/systemd.md) (step: plan)");
+// On the host's network the filters would need systemd's cgroup filters:
+// --check passes with a warning, a launch is refused.
+TEST(PlanSecurity, HostNetworkFiltersFailTheLaunchOnly) {
+  Profile p = profile_of({{"PrivateNetwork", "no"}, {"IPAddressDeny", "any"}, {"RestrictNetworkInterfaces", "lo"}});
+  EXPECT_THAT(plan_error(p), HasSubstr("p.profile:2: IPAddressDeny= is enforced in the jail's own network namespace "
+                                       "only"));
   auto findings = check_profile(p, {}, root_ctx());
   ASSERT_TRUE(findings) << findings.error().message();
   int warned = 0;
@@ -251,12 +252,39 @@ TEST(PlanSecurity, UnenforcedNetworkDirectivesFailTheLaunchOnly) {
   EXPECT_EQ(warned, 2);
 }
 
+// In the jail's own namespace they are planned, systemd's keywords expanded.
+TEST(PlanSecurity, PrivateNetworkFiltersArePlanned) {
+  auto plan = build_plan(profile_of({{"IPAddressDeny", "any"}, {"IPAddressAllow", "localhost 10.1.2.3/8"},
+                                     {"RestrictNetworkInterfaces", "~eth0"}}),
+                         {"/bin/true"}, root_ctx());
+  ASSERT_TRUE(plan) << plan.error().message();
+  const NetworkFilter& f = plan->network.filter;
+  std::vector<std::string> allow, deny;
+  for (const auto& a : f.allow) allow.push_back(format_ip_prefix(a));
+  for (const auto& a : f.deny) deny.push_back(format_ip_prefix(a));
+  EXPECT_THAT(deny, ::testing::UnorderedElementsAre("0.0.0.0/0", "::/0"));
+  EXPECT_THAT(allow, ::testing::UnorderedElementsAre("127.0.0.0/8", "::1/128", "10.0.0.0/8"));
+  EXPECT_TRUE(f.interfaces_set);
+  EXPECT_TRUE(f.interfaces_invert);
+  EXPECT_THAT(f.interfaces, ::testing::ElementsAre("eth0"));
+  EXPECT_EQ(plan->network.mode, NetworkMode::Private);
+}
+
+// A payload that could empty its own filters is not given them.
+TEST(PlanSecurity, FiltersRefuseCapNetAdmin) {
+  EXPECT_THAT(plan_error(profile_of({{"IPAddressDeny", "any"}, {"AmbientCapabilities", "CAP_NET_ADMIN"},
+                                     {"CapabilityBoundingSet", "CAP_NET_ADMIN"}})),
+              HasSubstr("holding CAP_NET_ADMIN could empty"));
+}
+
 TEST(PlanSecurity, SessionsRefuseWhatALoginCannotTake) {
   Login login{"nobody", 65534, {65534}};
   for (auto lines : {std::initializer_list<std::pair<const char*, const char*>>{{"SecureBits", "noroot"}},
                      {{"KeyringMode", "shared"}},
                      {{"CPUSchedulingPolicy", "batch"}},
-                     {{"IPAddressDeny", "any"}}}) {
+                     {{"IPAddressDeny", "any"}},
+                     {{"VirtualEthernet", "yes"}},
+                     {{"NetworkNamespacePath", "/run/netns/x"}}}) {
     auto plan = build_session_plan(profile_of(lines), login, root_ctx());
     ASSERT_FALSE(plan);
     EXPECT_THAT(plan.error().message(), HasSubstr("p.profile:1: "));

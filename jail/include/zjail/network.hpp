@@ -51,7 +51,7 @@ Result<PortForward> parse_port_forward(std::string_view text);
 enum class NetworkMode : unsigned char {
   Host,      // PrivateNetwork=no: the host's namespace
   Private,   // PrivateNetwork=yes: a namespace with only lo
-  Veth,      // VirtualEthernet=yes: host0 <-> ve-NAME
+  Veth,      // VirtualEthernet=yes: host0 <-> zj-NAME-XXXX
   UserMode,  // UserModeNetworking=yes: pasta, for any user
   Join,      // NetworkNamespacePath=
 };
@@ -74,7 +74,7 @@ struct NetworkFilter {
 struct NetworkPlan {
   NetworkMode mode = NetworkMode::Private;
   // Veth.
-  std::string host_ifname;                 // "ve-NAME", at most 15 bytes, unique per jail
+  std::string host_ifname;                 // "zj-NAME-XXXX", at most 15 bytes, unique per jail
   std::string jail_ifname = "host0";
   std::vector<IpPrefix> jail_addresses;    // Address=, or picked: the jail's side
   std::vector<IpPrefix> host_addresses;    // HostAddress=, or picked: the host's side
@@ -90,6 +90,12 @@ struct NetworkPlan {
 };
 
 struct Plan;
+struct Profile;
+
+// The mode a profile asks for, and --show's account of the network it
+// builds (network_plan.cpp).
+NetworkMode network_mode(const Profile& p);
+std::vector<std::string> describe_network(const Profile& p);
 
 // What a jail's network holds on the host while the jail runs: pasta, and
 // the netlink socket that owns the Port= table (the kernel deletes the
