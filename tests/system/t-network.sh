@@ -102,6 +102,13 @@ jail_addr=$(vm "nsenter -t $pid -n ip -4 -o addr show dev host0" | awk '{ sub(/\
 [[ -n $jail_addr ]] || fail "no IPv4 address on host0 in the jail of pid $pid"
 assert_match "the forward goes to the jail's $jail_addr:6379" \
   "tcp dport $host_port fib daddr type local dnat ip to $jail_addr:6379" "$table_rules"
+# The jail's address must be routed through the veth: if anything took the
+# host's side of it (systemd-networkd's stock 80-container-ve.network matches
+# ve-*, replaces the address and adds a NAT of its own), the forwarded
+# connection would leave through the default route instead.
+route=$(vm ip -4 -o route get "$jail_addr")
+printf '%s\n' "$(vm ip -4 -o addr show dev "$link")" | sed 's/^/  | /'
+assert_match "the route to the jail's $jail_addr leaves through $link" "^$jail_addr dev $link " "$route"
 # Nothing on the host listens on either port: only the forward answers.
 assert_no_match "no listener on :$host_port or :6379 in the host's namespace" \
   ":($host_port|6379)\$" "$(vm "ss -Hltn" | awk '{ print $4 }')"
