@@ -192,7 +192,7 @@ EOF
   # profile: a boot under TCG should not pay for them.
   local svc
   for svc in nginx redis-server memcached postgresql unbound haproxy \
-      mosquitto chrony lighttpd; do
+      mosquitto chrony lighttpd nftables; do
     if [[ -e $root/lib/systemd/system/$svc.service ]]; then
       chroot "$root" systemctl disable -q "$svc.service" 2>/dev/null || true
     fi
