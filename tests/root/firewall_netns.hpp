@@ -51,16 +51,20 @@ inline std::string output_of(const std::string& cmd) {
   return out;
 }
 
-// A network namespace of this test's own, removed with it.
+// A network namespace of this test's own, removed with it; or, from a
+// pid, a jail's, only looked at (name empty, nothing removed).
 struct Netns {
   std::string name;
   zjail::UniqueFd fd;
+  explicit Netns(pid_t pid) : fd(open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC)) {}
   explicit Netns(const std::string& tag) : name("zjt-" + std::to_string(getpid()) + "-" + tag) {
     sh("ip netns del " + name + " 2>/dev/null");
     if (sh("ip netns add " + name) == 0) fd = zjail::UniqueFd(open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
     sh("ip -n " + name + " link set lo up");
   }
-  ~Netns() { sh("ip netns del " + name); }
+  ~Netns() {
+    if (!name.empty()) sh("ip netns del " + name);
+  }
   int ip(const std::string& args) const { return sh("ip -n " + name + " " + args); }
   std::string tables() const { return output_of("ip netns exec " + name + " nft list tables 2>&1"); }
 };
