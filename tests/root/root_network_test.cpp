@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <map>
 #include <random>
+#include <sstream>
 
 #include "firewall_netns.hpp"
 
@@ -40,12 +42,12 @@ while True:
   c,a=t.accept(); c.sendall(c.recv(512)); c.close()
 )";
 
-// What a TCP (or UDP) echo at dst:port sends back for "ping", from `ns`.
-std::string echo(const Netns& ns, int type, const std::string& dst, int port, const std::string& src = "") {
-  Inside in(ns);
+// What a TCP (or UDP) echo at dst:port sends back for "ping", from this
+// process's namespace.
+std::string echo_here(int type, const std::string& dst, int port, const std::string& src = "") {
   Addr a = addr(dst, port);
   zjail::UniqueFd s = client_socket(a, type | SOCK_NONBLOCK, 0, src);
-  if (!in.ok() || !s) return "error: socket";
+  if (!s) return "error: socket";
   for (int i = 0; i < 3; ++i) {  // a datagram may go before neighbour resolution settles
     if (type == SOCK_STREAM) {
       if (connect(s.get(), reinterpret_cast<sockaddr*>(&a.ss), a.len) != 0 && errno != EINPROGRESS) return "error: connect";
@@ -62,6 +64,12 @@ std::string echo(const Netns& ns, int type, const std::string& dst, int port, co
     if (type == SOCK_STREAM) break;
   }
   return "error: no answer";
+}
+
+// As echo_here, from `ns`.
+std::string echo(const Netns& ns, int type, const std::string& dst, int port, const std::string& src = "") {
+  Inside in(ns);
+  return in.ok() ? echo_here(type, dst, port, src) : "error: setns";
 }
 
 class Network : public NetTest {
@@ -262,6 +270,123 @@ TEST_F(Network, NetworkNamespacePathJoinsThatNamespace) {
     EXPECT_THAT(bad.err, HasSubstr("NetworkNamespacePath=" + path)) << bad.dump();
     EXPECT_THAT(bad.err, HasSubstr(says)) << bad.dump();
   }
+}
+
+// 5. UserModeNetworking=yes for uid 65534: outbound TCP; the host's
+// loopback closed without HostLoopbackPort= and open with it; Port= in.
+// Runs in a child with the host namespace's own servers, and (where the test
+// user cannot open /dev/net/tun) a 0666 tun node in its own mount namespace.
+constexpr const char* kUserClient = R"(import socket
+def f(h,p):
+  try:
+    s=socket.create_connection((h,p),2); return s.recv(16).decode() or "empty"
+  except Exception as e: return "error-"+type(e).__name__
+print("OUT",f("192.0.2.2",7100),flush=True)
+print("LOOP",f("127.0.0.1",7101),flush=True)
+)";
+
+TEST_F(Network, UserModeForAnOrdinaryUser) {
+  if (sh("command -v pasta >/dev/null") != 0) GTEST_SKIP() << "\n*** SKIPPED: no pasta (Debian's passt) ***";
+  Netns host("user");
+  ASSERT_EQ(host.ip("link add zh0 type veth peer name zh1") | host.ip("link set zh1 up") |
+                host.ip("addr add 192.0.2.1/24 dev zh0") | host.ip("addr add 192.0.2.2/24 dev zh0") |
+                host.ip("link set zh0 up") | host.ip("route add default via 192.0.2.254"),
+            0);
+  bool tun_closed = sh("setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'exec 3<>/dev/net/tun' 2>/dev/null") != 0;
+  std::string client = std::string(kUserClient) + kEcho;
+  std::string closed = profile("user-closed", "UserModeNetworking=yes\n");
+  std::string open = profile("user-open", "UserModeNetworking=yes\nHostLoopbackPort=7101\nPort=tcp:8090:7007\n");
+  std::string tund = dir_ / "tun.d";
+  ASSERT_EQ(mkdir(tund.c_str(), 0755), 0);
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    auto say = [&](const std::string& k, const std::string& v) { (void)!write(p[1], (k + "=" + v + "\n").data(), k.size() + v.size() + 2); };
+    if (tun_closed && (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+                       mount("tmpfs", tund.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") != 0 ||
+                       mknod((tund + "/tun").c_str(), S_IFCHR | 0666, makedev(10, 200)) != 0 ||
+                       chmod((tund + "/tun").c_str(), 0666) != 0 ||
+                       mount((tund + "/tun").c_str(), "/dev/net/tun", nullptr, MS_BIND, nullptr) != 0)) {
+      say("setup", std::string("tun node: ") + strerror(errno));
+      _exit(0);
+    }
+    if (setns(host.fd.get(), CLONE_NEWNET) != 0) _exit(1);
+    auto out_srv = serve(host, "tcp", 7100, 8000, "192.0.2.2");
+    auto lo_srv = serve(host, "tcp", 7101, 8000, "127.0.0.1");
+    if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0 ||
+        prctl(PR_SET_DUMPABLE, 1) != 0)
+      _exit(1);
+    say("setup", "ok");
+    for (const auto& [name, prof] : {std::pair<std::string, std::string>{"closed", closed}, {"open", open}}) {
+      Spawned z({"--profile", prof, "--", "/usr/bin/python3", "-c", client, std::to_string(kEchoPort)});
+      say(name + "_out", z.wait_line("OUT"));
+      say(name + "_loop", z.wait_line("LOOP"));
+      if (z.wait_line("READY").empty()) say(name + "_err", z.wait(1000).err.substr(0, 200));
+      if (name == "open") say("port", echo_here(SOCK_STREAM, "127.0.0.1", 8090));
+    }
+    _exit(0);
+  }
+  close(p[1]);
+  std::string text;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(p[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(p[0]);
+  waitpid(pid, nullptr, 0);
+  std::map<std::string, std::string> r;
+  std::istringstream lines(text);
+  for (std::string l; std::getline(lines, l);)
+    if (auto eq = l.find('='); eq != std::string::npos) r[l.substr(0, eq)] = l.substr(eq + 1);
+  ASSERT_EQ(r["setup"], "ok") << text;
+  EXPECT_EQ(r["closed_out"], "OUT hi") << text;
+  EXPECT_THAT(r["closed_loop"], HasSubstr("LOOP error")) << text;
+  EXPECT_EQ(r["open_out"], "OUT hi") << text;
+  EXPECT_EQ(r["open_loop"], "LOOP hi") << text;
+  EXPECT_EQ(r["port"], "ping") << text;
+  std::cout << "tun node bound for the test: " << (tun_closed ? "yes" : "no") << "\n";
+}
+
+// 6. 200 launches SIGKILLed at random points, veth with Port= and user mode
+// mixed: nothing stays in the host's namespace or /run/zjail.
+TEST_F(Network, NothingLeftAfterSigkilledLaunches) {
+  Netns host("cycles");
+  ASSERT_EQ(host.ip("link add zh0 type veth peer name zh1") | host.ip("link set zh1 up") |
+                host.ip("addr add 192.0.2.1/24 dev zh0") | host.ip("link set zh0 up") |
+                host.ip("route add default via 192.0.2.254"),
+            0);
+  bool pasta = sh("command -v pasta >/dev/null") == 0;
+  std::string veth = profile("cyc-veth", "VirtualEthernet=yes\nPort=tcp:8080:7007\nPort=udp:8081:7007\n");
+  std::string user = profile("cyc-user", "UserModeNetworking=yes\nPort=tcp:8090:7007\n");
+  auto pastas = [] { return output_of("pgrep -c -x pasta"); };
+  std::string pastas_before = pastas();
+  std::string run_before = output_of("ls /run/zjail");
+  std::mt19937 rng(std::random_device{}());
+  const int cycles = 200;
+  int ran = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < cycles; ++i) {
+    const std::string& prof = pasta && i % 2 ? user : veth;
+    auto z = start(host, prof, {"/usr/bin/sleep", "60"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 60));
+    kill(z->pid(), SIGKILL);
+    auto r = z->wait(5000);
+    if (r.code == 128 + SIGKILL) ++ran;
+  }
+  auto took = std::chrono::steady_clock::now() - t0;
+  std::string links;
+  for (int i = 0; i < 100; ++i) {  // a namespace's links go with it, a moment after its last process
+    links = output_of("ip -n " + host.name + " -o link | grep ve- || true");
+    if (links.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(links, "");
+  EXPECT_EQ(host.tables(), "");
+  EXPECT_EQ(pastas(), pastas_before);
+  EXPECT_EQ(output_of("ls /run/zjail"), run_before);
+  std::cout << cycles << " cycles (" << ran << " killed by SIGKILL) took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
 }
 
 // 7. Refusals: exit 125, one line naming the directive and value.
