@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 #include "firewall_netns.hpp"
 
@@ -102,6 +103,12 @@ class Network : public NetTest {
     args.insert(args.end(), payload.begin(), payload.end());
     return run(args);
   }
+  // A payload that says READY and sleeps: once it runs, the network is whole.
+  std::unique_ptr<Spawned> start_sleeper(const Netns& ns, const std::string& prof) {
+    auto z = start(ns, prof, {"/bin/sh", "-c", "echo READY; exec /usr/bin/sleep 60"});
+    EXPECT_NE(z->wait_line("READY"), "") << z->wait(1000).dump();
+    return z;
+  }
   // The jail's init, whose namespace holds the jail's network.
   static pid_t init_of(const Spawned& z) {
     auto c = children_of(z.pid());
@@ -149,10 +156,8 @@ TEST_F(Network, PortForwardsTcpAndUdpFromTheHostAndBeyond) {
 // link) is not.
 TEST_F(Network, AddressFiltersHoldBothWaysForTcpUdpIcmp) {
   Netns host("filter");
-  auto z = start(host, profile("filter", std::string(kVeth) + "IPAddressDeny=any\nIPAddressAllow=10.77.0.1\n"),
-                 {"/usr/bin/sleep", "60"});
-  pid_t init = -1;
-  for (int i = 0; i < 100 && (init = init_of(*z)) < 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto z = start_sleeper(host, profile("filter", std::string(kVeth) + "IPAddressDeny=any\nIPAddressAllow=10.77.0.1\n"));
+  pid_t init = init_of(*z);
   ASSERT_GT(init, 0);
   std::string ve = output_of("ip -n " + host.name + " -o link show | grep -o 've-[^@:]*' | head -1");
   if (!ve.empty() && ve.back() == '\n') ve.pop_back();
@@ -189,12 +194,10 @@ TEST_F(Network, AddressFiltersHoldBothWaysForTcpUdpIcmp) {
 // RestrictNetworkInterfaces=: an allow list without lo closes the jail's own
 // loopback and keeps host0; "~host0" the other way round.
 TEST_F(Network, RestrictNetworkInterfacesClosesWhatItDoesNotName) {
-  Netns host("ifaces");
   for (const auto& [list, host0_open] : {std::pair<std::string, bool>{"host0", true}, {"~host0", false}}) {
-    auto z = start(host, profile("ifaces", std::string(kVeth) + "RestrictNetworkInterfaces=" + list + "\n"),
-                   {"/usr/bin/sleep", "60"});
-    pid_t init = -1;
-    for (int i = 0; i < 100 && (init = init_of(*z)) < 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    Netns host(host0_open ? "ifaces-allow" : "ifaces-deny");  // the last jail's veth may linger a moment
+    auto z = start_sleeper(host, profile("ifaces", std::string(kVeth) + "RestrictNetworkInterfaces=" + list + "\n"));
+    pid_t init = init_of(*z);
     ASSERT_GT(init, 0);
     Netns jail(init);
     {
@@ -219,9 +222,8 @@ TEST_F(Network, ThePayloadCannotDeleteTheFilter) {
   EXPECT_THAT(r.out, Not(HasSubstr("rc=0"))) << r.dump();
   EXPECT_THAT(r.err, HasSubstr("Operation not permitted")) << r.dump();
   // The probe sends the raw batch itself; then the table is still there.
-  auto z = start(host, profile("nodelete", filtered), {"/usr/bin/sleep", "60"});
-  pid_t init = -1;
-  for (int i = 0; i < 100 && (init = init_of(*z)) < 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto z = start_sleeper(host, profile("nodelete", filtered));
+  pid_t init = init_of(*z);
   ASSERT_GT(init, 0);
   Netns jail(init);
   pid_t pid = fork();
@@ -276,12 +278,12 @@ TEST_F(Network, NetworkNamespacePathJoinsThatNamespace) {
 // loopback closed without HostLoopbackPort= and open with it; Port= in.
 // Runs in a child with the host namespace's own servers, and (where the test
 // user cannot open /dev/net/tun) a 0666 tun node in its own mount namespace.
-constexpr const char* kUserClient = R"(import socket
+constexpr const char* kUserClient = R"(import socket,sys
 def f(h,p):
   try:
     s=socket.create_connection((h,p),2); return s.recv(16).decode() or "empty"
   except Exception as e: return "error-"+type(e).__name__
-print("OUT",f("192.0.2.2",7100),flush=True)
+print("OUT",f("192.0.2.2",int(sys.argv[2])),flush=True)
 print("LOOP",f("127.0.0.1",7101),flush=True)
 )";
 
@@ -313,14 +315,17 @@ TEST_F(Network, UserModeForAnOrdinaryUser) {
       _exit(0);
     }
     if (setns(host.fd.get(), CLONE_NEWNET) != 0) _exit(1);
-    auto out_srv = serve(host, "tcp", 7100, 8000, "192.0.2.2");
+    // One client each; the servers end by themselves (8 s) after the drop.
+    auto closed_srv = serve(host, "tcp", 7100, 8000, "192.0.2.2");
+    auto open_srv = serve(host, "tcp", 7102, 8000, "192.0.2.2");
     auto lo_srv = serve(host, "tcp", 7101, 8000, "127.0.0.1");
     if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0 ||
         prctl(PR_SET_DUMPABLE, 1) != 0)
       _exit(1);
     say("setup", "ok");
-    for (const auto& [name, prof] : {std::pair<std::string, std::string>{"closed", closed}, {"open", open}}) {
-      Spawned z({"--profile", prof, "--", "/usr/bin/python3", "-c", client, std::to_string(kEchoPort)});
+    for (const auto& [name, prof, port] : {std::tuple<std::string, std::string, int>{"closed", closed, 7100},
+                                           {"open", open, 7102}}) {
+      Spawned z({"--profile", prof, "--", "/usr/bin/python3", "-c", client, std::to_string(kEchoPort), std::to_string(port)});
       say(name + "_out", z.wait_line("OUT"));
       say(name + "_loop", z.wait_line("LOOP"));
       if (z.wait_line("READY").empty()) say(name + "_err", z.wait(1000).err.substr(0, 200));
