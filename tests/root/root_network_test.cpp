@@ -416,6 +416,33 @@ TEST_F(Network, RefusalsNameTheDirective) {
   }
   EXPECT_THAT(output_of("ip -n " + host.name + " -o link"), Not(HasSubstr("ve-")));
 
+  // No pasta: a child's own mount namespace hides it under an empty file.
+  std::string found = output_of("for d in /usr/bin /usr/sbin /bin /sbin; do [ -e $d/pasta ] && echo $d/pasta; done");
+  std::string user = profile("refuse-user", "UserModeNetworking=yes");
+  dir_.write("empty", "");
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(1);
+    std::istringstream paths(found);
+    for (std::string path; std::getline(paths, path);)
+      if (mount((dir_ / "empty").c_str(), path.c_str(), nullptr, MS_BIND, nullptr) != 0) _exit(1);
+    auto r = run_in(host, user, {"/bin/true"});
+    std::string text = std::to_string(r.code) + " " + std::to_string(r.err_lines().size()) + " " + r.err;
+    (void)!write(p[1], text.data(), text.size());
+    _exit(0);
+  }
+  close(p[1]);
+  std::string got;
+  char buf[512];
+  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+  close(p[0]);
+  waitpid(pid, nullptr, 0);
+  EXPECT_THAT(got, ::testing::StartsWith("125 1 ")) << got;
+  EXPECT_THAT(got, HasSubstr("UserModeNetworking= needs pasta, not found")) << got;
+
   // VirtualEthernet= as an ordinary user.
   std::string prof = profile("refuse", "VirtualEthernet=yes");
   auto r = run_command({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", kZjail, "--profile",
