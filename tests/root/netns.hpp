@@ -1,8 +1,9 @@
-// What root_firewall_test.cpp and root_forward_test.cpp share: network
-// namespaces of the test's own ("zjt-PID-TAG", removed with it), this
-// process entering one for a scope, TCP/UDP/ping clients and forked
-// servers, and the firewall's batches installed. No packet leaves the
-// namespaces made here.
+// What the network tests (root_firewall_test.cpp, root_forward_test.cpp,
+// root_network_test.cpp, root_pasta_test.cpp) share: network namespaces of
+// the test's own ("zjt-PID-TAG", removed with it), this process entering
+// one for a scope, TCP/UDP/ping clients and forked servers, the firewall's
+// batches installed, and a tun node an unprivileged pasta can open. No
+// packet leaves the namespaces made here.
 #pragma once
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -13,7 +14,10 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 // After netinet/in.h, which the kernel's headers then leave alone.
@@ -78,6 +82,18 @@ inline bool ipv6_settled(const Netns& ns) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;
+}
+
+// Debian's /dev/net/tun is 0666 and pasta, unprivileged, opens it; some
+// hosts (containers) have it 0600. For a process that has unshared its
+// mount namespace: a 0666 node of the same device on a tmpfs over `dir`,
+// bound over /dev/net/tun, all in that namespace, leaving the host's alone.
+inline bool bind_open_tun(const std::string& dir) {
+  std::string node = dir + "/tun";
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+  if (mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") != 0) return false;
+  if (mknod(node.c_str(), S_IFCHR | 0666, makedev(10, 200)) != 0 || chmod(node.c_str(), 0666) != 0) return false;
+  return mount(node.c_str(), "/dev/net/tun", nullptr, MS_BIND, nullptr) == 0;
 }
 
 // This (single-threaded) process inside `ns` for a scope: sockets made then
