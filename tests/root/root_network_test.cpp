@@ -407,7 +407,8 @@ TEST_F(Network, RefusalsNameTheDirective) {
       {"VirtualEthernet=yes\nAddress=10.1.2.300/30", "'10.1.2.300/30' for Address="},
       {"Address=10.1.2.2/30", "Address= is the jail's side of VirtualEthernet=yes, which is not set"},
       {"VirtualEthernet=yes\nAddress=10.1.2.2/30\nHostAddress=10.9.2.1/30", "are not on one subnet"},
-      {"VirtualEthernet=yes\nAddress=10.88.0.2/24\nHostAddress=10.88.0.1/24", "HostAddress=10.88.0.1/24 clashes"},
+      {"VirtualEthernet=yes\nAddress=10.88.0.2/24\nHostAddress=10.88.0.1/24",
+       "HostAddress=10.88.0.1/24 clashes with the host's 10.88.0.0/24 (a route or address, perhaps another jail's): Address already in use"},
   };
   for (const auto& c : cases) {
     auto r = run_in(host, profile("refuse", c.body), {"/bin/true"});
