@@ -72,7 +72,7 @@ std::string echo(const Netns& ns, int type, const std::string& dst, int port, co
   return in.ok() ? echo_here(type, dst, port, src) : "error: setns";
 }
 
-class Network : public NetTest {
+class JailNetwork : public NetTest {
  protected:
   void SetUp() override {
     NetTest::SetUp();
@@ -120,7 +120,7 @@ constexpr const char* kVeth = "VirtualEthernet=yes\nAddress=10.77.0.2/29\nHostAd
 
 // 1. The jailed server answers at Address= over the veth; the jail's default
 // route is via HostAddress=.
-TEST_F(Network, VethServerAnswersAtItsAddressAndRoutesViaTheHost) {
+TEST_F(JailNetwork, VethServerAnswersAtItsAddressAndRoutesViaTheHost) {
   Netns host("veth");
   auto z = start_echo(host, profile("veth", kVeth));
   EXPECT_EQ(echo(host, SOCK_STREAM, "10.77.0.2", kEchoPort), "ping");
@@ -132,7 +132,7 @@ TEST_F(Network, VethServerAnswersAtItsAddressAndRoutesViaTheHost) {
 
 // 2. Port= in veth mode, TCP and UDP: from the host namespace's own
 // non-loopback address, and from a client namespace routed through it.
-TEST_F(Network, PortForwardsTcpAndUdpFromTheHostAndBeyond) {
+TEST_F(JailNetwork, PortForwardsTcpAndUdpFromTheHostAndBeyond) {
   Netns host("fwd"), client("fwd-cl");
   ASSERT_EQ(host.ip("link add zh0 type veth peer name zc0 netns " + client.name), 0);
   ASSERT_EQ(host.ip("addr add 192.0.2.1/24 dev zh0") | host.ip("link set zh0 up"), 0);
@@ -153,7 +153,7 @@ TEST_F(Network, PortForwardsTcpAndUdpFromTheHostAndBeyond) {
 // 3. IPAddressAllow=/IPAddressDeny= for TCP, UDP and ICMP, both ways: the
 // host's 10.77.0.1 is allowed, its 10.77.0.3 (a second address on the same
 // link) is not.
-TEST_F(Network, AddressFiltersHoldBothWaysForTcpUdpIcmp) {
+TEST_F(JailNetwork, AddressFiltersHoldBothWaysForTcpUdpIcmp) {
   Netns host("filter");
   auto z = start_sleeper(host, profile("filter", std::string(kVeth) + "IPAddressDeny=any\nIPAddressAllow=10.77.0.1\n"));
   pid_t init = init_of(*z);
@@ -192,7 +192,7 @@ TEST_F(Network, AddressFiltersHoldBothWaysForTcpUdpIcmp) {
 
 // RestrictNetworkInterfaces=: an allow list without lo closes the jail's own
 // loopback and keeps host0; "~host0" the other way round.
-TEST_F(Network, RestrictNetworkInterfacesClosesWhatItDoesNotName) {
+TEST_F(JailNetwork, RestrictNetworkInterfacesClosesWhatItDoesNotName) {
   for (const auto& [list, host0_open] : {std::pair<std::string, bool>{"host0", true}, {"~host0", false}}) {
     Netns host(host0_open ? "ifaces-allow" : "ifaces-deny");  // the last jail's veth may linger a moment
     auto z = start_sleeper(host, profile("ifaces", std::string(kVeth) + "RestrictNetworkInterfaces=" + list + "\n"));
@@ -212,7 +212,7 @@ TEST_F(Network, RestrictNetworkInterfacesClosesWhatItDoesNotName) {
 
 // The payload cannot take the filter away, through nft or a netlink request
 // of its own; a profile that would hand it CAP_NET_ADMIN is refused.
-TEST_F(Network, ThePayloadCannotDeleteTheFilter) {
+TEST_F(JailNetwork, ThePayloadCannotDeleteTheFilter) {
   Netns host("nodelete");
   std::string filtered = std::string(kVeth) + "IPAddressDeny=any\nCapabilityBoundingSet=\nSystemCallFilter=\n";
   auto r = run_in(host, profile("nodelete", filtered),
@@ -255,7 +255,7 @@ TEST_F(Network, ThePayloadCannotDeleteTheFilter) {
 
 // 4. NetworkNamespacePath=: the payload is in that namespace; a missing path
 // and a path that is no network namespace are refused.
-TEST_F(Network, NetworkNamespacePathJoinsThatNamespace) {
+TEST_F(JailNetwork, NetworkNamespacePathJoinsThatNamespace) {
   Netns host("join"), other("join-other");
   ASSERT_EQ(other.ip("link add zo0 type veth peer name zo1") | other.ip("addr add 198.51.100.7/24 dev zo0"), 0);
   auto r = run_in(host, profile("join", "PrivateNetwork=no\nSystemCallFilter=\nNetworkNamespacePath=/run/netns/" + other.name),
@@ -286,7 +286,7 @@ print("OUT",f("192.0.2.2",int(sys.argv[2])),flush=True)
 print("LOOP",f("127.0.0.1",7101),flush=True)
 )";
 
-TEST_F(Network, UserModeForAnOrdinaryUser) {
+TEST_F(JailNetwork, UserModeForAnOrdinaryUser) {
   if (sh("command -v pasta >/dev/null") != 0) GTEST_SKIP() << "\n*** SKIPPED: no pasta (Debian's passt) ***";
   Netns host("user");
   ASSERT_EQ(host.ip("link add zh0 type veth peer name zh1") | host.ip("link set zh1 up") |
@@ -350,7 +350,7 @@ TEST_F(Network, UserModeForAnOrdinaryUser) {
 
 // 6. 200 launches SIGKILLed at random points, veth with Port= and user mode
 // mixed: nothing stays in the host's namespace or /run/zjail.
-TEST_F(Network, NothingLeftAfterSigkilledLaunches) {
+TEST_F(JailNetwork, NothingLeftAfterSigkilledLaunches) {
   Netns host("cycles");
   ASSERT_EQ(host.ip("link add zh0 type veth peer name zh1") | host.ip("link set zh1 up") |
                 host.ip("addr add 192.0.2.1/24 dev zh0") | host.ip("link set zh0 up") |
@@ -396,7 +396,7 @@ TEST_F(Network, NothingLeftAfterSigkilledLaunches) {
 }
 
 // 7. Refusals: exit 125, one line naming the directive and value.
-TEST_F(Network, RefusalsNameTheDirective) {
+TEST_F(JailNetwork, RefusalsNameTheDirective) {
   Netns host("refuse");
   ASSERT_EQ(host.ip("link add zu0 type veth peer name zu1") | host.ip("addr add 10.88.0.1/24 dev zu0") |
                 host.ip("link set zu0 up"),
