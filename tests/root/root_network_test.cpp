@@ -244,7 +244,8 @@ TEST_F(JailNetwork, ThePayloadCannotDeleteTheFilter) {
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
   EXPECT_THAT(output_of("nsenter -t " + std::to_string(init) + " -n nft list tables"), HasSubstr("table inet zjail"));
 
-  auto refused = run_in(host, profile("netadmin", std::string(kVeth) +
+  // Picked addresses: the running jail above holds kVeth's.
+  auto refused = run_in(host, profile("netadmin", std::string("VirtualEthernet=yes\n") +
                                                       "IPAddressDeny=any\nCapabilityBoundingSet=CAP_NET_ADMIN\n"
                                                       "AmbientCapabilities=CAP_NET_ADMIN\n"),
                         {"/bin/true"});
