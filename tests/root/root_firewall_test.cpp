@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "firewall_netns.hpp"
+#include "netns.hpp"
 
 namespace zjail_test {
 namespace {

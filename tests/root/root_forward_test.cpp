@@ -12,7 +12,7 @@
 #include <chrono>
 #include <thread>
 
-#include "firewall_netns.hpp"
+#include "netns.hpp"
 
 namespace zjail_test {
 namespace {

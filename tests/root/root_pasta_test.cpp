@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "netns.hpp"
 #include "pasta.hpp"
 
 namespace zjail_test {
@@ -191,19 +192,9 @@ bool drop_to_nobody() {
          setresuid(kNobody, kNobody, kNobody) == 0 && prctl(PR_SET_DUMPABLE, 1) == 0;
 }
 
-// Debian's /dev/net/tun is 0666 and pasta, unprivileged, opens it; some
-// hosts (containers) have it 0600. The test gets a 0666 node of the same
-// device in its own mount namespace, leaving the host's alone.
-bool open_tun_to_all() {
-  // A tmpfs over /tmp, seen by this test's mount namespace only: nothing
-  // is left on the host's.
-  const char* dir = "/tmp";
-  std::string node = std::string(dir) + "/tun";
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
-  if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") != 0) return false;
-  if (mknod(node.c_str(), S_IFCHR | 0666, makedev(10, 200)) != 0 || chmod(node.c_str(), 0666) != 0) return false;
-  return mount(node.c_str(), "/dev/net/tun", nullptr, MS_BIND, nullptr) == 0;
-}
+// A tmpfs over /tmp, seen by this test's mount namespace only, holds the
+// 0666 tun node: nothing is left on the host's.
+bool open_tun_to_all() { return bind_open_tun("/tmp"); }
 
 // Runs `scenario(out)` in a child with a fresh "host" network namespace set
 // up as the header says, and returns what it reported.

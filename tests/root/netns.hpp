@@ -1,8 +1,9 @@
-// What root_firewall_test.cpp and root_forward_test.cpp share: network
-// namespaces of the test's own ("zjt-PID-TAG", removed with it), this
-// process entering one for a scope, TCP/UDP/ping clients and forked
-// servers, and the firewall's batches installed. No packet leaves the
-// namespaces made here.
+// What the network tests (root_firewall_test.cpp, root_forward_test.cpp,
+// root_network_test.cpp, root_pasta_test.cpp) share: network namespaces of
+// the test's own ("zjt-PID-TAG", removed with it), this process entering
+// one for a scope, TCP/UDP/ping clients and forked servers, the firewall's
+// batches installed, and a tun node an unprivileged pasta can open. No
+// packet leaves the namespaces made here.
 #pragma once
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -13,7 +14,10 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 // After netinet/in.h, which the kernel's headers then leave alone.
@@ -51,16 +55,20 @@ inline std::string output_of(const std::string& cmd) {
   return out;
 }
 
-// A network namespace of this test's own, removed with it.
+// A network namespace of this test's own, removed with it; or, from a
+// pid, a jail's, only looked at (name empty, nothing removed).
 struct Netns {
   std::string name;
   zjail::UniqueFd fd;
+  explicit Netns(pid_t pid) : fd(open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC)) {}
   explicit Netns(const std::string& tag) : name("zjt-" + std::to_string(getpid()) + "-" + tag) {
     sh("ip netns del " + name + " 2>/dev/null");
     if (sh("ip netns add " + name) == 0) fd = zjail::UniqueFd(open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
     sh("ip -n " + name + " link set lo up");
   }
-  ~Netns() { sh("ip netns del " + name); }
+  ~Netns() {
+    if (!name.empty()) sh("ip netns del " + name);
+  }
   int ip(const std::string& args) const { return sh("ip -n " + name + " " + args); }
   std::string tables() const { return output_of("ip netns exec " + name + " nft list tables 2>&1"); }
 };
@@ -74,6 +82,18 @@ inline bool ipv6_settled(const Netns& ns) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;
+}
+
+// Debian's /dev/net/tun is 0666 and pasta, unprivileged, opens it; some
+// hosts (containers) have it 0600. For a process that has unshared its
+// mount namespace: a 0666 node of the same device on a tmpfs over `dir`,
+// bound over /dev/net/tun, all in that namespace, leaving the host's alone.
+inline bool bind_open_tun(const std::string& dir) {
+  std::string node = dir + "/tun";
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+  if (mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") != 0) return false;
+  if (mknod(node.c_str(), S_IFCHR | 0666, makedev(10, 200)) != 0 || chmod(node.c_str(), 0666) != 0) return false;
+  return mount(node.c_str(), "/dev/net/tun", nullptr, MS_BIND, nullptr) == 0;
 }
 
 // This (single-threaded) process inside `ns` for a scope: sockets made then
