@@ -158,7 +158,7 @@ TEST_F(JailNetwork, AddressFiltersHoldBothWaysForTcpUdpIcmp) {
   auto z = start_sleeper(host, profile("filter", std::string(kVeth) + "IPAddressDeny=any\nIPAddressAllow=10.77.0.1\n"));
   pid_t init = init_of(*z);
   ASSERT_GT(init, 0);
-  std::string ve = output_of("ip -n " + host.name + " -o link show | grep -o 've-[^@:]*' | head -1");
+  std::string ve = output_of("ip -n " + host.name + " -o link show | grep -o 'zj-[^@:]*' | head -1");
   if (!ve.empty() && ve.back() == '\n') ve.pop_back();
   ASSERT_EQ(host.ip("addr add 10.77.0.3/29 dev " + ve), 0) << ve;
   Netns jail(init);
@@ -381,7 +381,7 @@ TEST_F(JailNetwork, NothingLeftAfterSigkilledLaunches) {
   std::string links, left;
   auto t1 = std::chrono::steady_clock::now();
   for (int i = 0; i < 100; ++i) {
-    links = output_of("ip -n " + host.name + " -o link | grep ve- || true");
+    links = output_of("ip -n " + host.name + " -o link | grep zj- || true");
     left = pastas();
     if (links.empty() && left == pastas_before) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -417,7 +417,7 @@ TEST_F(JailNetwork, RefusalsNameTheDirective) {
     EXPECT_EQ(r.err_lines().size(), 1u) << r.dump();
     EXPECT_THAT(r.err, HasSubstr(c.says)) << r.dump();
   }
-  EXPECT_THAT(output_of("ip -n " + host.name + " -o link"), Not(HasSubstr("ve-")));
+  EXPECT_THAT(output_of("ip -n " + host.name + " -o link"), Not(HasSubstr("zj-")));
 
   // No pasta: a child's own mount namespace hides it under an empty file.
   std::string found = output_of("for d in /usr/bin /usr/sbin /bin /sbin; do [ -e $d/pasta ] && echo $d/pasta; done");

@@ -5,7 +5,7 @@
 # outside the jail, stores and reads a key through the VM's own non-loopback
 # address; Redis sits in a network namespace of its own and sees the client's
 # own address (DNAT, no masquerade); the host's loopback is not forwarded.
-# The ve-* link and the nftables owner table exist while the unit runs, and
+# The zj-* link and the nftables owner table exist while the unit runs, and
 # are gone after `systemctl stop` and after `systemctl kill -s KILL`.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -56,7 +56,7 @@ vm_addr=$(vm "ip -4 -o addr show dev \$(ip -4 route show default | awk '{ print 
 [[ $vm_addr =~ ^[0-9.]+$ && $vm_addr != 127.* ]] || fail "no non-loopback IPv4 address in the VM: '$vm_addr'"
 echo "ok: the VM's address is $vm_addr"
 
-veth_links() { vm "ip -o link show type veth" | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep '^ve-' || true; }
+veth_links() { vm "ip -o link show type veth" | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep '^zj-' || true; }
 zjail_tables() { vm "nft list tables" | awk '$1 == "table" && $2 == "inet" && $3 ~ /^zjail_/ { print $3 }' || true; }
 # Poll up to 20 s: the kernel dismantles a dead namespace (and the veth in
 # it) from a work queue, after the last process in it is gone.
@@ -66,7 +66,7 @@ wait_gone() {
     ! veth_links | grep -qx -- "$link" && ! zjail_tables | grep -qx -- "$table" && break
     sleep 0.2
   done
-  assert_eq "ve-* links after $what" "" "$(veth_links | paste -sd' ')"
+  assert_eq "zj-* links after $what" "" "$(veth_links | paste -sd' ')"
   assert_eq "zjail tables after $what" "" "$(zjail_tables | paste -sd' ')"
 }
 # Start the unit and print "PID LINK TABLE" of the running jail.
@@ -76,19 +76,19 @@ start_jail() {
   pid=$(daemon_pid $unit)
   links=$(veth_links)
   tables=$(zjail_tables)
-  [[ $(wc -l <<<"$links") == 1 && -n $links ]] || fail "expected one ve-* link while $unit runs, got '$links'"
+  [[ $(wc -l <<<"$links") == 1 && -n $links ]] || fail "expected one zj-* link while $unit runs, got '$links'"
   [[ $(wc -l <<<"$tables") == 1 && -n $tables ]] || fail "expected one zjail table while $unit runs, got '$tables'"
   printf '%s %s %s\n' "$pid" "$links" "$tables"
 }
 
-assert_eq "ve-* links before the start" "" "$(veth_links | paste -sd' ')"
+assert_eq "zj-* links before the start" "" "$(veth_links | paste -sd' ')"
 assert_eq "zjail tables before the start" "" "$(zjail_tables | paste -sd' ')"
 
 # --- Running: its own namespace, a veth, a forward -------------------------------------------
 jail=$(start_jail)
 read -r pid link table <<<"$jail"
-assert_match "the host's link is ve-NAME-XXXX" '^ve-rediss-[0-9a-f]{4}$' "$link"
-suffix=${link#ve-}
+assert_match "the host's link is zj-NAME-XXXX" '^zj-rediss-[0-9a-f]{4}$' "$link"
+suffix=${link#zj-}
 assert_eq "the owner table is named after the link" "zjail_${suffix//-/_}" "$table"
 table_rules=$(vm nft list table inet "$table")
 printf '%s\n' "$table_rules" | sed 's/^/  | /'
