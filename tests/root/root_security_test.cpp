@@ -236,23 +236,28 @@ TEST_F(Security, RestrictNamespacesNoStillGetsNone) {
   EXPECT_EQ(r.lines(), (std::vector<std::string>{"1"})) << r.dump();
 }
 
-TEST_F(Security, UnenforcedNetworkDirectivesRefuseTheLaunch) {
-  // Each of them alone: the payload never runs, and the one line says why.
+TEST_F(Security, HostNetworkFiltersRefuseTheLaunch) {
+  // On the host's network zjail cannot hold them (docs/network.md): each of
+  // them alone, the payload never runs, and the one line says why.
   const std::pair<const char*, const char*> lines[] = {
       {"IPAddressDeny", "any"},
       {"IPAddressAllow", "localhost"},
       {"RestrictNetworkInterfaces", "lo"},
-      {"NetworkNamespacePath", "/run/netns/x"},
   };
   for (const auto& [key, value] : lines) {
-    auto r = with(std::string(key) + "=" + value + "\n", {"hostname"});
+    auto r = with("PrivateNetwork=no\n" + std::string(key) + "=" + value + "\n", {"hostname"});
     EXPECT_EQ(r.code, kExitFailure) << r.dump();
     EXPECT_TRUE(r.lines().empty()) << "the payload ran\n" << r.dump();
-    EXPECT_THAT(r.err, HasSubstr(std::string(key) + "= is not enforced by this zjail yet")) << r.dump();
+    EXPECT_THAT(r.err, HasSubstr(std::string(key) + "= is enforced in the jail's own network namespace only"))
+        << r.dump();
   }
   auto check = run({"--profile", kProfile, "--profile", dir_ / "p1.profile", "--check"});
   EXPECT_EQ(check.code, 0) << check.dump();
   EXPECT_THAT(check.err, HasSubstr("a launch with this profile exits 125")) << check.dump();
+  auto missing = with("PrivateNetwork=no\nNetworkNamespacePath=/run/netns/zjail-none\n", {"hostname"});
+  EXPECT_EQ(missing.code, kExitFailure) << missing.dump();
+  EXPECT_TRUE(missing.lines().empty()) << "the payload ran\n" << missing.dump();
+  EXPECT_THAT(missing.err, HasSubstr("NetworkNamespacePath=/run/netns/zjail-none")) << missing.dump();
 }
 
 }  // namespace
