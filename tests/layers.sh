@@ -24,7 +24,8 @@ allow() {
 for f in $(cd "$root" && ls src/child/*.cpp src/child/*.hpp); do
   allow "$f" 'child\.hpp|privileges\.hpp|zjail/plan\.hpp|zjail/memory\.hpp'
 done
-allow include/zjail/plan.hpp 'zjail/(fault|fd|landlock|result)\.hpp'
+allow include/zjail/plan.hpp 'zjail/(fault|fd|landlock|network|result)\.hpp'
+allow include/zjail/network.hpp 'zjail/(fd|result)\.hpp'
 allow include/zjail/fault.hpp 'zjail/result\.hpp'
 allow include/zjail/landlock.hpp 'zjail/(fd|result)\.hpp'
 allow include/zjail/result.hpp 'zjail/step\.hpp'

@@ -13,6 +13,7 @@
 #include "zjail/caps.hpp"
 #include "zjail/landlock.hpp"
 #include "zjail/syscalls.hpp"
+#include "zjail/network_setup.hpp"
 
 namespace zjail {
 namespace analysis {

@@ -25,6 +25,7 @@
 #include "pasta.hpp"
 #include "rtnetlink.hpp"
 #include "zjail/plan.hpp"
+#include "zjail/network_setup.hpp"
 
 namespace zjail {
 

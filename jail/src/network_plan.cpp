@@ -13,6 +13,7 @@
 #include "firewall.hpp"
 #include "pasta.hpp"
 #include "plan_internal.hpp"
+#include "zjail/network_setup.hpp"
 
 namespace zjail {
 namespace {

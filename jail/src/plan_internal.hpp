@@ -8,6 +8,7 @@
 #include "zjail/plan.hpp"
 #include "zjail/profile.hpp"
 #include "zjail/seccomp.hpp"
+#include "zjail/network_setup.hpp"
 
 namespace zjail {
 

@@ -4,6 +4,7 @@
 #include "directives.hpp"
 #include "show.hpp"
 #include "zjail/network.hpp"
+#include "zjail/network_setup.hpp"
 #include "zjail/parser.hpp"
 
 namespace zjail {

@@ -9,6 +9,7 @@
 
 #include "../../jail/src/plan_internal.hpp"
 #include "zjail/network.hpp"
+#include "zjail/network_setup.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/plan.hpp"
 

@@ -7,7 +7,7 @@
 #include "zjail/cgroup.hpp"
 #include "zjail/denials.hpp"
 #include "zjail/fd.hpp"
-#include "zjail/network.hpp"
+#include "zjail/network_setup.hpp"
 #include "zjail/notify.hpp"
 #include "zjail/plan.hpp"
 #include "zjail/result.hpp"
