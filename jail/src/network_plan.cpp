@@ -3,6 +3,7 @@
 // systemd's keywords expanded. Everything that contradicts itself is
 // refused here, with the line that said it, before anything is made.
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
 
+#include "directives.hpp"
 #include "firewall.hpp"
 #include "pasta.hpp"
 #include "plan_internal.hpp"
@@ -18,6 +20,17 @@ namespace zjail {
 namespace {
 
 constexpr int kCapNetAdmin = 12;
+constexpr int kCapNetRaw = 13;
+
+// Whether RestrictAddressFamilies= leaves the payload AF_PACKET.
+bool packet_sockets_open(const Security& s) {
+  if (s.address_families_none.is_set()) return false;
+  if (!s.restrict_address_families.is_set) return true;
+  bool listed = false;
+  for (const auto& i : s.restrict_address_families.names)
+    if (address_family_number(i.value) == AF_PACKET) listed = true;
+  return listed != s.restrict_address_families.invert;
+}
 
 const Origin& first(const std::vector<Item<std::string>>& v) { return v.front().origin; }
 
@@ -156,6 +169,12 @@ Status plan_network(const Profile& p, Plan& plan) {
     if ((plan.ambient & (1ULL << kCapNetAdmin)) || ((plan.bounding & (1ULL << kCapNetAdmin)) && plan.uid == 0))
       return refuse(o, "the address and interface filters live in the jail's network namespace, which a payload "
                        "holding CAP_NET_ADMIN could empty: drop it from CapabilityBoundingSet=");
+    // A packet socket writes frames straight to the device, under every
+    // netfilter hook: CAP_NET_RAW with AF_PACKET passes both filters.
+    bool raw = (plan.ambient & (1ULL << kCapNetRaw)) || ((plan.bounding & (1ULL << kCapNetRaw)) && plan.uid == 0);
+    if (raw && packet_sockets_open(s))
+      return refuse(o, "the address and interface filters see no packet socket's frames, which a payload holding "
+                       "CAP_NET_RAW could send: drop CAP_NET_RAW or close AF_PACKET with RestrictAddressFamilies=");
     std::vector<std::string> words;
     for (const auto& i : s.ip_address_allow) words.push_back(i.value);
     ZJAIL_TRY_ASSIGN(net.filter.allow, expand_address_words(words));

@@ -277,6 +277,27 @@ TEST(PlanSecurity, FiltersRefuseCapNetAdmin) {
               HasSubstr("holding CAP_NET_ADMIN could empty"));
 }
 
+// A packet socket's frames pass under every netfilter hook (tried: one sent
+// from host0 with IPAddressDeny=any reached the host), so CAP_NET_RAW with
+// AF_PACKET open defeats the filters too; closing AF_PACKET is enough.
+TEST(PlanSecurity, FiltersRefuseCapNetRawWithPacketSockets) {
+  auto with = [](const char* families) {
+    return profile_of({{"IPAddressDeny", "any"},
+                       {"AmbientCapabilities", "CAP_NET_RAW"},
+                       {"CapabilityBoundingSet", "CAP_NET_RAW"},
+                       {"RestrictAddressFamilies", families}});
+  };
+  EXPECT_THAT(plan_error(profile_of({{"IPAddressDeny", "any"}, {"AmbientCapabilities", "CAP_NET_RAW"},
+                                     {"CapabilityBoundingSet", "CAP_NET_RAW"}})),
+              HasSubstr("CAP_NET_RAW could send"));
+  for (auto families : {"AF_INET AF_PACKET", "~AF_NETLINK"})
+    EXPECT_THAT(plan_error(with(families)), HasSubstr("CAP_NET_RAW could send")) << families;
+  for (auto families : {"AF_INET AF_INET6", "~AF_PACKET", "none"}) {
+    auto plan = plan_of(with(families));
+    EXPECT_TRUE(plan) << families << ": " << (plan ? "" : plan.error().context);
+  }
+}
+
 TEST(PlanSecurity, SessionsRefuseWhatALoginCannotTake) {
   Login login{"nobody", 65534, {65534}};
   for (auto lines : {std::initializer_list<std::pair<const char*, const char*>>{{"SecureBits", "noroot"}},
