@@ -158,7 +158,8 @@ const IpPrefix* of_family(const std::vector<IpPrefix>& v, int family) {
   return nullptr;
 }
 
-Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route, NetworkLease::State& state) {
+Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route, int jail_netfilter,
+                  NetworkLease::State& state) {
   const NetworkPlan& net = plan.network;
   mkdir("/run/zjail", 0755);
   UniqueFd lock(open(kLockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
@@ -203,6 +204,9 @@ Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route
   ZJAIL_TRY(host.set_up(host_index, name));
   lock.reset();  // the host's routes now show the subnets taken
 
+  // Before host0 is up: the host takes any IPv6 source from the link.
+  ZJAIL_TRY_ASSIGN(auto source, source_batch(L, net.jail_ifname, jail_addrs));
+  ZJAIL_TRY(send_batch(L, jail_netfilter, source));
   Rtnl jail(L, jail_route);
   ZJAIL_TRY_ASSIGN(int index, jail.index_of(net.jail_ifname));
   for (const auto& a : jail_addrs) ZJAIL_TRY(jail.add_address(index, net.jail_ifname, a));
@@ -244,7 +248,7 @@ Result<NetworkLease> setup_network(const Plan& plan, pid_t init) {
   }
   Rtnl jail(L, sockets.first.get());
   ZJAIL_TRY(jail.set_up(1, "lo"));
-  if (veth) ZJAIL_TRY(build_veth(L, plan, init, sockets.first.get(), *state));
+  if (veth) ZJAIL_TRY(build_veth(L, plan, init, sockets.first.get(), sockets.second.get(), *state));
   if (user) {
     PastaSpec spec;
     spec.binary = net.pasta;

@@ -396,6 +396,40 @@ TEST_F(JailNetwork, NothingLeftAfterSigkilledLaunches) {
             << std::chrono::duration_cast<std::chrono::milliseconds>(settled).count() << " ms\n";
 }
 
+// 6b. An unprivileged payload sends only from the jail's own addresses:
+// IPV6_FREEBIND let it send from any IPv6 address, which the host took
+// (no reverse path filter for IPv6).
+TEST_F(JailNetwork, VethPayloadCannotSpoofItsSource) {
+  Netns host("spoof");
+  zjail::UniqueFd u;
+  {
+    Inside in(host);
+    u.reset(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    Addr any = addr("::", 9999);
+    ASSERT_EQ(bind(u.get(), reinterpret_cast<sockaddr*>(&any.ss), any.len), 0) << errno;
+  }
+  constexpr const char* kSpoof = R"(import socket
+for src in ["fd77::2","fd00::dead","2001:db8::1","fd77::2"]:
+  s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM); s.setsockopt(socket.IPPROTO_IPV6,78,1)
+  s.bind((src,0))
+  try: s.sendto(src.encode(),("fd77::1",9999))
+  except OSError: pass
+print("SENT",flush=True)
+)";
+  auto r = run_in(host, profile("spoof", std::string(kVeth) + "Address=fd77::2/64\nHostAddress=fd77::1/64\n"),
+                  {"/usr/bin/python3", "-c", kSpoof});
+  ASSERT_THAT(r.out, HasSubstr("SENT")) << r.dump();
+  std::vector<std::string> got;
+  char buf[64];
+  while (readable(u.get(), 500)) {
+    ssize_t n = recv(u.get(), buf, sizeof buf, 0);
+    if (n > 0) got.emplace_back(buf, static_cast<size_t>(n));
+  }
+  // The jail's own address is the control: the path itself works.
+  EXPECT_THAT(got, ::testing::Contains("fd77::2"));
+  EXPECT_THAT(got, ::testing::Each("fd77::2"));
+}
+
 // 7. Refusals: exit 125, one line naming the directive and value.
 TEST_F(JailNetwork, RefusalsNameTheDirective) {
   Netns host("refuse");
