@@ -152,6 +152,21 @@ std::string link_name(const Plan& plan) {
   }
 }
 
+// The host's side takes no router advertisement and no redirect from the
+// jail: with CAP_NET_RAW a payload sent one and the host took a default
+// IPv6 route through the jail and a SLAAC address from it (accept_ra is 1
+// while the host does not forward). ENOENT: that family is off on the host.
+Status harden_host_side(const std::string& name) {
+  for (const char* key : {"ipv6/conf/@/accept_ra", "ipv6/conf/@/accept_redirects", "ipv4/conf/@/accept_redirects"}) {
+    std::string file = std::string("/proc/sys/net/") + key;
+    file.replace(file.find('@'), 1, name);
+    UniqueFd fd(open(file.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd && errno == ENOENT) continue;
+    if (!fd || write(fd.get(), "0\n", 2) != 2) return make_error(Step::Network, errno, file);
+  }
+  return {};
+}
+
 const IpPrefix* of_family(const std::vector<IpPrefix>& v, int family) {
   for (const auto& p : v)
     if (p.family == family) return &p;
@@ -200,6 +215,7 @@ Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route
   if (!netns) return make_error(Step::Network, errno, ns);
   ZJAIL_TRY(host.create_veth(name, net.jail_ifname, netns.get()));
   ZJAIL_TRY_ASSIGN(int host_index, host.index_of(name));
+  ZJAIL_TRY(harden_host_side(name));
   for (const auto& a : host_addrs) ZJAIL_TRY(host.add_address(host_index, name, a));
   ZJAIL_TRY(host.set_up(host_index, name));
   lock.reset();  // the host's routes now show the subnets taken

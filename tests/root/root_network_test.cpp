@@ -430,6 +430,32 @@ print("SENT",flush=True)
   EXPECT_THAT(got, ::testing::Each("fd77::2"));
 }
 
+// 6c. The host's side takes no router advertisement from the jail: one sent
+// by a payload with CAP_NET_RAW gave the host a default IPv6 route through
+// the jail and a SLAAC address.
+TEST_F(JailNetwork, HostSideTakesNoRouterAdvertisement) {
+  Netns host("ra");
+  constexpr const char* kAdvertise = R"(import socket,struct,time
+s=socket.socket(socket.AF_INET6,socket.SOCK_RAW,socket.IPPROTO_ICMPV6)
+i=socket.if_nametoindex("host0")
+s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_MULTICAST_HOPS,255)
+s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_MULTICAST_IF,i)
+ra=struct.pack("!BBHBBHII",134,0,0,64,0,1800,0,0)+struct.pack("!BBBBIII16s",3,4,64,0xc0,86400,14400,0,socket.inet_pton(socket.AF_INET6,"2001:db8:77::"))
+time.sleep(2)
+for _ in range(3): s.sendto(ra,("ff02::1",0,0,i)); time.sleep(0.2)
+print("SENT",flush=True)
+time.sleep(60)
+)";
+  auto z = start(host, profile("ra", std::string(kVeth) + "AmbientCapabilities=CAP_NET_RAW\n"),
+                 {"/usr/bin/python3", "-c", kAdvertise});
+  ASSERT_NE(z->wait_line("SENT"), "") << z->wait(1000).dump();
+  usleep(300 * 1000);
+  std::string routes = output_of("ip -n " + host.name + " -6 route");
+  EXPECT_THAT(routes, Not(HasSubstr("proto ra"))) << routes;
+  EXPECT_THAT(routes, Not(HasSubstr("2001:db8:77"))) << routes;
+  EXPECT_THAT(output_of("ip -n " + host.name + " -6 addr"), Not(HasSubstr("2001:db8:77")));
+}
+
 // 7. Refusals: exit 125, one line naming the directive and value.
 TEST_F(JailNetwork, RefusalsNameTheDirective) {
   Netns host("refuse");
