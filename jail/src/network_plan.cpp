@@ -22,13 +22,13 @@ namespace {
 constexpr int kCapNetAdmin = 12;
 constexpr int kCapNetRaw = 13;
 
-// Whether RestrictAddressFamilies= leaves the payload AF_PACKET.
-bool packet_sockets_open(const Security& s) {
+// Whether RestrictAddressFamilies= leaves the payload `family`.
+bool family_open(const Security& s, int family) {
   if (s.address_families_none.is_set()) return false;
   if (!s.restrict_address_families.is_set) return true;
   bool listed = false;
   for (const auto& i : s.restrict_address_families.names)
-    if (address_family_number(i.value) == AF_PACKET) listed = true;
+    if (address_family_number(i.value) == family) listed = true;
   return listed != s.restrict_address_families.invert;
 }
 
@@ -169,12 +169,16 @@ Status plan_network(const Profile& p, Plan& plan) {
     if ((plan.ambient & (1ULL << kCapNetAdmin)) || ((plan.bounding & (1ULL << kCapNetAdmin)) && plan.uid == 0))
       return refuse(o, "the address and interface filters live in the jail's network namespace, which a payload "
                        "holding CAP_NET_ADMIN could empty: drop it from CapabilityBoundingSet=");
-    // A packet socket writes frames straight to the device, under every
-    // netfilter hook: CAP_NET_RAW with AF_PACKET passes both filters.
+    // CAP_NET_RAW: a packet socket writes frames straight to the device,
+    // under every netfilter hook; a raw ICMPv6 socket dresses any data as
+    // neighbour discovery, which the address check lets through (tried:
+    // both reached a denied host).
     bool raw = (plan.ambient & (1ULL << kCapNetRaw)) || ((plan.bounding & (1ULL << kCapNetRaw)) && plan.uid == 0);
-    if (raw && packet_sockets_open(s))
-      return refuse(o, "the address and interface filters see no packet socket's frames, which a payload holding "
-                       "CAP_NET_RAW could send: drop CAP_NET_RAW or close AF_PACKET with RestrictAddressFamilies=");
+    bool lists = !s.ip_address_allow.empty() || !s.ip_address_deny.empty();
+    if (raw && (family_open(s, AF_PACKET) || (lists && family_open(s, AF_INET6))))
+      return refuse(o, "a payload holding CAP_NET_RAW passes the address and interface filters (AF_PACKET frames, "
+                       "and ICMPv6 dressed as neighbour discovery): drop CAP_NET_RAW, or close AF_PACKET (and "
+                       "AF_INET6 with IPAddressAllow=/IPAddressDeny=) with RestrictAddressFamilies=");
     std::vector<std::string> words;
     for (const auto& i : s.ip_address_allow) words.push_back(i.value);
     ZJAIL_TRY_ASSIGN(net.filter.allow, expand_address_words(words));
