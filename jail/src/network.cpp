@@ -155,14 +155,20 @@ std::string link_name(const Plan& plan) {
 // The host's side takes no router advertisement and no redirect from the
 // jail: with CAP_NET_RAW a payload sent one and the host took a default
 // IPv6 route through the jail and a SLAAC address from it (accept_ra is 1
-// while the host does not forward). ENOENT: that family is off on the host.
+// while the host does not forward). Strict reverse path filtering drops
+// IPv4 from any source but the jail's subnet, which a packet socket could
+// otherwise forge past the jail's zjail_source table. ENOENT: that family
+// is off on the host.
 Status harden_host_side(const std::string& name) {
-  for (const char* key : {"ipv6/conf/@/accept_ra", "ipv6/conf/@/accept_redirects", "ipv4/conf/@/accept_redirects"}) {
+  for (auto [key, value] : {std::pair{"ipv6/conf/@/accept_ra", "0\n"},
+                            {"ipv6/conf/@/accept_redirects", "0\n"},
+                            {"ipv4/conf/@/accept_redirects", "0\n"},
+                            {"ipv4/conf/@/rp_filter", "1\n"}}) {
     std::string file = std::string("/proc/sys/net/") + key;
     file.replace(file.find('@'), 1, name);
     UniqueFd fd(open(file.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd && errno == ENOENT) continue;
-    if (!fd || write(fd.get(), "0\n", 2) != 2) return make_error(Step::Network, errno, file);
+    if (!fd || write(fd.get(), value, 2) != 2) return make_error(Step::Network, errno, file);
   }
   return {};
 }

@@ -454,6 +454,9 @@ time.sleep(60)
   EXPECT_THAT(routes, Not(HasSubstr("proto ra"))) << routes;
   EXPECT_THAT(routes, Not(HasSubstr("2001:db8:77"))) << routes;
   EXPECT_THAT(output_of("ip -n " + host.name + " -6 addr"), Not(HasSubstr("2001:db8:77")));
+  // And strict reverse path filtering for IPv4 on the host's side.
+  std::string rp = output_of("ip netns exec " + host.name + " sh -c 'cat /proc/sys/net/ipv4/conf/zj-ra-*/rp_filter'");
+  EXPECT_EQ(rp.substr(0, 1), "1") << rp;
 }
 
 // 7. Refusals: exit 125, one line naming the directive and value.
