@@ -145,6 +145,35 @@ Result<std::vector<unsigned char>> filter_batch(const NetLibs& L, const NetworkF
   return w.finish();
 }
 
+Result<std::vector<unsigned char>> source_batch(const NetLibs& L, const std::string& ifname,
+                                                const std::vector<IpPrefix>& own) {
+  ZJAIL_TRY(check_ifname(ifname));
+  const char* table = "zjail_source";
+  BatchWriter w(L);
+  w.table(NFPROTO_INET, table, 0);
+  BatchWriter::Hook hook{"filter", unsigned{NF_INET_LOCAL_OUT}, 0};
+  w.chain(NFPROTO_INET, table, "output", &hook);
+  w.chain(NFPROTO_INET, table, "source", nullptr);
+  Rule out(L, NFPROTO_INET, table, "output");
+  w.rule(out.ifname_is(false, ifname).verdict(NFT_GOTO, "source"));
+  std::vector<IpPrefix> allowed;
+  for (IpPrefix p : own) {
+    p.len = static_cast<int>(p.bytes()) * 8;  // the jail's own address, not its subnet
+    allowed.push_back(p);
+  }
+  allowed.push_back(prefix(AF_INET6, {0xfe, 0x80}, 10));
+  allowed.push_back(prefix(AF_INET6, {}, 128));
+  for (const IpPrefix& p : allowed) {
+    Rule r(L, NFPROTO_INET, table, "source");
+    w.rule(r.address_in(p, true).verdict(NF_ACCEPT));
+  }
+  for (int family : {AF_INET, AF_INET6}) {
+    Rule r(L, NFPROTO_INET, table, "source");
+    w.rule(r.address_in(prefix(family, {}, 0), true).verdict(NF_DROP));
+  }
+  return w.finish();
+}
+
 Result<std::vector<unsigned char>> forward_batch(const NetLibs& L, const std::string& table,
                                                  const std::vector<PortForward>& fw, const IpPrefix* jail4,
                                                  const IpPrefix* jail6) {

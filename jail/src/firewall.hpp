@@ -50,6 +50,13 @@ Result<std::vector<unsigned char>> forward_batch(const NetLibs& L, const std::st
                                                  const std::vector<PortForward>& fw, const IpPrefix* jail4,
                                                  const IpPrefix* jail6);
 
+// One batch creating `table inet zjail_source` in a veth jail's namespace:
+// a packet leaving through `ifname` must come from one of `own` (the jail's
+// addresses), from fe80::/10 or from :: (neighbour discovery, MLD). Without
+// it an unprivileged payload sends from any IPv6 address (IPV6_FREEBIND),
+// and the host, which has no reverse path filter for IPv6, takes it.
+Result<std::vector<unsigned char>> source_batch(const NetLibs& L, const std::string& ifname,
+                                                const std::vector<IpPrefix>& own);
 // Sends `batch` on a NETLINK_NETFILTER socket and reads every
 // acknowledgement. The first error names its message ("rule 3 of chain
 // input in table inet zjail") and keeps the kernel's errno. The socket stays

@@ -153,13 +153,35 @@ std::string link_name(const Plan& plan) {
   }
 }
 
+// The host's side takes no router advertisement and no redirect from the
+// jail: with CAP_NET_RAW a payload sent one and the host took a default
+// IPv6 route through the jail and a SLAAC address from it (accept_ra is 1
+// while the host does not forward). Strict reverse path filtering drops
+// IPv4 from any source but the jail's subnet, which a packet socket could
+// otherwise forge past the jail's zjail_source table. ENOENT: that family
+// is off on the host.
+Status harden_host_side(const std::string& name) {
+  for (auto [key, value] : {std::pair{"ipv6/conf/@/accept_ra", "0\n"},
+                            {"ipv6/conf/@/accept_redirects", "0\n"},
+                            {"ipv4/conf/@/accept_redirects", "0\n"},
+                            {"ipv4/conf/@/rp_filter", "1\n"}}) {
+    std::string file = std::string("/proc/sys/net/") + key;
+    file.replace(file.find('@'), 1, name);
+    UniqueFd fd(open(file.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd && errno == ENOENT) continue;
+    if (!fd || write(fd.get(), value, 2) != 2) return make_error(Step::Network, errno, file);
+  }
+  return {};
+}
+
 const IpPrefix* of_family(const std::vector<IpPrefix>& v, int family) {
   for (const auto& p : v)
     if (p.family == family) return &p;
   return nullptr;
 }
 
-Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route, NetworkLease::State& state) {
+Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route, int jail_netfilter,
+                  NetworkLease::State& state) {
   const NetworkPlan& net = plan.network;
   mkdir("/run/zjail", 0755);
   UniqueFd lock(open(kLockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
@@ -200,10 +222,14 @@ Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route
   if (!netns) return make_error(Step::Network, errno, ns);
   ZJAIL_TRY(host.create_veth(name, net.jail_ifname, netns.get()));
   ZJAIL_TRY_ASSIGN(int host_index, host.index_of(name));
+  ZJAIL_TRY(harden_host_side(name));
   for (const auto& a : host_addrs) ZJAIL_TRY(host.add_address(host_index, name, a));
   ZJAIL_TRY(host.set_up(host_index, name));
   lock.reset();  // the host's routes now show the subnets taken
 
+  // Before host0 is up: the host takes any IPv6 source from the link.
+  ZJAIL_TRY_ASSIGN(auto source, source_batch(L, net.jail_ifname, jail_addrs));
+  ZJAIL_TRY(send_batch(L, jail_netfilter, source));
   Rtnl jail(L, jail_route);
   ZJAIL_TRY_ASSIGN(int index, jail.index_of(net.jail_ifname));
   for (const auto& a : jail_addrs) ZJAIL_TRY(jail.add_address(index, net.jail_ifname, a));
@@ -245,7 +271,7 @@ Result<NetworkLease> setup_network(const Plan& plan, pid_t init) {
   }
   Rtnl jail(L, sockets.first.get());
   ZJAIL_TRY(jail.set_up(1, "lo"));
-  if (veth) ZJAIL_TRY(build_veth(L, plan, init, sockets.first.get(), *state));
+  if (veth) ZJAIL_TRY(build_veth(L, plan, init, sockets.first.get(), sockets.second.get(), *state));
   if (user) {
     PastaSpec spec;
     spec.binary = net.pasta;

@@ -3,6 +3,7 @@
 // systemd's keywords expanded. Everything that contradicts itself is
 // refused here, with the line that said it, before anything is made.
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
 
+#include "directives.hpp"
 #include "firewall.hpp"
 #include "pasta.hpp"
 #include "plan_internal.hpp"
@@ -19,6 +21,17 @@ namespace zjail {
 namespace {
 
 constexpr int kCapNetAdmin = 12;
+constexpr int kCapNetRaw = 13;
+
+// Whether RestrictAddressFamilies= leaves the payload `family`.
+bool family_open(const Security& s, int family) {
+  if (s.address_families_none.is_set()) return false;
+  if (!s.restrict_address_families.is_set) return true;
+  bool listed = false;
+  for (const auto& i : s.restrict_address_families.names)
+    if (address_family_number(i.value) == family) listed = true;
+  return listed != s.restrict_address_families.invert;
+}
 
 const Origin& first(const std::vector<Item<std::string>>& v) { return v.front().origin; }
 
@@ -157,6 +170,16 @@ Status plan_network(const Profile& p, Plan& plan) {
     if ((plan.ambient & (1ULL << kCapNetAdmin)) || ((plan.bounding & (1ULL << kCapNetAdmin)) && plan.uid == 0))
       return refuse(o, "the address and interface filters live in the jail's network namespace, which a payload "
                        "holding CAP_NET_ADMIN could empty: drop it from CapabilityBoundingSet=");
+    // CAP_NET_RAW: a packet socket writes frames straight to the device,
+    // under every netfilter hook; a raw ICMPv6 socket dresses any data as
+    // neighbour discovery, which the address check lets through (tried:
+    // both reached a denied host).
+    bool raw = (plan.ambient & (1ULL << kCapNetRaw)) || ((plan.bounding & (1ULL << kCapNetRaw)) && plan.uid == 0);
+    bool lists = !s.ip_address_allow.empty() || !s.ip_address_deny.empty();
+    if (raw && (family_open(s, AF_PACKET) || (lists && family_open(s, AF_INET6))))
+      return refuse(o, "a payload holding CAP_NET_RAW passes the address and interface filters (AF_PACKET frames, "
+                       "and ICMPv6 dressed as neighbour discovery): drop CAP_NET_RAW, or close AF_PACKET (and "
+                       "AF_INET6 with IPAddressAllow=/IPAddressDeny=) with RestrictAddressFamilies=");
     std::vector<std::string> words;
     for (const auto& i : s.ip_address_allow) words.push_back(i.value);
     ZJAIL_TRY_ASSIGN(net.filter.allow, expand_address_words(words));

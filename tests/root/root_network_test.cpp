@@ -396,6 +396,69 @@ TEST_F(JailNetwork, NothingLeftAfterSigkilledLaunches) {
             << std::chrono::duration_cast<std::chrono::milliseconds>(settled).count() << " ms\n";
 }
 
+// 6b. An unprivileged payload sends only from the jail's own addresses:
+// IPV6_FREEBIND let it send from any IPv6 address, which the host took
+// (no reverse path filter for IPv6).
+TEST_F(JailNetwork, VethPayloadCannotSpoofItsSource) {
+  Netns host("spoof");
+  zjail::UniqueFd u;
+  {
+    Inside in(host);
+    u.reset(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    Addr any = addr("::", 9999);
+    ASSERT_EQ(bind(u.get(), reinterpret_cast<sockaddr*>(&any.ss), any.len), 0) << errno;
+  }
+  constexpr const char* kSpoof = R"(import socket
+for src in ["fd77::2","fd00::dead","2001:db8::1","fd77::2"]:
+  s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM); s.setsockopt(socket.IPPROTO_IPV6,78,1)
+  s.bind((src,0))
+  try: s.sendto(src.encode(),("fd77::1",9999))
+  except OSError: pass
+print("SENT",flush=True)
+)";
+  auto r = run_in(host, profile("spoof", std::string(kVeth) + "Address=fd77::2/64\nHostAddress=fd77::1/64\n"),
+                  {"/usr/bin/python3", "-c", kSpoof});
+  ASSERT_THAT(r.out, HasSubstr("SENT")) << r.dump();
+  std::vector<std::string> got;
+  char buf[64];
+  while (readable(u.get(), 500)) {
+    ssize_t n = recv(u.get(), buf, sizeof buf, 0);
+    if (n > 0) got.emplace_back(buf, static_cast<size_t>(n));
+  }
+  // The jail's own address is the control: the path itself works.
+  EXPECT_THAT(got, ::testing::Contains("fd77::2"));
+  EXPECT_THAT(got, ::testing::Each("fd77::2"));
+}
+
+// 6c. The host's side takes no router advertisement from the jail: one sent
+// by a payload with CAP_NET_RAW gave the host a default IPv6 route through
+// the jail and a SLAAC address.
+TEST_F(JailNetwork, HostSideTakesNoRouterAdvertisement) {
+  Netns host("ra");
+  constexpr const char* kAdvertise = R"(import socket,struct,time
+s=socket.socket(socket.AF_INET6,socket.SOCK_RAW,socket.IPPROTO_ICMPV6)
+i=socket.if_nametoindex("host0")
+s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_MULTICAST_HOPS,255)
+s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_MULTICAST_IF,i)
+ra=struct.pack("!BBHBBHII",134,0,0,64,0,1800,0,0)+struct.pack("!BBBBIII16s",3,4,64,0xc0,86400,14400,0,socket.inet_pton(socket.AF_INET6,"2001:db8:77::"))
+time.sleep(2)
+for _ in range(3): s.sendto(ra,("ff02::1",0,0,i)); time.sleep(0.2)
+print("SENT",flush=True)
+time.sleep(60)
+)";
+  auto z = start(host, profile("ra", std::string(kVeth) + "AmbientCapabilities=CAP_NET_RAW\n"),
+                 {"/usr/bin/python3", "-c", kAdvertise});
+  ASSERT_NE(z->wait_line("SENT"), "") << z->wait(1000).dump();
+  usleep(300 * 1000);
+  std::string routes = output_of("ip -n " + host.name + " -6 route");
+  EXPECT_THAT(routes, Not(HasSubstr("proto ra"))) << routes;
+  EXPECT_THAT(routes, Not(HasSubstr("2001:db8:77"))) << routes;
+  EXPECT_THAT(output_of("ip -n " + host.name + " -6 addr"), Not(HasSubstr("2001:db8:77")));
+  // And strict reverse path filtering for IPv4 on the host's side.
+  std::string rp = output_of("ip netns exec " + host.name + " sh -c 'cat /proc/sys/net/ipv4/conf/zj-ra-*/rp_filter'");
+  EXPECT_EQ(rp.substr(0, 1), "1") << rp;
+}
+
 // 7. Refusals: exit 125, one line naming the directive and value.
 TEST_F(JailNetwork, RefusalsNameTheDirective) {
   Netns host("refuse");

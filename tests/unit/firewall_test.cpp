@@ -316,6 +316,41 @@ TEST_F(Firewall, ManyPrefixesMakeOneRuleEach) {
 
 // --- forward_batch ------------------------------------------------------------
 
+// A veth jail sends only from its own addresses (and IPv6's link-local and
+// unspecified ones): tried, an unprivileged payload with IPV6_FREEBIND sent
+// from fd00::dead and 2001:db8::1 and the host took both.
+TEST_F(Firewall, SourceTableKeepsTheJailToItsOwnAddresses) {
+  auto b = source_batch(L(), "host0", {pfx("10.9.0.2/30"), pfx("fd09::2/64")});
+  ASSERT_TRUE(b.ok()) << b.error().message();
+  auto m = decode(L(), *b);
+  int tables = 0;
+  for (const auto& x : m)
+    if (x.type == NFT_MSG_NEWTABLE) {
+      ++tables;
+      EXPECT_EQ(x.str(NFTA_TABLE_NAME), "zjail_source");
+    }
+  EXPECT_EQ(tables, 1);
+  auto out = rules_of(m, "output");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].find("oifname"), std::string::npos) << out[0];
+  EXPECT_NE(out[0].find("goto -> source"), std::string::npos) << out[0];
+  auto src = rules_of(m, "source");
+  ASSERT_EQ(src.size(), 6u);  // 2 own, fe80::/10, ::, then drop each family
+  // The jail's own address, whole, not its subnet: the source at +12 / +8.
+  EXPECT_NE(src[0].find("[ payload load 4b @ network header + 12 => reg 1 ]"), std::string::npos) << src[0];
+  EXPECT_EQ(src[0].find("bitwise"), std::string::npos) << src[0];
+  EXPECT_NE(src[0].find("[ cmp eq reg 1 0x0200090a ]"), std::string::npos) << src[0];
+  EXPECT_NE(src[1].find("[ payload load 16b @ network header + 8 => reg 1 ]"), std::string::npos) << src[1];
+  EXPECT_EQ(src[1].find("bitwise"), std::string::npos) << src[1];
+  EXPECT_NE(src[2].find("bitwise"), std::string::npos) << "fe80::/10 is masked: " << src[2];
+  for (int i : {0, 1, 2, 3}) EXPECT_NE(src[i].find("accept"), std::string::npos) << src[i];
+  for (int i : {4, 5}) {
+    EXPECT_EQ(src[i].find("payload"), std::string::npos) << src[i];
+    EXPECT_NE(src[i].find("drop"), std::string::npos) << src[i];
+  }
+  EXPECT_FALSE(source_batch(L(), "bad/name", {}).ok());
+}
+
 TEST_F(Firewall, ForwardsAreAnOwnedNatTable) {
   IpPrefix j4 = pfx("10.77.0.2/30"), j6 = pfx("fd00:77::2/64");
   std::vector<PortForward> fw = {{IPPROTO_TCP, 8080, 80, "Port=8080:80"}, {IPPROTO_UDP, 5353, 53, "Port=udp:5353:53"}};
