@@ -88,6 +88,18 @@ inline bool ipv6_settled(const Netns& ns) {
 // hosts (containers) have it 0600. For a process that has unshared its
 // mount namespace: a 0666 node of the same device on a tmpfs over `dir`,
 // bound over /dev/net/tun, all in that namespace, leaving the host's alone.
+// What a forked child wrote to the read end `fd` of its pipe, to EOF; then
+// the child is reaped.
+inline std::string drain_and_reap(int fd, pid_t pid) {
+  std::string out;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  waitpid(pid, nullptr, 0);
+  return out;
+}
+
 inline bool bind_open_tun(const std::string& dir) {
   std::string node = dir + "/tun";
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;

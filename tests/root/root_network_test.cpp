@@ -340,12 +340,7 @@ TEST_F(JailNetwork, UserModeForAnOrdinaryUser) {
     _exit(0);
   }
   close(p[1]);
-  std::string text;
-  char buf[512];
-  ssize_t n;
-  while ((n = read(p[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  close(p[0]);
-  waitpid(pid, nullptr, 0);
+  std::string text = drain_and_reap(p[0], pid);
   std::map<std::string, std::string> r;
   std::istringstream lines(text);
   for (std::string l; std::getline(lines, l);)

@@ -145,12 +145,7 @@ std::string in_jail(pid_t jail, const std::function<std::string()>& fn) {
     _exit(0);
   }
   close(p[1]);
-  std::string out;
-  char buf[256];
-  ssize_t n;
-  while ((n = read(p[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(p[0]);
-  waitpid(pid, nullptr, 0);
+  std::string out = drain_and_reap(p[0], pid);
   return out;
 }
 
