@@ -46,6 +46,9 @@ fi
 rm -rf -- "$src/debian" "$src/build"
 cp -a -- "$repo/packaging/debian" "$src/debian"
 
+# Under tests/ccache.sh the compiler cache hashes paths relative to this
+# scratch tree, whose name changes with every build.
+[[ -n ${CCACHE_BASEDIR:-} ]] && export CCACHE_BASEDIR=$work
 jobs=$(nproc 2>/dev/null || echo 2)
 echo "build-deb: building zjail $version in $src"
 if ! (cd "$src" && DEB_BUILD_OPTIONS="parallel=$jobs ${DEB_BUILD_OPTIONS:-}" \

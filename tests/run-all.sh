@@ -13,6 +13,8 @@ repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ZJAIL_BUILD_DIR:-$repo/build}
 
 bash "$repo/tests/setup.sh"
+# shellcheck source=tests/ccache.sh
+source "$repo/tests/ccache.sh"
 
 read -r -a tiers <<<"${ZJAIL_TIERS:-unit root system}"
 failed=()

@@ -32,6 +32,8 @@ packages=(
   memcached redis-server redis-tools mosquitto mosquitto-clients
   # the fuzz targets (tests/fuzz)
   clang libclang-rt-dev
+  # a compiler cache shared by every build and clone (tests/ccache.sh)
+  ccache
   # man pages, bash completion and the Debian package (packaging/)
   scdoc bash-completion debhelper dpkg-dev fakeroot lintian
   # the system tier's VM (tests/system)
@@ -88,6 +90,8 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# shellcheck source=tests/ccache.sh
+source "$repo/tests/ccache.sh"
 cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DZJAIL_WERROR=ON \
   >"$log" 2>&1 || fail "cmake configure"
 jobs=$(nproc 2>/dev/null || echo 2)
