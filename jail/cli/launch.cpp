@@ -97,7 +97,8 @@ Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContex
   for (const auto& w : plan.warnings) spdlog::warn("{}", w);
 
   std::string warning;
-  ZJAIL_TRY_ASSIGN(auto cgroup, JailCgroup::prepare(profile.resources, name, probe_cgroup_environment(), warning));
+  ZJAIL_TRY_ASSIGN(auto cgroup, JailCgroup::prepare(profile.resources, scope_filter(plan.network), name,
+                                                    probe_cgroup_environment(), warning));
   if (!warning.empty()) spdlog::warn("{}", warning);
   log_cgroup(cgroup, opt.verbosity);
   timings.mark("cgroup");

@@ -139,7 +139,8 @@ CgroupEnvironment probe_cgroup_environment() {
 
 JailCgroup::JailCgroup(JailCgroup&& o) noexcept
     : mode_(o.mode_), leaf_(std::move(o.leaf_)), leaf_path_(std::move(o.leaf_path_)),
-      name_(std::move(o.name_)), resources_(o.resources_), system_bus_(o.system_bus_) {
+      name_(std::move(o.name_)), resources_(o.resources_), filter_(o.filter_),
+      unified_root_(std::move(o.unified_root_)), system_bus_(o.system_bus_) {
   o.mode_ = CgroupMode::None;
   o.leaf_path_.clear();
 }
@@ -153,6 +154,8 @@ JailCgroup& JailCgroup::operator=(JailCgroup&& o) noexcept {
     o.leaf_path_.clear();
     name_ = std::move(o.name_);
     resources_ = o.resources_;
+    filter_ = o.filter_;
+    unified_root_ = std::move(o.unified_root_);
     system_bus_ = o.system_bus_;
   }
   return *this;
@@ -167,8 +170,27 @@ void JailCgroup::cleanup() noexcept {
   leaf_path_.clear();
 }
 
-CgroupPlan plan_cgroup(const Resources& r, const CgroupEnvironment& env) {
+CgroupPlan plan_cgroup(const Resources& r, const CgroupEnvironment& env, bool filtered) {
   CgroupPlan plan;
+  if (filtered) {
+    plan = plan_cgroup(r, env, false);
+    std::string unit = env.own_path;
+    if (unit.ends_with("/supervisor")) unit.resize(unit.size() - 11);
+    unit = unit.substr(unit.rfind('/') + 1);
+    std::string why;
+    if (!env.root)
+      why = "systemd's user manager cannot hold them";
+    else if (!env.systemd_running)
+      why = "systemd is not the service manager here";
+    else if (plan.mode == CgroupMode::Delegated || unit.ends_with(".service"))
+      why = "zjail runs in " + unit +
+            ", whose own IPAddressAllow=/IPAddressDeny=/RestrictNetworkInterfaces= hold its whole cgroup: set "
+            "them there";
+    if (why.empty()) return {CgroupMode::Scope, "", ""};
+    return {CgroupMode::None, "",
+            "the filters of a jail on the host's network are systemd's cgroup BPF on a transient scope, and " +
+                why};
+  }
   if (!(r.any_limit() || r.slice.is_set())) return plan;
   std::string own = env.unified_root.empty() ? "" : env.unified_root + env.own_path;
   bool in_service = env.own_path.ends_with(".service");
@@ -202,15 +224,20 @@ CgroupPlan plan_cgroup(const Resources& r, const CgroupEnvironment& env) {
   return plan;
 }
 
-Result<JailCgroup> JailCgroup::prepare(const Resources& r, const std::string& name,
+Result<JailCgroup> JailCgroup::prepare(const Resources& r, const NetworkFilter* filter, const std::string& name,
                                        const CgroupEnvironment& env, std::string& warning) {
   JailCgroup cg;
   cg.name_ = name;
   cg.resources_ = &r;
+  cg.filter_ = filter;
+  cg.unified_root_ = env.unified_root;
   cg.system_bus_ = env.root;
-  CgroupPlan plan = plan_cgroup(r, env);
+  CgroupPlan plan = plan_cgroup(r, env, filter != nullptr);
   if (plan.mode == CgroupMode::None && plan.unenforceable.empty()) return cg;
   ZJAIL_TRY_ASSIGN(auto writes, cgroup_writes(r));
+  // The filters never run best-effort: a jail never runs without a
+  // directive it was given.
+  if (filter && !plan.unenforceable.empty()) return make_error(Step::Cgroup, 0, plan.unenforceable);
   if (!plan.unenforceable.empty()) {
     if (r.enforce_strict.value.value_or(true))
       return make_error(Step::Cgroup, 0, "resource limits requested but cannot be enforced: " + plan.unenforceable +
@@ -249,7 +276,7 @@ Result<JailCgroup> JailCgroup::prepare(const Resources& r, const std::string& na
 
 Status JailCgroup::adopt(pid_t pid) {
   if (mode_ != CgroupMode::Scope) return {};
-  return start_scope(*resources_, name_, pid, system_bus_);
+  return start_scope(*resources_, name_, pid, system_bus_, filter_, unified_root_);
 }
 
 }  // namespace zjail

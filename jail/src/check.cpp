@@ -260,16 +260,22 @@ void check_mounts(const Plan& plan, std::vector<CheckFinding>& out) {
                                      " is not a directory in the jail (the launch would fail at step chdir)"});
 }
 
-// The limits, as JailCgroup::prepare() would meet them on this host.
-void check_limits(const Profile& p, std::vector<CheckFinding>& out) {
+// The limits and the scope's filters, as JailCgroup::prepare() would meet
+// them on this host.
+void check_limits(const Profile& p, const Plan& jail, std::vector<CheckFinding>& out) {
   const Resources& r = p.resources;
   auto writes = cgroup_writes(r);
   if (!writes) {
     out.push_back({Level::Error, writes.error().context + ": " + std::strerror(writes.error().err)});
     return;
   }
-  CgroupPlan plan = plan_cgroup(r, probe_cgroup_environment());
+  bool filtered = scope_filter(jail.network) != nullptr;
+  CgroupPlan plan = plan_cgroup(r, probe_cgroup_environment(), filtered);
   if (plan.unenforceable.empty()) return;
+  if (filtered) {
+    out.push_back({Level::Error, plan.unenforceable + " (the launch would fail at step cgroup)"});
+    return;
+  }
   bool strict = r.enforce_strict.value.value_or(true);
   out.push_back({strict ? Level::Error : Level::Warning,
                  "resource limits cannot be enforced here: " + plan.unenforceable +
@@ -317,7 +323,7 @@ Result<std::vector<CheckFinding>> check_profile(const Profile& p, const std::vec
   check_binds(plan, out);
   check_directories(plan, out);
   check_mounts(plan, out);
-  check_limits(p, out);
+  check_limits(p, plan, out);
   check_capabilities(p, plan, out);
   check_sandbox(p, plan, out);
   // What the launch warns about for the sockets zjail binds (landlock.hpp).
@@ -325,9 +331,6 @@ Result<std::vector<CheckFinding>> check_profile(const Profile& p, const std::vec
                          [](const auto& i) { return !i.value.starts_with("/"); });
   if (plan.private_network && tcp)
     if (int abi = landlock_abi(); abi < kLandlockNetAbi) out.push_back({Level::Warning, tcp_reconnect_warning(abi)});
-  // Accepted, so that a unit's lines pass --check; a launch refuses them.
-  for (auto& line : unenforced_directives(p))
-    out.push_back({Level::Warning, line + ": a launch with this profile exits 125"});
   check_command(plan, command, ctx, out);
   return out;
 }

@@ -42,7 +42,6 @@ Result<std::string> export_profile(const Profile& given, const PlanContext& ctx,
   std::vector<std::string> warnings;
   ZJAIL_TRY_ASSIGN(const Profile* effective, with_implied_settings(given, implied, warnings, true));
   const Profile& profile = *effective;
-  ZJAIL_TRY(refuse_unenforced(profile));
   // The engines have networks of their own (a pod's, a bridge), and a
   // service's drop-in no veth: a profile that builds one is not exported
   // as if it did not.

@@ -258,7 +258,9 @@ Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route
 Result<NetworkLease> setup_network(const Plan& plan, pid_t init) {
   const NetworkPlan& net = plan.network;
   bool veth = net.mode == NetworkMode::Veth, user = net.mode == NetworkMode::UserMode;
-  if (!veth && !user && net.filter.empty()) return NetworkLease{};
+  // The host's or a joined network: nothing to build, and its filters are
+  // systemd's, on the jail's scope.
+  if (!owns_network_namespace(net.mode) || (!veth && !user && net.filter.empty())) return NetworkLease{};
   auto state = std::make_unique<NetworkLease::State>();
   // Unloaded again when the network is built: what the lease holds needs
   // neither library.

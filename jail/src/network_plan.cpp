@@ -159,27 +159,42 @@ Status plan_network(const Profile& p, Plan& plan) {
                     "NetworkNamespacePath=" + path + " is not a network namespace (such as /run/netns/NAME)");
   }
 
-  // Elsewhere refuse_unenforced refuses them, and --check warns.
-  if (has_network_filter(p) && owns_network_namespace(net.mode)) {
+  if (has_network_filter(p)) {
     const Origin& o = !s.ip_address_allow.empty()  ? first(s.ip_address_allow)
                       : !s.ip_address_deny.empty() ? first(s.ip_address_deny)
                       : s.restrict_network_interfaces.names.empty()
                           ? Origin{}
                           : s.restrict_network_interfaces.names.front().origin;
-    // A payload with CAP_NET_ADMIN over its namespace could delete them.
-    if ((plan.ambient & (1ULL << kCapNetAdmin)) || ((plan.bounding & (1ULL << kCapNetAdmin)) && plan.uid == 0))
-      return refuse(o, "the address and interface filters live in the jail's network namespace, which a payload "
-                       "holding CAP_NET_ADMIN could empty: drop it from CapabilityBoundingSet=");
-    // CAP_NET_RAW: a packet socket writes frames straight to the device,
-    // under every netfilter hook; a raw ICMPv6 socket dresses any data as
-    // neighbour discovery, which the address check lets through (tried:
-    // both reached a denied host).
-    bool raw = (plan.ambient & (1ULL << kCapNetRaw)) || ((plan.bounding & (1ULL << kCapNetRaw)) && plan.uid == 0);
-    bool lists = !s.ip_address_allow.empty() || !s.ip_address_deny.empty();
-    if (raw && (family_open(s, AF_PACKET) || (lists && family_open(s, AF_INET6))))
-      return refuse(o, "a payload holding CAP_NET_RAW passes the address and interface filters (AF_PACKET frames, "
-                       "and ICMPv6 dressed as neighbour discovery): drop CAP_NET_RAW, or close AF_PACKET (and "
-                       "AF_INET6 with IPAddressAllow=/IPAddressDeny=) with RestrictAddressFamilies=");
+    if (owns_network_namespace(net.mode)) {
+      // A payload with CAP_NET_ADMIN over its namespace could delete them.
+      if ((plan.ambient & (1ULL << kCapNetAdmin)) || ((plan.bounding & (1ULL << kCapNetAdmin)) && plan.uid == 0))
+        return refuse(o, "the address and interface filters live in the jail's network namespace, which a payload "
+                         "holding CAP_NET_ADMIN could empty: drop it from CapabilityBoundingSet=");
+      // CAP_NET_RAW: a packet socket writes frames straight to the device,
+      // under every netfilter hook; a raw ICMPv6 socket dresses any data as
+      // neighbour discovery, which the address check lets through (tried:
+      // both reached a denied host).
+      bool raw = (plan.ambient & (1ULL << kCapNetRaw)) || ((plan.bounding & (1ULL << kCapNetRaw)) && plan.uid == 0);
+      bool lists = !s.ip_address_allow.empty() || !s.ip_address_deny.empty();
+      if (raw && (family_open(s, AF_PACKET) || (lists && family_open(s, AF_INET6))))
+        return refuse(o, "a payload holding CAP_NET_RAW passes the address and interface filters (AF_PACKET "
+                         "frames, and ICMPv6 dressed as neighbour discovery): drop CAP_NET_RAW, or close AF_PACKET "
+                         "(and AF_INET6 with IPAddressAllow=/IPAddressDeny=) with RestrictAddressFamilies=");
+    } else {
+      // The host's or a joined namespace: systemd's cgroup BPF on the
+      // jail's scope holds them (scope.cpp), for the sockets made in the
+      // scope. A listener zjail binds is made outside it, and a connection
+      // accepted on it would pass unfiltered.
+      for (const auto* list : {&p.listen_stream, &p.listen_datagram})
+        for (const auto& i : *list)
+          if (!i.value.starts_with("/") && !i.value.starts_with("@"))
+            return refuse(i.origin, "the filters of a jail on the " +
+                                        std::string(join ? "joined" : "host's") +
+                                        " network are systemd's, on the jail's scope, and hold for the sockets "
+                                        "made in it; zjail binds " + i.value +
+                                        " outside it: set the filters on the unit instead, or give the jail a "
+                                        "network of its own (VirtualEthernet=yes)");
+    }
     std::vector<std::string> words;
     for (const auto& i : s.ip_address_allow) words.push_back(i.value);
     ZJAIL_TRY_ASSIGN(net.filter.allow, expand_address_words(words));

@@ -424,7 +424,6 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   ZJAIL_TRY_ASSIGN(const Profile* pp, with_implied_settings(profile, implied, plan.warnings, true));
   const Profile& p = *pp;
   ZJAIL_TRY(plan_common(p, ctx, plan, who));
-  ZJAIL_TRY(refuse_unenforced(p));
   ZJAIL_TRY(refuse_listen_via_bind(p, ctx));
   std::vector<std::string> service;
   ZJAIL_TRY(plan_service(p, ctx, who, plan, service));

@@ -182,11 +182,7 @@ Status plan_network(const Profile& p, Plan& plan);
 // Whether this kernel has PR_SET_MDWE (6.3): MemoryDenyWriteExecute= is the
 // prctl there, seccomp rules elsewhere.
 bool kernel_has_mdwe();
-// The network directives that are validated but not enforced yet, one
-// "file:line: Key= ..." line each: --check warns, a launch refuses.
-std::vector<std::string> unenforced_directives(const Profile& p);
-Status refuse_unenforced(const Profile& p);
-// The same, and what a login session cannot take (pam_zjail).
+// What a login session cannot take (pam_zjail).
 Status refuse_in_session(const Profile& p);
 
 // Resolves every bind source (and RootDirectory=) to a path without

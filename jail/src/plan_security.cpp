@@ -158,27 +158,6 @@ Status plan_scheduling(const Profile& p, Plan& plan) {
   return {};
 }
 
-// The network filters zjail enforces in the jail's own namespace only: on
-// the host's network (or a joined one) they would need systemd's cgroup
-// filters, which zjail does not ask for.
-void each_unenforced(const Profile& p, const std::function<void(const std::string&, const Origin&)>& f) {
-  if (owns_network_namespace(network_mode(p))) return;
-  const Security& s = p.security;
-  auto list = [&](const char* key, const std::vector<Item<std::string>>& v) {
-    if (!v.empty()) f(key, v.front().origin);
-  };
-  list("IPAddressAllow=", s.ip_address_allow);
-  list("IPAddressDeny=", s.ip_address_deny);
-  if (s.restrict_network_interfaces.is_set) {
-    const auto& n = s.restrict_network_interfaces.names;
-    f("RestrictNetworkInterfaces=", n.empty() ? Origin{} : n.front().origin);
-  }
-}
-
-constexpr const char* kUnenforced = "is enforced in the jail's own network namespace only (PrivateNetwork=yes, "
-                                    "VirtualEthernet= or UserModeNetworking=), and a jail never runs without a "
-                                    "directive it was given";
-
 }  // namespace
 
 bool kernel_has_mdwe() { return prctl(kGetMdwe, 0, 0, 0, 0) >= 0; }
@@ -222,20 +201,6 @@ Status plan_security(const Profile& p, Plan& plan) {
   return plan_scheduling(p, plan);
 }
 
-std::vector<std::string> unenforced_directives(const Profile& p) {
-  std::vector<std::string> out;
-  each_unenforced(p, [&](const std::string& key, const Origin& o) {
-    out.push_back((o.file.empty() ? "" : o.str() + ": ") + key + " " + kUnenforced);
-  });
-  return out;
-}
-
-Status refuse_unenforced(const Profile& p) {
-  auto found = unenforced_directives(p);
-  if (found.empty()) return {};
-  return make_error(Step::Plan, 0, found.front() + " (see docs/systemd.md)");
-}
-
 Status refuse_in_session(const Profile& p) {
   const Security& s = p.security;
   auto refuse = [](const Origin& o, const char* key, const char* why) {
@@ -264,7 +229,7 @@ Status refuse_in_session(const Profile& p) {
   if (s.cpu_scheduling_reset_on_fork.is_set())
     return refuse(s.cpu_scheduling_reset_on_fork.origin, "CPUSchedulingResetOnFork=",
                   "it would reset the shell that sshd forks");
-  return refuse_unenforced(p);
+  return {};
 }
 
 }  // namespace zjail

@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdio>
+#include <string_view>
 #include <memory>
 
 #include "dl.hpp"
+#include "scope_bpf.hpp"
 
 namespace zjail {
 namespace {
@@ -82,6 +85,55 @@ int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error*) {
   return 0;
 }
 
+// IPAddressAllow=/IPAddressDeny= (a(iayu): family, address, prefix length)
+// and RestrictNetworkInterfaces= ((bas): allow list or not, names), as
+// systemd's transient units take them.
+int append_filter(const SdBusApi& api, sd_bus_message* m, const NetworkFilter& f) {
+  int rc = 0;
+  for (const auto* list : {&f.allow, &f.deny}) {
+    if (list->empty()) continue;
+    rc = api.open_container(m, 'r', "sv");
+    if (rc >= 0) rc = api.append(m, "s", list == &f.allow ? "IPAddressAllow" : "IPAddressDeny");
+    if (rc >= 0) rc = api.open_container(m, 'v', "a(iayu)");
+    if (rc >= 0) rc = api.open_container(m, 'a', "(iayu)");
+    for (const auto& p : *list) {
+      if (rc >= 0) rc = api.open_container(m, 'r', "iayu");
+      if (rc >= 0) rc = api.append(m, "i", static_cast<int32_t>(p.family));
+      if (rc >= 0) rc = api.append_array(m, 'y', p.addr.data(), p.bytes());
+      if (rc >= 0) rc = api.append(m, "u", static_cast<uint32_t>(p.len));
+      if (rc >= 0) rc = api.close_container(m);
+    }
+    for (int i = 0; i < 3 && rc >= 0; ++i) rc = api.close_container(m);
+    if (rc < 0) return rc;
+  }
+  if (!f.interfaces_set) return rc;
+  rc = api.open_container(m, 'r', "sv");
+  if (rc >= 0) rc = api.append(m, "s", "RestrictNetworkInterfaces");
+  if (rc >= 0) rc = api.open_container(m, 'v', "(bas)");
+  if (rc >= 0) rc = api.open_container(m, 'r', "bas");
+  if (rc >= 0) rc = api.append(m, "b", !f.interfaces_invert);
+  if (rc >= 0) rc = api.open_container(m, 'a', "s");
+  for (const auto& name : f.interfaces)
+    if (rc >= 0) rc = api.append(m, "s", name.c_str());
+  for (int i = 0; i < 4 && rc >= 0; ++i) rc = api.close_container(m);
+  return rc;
+}
+
+// The cgroup directory `pid` is in, on the v2 hierarchy at `root`.
+std::string scope_cgroup(const std::string& root, pid_t pid) {
+  std::string text;
+  if (FILE* f = fopen(("/proc/" + std::to_string(pid) + "/cgroup").c_str(), "re")) {
+    char line[4096];
+    while (fgets(line, sizeof line, f))
+      if (std::string_view l(line); l.starts_with("0::")) {
+        text.assign(l.substr(3));
+        if (!text.empty() && text.back() == '\n') text.pop_back();
+      }
+    fclose(f);
+  }
+  return root + text;
+}
+
 }  // namespace
 
 std::string scope_name(const std::string& name, pid_t pid) {
@@ -119,7 +171,8 @@ Result<std::string> cpuset_mask(const std::string& list) {
   return mask;
 }
 
-Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool system_bus) {
+Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool system_bus,
+                   const NetworkFilter* filter, const std::string& unified_root) {
   DlHandle lib;
   ZJAIL_TRY_ASSIGN(const SdBusApi api, load_sd_bus(lib));
 
@@ -204,6 +257,7 @@ Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool 
     if (rc >= 0) rc = api.close_container(m.get());
     if (rc >= 0) rc = api.close_container(m.get());
   }
+  if (rc >= 0 && filter) rc = append_filter(api, m.get(), *filter);
   if (rc >= 0) rc = api.close_container(m.get());
   if (rc >= 0) rc = api.append(m.get(), "a(sa(sv))", 0);
   if (rc < 0) return make_error(Step::Cgroup, -rc, "building StartTransientUnit for " + unit);
@@ -226,8 +280,14 @@ Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool 
   for (;;) {
     for (const auto& [path, result] : wait.removed)
       if (path == wait.job) {
-        if (result == "done") return {};
-        return make_error(Step::Cgroup, 0, "systemd job for " + unit + " ended with '" + result + "'");
+        if (result != "done")
+          return make_error(Step::Cgroup, 0, "systemd job for " + unit + " ended with '" + result + "'");
+        if (!filter) return {};
+        // The jail's init must be in the scope the programs are read from.
+        std::string cgroup = scope_cgroup(unified_root, pid);
+        if (unified_root.empty() || !cgroup.ends_with("/" + unit))
+          return make_error(Step::Cgroup, 0, "the jail's init is not in " + unit + " but in '" + cgroup + "'");
+        return verify_scope_filter(cgroup, unit, *filter);
       }
     uint64_t now = now_usec();
     if (now >= deadline) return make_error(Step::Cgroup, ETIMEDOUT, "waiting for " + unit);

@@ -32,9 +32,9 @@ def profile(name, body):
     return path
 
 
-# 1. IPAddressDeny= is validated but not enforced: a launch refuses the
-#    profile (refuse_unenforced in build_plan); check_plan, which the export
-#    plans with, does not, and the export drops the directive without a word.
+# 1. IPAddressDeny= is zjail's to enforce (nftables in the jail's namespace,
+#    or systemd's scope on the host's network): an engine's export would
+#    drop it without a word, so the export refuses it.
 ipd = profile("ipdeny.profile", "IPAddressDeny=any\n")
 for fmt in ("oci-seccomp", "k8s"):
     out = os.path.join(tmp, f"ipdeny.{fmt}")
@@ -42,7 +42,7 @@ for fmt in ("oci-seccomp", "k8s"):
                         "--output", out], env=ENV, capture_output=True, text=True)
     check(r.returncode == 125 and not os.path.exists(out) and r.stderr.count("\n") == 1,
           f"IPAddressDeny=any, --format {fmt}",
-          f"exit {r.returncode}, wrote {os.path.exists(out)}, stderr {r.stderr!r} (a launch refuses it)")
+          f"exit {r.returncode}, wrote {os.path.exists(out)}, stderr {r.stderr!r} (an engine would drop it)")
 
 # 2. --output over an existing 0600 file: the export (with a secret in its
 #    environment) must not become world-readable.

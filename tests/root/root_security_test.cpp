@@ -237,8 +237,11 @@ TEST_F(Security, RestrictNamespacesNoStillGetsNone) {
 }
 
 TEST_F(Security, HostNetworkFiltersRefuseTheLaunch) {
-  // On the host's network zjail cannot hold them (docs/network.md): each of
-  // them alone, the payload never runs, and the one line says why.
+  // On the host's network systemd's cgroup BPF on the jail's scope holds
+  // them (docs/network.md), and this host's systemd is not the service
+  // manager (the VM's t-network-filter runs them): each of them alone, the
+  // payload never runs, and the one line says why.
+  if (access("/run/systemd/system", F_OK) == 0) GTEST_SKIP() << "systemd manages this host: t-network-filter's case";
   const std::pair<const char*, const char*> lines[] = {
       {"IPAddressDeny", "any"},
       {"IPAddressAllow", "localhost"},
@@ -248,12 +251,13 @@ TEST_F(Security, HostNetworkFiltersRefuseTheLaunch) {
     auto r = with("PrivateNetwork=no\n" + std::string(key) + "=" + value + "\n", {"hostname"});
     EXPECT_EQ(r.code, kExitFailure) << r.dump();
     EXPECT_TRUE(r.lines().empty()) << "the payload ran\n" << r.dump();
-    EXPECT_THAT(r.err, HasSubstr(std::string(key) + "= is enforced in the jail's own network namespace only"))
+    EXPECT_THAT(r.err, HasSubstr("the filters of a jail on the host's network are systemd's cgroup BPF on a "
+                                 "transient scope, and systemd is not the service manager here (step: cgroup)"))
         << r.dump();
   }
   auto check = run({"--profile", kProfile, "--profile", dir_ / "p1.profile", "--check"});
-  EXPECT_EQ(check.code, 0) << check.dump();
-  EXPECT_THAT(check.err, HasSubstr("a launch with this profile exits 125")) << check.dump();
+  EXPECT_NE(check.code, 0) << check.dump();
+  EXPECT_THAT(check.err, HasSubstr("the launch would fail at step cgroup")) << check.dump();
   auto missing = with("PrivateNetwork=no\nNetworkNamespacePath=/run/netns/zjail-none\n", {"hostname"});
   EXPECT_EQ(missing.code, kExitFailure) << missing.dump();
   EXPECT_TRUE(missing.lines().empty()) << "the payload ran\n" << missing.dump();

@@ -52,7 +52,7 @@ TEST(Cgroup, IoBandwidthResolvesTheDisk) {
 TEST(Cgroup, NoLimitsMeansNoCgroupWork) {
   std::string warning;
   CgroupEnvironment env;  // nothing available at all
-  auto cg = JailCgroup::prepare(Resources{}, "x", env, warning);
+  auto cg = JailCgroup::prepare(Resources{}, nullptr, "x", env, warning);
   ASSERT_TRUE(cg);
   EXPECT_EQ(cg->mode(), CgroupMode::None);
   EXPECT_TRUE(warning.empty());
@@ -63,13 +63,13 @@ TEST(Cgroup, LimitsWithoutAnEnforcerFailClosed) {
   r.memory_max.value = 1 << 20;
   std::string warning;
   CgroupEnvironment env;  // no cgroup2, no systemd: like a v1-only host
-  auto cg = JailCgroup::prepare(r, "x", env, warning);
+  auto cg = JailCgroup::prepare(r, nullptr, "x", env, warning);
   ASSERT_FALSE(cg);
   EXPECT_EQ(cg.error().step, Step::Cgroup);
   EXPECT_THAT(cg.error().context, HasSubstr("cannot be enforced"));
 
   r.enforce_strict.value = false;  // EnforceLimits=best-effort
-  auto loose = JailCgroup::prepare(r, "x", env, warning);
+  auto loose = JailCgroup::prepare(r, nullptr, "x", env, warning);
   ASSERT_TRUE(loose);
   EXPECT_EQ(loose->mode(), CgroupMode::None);
   EXPECT_THAT(warning, HasSubstr("WITHOUT RESOURCE LIMITS"));
@@ -83,12 +83,12 @@ TEST(Cgroup, ServiceWithoutDelegationIsRefused) {
   env.own_path = "/system.slice/foo.service";
   env.systemd_running = true;
   std::string warning;
-  auto cg = JailCgroup::prepare(r, "x", env, warning);
+  auto cg = JailCgroup::prepare(r, nullptr, "x", env, warning);
   ASSERT_FALSE(cg);
   EXPECT_THAT(cg.error().context, HasSubstr("Delegate=yes"));
 
   env.own_path = "/user.slice/user-0.slice/session-1.scope";
-  auto scope = JailCgroup::prepare(r, "x", env, warning);
+  auto scope = JailCgroup::prepare(r, nullptr, "x", env, warning);
   ASSERT_TRUE(scope);
   EXPECT_EQ(scope->mode(), CgroupMode::Scope);
 }
@@ -108,6 +108,47 @@ TEST(Cgroup, PlanDecidesWithoutSideEffects) {
   env.own_path = "/user.slice/user-0.slice/session-1.scope";
   EXPECT_EQ(plan_cgroup(r, env).mode, CgroupMode::Scope);
   EXPECT_EQ(plan_cgroup(Resources{}, env).mode, CgroupMode::None);
+}
+
+// The host network's filters go to a systemd scope, with or without limits,
+// and nowhere else: never best-effort.
+TEST(Cgroup, HostNetworkFiltersNeedARootScope) {
+  Resources none;
+  CgroupEnvironment env;
+  env.unified_root = "/nonexistent-cgroup-root";
+  env.own_path = "/user.slice/user-0.slice/session-1.scope";
+  env.systemd_running = true;
+  env.root = true;
+  EXPECT_EQ(plan_cgroup(none, env, true).mode, CgroupMode::Scope);
+  Resources loose;
+  loose.memory_max.value = 1 << 20;
+  loose.enforce_strict.value = false;
+  EXPECT_EQ(plan_cgroup(loose, env, true).mode, CgroupMode::Scope);
+
+  NetworkFilter filter;
+  filter.allow.push_back(*parse_ip_prefix("127.0.0.0/8"));
+  std::string warning;
+  auto refused = [&](const CgroupEnvironment& e, const char* why) {
+    CgroupPlan plan = plan_cgroup(loose, e, true);
+    EXPECT_EQ(plan.mode, CgroupMode::None);
+    EXPECT_THAT(plan.unenforceable, HasSubstr(why));
+    auto cg = JailCgroup::prepare(loose, &filter, "x", e, warning);  // best-effort limits
+    ASSERT_FALSE(cg);
+    EXPECT_EQ(cg.error().step, Step::Cgroup);
+    EXPECT_THAT(cg.error().context, HasSubstr(why));
+    EXPECT_TRUE(warning.empty());
+  };
+  CgroupEnvironment user = env;
+  user.root = false;
+  refused(user, "user manager cannot hold them");
+  CgroupEnvironment bare = env;
+  bare.systemd_running = false;
+  refused(bare, "systemd is not the service manager");
+  CgroupEnvironment service = env;
+  service.own_path = "/system.slice/redis.service";
+  refused(service, "zjail runs in redis.service, whose own IPAddressAllow=");
+  service.own_path = "/system.slice/redis.service/supervisor";
+  refused(service, "zjail runs in redis.service, whose own");
 }
 
 TEST(Cgroup, ScopeNamesAndCpuMasks) {

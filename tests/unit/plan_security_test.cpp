@@ -236,20 +236,23 @@ TEST(PlanSecurity, ContradictionsAreRefusedWithTheirLine) {
   for (const auto& c : cases) EXPECT_THAT(plan_error(profile_of(c.lines)), HasSubstr(c.message));
 }
 
-// On the host's network the filters would need systemd's cgroup filters:
-// --check passes with a warning, a launch is refused.
-TEST(PlanSecurity, HostNetworkFiltersFailTheLaunchOnly) {
-  Profile p = profile_of({{"PrivateNetwork", "no"}, {"IPAddressDeny", "any"}, {"RestrictNetworkInterfaces", "lo"}});
-  EXPECT_THAT(plan_error(p), HasSubstr("p.profile:2: IPAddressDeny= is enforced in the jail's own network namespace "
-                                       "only"));
-  auto findings = check_profile(p, {}, root_ctx());
-  ASSERT_TRUE(findings) << findings.error().message();
-  int warned = 0;
-  for (const auto& f : *findings) {
-    EXPECT_EQ(f.level, CheckFinding::Level::Warning) << f.message;
-    warned += f.message.find("a launch with this profile exits 125") != std::string::npos;
-  }
-  EXPECT_EQ(warned, 2);
+// On the host's network the filters are planned for systemd's scope
+// (scope.hpp); a listener zjail binds outside that scope is refused with them.
+TEST(PlanSecurity, HostNetworkFiltersGoToTheScope) {
+  auto plan = build_plan(profile_of({{"PrivateNetwork", "no"}, {"IPAddressDeny", "any"},
+                                     {"RestrictNetworkInterfaces", "lo"}, {"ListenStream", "/run/x.sock"}}),
+                         {"/bin/true"}, root_ctx());
+  ASSERT_TRUE(plan) << plan.error().message();
+  EXPECT_EQ(plan->network.mode, NetworkMode::Host);
+  const NetworkFilter* f = scope_filter(plan->network);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->deny.size(), 2u);
+  EXPECT_THAT(f->interfaces, ::testing::ElementsAre("lo"));
+  EXPECT_EQ(scope_filter(build_plan(profile_of({{"PrivateNetwork", "no"}}), {"/bin/true"}, root_ctx())->network),
+            nullptr);
+  for (const char* key : {"ListenStream", "ListenDatagram"})
+    EXPECT_THAT(plan_error(profile_of({{"PrivateNetwork", "no"}, {"IPAddressAllow", "localhost"}, {key, "8080"}})),
+                HasSubstr("p.profile:3: the filters of a jail on the host's network are systemd's"));
 }
 
 // In the jail's own namespace they are planned, systemd's keywords expanded.

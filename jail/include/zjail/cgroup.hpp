@@ -13,6 +13,10 @@
 //  - None: no limits asked for, so no cgroup work at all.
 // If limits are asked for and none of these can enforce them, the launch
 // fails, unless the profile says EnforceLimits=best-effort.
+// The address and interface filters of a jail on the host's or a joined
+// network need a Scope: systemd's cgroup BPF holds them there (scope.hpp),
+// and nothing else can. Without one the launch fails, whatever
+// EnforceLimits= says.
 #pragma once
 
 #include <sys/types.h>
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "zjail/fd.hpp"
+#include "zjail/network.hpp"
 #include "zjail/profile.hpp"
 #include "zjail/result.hpp"
 
@@ -55,13 +60,15 @@ struct CgroupPlan {
   std::string base;           // Delegated: the cgroup the jail's leaf goes under
   std::string unenforceable;  // "" when the limits can be held (or none are asked)
 };
-CgroupPlan plan_cgroup(const Resources& r, const CgroupEnvironment& env);
+// `filtered`: the jail's network filters are to be held by its scope.
+CgroupPlan plan_cgroup(const Resources& r, const CgroupEnvironment& env, bool filtered = false);
 
 class JailCgroup {
  public:
   // Before clone: decides the mode, and for Delegated creates the jail's leaf
   // with its limits. `warning` is set when limits are knowingly not enforced.
-  static Result<JailCgroup> prepare(const Resources& r, const std::string& name,
+  // `filter` (scope_filter(), may be null) goes to the scope with the limits.
+  static Result<JailCgroup> prepare(const Resources& r, const NetworkFilter* filter, const std::string& name,
                                     const CgroupEnvironment& env, std::string& warning);
   JailCgroup() = default;
   JailCgroup(JailCgroup&&) noexcept;
@@ -83,6 +90,8 @@ class JailCgroup {
   std::string leaf_path_;
   std::string name_;
   const Resources* resources_ = nullptr;
+  const NetworkFilter* filter_ = nullptr;
+  std::string unified_root_;
   bool system_bus_ = true;
 };
 

@@ -61,7 +61,9 @@ constexpr bool owns_network_namespace(NetworkMode m) {
 }
 
 // IPAddressAllow=/IPAddressDeny=/RestrictNetworkInterfaces= as the
-// firewall (firewall.hpp) enforces them in the jail's own namespace.
+// firewall (firewall.hpp) enforces them in the jail's own namespace, or, on
+// the host's or a joined network, systemd's cgroup BPF on the jail's scope
+// (scope.hpp).
 struct NetworkFilter {
   std::vector<IpPrefix> allow, deny;  // systemd's keywords already expanded
   bool interfaces_set = false;
@@ -84,8 +86,14 @@ struct NetworkPlan {
   // Join.
   std::string join_path;
   UniqueFd join_fd;                        // opened when planned: the namespace itself
-  // Every private mode.
+  // Every mode but Private.
   NetworkFilter filter;
 };
+
+// The filters systemd holds on the jail's scope: those of a jail on the
+// host's or a joined network. nullptr when there are none.
+inline const NetworkFilter* scope_filter(const NetworkPlan& n) {
+  return owns_network_namespace(n.mode) || n.filter.empty() ? nullptr : &n.filter;
+}
 
 }  // namespace zjail
