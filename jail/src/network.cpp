@@ -31,7 +31,7 @@ namespace zjail {
 
 struct NetworkLease::State {
   std::optional<Pasta> pasta;
-  UniqueFd forward_owner;  // owns the Port= table: closing it deletes the table
+  UniqueFd host_table_owner;  // owns the host's table: closing it deletes the table
 };
 
 NetworkLease::NetworkLease() = default;
@@ -157,9 +157,9 @@ std::string link_name(const Plan& plan) {
 // jail: with CAP_NET_RAW a payload sent one and the host took a default
 // IPv6 route through the jail and a SLAAC address from it (accept_ra is 1
 // while the host does not forward). Strict reverse path filtering drops
-// IPv4 from any source but the jail's subnet, which a packet socket could
-// otherwise forge past the jail's zjail_source table. ENOENT: that family
-// is off on the host.
+// IPv4 from any source but the jail's subnet, as the host's table (below)
+// drops any source but the jail's own address. ENOENT: that family is off
+// on the host.
 Status harden_host_side(const std::string& name) {
   for (auto [key, value] : {std::pair{"ipv6/conf/@/accept_ra", "0\n"},
                             {"ipv6/conf/@/accept_redirects", "0\n"},
@@ -172,12 +172,6 @@ Status harden_host_side(const std::string& name) {
     if (!fd || write(fd.get(), value, 2) != 2) return make_error(Step::Network, errno, file);
   }
   return {};
-}
-
-const IpPrefix* of_family(const std::vector<IpPrefix>& v, int family) {
-  for (const auto& p : v)
-    if (p.family == family) return &p;
-  return nullptr;
 }
 
 Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route, int jail_netfilter,
@@ -227,7 +221,19 @@ Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route
   ZJAIL_TRY(host.set_up(host_index, name));
   lock.reset();  // the host's routes now show the subnets taken
 
-  // Before host0 is up: the host takes any IPv6 source from the link.
+  // The host's side checks every source before host0 is up; with Port=, the
+  // forwards are in the same table. Its socket is held for the jail's life.
+  UniqueFd owner(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
+  if (!owner) return make_error(Step::Network, errno, "nfnetlink socket");
+  std::string table = "zjail_" + name.substr(3);
+  for (char& c : table)
+    if (c == '-') c = '_';
+  ZJAIL_TRY_ASSIGN(auto host_table, host_batch(L, table, host_index, jail_addrs, net.ports));
+  ZJAIL_TRY(send_batch(L, owner.get(), host_table));
+  state.host_table_owner = std::move(owner);
+
+  // Keeps a forged source in the jail: the host's table drops it too, but
+  // only once it has crossed the link.
   ZJAIL_TRY_ASSIGN(auto source, source_batch(L, net.jail_ifname, jail_addrs));
   ZJAIL_TRY(send_batch(L, jail_netfilter, source));
   Rtnl jail(L, jail_route);
@@ -238,17 +244,6 @@ Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route
     IpPrefix gw = h;
     gw.len = h.family == AF_INET ? 32 : 128;
     ZJAIL_TRY(jail.add_default_route(index, gw));
-  }
-  if (!net.ports.empty()) {
-    UniqueFd owner(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
-    if (!owner) return make_error(Step::Network, errno, "nfnetlink socket");
-    std::string table = "zjail_" + name.substr(3);
-    for (char& c : table)
-      if (c == '-') c = '_';
-    ZJAIL_TRY_ASSIGN(auto batch, forward_batch(L, table, net.ports, of_family(jail_addrs, AF_INET),
-                                               of_family(jail_addrs, AF_INET6)));
-    ZJAIL_TRY(send_batch(L, owner.get(), batch));
-    state.forward_owner = std::move(owner);
   }
   return {};
 }
