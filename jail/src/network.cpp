@@ -32,6 +32,16 @@ namespace zjail {
 struct NetworkLease::State {
   std::optional<Pasta> pasta;
   UniqueFd host_table_owner;  // owns the host's table: closing it deletes the table
+  // The host's side of a veth pair, deleted when the lease is dropped (the
+  // jail's init reaped): the kernel would dismantle the jail's namespace,
+  // and the pair with it, from a work queue, and a jail started again at
+  // once with the same addresses could find them still taken. An error
+  // (ENODEV: gone already) changes nothing: the jail has ended.
+  UniqueFd host_route;
+  int host_link = 0;
+  ~State() {
+    if (host_link > 0) (void)delete_link(host_route.get(), host_link);
+  }
 };
 
 NetworkLease::NetworkLease() = default;
@@ -182,9 +192,9 @@ Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route
   if (!lock) return make_error(Step::Network, errno, kLockPath);
   while (flock(lock.get(), LOCK_EX) < 0)
     if (errno != EINTR) return make_error(Step::Network, errno, std::string("flock ") + kLockPath);
-  UniqueFd host_sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!host_sock) return make_error(Step::Network, errno, "rtnetlink socket");
-  Rtnl host(L, host_sock.get());
+  state.host_route.reset(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!state.host_route) return make_error(Step::Network, errno, "rtnetlink socket");
+  Rtnl host(L, state.host_route.get());
   std::vector<IpPrefix> jail_addrs = net.jail_addresses, host_addrs = net.host_addresses;
   // Families given only on one side, or not at all, are picked.
   for (int family : {AF_INET, AF_INET6}) {
@@ -216,6 +226,7 @@ Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route
   if (!netns) return make_error(Step::Network, errno, ns);
   ZJAIL_TRY(host.create_veth(name, net.jail_ifname, netns.get()));
   ZJAIL_TRY_ASSIGN(int host_index, host.index_of(name));
+  state.host_link = host_index;  // the lease deletes it, however the launch ends
   ZJAIL_TRY(harden_host_side(name));
   for (const auto& a : host_addrs) ZJAIL_TRY(host.add_address(host_index, name, a));
   ZJAIL_TRY(host.set_up(host_index, name));

@@ -101,15 +101,6 @@ class JailNetwork : public NetTest {
     EXPECT_NE(z->wait_line("READY"), "") << z->wait(1000).dump();
     return z;
   }
-  // The kernel dismantles an ended jail's namespace, and the veth in it,
-  // from a work queue: a next jail with the same Address= waits for that.
-  static void wait_for_no_links(const Netns& host) {
-    for (int i = 0; i < 100; ++i) {
-      if (output_of("ip -n " + host.name + " -o link | grep zj- || true").empty()) return;
-      usleep(100 * 1000);
-    }
-    ADD_FAILURE() << "the ended jail's link is still in " << host.name;
-  }
   // The jail's init, whose namespace holds the jail's network.
   static pid_t init_of(const Spawned& z) {
     auto c = children_of(z.pid());
