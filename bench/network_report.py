@@ -135,8 +135,9 @@ it starts included (pasta's too).
 
 {launch_table}
 
-`VirtualEthernet=` adds the veth pair, addresses and routes over rtnetlink
-and the jail's filter table; `Port=` adds the owner table in the host's
-namespace; `UserModeNetworking=` waits for pasta to start and configure the
+`VirtualEthernet=` adds the veth pair, addresses and routes over rtnetlink,
+the jail's source table and the owner table in the host's namespace (the
+source check); `Port=` adds its forwards to that table; `IPAddressDeny=` the
+jail's filter table; `UserModeNetworking=` waits for pasta to start and configure the
 jail's interface, which dominates its launch (see "User-mode networking" in
 docs/network.md).""")

@@ -1,5 +1,5 @@
-// IPAddressAllow=/IPAddressDeny=/RestrictNetworkInterfaces= and Port= as
-// nftables batches (firewall.hpp; the expressions in firewall_expr.cpp).
+// IPAddressAllow=/IPAddressDeny=/RestrictNetworkInterfaces=, the veth
+// jail's source checks and Port= as nftables batches (firewall.hpp; the expressions in firewall_expr.cpp).
 #include "firewall.hpp"
 
 #include <arpa/inet.h>
@@ -63,6 +63,83 @@ void accept_neighbour_discovery(const NetLibs& L, BatchWriter& w, const std::str
   r.payload(NFT_PAYLOAD_NETWORK_HEADER, 7, 1, NFT_REG_1).cmp_u8(NFT_CMP_EQ, NFT_REG_1, 255);
   r.verdict(NF_ACCEPT);
   w.rule(r);
+}
+
+Status check_table(const std::string& table) {
+  if (table.empty() || table.size() > 255)
+    return make_error(Step::Network, EINVAL, "the jail's host side: bad table name '" + table + "'");
+  return {};
+}
+
+// Chain `chain` of `table`: a source among `own` (each the jail's address
+// alone, not its subnet), in fe80::/10 or :: (neighbour discovery, MLD)
+// accepts; any other IPv4 or IPv6 source drops.
+void own_sources_only(const NetLibs& L, BatchWriter& w, const std::string& table, const char* chain,
+                      const std::vector<IpPrefix>& own) {
+  w.chain(NFPROTO_INET, table, chain, nullptr);
+  std::vector<IpPrefix> allowed;
+  for (IpPrefix p : own) {
+    p.len = static_cast<int>(p.bytes()) * 8;
+    allowed.push_back(p);
+  }
+  allowed.push_back(prefix(AF_INET6, {0xfe, 0x80}, 10));
+  allowed.push_back(prefix(AF_INET6, {}, 128));
+  for (const IpPrefix& p : allowed) {
+    Rule r(L, NFPROTO_INET, table, chain);
+    w.rule(r.address_in(p, true).verdict(NF_ACCEPT));
+  }
+  for (int family : {AF_INET, AF_INET6}) {
+    Rule r(L, NFPROTO_INET, table, chain);
+    w.rule(r.address_in(prefix(family, {}, 0), true).verdict(NF_DROP));
+  }
+}
+
+// The Port= chains (forward_batch's) in `table`, which `w` has made.
+Status add_forwards(const NetLibs& L, BatchWriter& w, const std::string& table, const std::vector<PortForward>& fw,
+                    const IpPrefix* jail4, const IpPrefix* jail6) {
+  if (!jail4 && !jail6) return make_error(Step::Network, EINVAL, "port forwards: the jail has no address");
+  if ((jail4 && jail4->family != AF_INET) || (jail6 && jail6->family != AF_INET6))
+    return make_error(Step::Network, EINVAL, "port forwards: the jail's addresses are of the wrong family");
+  for (const auto& f : fw)
+    if ((f.protocol != IPPROTO_TCP && f.protocol != IPPROTO_UDP) || f.host_port == 0 || f.jail_port == 0)
+      return make_error(Step::Network, EINVAL, "port forwards: bad forward " + f.origin);
+
+  // priority -100: dstnat, where systemd-nspawn's Port= and nft's own
+  // "dnat" examples sit, before any filter of the host's.
+  for (bool output : {false, true}) {
+    const std::string chain = output ? "output" : "prerouting";
+    BatchWriter::Hook hook{"nat", output ? unsigned{NF_INET_LOCAL_OUT} : unsigned{NF_INET_PRE_ROUTING}, -100};
+    w.chain(NFPROTO_INET, table, chain, &hook);
+    for (const IpPrefix* jail : {jail4, jail6}) {
+      if (!jail) continue;
+      const bool v6 = jail->family == AF_INET6;
+      const uint8_t nfproto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+      for (const auto& f : fw) {
+        Rule r(L, NFPROTO_INET, table, chain);
+        r.meta(NFT_META_NFPROTO, NFT_REG_1).cmp_u8(NFT_CMP_EQ, NFT_REG_1, nfproto);
+        if (output) {
+          // The host's loopback stays the host's: DNAT would send a packet
+          // from 127.0.0.1 or ::1 out of the veth, where it is martian.
+          if (v6) {
+            static constexpr unsigned char lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+            r.payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG_1).cmp(NFT_CMP_NEQ, NFT_REG_1, lo6, 16);
+          } else {
+            static constexpr unsigned char m8[4] = {0xff, 0, 0, 0}, lo4[4] = {127, 0, 0, 0};
+            r.payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1).mask(NFT_REG_1, m8, 4);
+            r.cmp(NFT_CMP_NEQ, NFT_REG_1, lo4, 4);
+          }
+        }
+        r.meta(NFT_META_L4PROTO, NFT_REG_1).cmp_u8(NFT_CMP_EQ, NFT_REG_1, static_cast<uint8_t>(f.protocol));
+        r.payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1).cmp_u16(NFT_CMP_EQ, NFT_REG_1, htons(f.host_port));
+        r.fib_daddr_type(NFT_REG_1).cmp_u32(NFT_CMP_EQ, NFT_REG_1, RTN_LOCAL);
+        uint16_t port = htons(f.jail_port);
+        r.immediate(NFT_REG_1, jail->addr.data(), static_cast<uint32_t>(jail->bytes()));
+        r.immediate(NFT_REG_2, &port, 2);
+        w.rule(r.dnat(nfproto, NFT_REG_1, NFT_REG_2));
+      }
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -151,78 +228,43 @@ Result<std::vector<unsigned char>> source_batch(const NetLibs& L, const std::str
   const char* table = "zjail_source";
   BatchWriter w(L);
   w.table(NFPROTO_INET, table, 0);
+  own_sources_only(L, w, table, "source", own);
   BatchWriter::Hook hook{"filter", unsigned{NF_INET_LOCAL_OUT}, 0};
   w.chain(NFPROTO_INET, table, "output", &hook);
-  w.chain(NFPROTO_INET, table, "source", nullptr);
   Rule out(L, NFPROTO_INET, table, "output");
   w.rule(out.ifname_is(false, ifname).verdict(NFT_GOTO, "source"));
-  std::vector<IpPrefix> allowed;
-  for (IpPrefix p : own) {
-    p.len = static_cast<int>(p.bytes()) * 8;  // the jail's own address, not its subnet
-    allowed.push_back(p);
-  }
-  allowed.push_back(prefix(AF_INET6, {0xfe, 0x80}, 10));
-  allowed.push_back(prefix(AF_INET6, {}, 128));
-  for (const IpPrefix& p : allowed) {
-    Rule r(L, NFPROTO_INET, table, "source");
-    w.rule(r.address_in(p, true).verdict(NF_ACCEPT));
-  }
-  for (int family : {AF_INET, AF_INET6}) {
-    Rule r(L, NFPROTO_INET, table, "source");
-    w.rule(r.address_in(prefix(family, {}, 0), true).verdict(NF_DROP));
-  }
+  return w.finish();
+}
+
+Result<std::vector<unsigned char>> host_batch(const NetLibs& L, const std::string& table, int host_ifindex,
+                                              const std::vector<IpPrefix>& own, const std::vector<PortForward>& fw) {
+  ZJAIL_TRY(check_table(table));
+  if (host_ifindex <= 0)
+    return make_error(Step::Network, EINVAL, "the jail's host side: bad link index " + std::to_string(host_ifindex));
+  if (own.empty()) return make_error(Step::Network, EINVAL, "the jail's host side: the jail has no address");
+  BatchWriter w(L);
+  w.table(NFPROTO_INET, table, NFT_TABLE_F_OWNER);
+  own_sources_only(L, w, table, "source", own);
+  // priority raw (-300): before conntrack, so a forged packet leaves no
+  // connection state behind either. The link by index, which the kernel
+  // does not hand out again soon, not by name, which another jail's link
+  // may take once this one is gone.
+  BatchWriter::Hook hook{"filter", unsigned{NF_INET_PRE_ROUTING}, -300};
+  w.chain(NFPROTO_INET, table, "from_jail", &hook);
+  Rule in(L, NFPROTO_INET, table, "from_jail");
+  w.rule(in.iif_is(static_cast<uint32_t>(host_ifindex)).verdict(NFT_GOTO, "source"));
+  if (!fw.empty())
+    ZJAIL_TRY(add_forwards(L, w, table, fw, of_family(own, AF_INET), of_family(own, AF_INET6)));
   return w.finish();
 }
 
 Result<std::vector<unsigned char>> forward_batch(const NetLibs& L, const std::string& table,
                                                  const std::vector<PortForward>& fw, const IpPrefix* jail4,
                                                  const IpPrefix* jail6) {
-  if (table.empty() || table.size() > 255)
-    return make_error(Step::Network, EINVAL, "port forwards: bad table name '" + table + "'");
-  if (!jail4 && !jail6) return make_error(Step::Network, EINVAL, "port forwards: the jail has no address");
-  if ((jail4 && jail4->family != AF_INET) || (jail6 && jail6->family != AF_INET6))
-    return make_error(Step::Network, EINVAL, "port forwards: the jail's addresses are of the wrong family");
-  for (const auto& f : fw)
-    if ((f.protocol != IPPROTO_TCP && f.protocol != IPPROTO_UDP) || f.host_port == 0 || f.jail_port == 0)
-      return make_error(Step::Network, EINVAL, "port forwards: bad forward " + f.origin);
-
+  ZJAIL_TRY(check_table(table));
   BatchWriter w(L);
   w.table(NFPROTO_INET, table, NFT_TABLE_F_OWNER);
-  // priority -100: dstnat, where systemd-nspawn's Port= and nft's own
-  // "dnat" examples sit, before any filter of the host's.
-  for (bool output : {false, true}) {
-    const std::string chain = output ? "output" : "prerouting";
-    BatchWriter::Hook hook{"nat", output ? unsigned{NF_INET_LOCAL_OUT} : unsigned{NF_INET_PRE_ROUTING}, -100};
-    w.chain(NFPROTO_INET, table, chain, &hook);
-    for (const IpPrefix* jail : {jail4, jail6}) {
-      if (!jail) continue;
-      const bool v6 = jail->family == AF_INET6;
-      const uint8_t nfproto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
-      for (const auto& f : fw) {
-        Rule r(L, NFPROTO_INET, table, chain);
-        r.meta(NFT_META_NFPROTO, NFT_REG_1).cmp_u8(NFT_CMP_EQ, NFT_REG_1, nfproto);
-        if (output) {
-          // The host's loopback stays the host's: DNAT would send a packet
-          // from 127.0.0.1 or ::1 out of the veth, where it is martian.
-          if (v6) {
-            static constexpr unsigned char lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-            r.payload(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG_1).cmp(NFT_CMP_NEQ, NFT_REG_1, lo6, 16);
-          } else {
-            static constexpr unsigned char m8[4] = {0xff, 0, 0, 0}, lo4[4] = {127, 0, 0, 0};
-            r.payload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1).mask(NFT_REG_1, m8, 4);
-            r.cmp(NFT_CMP_NEQ, NFT_REG_1, lo4, 4);
-          }
-        }
-        r.meta(NFT_META_L4PROTO, NFT_REG_1).cmp_u8(NFT_CMP_EQ, NFT_REG_1, static_cast<uint8_t>(f.protocol));
-        r.payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1).cmp_u16(NFT_CMP_EQ, NFT_REG_1, htons(f.host_port));
-        r.fib_daddr_type(NFT_REG_1).cmp_u32(NFT_CMP_EQ, NFT_REG_1, RTN_LOCAL);
-        uint16_t port = htons(f.jail_port);
-        r.immediate(NFT_REG_1, jail->addr.data(), static_cast<uint32_t>(jail->bytes()));
-        r.immediate(NFT_REG_2, &port, 2);
-        w.rule(r.dnat(nfproto, NFT_REG_1, NFT_REG_2));
-      }
-    }
-  }
+  ZJAIL_TRY(add_forwards(L, w, table, fw, jail4, jail6));
   return w.finish();
 }
 

@@ -121,6 +121,11 @@ Rule& Rule::ifname_is(bool input, const std::string& name) {
   return cmp(NFT_CMP_EQ, NFT_REG_1, padded, sizeof padded);
 }
 
+Rule& Rule::iif_is(uint32_t ifindex) {
+  meta(NFT_META_IIF, NFT_REG_1);
+  return cmp_u32(NFT_CMP_EQ, NFT_REG_1, ifindex);
+}
+
 namespace {
 // Generous room for one message: zjail's longest rule is a few hundred bytes.
 constexpr size_t kRoom = 8192;

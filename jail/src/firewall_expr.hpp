@@ -46,6 +46,8 @@ class Rule {
   Rule& address_in(const IpPrefix& p, bool source);
   // Matches the input (iifname) or output (oifname) interface `name`.
   Rule& ifname_is(bool input, const std::string& name);
+  // Matches packets that came in on the link with index `ifindex`.
+  Rule& iif_is(uint32_t ifindex);
 
   nftnl_rule* get() const { return r_; }
 

@@ -54,6 +54,12 @@ bool prefixes_overlap(const IpPrefix& a, const IpPrefix& b) {
   return true;
 }
 
+const IpPrefix* of_family(const std::vector<IpPrefix>& v, int family) {
+  for (const auto& p : v)
+    if (p.family == family) return &p;
+  return nullptr;
+}
+
 Result<PortForward> parse_port_forward(std::string_view text) {
   PortForward f;
   f.protocol = IPPROTO_TCP;

@@ -31,7 +31,17 @@ namespace zjail {
 
 struct NetworkLease::State {
   std::optional<Pasta> pasta;
-  UniqueFd forward_owner;  // owns the Port= table: closing it deletes the table
+  UniqueFd host_table_owner;  // owns the host's table: closing it deletes the table
+  // The host's side of a veth pair, deleted when the lease is dropped (the
+  // jail's init reaped): the kernel would dismantle the jail's namespace,
+  // and the pair with it, from a work queue, and a jail started again at
+  // once with the same addresses could find them still taken. An error
+  // (ENODEV: gone already) changes nothing: the jail has ended.
+  UniqueFd host_route;
+  int host_link = 0;
+  ~State() {
+    if (host_link > 0) (void)delete_link(host_route.get(), host_link);
+  }
 };
 
 NetworkLease::NetworkLease() = default;
@@ -157,9 +167,9 @@ std::string link_name(const Plan& plan) {
 // jail: with CAP_NET_RAW a payload sent one and the host took a default
 // IPv6 route through the jail and a SLAAC address from it (accept_ra is 1
 // while the host does not forward). Strict reverse path filtering drops
-// IPv4 from any source but the jail's subnet, which a packet socket could
-// otherwise forge past the jail's zjail_source table. ENOENT: that family
-// is off on the host.
+// IPv4 from any source but the jail's subnet, as the host's table (below)
+// drops any source but the jail's own address. ENOENT: that family is off
+// on the host.
 Status harden_host_side(const std::string& name) {
   for (auto [key, value] : {std::pair{"ipv6/conf/@/accept_ra", "0\n"},
                             {"ipv6/conf/@/accept_redirects", "0\n"},
@@ -174,12 +184,6 @@ Status harden_host_side(const std::string& name) {
   return {};
 }
 
-const IpPrefix* of_family(const std::vector<IpPrefix>& v, int family) {
-  for (const auto& p : v)
-    if (p.family == family) return &p;
-  return nullptr;
-}
-
 Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route, int jail_netfilter,
                   NetworkLease::State& state) {
   const NetworkPlan& net = plan.network;
@@ -188,9 +192,9 @@ Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route
   if (!lock) return make_error(Step::Network, errno, kLockPath);
   while (flock(lock.get(), LOCK_EX) < 0)
     if (errno != EINTR) return make_error(Step::Network, errno, std::string("flock ") + kLockPath);
-  UniqueFd host_sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!host_sock) return make_error(Step::Network, errno, "rtnetlink socket");
-  Rtnl host(L, host_sock.get());
+  state.host_route.reset(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!state.host_route) return make_error(Step::Network, errno, "rtnetlink socket");
+  Rtnl host(L, state.host_route.get());
   std::vector<IpPrefix> jail_addrs = net.jail_addresses, host_addrs = net.host_addresses;
   // Families given only on one side, or not at all, are picked.
   for (int family : {AF_INET, AF_INET6}) {
@@ -222,12 +226,25 @@ Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route
   if (!netns) return make_error(Step::Network, errno, ns);
   ZJAIL_TRY(host.create_veth(name, net.jail_ifname, netns.get()));
   ZJAIL_TRY_ASSIGN(int host_index, host.index_of(name));
+  state.host_link = host_index;  // the lease deletes it, however the launch ends
   ZJAIL_TRY(harden_host_side(name));
   for (const auto& a : host_addrs) ZJAIL_TRY(host.add_address(host_index, name, a));
   ZJAIL_TRY(host.set_up(host_index, name));
   lock.reset();  // the host's routes now show the subnets taken
 
-  // Before host0 is up: the host takes any IPv6 source from the link.
+  // The host's side checks every source before host0 is up; with Port=, the
+  // forwards are in the same table. Its socket is held for the jail's life.
+  UniqueFd owner(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
+  if (!owner) return make_error(Step::Network, errno, "nfnetlink socket");
+  std::string table = "zjail_" + name.substr(3);
+  for (char& c : table)
+    if (c == '-') c = '_';
+  ZJAIL_TRY_ASSIGN(auto host_table, host_batch(L, table, host_index, jail_addrs, net.ports));
+  ZJAIL_TRY(send_batch(L, owner.get(), host_table));
+  state.host_table_owner = std::move(owner);
+
+  // Keeps a forged source in the jail: the host's table drops it too, but
+  // only once it has crossed the link.
   ZJAIL_TRY_ASSIGN(auto source, source_batch(L, net.jail_ifname, jail_addrs));
   ZJAIL_TRY(send_batch(L, jail_netfilter, source));
   Rtnl jail(L, jail_route);
@@ -238,17 +255,6 @@ Status build_veth(const NetLibs& L, const Plan& plan, pid_t init, int jail_route
     IpPrefix gw = h;
     gw.len = h.family == AF_INET ? 32 : 128;
     ZJAIL_TRY(jail.add_default_route(index, gw));
-  }
-  if (!net.ports.empty()) {
-    UniqueFd owner(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
-    if (!owner) return make_error(Step::Network, errno, "nfnetlink socket");
-    std::string table = "zjail_" + name.substr(3);
-    for (char& c : table)
-      if (c == '-') c = '_';
-    ZJAIL_TRY_ASSIGN(auto batch, forward_batch(L, table, net.ports, of_family(jail_addrs, AF_INET),
-                                               of_family(jail_addrs, AF_INET6)));
-    ZJAIL_TRY(send_batch(L, owner.get(), batch));
-    state.forward_owner = std::move(owner);
   }
   return {};
 }

@@ -189,4 +189,32 @@ Result<std::vector<IpPrefix>> Rtnl::used_prefixes(int family) {
   return out;
 }
 
+Status delete_link(int fd, int ifindex) {
+  struct {
+    nlmsghdr h;
+    ifinfomsg i;
+  } req{};
+  req.h.nlmsg_len = sizeof req;
+  req.h.nlmsg_type = RTM_DELLINK;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  req.h.nlmsg_seq = 0x7a6a;  // Rtnl's requests count up from 1
+  req.i.ifi_family = AF_UNSPEC;
+  req.i.ifi_index = ifindex;
+  const std::string what = "deleting link " + std::to_string(ifindex);
+  if (send(fd, &req, sizeof req, 0) < 0) return make_error(Step::Network, errno, what);
+  alignas(nlmsghdr) char buf[1024];
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(Step::Network, errno, what + ": reading rtnetlink's answer");
+    int left = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq != req.h.nlmsg_seq) continue;
+      int e = -static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
+      if (e) return make_error(Step::Network, e, what);
+      return {};
+    }
+  }
+}
+
 }  // namespace zjail

@@ -34,4 +34,9 @@ class Rtnl {
   unsigned seq_ = 0;
 };
 
+// Deletes link `ifindex` with RTM_DELLINK on `fd`, a NETLINK_ROUTE socket,
+// and waits for the kernel's answer; a veth's peer goes with it, at once.
+// Built by hand: the lease that calls it holds neither library.
+Status delete_link(int fd, int ifindex);
+
 }  // namespace zjail

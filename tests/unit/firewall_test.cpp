@@ -128,6 +128,22 @@ class Firewall : public ::testing::Test {
     EXPECT_TRUE(b.ok()) << (b ? "" : b.error().message());
     return b ? decode(L(), *b) : std::vector<Msg>{};
   }
+  // A batch that must make the owned table `name` first, decoded; the base
+  // chains' hooks by chain name in `hooks`.
+  using Hooks = std::map<std::string, std::pair<uint32_t, int32_t>>;
+  std::vector<Msg> owned_table(const Result<std::vector<unsigned char>>& b, const std::string& name, Hooks& hooks) {
+    EXPECT_TRUE(b.ok()) << (b ? "" : b.error().message());
+    if (!b) return {};
+    auto m = decode(L(), *b);
+    EXPECT_GE(m.size(), 4u);
+    if (m.size() < 2) return m;
+    EXPECT_EQ(m[1].type, NFT_MSG_NEWTABLE);
+    EXPECT_EQ(m[1].str(NFTA_TABLE_NAME), name);
+    EXPECT_EQ(m[1].be32(NFTA_TABLE_FLAGS), static_cast<uint32_t>(NFT_TABLE_F_OWNER));
+    for (const auto& x : m)
+      if (x.type == NFT_MSG_NEWCHAIN && x.attrs.count(NFTA_CHAIN_HOOK)) hooks[x.str(NFTA_CHAIN_NAME)] = x.hook();
+    return m;
+  }
   std::unique_ptr<NetLibs> libs_;
 };
 
@@ -351,21 +367,42 @@ TEST_F(Firewall, SourceTableKeepsTheJailToItsOwnAddresses) {
   EXPECT_FALSE(source_batch(L(), "bad/name", {}).ok());
 }
 
+// The same check on the host's side, where the payload has no reach: a
+// packet socket in the jail writes frames with any source past the jail's
+// own table. One owned table per jail, with the forwards when there are any.
+TEST_F(Firewall, HostTableDropsWhatTheJailForges) {
+  std::vector<PortForward> fw = {{IPPROTO_TCP, 8080, 80, "Port=8080:80"}};
+  for (bool ports : {false, true}) {
+    Hooks hooks;
+    auto m = owned_table(host_batch(L(), "zjail_web_1a2b", 7, {pfx("10.9.0.2/30"), pfx("fd09::2/64")},
+                                    ports ? fw : std::vector<PortForward>{}),
+                         "zjail_web_1a2b", hooks);
+    EXPECT_EQ(hooks["from_jail"], std::make_pair(uint32_t{NF_INET_PRE_ROUTING}, -300));
+    EXPECT_EQ(hooks.size(), ports ? 3u : 1u);
+    auto in = rules_of(m, "from_jail");
+    ASSERT_EQ(in.size(), 1u);
+    EXPECT_NE(in[0].find("[ meta load iif => reg 1 ]"), std::string::npos) << in[0];
+    EXPECT_NE(in[0].find("[ cmp eq reg 1 0x00000007 ]"), std::string::npos) << in[0];
+    EXPECT_NE(in[0].find("goto -> source"), std::string::npos) << in[0];
+    auto src = rules_of(m, "source");
+    ASSERT_EQ(src.size(), 6u);  // as the jail's own table: 2 own, fe80::/10, ::, drop each family
+    EXPECT_NE(src[0].find("[ cmp eq reg 1 0x0200090a ]"), std::string::npos) << src[0];
+    EXPECT_NE(src[5].find("drop"), std::string::npos) << src[5];
+    EXPECT_EQ(rules_of(m, "prerouting").size(), ports ? 2u : 0u);
+  }
+  EXPECT_FALSE(host_batch(L(), "t", 0, {pfx("10.9.0.2/30")}, {}).ok());
+  EXPECT_FALSE(host_batch(L(), "t", 7, {}, {}).ok());
+  EXPECT_FALSE(host_batch(L(), "", 7, {pfx("10.9.0.2/30")}, {}).ok());
+}
+
 TEST_F(Firewall, ForwardsAreAnOwnedNatTable) {
   IpPrefix j4 = pfx("10.77.0.2/30"), j6 = pfx("fd00:77::2/64");
   std::vector<PortForward> fw = {{IPPROTO_TCP, 8080, 80, "Port=8080:80"}, {IPPROTO_UDP, 5353, 53, "Port=udp:5353:53"}};
-  auto b = forward_batch(L(), "zjail-web", fw, &j4, &j6);
-  ASSERT_TRUE(b.ok()) << b.error().message();
-  auto m = decode(L(), *b);
-  ASSERT_GE(m.size(), 4u);
-  EXPECT_EQ(m[1].type, NFT_MSG_NEWTABLE);
-  EXPECT_EQ(m[1].str(NFTA_TABLE_NAME), "zjail-web");
-  EXPECT_EQ(m[1].be32(NFTA_TABLE_FLAGS), static_cast<uint32_t>(NFT_TABLE_F_OWNER));
-  std::map<std::string, std::pair<uint32_t, int32_t>> hooks;
+  Hooks hooks;
+  auto m = owned_table(forward_batch(L(), "zjail-web", fw, &j4, &j6), "zjail-web", hooks);
   for (const auto& x : m)
     if (x.type == NFT_MSG_NEWCHAIN) {
       EXPECT_EQ(x.str(NFTA_CHAIN_TYPE), "nat");
-      hooks[x.str(NFTA_CHAIN_NAME)] = x.hook();
     }
   EXPECT_EQ(hooks["prerouting"], std::make_pair(uint32_t{NF_INET_PRE_ROUTING}, -100));
   EXPECT_EQ(hooks["output"], std::make_pair(uint32_t{NF_INET_LOCAL_OUT}, -100));

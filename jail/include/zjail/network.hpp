@@ -37,6 +37,8 @@ Result<IpPrefix> parse_ip_prefix(std::string_view text);
 std::string format_ip_prefix(const IpPrefix& p, bool with_len = true);
 // Whether two prefixes share any address.
 bool prefixes_overlap(const IpPrefix& a, const IpPrefix& b);
+// The first of `v` of `family`, or null.
+const IpPrefix* of_family(const std::vector<IpPrefix>& v, int family);
 
 // Port=[tcp:|udp:]HOSTPORT[:JAILPORT] (systemd.nspawn(5)), and
 // HostLoopbackPort= the other way round (zjail's).

@@ -21,10 +21,12 @@ NetworkMode network_mode(const Profile& p);
 std::vector<std::string> describe_network(const Profile& p);
 
 // What a jail's network holds on the host while the jail runs: pasta, and
-// the netlink socket that owns the Port= table (the kernel deletes the
-// table when that socket closes, so even a SIGKILLed zjail leaves none).
-// The veth pair needs nothing held: the kernel deletes it with the jail's
-// namespace. Empty for the modes that build nothing.
+// the netlink socket that owns a veth jail's table in the host's namespace
+// (source checks, Port=; the kernel deletes the table when that socket
+// closes, so even a SIGKILLed zjail leaves none), and the host's side of a
+// veth pair, which it deletes when dropped (a SIGKILLed zjail leaves that
+// to the kernel, which deletes the pair with the jail's namespace, later).
+// Empty for the modes that build nothing.
 class NetworkLease {
  public:
   struct State;
