@@ -8,7 +8,8 @@
 # the scope before the payload may run: where systemd runs a unit without a
 # filter (RestrictNetworkInterfaces= in a systemd built without
 # BPF_FRAMEWORK, Debian 12's), zjail refuses with exit 125 and the payload
-# never runs. Only loopback addresses are used.
+# never runs. IPAddressDeny=any alone, which systemd enforces without an
+# address map, runs and denies. Only loopback addresses are used.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,6 +27,12 @@ Include=base-service
 PrivateNetwork=no
 IPAddressDeny=any
 IPAddressAllow=127.0.0.1
+EOF
+vm "cat >$profile_dir/systest-filter-denyall.profile" <<EOF
+[Jail]
+Include=base-service
+PrivateNetwork=no
+IPAddressDeny=any
 EOF
 vm "cat >$profile_dir/systest-filter-ifaces.profile" <<EOF
 [Jail]
@@ -76,6 +83,12 @@ echo ifaces_native=$(systemd-run --quiet --wait --pipe --collect -p 'RestrictNet
   </dev/null >/tmp/systest-filter.ifaces 2>&1
 echo ifaces_jailed=$?
 echo ifaces_output=$(tr '\n' ' ' </tmp/systest-filter.ifaces)
+echo denyall_native=$(systemd-run --quiet --wait --pipe --collect -p IPAddressDeny=any \
+  nc.openbsd -z -w 2 127.0.0.1 18090 </dev/null >/dev/null 2>&1; echo $?)
+"$zjail" --profile systest-filter-denyall -- nc.openbsd -z -w 2 127.0.0.1 18090 \
+  </dev/null >/tmp/systest-filter.denyall 2>&1
+echo denyall_jailed=$?
+echo denyall_output=$(tr '\n' ' ' </tmp/systest-filter.denyall)
 echo scopes_left=$(systemctl list-units --all --plain --no-legend 'zjail-systest-filter*' | awk '{ print $1 }')
 EOF
 )
@@ -104,4 +117,6 @@ else
   assert_match "the one line names the directive" 'systemd did not attach RestrictNetworkInterfaces=.*BPF_FRAMEWORK' \
     "$(fact ifaces_output)"
 fi
+assert_eq "IPAddressDeny=any alone: zjail agrees with systemd" "$(fact denyall_native)" "$(fact denyall_jailed)"
+[[ $(fact denyall_native) != 0 ]] || fail "systemd's own IPAddressDeny=any let 127.0.0.1 through"
 assert_eq "zjail-systest-filter scopes left" "" "$(fact scopes_left)"
