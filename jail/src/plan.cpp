@@ -8,6 +8,7 @@
 #include <sys/personality.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -450,6 +451,19 @@ Result<Plan> build_plan(const Profile& profile, const std::vector<std::string>& 
   for (int i = 0; i < ctx.listen_fds; ++i) {
     UniqueFd fd(fcntl(3 + i, F_DUPFD_CLOEXEC, 3));
     if (!fd) return make_error(Step::Listen, errno, "inherited LISTEN_FDS fd " + std::to_string(3 + i));
+    // The scope's filters hold for the sockets made in it; an IP socket
+    // made before (by whoever started zjail: outside a service, no socket
+    // unit's filters hold it either) would carry the payload's traffic
+    // past them, as the profile's own IP listeners would (network_plan.cpp).
+    int domain = 0;
+    socklen_t len = sizeof domain;
+    if (scope_filter(plan.network) && getsockopt(fd.get(), SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+        (domain == AF_INET || domain == AF_INET6))
+      return make_error(Step::Listen, 0,
+                        "inherited LISTEN_FDS fd " + std::to_string(3 + i) +
+                            " is an IP socket made outside the jail's scope, whose IPAddressAllow=/IPAddressDeny=/"
+                            "RestrictNetworkInterfaces= hold only for sockets made in it: set the filters where the "
+                            "socket is made, or give the jail a network of its own (VirtualEthernet=yes)");
     plan.pass_fds.push_back(std::move(fd));
   }
   ZJAIL_TRY(bind_listen_sockets(p, plan));

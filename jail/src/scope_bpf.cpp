@@ -5,7 +5,10 @@
 // and runs the unit without them. zjail reads what is attached to the
 // scope's cgroup instead of trusting the reply: the address lists are
 // LPM-trie maps of systemd's sd_fw programs, the interface list the
-// ifaces_map of its restrict-ifaces programs, both ways.
+// ifaces_map of its restrict-ifaces programs, both ways. A list that is
+// "any" (0.0.0.0/0 and ::/0) gets no map: systemd compiles it into the
+// sd_fw program itself, so IPAddressDeny=any alone is an sd_fw program
+// without an LPM trie.
 #include "scope_bpf.hpp"
 
 #include <fcntl.h>
@@ -38,10 +41,19 @@ Result<std::vector<uint32_t>> attached(int cgroup, bpf_attach_type type) {
 struct MapSeen {
   bool lpm_trie = false;
   bool ifaces = false;
+  bool sd_fw = false;  // systemd's own address program for this direction
 };
 
-// What the maps of program `id` are.
-Result<MapSeen> maps_of(uint32_t id) {
+// systemd's "any": both families' /0, which it enforces without a map.
+bool is_any(const std::vector<IpPrefix>& list) {
+  auto has = [&](int family) {
+    return std::any_of(list.begin(), list.end(), [&](const IpPrefix& p) { return p.family == family && p.len == 0; });
+  };
+  return has(AF_INET) && has(AF_INET6);
+}
+
+// What the maps of program `id` are, and whether it is `sd_fw` by name.
+Result<MapSeen> maps_of(uint32_t id, std::string_view sd_fw) {
   bpf_attr a{};
   a.prog_id = id;
   UniqueFd prog(static_cast<int>(bpf(BPF_PROG_GET_FD_BY_ID, a)));
@@ -56,6 +68,7 @@ Result<MapSeen> maps_of(uint32_t id) {
   a.info.info = reinterpret_cast<uintptr_t>(&info);
   if (bpf(BPF_OBJ_GET_INFO_BY_FD, a) != 0) return make_error(Step::Cgroup, errno, "BPF_OBJ_GET_INFO_BY_FD");
   MapSeen seen;
+  seen.sd_fw = info.type == BPF_PROG_TYPE_CGROUP_SKB && std::string_view(info.name) == sd_fw;
   for (uint32_t i = 0; i < std::min<uint32_t>(info.nr_map_ids, map_ids.size()); ++i) {
     a = {};
     a.map_id = map_ids[i];
@@ -79,15 +92,17 @@ Status verify_scope_filter(const std::string& cgroup_path, const std::string& un
   UniqueFd cg(open(cgroup_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cg) return make_error(Step::Cgroup, errno, cgroup_path);
   bool lists = !f.allow.empty() || !f.deny.empty();
+  bool any = is_any(f.allow) || is_any(f.deny);
   for (auto [type, way] : {std::pair{BPF_CGROUP_INET_INGRESS, "ingress"}, std::pair{BPF_CGROUP_INET_EGRESS, "egress"}}) {
     ZJAIL_TRY_ASSIGN(auto ids, attached(cg.get(), type));
     MapSeen all;
     for (uint32_t id : ids) {
-      ZJAIL_TRY_ASSIGN(auto seen, maps_of(id));
+      ZJAIL_TRY_ASSIGN(auto seen, maps_of(id, type == BPF_CGROUP_INET_INGRESS ? "sd_fw_ingress" : "sd_fw_egress"));
       all.lpm_trie |= seen.lpm_trie;
       all.ifaces |= seen.ifaces;
+      all.sd_fw |= seen.sd_fw;
     }
-    if (lists && !all.lpm_trie)
+    if (lists && !all.lpm_trie && !(any && all.sd_fw))
       return make_error(Step::Cgroup, 0,
                         "systemd did not attach IPAddressAllow=/IPAddressDeny= to " + unit + " (" + way +
                             "): its BPF firewall is unavailable on this host, and the jail does not run without it");

@@ -8,7 +8,11 @@
 # the scope before the payload may run: where systemd runs a unit without a
 # filter (RestrictNetworkInterfaces= in a systemd built without
 # BPF_FRAMEWORK, Debian 12's), zjail refuses with exit 125 and the payload
-# never runs. Only loopback addresses are used.
+# never runs. IPAddressDeny=any alone, which systemd enforces without an
+# address map, runs and denies; an IP socket inherited as LISTEN_FDS (made
+# outside the scope, by systemd-socket-activate here) is refused, as it
+# would carry the payload's traffic past the filters. Only loopback
+# addresses are used.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,6 +30,12 @@ Include=base-service
 PrivateNetwork=no
 IPAddressDeny=any
 IPAddressAllow=127.0.0.1
+EOF
+vm "cat >$profile_dir/systest-filter-denyall.profile" <<EOF
+[Jail]
+Include=base-service
+PrivateNetwork=no
+IPAddressDeny=any
 EOF
 vm "cat >$profile_dir/systest-filter-ifaces.profile" <<EOF
 [Jail]
@@ -76,6 +86,22 @@ echo ifaces_native=$(systemd-run --quiet --wait --pipe --collect -p 'RestrictNet
   </dev/null >/tmp/systest-filter.ifaces 2>&1
 echo ifaces_jailed=$?
 echo ifaces_output=$(tr '\n' ' ' </tmp/systest-filter.ifaces)
+echo denyall_native=$(systemd-run --quiet --wait --pipe --collect -p IPAddressDeny=any \
+  nc.openbsd -z -w 2 127.0.0.1 18090 </dev/null >/dev/null 2>&1; echo $?)
+"$zjail" --profile systest-filter-denyall -- nc.openbsd -z -w 2 127.0.0.1 18090 \
+  </dev/null >/tmp/systest-filter.denyall 2>&1
+echo denyall_jailed=$?
+echo denyall_output=$(tr '\n' ' ' </tmp/systest-filter.denyall)
+# A socket zjail inherits (LISTEN_FDS) was made outside the scope.
+# (The activator logs the command line: the payload's word is computed.)
+systemd-socket-activate -l 127.0.0.1:18093 "$zjail" --profile systest-filter -- /bin/sh -c 'echo ran-$((6 * 7))' \
+  </dev/null >/tmp/systest-filter.activated 2>&1 &
+activator=$!
+for _ in $(seq 1 50); do ss -Hltn "sport = :18093" | grep -q . && break; sleep 0.1; done
+nc -z -w 2 127.0.0.1 18093
+wait $activator
+echo activated_jailed=$?
+echo activated_output=$(tr '\n' ' ' </tmp/systest-filter.activated)
 echo scopes_left=$(systemctl list-units --all --plain --no-legend 'zjail-systest-filter*' | awk '{ print $1 }')
 EOF
 )
@@ -104,4 +130,9 @@ else
   assert_match "the one line names the directive" 'systemd did not attach RestrictNetworkInterfaces=.*BPF_FRAMEWORK' \
     "$(fact ifaces_output)"
 fi
+assert_eq "IPAddressDeny=any alone: zjail agrees with systemd" "$(fact denyall_native)" "$(fact denyall_jailed)"
+[[ $(fact denyall_native) != 0 ]] || fail "systemd's own IPAddressDeny=any let 127.0.0.1 through"
+assert_eq "zjail's exit with an inherited IP socket" 125 "$(fact activated_jailed)"
+assert_no_match "the payload with an inherited IP socket never ran" ran-42 "$(fact activated_output)"
+assert_match "the one line names the inherited socket" 'LISTEN_FDS fd 3 is an IP socket' "$(fact activated_output)"
 assert_eq "zjail-systest-filter scopes left" "" "$(fact scopes_left)"
