@@ -39,6 +39,9 @@ struct SdBusApi {
   decltype(&sd_bus_slot_unref) slot_unref;
   decltype(&sd_bus_process) process;
   decltype(&sd_bus_wait) wait;
+  decltype(&sd_bus_get_property) get_property;
+  decltype(&sd_bus_message_enter_container) enter_container;
+  decltype(&sd_bus_message_at_end) at_end;
 };
 
 Result<SdBusApi> load_sd_bus(DlHandle& lib) {
@@ -58,6 +61,8 @@ Result<SdBusApi> load_sd_bus(DlHandle& lib) {
             sym(h, "sd_bus_call_method", a.call_method) && sym(h, "sd_bus_message_read", a.read) &&
             sym(h, "sd_bus_message_unref", a.message_unref) && sym(h, "sd_bus_error_free", a.error_free) &&
             sym(h, "sd_bus_match_signal", a.match_signal) && sym(h, "sd_bus_slot_unref", a.slot_unref) &&
+            sym(h, "sd_bus_get_property", a.get_property) &&
+            sym(h, "sd_bus_message_enter_container", a.enter_container) && sym(h, "sd_bus_message_at_end", a.at_end) &&
             sym(h, "sd_bus_process", a.process) && sym(h, "sd_bus_wait", a.wait);
   if (!ok) return make_error(Step::Cgroup, 0, "libsystemd.so.0 lacks the sd-bus API zjail needs");
   return a;
@@ -119,10 +124,10 @@ int append_filter(const SdBusApi& api, sd_bus_message* m, const NetworkFilter& f
   return rc;
 }
 
-// The cgroup directory `pid` is in, on the v2 hierarchy at `root`.
-std::string scope_cgroup(const std::string& root, pid_t pid) {
+// The cgroup `pid` is in ("self" for zjail), as a path of the v2 hierarchy.
+std::string cgroup_of(const std::string& pid) {
   std::string text;
-  if (FILE* f = fopen(("/proc/" + std::to_string(pid) + "/cgroup").c_str(), "re")) {
+  if (FILE* f = fopen(("/proc/" + pid + "/cgroup").c_str(), "re")) {
     char line[4096];
     while (fgets(line, sizeof line, f))
       if (std::string_view l(line); l.starts_with("0::")) {
@@ -131,7 +136,75 @@ std::string scope_cgroup(const std::string& root, pid_t pid) {
       }
     fclose(f);
   }
-  return root + text;
+  return text;
+}
+
+using Message = std::unique_ptr<sd_bus_message, sd_bus_message* (*)(sd_bus_message*)>;
+
+// The first of IPAddressAllow=, IPAddressDeny=, RestrictNetworkInterfaces=
+// that `unit` sets, "" if none (or if it is no unit: a cgroup of a
+// delegated subtree).
+Result<std::string> unit_filter(const SdBusApi& api, sd_bus* bus, const std::string& unit) {
+  const char* iface = unit.ends_with(".scope")     ? "org.freedesktop.systemd1.Scope"
+                      : unit.ends_with(".slice")   ? "org.freedesktop.systemd1.Slice"
+                      : unit.ends_with(".service") ? "org.freedesktop.systemd1.Service"
+                                                   : nullptr;
+  if (!iface) return std::string();
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  sd_bus_message* raw = nullptr;
+  int rc = api.call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                           "org.freedesktop.systemd1.Manager", "GetUnit", &err, &raw, "s", unit.c_str());
+  Message reply(raw, api.message_unref);
+  api.error_free(&err);
+  const char* path = nullptr;
+  if (rc < 0 || api.read(reply.get(), "o", &path) < 0 || !path) return std::string();
+  std::string object = path;
+  for (const char* key : {"IPAddressAllow", "IPAddressDeny", "RestrictNetworkInterfaces"}) {
+    bool ifaces = key[0] == 'R';
+    raw = nullptr;
+    rc = api.get_property(bus, "org.freedesktop.systemd1", object.c_str(), iface, key, &err, &raw,
+                          ifaces ? "(bas)" : "a(iayu)");
+    Message value(raw, api.message_unref);
+    bool unknown = err.name && std::string_view(err.name) == "org.freedesktop.DBus.Error.UnknownProperty";
+    api.error_free(&err);
+    if (rc < 0 && unknown) continue;  // a systemd older than the directive
+    if (rc < 0) return make_error(Step::Cgroup, -rc, std::string("reading ") + key + " of " + unit);
+    int allow = 0;
+    if (ifaces) {
+      rc = api.enter_container(value.get(), 'r', "bas");
+      if (rc >= 0) rc = api.read(value.get(), "b", &allow);
+      if (rc >= 0) rc = api.enter_container(value.get(), 'a', "s");
+    } else {
+      rc = api.enter_container(value.get(), 'a', "(iayu)");
+    }
+    if (rc >= 0) rc = api.at_end(value.get(), 0);
+    if (rc < 0) return make_error(Step::Cgroup, -rc, std::string("reading ") + key + " of " + unit);
+    if (rc == 0) return std::string(key) + "=";
+  }
+  return std::string();
+}
+
+// A jail moved into its scope leaves its caller's units (those of zjail's
+// cgroup the scope is not under), and the filters systemd holds on them:
+// refused, rather than the jail running with fewer than its caller.
+Status refuse_lost_filters(const SdBusApi& api, sd_bus* bus, const std::string& from, const std::string& to) {
+  size_t common = 0;
+  for (size_t i = 0; i < from.size() && i < to.size() && from[i] == to[i]; ++i)
+    if (from[i] == '/') common = i + 1;
+  size_t at = common;
+  while (at < from.size()) {
+    size_t end = from.find('/', at);
+    if (end == std::string::npos) end = from.size();
+    std::string unit = from.substr(at, end - at);
+    at = end + 1;
+    ZJAIL_TRY_ASSIGN(auto key, unit_filter(api, bus, unit));
+    if (!key.empty())
+      return make_error(Step::Cgroup, 0,
+                        "zjail runs in " + unit + ", whose " + key + " the jail would leave for its own scope " +
+                            to.substr(to.rfind('/') + 1) + ": give the profile the same filters (or Slice= under " +
+                            "a slice that has them)");
+  }
+  return {};
 }
 
 }  // namespace
@@ -175,6 +248,8 @@ Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool 
                    const NetworkFilter* filter, const std::string& unified_root) {
   DlHandle lib;
   ZJAIL_TRY_ASSIGN(const SdBusApi api, load_sd_bus(lib));
+  // Before anything moves (a login session moves itself).
+  const std::string caller = cgroup_of("self");
 
   // Root talks to systemd directly on its private socket, as systemctl
   // does: no bus daemon relays the calls and the signal, and systemd sends
@@ -282,12 +357,15 @@ Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool 
       if (path == wait.job) {
         if (result != "done")
           return make_error(Step::Cgroup, 0, "systemd job for " + unit + " ended with '" + result + "'");
-        if (!filter) return {};
-        // The jail's init must be in the scope the programs are read from.
-        std::string cgroup = scope_cgroup(unified_root, pid);
-        if (unified_root.empty() || !cgroup.ends_with("/" + unit))
+        // The jail's init must be in the scope the programs are read from
+        // (no "0::" line: a cgroup v1 host, which has no BPF filters).
+        std::string cgroup = cgroup_of(std::to_string(pid));
+        if ((filter || !cgroup.empty()) && !cgroup.ends_with("/" + unit))
           return make_error(Step::Cgroup, 0, "the jail's init is not in " + unit + " but in '" + cgroup + "'");
-        return verify_scope_filter(cgroup, unit, *filter);
+        if (!cgroup.empty()) ZJAIL_TRY(refuse_lost_filters(api, bus.get(), caller, cgroup));
+        if (!filter) return {};
+        if (unified_root.empty()) return make_error(Step::Cgroup, 0, "no cgroup v2 hierarchy to read " + unit + " from");
+        return verify_scope_filter(unified_root + cgroup, unit, *filter);
       }
     uint64_t now = now_usec();
     if (now >= deadline) return make_error(Step::Cgroup, ETIMEDOUT, "waiting for " + unit);

@@ -4,14 +4,16 @@
 # as a transient service with the same properties (systemd-run) and once
 # under zjail, whose scope carries them; nc's verdicts must agree, both ways
 # (a jailed client connecting to an allowed and to a denied address; a
-# jailed listener that clients reach from an allowed and a denied source). zjail reads what systemd attached to
-# the scope before the payload may run: where systemd runs a unit without a
+# jailed listener that clients reach from an allowed and a denied source).
+# zjail reads what systemd attached to the scope before the payload may
+# run: where systemd runs a unit without a
 # filter (RestrictNetworkInterfaces= in a systemd built without
 # BPF_FRAMEWORK, Debian 12's), zjail refuses with exit 125 and the payload
 # never runs. IPAddressDeny=any alone, which systemd enforces without an
 # address map, runs and denies; an IP socket inherited as LISTEN_FDS (made
 # outside the scope, by systemd-socket-activate here) is refused, as it
-# would carry the payload's traffic past the filters. Only loopback
+# would carry the payload's traffic past the filters, and so is a jail that
+# would leave the filters of the scope zjail was started in. Only loopback
 # addresses are used.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -102,6 +104,11 @@ nc -z -w 2 127.0.0.1 18093
 wait $activator
 echo activated_jailed=$?
 echo activated_output=$(tr '\n' ' ' </tmp/systest-filter.activated)
+# A caller's own filters: the jail's scope is not under the caller's scope.
+systemd-run --scope --quiet -p IPAddressDeny=any "$zjail" --profile systest-filter -- \
+  /bin/sh -c 'echo ran-$((6 * 7))' </dev/null >/tmp/systest-filter.caller 2>&1
+echo caller_jailed=$?
+echo caller_output=$(tr '\n' ' ' </tmp/systest-filter.caller)
 echo scopes_left=$(systemctl list-units --all --plain --no-legend 'zjail-systest-filter*' | awk '{ print $1 }')
 EOF
 )
@@ -135,4 +142,8 @@ assert_eq "IPAddressDeny=any alone: zjail agrees with systemd" "$(fact denyall_n
 assert_eq "zjail's exit with an inherited IP socket" 125 "$(fact activated_jailed)"
 assert_no_match "the payload with an inherited IP socket never ran" ran-42 "$(fact activated_output)"
 assert_match "the one line names the inherited socket" 'LISTEN_FDS fd 3 is an IP socket' "$(fact activated_output)"
+assert_eq "zjail's exit in a caller with IPAddressDeny=any" 125 "$(fact caller_jailed)"
+assert_no_match "the payload that would leave its caller's filter never ran" ran-42 "$(fact caller_output)"
+assert_match "the one line names the caller's filter" 'zjail runs in run-.*\.scope, whose IPAddressDeny= the jail would leave' \
+  "$(fact caller_output)"
 assert_eq "zjail-systest-filter scopes left" "" "$(fact scopes_left)"
