@@ -362,7 +362,13 @@ Status start_scope(const Resources& r, const std::string& name, pid_t pid, bool 
         std::string cgroup = cgroup_of(std::to_string(pid));
         if ((filter || !cgroup.empty()) && !cgroup.ends_with("/" + unit))
           return make_error(Step::Cgroup, 0, "the jail's init is not in " + unit + " but in '" + cgroup + "'");
-        if (!cgroup.empty()) ZJAIL_TRY(refuse_lost_filters(api, bus.get(), caller, cgroup));
+        // The kernel says at once whether the caller's units hold any
+        // network program; only then are they asked which (several round
+        // trips to systemd).
+        if (!cgroup.empty()) {
+          auto programs = unified_root.empty() ? Result<bool>(true) : runs_network_programs(unified_root + caller);
+          if (!programs || *programs) ZJAIL_TRY(refuse_lost_filters(api, bus.get(), caller, cgroup));
+        }
         if (!filter) return {};
         if (unified_root.empty()) return make_error(Step::Cgroup, 0, "no cgroup v2 hierarchy to read " + unit + " from");
         return verify_scope_filter(unified_root + cgroup, unit, *filter);

@@ -26,12 +26,14 @@ namespace {
 
 long bpf(int cmd, bpf_attr& attr) { return syscall(SYS_bpf, cmd, &attr, sizeof attr); }
 
-// The programs attached to `cgroup` itself for one direction.
-Result<std::vector<uint32_t>> attached(int cgroup, bpf_attach_type type) {
+// The programs attached to `cgroup` itself for one direction (`flags`
+// BPF_F_QUERY_EFFECTIVE: those that run there, its ancestors' included).
+Result<std::vector<uint32_t>> attached(int cgroup, bpf_attach_type type, uint32_t flags = 0) {
   std::array<uint32_t, 64> ids{};
   bpf_attr a{};
   a.query.target_fd = static_cast<uint32_t>(cgroup);
   a.query.attach_type = type;
+  a.query.query_flags = flags;
   a.query.prog_ids = reinterpret_cast<uintptr_t>(ids.data());
   a.query.prog_cnt = ids.size();
   if (bpf(BPF_PROG_QUERY, a) != 0) return make_error(Step::Cgroup, errno, "BPF_PROG_QUERY");
@@ -87,6 +89,16 @@ Result<MapSeen> maps_of(uint32_t id, std::string_view sd_fw) {
 }
 
 }  // namespace
+
+Result<bool> runs_network_programs(const std::string& cgroup_path) {
+  UniqueFd cg(open(cgroup_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!cg) return make_error(Step::Cgroup, errno, cgroup_path);
+  for (auto type : {BPF_CGROUP_INET_INGRESS, BPF_CGROUP_INET_EGRESS}) {
+    ZJAIL_TRY_ASSIGN(auto ids, attached(cg.get(), type, BPF_F_QUERY_EFFECTIVE));
+    if (!ids.empty()) return true;
+  }
+  return false;
+}
 
 Status verify_scope_filter(const std::string& cgroup_path, const std::string& unit, const NetworkFilter& f) {
   UniqueFd cg(open(cgroup_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

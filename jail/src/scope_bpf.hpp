@@ -13,4 +13,8 @@ namespace zjail {
 // directory) enforce `f` both ways. Needs root.
 Status verify_scope_filter(const std::string& cgroup_path, const std::string& unit, const NetworkFilter& f);
 
+// Whether any program filters or counts the packets of the sockets made in
+// `cgroup_path` (its own or an ancestor's). Needs root.
+Result<bool> runs_network_programs(const std::string& cgroup_path);
+
 }  // namespace zjail

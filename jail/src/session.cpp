@@ -52,7 +52,8 @@ Status place_session_in_scope(const Resources& r, const std::string& user, uid_t
                               std::string& warning, const Fault& fault) {
   if (!r.any_limit()) return {};
   ZJAIL_TRY(inject_fault(fault, Step::Cgroup));
-  if (!probe_cgroup_environment().systemd_running) {
+  CgroupEnvironment env = probe_cgroup_environment();
+  if (!env.systemd_running) {
     std::string why = "systemd is not running, so no scope can hold the session's limits";
     if (r.enforce_strict.value.value_or(true))
       return make_error(Step::Cgroup, 0, "resource limits requested but cannot be enforced: " + why +
@@ -62,7 +63,7 @@ Status place_session_in_scope(const Resources& r, const std::string& user, uid_t
   }
   Resources scoped = r;
   if (!scoped.slice.is_set()) scoped.slice.value = "user-" + std::to_string(uid) + ".slice";
-  return start_scope(scoped, "ssh-" + user, getpid(), true);
+  return start_scope(scoped, "ssh-" + user, getpid(), true, nullptr, env.unified_root);
 }
 
 SessionJail::SessionJail(Jail jail) : jail_(std::move(jail)), owner_(getpid()) {}
