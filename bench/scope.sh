@@ -74,7 +74,10 @@ line under TCG. zjail cannot skip the wait: until the job is done its init is
 not in the scope, so a payload started earlier would run outside its limits.
 zjail builds its whole jail besides and still comes out level. A service
 that runs zjail with `Delegate=yes` makes no D-Bus call at all (the jail's
-cgroup is a leaf of the unit's own, docs/systemd.md).
+cgroup is a leaf of the unit's own, docs/systemd.md). Since 2026-12-06
+zjail also checks that the jail leaves no network filter of the units it
+runs in: two bpf() calls, and round trips to systemd only where programs
+are in effect (docs/network.md, "The caller's filters stay").
 WHY
 } >"$out/sections/scope.md"
 echo "bench: zjail / systemd-run = ${ratio}× (target ≤ 0.5×: ${met})"
