@@ -159,8 +159,8 @@ Result<std::string> unit_filter(const SdBusApi& api, sd_bus* bus, const std::str
   const char* path = nullptr;
   if (rc < 0 || api.read(reply.get(), "o", &path) < 0 || !path) return std::string();
   std::string object = path;
-  for (const char* key : {"IPAddressAllow", "IPAddressDeny", "RestrictNetworkInterfaces"}) {
-    bool ifaces = key[0] == 'R';
+  for (auto [key, ifaces] : {std::pair{"IPAddressAllow", false}, std::pair{"IPAddressDeny", false},
+                             std::pair{"RestrictNetworkInterfaces", true}}) {
     raw = nullptr;
     rc = api.get_property(bus, "org.freedesktop.systemd1", object.c_str(), iface, key, &err, &raw,
                           ifaces ? "(bas)" : "a(iayu)");
