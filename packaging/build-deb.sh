@@ -12,8 +12,8 @@
 # printed is the path of the .deb.
 #
 # Exits 1 if the build fails or lintian reports any error or warning about
-# zjail's .deb (overrides would go in packaging/debian/zjail.lintian-overrides,
-# each with a comment giving its reason; none is needed today). Needs debhelper, dpkg-dev, lintian and the build dependencies
+# zjail's .deb (overrides are in packaging/debian/zjail.lintian-overrides,
+# each with a comment giving its reason). Needs debhelper, dpkg-dev, lintian and the build dependencies
 # (tests/setup.sh installs them).
 set -euo pipefail
 

@@ -22,14 +22,17 @@ allow() {
 
 # After clone: the child's own headers, the plan and what the plan is made of.
 for f in $(cd "$root" && ls src/child/*.cpp src/child/*.hpp); do
-  allow "$f" 'child\.hpp|privileges\.hpp|zjail/plan\.hpp|zjail/memory\.hpp'
+  allow "$f" 'child\.hpp|privileges\.hpp|init_serve\.hpp|zjail/(plan|memory|result|forwarded_signals)\.hpp'
 done
-allow include/zjail/plan.hpp 'zjail/(fault|fd|landlock|network|result)\.hpp'
+# The small init: the init's loop and leaf headers, none of zjail.
+allow init/main.cpp 'init_serve\.hpp|zjail/(memory|result)\.hpp'
+allow include/zjail/plan.hpp 'zjail/(fault|fd|forwarded_signals|landlock|network|result)\.hpp'
 allow include/zjail/network.hpp 'zjail/(fd|result)\.hpp'
 allow include/zjail/fault.hpp 'zjail/result\.hpp'
 allow include/zjail/landlock.hpp 'zjail/(fd|result)\.hpp'
 allow include/zjail/result.hpp 'zjail/step\.hpp'
-for f in include/zjail/step.hpp include/zjail/fd.hpp include/zjail/memory.hpp; do allow "$f" ''; done
+allow include/zjail/memory.hpp 'zjail/fd\.hpp'
+for f in include/zjail/step.hpp include/zjail/fd.hpp include/zjail/forwarded_signals.hpp; do allow "$f" ''; done
 
 # The value syntax: below the directives, the parser and --show.
 allow src/syntax.hpp 'zjail/(profile|result)\.hpp'

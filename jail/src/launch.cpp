@@ -391,6 +391,10 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter rep
   ctx.status_fd = status_write.get();
   ctx.src_fds = src_fds.data();
   ctx.parent = getpid();
+  // Only a jail with a payload of its own has an init that hands over.
+  UniqueFd small_init = plan.namespaces && !plan.session && small_init_allowed(plan.bounding) ? open_small_init()
+                                                                                                : UniqueFd{};
+  ctx.small_init_fd = small_init.get();
 
   int pidfd = -1;
   clone_args args{};

@@ -1,11 +1,15 @@
 #include "zjail/memory.hpp"
 
 #include <link.h>
+#include <linux/capability.h>
+#include <limits.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <string>
 
 extern "C" void* __libc_stack_end;
 
@@ -52,7 +56,37 @@ int shed_image(dl_phdr_info* info, size_t, void* data) {
   return 0;
 }
 
+constexpr const char kSmallInitName[] = "zjail-init";
+
+// Root's, a regular file that only root may change, executable by the
+// jail's init whatever its ids.
+bool fit_for_small_init(int fd) {
+  struct stat st {};
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0) return false;
+  constexpr mode_t kForbidden = S_ISUID | S_ISGID | S_IWGRP | S_IWOTH;
+  return (st.st_mode & kForbidden) == 0 && (st.st_mode & S_IXOTH) != 0;
+}
+
 }  // namespace
+
+bool small_init_allowed(uint64_t bounding) noexcept { return (bounding & (1ULL << CAP_SYS_PTRACE)) == 0; }
+
+UniqueFd open_small_init() {
+  std::string candidates[2];
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    std::string dir(self, static_cast<size_t>(n));
+    candidates[0] = dir.substr(0, dir.rfind('/') + 1) + kSmallInitName;
+  }
+  candidates[1] = std::string(ZJAIL_LIBEXECDIR "/") + kSmallInitName;
+  for (const auto& path : candidates) {
+    if (path.empty()) continue;
+    UniqueFd fd(open(path.c_str(), O_PATH | O_CLOEXEC | O_NOFOLLOW));
+    if (fd && fit_for_small_init(fd.get())) return fd;
+  }
+  return {};
+}
 
 int shed_startup_memory() noexcept {
   Shed shed;

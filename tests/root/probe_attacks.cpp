@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -258,6 +259,17 @@ int run_attack(const std::string& n, int argc, char** argv) {
   // Signal 0 to a pid: the permission check alone (the jail's init is 1).
   if (n == "signal" && argc > 3)
     return result("signal", kill(std::atoi(a1.c_str()), std::atoi(argv[3])), "kill(" + a1 + ", " + argv[3] + ")");
+  // After a pause, attach to a pid (the jail's init is 1) as a tracer: the
+  // init is never the payload's to trace or read.
+  if (n == "ptrace-attach" && argc > 3) {
+    sleep_ms(std::atoi(argv[3]));
+    long pid = std::atol(a1.c_str());
+    long r = syscall(SYS_ptrace, PTRACE_ATTACH, pid, 0, 0);
+    int e = errno;
+    if (r == 0) syscall(SYS_ptrace, PTRACE_DETACH, pid, 0, 0);
+    errno = e;
+    return result("ptrace-attach", r, "ptrace(PTRACE_ATTACH, " + a1 + ")");
+  }
   return -1;
 }
 

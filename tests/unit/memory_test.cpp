@@ -1,6 +1,7 @@
 #include "zjail/memory.hpp"
 
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <sys/mman.h>
 
@@ -94,6 +95,15 @@ TEST(Memory, LeavesWhatLiesBelowAThreadsStackAlone) {
   for (size_t i = 0; i < n.size; ++i) bad += n.data[i] != static_cast<char>(i % 251 + 1);
   EXPECT_EQ(bad, 0u);
   munmap(map, neighbour + stack);
+}
+
+// An exec'd init's memory belongs to the jail's user namespace: a payload
+// that may hold CAP_SYS_PTRACE there keeps the cloned init.
+TEST(SmallInit, NeverWhereThePayloadMayHoldCapSysPtrace) {
+  EXPECT_TRUE(zjail::small_init_allowed(0));
+  EXPECT_TRUE(zjail::small_init_allowed(1ULL << CAP_NET_BIND_SERVICE));
+  EXPECT_FALSE(zjail::small_init_allowed(1ULL << CAP_SYS_PTRACE));
+  EXPECT_FALSE(zjail::small_init_allowed(~0ULL));
 }
 
 }  // namespace

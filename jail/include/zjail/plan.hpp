@@ -19,6 +19,7 @@
 
 #include "zjail/fault.hpp"
 #include "zjail/fd.hpp"
+#include "zjail/forwarded_signals.hpp"
 #include "zjail/landlock.hpp"
 #include "zjail/network.hpp"
 #include "zjail/result.hpp"
@@ -81,10 +82,6 @@ struct MountOp {
   mode_t file_mode = 0400; //   and each file's
 };
 
-// Signals zjail passes on to the payload: zjail's supervisor forwards them
-// to the jail's init (launch.cpp), and the init to the payload (child/init.cpp).
-inline constexpr int kForwardedSignals[] = {SIGHUP,  SIGINT,  SIGQUIT,  SIGTERM, SIGUSR1,
-                                            SIGUSR2, SIGALRM, SIGWINCH, SIGCONT};
 
 // Where a script payload given by path is bound, read-only, in the jail.
 inline constexpr const char* kJailCommandDir = "/run/host/command";

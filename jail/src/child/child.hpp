@@ -35,6 +35,7 @@ struct Context {
   int root_fd = -1;      // the new root while it is being built
   int inaccessible_fs = -1;  // a detached mode-0000 tmpfs holding the inaccessible file, once needed
   int exec_fd = -1;
+  int small_init_fd = -1;  // the small init to hand over to (memory.hpp), or -1
   int detail = -1;
   pid_t payload = -1;
   pid_t parent = -1;     // zjail itself, for a payload without namespaces (death-signal)

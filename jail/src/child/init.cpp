@@ -2,23 +2,52 @@
 // and exits with the payload's status. Its exit makes the kernel kill
 // whatever is left in the pid namespace, and its parent-death signal makes the
 // whole jail die with zjail.
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "child.hpp"
+#include "init_serve.hpp"
 #include "zjail/memory.hpp"
 
 namespace zjail::child {
 namespace {
 
-void ignore_signal(int) {}
+// Hands the jail over to the small init (memory.hpp). The status pipe stays
+// open across the exec; the blocked signals stay blocked and pending ones
+// stay pending for the new signalfd. Returns only if the exec failed.
+void hand_over(Context& ctx) {
+  if (ctx.small_init_fd < 0 || fcntl(ctx.status_fd, F_SETFD, 0) < 0) return;
+  // "ZJAIL_INIT=<pid>,<fd>", built without allocating.
+  char env[sizeof kSmallInitEnv + 24];
+  size_t n = 0;
+  for (const char* p = kSmallInitEnv; *p; ++p) env[n++] = *p;
+  env[n++] = '=';
+  auto put = [&](long v) {
+    char digits[20];
+    int d = 0;
+    do digits[d++] = static_cast<char>('0' + v % 10), v /= 10;
+    while (v > 0);
+    while (d > 0) env[n++] = digits[--d];
+  };
+  put(ctx.payload);
+  env[n++] = ',';
+  put(ctx.status_fd);
+  env[n] = '\0';
+  const std::string& title = ctx.plan->init_title;
+  char* const argv[] = {const_cast<char*>(title.empty() ? "zjail-init" : title.c_str()), nullptr};
+  char* const envp[] = {env, nullptr};
+  syscall(SYS_execveat, ctx.small_init_fd, "", argv, envp, AT_EMPTY_PATH);
+  (void)fcntl(ctx.status_fd, F_SETFD, FD_CLOEXEC);
+}
 
 }  // namespace
 
@@ -30,12 +59,7 @@ int init_setup(Context& ctx) {
   if (recv(ctx.err_sock, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) return ECONNABORTED;
   // A pid namespace's init only receives signals it has a handler for; the
   // handler never runs because the signals stay blocked for the signalfd.
-  struct sigaction sa {};
-  sa.sa_handler = ignore_signal;
-  sigemptyset(&sa.sa_mask);
-  for (int sig : kForwardedSignals)
-    if (sigaction(sig, &sa, nullptr) < 0) return errno;
-  if (sigaction(SIGCHLD, &sa, nullptr) < 0) return errno;
+  if (int e = init_handlers()) return e;
   prctl(PR_SET_NAME, "zjail-init", 0, 0, 0);
   show_init_title(ctx);
   return 0;
@@ -48,54 +72,21 @@ int init_seal(Context&) {
   return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ? errno : 0;
 }
 
-// The forwarded signals and SIGCHLD, blocked and read from a signalfd.
-static int init_signalfd() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : kForwardedSignals) sigaddset(&set, sig);
-  sigaddset(&set, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  return signalfd(-1, &set, SFD_CLOEXEC);
-}
-
 [[noreturn]] void init_loop(Context& ctx) {
   int sfd = init_signalfd();
   if (sfd < 0) {
     kill(ctx.payload, SIGKILL);
     _exit(kExitFailure);
   }
-  // The payload has exec'd: the code and stack that built the jail are dead
-  // (memory.hpp), unless the jail ends first.
-  bool shed = false;
-  for (;;) {
-    if (!shed) {
-      pollfd p{sfd, POLLIN, 0};
-      if (poll(&p, 1, kShedAfterMs) == 0) {
-        (void)shed_startup_memory();
-        shed = true;
-        continue;
-      }
-    }
-    signalfd_siginfo si;
-    ssize_t n = read(sfd, &si, sizeof si);
-    if (n != sizeof si) {
-      if (n < 0 && errno == EINTR) continue;
-      kill(ctx.payload, SIGKILL);
-      _exit(kExitFailure);
-    }
-    if (si.ssi_signo != SIGCHLD) {
-      kill(ctx.payload, static_cast<int>(si.ssi_signo));
-      continue;
-    }
-    int status;
-    pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-      if (pid != ctx.payload) continue;  // an orphan: reaped, nothing more
-      kill(-1, SIGKILL);
-      (void)!write(ctx.status_fd, &status, sizeof status);
-      _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-    }
-  }
+  // A short-lived payload is served here to the end. One that runs on
+  // leaves the code and stack that built the jail dead (memory.hpp): the
+  // jail goes to the small init, or, without one, this copy sheds.
+  init_serve(ctx.payload, ctx.status_fd, sfd, kShedAfterMs);
+  hand_over(ctx);
+  (void)shed_startup_memory();
+  init_serve(ctx.payload, ctx.status_fd, sfd, -1);
+  kill(ctx.payload, SIGKILL);
+  _exit(kExitFailure);
 }
 
 void show_init_title(Context& ctx) {

@@ -101,9 +101,10 @@ int close_stray_fds(Context& ctx) {
   auto add = [&](int fd) {
     if (fd >= 3 && n < kMaxKeep) keep[n++] = fd;
   };
-  if (plan.pass_fds.size() + 3 > kMaxKeep) return EMFILE;
+  if (plan.pass_fds.size() + 4 > kMaxKeep) return EMFILE;
   add(ctx.err_sock);
   add(ctx.status_fd);
+  add(ctx.small_init_fd);
   add(plan.exec_fd.get());
   for (const auto& fd : plan.pass_fds) add(fd.get());
   for (size_t i = 1; i < n; ++i)  // insertion sort: no allocation here
