@@ -28,16 +28,19 @@ shed_ms=$(sed -n 's/.*kShedAfterMs = \([0-9]*\);.*/\1/p' "$repo/jail/include/zja
 
 export ZJAIL_PROFILE_PATH=$repo/profiles
 die() {
-  echo "bench: $1" >&2
+  say "$1"
   exit 1
 }
+# Progress, with the seconds since the script started.
+say() { echo "bench: [${SECONDS}s] $1" >&2; }
 ((EUID == 0)) || die "run as root"
 [[ -x $zjail ]] || die "$zjail was not built"
 [[ -x $server ]] || die "$server was not built (cmake --build $build --target echo)"
+"$zjail" --profile base-service /bin/true || die "zjail --profile base-service /bin/true failed"
 read -r ephemeral _ </proc/sys/net/ipv4/ip_local_port_range
 ((port0 + n <= ephemeral)) || die "ports $port0-$((port0 + n - 1)) reach the ephemeral range from $ephemeral"
 busy=$(ss -Htln | awk -v lo="$port0" -v hi="$((port0 + n))" \
-  '{ p = $4; sub(/.*:/, "", p) } p >= lo && p < hi { print p }')
+  '{ p = $4; sub(/.*:/, "", p); p += 0 } p >= lo && p < hi { print p }')
 [[ -z $busy ]] || die "ports already in use in $port0-$((port0 + n - 1)): $(echo $busy)"
 
 work=$(mktemp -d)
@@ -64,6 +67,17 @@ snapshot() {
 mem_available() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
 root_keys() { awk '$1 == "0:" { split($4, q, "/"); print q[1] }' /proc/key-users; }
 open_files() { cut -f1 /proc/sys/fs/file-nr; }
+# The median wall time in ms of 11 launches of a jailed /bin/true (the echo
+# jails' base profile), one at a time: what starting one more jail costs
+# with what runs now.
+launch_ms() {
+  local i t
+  for ((i = 0; i < 11; i++)); do
+    t=$(date +%s%N)
+    "$zjail" --profile base-service /bin/true
+    echo $((($(date +%s%N) - t) / 1000))
+  done | sort -n | awk 'NR == 6 { printf "%.1f", $1 / 1000 }'
+}
 
 for ((i = 0; i < n; i++)); do
   printf '[Jail]\nListenStream=\nListenStream=127.0.0.1:%d\n' $((port0 + i)) >"$work/$i.profile"
@@ -71,6 +85,7 @@ done
 snapshot "$work/before"
 fds_before=$(ls /proc/$$/fd | wc -l)
 avail_before=$(mem_available) keys_before=$(root_keys) files_before=$(open_files)
+launch_before=$(launch_ms)
 
 # ---- Start all, until every one answers --------------------------------------
 # answer I: one round trip with jail I; fails if it refuses or does not echo.
@@ -82,7 +97,7 @@ answer() {
   exec {c}>&-
   [[ $reply == "jail $1" ]]
 }
-echo "bench: starting $n echo jails on 127.0.0.1:$port0-$((port0 + n - 1))" >&2
+say "starting $n echo jails on 127.0.0.1:$port0-$((port0 + n - 1))"
 t0=$(date +%s%N)
 for ((i = 0; i < n; i++)); do
   "$zjail" --profile echo --profile "$work/$i.profile" "$server" >/dev/null 2>"$work/$i.err" </dev/null &
@@ -100,7 +115,7 @@ for ((i = 0; i < n; i++)); do
 done
 t_up=$(date +%s%N)
 start_ms=$(((t_up - t0) / 1000000)) spawn_ms=$(((t_spawned - t0) / 1000000))
-echo "bench: $n jails answered $start_ms ms after the first start (the starts themselves took $spawn_ms ms)" >&2
+say "$n jails answered $start_ms ms after the first start (the starts themselves took $spawn_ms ms)"
 
 # ---- Memory ------------------------------------------------------------------
 # Past the shedding delay (kShedAfterMs), so zjail is measured as it stays.
@@ -121,12 +136,15 @@ awk 'NR == FNR { sup[$1] = 1; next }
          if (role != "") print p, role
        }
      }' "$work/sups" "$work/ps" >"$work/tree"
-# "ROLE PSS_KIB RSS_KIB FDS" for each of them.
-while read -r pid role; do
-  printf '%s %s %s\n' "$role" "$(awk '/^Pss:/ {p = $2} /^Rss:/ {r = $2} END {print p + 0, r + 0}' \
-    "/proc/$pid/smaps_rollup" 2>/dev/null)" "$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)"
-done <"$work/tree" >"$work/pss"
+# "ROLE PSS_KIB" for each of them.
+awk '{
+  f = "/proc/" $1 "/smaps_rollup"; pss = 0
+  while ((getline line < f) > 0) if (line ~ /^Pss:/) { split(line, a, " "); pss = a[2] }
+  close(f)
+  print $2, pss
+}' "$work/tree" >"$work/pss"
 avail_up=$(mem_available) keys_up=$(root_keys) files_up=$(open_files)
+launch_up=$(launch_ms)
 read -r n_sup n_init n_payload total_kib own_kib sup_kib init_kib payload_kib < <(awk '
   { count[$1]++; pss[$1] += $2 }
   END {
@@ -138,7 +156,8 @@ read -r n_sup n_init n_payload total_kib own_kib sup_kib init_kib payload_kib < 
   die "the jail trees hold $n_sup supervisors, $n_init inits and $n_payload payload processes, not $n of each"
 own_per=$((own_kib / n)) total_per=$((total_kib / n))
 kernel_per=$(((avail_before - avail_up) / n))
-echo "bench: PSS of all $((n_sup + n_init + n_payload)) processes: $((total_kib / 1024)) MiB; zjail's own per jail: $own_per KiB (supervisor $((sup_kib / n)) + init $((init_kib / n))), payload $((payload_kib / n)) KiB; MemAvailable fell by $(((avail_before - avail_up) / 1024)) MiB ($kernel_per KiB a jail)" >&2
+say "one launch: $launch_before ms alone, $launch_up ms beside $n jails"
+say "PSS of all $((n_sup + n_init + n_payload)) processes: $((total_kib / 1024)) MiB; zjail's own per jail: $own_per KiB (supervisor $((sup_kib / n)) + init $((init_kib / n))), payload $((payload_kib / n)) KiB; MemAvailable fell by $(((avail_before - avail_up) / 1024)) MiB ($kernel_per KiB a jail)"
 
 # ---- Stop all with SIGTERM ---------------------------------------------------
 t0=$(date +%s%N)
@@ -151,14 +170,14 @@ for i in "${!sups[@]}"; do
 done
 t_down=$(date +%s%N)
 stop_ms=$(((t_down - t0) / 1000000))
-echo "bench: $n jails exited $stop_ms ms after SIGTERM; $bad with a status other than 0" >&2
+say "$n jails exited $stop_ms ms after SIGTERM; $bad with a status other than 0"
 
 # ---- Nothing is left ---------------------------------------------------------
 leftovers=()
 left=$(while read -r pid role; do [[ ! -d /proc/$pid ]] || echo "$pid($(cat "/proc/$pid/comm" 2>/dev/null))"; done <"$work/tree")
 [[ -z $left ]] || leftovers+=("processes: $(echo $left)")
 sups=()
-left=$(ss -Htln | awk -v lo="$port0" -v hi="$((port0 + n))" '{ p = $4; sub(/.*:/, "", p) } p >= lo && p < hi')
+left=$(ss -Htln | awk -v lo="$port0" -v hi="$((port0 + n))" '{ p = $4; sub(/.*:/, "", p); p += 0 } p >= lo && p < hi')
 [[ -z $left ]] || leftovers+=("listening ports: $(echo "$left" | wc -l)")
 # A network namespace outlives its last process briefly (the kernel frees it
 # from a workqueue), and so may a mount; give them a few seconds.
@@ -179,6 +198,7 @@ fds_after=$(ls /proc/$$/fd | wc -l)
 ((fds_after == fds_before)) || leftovers+=("fds of the script: $fds_before before, $fds_after after")
 avail_after=$(mem_available) keys_after=$(root_keys)
 ((${#leftovers[@]} == 0)) || printf 'bench: LEFT BEHIND: %s\n' "${leftovers[@]}" >&2
+say "checked what is left"
 verdict=$([[ $bad == 0 && ${#leftovers[@]} == 0 ]] && echo "met" || echo "NOT met")
 
 # ---- The host's limits -------------------------------------------------------
@@ -236,6 +256,7 @@ average $(cut -d' ' -f1-3 /proc/loadavg) at the end):
 | | ${n} jails |
 |---|---|
 | start, until every one has answered | ${start_ms} ms ($((start_ms * 1000 / n)) µs a jail; the ${n} \`zjail\` commands themselves were started in ${spawn_ms} ms) |
+| one launch of \`--profile base-service /bin/true\` (median of 11), alone → beside the ${n} | ${launch_before} ms → ${launch_up} ms |
 | stop, SIGTERM until every zjail has exited | ${stop_ms} ms, $((n - bad)) of ${n} with status 0 |
 | PSS of every process of every jail | $((total_kib / 1024)) MiB, ${total_per} KiB a jail |
 | zjail's own (supervisor + init) per jail | ${own_per} KiB ($((sup_kib / n)) + $((init_kib / n))); the echo server $((payload_kib / n)) KiB |
