@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "harness.hpp"
 
@@ -27,7 +29,9 @@ extern char** environ;
 namespace zjail_test {
 namespace {
 
+using ::testing::HasSubstr;
 using Scale = RootTest;
+using HostLimits = RootTest;
 
 constexpr int kJails = 1000;
 // What a running echo jail takes from MemAvailable, measured with 1,000 of
@@ -292,6 +296,42 @@ TEST_F(Scale, ThousandEchoJailsAnswerStopOnSigtermAndLeaveNothing) {
   }
   EXPECT_EQ(added, "") << "left behind by " << kJails << " jails:" << added;
 #endif
+}
+
+// One process more than the host allows, at each place zjail makes one: the
+// error names the limits to raise, with their values. A pids cgroup of one
+// process (then two) holding zjail stands in for kernel.pid_max, which a
+// test cannot lower on a shared host.
+TEST_F(HostLimits, OneProcessTooManyNamesThePidLimits) {
+  std::string cg;
+  if (access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0)
+    cg = "/sys/fs/cgroup/pids";  // cgroup v1
+  else if (read_file("/sys/fs/cgroup/cgroup.subtree_control").find("pids") != std::string::npos)
+    cg = "/sys/fs/cgroup";  // v2, with pids enabled for the root's children
+  else
+    GTEST_SKIP() << "\n*** HostLimits SKIPPED: no pids cgroup controller that root can use here "
+                    "(neither cgroup v1's pids hierarchy nor pids in /sys/fs/cgroup/cgroup.subtree_control). ***";
+  cg += "/zjail-test-pids-" + std::to_string(getpid());
+  ASSERT_EQ(mkdir(cg.c_str(), 0755), 0) << cg << ": " << strerror(errno);
+  struct Remove {
+    std::string path;
+    ~Remove() { rmdir(path.c_str()); }
+  } remove{cg};
+  const std::string sysctl = "kernel.pid_max=" + read_file("/proc/sys/kernel/pid_max");
+  for (auto [max, step, what] : {std::tuple{"1", "clone", "clone3 with new namespaces"},
+                                 std::tuple{"2", "fork-payload", "fork the payload"}}) {
+    std::ofstream(cg + "/pids.max") << max;
+    // sh's echo and exec make no process: zjail is the cgroup's first.
+    auto r = run_command({"/bin/sh", "-c", "echo $$ >" + cg + "/cgroup.procs && exec \"$0\" --profile base-service /bin/true",
+                          kZjail});
+    EXPECT_EQ(r.code, kExitFailure) << r.dump();
+    auto lines = r.err_lines();
+    ASSERT_EQ(lines.size(), 1u) << r.dump();
+    EXPECT_THAT(lines[0], HasSubstr(what)) << r.dump();
+    EXPECT_THAT(lines[0], HasSubstr(sysctl.substr(0, sysctl.find('\n')))) << r.dump();
+    EXPECT_THAT(lines[0], HasSubstr("the cgroup's pids.max")) << r.dump();
+    EXPECT_THAT(lines[0], HasSubstr(std::string(strerror(EAGAIN)) + " (step: " + step + ")")) << r.dump();
+  }
 }
 
 }  // namespace
