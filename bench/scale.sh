@@ -7,8 +7,8 @@
 # own share, MemAvailable before and after), the time from SIGTERM until
 # every zjail has exited; then checks that nothing is left: mounts, cgroups,
 # /run/zjail, the script's fds, processes, network namespaces, the ports.
-# Prints the host limits that 1 jail more consumes and where each would
-# break, rewrites the "## Scale" section of docs/performance.md in place and
+# Works out, from what a jail took, how many jails each host limit allows
+# (the first to break is named), prints that, rewrites the "## Scale" section of docs/performance.md in place and
 # leaves bench/run's summary row in <build>/bench/scale.summary.
 #
 #   bash bench/scale.sh             # needs root; ZJAIL_BUILD_DIR as launch.sh
@@ -236,6 +236,8 @@ limits_table=$(
 # The first data row: the limit that breaks first, and at how many jails.
 first=$(sed -n 3p <<<"$limits_table" | awk -F' [|] ' '{ print $1 }' | sed 's/^| //')
 first_at=$(sed -n 3p <<<"$limits_table" | awk -F' [|] ' '{ print $5 }' | sed 's/ |$//')
+echo "$limits_table" >&2
+say "the first limit to break: $first, at about $first_at jails"
 
 # bench/run's summary row.
 mkdir -p -- "$build/bench"
