@@ -2,6 +2,8 @@
 // 127.0.0.1: every one answers a client, all stop on SIGTERM with status 0,
 // and nothing is left behind (processes, mounts, cgroups, /run/zjail, fds,
 // network namespaces, listening ports). Not timed: bench/scale.sh measures.
+// And the launch past a host limit on processes or namespaces: its one-line
+// error names the limits to raise.
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -334,6 +336,21 @@ TEST_F(HostLimits, OneProcessTooManyNamesThePidLimits) {
     EXPECT_THAT(lines[0], HasSubstr("the cgroup's pids.max")) << r.dump();
     EXPECT_THAT(lines[0], HasSubstr(std::string(strerror(EAGAIN)) + " (step: " + step + ")")) << r.dump();
   }
+}
+
+// One namespace more than the host allows: in a user namespace of its own
+// whose user.max_net_namespaces is 0 (a limit each user namespace keeps for
+// itself, so the host's is not touched), zjail's clone names the limits.
+TEST_F(HostLimits, OneNamespaceTooManyNamesTheNamespaceLimits) {
+  if (access("/usr/bin/unshare", X_OK) != 0)
+    GTEST_SKIP() << "\n*** HostLimits SKIPPED: no /usr/bin/unshare (util-linux) to make the user namespace. ***";
+  auto r = run_command({"/usr/bin/unshare", "-U", "-r", "/bin/sh", "-c",
+                        "echo 0 >/proc/sys/user/max_net_namespaces && exec \"$0\" -- /bin/true", kZjail});
+  EXPECT_EQ(r.code, kExitFailure) << r.dump();
+  auto lines = r.err_lines();
+  ASSERT_EQ(lines.size(), 1u) << r.dump();
+  EXPECT_THAT(lines[0], HasSubstr("clone3 with new namespaces (limits: user.max_*_namespaces")) << r.dump();
+  EXPECT_THAT(lines[0], HasSubstr(std::string(strerror(ENOSPC)) + " (step: clone)")) << r.dump();
 }
 
 }  // namespace
