@@ -127,6 +127,25 @@ long read_sysctl(const char* path) {
   return strtol(buf, nullptr, 10);
 }
 
+// The host limit behind a failure to make a process or a namespace, with
+// its value, so that one more jail than the host allows says which sysctl
+// to raise (clone3 and fork give only EAGAIN or ENOSPC); "" for any other.
+std::string limit_hint(Step step, int err) {
+  if (err == EAGAIN && (step == Step::Clone || step == Step::ForkPayload))
+    return "limits: kernel.pid_max=" + std::to_string(read_sysctl("/proc/sys/kernel/pid_max")) +
+           ", kernel.threads-max=" + std::to_string(read_sysctl("/proc/sys/kernel/threads-max")) +
+           ", the cgroup's pids.max";
+  if (err == ENOSPC && step == Step::Clone) return "limits: user.max_*_namespaces, 32 nested user namespaces";
+  return "";
+}
+
+// describe() and, where a host limit is the likely cause, which.
+std::string describe_failure(const Plan& plan, Step step, int err, int detail) {
+  std::string what = step == Step::ForkPayload ? "fork the payload" : describe(plan, step, detail);
+  std::string hint = limit_hint(step, err);
+  return hint.empty() ? what : what.empty() ? hint : what + " (" + hint + ")";
+}
+
 // How long the payload may take from announcing its listener to its
 // marker call: two system calls, unless the machine is stalled.
 constexpr int kHandshakeMs = 10000;
@@ -418,10 +437,14 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter rep
       return back.error();
     }
   }
-  if (pid < 0)
-    return make_error(Step::Clone, errno,
+  if (pid < 0) {
+    int err = errno;
+    std::string hint = limit_hint(Step::Clone, err);
+    return make_error(Step::Clone, err,
                       std::string(plan.namespaces ? "clone3 with new namespaces" : "clone3 without namespaces") +
-                          (cgroup && cgroup->leaf_fd() >= 0 ? " into " + cgroup->path() : ""));
+                          (cgroup && cgroup->leaf_fd() >= 0 ? " into " + cgroup->path() : "") +
+                          (hint.empty() ? "" : " (" + hint + ")"));
+  }
   if (pid == 0) {
     close(parent_sock.release());
     close(status_read.release());
@@ -461,7 +484,7 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter rep
     if (recv(parent_sock.get(), &early, sizeof early, MSG_DONTWAIT) == sizeof early &&
         early.step < static_cast<uint32_t>(Step::Count_)) {
       Step step = static_cast<Step>(early.step);
-      return make_error(step, early.err, describe(plan, step, early.detail));
+      return make_error(step, early.err, describe_failure(plan, step, early.err, early.detail));
     }
     return std::move(st).error();
   }
@@ -497,7 +520,7 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter rep
   if (n != sizeof rec || rec.step >= static_cast<uint32_t>(Step::Count_))
     return make_error(Step::SyncSocket, EPROTO, "malformed status from the jail");
   Step step = static_cast<Step>(rec.step);
-  return make_error(step, rec.err, describe(plan, step, rec.detail));
+  return make_error(step, rec.err, describe_failure(plan, step, rec.err, rec.detail));
 }
 
 }  // namespace zjail
