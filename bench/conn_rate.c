@@ -4,9 +4,12 @@
 // fixed time, the order rotated each round, so drift in the machine's load
 // falls on every line alike.
 //
-//   conn_rate SECONDS ROUNDS NAME=PORT...
+//   conn_rate [-g MS] SECONDS ROUNDS NAME=PORT...
 //
-// Connects to 127.0.0.1:PORT. Prints one tab-separated row per line:
+// Connects to 127.0.0.1:PORT. -g waits MS after each connection, outside
+// the time counted, so that what an instance does after its client is gone
+// (its exit, systemd cleaning up) is over before the next one starts: the
+// latency is then the start-up alone. Prints one tab-separated row per line:
 //   name conns seconds conn_per_s p50_ms p90_ms cpu_ms_per_conn pid1_ms_per_conn
 // cpu_ms is the whole machine's busy time (/proc/stat) over the line's
 // blocks, pid1_ms systemd's own (/proc/1/stat), both per connection. Any
@@ -21,6 +24,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+static struct timespec gap;
 
 enum { kMaxLines = 8, kMaxConns = 200000 };
 
@@ -112,8 +117,15 @@ static int cmp(const void* a, const void* b) {
 }
 
 int main(int argc, char** argv) {
+  if (argc > 2 && strcmp(argv[1], "-g") == 0) {
+    const long ms = atol(argv[2]);
+    gap.tv_sec = ms / 1000;
+    gap.tv_nsec = (ms % 1000) * 1000000L;
+    argv += 2;
+    argc -= 2;
+  }
   if (argc < 4 || argc - 3 > kMaxLines) {
-    fprintf(stderr, "usage: conn_rate SECONDS ROUNDS NAME=PORT... (up to %d)\n", kMaxLines);
+    fprintf(stderr, "usage: conn_rate [-g MS] SECONDS ROUNDS NAME=PORT... (up to %d)\n", kMaxLines);
     return 2;
   }
   const double block = atof(argv[1]);
@@ -141,17 +153,20 @@ int main(int argc, char** argv) {
       const double start = now(), end = start + block;
       double t = start;
       long before = l->conns;
+      double counted = 0;
       while (t < end && l->conns < kMaxConns) {
         one(l);
         const double t2 = now();
         l->latency_ms[l->conns++] = (t2 - t) * 1000;
-        t = t2;
+        counted += t2 - t;
+        if (gap.tv_sec || gap.tv_nsec) nanosleep(&gap, NULL);
+        t = now();
       }
-      l->seconds += t - start;
+      l->seconds += counted;
       l->busy_ticks += busy_ticks() - busy0;
       l->pid1_ticks += pid1_ticks() - pid10;
       fprintf(stderr, "conn_rate: round %d %s: %.1f/s\n", r + 1, l->name,
-              (double)(l->conns - before) / (t - start));
+              (double)(l->conns - before) / counted);
     }
   }
   const double tick_ms = 1000.0 / (double)sysconf(_SC_CLK_TCK);
