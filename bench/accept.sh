@@ -135,7 +135,8 @@ in 10 ms ticks.
 Where a connection's time goes. Back to back, a connection also waits for
 systemd to finish with the instance before it, so the start-up alone comes
 from a second pass that waits 3 s after each connection (median ms; CPU ms
-per connection, start to exit, nothing overlapping):
+per connection, start to exit, nothing overlapping). That pass makes only
+$(spaced plain 2) and $(spaced zjail 2) connections, so its column is the rougher one:
 
 | part | back to back | start-up alone | CPU, start to exit |
 |---|---|---|---|
