@@ -5,37 +5,30 @@
 # and zjail with every namespace, seccomp and TasksMax=100, which makes it ask
 # systemd for a transient scope over D-Bus. Writes the "On a real systemd"
 # section for bench/run (<build>/bench/sections/scope.md). Needs root, qemu
-# and debootstrap, like the system tier; the VM image gets hyperfine on top
-# of the test image.
+# and debootstrap, like the system tier; the VM and its image come from
+# bench/vm-lib.sh (bench/run boots one VM for this, launch-vm.sh and
+# accept.sh).
 #
 #   bash bench/scope.sh        # ZJAIL_BUILD_DIR, BENCH_MIN_RUNS (default 100)
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ZJAIL_BUILD_DIR:-$repo/build}
-vm=$repo/tests/system/vm.sh
 out=$build/bench
 runs=${BENCH_MIN_RUNS:-100}
-export ZJAIL_VM_RUN_DIR=${ZJAIL_VM_RUN_DIR:-/run/zjail-vm-bench}
-export ZJAIL_VM_EXTRA_PACKAGES="hyperfine ${ZJAIL_VM_EXTRA_PACKAGES:-}"
 
 ((EUID == 0)) || { echo "bench: run as root" >&2; exit 1; }
 bash "$repo/tests/setup.sh"
+# shellcheck source-path=SCRIPTDIR source=vm-lib.sh
+source "$repo/bench/vm-lib.sh"
+vm=$bench_vm_tool
 work=$(mktemp -d "${TMPDIR:-/tmp}/zjail-scope-bench.XXXXXX")
 cleanup() {
-  "$vm" stop >/dev/null 2>&1 || true
+  bench_vm_down
   rm -rf -- "$work"
 }
 trap cleanup EXIT
-
-ZJAIL_VM_IMAGE_DIR=$("$repo/tests/system/image.sh" build)
-export ZJAIL_VM_IMAGE_DIR
-"$vm" start
-
-mkdir -p "$work/stage/bench"
-objcopy --strip-debug -- "$build/jail/zjail" "$work/stage/zjail"
-cp -- "$repo"/bench/*.profile "$work/stage/bench/"
-tar -C "$work/stage" -cf - . | "$vm" ssh "set -e; mkdir -p /opt/zjail; tar -C /opt/zjail -xf - --no-same-owner; install -m 0755 /opt/zjail/zjail /usr/local/bin/zjail"
+bench_vm_up
 
 # The zjail line must work before it is timed.
 "$vm" ssh "zjail --profile /opt/zjail/bench/scope.profile /bin/true"

@@ -4,7 +4,11 @@
 //                        when IPv6 is unavailable
 //   LISTEN_FDS=N LISTEN_PID=<pid> echo
 //                        serve the N listening sockets passed from fd 3 on
-//                        (systemd socket activation, as sd_listen_fds(3))
+//                        (systemd socket activation, as sd_listen_fds(3));
+//                        a passed socket that is already connected (a socket
+//                        unit with Accept=yes) is served as one client, and
+//                        the server exits once no client and no listener is
+//                        left
 //
 // At start it prints what it can see of its own confinement (ids, hostname,
 // capability sets, NoNewPrivs, Seccomp, the entries of /), so a jail can be
@@ -163,24 +167,31 @@ bool passed_sockets(std::vector<Fd>& out) {
   return ok;
 }
 
-bool prepare_passed_socket(const Fd& fd) {
+// What a passed socket is: a listener, or with Accept=yes one connection.
+enum class Passed { kListener, kConnection, kBad };
+
+Passed prepare_passed_socket(const Fd& fd) {
   int listening = 0;
   socklen_t len = sizeof listening;
   if (::getsockopt(fd.get(), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0) {
     warn("passed fd " + std::to_string(fd.get()), errno);
-    return false;
+    return Passed::kBad;
   }
   if (!listening) {
-    std::fprintf(stderr, "echo: passed fd %d is not a listening socket\n", fd.get());
-    return false;
+    int type = 0;
+    len = sizeof type;
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
+      std::fprintf(stderr, "echo: passed fd %d is neither a listening nor a stream socket\n", fd.get());
+      return Passed::kBad;
+    }
   }
   const int flags = ::fcntl(fd.get(), F_GETFL);
   if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0 ||
       ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC) != 0) {
     warn("fcntl passed fd " + std::to_string(fd.get()), errno);
-    return false;
+    return Passed::kBad;
   }
-  return true;
+  return listening ? Passed::kListener : Passed::kConnection;
 }
 
 Fd listen_on(std::uint16_t port) {
@@ -252,8 +263,9 @@ struct Client {
 
 class Server {
  public:
-  Server(std::vector<Fd> listeners, Fd signals)
+  Server(std::vector<Fd> listeners, std::vector<Fd> connections, Fd signals)
       : listeners_(std::move(listeners)), signals_(std::move(signals)) {
+    for (auto& fd : connections) clients_.push_back({std::move(fd), {}});
     // Keep a few descriptors in reserve so accept() never spins on EMFILE.
     rlimit lim{};
     if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
@@ -266,7 +278,8 @@ class Server {
   // Returns the process exit status.
   int run() {
     std::vector<pollfd> pfds;
-    for (;;) {
+    // Without listeners (Accept=yes) the server's work ends with its clients.
+    while (!listeners_.empty() || !clients_.empty()) {
       pfds.clear();
       pfds.push_back({signals_.get(), POLLIN, 0});
       const bool accepting = clients_.size() < max_clients_;
@@ -301,6 +314,7 @@ class Server {
         if (closed[i]) clients_.erase(clients_.begin() + static_cast<std::ptrdiff_t>(i));
       }
     }
+    return EXIT_SUCCESS;
   }
 
  private:
@@ -394,9 +408,9 @@ int main(int argc, char** argv) {
 
   // Take the passed sockets before anything can open fd 3 for itself, and
   // block SIGTERM/SIGINT before we can be seen listening.
-  std::vector<Fd> listeners;
-  if (!passed_sockets(listeners)) return EXIT_FAILURE;
-  const bool activated = !listeners.empty();
+  std::vector<Fd> passed;
+  if (!passed_sockets(passed)) return EXIT_FAILURE;
+  const bool activated = !passed.empty();
   Fd signals = make_signal_fd();
   if (!signals) return EXIT_FAILURE;
 
@@ -404,12 +418,20 @@ int main(int argc, char** argv) {
   print_status_lines();
   print_root_entries();
 
+  std::vector<Fd> listeners;
+  std::vector<Fd> connections;
   if (activated) {
-    for (const auto& fd : listeners) {
-      if (!prepare_passed_socket(fd)) return EXIT_FAILURE;
+    for (auto& fd : passed) {
+      const Passed kind = prepare_passed_socket(fd);
+      if (kind == Passed::kBad) return EXIT_FAILURE;
+      (kind == Passed::kListener ? listeners : connections).push_back(std::move(fd));
     }
-    std::printf("listening: %zu socket(s) passed from fd %d\n", listeners.size(),
-                kListenFdsStart);
+    if (!listeners.empty()) {
+      std::printf("listening: %zu socket(s) passed from fd %d\n", listeners.size(), kListenFdsStart);
+    }
+    if (!connections.empty()) {
+      std::printf("serving: %zu connection(s) passed from fd %d\n", connections.size(), kListenFdsStart);
+    }
   } else {
     Fd fd = listen_on(port);
     if (!fd) return EXIT_FAILURE;
@@ -421,8 +443,8 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   // Type=notify: ready only once the sockets are served.
-  notify("READY=1\nSTATUS=echo: serving " + std::to_string(listeners.size()) + " socket(s) as uid " +
-         std::to_string(::getuid()));
+  notify("READY=1\nSTATUS=echo: serving " + std::to_string(listeners.size() + connections.size()) +
+         " socket(s) as uid " + std::to_string(::getuid()));
 
-  return Server(std::move(listeners), std::move(signals)).run();
+  return Server(std::move(listeners), std::move(connections), std::move(signals)).run();
 }

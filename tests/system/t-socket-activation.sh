@@ -5,7 +5,9 @@
 # fd 3) and zjail-echo.service (zjail binds port 7 itself, ListenStream=7 in
 # the echo profile). Each time a line comes back over TCP, the server reports
 # uid 65534, no capabilities and one passed socket, and stopping the units
-# leaves no process behind.
+# leaves no process behind. Then a socket with Accept=yes: one jailed
+# instance per connection, each handed its connection as fd 3, and none left
+# once the client is done (bench/accept.sh times this form).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
@@ -14,7 +16,8 @@ source_dir=${ZJAIL_SOURCE_DIR:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.."
 units_dir=$source_dir/units
 echo_bin=$ZJAIL_GUEST_DIR/build/examples/echo/echo
 sysdir=/etc/systemd/system
-all_units=(zjail-echo-activated.socket zjail-echo-activated.service zjail-echo.service)
+all_units=(zjail-echo-activated.socket zjail-echo-activated.service zjail-echo.service
+  zjail-echo-accept.socket zjail-echo-accept@.service)
 
 [[ -f $units_dir/zjail-echo.service.in ]] || fail "no unit templates in $units_dir"
 vm "test -x $echo_bin" ||
@@ -22,6 +25,7 @@ vm "test -x $echo_bin" ||
 
 cleanup() {
   vm "systemctl stop ${all_units[*]} 2>/dev/null; systemctl reset-failed ${all_units[*]} 2>/dev/null
+      systemctl reset-failed 'zjail-echo-accept@*' 2>/dev/null
       cd $sysdir && rm -f ${all_units[*]}" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -42,13 +46,14 @@ if vm systemctl show -p LoadState --value "${all_units[@]}" | grep -qx loaded; t
   vm systemctl daemon-reload
 fi
 
-# One line to 127.0.0.1:7 and what came back; retried while nothing listens
-# yet (zjail-echo.service is Type=simple: started is not yet listening).
+# One line to 127.0.0.1:PORT (default 7) and what came back; retried while
+# nothing listens yet (zjail-echo.service is Type=simple: started is not yet
+# listening).
 round_trip() {
-  vm bash -s -- "$1" <<'EOF'
+  vm bash -s -- "$1" "${2:-7}" <<'EOF'
 line=$1
 for _ in $(seq 1 60); do
-  reply=$(printf '%s\n' "$line" | timeout 20 nc -N 127.0.0.1 7 2>/dev/null) && [ -n "$reply" ] && break
+  reply=$(printf '%s\n' "$line" | timeout 20 nc -N 127.0.0.1 "$2" 2>/dev/null) && [ -n "$reply" ] && break
   sleep 0.5
 done
 printf '%s\n' "$reply"
@@ -106,3 +111,35 @@ assert_match "port 7 is listening on the host" 'LISTEN.*:7 ' "$(vm ss -Htln 'spo
 vm systemctl stop zjail-echo.service
 no_process_left zjail-echo.service
 assert_eq "port 7 after stop" "" "$(vm ss -Htln 'sport = :7')"
+
+# --- Accept=yes: a jailed instance per connection ------------------------------------
+printf '[Socket]\nListenStream=127.0.0.1:7007\nAccept=yes\n' | vm "cat >$sysdir/zjail-echo-accept.socket"
+printf '[Service]\nExecStart=%s --profile echo-activated %s\n' "$ZJAIL_GUEST_BIN" "$echo_bin" |
+  vm "cat >$sysdir/zjail-echo-accept@.service"
+cursor=$(journal_cursor)
+vm systemctl start zjail-echo-accept.socket
+assert_eq "echo through an Accept=yes instance" "first" "$(round_trip first 7007)"
+assert_eq "echo through a second instance" "second" "$(round_trip second 7007)"
+assert_eq "connections accepted by zjail-echo-accept.socket" 2 \
+  "$(vm systemctl show -p NAccepted --value zjail-echo-accept.socket)"
+# journald reads the instances' output asynchronously.
+for _ in $(seq 1 20); do
+  out=$(vm "journalctl -q --no-pager -o cat --cursor='$cursor' -u 'zjail-echo-accept@*'")
+  grep -q '^serving: ' <<<"$out" && break
+  sleep 0.5
+done
+assert_match "an instance serves the connection it was passed" '^serving: 1 connection\(s\) passed from fd 3$' "$out"
+assert_match "an instance runs as nobody" '^uid: 65534$' "$out"
+assert_match "an instance is under seccomp" '^Seccomp: 2$' "$out"
+# Each instance ends with its client: echo exits, then zjail.
+left=""
+for _ in $(seq 1 40); do
+  left=$(vm "systemctl list-units --no-legend --state=active,activating,deactivating 'zjail-echo-accept@*' | wc -l")
+  [[ $left == 0 ]] && break
+  sleep 0.5
+done
+assert_eq "instances running after both clients are done" 0 "$left"
+assert_eq "failed instances" 0 \
+  "$(vm "systemctl list-units --all --no-legend --state=failed 'zjail-echo-accept@*' | wc -l")"
+vm systemctl stop zjail-echo-accept.socket
+no_process_left zjail-echo-accept
