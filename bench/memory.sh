@@ -100,7 +100,7 @@ section=$(cat <<MD
 What zjail keeps alive beside each payload is two processes: the zjail
 supervisor (it forwards signals and reports the exit status) and the jail's
 init (PID 1 of the jail). Their PSS from \`/proc/PID/smaps_rollup\`, measured by
-\`bench/memory.sh\` with \`--profile base-service /bin/sleep 30\` on $(date -u +%Y-%m-%d)
+\`bench/memory.sh\` with \`--profile base-service /bin/sleep 120\` on $(date -u +%Y-%m-%d)
 ($(uname -r), $(nproc) CPUs):
 
 | jails running | PSS per jail | supervisor | init (what it runs) | RSS supervisor + init |
