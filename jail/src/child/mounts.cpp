@@ -115,7 +115,7 @@ int open_target(Context& ctx, const char* rel, size_t rel_len, bool is_dir, bool
   size_t dir_len = 0;
   for (const char* q = rel; q < end; ++q)
     if (*q == '/') dir_len = static_cast<size_t>(q - rel);
-  if (kept(ctx, rel, dir_len)) {
+  if (dir_len + 1 < rel_len && kept(ctx, rel, dir_len)) {  // a name follows the kept directory
     cur = ctx.dir_fd;
     p = rel + dir_len + 1;
   }
