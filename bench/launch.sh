@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Launch-time benchmark: zjail against /bin/true, unshare, bubblewrap and
-# firejail, all in ONE hyperfine run so that the ratios are comparable.
+# firejail, all in ONE hyperfine run so that the ratios are comparable, and
+# against the floor (bench/floor.c): the same jail's kernel work alone.
 # Writes the "Launch time" section and its plot for bench/run, which puts
 # together docs/performance.md.
 #
@@ -17,6 +18,7 @@ set -euo pipefail
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ZJAIL_BUILD_DIR:-$repo/build}
 zjail=$build/jail/zjail
+floor=$build/bench/zjail_launch_floor
 before=${BENCH_ZJAIL_BEFORE:-}
 profile=$repo/bench/launch.profile
 out=$build/bench
@@ -32,13 +34,15 @@ die() {
 
 ((EUID == 0)) || die "run as root: the unshare and firejail lines need it"
 [[ -x $zjail ]] || die "$zjail was not built (bash tests/setup.sh)"
+[[ -x $floor ]] || die "$floor was not built (cmake --build $build --target zjail_launch_floor)"
 # Fail early and clearly rather than timing an error path.
 "$zjail" --profile "$profile" /bin/true || die "zjail --profile $profile /bin/true failed"
 
-names=(true zjail unshare bwrap firejail)
+names=(true zjail floor unshare bwrap firejail)
 commands=(
   "/bin/true"
   "$(printf '%q --profile %q /bin/true' "$zjail" "$profile")"
+  "$(printf '%q /bin/true' "$floor")"
   "unshare --fork --pid --mount --uts --ipc --net --mount-proc /bin/true"
   "bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev /bin/true"
   "firejail --quiet --noprofile --net=none /bin/true"
@@ -79,6 +83,9 @@ vs_unshare=$(ratio zjail unshare)
 vs_bwrap=$(ratio zjail bwrap)
 vs_unshare_median=$(ratio zjail unshare 4)
 vs_bwrap_median=$(ratio zjail bwrap 4)
+vs_floor=$(ratio zjail floor)
+floor_vs_unshare=$(ratio floor unshare)
+floor_vs_bwrap=$(ratio floor bwrap)
 
 # CPU time per launch, every process of it counted (perf stat follows
 # children): unlike the wall-clock time it hardly moves with the machine's
@@ -139,6 +146,9 @@ $(bwrap --version), $(firejail --version | head -n 1), $(unshare --version).
 |---|---|---|---|---|
 | zjail / unshare | ${vs_unshare}× | ${vs_unshare_median}× | ≤ 1.0× | $(verdict "$vs_unshare" 1.0) |
 | zjail / bwrap | ${vs_bwrap}× | ${vs_bwrap_median}× | ≤ 0.5× | $(verdict "$vs_bwrap" 0.5) |
+| zjail / floor | ${vs_floor}× | $(ratio zjail floor 4)× | | |
+| floor / unshare | ${floor_vs_unshare}× | $(ratio floor unshare 4)× | | the best zjail could reach |
+| floor / bwrap | ${floor_vs_bwrap}× | $(ratio floor bwrap 4)× | | the best zjail could reach |
 HEAD
   if [[ -n $before ]]; then
     echo "| zjail / zjail-before | $(ratio zjail zjail-before)× | $(ratio zjail zjail-before 4)× | | |"
@@ -162,6 +172,7 @@ $(cat "$out/launch.md")
 BODY
   for i in "${!names[@]}"; do
     cmd=${commands[i]//"$zjail"/zjail}
+    cmd=${cmd//"$floor"/floor}
     cmd=${cmd//"$profile"/bench/launch.profile}
     [[ -n $before ]] && cmd=${cmd//"$before"/zjail-before}
     # shellcheck disable=SC2016 # the backquotes are markdown
@@ -177,6 +188,17 @@ masks) and /dev, nobody with no capabilities, NO_NEW_PRIVS and a
 \`@system-service\` seccomp filter. unshare builds none of the root file
 system, user namespace, seccomp filter or /dev; bwrap builds a user
 namespace, /proc and /dev but binds the whole host root.
+
+The floor line ([bench/floor.c](../bench/floor.c)) is the kernel work of the
+zjail line and nothing else: the same namespaces (clone3), id maps, tmpfs
+root, binds, /proc masks and /dev, pivot_root, hostname and \`lo\`, the
+payload started vfork-style under its own init with the same credentials
+and Landlock rules, written out by hand for this one profile, with no
+parsing, plan or checks. It attaches no seccomp filter (bench/seccomp.sh
+times that, "attaching it") and hands no denial listener to its parent, so
+it is a little below what the same jail can ever cost: floor / unshare is
+the best ratio against unshare that this jail can reach, and zjail / floor
+what zjail's own work costs on top.
 TAIL
   if [[ -n $before ]]; then
     echo

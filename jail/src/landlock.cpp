@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -96,9 +97,8 @@ constexpr uint64_t kFileRights = (1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL
 constexpr uint64_t kWriteFile = 1ULL << 1, kReadFile = 1ULL << 2, kIoctlDev = 1ULL << 15;
 constexpr uint64_t kExecRead = (1ULL << 0) | kReadFile;
 
-int add_rule(int ruleset, int fd, uint64_t access, uint64_t handled) {
-  struct stat st{};
-  if (fstat(fd, &st) < 0) return errno;
+// A rule on `fd`, whose type `st` says.
+int add_rule(int ruleset, int fd, const struct stat& st, uint64_t access, uint64_t handled) {
   if (S_ISLNK(st.st_mode)) return 0;  // a symlink where a rule's path should be: no rule
   if (!S_ISDIR(st.st_mode)) access &= kFileRights;
   PathBeneathAttr a{access & handled, fd};
@@ -106,6 +106,44 @@ int add_rule(int ruleset, int fd, uint64_t access, uint64_t handled) {
   if (syscall(SYS_landlock_add_rule, ruleset, kRulePathBeneath, &a, 0) == 0) return 0;
   // EBADFD: a file of the kernel's own (a pipe), which Landlock never restricts.
   return errno == EBADFD ? 0 : errno;
+}
+
+int add_rule(int ruleset, int fd, uint64_t access, uint64_t handled) {
+  struct stat st{};
+  if (fstat(fd, &st) < 0) return errno;
+  return add_rule(ruleset, fd, st, access, handled);
+}
+
+// A rule's path as an O_PATH fd, never through a symlink at its end (nor
+// anywhere, with `no_symlinks`); `flags` may add O_DIRECTORY.
+int open_rule_path(const char* path, bool no_symlinks, int flags) {
+  if (!no_symlinks) return open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC | flags);
+  open_how how{};
+  how.flags = static_cast<uint64_t>(O_PATH | O_CLOEXEC | flags);
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how));
+}
+
+// The rule of one path. Most are directories: opened with O_DIRECTORY
+// first, one that opens needs no fstat to tell its type (a symlink or a
+// file fails with ENOTDIR and is opened and judged as before). A device
+// the plan names is opened the other way round. A path that does not open
+// is skipped where it is missing or out of the payload's reach anyway.
+int add_path_rule(int ruleset, const LandlockPathRule& rule, bool no_symlinks, uint64_t handled) {
+  int p = rule.file ? -1 : open_rule_path(rule.path.c_str(), no_symlinks, O_DIRECTORY);
+  if (p >= 0) {
+    struct stat dir{};
+    dir.st_mode = S_IFDIR;
+    int err = add_rule(ruleset, p, dir, rule.access, handled);
+    close(p);
+    return err;
+  }
+  if (!rule.file && errno != ENOTDIR) return errno == ENOENT || errno == EACCES ? 0 : errno;
+  p = open_rule_path(rule.path.c_str(), no_symlinks, 0);
+  if (p < 0) return errno == ENOENT || errno == EACCES ? 0 : errno;
+  int err = add_rule(ruleset, p, rule.access, handled);
+  close(p);
+  return err;
 }
 
 constexpr int kRuleNetPort = 2;  // LANDLOCK_RULE_NET_PORT
@@ -137,16 +175,7 @@ int apply_landlock(const LandlockPlan& plan, int exec_fd) noexcept {
   if (!err && plan.handle_connect_tcp) err = add_port_rules(fd, plan.connect_ports, kLandlockNetConnectTcp);
   for (const auto& rule : plan.paths) {
     if (err) break;
-    int p = plan.no_symlinks ? open_path_no_symlinks(rule.path.c_str())
-                             : open(rule.path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (p < 0) {
-      if (errno == ENOENT || errno == EACCES) continue;  // optional, or out of the payload's reach anyway
-      err = errno;
-      break;
-    }
-    err = add_rule(fd, p, rule.access, plan.handled_fs);
-    close(p);
-    if (err) break;
+    err = add_path_rule(fd, rule, plan.no_symlinks, plan.handled_fs);
   }
   if (!err && plan.handled_fs) {
     // The command, opened before the mounts where the jail may not show it.
@@ -162,7 +191,7 @@ int apply_landlock(const LandlockPlan& plan, int exec_fd) noexcept {
       mode &= O_ACCMODE;
       uint64_t access = (mode != O_WRONLY ? kReadFile : 0) | (mode != O_RDONLY ? kWriteFile : 0) |
                         (S_ISCHR(st.st_mode) ? kIoctlDev : 0);
-      err = add_rule(fd, i, access, plan.handled_fs);
+      err = add_rule(fd, i, st, access, plan.handled_fs);
     }
   }
   if (!err && syscall(SYS_landlock_restrict_self, fd, 0) < 0) err = errno;

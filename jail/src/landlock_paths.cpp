@@ -177,7 +177,8 @@ void plan_landlock_paths(const Plan& plan, int abi, LandlockPlan& ll) {
   ll.paths.clear();
   for (const auto& [target, r] : rules) {
     uint64_t access = r & ll.handled_fs;
-    if (access) ll.paths.push_back({"/" + target, access});
+    bool device = std::find(devices.begin(), devices.end(), target) != devices.end();
+    if (access) ll.paths.push_back({"/" + target, access, device});
   }
   ll.exec_rule = plan.exec_fd.valid();
 }

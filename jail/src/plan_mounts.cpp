@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 
 #include "plan_internal.hpp"
 #include "zjail/trust.hpp"
@@ -171,8 +172,9 @@ void add_dev(const FsModel& model, std::vector<MountOp>& out) {
 // owns it: the payload writes there, and as the invoker's uid when zjail is
 // not root. Whatever does not exist is left as it is, for the child to
 // report (or skip, when the bind is optional).
+// `followed` (when given) counts the symlinks followed.
 Result<std::string> resolve_trusted(const std::string& path, uid_t invoker,
-                                    const std::vector<std::string>& writable = {}) {
+                                    const std::vector<std::string>& writable = {}, int* followed = nullptr) {
   PathWalk walk(path);
   for (std::string next; walk.next(next);) {
     struct stat st{};
@@ -196,6 +198,7 @@ Result<std::string> resolve_trusted(const std::string& path, uid_t invoker,
     if (n < 0 || static_cast<size_t>(n) >= target.size()) return make_error(Step::OpenSources, errno ? errno : EIO, next);
     target.resize(static_cast<size_t>(n));
     if (!walk.follow(target)) return make_error(Step::OpenSources, ELOOP, path);
+    if (followed) ++*followed;
   }
   return walk.resolved();
 }
@@ -205,12 +208,24 @@ Result<std::string> resolve_trusted(const std::string& path, uid_t invoker,
 Status resolve_sources(std::vector<MountOp>& mounts, std::string& root_directory, uid_t invoker) {
   // The writable binds' sources first: no other source may pass a symlink
   // beneath one of them.
+  // A source resolved there through no symlink is resolved again the same
+  // way (no symlink to judge against the others): its result is kept.
   std::vector<std::string> writable;
-  for (const auto& m : mounts)
-    if (m.kind == Kind::Bind && m.resolved_source.empty() && !(m.attr & MOUNT_ATTR_RDONLY))
-      if (auto r = resolve_trusted(m.source, invoker)) writable.push_back(*r);
+  std::map<std::string, std::string> direct;
+  for (const auto& m : mounts) {
+    if (m.kind != Kind::Bind || !m.resolved_source.empty() || (m.attr & MOUNT_ATTR_RDONLY)) continue;
+    int followed = 0;
+    if (auto r = resolve_trusted(m.source, invoker, {}, &followed)) {
+      writable.push_back(*r);
+      if (followed == 0) direct.emplace(m.source, *r);
+    }
+  }
   for (auto& m : mounts) {
     if (m.kind != Kind::Bind || !m.resolved_source.empty()) continue;
+    if (auto it = direct.find(m.source); it != direct.end()) {
+      m.resolved_source = it->second;
+      continue;
+    }
     std::vector<std::string> others;
     for (const auto& w : writable)
       if (w != m.source) others.push_back(w);

@@ -51,6 +51,7 @@ struct LandlockRulesetAttr {
 struct LandlockPathRule {
   std::string path;
   uint64_t access = 0;
+  bool file = false;  // a device node, expected not to be a directory (only the order of the opens)
 };
 
 // A device node DeviceAllow= grants read or write only (the mount flags

@@ -34,6 +34,13 @@ struct Context {
   int* src_fds = nullptr;  // per mount op, filled by open-sources (child's own copy)
   int root_fd = -1;      // the new root while it is being built
   int inaccessible_fs = -1;  // a detached mode-0000 tmpfs holding the inaccessible file, once needed
+  // The directory of the last mount target, kept open for the next target
+  // in it (mounts.cpp: only on file systems the init made itself).
+  int dir_fd = -1;
+  const char* dir_path = nullptr;  // not NUL-terminated: dir_len characters of a plan target
+  size_t dir_len = 0;
+  int null_mask = -1;  // the last /dev/null mask attached, cloned for the next one
+  uint64_t null_mask_attr = 0;
   int exec_fd = -1;
   int small_init_fd = -1;  // the small init to hand over to (memory.hpp), or -1
   int detail = -1;

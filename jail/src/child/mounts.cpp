@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -28,48 +29,147 @@ int openat2_beneath(int dirfd, const char* name, int flags) {
   return static_cast<int>(syscall(SYS_openat2, dirfd, name, &how, sizeof how));
 }
 
-// Opens `rel` under `root` as an O_PATH fd, creating missing directories
+// Whether the op mounts something at its target (MountPoint and Symlink
+// only make entries; an Attr of the root changes it in place).
+bool mounts_at_target(const MountOp& op) {
+  return op.kind != Kind::MountPoint && op.kind != Kind::Symlink && !op.target.empty();
+}
+
+// `t` is `path` (its first `len` characters) or a directory above it.
+bool covers(const std::string& t, const char* path, size_t len) {
+  return t.size() <= len && std::memcmp(t.data(), path, t.size()) == 0 && (t.size() == len || path[t.size()] == '/');
+}
+
+// Whether the directory `path` (first `len` characters, "" for the root)
+// lies on a file system this init made and only it can reach yet: the
+// fresh tmpfs root, or a tmpfs, proc or devpts an earlier op mounted there
+// (the latest mount on `path` or above it is what `path` shows). A bind of
+// a host directory, which others may change meanwhile, never is; nor is an
+// optional op, which may not have mounted anything.
+bool made_here(const Context& ctx, const char* path, size_t len) {
+  const auto& mounts = ctx.plan->mounts;
+  bool owned = ctx.plan->root_directory.empty();
+  size_t upto = ctx.detail < 0 ? 0 : std::min(static_cast<size_t>(ctx.detail), mounts.size());
+  for (size_t i = 0; i < upto; ++i) {
+    const MountOp& op = mounts[i];
+    if (!mounts_at_target(op) || !covers(op.target, path, len)) continue;
+    owned = !op.optional && (op.kind == Kind::Tmpfs || op.kind == Kind::Proc || op.kind == Kind::Devpts);
+  }
+  return owned;
+}
+
+void forget_dir(Context& ctx) {
+  if (ctx.dir_fd >= 0) close(ctx.dir_fd);
+  ctx.dir_fd = -1;
+  ctx.dir_path = nullptr;
+  ctx.dir_len = 0;
+}
+
+void forget_null_mask(Context& ctx) {
+  if (ctx.null_mask >= 0) close(ctx.null_mask);
+  ctx.null_mask = -1;
+}
+
+// Makes `name` in `dir`: a directory, or an empty file.
+int make_entry(int dir, const char* name, bool want_dir) {
+  if (want_dir) return mkdirat(dir, name, 0755);
+  int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  return fd < 0 ? -1 : close(fd);
+}
+
+// Whether `dir` is the directory kept open from an earlier target.
+bool kept(const Context& ctx, const char* dir, size_t len) {
+  return len > 0 && ctx.dir_fd >= 0 && ctx.dir_len == len && std::memcmp(ctx.dir_path, dir, len) == 0;
+}
+
+// Keeps `fd`, the directory `dir` (its first `len` characters, pointing
+// into the plan), for the next target in it, or closes it.
+void keep_or_close(Context& ctx, int fd, const char* dir, size_t len) {
+  if (fd == ctx.root_fd || fd == ctx.dir_fd) return;
+  if (len == 0 || !made_here(ctx, dir, len)) {
+    close(fd);
+    return;
+  }
+  forget_dir(ctx);
+  ctx.dir_fd = fd;
+  ctx.dir_path = dir;
+  ctx.dir_len = len;
+}
+
+// Opens `rel` (its first `rel_len` characters, pointing into the plan)
+// under the root being built as an O_PATH fd, creating missing directories
 // (and the final file when !is_dir) when `create` is set. Never follows a
 // symlink: one is an error (ELOOP), not a redirection.
-int open_target(int root, const char* rel, bool is_dir, bool create) {
+//
+// Fewer calls where the init made the file system itself (made_here): the
+// target is made first and opened once (EEXIST is fine: the open judges what
+// is there, as before; a file is made with mknod, which is the same
+// creation), and the target's directory stays open for the next target in
+// it (/dev/*, /proc/*) until something is mounted on it or above it.
+int open_target(Context& ctx, const char* rel, size_t rel_len, bool is_dir, bool create) {
+  const int root = ctx.root_fd;
   char comp[NAME_MAX + 1];
   int cur = root;
   const char* p = rel;
-  while (*p) {
-    const char* slash = std::strchr(p, '/');
-    size_t len = slash ? static_cast<size_t>(slash - p) : std::strlen(p);
+  const char* end = rel + rel_len;
+  size_t dir_len = 0;
+  for (const char* q = rel; q < end; ++q)
+    if (*q == '/') dir_len = static_cast<size_t>(q - rel);
+  if (dir_len + 1 < rel_len && kept(ctx, rel, dir_len)) {  // a name follows the kept directory
+    cur = ctx.dir_fd;
+    p = rel + dir_len + 1;
+  }
+  auto drop = [&](int fd) {
+    if (fd != root && fd != ctx.dir_fd) close(fd);
+  };
+  while (p < end) {
+    const char* slash = static_cast<const char*>(std::memchr(p, '/', static_cast<size_t>(end - p)));
+    size_t len = slash ? static_cast<size_t>(slash - p) : static_cast<size_t>(end - p);
     if (len == 0 || len > NAME_MAX) {
-      if (cur != root) close(cur);
+      drop(cur);
       return -EINVAL;
     }
     std::memcpy(comp, p, len);
     comp[len] = '\0';
     bool last = slash == nullptr;
     bool want_dir = !last || is_dir;
-    int fd = openat2_beneath(cur, comp, O_PATH | (want_dir ? O_DIRECTORY : 0));
-    if (fd < 0 && errno == ENOENT && create) {
-      int r;
-      if (want_dir) {
-        r = mkdirat(cur, comp, 0755);
-      } else {
-        r = openat(cur, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (r >= 0) r = close(r);
-      }
+    size_t here = static_cast<size_t>(p - rel);  // `cur` is rel[0, here - 1)
+    // Directories on the way usually exist (an earlier target made them).
+    bool fresh = create && last && made_here(ctx, rel, here == 0 ? 0 : here - 1);
+    int flags = O_PATH | (want_dir ? O_DIRECTORY : 0);
+    int fd;
+    if (fresh) {
+      int r = want_dir ? mkdirat(cur, comp, 0755) : mknodat(cur, comp, S_IFREG | 0644, 0);
       if (r < 0 && errno != EEXIST) {
         int e = errno;
-        if (cur != root) close(cur);
+        drop(cur);
         return -e;
       }
-      fd = openat2_beneath(cur, comp, O_PATH | (want_dir ? O_DIRECTORY : 0));
+      fd = openat2_beneath(cur, comp, flags);
+    } else {
+      fd = openat2_beneath(cur, comp, flags);
+      if (fd < 0 && errno == ENOENT && create) {
+        if (make_entry(cur, comp, want_dir) < 0 && errno != EEXIST) {
+          int e = errno;
+          drop(cur);
+          return -e;
+        }
+        fd = openat2_beneath(cur, comp, flags);
+      }
     }
     int e = errno;
-    if (cur != root) close(cur);
+    if (fd >= 0 && last) keep_or_close(ctx, cur, rel, dir_len);
+    else drop(cur);
     if (fd < 0) return -e;
     cur = fd;
-    p = last ? p + len : slash + 1;
+    p = last ? end : slash + 1;
   }
   if (cur == root) return -EINVAL;  // the root itself is never a target
   return cur;
+}
+
+int open_target(Context& ctx, const std::string& rel, bool is_dir, bool create) {
+  return open_target(ctx, rel.data(), rel.size(), is_dir, create);
 }
 
 int set_attr(int fd, uint64_t attr, bool recursive) {
@@ -128,7 +228,7 @@ int new_fs(const char* type, const MountOp& op, uint64_t attr) {
 
 // An optional one goes only where its mount point exists already.
 int fs_type_mount(Context& ctx, const MountOp& op, const char* type) {
-  int target = open_target(ctx.root_fd, op.target.c_str(), true, !op.optional);
+  int target = open_target(ctx, op.target, true, !op.optional);
   if (target == -ENOENT && op.optional) return 0;
   if (target < 0) return -target;
   return attach_and_close(new_fs(type, op, op.attr), target);
@@ -138,7 +238,7 @@ int bind_mount(Context& ctx, const MountOp& op, int& src) {
   if (src < 0) return 0;  // optional source that does not exist
   struct stat st{};
   if (fstat(src, &st) < 0) return errno;
-  int target = open_target(ctx.root_fd, op.target.c_str(), S_ISDIR(st.st_mode), true);
+  int target = open_target(ctx, op.target, S_ISDIR(st.st_mode), true);
   if (target < 0) return -target;
   int r = attach_and_close(src, target);
   src = -1;
@@ -148,7 +248,7 @@ int bind_mount(Context& ctx, const MountOp& op, int& src) {
 // The existing target a mask covers, and what it is: 0 with `fd` open (-1
 // for an optional target that is missing), or the errno.
 int open_covered(Context& ctx, const MountOp& op, int& fd, struct stat& st) {
-  fd = open_target(ctx.root_fd, op.target.c_str(), false, false);
+  fd = open_target(ctx, op.target, false, false);
   if (fd == -ENOENT && op.optional) {
     fd = -1;
     return 0;
@@ -168,13 +268,27 @@ int mask(Context& ctx, const MountOp& op) {
   struct stat st{};
   if (int e = open_covered(ctx, op, target, st)) return e;
   if (target < 0) return 0;
-  if (S_ISDIR(st.st_mode)) {
-    // A directory is covered with an empty read-only tmpfs instead.
-    close(target);
-    return fs_type_mount(ctx, op, "tmpfs");
+  // A directory is covered with an empty read-only tmpfs instead.
+  if (S_ISDIR(st.st_mode)) return attach_and_close(new_fs("tmpfs", op, op.attr), target);
+  // Masks come in runs (/proc's): the one attached last, which has the same
+  // flags, is cloned instead of /dev/null, so the flags need no setting.
+  int tree;
+  if (ctx.null_mask >= 0 && ctx.null_mask_attr == op.attr) {
+    tree = open_tree(ctx.null_mask, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  } else {
+    tree = with_attr(open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC), op.attr, false);
   }
-  int tree = open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  return attach_and_close(with_attr(tree, op.attr, false), target);
+  int r = tree < 0 ? -1 : attach(tree, target);
+  int e = errno;
+  close(target);
+  if (r < 0) {
+    if (tree >= 0) close(tree);
+    return e;
+  }
+  if (ctx.null_mask >= 0) close(ctx.null_mask);
+  ctx.null_mask = tree;
+  ctx.null_mask_attr = op.attr;
+  return 0;
 }
 
 // The subtree is cloned with everything mounted in it, so that nothing under
@@ -187,7 +301,7 @@ int change_attr(Context& ctx, const MountOp& op) {
   a.attr_clr = op.attr_clear;
   unsigned deep = op.recursive ? AT_RECURSIVE : 0;
   if (op.target.empty()) return mount_setattr(ctx.root_fd, "", AT_EMPTY_PATH | deep, &a, sizeof a) < 0 ? errno : 0;
-  int target = open_target(ctx.root_fd, op.target.c_str(), false, false);
+  int target = open_target(ctx, op.target, false, false);
   if (target == -ENOENT && op.optional) return 0;
   if (target < 0) return -target;
   int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
@@ -251,7 +365,7 @@ int make_mount_point(Context& ctx, const MountOp& op) {
     if (fstat(src, &st) < 0) return errno;
     dir = S_ISDIR(st.st_mode);
   }
-  int target = open_target(ctx.root_fd, op.target.c_str(), dir, true);
+  int target = open_target(ctx, op.target, dir, true);
   if (target < 0) return -target;
   close(target);
   return 0;
@@ -261,13 +375,12 @@ int symlink_in_root(Context& ctx, const MountOp& op) {
   const char* rel = op.target.c_str();
   const char* slash = std::strrchr(rel, '/');
   int dir = ctx.root_fd;
-  if (slash) {
-    char parent[PATH_MAX];
-    size_t len = static_cast<size_t>(slash - rel);
-    if (len >= sizeof parent) return ENAMETOOLONG;
-    std::memcpy(parent, rel, len);
-    parent[len] = '\0';
-    dir = open_target(ctx.root_fd, parent, true, true);
+  size_t len = slash ? static_cast<size_t>(slash - rel) : 0;
+  if (len >= PATH_MAX) return ENAMETOOLONG;
+  if (kept(ctx, rel, len)) {
+    dir = ctx.dir_fd;
+  } else if (slash) {
+    dir = open_target(ctx, rel, len, true, true);
     if (dir < 0) return -dir;
   }
   const char* name = slash ? slash + 1 : rel;
@@ -282,7 +395,7 @@ int symlink_in_root(Context& ctx, const MountOp& op) {
                 std::memcmp(text, op.source.data(), op.source.size()) == 0;
     if (same) r = 0;
   }
-  if (dir != ctx.root_fd) close(dir);
+  keep_or_close(ctx, dir, rel, len);
   return r < 0 ? e : 0;
 }
 
@@ -331,7 +444,7 @@ int files_mount(Context& ctx, const MountOp& op) {
     close(mnt);
     return r;
   }
-  int target = open_target(ctx.root_fd, op.target.c_str(), true, true);
+  int target = open_target(ctx, op.target, true, true);
   if (target < 0) {
     close(mnt);
     return -target;
@@ -342,7 +455,7 @@ int files_mount(Context& ctx, const MountOp& op) {
 // A bind of what an earlier op mounted in the jail (a file of a Files
 // mount), reached without following a symlink.
 int jail_bind(Context& ctx, const MountOp& op) {
-  int src = open_target(ctx.root_fd, op.source.c_str(), false, false);
+  int src = open_target(ctx, op.source, false, false);
   if (src < 0) return -src;
   struct stat st{};
   int tree = -1;
@@ -351,7 +464,7 @@ int jail_bind(Context& ctx, const MountOp& op) {
   int e = errno;
   close(src);
   if (tree < 0) return e;
-  int target = open_target(ctx.root_fd, op.target.c_str(), S_ISDIR(st.st_mode), true);
+  int target = open_target(ctx, op.target, S_ISDIR(st.st_mode), true);
   if (target < 0) {
     close(tree);
     return -target;
@@ -435,6 +548,9 @@ int apply_mounts(Context& ctx) {
   for (size_t i = 0; i < mounts.size() && r == 0; ++i) {
     const MountOp& op = mounts[i];
     ctx.detail = static_cast<int>(i);
+    // A mask is cloned from the one before only across a run of masks:
+    // nothing else can have changed its flags meanwhile.
+    if (op.kind != Kind::Mask) forget_null_mask(ctx);
     switch (op.kind) {
       case Kind::Bind: r = bind_mount(ctx, op, ctx.src_fds[i]); break;
       case Kind::Tmpfs: r = fs_type_mount(ctx, op, "tmpfs"); break;
@@ -449,7 +565,12 @@ int apply_mounts(Context& ctx) {
       case Kind::Files: r = files_mount(ctx, op); break;
       case Kind::JailBind: r = jail_bind(ctx, op); break;
     }
+    // The kept directory is no longer what its path shows once something
+    // is mounted on it or above it.
+    if (ctx.dir_fd >= 0 && mounts_at_target(op) && covers(op.target, ctx.dir_path, ctx.dir_len)) forget_dir(ctx);
   }
+  forget_dir(ctx);
+  forget_null_mask(ctx);
   umask(inherited);
   if (ctx.inaccessible_fs >= 0) {
     close(ctx.inaccessible_fs);
