@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 
 #include "harness.hpp"
@@ -16,6 +17,20 @@ namespace {
 using SmallInit = RootTest;
 
 constexpr int kHandoverWaitMs = 5000;
+
+// The first bytes of the zjail-init this zjail hands over to, in hex.
+std::string small_init_head() {
+  std::string path = kZjail;
+  path = path.substr(0, path.rfind('/') + 1) + "zjail-init";
+  std::string head = read_file(path).substr(0, 128);
+  std::string hex;
+  for (unsigned char c : head) {
+    char b[3];
+    std::snprintf(b, sizeof b, "%02x", c);
+    hex += b;
+  }
+  return hex;
+}
 
 std::string exe_of(pid_t pid) {
   char buf[4096] = {};
@@ -83,6 +98,31 @@ TEST_F(SmallInit, NotWhereThePayloadMayTrace) {
   EXPECT_EQ(exe_of(init[0]).find("zjail-init"), std::string::npos) << "handed over: " << exe_of(init[0]);
   auto r = z.wait();
   EXPECT_EQ(outcome(r, "ptrace-attach"), "EPERM") << r.dump();
+}
+
+// The attack: a payload with CAP_SYS_ADMIN in the jail's user namespace
+// (and CAP_DAC_OVERRIDE for the root-owned register file, the mount calls
+// allowed, on a kernel without Landlock, whose rules refuse the mount)
+// registers a binfmt_misc handler for zjail-init's first bytes in that
+// namespace's own instance, which the init's exec consults. The handler's
+// program would become the init: every capability of the jail, no filter,
+// the status pipe. It never does: the init execs zjail-init through a
+// close-on-exec fd, and the kernel gives no binfmt_misc handler a file it
+// could not reopen (ENOENT), so that exec fails and the cloned init serves on.
+TEST_F(SmallInit, NoBinfmtMiscHandlerOfThePayloadTakesTheHandover) {
+  std::string head = small_init_head();
+  ASSERT_EQ(head.size(), 256u) << "no zjail-init next to " << kZjail;
+  TempDir dir;
+  dir.write("admin.profile",
+            "[Jail]\nInclude=root-test\nCapabilityBoundingSet=CAP_SYS_ADMIN CAP_DAC_OVERRIDE\n"
+            "AmbientCapabilities=CAP_SYS_ADMIN CAP_DAC_OVERRIDE\nSystemCallFilter=@mount\n");
+  auto r = run_command({kProbe, "without-landlock", kZjail, "--profile", dir / "admin.profile", "--", kProbe,
+                        "binfmt-register", head, "1000"});
+  if (outcome(r, "binfmt-register") == "EPERM")
+    GTEST_SKIP() << "this kernel gives a user namespace no binfmt_misc of its own (Linux 6.7): " << r.dump();
+  ASSERT_EQ(outcome(r, "binfmt-register"), "PASS") << r.dump();
+  EXPECT_FALSE(r.line("HIJACKED")) << r.dump();
+  EXPECT_EQ(r.code, 3) << r.dump();
 }
 
 }  // namespace

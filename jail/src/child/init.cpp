@@ -45,6 +45,8 @@ void hand_over(Context& ctx) {
   const std::string& title = ctx.plan->init_title;
   char* const argv[] = {const_cast<char*>(title.empty() ? "zjail-init" : title.c_str()), nullptr};
   char* const envp[] = {env, nullptr};
+  // small_init_fd is close-on-exec, which refuses a binfmt_misc handler of
+  // the payload's (open_small_init).
   syscall(SYS_execveat, ctx.small_init_fd, "", argv, envp, AT_EMPTY_PATH);
   (void)fcntl(ctx.status_fd, F_SETFD, FD_CLOEXEC);
 }

@@ -1,0 +1,130 @@
+// The attacks on the small init (include/zjail/memory.hpp): the jail's init
+// execs zjail-init inside the jail's user namespace, where a payload with
+// CAP_SYS_ADMIN there can register a binfmt_misc handler of its own (Linux
+// 6.7 gives each user namespace one). A handler matching zjail-init would
+// run the payload's program as the init instead: uid 0, every capability of
+// the jail, no seccomp filter, no Landlock, and the status pipe.
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/mount.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "probe.hpp"
+
+namespace zjail_probe {
+namespace {
+
+// Whether the jail's binfmt_misc instance could be reached: mounted at a
+// directory of the private /tmp, or, where mount(2) is refused, detached.
+int open_binfmt_misc(std::string& how) {
+  const char* dir = "/tmp/zjail-binfmt";
+  mkdir(dir, 0700);
+  if (mount("binfmt_misc", dir, "binfmt_misc", 0, nullptr) == 0) {
+    how = "mount";
+    return open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
+  int e = errno;
+  int fs = static_cast<int>(syscall(SYS_fsopen, "binfmt_misc", FSOPEN_CLOEXEC));
+  if (fs < 0) return errno = e, -1;
+  how = "fsmount";
+  int mnt = -1;
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0)
+    mnt = static_cast<int>(syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0));
+  e = errno;
+  close(fs);
+  errno = e;
+  return mnt;
+}
+
+// A nudge to the init: it forwards SIGWINCH (ignored by default here), and
+// any event starts its idle wait over, so the handover comes only after
+// the handler is in place.
+void wake_init() { kill(1, SIGWINCH); }
+
+// binfmt-register HEX MS: registers a handler for files starting with the
+// bytes HEX, run by this probe (flag F: opened now, through /proc/self/exe),
+// then waits MS and exits 3.
+int binfmt_register(const std::string& hex, int wait_ms) {
+  wake_init();
+  std::string how;
+  int dir = open_binfmt_misc(how);
+  if (dir < 0) return fail("binfmt-register", errno, "mount binfmt_misc");
+  int reg = openat(dir, "register", O_WRONLY | O_CLOEXEC);
+  if (reg < 0) return fail("binfmt-register", errno, "open register (" + how + ")");
+  std::string rule = ":zjail-init-hijack:M::";
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) rule += "\\x" + hex.substr(i, 2);
+  rule += "::/proc/self/exe:F";
+  ssize_t n = write(reg, rule.data(), rule.size());
+  int e = errno;
+  close(reg);
+  close(dir);
+  if (n < 0) return fail("binfmt-register", e, "write register (" + how + ")");
+  pass("binfmt-register", how);
+  wake_init();
+  sleep_ms(wait_ms);
+  return 3;
+}
+
+// without-landlock CMD ARGS...: runs CMD where the Landlock calls fail with
+// ENOSYS, as on a kernel without Landlock.
+int without_landlock(int argc, char** argv) {
+  if (argc < 3) return 2;
+  sock_filter f[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, SYS_landlock_create_ruleset, 0, 2),
+      BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, SYS_landlock_restrict_self, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof f / sizeof f[0]), f};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) return error("without-landlock", errno, "seccomp");
+  execv(argv[2], argv + 2);
+  return error("without-landlock", errno, argv[2]);
+}
+
+std::string status_line(const char* key) {
+  std::ifstream in("/proc/self/status");
+  for (std::string l; std::getline(in, l);)
+    if (l.starts_with(key)) return l;
+  return "";
+}
+
+}  // namespace
+
+// Run as the jail's init (pid 1 with ZJAIL_INIT): a handler took the
+// handover. Says so with what it holds, and reports a status of its own.
+int hijacked_init() {
+  out("HIJACKED init " + status_line("CapEff:") + " " + status_line("Seccomp:"));
+  const char* env = std::getenv("ZJAIL_INIT");
+  const char* comma = env ? std::strchr(env, ',') : nullptr;
+  if (comma) {
+    int forged = 99 << 8;
+    (void)!write(std::atoi(comma + 1), &forged, sizeof forged);
+    kill(std::atoi(env), SIGKILL);
+  }
+  return 99;
+}
+
+int run_small_init_probe(const std::string& n, int argc, char** argv) {
+  if (n == "binfmt-register" && argc > 3) return binfmt_register(argv[2], std::atoi(argv[3]));
+  if (n == "without-landlock") return without_landlock(argc, argv);
+  return -1;
+}
+
+}  // namespace zjail_probe
