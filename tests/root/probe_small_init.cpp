@@ -9,11 +9,14 @@
 #include <linux/filter.h>
 #include <linux/mount.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,21 +52,48 @@ int open_binfmt_misc(std::string& how) {
   return mnt;
 }
 
-// A nudge to the init: it forwards SIGWINCH (ignored by default here), and
-// any event starts its idle wait over, so the handover comes only after
-// the handler is in place.
-void wake_init() { kill(1, SIGWINCH); }
+// Keeps the init from going idle, and so from handing over, until the
+// attack is in place: a child that every 20 ms leaves an orphan to the
+// init, whose reaping is an event (the payload may not signal the init).
+// Returns the pipe whose closing (stop_keeping) ends it; the handover
+// follows kShedAfterMs later.
+int keep_init_busy() {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return -1;
+  if (fork() != 0) {
+    close(p[0]);
+    return p[1];
+  }
+  close(p[1]);
+  pollfd done{p[0], POLLIN, 0};
+  while (poll(&done, 1, 20) == 0) {
+    pid_t parent = fork();
+    if (parent == 0) {
+      if (fork() == 0) _exit(0);
+      _exit(0);
+    }
+    if (parent > 0) waitpid(parent, nullptr, 0);
+  }
+  _exit(0);
+}
+
+// Closing the pipe ends the keeper, whatever ids the payload took since.
+void stop_keeping(int keeper) {
+  if (keeper < 0) return;
+  close(keeper);
+  while (waitpid(-1, nullptr, 0) > 0) {}
+}
 
 // binfmt-register HEX MS: registers a handler for files starting with the
 // bytes HEX, run by this probe (flag F: opened now, through /proc/self/exe),
 // then waits MS and exits 3.
 int binfmt_register(const std::string& hex, int wait_ms) {
-  wake_init();
+  int keeper = keep_init_busy();
   std::string how;
   int dir = open_binfmt_misc(how);
-  if (dir < 0) return fail("binfmt-register", errno, "mount binfmt_misc");
+  if (dir < 0) return stop_keeping(keeper), fail("binfmt-register", errno, "mount binfmt_misc");
   int reg = openat(dir, "register", O_WRONLY | O_CLOEXEC);
-  if (reg < 0) return fail("binfmt-register", errno, "open register (" + how + ")");
+  if (reg < 0) return stop_keeping(keeper), fail("binfmt-register", errno, "open register (" + how + ")");
   std::string rule = ":zjail-init-hijack:M::";
   for (size_t i = 0; i + 1 < hex.size(); i += 2) rule += "\\x" + hex.substr(i, 2);
   rule += "::/proc/self/exe:F";
@@ -71,9 +101,29 @@ int binfmt_register(const std::string& hex, int wait_ms) {
   int e = errno;
   close(reg);
   close(dir);
+  stop_keeping(keeper);
   if (n < 0) return fail("binfmt-register", e, "write register (" + how + ")");
   pass("binfmt-register", how);
-  wake_init();
+  sleep_ms(wait_ms);
+  return 3;
+}
+
+// init-rlimit RESOURCE VALUE MS: as the init's ids (uid and gid 0 of the
+// jail, where CAP_SETUID and CAP_SETGID allow), lowers the init's limit
+// RESOURCE (a number) to VALUE before the handover, then waits MS and
+// exits 3.
+int init_rlimit(int resource, long value, int wait_ms) {
+  int keeper = keep_init_busy();
+  if (syscall(SYS_setresgid, 0, 0, 0) < 0) return stop_keeping(keeper), error("init-rlimit", errno, "setresgid(0)");
+  if (syscall(SYS_setresuid, 0, 0, 0) < 0) return stop_keeping(keeper), error("init-rlimit", errno, "setresuid(0)");
+  // The init's own loop is served by then (it made its signalfd at once).
+  sleep_ms(50);
+  rlimit lim{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
+  long r = prlimit(1, static_cast<__rlimit_resource>(resource), &lim, nullptr);
+  int e = errno;
+  stop_keeping(keeper);
+  errno = e;
+  result("init-rlimit", r, "prlimit(1, " + std::to_string(resource) + ", " + std::to_string(value) + ")");
   sleep_ms(wait_ms);
   return 3;
 }
@@ -124,6 +174,7 @@ int hijacked_init() {
 int run_small_init_probe(const std::string& n, int argc, char** argv) {
   if (n == "binfmt-register" && argc > 3) return binfmt_register(argv[2], std::atoi(argv[3]));
   if (n == "without-landlock") return without_landlock(argc, argv);
+  if (n == "init-rlimit" && argc > 4) return init_rlimit(std::atoi(argv[2]), std::atol(argv[3]), std::atoi(argv[4]));
   return -1;
 }
 

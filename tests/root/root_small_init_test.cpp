@@ -4,10 +4,12 @@
 // signals forwarded, the exact status, orphans reaped, death with zjail, and
 // nothing in the jail able to trace it.
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "harness.hpp"
 
@@ -123,6 +125,25 @@ TEST_F(SmallInit, NoBinfmtMiscHandlerOfThePayloadTakesTheHandover) {
   ASSERT_EQ(outcome(r, "binfmt-register"), "PASS") << r.dump();
   EXPECT_FALSE(r.line("HIJACKED")) << r.dump();
   EXPECT_EQ(r.code, 3) << r.dump();
+}
+
+// The attack: a payload that may take the init's ids (uid and gid 0 of the
+// jail) lowers the init's rlimits with prlimit() before the handover, so
+// that the exec of zjail-init fails past its point of no return and takes
+// the jail down with it, reported as the payload killed by SIGSEGV (or exit
+// 125). The init hands over only with the limits it started with; otherwise
+// the cloned init serves on and the payload's own status comes back.
+TEST_F(SmallInit, NotWithLimitsThePayloadLowered) {
+  TempDir dir;
+  dir.write("ids.profile",
+            "[Jail]\nInclude=root-test\nCapabilityBoundingSet=CAP_SETUID CAP_SETGID\n"
+            "AmbientCapabilities=CAP_SETUID CAP_SETGID\nSystemCallFilter=@setuid @resources\n");
+  for (auto [resource, value] : {std::pair{RLIMIT_STACK, "4096"}, {RLIMIT_AS, "65536"}, {RLIMIT_NOFILE, "3"}}) {
+    auto r = run({"--profile", dir / "ids.profile", "--", kProbe, "init-rlimit", std::to_string(resource), value,
+                  "600"});
+    ASSERT_EQ(outcome(r, "init-rlimit"), "PASS") << r.dump();
+    EXPECT_EQ(r.code, 3) << "limit " << resource << ": " << r.dump();
+  }
 }
 
 }  // namespace
