@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -128,6 +130,43 @@ int init_rlimit(int resource, long value, int wait_ms) {
   return 3;
 }
 
+// init-reach MS: as the init's ids, for MS across the handover, tries every
+// way at the init's memory and fds: PTRACE_ATTACH, /proc/1/mem and
+// /proc/1/environ, /proc/1/fd links, pidfd_getfd(). PASS names the first
+// that worked; FAIL gives ptrace's errno.
+int init_reach(int ms) {
+  if (syscall(SYS_setresgid, 0, 0, 0) < 0) return error("init-reach", errno, "setresgid(0)");
+  if (syscall(SYS_setresuid, 0, 0, 0) < 0) return error("init-reach", errno, "setresuid(0)");
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, 1, 0));
+  int ptrace_errno = 0;
+  timespec start{}, now{};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (long tries = 1;; ++tries) {
+    std::string got;
+    if (syscall(SYS_ptrace, PTRACE_ATTACH, 1, 0, 0) == 0) {
+      syscall(SYS_ptrace, PTRACE_DETACH, 1, 0, 0);
+      got = "ptrace";
+    } else {
+      ptrace_errno = errno;
+    }
+    for (const char* path : {"/proc/1/mem", "/proc/1/environ"}) {
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) got = path, close(fd);
+    }
+    char link[64];
+    for (int fd = 0; fd < 16; ++fd)
+      if (readlink(("/proc/1/fd/" + std::to_string(fd)).c_str(), link, sizeof link) > 0) got = "/proc/1/fd";
+    for (int fd = 0; pidfd >= 0 && fd < 16; ++fd) {
+      int copy = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
+      if (copy >= 0) got = "pidfd_getfd", close(copy);
+    }
+    if (!got.empty()) return pass("init-reach", got + " after " + std::to_string(tries) + " tries");
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >= ms)
+      return fail("init-reach", ptrace_errno, std::to_string(tries) + " tries");
+  }
+}
+
 // without-landlock CMD ARGS...: runs CMD where the Landlock calls fail with
 // ENOSYS, as on a kernel without Landlock.
 int without_landlock(int argc, char** argv) {
@@ -174,6 +213,7 @@ int hijacked_init() {
 int run_small_init_probe(const std::string& n, int argc, char** argv) {
   if (n == "binfmt-register" && argc > 3) return binfmt_register(argv[2], std::atoi(argv[3]));
   if (n == "without-landlock") return without_landlock(argc, argv);
+  if (n == "init-reach" && argc > 2) return init_reach(std::atoi(argv[2]));
   if (n == "init-rlimit" && argc > 4) return init_rlimit(std::atoi(argv[2]), std::atol(argv[3]), std::atoi(argv[4]));
   return -1;
 }

@@ -146,5 +146,33 @@ TEST_F(SmallInit, NotWithLimitsThePayloadLowered) {
   }
 }
 
+// The attack: a payload holding the init's ids and every capability a
+// profile may give short of CAP_SYS_PTRACE, with ptrace allowed and no
+// Landlock, tries for 400 ms across the handover (and the moment after the
+// exec, before zjail-init makes itself undumpable) to attach to the init or
+// reach its memory, environment or fds. The init's full capability set,
+// which the payload's never covers, keeps it out throughout.
+TEST_F(SmallInit, NothingReachesTheInitAcrossTheHandover) {
+  TempDir dir;
+  const char* caps = "CAP_SETUID CAP_SETGID CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_KILL CAP_SYS_ADMIN "
+                     "CAP_SYS_RESOURCE CAP_SYS_NICE CAP_CHOWN";
+  dir.write("reach.profile", std::string("[Jail]\nInclude=root-test\nCapabilityBoundingSet=") + caps +
+                                 "\nAmbientCapabilities=" + caps +
+                                 "\nSystemCallFilter=@setuid @debug @resources\nProtectProc=default\nProcSubset=all\n");
+  Spawned z({"--profile", dir / "reach.profile", "--", kProbe, "init-reach", "400"});
+  ASSERT_GT(z.pid(), 0);
+  usleep(250000);
+  auto init = children_of(z.pid());
+  ASSERT_EQ(init.size(), 1u);
+  EXPECT_TRUE(exe_of(init[0]).ends_with("/zjail-init")) << "no handover to attack: " << exe_of(init[0]);
+  auto r = z.wait();
+  EXPECT_EQ(outcome(r, "init-reach"), "EPERM") << r.dump();
+  // Landlock keeps ptrace within the payload's domain as well; without it
+  // the kernel's own rule must hold.
+  r = run_command({kProbe, "without-landlock", kZjail, "--profile", dir / "reach.profile", "--", kProbe, "init-reach",
+                   "400"});
+  EXPECT_EQ(outcome(r, "init-reach"), "EPERM") << r.dump();
+}
+
 }  // namespace
 }  // namespace zjail_test
