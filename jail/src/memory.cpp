@@ -82,6 +82,13 @@ UniqueFd open_small_init() {
   candidates[1] = std::string(ZJAIL_LIBEXECDIR "/") + kSmallInitName;
   for (const auto& path : candidates) {
     if (path.empty()) continue;
+    // Close-on-exec is what keeps the payload's own binfmt_misc handlers
+    // off the handover: the init execs this fd in the jail's user
+    // namespace, whose binfmt_misc instance a payload with CAP_SYS_ADMIN
+    // there may fill, and the kernel hands no such handler a file the
+    // exec would close (ENOENT; the cloned init then serves on). Being
+    // static, zjail-init names no ELF interpreter in the jail's mounts
+    // either. (root_small_init_test: NoBinfmtMiscHandler...)
     UniqueFd fd(open(path.c_str(), O_PATH | O_CLOEXEC | O_NOFOLLOW));
     if (fd && fit_for_small_init(fd.get())) return fd;
   }

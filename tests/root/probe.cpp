@@ -464,6 +464,8 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Run by a binfmt_misc handler in place of the small init (probe_small_init.cpp).
+  if (getpid() == 1 && std::getenv("ZJAIL_INIT")) return zjail_probe::hijacked_init();
   if (argc < 2) return usage();
   std::string n = argv[1];
   std::string a1 = argc > 2 ? argv[2] : "";
@@ -505,5 +507,6 @@ int main(int argc, char** argv) {
   if (rc < 0) rc = zjail_probe::run_denial_probe(n, argc, argv);
   if (rc < 0) rc = zjail_probe::run_explain_probe(n, argc, argv);
   if (rc < 0) rc = zjail_probe::run_listen_probe(n, argc, argv);
+  if (rc < 0) rc = zjail_probe::run_small_init_probe(n, argc, argv);
   return rc >= 0 ? rc : usage();
 }

@@ -28,5 +28,9 @@ int run_denial_probe(const std::string& name, int argc, char** argv);
 int run_explain_probe(const std::string& name, int argc, char** argv);
 // ListenViaBind='s checks (probe_listen.cpp): -1 likewise.
 int run_listen_probe(const std::string& name, int argc, char** argv);
+// The attacks on the small init (probe_small_init.cpp): -1 likewise.
+int run_small_init_probe(const std::string& name, int argc, char** argv);
+// The probe as the jail's init, through a binfmt_misc handler of its own.
+int hijacked_init();
 
 }  // namespace zjail_probe

@@ -4,6 +4,7 @@
 // {step, errno, detail} over the CLOEXEC error socket and _exits.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -43,6 +44,8 @@ struct Context {
   uint64_t null_mask_attr = 0;
   int exec_fd = -1;
   int small_init_fd = -1;  // the small init to hand over to (memory.hpp), or -1
+  // The init's own rlimits before the payload starts (hand_over).
+  rlimit init_limits[RLIM_NLIMITS] = {};
   int detail = -1;
   pid_t payload = -1;
   pid_t parent = -1;     // zjail itself, for a payload without namespaces (death-signal)
@@ -65,6 +68,9 @@ int remount_root(Context& ctx);
 // payload's status.
 int init_setup(Context& ctx);
 int init_seal(Context& ctx);
+// Notes the init's rlimits, which a payload holding the init's ids or
+// CAP_SYS_RESOURCE could lower with prlimit() before the handover.
+void init_note_limits(Context& ctx);
 [[noreturn]] void init_loop(Context& ctx);
 
 // The init names itself in /proc/1/cmdline: it is a copy of zjail (or of

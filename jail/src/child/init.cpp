@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -21,11 +22,27 @@
 namespace zjail::child {
 namespace {
 
+// Whether any of the init's rlimits is below what init_note_limits saw. A
+// payload may hold the init's ids (CAP_SETUID and CAP_SETGID: uid 0 is
+// mapped) or CAP_SYS_RESOURCE in the jail, and prlimit(1, ...) then lowers
+// them; an exec under a tiny RLIMIT_STACK, AS or DATA fails after the
+// point of no return and kills the init, and with it the jail, which zjail
+// would report as the payload's own death. The cloned init, whose memory
+// is already mapped, serves on instead.
+bool limits_lowered(const Context& ctx) {
+  for (int r = 0; r < RLIM_NLIMITS; ++r) {
+    rlimit now{};
+    if (getrlimit(r, &now) < 0) return true;
+    if (now.rlim_cur < ctx.init_limits[r].rlim_cur || now.rlim_max < ctx.init_limits[r].rlim_max) return true;
+  }
+  return false;
+}
+
 // Hands the jail over to the small init (memory.hpp). The status pipe stays
 // open across the exec; the blocked signals stay blocked and pending ones
 // stay pending for the new signalfd. Returns only if the exec failed.
 void hand_over(Context& ctx) {
-  if (ctx.small_init_fd < 0 || fcntl(ctx.status_fd, F_SETFD, 0) < 0) return;
+  if (ctx.small_init_fd < 0 || limits_lowered(ctx) || fcntl(ctx.status_fd, F_SETFD, 0) < 0) return;
   // "ZJAIL_INIT=<pid>,<fd>", built without allocating.
   char env[sizeof kSmallInitEnv + 24];
   size_t n = 0;
@@ -45,6 +62,8 @@ void hand_over(Context& ctx) {
   const std::string& title = ctx.plan->init_title;
   char* const argv[] = {const_cast<char*>(title.empty() ? "zjail-init" : title.c_str()), nullptr};
   char* const envp[] = {env, nullptr};
+  // small_init_fd is close-on-exec, which refuses a binfmt_misc handler of
+  // the payload's (open_small_init).
   syscall(SYS_execveat, ctx.small_init_fd, "", argv, envp, AT_EMPTY_PATH);
   (void)fcntl(ctx.status_fd, F_SETFD, FD_CLOEXEC);
 }
@@ -63,6 +82,12 @@ int init_setup(Context& ctx) {
   prctl(PR_SET_NAME, "zjail-init", 0, 0, 0);
   show_init_title(ctx);
   return 0;
+}
+
+void init_note_limits(Context& ctx) {
+  for (int r = 0; r < RLIM_NLIMITS; ++r) {
+    if (getrlimit(r, &ctx.init_limits[r]) < 0) ctx.init_limits[r] = {};
+  }
 }
 
 // After the parent has written the id maps (an unprivileged parent needs the

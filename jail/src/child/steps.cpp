@@ -501,6 +501,7 @@ pid_t start_payload(Context& ctx) {
     session_loop(ctx);
   }
   if (int e = fault_at(ctx.plan->fault, Step::ForkPayload)) fail(ctx, Step::ForkPayload, e);
+  init_note_limits(ctx);
   pid_t pid = start_payload(ctx);
   if (pid < 0) fail(ctx, Step::ForkPayload, errno);
   ctx.payload = pid;
