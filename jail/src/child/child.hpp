@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <iterator>
 
 #include "zjail/plan.hpp"
 
@@ -44,8 +45,8 @@ struct Context {
   uint64_t null_mask_attr = 0;
   int exec_fd = -1;
   int small_init_fd = -1;  // the small init to hand over to (memory.hpp), or -1
-  // The init's own rlimits before the payload starts (hand_over).
-  rlimit init_limits[RLIM_NLIMITS] = {};
+  // The init's own kHandoverLimits before the payload starts (hand_over).
+  rlimit init_limits[4] = {};
   int detail = -1;
   pid_t payload = -1;
   pid_t parent = -1;     // zjail itself, for a payload without namespaces (death-signal)
@@ -68,8 +69,12 @@ int remount_root(Context& ctx);
 // payload's status.
 int init_setup(Context& ctx);
 int init_seal(Context& ctx);
-// Notes the init's rlimits, which a payload holding the init's ids or
-// CAP_SYS_RESOURCE could lower with prlimit() before the handover.
+// The rlimits that decide whether the small init can start and serve: a
+// payload holding the init's ids or CAP_SYS_RESOURCE could lower them with
+// prlimit() before the handover.
+inline constexpr int kHandoverLimits[] = {RLIMIT_STACK, RLIMIT_AS, RLIMIT_DATA, RLIMIT_NOFILE};
+static_assert(std::size(kHandoverLimits) == 4, "Context::init_limits holds one per limit");
+// Notes the init's kHandoverLimits.
 void init_note_limits(Context& ctx);
 [[noreturn]] void init_loop(Context& ctx);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <iterator>
 
 #include "child.hpp"
 #include "init_serve.hpp"
@@ -27,13 +28,15 @@ namespace {
 // mapped) or CAP_SYS_RESOURCE in the jail, and prlimit(1, ...) then lowers
 // them; an exec under a tiny RLIMIT_STACK, AS or DATA fails after the
 // point of no return and kills the init, and with it the jail, which zjail
-// would report as the payload's own death. The cloned init, whose memory
-// is already mapped, serves on instead.
+// would report as the payload's own death, and under a tiny RLIMIT_NOFILE
+// zjail-init cannot make its signalfd. The cloned init, whose memory is
+// already mapped, serves on instead. The other limits act the same on
+// either init.
 bool limits_lowered(const Context& ctx) {
-  for (int r = 0; r < RLIM_NLIMITS; ++r) {
+  for (size_t i = 0; i < std::size(kHandoverLimits); ++i) {
     rlimit now{};
-    if (getrlimit(r, &now) < 0) return true;
-    if (now.rlim_cur < ctx.init_limits[r].rlim_cur || now.rlim_max < ctx.init_limits[r].rlim_max) return true;
+    if (getrlimit(kHandoverLimits[i], &now) < 0) return true;
+    if (now.rlim_cur < ctx.init_limits[i].rlim_cur || now.rlim_max < ctx.init_limits[i].rlim_max) return true;
   }
   return false;
 }
@@ -85,9 +88,8 @@ int init_setup(Context& ctx) {
 }
 
 void init_note_limits(Context& ctx) {
-  for (int r = 0; r < RLIM_NLIMITS; ++r) {
-    if (getrlimit(r, &ctx.init_limits[r]) < 0) ctx.init_limits[r] = {};
-  }
+  for (size_t i = 0; i < std::size(kHandoverLimits); ++i)
+    if (getrlimit(kHandoverLimits[i], &ctx.init_limits[i]) < 0) ctx.init_limits[i] = {};
 }
 
 // After the parent has written the id maps (an unprivileged parent needs the
