@@ -12,20 +12,9 @@ set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ZJAIL_BUILD_DIR:-$repo/build}
-out=$build/bench
-runs=${BENCH_MIN_RUNS:-100}
-
-((EUID == 0)) || { echo "bench: run as root" >&2; exit 1; }
-[[ -x $build/jail/zjail ]] || { echo "bench: $build/jail/zjail was not built" >&2; exit 1; }
 # shellcheck source-path=SCRIPTDIR source=vm-lib.sh
 source "$repo/bench/vm-lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/zjail-launch-vm.XXXXXX")
-cleanup() {
-  bench_vm_down
-  rm -rf -- "$work"
-}
-trap cleanup EXIT
-bench_vm_up
+bench_vm_hyperfine_script launch-vm
 
 # zjail-no-aslr is not judged: it shows what TCG's translation adds (below).
 names=(true zjail unshare bwrap zjail-no-aslr)

@@ -14,21 +14,12 @@ set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ZJAIL_BUILD_DIR:-$repo/build}
-out=$build/bench
-runs=${BENCH_MIN_RUNS:-100}
-
 ((EUID == 0)) || { echo "bench: run as root" >&2; exit 1; }
 bash "$repo/tests/setup.sh"
 # shellcheck source-path=SCRIPTDIR source=vm-lib.sh
 source "$repo/bench/vm-lib.sh"
 vm=$bench_vm_tool
-work=$(mktemp -d "${TMPDIR:-/tmp}/zjail-scope-bench.XXXXXX")
-cleanup() {
-  bench_vm_down
-  rm -rf -- "$work"
-}
-trap cleanup EXIT
-bench_vm_up
+bench_vm_hyperfine_script scope-bench
 
 # The zjail line must work before it is timed.
 "$vm" ssh "zjail --profile /opt/zjail/bench/scope.profile /bin/true"

@@ -15,7 +15,7 @@
 #                   zjail_conn_rate (when built)
 #   bench_vm_down   stop the VM if this process booted it
 #   bench_vm CMD    run a shell snippet in the VM as root
-# shellcheck shell=bash disable=SC2154  # $repo and $build are the sourcing script's
+# shellcheck shell=bash disable=SC2154,SC2034  # $repo and $build are the sourcing script's; $out, $runs and $work are for it
 
 bench_vm_tool=$repo/tests/system/vm.sh
 # The recipe hash of the image covers this string as it is: keep its form.
@@ -26,6 +26,20 @@ fi
 bench_vm_owned=0
 
 bench_vm() { "$bench_vm_tool" ssh "$1"; }
+
+# bench_vm_hyperfine_script NAME: the start of a script that times lines in
+# the VM with hyperfine (scope.sh, launch-vm.sh): root and a built zjail
+# checked, $out and $runs (BENCH_MIN_RUNS, default 100) set, a scratch $work
+# removed on exit with the VM (if this process booted it), and the VM up.
+bench_vm_hyperfine_script() {
+  out=$build/bench
+  runs=${BENCH_MIN_RUNS:-100}
+  ((EUID == 0)) || { echo "bench: run as root" >&2; exit 1; }
+  [[ -x $build/jail/zjail ]] || { echo "bench: $build/jail/zjail was not built" >&2; exit 1; }
+  work=$(mktemp -d "${TMPDIR:-/tmp}/zjail-$1.XXXXXX")
+  trap 'bench_vm_down; rm -rf -- "$work"' EXIT
+  bench_vm_up
+}
 
 bench_vm_up() {
   if [[ ${BENCH_VM_SHARED:-} == 1 ]] && "$bench_vm_tool" status >/dev/null 2>&1; then

@@ -158,6 +158,10 @@ mkdir -p -- "$stage/bin" "$stage/build"
 if ! objcopy --strip-debug -- "$zjail_bin" "$stage/bin/zjail" 2>/dev/null; then
   cp -- "$zjail_bin" "$stage/bin/zjail"
 fi
+# The small init an idle jail's init hands over to, found next to zjail.
+if [[ -x $(dirname -- "$zjail_bin")/zjail-init ]]; then
+  cp -- "$(dirname -- "$zjail_bin")/zjail-init" "$stage/bin/zjail-init"
+fi
 cp -a -- "$source_dir/profiles" "$stage/profiles"
 if [[ -d $source_dir/examples ]]; then
   cp -a -- "$source_dir/examples" "$stage/examples"
@@ -193,6 +197,7 @@ ldd_out=$(tar -C "$stage" -cf - . | "$vm" ssh "
   rm -rf $guest_dir && mkdir -p $guest_dir /usr/share/zjail/profiles /etc/zjail/profiles
   tar -C $guest_dir -xf - --no-same-owner --warning=no-timestamp
   install -m 0755 $guest_dir/bin/zjail $guest_bin
+  if [ -f $guest_dir/bin/zjail-init ]; then install -m 0755 $guest_dir/bin/zjail-init \$(dirname $guest_bin)/zjail-init; fi
   cp -a $guest_dir/profiles/. /usr/share/zjail/profiles/
   echo installed: \$(cd $guest_dir && find . -type f | wc -l) files, \$(ls /usr/share/zjail/profiles | wc -l) profiles
   ldd $guest_bin || true  # a static binary is fine too") || die "installing zjail into the VM failed"

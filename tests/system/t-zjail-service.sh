@@ -31,3 +31,23 @@ for cap in CapInh CapPrm CapEff CapAmb; do
 done
 assert_eq NoNewPrivs 1 "$(status_field NoNewPrivs "$out")"
 assert_eq "Seccomp (2 = filter)" 2 "$(status_field Seccomp "$out")"
+
+# An idle jail's init hands over to zjail-init (include/zjail/memory.hpp),
+# installed next to zjail; stopping the service still ends the whole jail.
+unit=zjail-handover
+vm "systemctl reset-failed $unit.service 2>/dev/null; true"
+vm systemd-run --unit "$unit" "$ZJAIL_GUEST_BIN" --ro-bind /usr --ro-bind /lib --ro-bind /lib64 --ro-bind /bin \
+  -- /bin/sleep 300 >/dev/null 2>&1
+init_exe=$(vm "for i in \$(seq 100); do
+  main=\$(systemctl show -p MainPID --value $unit.service)
+  init=\$(cat /proc/\$main/task/\$main/children 2>/dev/null | cut -d' ' -f1)
+  exe=\$(readlink /proc/\$init/exe 2>/dev/null || true)
+  case \$exe in */zjail-init) echo \$init \$exe; exit 0;; esac
+  sleep 0.2
+done; echo none")
+printf 'the jail'"'"'s init: %s\n' "$init_exe"
+assert_match "the idle jail's init runs zjail-init" '^[0-9]+ /usr/local/bin/zjail-init$' "$init_exe"
+vm systemctl stop "$unit.service"
+left=$(vm "sleep 1; test -e /proc/${init_exe%% *} && echo left || echo gone")
+assert_eq "the jail's init after stop" gone "$left"
+vm "systemctl reset-failed $unit.service 2>/dev/null; true"
