@@ -129,6 +129,9 @@ Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContex
   timings.mark("clone to execve");
   spdlog::debug("jail init is pid {}", jail.pid());
   timings.log();
+  const bool notified = !plan.seccomp_notify.empty();
+  // learn and --explain read the whole plan while the jail runs.
+  if (!hooks && !explainer) keep_for_supervision(plan);
   auto status = jail.wait(&signals, &relay, /*shed_when_idle=*/!hooks, hooks ? hooks->stop_grace_ms : -1);
   if (explainer) explainer->report_suppressed();
   for (const auto& w : lease.release()) spdlog::warn("{}", w);
@@ -138,7 +141,7 @@ Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContex
     const char* abbrev = sigabbrev_np(status->code);
     std::string sig = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(status->code);
     if (!status->seccomp_call.empty()) spdlog::warn("payload killed by {} for {}", sig, status->seccomp_call);
-    else if (status->code == SIGSYS && !plan.seccomp_notify.empty())
+    else if (status->code == SIGSYS && notified)
       // The kernel's own kill (the filters' kill action): no signal handler
       // outlives it, and zjail does not see the call.
       spdlog::warn("payload killed by SIGSYS: a system call its seccomp filters kill for; --explain names it");

@@ -120,18 +120,16 @@ Status no_new_privileges(Profile&, const Assignment& a) {
 
 // --- Errors and architectures ----------------------------------------------
 
-const std::vector<std::pair<string, int>>& errno_table() {
-  static const std::vector<std::pair<string, int>> table = [] {
-    std::vector<std::pair<string, int>> t;
-    for (int e = 1; e < 4096; ++e)
-      if (const char* n = strerrorname_np(e)) t.emplace_back(n, e);
-    // Aliases glibc names by their other spelling.
-    t.emplace_back("EWOULDBLOCK", EWOULDBLOCK);
-    t.emplace_back("EDEADLOCK", EDEADLOCK);
-    t.emplace_back("ENOTSUP", ENOTSUP);
-    return t;
-  }();
-  return table;
+// The errno names glibc knows, and the aliases it names by their other
+// spelling. Walked on demand rather than kept in a table: a profile names an
+// errno once, and a supervisor would carry the table for the jail's life.
+template <class F>
+void each_errno(F&& f) {
+  for (int e = 1; e < 4096; ++e)
+    if (const char* n = strerrorname_np(e)) f(std::string_view(n), e);
+  f("EWOULDBLOCK", EWOULDBLOCK);
+  f("EDEADLOCK", EDEADLOCK);
+  f("ENOTSUP", ENOTSUP);
 }
 
 Status syscall_error_number(Profile& p, const Assignment& a) {
@@ -146,15 +144,17 @@ Status syscall_error_number(Profile& p, const Assignment& a) {
     if (n < 1 || n > 4095) return invalid(a, "an error number is between 1 and 4095");
     act = {SyscallAction::Errno, static_cast<int>(n)};
   } else {
-    const auto& table = errno_table();
-    auto it = std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.first == a.value; });
-    if (it == table.end()) {
+    int err = 0;
+    each_errno([&](std::string_view name, int e) {
+      if (!err && name == a.value) err = e;
+    });
+    if (!err) {
       std::vector<string> names;
-      for (const auto& e : table) names.push_back(e.first);
+      each_errno([&](std::string_view name, int) { names.emplace_back(name); });
       return invalid(a, "expected an errno name such as EPERM, a number, 'kill' or 'log'" +
                             did_you_mean(a.value, names));
     }
-    act = {SyscallAction::Errno, it->second};
+    act = {SyscallAction::Errno, err};
   }
   assign(p.system_call_error_number, act, a.origin);
   return {};

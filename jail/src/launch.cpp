@@ -523,4 +523,16 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter rep
   return make_error(step, rec.err, describe_failure(plan, step, rec.err, rec.detail));
 }
 
+void keep_for_supervision(Plan& plan) {
+  Plan kept;
+  kept.seccomp = std::move(plan.seccomp);
+  kept.denial_sources = std::move(plan.denial_sources);
+  kept.bind_sockets = std::move(plan.bind_sockets);
+  kept.namespaces = plan.namespaces;
+  kept.session = plan.session;
+  kept.fault = plan.fault;
+  // The member objects stay where they are; only their contents move.
+  plan = std::move(kept);
+}
+
 }  // namespace zjail

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "harness.hpp"
 
@@ -123,6 +124,43 @@ TEST_F(PassedSockets, AcceptedMptcpConnectionCannotReconnectToTheHost) {
       << r.dump();
   EXPECT_FALSE(r.line("READY")) << "the payload started\n" << r.dump();
   EXPECT_LT(reached, 0) << "the jail reached the host's 127.0.0.1:" << target_port << "\n" << r.dump();
+}
+
+std::string link_of(const std::string& path) {
+  char buf[4096] = {};
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// The supervisor outlives the launch by as long as the jail runs. A copy of a
+// passed socket in it would keep the socket open (and accepting) after the
+// payload closed it, and a copy of the payload's binary would pin it: once
+// the payload runs, it holds neither (launch.hpp: keep_for_supervision).
+TEST_F(PassedSockets, TheSupervisorKeepsNoCopyOfThemNorOfThePayloadsBinary) {
+  int free_port = 0;
+  int probe = loopback_listener(free_port);
+  ASSERT_GE(probe, 0);
+  close(probe);
+  TempDir d;
+  d.write("listen.profile", "[Jail]\nListenStream=127.0.0.1:" + std::to_string(free_port) + "\n");
+  Spawned z({"--profile", kProfile, "--profile", d / "listen.profile", "--", kProbe, "hang",
+             "keeps-no-copy-" + std::to_string(getpid())});
+  ASSERT_NE(z.wait_line("READY"), "") << "the payload never started";
+  auto init = children_of(z.pid());
+  ASSERT_EQ(init.size(), 1u);
+  auto payload = children_of(init[0]);
+  ASSERT_FALSE(payload.empty());
+  std::string passed = link_of("/proc/" + std::to_string(payload[0]) + "/fd/3");
+  ASSERT_TRUE(passed.starts_with("socket:")) << "the payload's fd 3 is " << passed;
+  std::string fds = "/proc/" + std::to_string(z.pid()) + "/fd";
+  std::string held;
+  for (const auto& e : std::filesystem::directory_iterator(fds)) {
+    std::string target = link_of(e.path());
+    if (target == passed || target == kProbe) held += e.path().filename().string() + " -> " + target + "\n";
+  }
+  EXPECT_EQ(held, "") << "the supervisor still holds what only the payload needs";
+  ASSERT_EQ(kill(z.pid(), SIGTERM), 0);
+  z.wait();
 }
 
 }  // namespace

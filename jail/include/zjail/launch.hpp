@@ -82,6 +82,14 @@ class Jail {
   bool reaped_ = false;
 };
 
+// What a supervisor keeps of its plan once start_jail() has returned: the
+// filters and what explains their denials (the Jail's DenialSupervisor reads
+// them where they are), and ListenViaBind='s sockets. Everything else goes,
+// its fds with it: the payload holds its own copies, and the supervisor's
+// would keep the payload's binary, mount sources and passed connections open
+// for as long as the jail runs, in memory that every jail pays for.
+void keep_for_supervision(Plan& plan);
+
 // Whether the host refuses this process a user namespace: the errno
 // (EPERM, ENOSPC: user.max_user_namespaces=0, EACCES, EUSERS), or 0 where
 // one can be made and used. The sysctls answer first; where Ubuntu's
