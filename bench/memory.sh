@@ -127,23 +127,34 @@ events; a short-lived payload is gone before then and pays nothing):
   hold \`CAP_SYS_PTRACE\`: an exec'd init's memory belongs to the jail's user
   namespace, where that capability would reach it (the cloned init's belongs
   to the host's); such a jail keeps the cloned init, which sheds.
+- **The supervisor keeps only what supervising reads**
+  (\`keep_for_supervision()\`, launch.hpp): once the payload runs, the plan is
+  cut down to the filters, what explains their denials and ListenViaBind='s
+  sockets; the mount table, the environment, the argv and the payload's
+  binary, mount sources and passed sockets (fds the supervisor held for the
+  jail's life) go.
 - **The supervisor sheds**: it drops its mappings of every read-only and
   executable segment (clean page cache; what it still runs faults back in)
   and of its dead stack, and trims its heap (\`shed_startup_memory()\`).
 
 Why the targets are still missed: the supervisor. It is zjail itself, a
 dynamically linked PIE, and what it keeps is anonymous memory no trimming can
-give back: the heap holding the profile, the plan and what answering denials
-needs (about 120 KiB resident), the binary's relocated data (RELRO, 64 KiB,
-private to each process since each is relocated to its own address), libc's
-and the loader's data, TLS and bss (about 50 KiB), zjail's own data and bss
-(about 30 KiB) and its live stack (about 25 KiB). Before the handover the
-init shared most of that copy-on-write and carried half of it in its PSS;
-now the supervisor carries all of it. Reaching 150 KiB needs the
-supervisor to hand over the same way: to a small binary that carries only
-what a running jail needs (the pidfd, the signal forwarding, the notify
-relay, the seccomp listener with the filters and what explains a denial),
-passed across an exec. That is the next step.
+give back: the heap (about 100 KiB resident: what answering denials needs,
+the logger, and pages that launch-time allocations left partly used), the
+binary's relocated data (RELRO, 64 KiB, private to each process since each
+is relocated to its own address), libc's and the loader's data, TLS and bss
+(about 50 KiB), zjail's own data and bss (about 30 KiB) and its live stack
+(about 25 KiB). Freeing the profile as well was measured and gave nothing
+(the pages stay resident for what is left on them). Reaching 150 KiB needs
+the supervisor to hand over the way the init does, to a small binary that
+carries the pidfd, the signal forwarding and the status across an exec. The
+part it cannot carry in a few pages is the seccomp listener: each denial is
+answered as the original filters decide and explained from the profile, which
+takes libseccomp and the explanation tables. The shape that keeps both: the
+small supervisor holds the listener and, on a notification (rare once a
+service is past its start), execs zjail again with the fds and the filters
+and their sources in a sealed memfd; zjail answers, explains, and hands back
+once idle. That, with the notify relay, is the next step.
 MD
 )
 python3 "$repo/bench/replace-section.py" "$doc" "$section"
