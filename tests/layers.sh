@@ -25,7 +25,10 @@ for f in $(cd "$root" && ls src/child/*.cpp src/child/*.hpp); do
   allow "$f" 'child\.hpp|privileges\.hpp|init_serve\.hpp|zjail/(plan|memory|result|forwarded_signals)\.hpp'
 done
 # The small init: the init's loop and leaf headers, none of zjail.
-allow init/main.cpp 'init_serve\.hpp|zjail/(memory|result)\.hpp'
+allow init/main.cpp 'init_serve\.hpp|supervise\.hpp|zjail/(memory|result|supervise_env)\.hpp'
+allow init/supervise.cpp 'supervise\.hpp|sys\.hpp|zjail/(result|supervise_env)\.hpp'
+allow init/sys.cpp 'sys\.hpp'
+allow include/zjail/supervise_env.hpp ''
 allow include/zjail/plan.hpp 'zjail/(fault|fd|forwarded_signals|landlock|network|result)\.hpp'
 allow include/zjail/network.hpp 'zjail/(fd|result)\.hpp'
 allow include/zjail/fault.hpp 'zjail/result\.hpp'

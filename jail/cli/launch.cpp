@@ -8,6 +8,7 @@
 
 #include "verbose.hpp"
 #include "zjail/explain.hpp"
+#include "zjail/handover.hpp"
 #include "zjail/lease.hpp"
 #include "zjail/notify.hpp"
 #include "zjail/seccomp_cache.hpp"
@@ -49,6 +50,28 @@ Result<NotifyRelay> notify_relay(const PlanContext& ctx) {
 }
 
 }  // namespace
+
+DenialReporter denial_reporter(Log& log) {
+  return [&log](const Denial& d) {
+    log.set_field("ZJAIL_SYSCALL", d.name);
+    log.set_field("ZJAIL_DIRECTIVE", d.directive_name);
+    spdlog::warn("{}", d.line());
+    log.clear_field("ZJAIL_SYSCALL");
+    log.clear_field("ZJAIL_DIRECTIVE");
+  };
+}
+
+void report_end(const ExitStatus& status, bool notified) {
+  if (!status.signaled) return;
+  const char* abbrev = sigabbrev_np(status.code);
+  std::string sig = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(status.code);
+  if (!status.seccomp_call.empty()) spdlog::warn("payload killed by {} for {}", sig, status.seccomp_call);
+  else if (status.code == SIGSYS && notified)
+    // The kernel's own kill (the filters' kill action): no signal handler
+    // outlives it, and zjail does not see the call.
+    spdlog::warn("payload killed by SIGSYS: a system call its seccomp filters kill for; --explain names it");
+  else spdlog::warn("payload killed by {}", sig);
+}
 
 PlanContext plan_context(const Options& opt, std::string& name) {
   PlanContext ctx;
@@ -104,15 +127,6 @@ Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContex
   timings.mark("cgroup");
 
   ZJAIL_TRY_ASSIGN(auto signals, SignalForwarding::start());
-  // One line per denied call (rate-limited per call by the supervisor),
-  // with the call and the directive as journal fields.
-  auto report_denial = [&log](const Denial& d) {
-    log.set_field("ZJAIL_SYSCALL", d.name);
-    log.set_field("ZJAIL_DIRECTIVE", d.directive_name);
-    spdlog::warn("{}", d.line());
-    log.clear_field("ZJAIL_SYSCALL");
-    log.clear_field("ZJAIL_DIRECTIVE");
-  };
   // One line per finding of explain mode (each path and call once).
   std::optional<Explainer> explainer;
   if (explaining)
@@ -125,28 +139,31 @@ Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContex
       log.clear_field("ZJAIL_DIRECTIVE");
     });
   NotificationSink* sink = hooks && hooks->sink ? hooks->sink(plan) : explainer ? &*explainer : nullptr;
-  ZJAIL_TRY_ASSIGN(auto jail, start_jail(plan, &cgroup, report_denial, sink));
+  ZJAIL_TRY_ASSIGN(auto jail, start_jail(plan, &cgroup, denial_reporter(log), sink));
   timings.mark("clone to execve");
   spdlog::debug("jail init is pid {}", jail.pid());
   timings.log();
   const bool notified = !plan.seccomp_notify.empty();
-  // learn and --explain read the whole plan while the jail runs.
-  if (!hooks && !explainer) keep_for_supervision(plan);
-  auto status = jail.wait(&signals, &relay, /*shed_when_idle=*/!hooks, hooks ? hooks->stop_grace_ms : -1);
+  // learn and --explain read the whole plan while the jail runs, and only
+  // a jail whose end needs nothing of this process may be handed over.
+  SupervisorTicket ticket;
+  if (!hooks && !explainer) {
+    keep_for_supervision(plan);
+    if (lease.empty() && plan.bind_sockets.empty()) {
+      ticket = SupervisorTicket::prepare(opt.argv);
+      ticket.verbosity = opt.verbosity;
+      ticket.profile_name = opt.profiles.empty() ? "" : opt.profiles.back();
+      ticket.notified = notified;
+      if (cgroup.mode() == CgroupMode::Delegated) ticket.cgroup_leaf = cgroup.path();
+    }
+  }
+  auto status = jail.wait(&signals, &relay, /*shed_when_idle=*/!hooks, hooks ? hooks->stop_grace_ms : -1,
+                          ticket.ready() ? &ticket : nullptr);
   if (explainer) explainer->report_suppressed();
   for (const auto& w : lease.release()) spdlog::warn("{}", w);
   if (hooks) hooks->notify_messages = relay.received();
   if (!status) return std::move(status).error();
-  if (status->signaled) {
-    const char* abbrev = sigabbrev_np(status->code);
-    std::string sig = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(status->code);
-    if (!status->seccomp_call.empty()) spdlog::warn("payload killed by {} for {}", sig, status->seccomp_call);
-    else if (status->code == SIGSYS && notified)
-      // The kernel's own kill (the filters' kill action): no signal handler
-      // outlives it, and zjail does not see the call.
-      spdlog::warn("payload killed by SIGSYS: a system call its seccomp filters kill for; --explain names it");
-    else spdlog::warn("payload killed by {}", sig);
-  }
+  report_end(*status, notified);
   return status;
 }
 

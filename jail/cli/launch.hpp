@@ -30,6 +30,13 @@ struct LaunchHooks {
   uint64_t notify_messages = 0;               // out: what the payload sent to NOTIFY_SOCKET
 };
 
+// One line per denied call (rate-limited per call by the supervisor), with
+// the call and the directive as journal fields.
+DenialReporter denial_reporter(Log& log);
+
+// Logs how the payload ended, where that is news: a signal.
+void report_end(const ExitStatus& status, bool notified);
+
 // Plans, starts and supervises the jail; logs what the payload's end was.
 Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContext& ctx, const std::string& name,
                           Log& log, Timings& timings, LaunchHooks* hooks = nullptr);

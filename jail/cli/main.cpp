@@ -14,6 +14,7 @@
 #include "learn_command.hpp"
 #include "log.hpp"
 #include "options.hpp"
+#include "supervise.hpp"
 #include "syscall_groups.hpp"
 #include "verbose.hpp"
 #include "zjail/check.hpp"
@@ -21,6 +22,7 @@
 #include "zjail/learn_observe.hpp"
 #include "zjail/launch.hpp"
 #include "zjail/parser.hpp"
+#include "zjail/supervise_env.hpp"
 
 namespace {
 
@@ -150,7 +152,10 @@ int main(int argc, char** argv) {
   // A caller that ignores SIGCHLD would have the kernel reap zjail's
   // children (the jail, systemd-creds) before zjail reads their status.
   signal(SIGCHLD, SIG_DFL);
+  // Exec'd back by the small supervisor: a running jail to take over.
+  if (const char* spec = std::getenv(zjail::kSuperviseEnv)) return zjail::cli::resume_supervision(spec, argv);
   zjail::cli::Options opt;
+  opt.argv = argv;
   auto parsed = zjail::cli::parse_command_line(argc, argv, opt);
   if (parsed.exit >= 0) {
     std::fputs(parsed.out.c_str(), stdout);

@@ -38,6 +38,8 @@ struct Options {
   int systemd_version = 252;
   int verbosity = 0;
   std::vector<std::string> command;
+  // zjail's own argv, kept across the supervisor's handover (handover.hpp).
+  char** argv = nullptr;
 };
 
 void define_options(CLI::App& app, Options& opt);

@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "init_serve.hpp"
+#include "supervise.hpp"
 #include "zjail/memory.hpp"
 #include "zjail/result.hpp"
+#include "zjail/supervise_env.hpp"
 
 namespace {
 
@@ -24,36 +26,17 @@ namespace {
   _exit(zjail::kExitFailure);
 }
 
-// "<digits>," or "<digits>\0": the number, or -1.
-long take_number(const char*& p) {
-  long v = 0;
-  const char* start = p;
-  while (*p >= '0' && *p <= '9' && v < 1L << 30) v = v * 10 + (*p++ - '0');
-  if (p == start || (*p != ',' && *p != '\0')) return -1;
-  if (*p == ',') ++p;
-  return v;
-}
-
-}  // namespace
-
-int main(int, char**, char** envp) {
+// The jail's init: serves the payload until it exits.
+[[noreturn]] void serve_jail(const char* spec) {
   // Nothing in the jail may trace the init or read its memory (the exec made
   // it dumpable again). Until this line only a payload with CAP_SYS_PTRACE
   // could, and such a jail never hands over (memory.hpp).
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) give_up();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) give_up();
   prctl(PR_SET_NAME, "zjail-init", 0, 0, 0);
-  long payload = -1, status_fd = -1;
-  for (char** e = envp; *e; ++e) {
-    const char* p = *e;
-    const char* want = zjail::kSmallInitEnv;
-    while (*want && *p == *want) ++p, ++want;
-    if (*want || *p != '=') continue;
-    ++p;
-    payload = take_number(p);
-    status_fd = take_number(p);
-  }
-  if (payload <= 1 || status_fd < 0) give_up();
+  long v[2];
+  if (!zjail::parse_numbers(spec, v, 2) || v[0] <= 1 || v[1] < 0) give_up();
+  long payload = v[0], status_fd = v[1];
   // zjail may have died during the exec, before the death signal was armed
   // again: its end of the status pipe is then closed.
   pollfd p{static_cast<int>(status_fd), 0, 0};
@@ -63,4 +46,15 @@ int main(int, char**, char** envp) {
   if (sfd < 0) give_up();
   zjail::child::init_serve(static_cast<pid_t>(payload), static_cast<int>(status_fd), sfd, -1);
   give_up();
+}
+
+}  // namespace
+
+// One binary, two roles, told apart by the variable that carries the fds:
+// the jail's init (ZJAIL_INIT, in the jail) and zjail's supervisor
+// (ZJAIL_SUPERVISE, on the host; supervise.cpp).
+int main(int, char** argv, char** envp) {
+  if (const char* spec = zjail::env_value(envp, zjail::kSmallInitEnv)) serve_jail(spec);
+  if (const char* spec = zjail::env_value(envp, zjail::kSuperviseEnv)) zjail::small::supervise(spec, argv, envp);
+  _exit(zjail::kExitFailure);
 }

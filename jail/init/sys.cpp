@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +19,8 @@
 
 #include <elf.h>
 #include <link.h>
+
+#include "sys.hpp"
 
 namespace {
 
@@ -128,6 +131,35 @@ int prctl(int option, ...) noexcept {
   asm volatile("syscall"
                : "=a"(r)
                : "a"(SYS_prctl), "D"(option), "S"(a), "d"(b), "r"(r10), "r"(r8)
+               : "rcx", "r11", "memory");
+  return static_cast<int>(check(r));
+}
+
+int zjail_pidfd_send_signal(int pidfd, int sig) {
+  return static_cast<int>(check(sys(SYS_pidfd_send_signal, pidfd, sig, 0, 0)));
+}
+int zjail_waitid_pidfd(int pidfd) {
+  siginfo_t info;
+  long r;
+  // waitid has a fifth argument (rusage), passed as null.
+  register long r10 asm("r10") = WEXITED;
+  register long r8 asm("r8") = 0;
+  do {
+    asm volatile("syscall"
+                 : "=a"(r)
+                 : "a"(SYS_waitid), "D"(P_PIDFD), "S"(pidfd), "d"(reinterpret_cast<long>(&info)), "r"(r10), "r"(r8)
+                 : "rcx", "r11", "memory");
+  } while (r == -EINTR);
+  return static_cast<int>(check(r));
+}
+int zjail_execveat(int fd, char** argv, char** envp) {
+  long r;
+  register long r10 asm("r10") = reinterpret_cast<long>(envp);
+  register long r8 asm("r8") = AT_EMPTY_PATH;
+  asm volatile("syscall"
+               : "=a"(r)
+               : "a"(SYS_execveat), "D"(fd), "S"(reinterpret_cast<long>("")), "d"(reinterpret_cast<long>(argv)),
+                 "r"(r10), "r"(r8)
                : "rcx", "r11", "memory");
   return static_cast<int>(check(r));
 }

@@ -163,10 +163,15 @@ JailCgroup& JailCgroup::operator=(JailCgroup&& o) noexcept {
 
 JailCgroup::~JailCgroup() { cleanup(); }
 
+void JailCgroup::remove_leaf(const std::string& path) noexcept {
+  // Only empty cgroups can be removed: by now the jail has exited.
+  if (!path.empty()) rmdir(path.c_str());
+}
+
 void JailCgroup::cleanup() noexcept {
   leaf_.reset();
   // Only empty cgroups can be removed: by now the jail has exited.
-  if (mode_ == CgroupMode::Delegated && !leaf_path_.empty()) rmdir(leaf_path_.c_str());
+  if (mode_ == CgroupMode::Delegated) remove_leaf(leaf_path_);
   leaf_path_.clear();
 }
 

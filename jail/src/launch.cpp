@@ -21,6 +21,7 @@
 #include "child/child.hpp"
 #include "process_properties.hpp"
 #include "zjail/caps.hpp"
+#include "zjail/handover.hpp"
 #include "zjail/memory.hpp"
 
 namespace zjail {
@@ -270,7 +271,8 @@ Jail::Jail(Jail&& o) noexcept
       status_(std::move(o.status_)),
       denials_(std::move(o.denials_)),
       network_(std::move(o.network_)),
-      reaped_(std::exchange(o.reaped_, true)) {}
+      reaped_(std::exchange(o.reaped_, true)),
+      carried_status_(o.carried_status_) {}
 
 Jail::~Jail() {
   if (reaped_ || !pidfd_) return;
@@ -299,7 +301,7 @@ void Jail::disown() noexcept {
 }
 
 Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, bool shed_when_idle,
-                              int stop_grace_ms) {
+                              int stop_grace_ms, const SupervisorTicket* ticket) {
   bool relaying = notify && notify->active();
   bool shed = !shed_when_idle;
   timespec stop_at{};  // learn mode, once stopping: when the jail is killed
@@ -332,6 +334,8 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
     }
     if (ready == 0 && !stopping && shed) continue;
     if (ready == 0) {
+      // Returns only where the jail cannot be handed over (handover.hpp).
+      if (ticket && fwd) (void)SupervisorCarry::hand_over(*this, *fwd, notify, *ticket);
       (void)shed_startup_memory();
       malloc_trim(0);
       shed = true;
@@ -371,8 +375,8 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
     // The init reports the payload's exact status; without it (the init was
     // killed) the init's own fate is the best answer.
     denials_.report_suppressed();
-    int status = 0;
-    if (read(status_.get(), &status, sizeof status) == sizeof status) {
+    int status = carried_status_;
+    if (status >= 0 || read(status_.get(), &status, sizeof status) == sizeof status) {
       // Killed by zjail for a denied call: reported as the kernel's kill
       // action would have it, SIGSYS.
       const std::string& call = denials_.killed_payload_call();

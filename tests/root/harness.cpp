@@ -297,6 +297,20 @@ bool exists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
+std::string exe_of(pid_t pid) {
+  char buf[4096] = {};
+  ssize_t n = readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+bool wait_for_exe(pid_t pid, const std::string& suffix, int timeout_ms) {
+  for (int waited = 0; waited <= timeout_ms; waited += 20) {
+    if (exe_of(pid).ends_with(suffix)) return true;
+    usleep(20000);
+  }
+  return false;
+}
+
 std::vector<pid_t> children_of(pid_t parent) {
   std::vector<pid_t> out;
   if (DIR* d = opendir("/proc")) {

@@ -118,6 +118,11 @@ class TempDir {
 bool exists(const std::string& path);
 // The children of `parent` (for zjail: the jail's init).
 std::vector<pid_t> children_of(pid_t parent);
+// What /proc/PID/exe points to ("" once it is gone).
+std::string exe_of(pid_t pid);
+// Waits until `pid` runs a binary whose path ends with `suffix` (a zjail
+// supervisor or init that handed over runs "/zjail-init"); false on timeout.
+bool wait_for_exe(pid_t pid, const std::string& suffix, int timeout_ms = 5000);
 std::string read_file(const std::string& path);
 // The kernel's Landlock ABI version, 0 without Landlock.
 int landlock_abi();

@@ -435,6 +435,25 @@ int notify(int argc, char** argv) {
   return 0;
 }
 
+// READY, then `msg` to NOTIFY_SOCKET on every SIGUSR1 ("SENT <i>"), until
+// SIGTERM: messages from a jail that has gone idle.
+int notify_on_usr1(const std::string& msg) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  out("READY " + std::to_string(getpid()));
+  for (int i = 1;; ++i) {
+    timespec limit{30, 0};
+    int sig = sigtimedwait(&set, nullptr, &limit);
+    if (sig == SIGTERM) return 0;
+    if (sig != SIGUSR1) return error("notify-on-usr1", EAGAIN, "no signal within 30 s");
+    if (notify_send(unescape(msg), 0) < 0) return fail("notify-on-usr1", errno, "message " + std::to_string(i));
+    out("SENT " + std::to_string(i));
+  }
+}
+
 // Sends STATUS=flood-<i> without waiting until the socket takes no more (or
 // `count` went out), then waits for SIGTERM like sigterm-wait.
 int notify_flood(int count, int code) {
@@ -501,6 +520,7 @@ int main(int argc, char** argv) {
   if (n == "orphan") return orphan();
   if (n == "touch" && has1) return touch(a1);
   if (n == "notify") return notify(argc, argv);
+  if (n == "notify-on-usr1" && has1) return notify_on_usr1(a1);
   if (n == "notify-flood" && argc > 3) return notify_flood(std::atoi(a1.c_str()), std::atoi(argv[3]));
   int rc = zjail_probe::run_attack(n, argc, argv);
   if (rc < 0) rc = zjail_probe::run_security_probe(n, argc, argv);

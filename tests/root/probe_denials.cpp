@@ -32,6 +32,27 @@ int ptrace_me(int times) {
   return result("ptrace-me", r, "ptrace(PTRACE_TRACEME) x" + std::to_string(times));
 }
 
+// READY, then one denied ptrace(PTRACE_TRACEME) per SIGUSR1, `times` times,
+// each reported as "TRACEME <i> <errno>"; then waits for SIGTERM and exits
+// with `code`. For denials that come after the jail has gone idle.
+int traceme_on_usr1(int times, int code) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  out("READY " + std::to_string(getpid()));
+  for (int i = 1;; ++i) {
+    timespec limit{30, 0};
+    int sig = sigtimedwait(&set, nullptr, &limit);
+    if (sig == SIGTERM) return code;
+    if (sig != SIGUSR1) return error("traceme-on-usr1", EAGAIN, "no signal within 30 s");
+    if (i > times) continue;
+    long r = traceme();
+    out("TRACEME " + std::to_string(i) + " " + (r < 0 ? ename(errno) : std::string("allowed")));
+  }
+}
+
 int open_path(const std::string& path) {
   long r = syscall(SYS_openat, AT_FDCWD, path.c_str(), O_RDONLY | O_CLOEXEC);
   return result("openat", r, "openat " + path);
@@ -159,6 +180,7 @@ int run_denial_probe(const std::string& n, int argc, char** argv) {
   std::string a1 = argc > 2 ? argv[2] : "";
   if (n == "ptrace-me") return ptrace_me(argc > 2 ? std::atoi(a1.c_str()) : 1);
   if (n == "open-path" && argc > 2) return open_path(a1);
+  if (n == "traceme-on-usr1" && argc > 3) return traceme_on_usr1(std::atoi(a1.c_str()), std::atoi(argv[3]));
   if (n == "spread") return spread();
   if (n == "unshare-user") return result("unshare-user", unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)");
   if (n == "steal-listener") return steal_listener();

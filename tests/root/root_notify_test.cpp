@@ -274,5 +274,36 @@ TEST_F(NotifyRelay, StaleDirectoriesOfDeadZjailsAreRemovedAtTheNextStart) {
   EXPECT_TRUE(notify_dirs_of(live_pid).empty());
 }
 
+// Once the jail is idle its supervisor hands over (handover.hpp), and a
+// message wakes zjail again: it still goes upstream from zjail's pid,
+// filtered, and the end still removes the relay's directory.
+TEST_F(NotifyRelay, MessagesAfterTheSupervisorsHandoverStillGoUpstream) {
+  TempDir dir;
+  Upstream up(dir / "notify");
+  ASSERT_TRUE(up.ok());
+  up.start_reading();
+  Spawned z({"--profile", kProfile, "--", kProbe, "notify-on-usr1", "STATUS=idle\\nMAINPID=1"},
+            with_env({"NOTIFY_SOCKET=" + up.path()}));
+  ASSERT_NE(z.wait_line("READY"), "") << "the payload never started";
+  ASSERT_EQ(notify_dirs_of(z.pid()).size(), 1u);
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(wait_for_exe(z.pid(), "/zjail-init")) << "round " << i << ": no handover: " << exe_of(z.pid());
+    ASSERT_EQ(kill(z.pid(), SIGUSR1), 0);
+    ASSERT_NE(z.wait_line("SENT " + std::to_string(i)), "");
+  }
+  ASSERT_TRUE(wait_for_exe(z.pid(), "/zjail-init")) << exe_of(z.pid());
+  pid_t zpid = z.pid();
+  ASSERT_EQ(kill(zpid, SIGTERM), 0);
+  auto r = z.wait();
+  EXPECT_EQ(r.code, 0) << r.dump();
+  auto got = up.stop_reading();
+  ASSERT_EQ(got.size(), 2u) << r.dump();
+  for (const auto& m : got) {
+    EXPECT_EQ(m.msg, "STATUS=idle") << printable(m.msg);
+    EXPECT_EQ(m.pid, zpid);
+  }
+  EXPECT_TRUE(notify_dirs_of(zpid).empty()) << "the relay's directory outlived its zjail";
+}
+
 }  // namespace
 }  // namespace zjail_test

@@ -34,12 +34,6 @@ std::string small_init_head() {
   return hex;
 }
 
-std::string exe_of(pid_t pid) {
-  char buf[4096] = {};
-  ssize_t n = readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
-
 // The jail's init once it runs the small init, or -1 if it never did.
 pid_t handed_over_init(pid_t zjail) {
   for (int waited = 0; waited <= kHandoverWaitMs; waited += 20) {

@@ -76,6 +76,9 @@ class JailCgroup {
   ~JailCgroup();
 
   CgroupMode mode() const { return mode_; }
+  // Removes a delegated leaf once its jail has exited (the destructor does
+  // this; a supervisor that handed over does it from the path).
+  static void remove_leaf(const std::string& path) noexcept;
   int leaf_fd() const { return leaf_.get(); }   // for CLONE_INTO_CGROUP; -1 if none
   const std::string& path() const { return leaf_path_; }
 

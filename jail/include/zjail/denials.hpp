@@ -143,6 +143,7 @@ class DenialSupervisor {
   const std::string& killed_payload_call() const { return killed_call_; }
 
  private:
+  friend struct SupervisorCarry;  // handover.cpp carries it across an exec
   UniqueFd listener_;
   pid_t payload_ = -1;  // host pid of the payload's main process
   const std::vector<std::vector<sock_filter>>* filters_ = nullptr;

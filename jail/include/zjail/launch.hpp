@@ -14,6 +14,8 @@
 
 namespace zjail {
 
+struct SupervisorTicket;  // handover.hpp
+
 struct ExitStatus {
   bool signaled = false;
   int code = 0;  // exit code, or the signal number
@@ -34,6 +36,7 @@ class SignalForwarding {
   int fd() const { return fd_.get(); }
 
  private:
+  friend struct SupervisorCarry;  // handover.cpp carries it across an exec
   SignalForwarding() = default;
   sigset_t old_{};
   UniqueFd fd_;
@@ -58,9 +61,12 @@ class Jail {
   // (memory.hpp) and free heap.
   // With `stop_grace_ms` >= 0 (learn mode), SIGINT and SIGTERM end the
   // jail: the payload gets SIGTERM, and the whole jail is killed once it has
-  // had that long to exit.
+  // had that long to exit. With a `ticket` and `shed_when_idle`, an idle
+  // jail is handed over to the small supervisor instead (handover.hpp):
+  // then this never returns, unless the handover could not be made.
   Result<ExitStatus> wait(const SignalForwarding* fwd, NotifyRelay* notify = nullptr,
-                          bool shed_when_idle = false, int stop_grace_ms = -1);
+                          bool shed_when_idle = false, int stop_grace_ms = -1,
+                          const SupervisorTicket* ticket = nullptr);
 
   // Kills the init; the kernel then kills everything in its pid namespace.
   // With `reap`, waits for it. Without, it is reaped when already gone and
@@ -71,6 +77,7 @@ class Jail {
   void disown() noexcept;
 
  private:
+  friend struct SupervisorCarry;  // handover.cpp carries it across an exec
   friend Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter report,
                                  NotificationSink* sink);
   Jail() = default;
@@ -80,6 +87,7 @@ class Jail {
   DenialSupervisor denials_;  // inactive without Plan::seccomp_notify
   NetworkLease network_;      // what the jail's network holds on the host
   bool reaped_ = false;
+  int carried_status_ = -1;   // the payload's status, read by the small supervisor
 };
 
 // What a supervisor keeps of its plan once start_jail() has returned: the

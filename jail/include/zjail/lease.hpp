@@ -86,6 +86,8 @@ class HostLease {
   // Removes the runtime directories and drops the uid lock, now. What could
   // not be removed comes back as messages (the jail is over either way).
   std::vector<std::string> release();
+  // Whether there is anything for release() to give back.
+  bool empty() const noexcept { return locks_.empty() && removals_.empty() && mount_points_.empty(); }
 
  private:
   Result<UniqueFd> use_lock(const std::string& path, int dir, Step step);

@@ -35,6 +35,8 @@ class NetworkLease {
   NetworkLease& operator=(NetworkLease&&) noexcept;
   ~NetworkLease();
   explicit NetworkLease(std::unique_ptr<State> s);
+  // Whether the jail's network holds anything on the host.
+  bool holds_anything() const noexcept { return state_ != nullptr; }
 
  private:
   std::unique_ptr<State> state_;

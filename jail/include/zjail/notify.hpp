@@ -64,6 +64,7 @@ class NotifyRelay {
   static void remove_stale(const std::string& run_dir);
 
  private:
+  friend struct SupervisorCarry;  // handover.cpp carries it across an exec
   void flush();
   bool connect_upstream();
   void cleanup() noexcept;
