@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string_view>
@@ -26,6 +29,12 @@ namespace {
 constexpr char kMagic[] = "zjail-supervision-1";
 constexpr size_t kMaxState = 16 << 20;
 constexpr unsigned kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+int64_t monotonic_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
 
 class Out {
  public:
@@ -195,6 +204,7 @@ Status SupervisorCarry::hand_over(Jail& jail, const SignalForwarding& fwd, const
   if (d.active()) filters.seccomp = *d.filters_, filters.denial_sources = *d.sources_;
   put_plan(o, filters);
   o.i64(t.verbosity), o.str(t.profile_name), o.u64(t.notified), o.str(t.cgroup_leaf);
+  o.i64(t.backoff), o.i64(monotonic_ms());
 
   UniqueFd state(memfd_create("zjail-supervision", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!state) return make_error(Step::Wait, errno, "memfd_create for the supervisor's handover");
@@ -302,6 +312,9 @@ Result<ResumedJail> SupervisorCarry::resume(const char* spec, char** argv, Denia
   t.profile_name = in.str();
   t.notified = in.u64() != 0;
   t.cgroup_leaf = in.str();
+  int backoff = static_cast<int>(in.i64());
+  int64_t handed_at = in.i64();
+  t.backoff = monotonic_ms() - handed_at >= kQuietAfterMs ? 0 : std::min(std::max(backoff, 0) + 1, kMaxBackoff);
   if (!in.done()) return make_error(Step::Wait, EPROTO, "the supervisor's state: malformed");
 
   if (listener) {

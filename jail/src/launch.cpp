@@ -320,7 +320,7 @@ Result<ExitStatus> Jail::wait(const SignalForwarding* fwd, NotifyRelay* notify, 
                      {relaying && notify->wants_input() ? notify->fd() : -1, POLLIN, 0},
                      {relaying && notify->pending() ? notify->upstream_fd() : -1, POLLOUT, 0},
                      {denials_.active() ? denials_.fd() : -1, POLLIN, 0}};
-    int timeout = stopping ? ms_until_stop() : shed ? -1 : kShedAfterMs;
+    int timeout = stopping ? ms_until_stop() : shed ? -1 : ticket ? ticket->idle_ms() : kShedAfterMs;
     int ready = poll(fds, 5, timeout);
     if (ready < 0) {
       if (errno == EINTR) continue;

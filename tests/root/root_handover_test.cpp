@@ -80,14 +80,15 @@ TEST_F(SupervisorHandover, DenialsAfterTheHandoverAreAnsweredExplainedAndCounted
   ASSERT_NE(z.wait_line("READY"), "") << "the payload never started";
   size_t fds = 0;
   for (int i = 1; i <= 5; ++i) {
-    ASSERT_TRUE(wait_for_exe(z.pid(), kSmall)) << "round " << i << ": no handover: " << exe_of(z.pid());
+    // The idle time before each handover doubles (SupervisorTicket::backoff).
+    ASSERT_TRUE(wait_for_exe(z.pid(), kSmall, 10000)) << "round " << i << ": no handover: " << exe_of(z.pid());
     if (i == 1) fds = fd_count(z.pid());
     EXPECT_EQ(fd_count(z.pid()), fds) << "round " << i << ": the supervisor's fds grew";
     ASSERT_EQ(kill(z.pid(), SIGUSR1), 0);
     std::string line = z.wait_line("TRACEME " + std::to_string(i));
     EXPECT_EQ(line, "TRACEME " + std::to_string(i) + " EPERM");
   }
-  ASSERT_TRUE(wait_for_exe(z.pid(), kSmall)) << exe_of(z.pid());
+  ASSERT_TRUE(wait_for_exe(z.pid(), kSmall, 10000)) << exe_of(z.pid());
   ASSERT_EQ(kill(z.pid(), SIGTERM), 0);
   auto r = z.wait();
   EXPECT_EQ(r.code, 7) << r.dump();

@@ -62,10 +62,11 @@ start_unit() {
   exe=$(vm "for i in \$(seq 1 50); do
       pid=\$(systemctl show -p MainPID --value $unit)
       exe=\$([ \"\$pid\" != 0 ] && readlink /proc/\$pid/exe)
-      [ \"\$exe\" = '$ZJAIL_GUEST_BIN' ] && break
+      [ \"\$exe\" = '$ZJAIL_GUEST_BIN' ] || [ \"\$exe\" = '${ZJAIL_GUEST_BIN%/*}/zjail-init' ] && break
       sleep 0.2
     done; echo \$exe")
-  if [[ $exe != "$ZJAIL_GUEST_BIN" ]]; then
+  # zjail-init: an idle jail's supervisor has handed over (handover.hpp).
+  if [[ $exe != "$ZJAIL_GUEST_BIN" && $exe != "${ZJAIL_GUEST_BIN%/*}/zjail-init" ]]; then
     vm "systemctl status --no-pager --full --lines=0 $unit; journalctl -q --no-pager -o cat -u $unit -n 30" || true
     fail "$unit: the main process is '${exe:-none}', not zjail"
   fi

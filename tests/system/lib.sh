@@ -44,6 +44,15 @@ assert_eq() {
   printf 'ok: %s = %s\n' "$what" "$actual"
 }
 
+# zjail's own process: BIN itself, or SMALL (zjail-init) once the idle
+# jail's supervisor has handed over to it in the same process
+# (include/zjail/handover.hpp).
+assert_zjail_process() {
+  local what=$1 bin=$2 small=$3 exe=$4
+  [[ $exe == "$bin" || $exe == "$small" ]] || fail "$what: expected '$bin' (or '$small' after the handover), got '$exe'"
+  printf 'ok: %s = %s\n' "$what" "$exe"
+}
+
 assert_match() {
   local what=$1 re=$2 text=$3
   grep -qE -- "$re" <<<"$text" || {

@@ -99,7 +99,7 @@ printf '%s\n' "$facts"
 main=$(fact main_pid "$facts")
 spid=$(fact payload_pid "$facts")
 [[ -n $spid ]] || fail "the payload (sleep 4545) never ran: $(unit_output "$unit" "$cursor" | tail -n 3)"
-assert_eq "MainPID is zjail" "$ZJAIL_GUEST_BIN" "$(fact main_exe "$facts")"
+assert_zjail_process "MainPID is zjail" "$ZJAIL_GUEST_BIN" "${ZJAIL_GUEST_BIN%/*}/zjail-init" "$(fact main_exe "$facts")"
 cg=$(fact control_group "$facts")
 assert_eq "unit cgroup" "/system.slice/$unit" "$cg"
 assert_eq "leaf jail-<zjail pid> exists" yes "$(fact leaf_exists "$facts")"

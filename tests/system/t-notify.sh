@@ -64,7 +64,7 @@ assert_eq "NotifyAccess (the default)" main "$(fact NotifyAccess "$facts")"
 assert_eq "ActiveState" active "$(fact ActiveState "$facts")"
 assert_eq "SubState" running "$(fact SubState "$facts")"
 assert_eq "StatusText" jailed "$(fact StatusText "$facts")"
-assert_eq "MainPID is zjail" "$ZJAIL_GUEST_BIN" "$(fact main_exe "$facts")"
+assert_zjail_process "MainPID is zjail" "$ZJAIL_GUEST_BIN" "${ZJAIL_GUEST_BIN%/*}/zjail-init" "$(fact main_exe "$facts")"
 spid=$(fact payload_pid "$facts")
 [[ -n $spid && $spid != "$(fact main_pid "$facts")" ]] || fail "payload pid '$spid' vs MainPID"
 assert_match "systemctl status shows the STATUS= text" '^status\|[[:space:]]+Status: "jailed"$' "$facts"
@@ -167,7 +167,7 @@ out=$(unit_output "$forge" "$cursor" '^forge-done$')
 sent=$(grep -c '^SENT ' <<<"$out" || true)
 assert_eq "forged messages the payload sent" 14 "$sent"
 [[ $(fact main_pid "$facts") != "$vpid" ]] || fail "MainPID became the victim $vpid ($(fact main_exe "$facts"))"
-assert_eq "MainPID is still zjail" "$ZJAIL_GUEST_BIN" "$(fact main_exe "$facts")"
+assert_zjail_process "MainPID is still zjail" "$ZJAIL_GUEST_BIN" "${ZJAIL_GUEST_BIN%/*}/zjail-init" "$(fact main_exe "$facts")"
 assert_eq "systemctl stop" 0 "$(fact stop_status "$facts")"
 assert_eq "the victim outlives systemctl stop" yes "$(fact victim_alive "$facts")"
 assert_eq "the victim's unit" active "$(fact victim_state "$facts")"

@@ -65,7 +65,8 @@ vm systemctl start zjail-echo-activated.socket
 reply=$(vm "printf 'round trip via the package\n' | timeout 60 nc -N 127.0.0.1 7")
 assert_eq "echo round trip" "round trip via the package" "$reply"
 main=$(vm systemctl show -p MainPID --value zjail-echo-activated.service)
-[[ $main =~ ^[1-9][0-9]*$ ]] && assert_eq "the service's main process runs /usr/bin/zjail" /usr/bin/zjail "$(vm readlink "/proc/$main/exe")"
+[[ $main =~ ^[1-9][0-9]*$ ]] && assert_zjail_process "the service's main process runs /usr/bin/zjail" /usr/bin/zjail \
+  /usr/libexec/zjail/zjail-init "$(vm readlink "/proc/$main/exe")"
 vm systemctl stop zjail-echo-activated.socket zjail-echo-activated.service
 
 # --- Purge ---------------------------------------------------------------------------

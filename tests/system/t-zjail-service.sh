@@ -33,7 +33,9 @@ assert_eq NoNewPrivs 1 "$(status_field NoNewPrivs "$out")"
 assert_eq "Seccomp (2 = filter)" 2 "$(status_field Seccomp "$out")"
 
 # An idle jail's init hands over to zjail-init (include/zjail/memory.hpp),
-# installed next to zjail; stopping the service still ends the whole jail.
+# installed next to zjail, and so does its supervisor, the unit's main
+# process (include/zjail/handover.hpp); stopping the service still ends the
+# whole jail.
 unit=zjail-handover
 vm "systemctl reset-failed $unit.service 2>/dev/null; true"
 vm systemd-run --unit "$unit" "$ZJAIL_GUEST_BIN" --ro-bind /usr --ro-bind /lib --ro-bind /lib64 --ro-bind /bin \
@@ -47,6 +49,10 @@ init_exe=$(vm "for i in \$(seq 100); do
 done; echo none")
 printf 'the jail'"'"'s init: %s\n' "$init_exe"
 assert_match "the idle jail's init runs zjail-init" '^[0-9]+ /usr/local/bin/zjail-init$' "$init_exe"
+main=$(vm systemctl show -p MainPID --value "$unit.service")
+assert_eq "the idle jail's supervisor (MainPID) runs zjail-init" /usr/local/bin/zjail-init \
+  "$(vm "for i in \$(seq 50); do e=\$(readlink /proc/$main/exe); [ \"\$e\" = /usr/local/bin/zjail-init ] && break; sleep 0.2; done; echo \$e")"
+assert_eq "its name stays zjail" zjail "$(vm cat "/proc/$main/comm")"
 vm systemctl stop "$unit.service"
 left=$(vm "sleep 1; test -e /proc/${init_exe%% *} && echo left || echo gone")
 assert_eq "the jail's init after stop" gone "$left"

@@ -21,6 +21,7 @@
 #include "zjail/denials.hpp"
 #include "zjail/fd.hpp"
 #include "zjail/launch.hpp"
+#include "zjail/memory.hpp"
 #include "zjail/notify.hpp"
 #include "zjail/plan.hpp"
 #include "zjail/result.hpp"
@@ -37,11 +38,20 @@ struct SupervisorTicket {
   std::string profile_name;   // the journal's ZJAIL_PROFILE=
   bool notified = false;      // the payload ran under the notifying filter
   std::string cgroup_leaf;    // a delegated leaf to remove at the end
+  // Each exec of zjail costs milliseconds of CPU. A jail that wakes its
+  // supervisor again soon after each handover is handed over after longer
+  // and longer idle times (kShedAfterMs << backoff), up to kMaxBackoff; one
+  // that stays quiet for a minute starts again from the shortest.
+  int backoff = 0;
   bool ready() const { return self.valid() && small.valid(); }
+  int idle_ms() const { return kShedAfterMs << backoff; }
   // Opens both binaries; a ticket that is not ready() where either is
   // missing (no handover then, never an error).
   static SupervisorTicket prepare(char** argv);
 };
+
+inline constexpr int kMaxBackoff = 7;             // 12.8 s
+inline constexpr int64_t kQuietAfterMs = 60 * 1000;  // resets the backoff
 
 // A jail taken back from the small supervisor, as launch() had it.
 struct ResumedJail {
