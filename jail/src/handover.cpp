@@ -262,21 +262,8 @@ Result<ResumedJail> SupervisorCarry::resume(const char* spec, char** argv, Denia
       return malformed(EBADF, "not a handover's fds");
   if (v[kCarriedStatus] < -1 || v[kCarriedStatus] > 0xffff) return malformed(EINVAL, "not a wait status");
   // Nothing named here is touched (closed, above all) unless the state is
-  // the sealed memfd a handover leaves.
+  // the sealed memfd a handover leaves and reads whole as one.
   ZJAIL_TRY_ASSIGN(auto data, read_state(static_cast<int>(v[kStateFd])));
-  UniqueFd state(static_cast<int>(v[kStateFd]));
-  SupervisorTicket t;
-  t.self.reset(static_cast<int>(v[kSelfFd]));
-  t.small.reset(static_cast<int>(v[kSmallFd]));
-  t.argv = argv;
-  UniqueFd pidfd(static_cast<int>(v[kPidFd])), sfd(static_cast<int>(v[kSignalFd]));
-  UniqueFd status(static_cast<int>(v[kStatusFd]));
-  UniqueFd listener(static_cast<int>(v[kListenerFd])), relay_fd(static_cast<int>(v[kRelayFd]));
-  ZJAIL_TRY(set_cloexec({state.get(), t.self.get(), t.small.get(), pidfd.get(), sfd.get(), status.get(),
-                         listener.get(), relay_fd.get()},
-                        true));
-  state.reset();
-
   In in(data);
   if (in.str() != kMagic) return make_error(Step::Wait, EPROTO, "the supervisor's state: not this zjail's");
   Jail jail;
@@ -284,14 +271,11 @@ Result<ResumedJail> SupervisorCarry::resume(const char* spec, char** argv, Denia
   auto payload = static_cast<pid_t>(in.i64());
   SignalForwarding signals;
   std::string mask = in.str();
-  if (mask.size() != sizeof signals.old_) return make_error(Step::Wait, EPROTO, "the supervisor's state: signal mask");
-  std::memcpy(&signals.old_, mask.data(), mask.size());
   NotifyRelay relay;
-  if (in.u64() != 0) {
-    relay.fd_ = std::move(relay_fd);
-    relay.out_.reset(static_cast<int>(in.i64()));
-    relay.lock_.reset(static_cast<int>(in.i64()));
-    ZJAIL_TRY(set_cloexec({relay.out_.get(), relay.lock_.get()}, true));
+  bool relaying = in.u64() != 0;
+  long relay_out = -1, relay_lock = -1;
+  if (relaying) {
+    relay_out = in.i64(), relay_lock = in.i64();
     relay.received_ = in.u64();
     relay.path_ = in.str(), relay.dir_ = in.str(), relay.upstream_ = in.str();
   }
@@ -308,6 +292,8 @@ Result<ResumedJail> SupervisorCarry::resume(const char* spec, char** argv, Denia
   std::string killed_call = in.str();
   auto kept = std::make_unique<Plan>();
   get_plan(in, *kept);
+  SupervisorTicket t;
+  t.argv = argv;
   t.verbosity = static_cast<int>(in.i64());
   t.profile_name = in.str();
   t.notified = in.u64() != 0;
@@ -315,8 +301,28 @@ Result<ResumedJail> SupervisorCarry::resume(const char* spec, char** argv, Denia
   int backoff = static_cast<int>(in.i64());
   int64_t handed_at = in.i64();
   t.backoff = monotonic_ms() - handed_at >= kQuietAfterMs ? 0 : std::min(std::max(backoff, 0) + 1, kMaxBackoff);
-  if (!in.done()) return make_error(Step::Wait, EPROTO, "the supervisor's state: malformed");
+  bool relay_fds_ok = relay_lock > STDERR_FILENO && (relay_out == -1 || relay_out > STDERR_FILENO);
+  if (!in.done() || mask.size() != sizeof signals.old_ || relaying != (v[kRelayFd] >= 0) ||
+      (relaying && !relay_fds_ok))
+    return make_error(Step::Wait, EPROTO, "the supervisor's state: malformed");
+  std::memcpy(&signals.old_, mask.data(), mask.size());
 
+  // From here on every fd named is this process's to keep or close.
+  UniqueFd state(static_cast<int>(v[kStateFd]));
+  t.self.reset(static_cast<int>(v[kSelfFd]));
+  t.small.reset(static_cast<int>(v[kSmallFd]));
+  UniqueFd pidfd(static_cast<int>(v[kPidFd])), sfd(static_cast<int>(v[kSignalFd]));
+  UniqueFd status(static_cast<int>(v[kStatusFd]));
+  UniqueFd listener(static_cast<int>(v[kListenerFd]));
+  if (relaying) {
+    relay.fd_.reset(static_cast<int>(v[kRelayFd]));
+    relay.out_.reset(static_cast<int>(relay_out));
+    relay.lock_.reset(static_cast<int>(relay_lock));
+  }
+  state.reset();
+  ZJAIL_TRY(set_cloexec({t.self.get(), t.small.get(), pidfd.get(), sfd.get(), status.get(), listener.get(),
+                         relay.fd_.get(), relay.out_.get(), relay.lock_.get()},
+                        true));
   if (listener) {
     jail.denials_ = DenialSupervisor(std::move(listener), payload, &kept->seccomp, &kept->denial_sources,
                                      std::move(report));
