@@ -21,8 +21,10 @@
 namespace {
 
 // Whatever went wrong, nothing of the jail may outlive its init unserved.
+// Only as PID 1, the jail's init: anywhere else kill(-1) would reach every
+// process the caller may signal.
 [[noreturn]] void give_up() {
-  kill(-1, SIGKILL);
+  if (getpid() == 1) kill(-1, SIGKILL);
   _exit(zjail::kExitFailure);
 }
 
@@ -52,9 +54,12 @@ namespace {
 
 // One binary, two roles, told apart by the variable that carries the fds:
 // the jail's init (ZJAIL_INIT, in the jail) and zjail's supervisor
-// (ZJAIL_SUPERVISE, on the host; supervise.cpp).
+// (ZJAIL_SUPERVISE, on the host; supervise.cpp). zjail sets exactly one and
+// clears the other; both, or neither, is no handover of zjail's.
 int main(int, char** argv, char** envp) {
-  if (const char* spec = zjail::env_value(envp, zjail::kSmallInitEnv)) serve_jail(spec);
-  if (const char* spec = zjail::env_value(envp, zjail::kSuperviseEnv)) zjail::small::supervise(spec, argv, envp);
+  const char* init = zjail::env_value(envp, zjail::kSmallInitEnv);
+  const char* supervise = zjail::env_value(envp, zjail::kSuperviseEnv);
+  if (init && !supervise) serve_jail(init);
+  if (supervise && !init) zjail::small::supervise(supervise, argv, envp);
   _exit(zjail::kExitFailure);
 }

@@ -82,6 +82,7 @@ ssize_t write(int fd, const void* buf, size_t n) { return check(sys(SYS_write, f
 int poll(pollfd* fds, nfds_t n, int timeout) {
   return static_cast<int>(check(sys(SYS_poll, reinterpret_cast<long>(fds), static_cast<long>(n), timeout)));
 }
+pid_t getpid() noexcept { return static_cast<pid_t>(sys(SYS_getpid)); }
 int kill(pid_t pid, int sig) noexcept { return static_cast<int>(check(sys(SYS_kill, pid, sig))); }
 pid_t waitpid(pid_t pid, int* status, int options) {
   return static_cast<pid_t>(check(sys(SYS_wait4, pid, reinterpret_cast<long>(status), options, 0)));

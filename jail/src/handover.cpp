@@ -233,8 +233,10 @@ Status SupervisorCarry::hand_over(Jail& jail, const SignalForwarding& fwd, const
   char entry[32 + 12 * kSuperviseFields];
   format_numbers(entry, kSuperviseEnv, v, kSuperviseFields);
   std::vector<char*> env;
+  // The caller's environment, less both of zjail-init's roles: a variable
+  // the caller left would choose the role or the fds (main.cpp there).
   for (char** e = environ; e && *e; ++e)
-    if (!env_entry_is(*e, kSuperviseEnv)) env.push_back(*e);
+    if (!env_entry_is(*e, kSuperviseEnv) && !env_entry_is(*e, kSmallInitEnv)) env.push_back(*e);
   env.push_back(entry);
   env.push_back(nullptr);
 

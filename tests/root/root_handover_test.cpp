@@ -116,6 +116,27 @@ TEST_F(SupervisorHandover, KillingTheSmallSupervisorEndsTheJail) {
   EXPECT_TRUE(gone) << "the jail's init outlived its supervisor";
 }
 
+// zjail-init picks its role by its variables. One the caller of zjail left
+// in the environment (an init's, or a handover's) must neither turn the
+// supervisor into something else nor reach the host's processes.
+TEST_F(SupervisorHandover, TheCallersEnvironmentCannotChooseTheRole) {
+  for (std::string stray : {"ZJAIL_INIT=x", "ZJAIL_INIT=999,0"}) {
+    Spawned z({"--profile", kProfile, "--", kProbe, "sigterm-wait", "42"}, with_env({stray}));
+    ASSERT_NE(z.wait_line("READY"), "") << stray << ": the payload never started";
+    ASSERT_TRUE(wait_for_exe(z.pid(), kSmall)) << stray << ": " << exe_of(z.pid());
+    std::string comm;
+    for (int waited = 0; waited <= 2000 && comm != "zjail\n"; waited += 20) {
+      comm = read_file("/proc/" + std::to_string(z.pid()) + "/comm");
+      if (comm != "zjail\n") usleep(20000);
+    }
+    EXPECT_EQ(comm, "zjail\n") << stray << ": the supervisor took another role";
+    ASSERT_EQ(kill(z.pid(), SIGTERM), 0);
+    auto r = z.wait();
+    EXPECT_EQ(r.code, 42) << stray << "\n" << r.dump();
+    EXPECT_TRUE(r.line("GOT")) << stray << "\n" << r.dump();
+  }
+}
+
 // The variable that carries a handover is zjail's to set: one that names
 // no sealed state of zjail's runs nothing and says so on one line.
 TEST_F(SupervisorHandover, AForgedHandoverVariableRunsNothing) {
