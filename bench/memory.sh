@@ -193,7 +193,7 @@ events; a short-lived payload is gone before then and pays nothing):
 What the handover costs: each wake-up of a supervisor that handed over is an
 exec of zjail and one of zjail-init. A denied call that wakes an idle
 supervisor took ${wake} µs of its CPU time${wake_before:+, against ${wake_before} µs for a zjail that never hands over}
-(\`wakeup_cost\` above, 6 wake-ups, each once the supervisor had handed
+(\`wakeup_cost\` in bench/memory.sh, 6 wake-ups, each once the supervisor had handed
 over). A jail that wakes its supervisor again soon after each handover is
 handed over after ever longer idle times (doubling up to 12.8 s; a minute of
 quiet starts over), so a chatty payload keeps zjail and pays nothing.
