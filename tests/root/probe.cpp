@@ -78,6 +78,22 @@ void sleep_ms(int ms) {
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 
+int on_usr1_until_term(const std::string& name, int code, const std::function<int(int)>& each) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  out("READY " + std::to_string(getpid()));
+  for (int i = 1;; ++i) {
+    timespec limit{30, 0};
+    int sig = sigtimedwait(&set, nullptr, &limit);
+    if (sig == SIGTERM) return code;
+    if (sig != SIGUSR1) return error(name, EAGAIN, "no signal within 30 s");
+    if (int rc = each(i); rc >= 0) return rc;
+  }
+}
+
 }  // namespace zjail_probe
 
 using namespace zjail_probe;
@@ -435,23 +451,14 @@ int notify(int argc, char** argv) {
   return 0;
 }
 
-// READY, then `msg` to NOTIFY_SOCKET on every SIGUSR1 ("SENT <i>"), until
-// SIGTERM: messages from a jail that has gone idle.
+// `msg` to NOTIFY_SOCKET on every SIGUSR1 ("SENT <i>"): messages from a
+// jail that has gone idle.
 int notify_on_usr1(const std::string& msg) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGUSR1);
-  sigaddset(&set, SIGTERM);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  out("READY " + std::to_string(getpid()));
-  for (int i = 1;; ++i) {
-    timespec limit{30, 0};
-    int sig = sigtimedwait(&set, nullptr, &limit);
-    if (sig == SIGTERM) return 0;
-    if (sig != SIGUSR1) return error("notify-on-usr1", EAGAIN, "no signal within 30 s");
+  return on_usr1_until_term("notify-on-usr1", 0, [&](int i) {
     if (notify_send(unescape(msg), 0) < 0) return fail("notify-on-usr1", errno, "message " + std::to_string(i));
     out("SENT " + std::to_string(i));
-  }
+    return -1;
+  });
 }
 
 // Sends STATUS=flood-<i> without waiting until the socket takes no more (or

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ int error(const std::string& name, int err, const std::string& detail);
 // A syscall-style result: r >= 0 is success, otherwise errno.
 int result(const std::string& name, long r, const std::string& detail);
 void sleep_ms(int ms);
+// Prints READY, then calls `each(i)` for the i-th SIGUSR1 (i from 1) until
+// SIGTERM, and returns `code`: a payload acting after its jail went idle.
+// An error (and `name`) if no signal comes for 30 s.
+int on_usr1_until_term(const std::string& name, int code, const std::function<int(int)>& each);
 
 // The write and privilege checks (probe_attacks.cpp): -1 when `name` is not one of them.
 int run_attack(const std::string& name, int argc, char** argv);

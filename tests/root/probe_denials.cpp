@@ -32,25 +32,16 @@ int ptrace_me(int times) {
   return result("ptrace-me", r, "ptrace(PTRACE_TRACEME) x" + std::to_string(times));
 }
 
-// READY, then one denied ptrace(PTRACE_TRACEME) per SIGUSR1, `times` times,
-// each reported as "TRACEME <i> <errno>"; then waits for SIGTERM and exits
-// with `code`. For denials that come after the jail has gone idle.
+// One denied ptrace(PTRACE_TRACEME) per SIGUSR1, `times` times, each
+// reported as "TRACEME <i> <errno>"; exits with `code` on SIGTERM. For
+// denials that come after the jail has gone idle.
 int traceme_on_usr1(int times, int code) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGUSR1);
-  sigaddset(&set, SIGTERM);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  out("READY " + std::to_string(getpid()));
-  for (int i = 1;; ++i) {
-    timespec limit{30, 0};
-    int sig = sigtimedwait(&set, nullptr, &limit);
-    if (sig == SIGTERM) return code;
-    if (sig != SIGUSR1) return error("traceme-on-usr1", EAGAIN, "no signal within 30 s");
-    if (i > times) continue;
+  return on_usr1_until_term("traceme-on-usr1", code, [&](int i) {
+    if (i > times) return -1;
     long r = traceme();
     out("TRACEME " + std::to_string(i) + " " + (r < 0 ? ename(errno) : std::string("allowed")));
-  }
+    return -1;
+  });
 }
 
 int open_path(const std::string& path) {

@@ -18,9 +18,18 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-using SupervisorHandover = RootTest;
-
 constexpr const char* kSmall = "/zjail-init";
+
+class SupervisorHandover : public RootTest {
+ protected:
+  // The jail's init once the payload runs and the supervisor has handed
+  // over; -1 if either never happens.
+  static pid_t handed_over(Spawned& z) {
+    if (z.wait_line("READY").empty() || !wait_for_exe(z.pid(), kSmall)) return -1;
+    auto init = children_of(z.pid());
+    return init.size() == 1 ? init[0] : -1;
+  }
+};
 
 size_t fd_count(pid_t pid) {
   size_t n = 0;
@@ -60,11 +69,9 @@ TEST_F(SupervisorHandover, AnIdleSupervisorBecomesTheSmallOneAndPassesSignalsOn)
 TEST_F(SupervisorHandover, APayloadKilledByASignalIsReportedAsBefore) {
   std::string marker = "handover-killed-" + std::to_string(getpid());
   Spawned z({"--profile", kProfile, "--", kProbe, "hang", marker});
-  ASSERT_NE(z.wait_line("READY"), "") << "the payload never started";
-  ASSERT_TRUE(wait_for_exe(z.pid(), kSmall)) << exe_of(z.pid());
-  auto init = children_of(z.pid());
-  ASSERT_EQ(init.size(), 1u);
-  auto payload = children_of(init[0]);
+  pid_t init = handed_over(z);
+  ASSERT_GT(init, 0) << "no payload, or no handover: " << exe_of(z.pid());
+  auto payload = children_of(init);
   ASSERT_FALSE(payload.empty());
   ASSERT_EQ(kill(payload[0], SIGKILL), 0);
   auto r = z.wait();
@@ -101,15 +108,13 @@ TEST_F(SupervisorHandover, DenialsAfterTheHandoverAreAnsweredExplainedAndCounted
 TEST_F(SupervisorHandover, KillingTheSmallSupervisorEndsTheJail) {
   std::string marker = "handover-dies-" + std::to_string(getpid());
   Spawned z({"--profile", kProfile, "--", kProbe, "hang", marker});
-  ASSERT_NE(z.wait_line("READY"), "") << "the payload never started";
-  ASSERT_TRUE(wait_for_exe(z.pid(), kSmall)) << exe_of(z.pid());
-  auto init = children_of(z.pid());
-  ASSERT_EQ(init.size(), 1u);
+  pid_t init = handed_over(z);
+  ASSERT_GT(init, 0) << "no payload, or no handover: " << exe_of(z.pid());
   ASSERT_EQ(kill(z.pid(), SIGKILL), 0);
   z.wait();
   bool gone = false;
   for (int waited = 0; waited <= 5000 && !gone; waited += 50) {
-    std::string stat = read_file("/proc/" + std::to_string(init[0]) + "/stat");
+    std::string stat = read_file("/proc/" + std::to_string(init) + "/stat");
     gone = stat.empty() || stat.find(") Z ") != std::string::npos;
     if (!gone) usleep(50000);
   }
