@@ -88,9 +88,17 @@ TEST_F(SmallInit, NotWhereThePayloadMayTrace) {
             "AmbientCapabilities=CAP_SYS_PTRACE\nSystemCallFilter=@debug\n");
   Spawned z({"--profile", dir / "tracer.profile", "--", kProbe, "ptrace-attach", "1", "600"});
   ASSERT_GT(z.pid(), 0);
-  usleep(400000);
-  auto init = children_of(z.pid());
+  // Once the payload runs (a slow start, under a sanitizer, can take longer
+  // than the probe's 600 ms of attempts last), then past the idle time after
+  // which an init that may hand over does.
+  std::vector<pid_t> init;
+  for (int waited = 0; waited <= 10000; waited += 10) {
+    init = children_of(z.pid());
+    if (init.size() == 1 && !children_of(init[0]).empty()) break;
+    usleep(10000);
+  }
   ASSERT_EQ(init.size(), 1u);
+  usleep(300000);
   EXPECT_EQ(exe_of(init[0]).find("zjail-init"), std::string::npos) << "handed over: " << exe_of(init[0]);
   auto r = z.wait();
   EXPECT_EQ(outcome(r, "ptrace-attach"), "EPERM") << r.dump();
