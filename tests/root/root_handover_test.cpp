@@ -5,6 +5,7 @@
 // with their counts, the exact status and how it is reported, the jail's
 // death with zjail, and no fd or memfd piling up over the rounds.
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -119,6 +120,35 @@ TEST_F(SupervisorHandover, KillingTheSmallSupervisorEndsTheJail) {
     if (!gone) usleep(50000);
   }
   EXPECT_TRUE(gone) << "the jail's init outlived its supervisor";
+}
+
+// The small supervisor cannot answer a denied call; if zjail cannot be
+// exec'd back (here: an address-space limit it cannot load in; the kernel
+// kills a process whose exec fails that late), the jail must end, its call
+// still denied, not run on with nobody to answer it or pass signals on.
+TEST_F(SupervisorHandover, AJailWhoseSupervisorCannotComeBackEnds) {
+  Spawned z({"--profile", kProfile, "--", kProbe, "traceme-on-usr1", "1", "7"});
+  pid_t init = handed_over(z);
+  ASSERT_GT(init, 0) << "no payload, or no handover: " << exe_of(z.pid());
+  auto payload = children_of(init);
+  ASSERT_FALSE(payload.empty());
+  rlimit as{4 << 20, 4 << 20};
+  ASSERT_EQ(prlimit(z.pid(), RLIMIT_AS, &as, nullptr), 0);
+  ASSERT_EQ(kill(z.pid(), SIGUSR1), 0);
+  auto r = z.wait(10000);
+  EXPECT_FALSE(r.timed_out) << r.dump();
+  EXPECT_NE(r.code, 7) << r.dump();
+  // Still denied, whoever fails it: a listener closed by its dying holder
+  // fails the waiting call with ENOSYS.
+  if (auto line = r.line("TRACEME")) {
+    EXPECT_NE(*line, "TRACEME 1 allowed") << r.dump();
+  }
+  bool gone = false;
+  for (int waited = 0; waited <= 5000 && !gone; waited += 50) {
+    gone = exe_of(payload[0]).empty();
+    if (!gone) usleep(50000);
+  }
+  EXPECT_TRUE(gone) << "the payload outlived its supervisor";
 }
 
 // zjail-init picks its role by its variables. One the caller of zjail left
