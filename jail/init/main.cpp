@@ -1,9 +1,11 @@
-// The jail's init once its payload runs. The init zjail clones is a copy of
-// zjail, several hundred KiB of it private; once the jail has been idle for
+// zjail-init: what zjail keeps beside an idle jail, in a few pages, in two
+// roles. As the jail's init: the init zjail clones is a copy of zjail,
+// several hundred KiB of it private; once the jail has been idle for
 // kShedAfterMs it execs this instead (zjail/memory.hpp), which serves the
-// payload with the same loop (child/init_serve.cpp) in a few pages.
+// payload with the same loop (child/init_serve.cpp). As zjail's supervisor
+// on the host (zjail/handover.hpp, supervise.cpp): below.
 //
-// It is exec'd as PID 1 of the jail, in the jail's namespaces, with the
+// The init is exec'd as PID 1 of the jail, in the jail's namespaces, with the
 // forwarded signals and SIGCHLD still blocked (pending ones carry over) and
 // the status pipe to zjail open. ZJAIL_INIT=<payload pid>,<status fd> says
 // which is which.

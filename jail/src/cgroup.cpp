@@ -170,7 +170,6 @@ void JailCgroup::remove_leaf(const std::string& path) noexcept {
 
 void JailCgroup::cleanup() noexcept {
   leaf_.reset();
-  // Only empty cgroups can be removed: by now the jail has exited.
   if (mode_ == CgroupMode::Delegated) remove_leaf(leaf_path_);
   leaf_path_.clear();
 }

@@ -108,11 +108,13 @@ Denial get_denial(In& in) {
   return d;
 }
 
-void put_plan(Out& o, const Plan& p) {
-  o.u64(p.seccomp.size());
-  for (const auto& f : p.seccomp) o.str(std::string_view(reinterpret_cast<const char*>(f.data()), f.size() * sizeof f[0]));
-  o.u64(p.denial_sources.size());
-  for (const auto& s : p.denial_sources) {
+// The filters and their sources, as get_plan() reads them into a Plan.
+void put_filters(Out& o, const std::vector<std::vector<sock_filter>>& seccomp,
+                 const std::vector<DenialSource>& sources) {
+  o.u64(seccomp.size());
+  for (const auto& f : seccomp) o.str(std::string_view(reinterpret_cast<const char*>(f.data()), f.size() * sizeof f[0]));
+  o.u64(sources.size());
+  for (const auto& s : sources) {
     o.str(s.directive), o.u64(s.allow_list);
     put_pairs(o, s.names), put_pairs(o, s.removed);
     o.u64(s.origins.size());
@@ -200,9 +202,8 @@ Status SupervisorCarry::hand_over(Jail& jail, const SignalForwarding& fwd, const
   o.u64(d.last_.size());
   for (const auto& [nr, den] : d.last_) o.i64(nr), put_denial(o, den);
   o.str(d.killed_call_);
-  Plan filters;
-  if (d.active()) filters.seccomp = *d.filters_, filters.denial_sources = *d.sources_;
-  put_plan(o, filters);
+  if (d.active()) put_filters(o, *d.filters_, *d.sources_);
+  else put_filters(o, {}, {});
   o.i64(t.verbosity), o.str(t.profile_name), o.u64(t.notified), o.str(t.cgroup_leaf);
   o.i64(t.backoff), o.i64(monotonic_ms());
 
