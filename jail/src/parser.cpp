@@ -132,6 +132,17 @@ bool continues(string_view line) {
 
 Status load_file(LoadContext& ctx, Profile& into, const string& path, const Origin* from, bool dropins);
 
+// An error inside an included file names that file; the Include= lines that
+// led there follow, innermost first, so the admin finds the line to change in
+// the profile they wrote: "b.profile:3: ... (included from a.profile:2, x:5)".
+Error included_from(Error e, const Origin& at) {
+  constexpr string_view kTail = " (included from ";
+  string& c = e.context;
+  if (!c.empty() && c.back() == ')' && c.find(kTail) != string::npos) c.insert(c.size() - 1, ", " + at.str());
+  else c += string(kTail) + at.str() + ")";
+  return e;
+}
+
 Status include(LoadContext& ctx, Profile& into, string_view value, const Origin& at) {
   if (value.empty()) return profile_error(at, "Include= needs a profile name or a path");
   string path(value);
@@ -254,8 +265,9 @@ Status load_file(LoadContext& ctx, Profile& into, const string& path, const Orig
   ctx.canonical.push_back(canon);
   ctx.shown.push_back(path);
   into.sources.push_back(path);
-  ZJAIL_TRY(parse_text(ctx, into, *text, path));
-  if (dropins) ZJAIL_TRY(apply_dropins(ctx, into, path));
+  Status read = parse_text(ctx, into, *text, path);
+  if (read && dropins) read = apply_dropins(ctx, into, path);
+  if (!read) return from ? included_from(std::move(read).error(), *from) : std::move(read).error();
   ctx.canonical.pop_back();
   ctx.shown.pop_back();
   return {};

@@ -16,7 +16,9 @@
 namespace zjail {
 namespace {
 
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 namespace fs = std::filesystem;
 using Names = std::vector<std::string>;
@@ -269,7 +271,18 @@ TEST_F(ProfileFiles, IncludeErrors) {
             "t.profile:2: Include=" + root_ + "/missing.conf: No such file or directory");
   write("bad.conf", "[Jail]\n\nLimitNOFILE=lots\n");
   EXPECT_EQ(error_of("[Jail]\nInclude=" + root_ + "/bad.conf\n"),
-            root_ + "/bad.conf:3: invalid value 'lots' for LimitNOFILE=: expected a number, SOFT:HARD or 'infinity'");
+            root_ + "/bad.conf:3: invalid value 'lots' for LimitNOFILE=: expected a number, SOFT:HARD or 'infinity'"
+            " (included from t.profile:2)");
+  // Nested: every Include= line on the way, innermost first.
+  write("etc/mid.profile", "[Jail]\nUser=x\nInclude=" + root_ + "/bad.conf\n");
+  EXPECT_EQ(error_of("[Jail]\n\nInclude=mid\n"),
+            root_ + "/bad.conf:3: invalid value 'lots' for LimitNOFILE=: expected a number, SOFT:HARD or 'infinity'"
+            " (included from " + etc_ + "/mid.profile:3, t.profile:3)");
+  // A file that is no profile at all: its first line is blamed, and the line
+  // that included it is named too.
+  write("notes.txt", "hello\n");
+  EXPECT_EQ(error_of("[Jail]\nInclude=" + root_ + "/notes.txt\n"),
+            root_ + "/notes.txt:1: expected Key=value, a [section] or a comment, not 'hello' (included from t.profile:2)");
 }
 
 TEST_F(ProfileFiles, IncludeCyclesAreDetected) {
@@ -279,7 +292,7 @@ TEST_F(ProfileFiles, IncludeCyclesAreDetected) {
   auto st = load(p, "a");
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().message(), etc_ + "/b.profile:3: include cycle: " + etc_ + "/a.profile -> " + etc_ +
-                                      "/b.profile -> " + etc_ + "/a.profile");
+                                      "/b.profile -> " + etc_ + "/a.profile (included from " + etc_ + "/a.profile:2)");
   std::string self = write("self.profile", "[Jail]\nInclude=./self.profile\n");
   Profile q;
   EXPECT_EQ(load(q, self).error().message(),
@@ -300,7 +313,9 @@ TEST_F(ProfileFiles, IncludeDepthIsCapped) {
   Profile p;
   auto st = load(p, "n0");
   ASSERT_FALSE(st);
-  EXPECT_EQ(st.error().message(), etc_ + "/n15.profile:2: profiles nested more than 16 deep (Include= or drop-ins)");
+  EXPECT_THAT(st.error().message(), StartsWith(etc_ + "/n15.profile:2: profiles nested more than 16 deep "
+                                                      "(Include= or drop-ins) (included from " + etc_ + "/n14.profile:2, "));
+  EXPECT_THAT(st.error().message(), EndsWith(etc_ + "/n0.profile:2)"));
   Profile q;
   EXPECT_TRUE(load(q, "n5"));  // fifteen levels are fine
 }
