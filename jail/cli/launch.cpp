@@ -148,7 +148,7 @@ Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContex
   // a jail whose end needs nothing of this process may be handed over.
   SupervisorTicket ticket;
   if (!hooks && !explainer) {
-    keep_for_supervision(plan);
+    release_payload_fds(plan);
     if (lease.empty() && plan.bind_sockets.empty()) {
       ticket = SupervisorTicket::prepare(opt.argv);
       ticket.verbosity = opt.verbosity;
@@ -156,6 +156,7 @@ Result<ExitStatus> launch(const Profile& profile, const Options& opt, PlanContex
       ticket.notified = notified;
       if (cgroup.mode() == CgroupMode::Delegated) ticket.cgroup_leaf = cgroup.path();
     }
+    if (!ticket.ready()) keep_for_supervision(plan);
   }
   auto status = jail.wait(&signals, &relay, /*shed_when_idle=*/!hooks, hooks ? hooks->stop_grace_ms : -1,
                           ticket.ready() ? &ticket : nullptr);

@@ -527,6 +527,11 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter rep
   return make_error(step, rec.err, describe_failure(plan, step, rec.err, rec.detail));
 }
 
+void release_payload_fds(Plan& plan) {
+  plan.exec_fd.reset();
+  plan.pass_fds.clear();
+}
+
 void keep_for_supervision(Plan& plan) {
   Plan kept;
   kept.seccomp = std::move(plan.seccomp);

@@ -135,7 +135,7 @@ std::string link_of(const std::string& path) {
 // The supervisor outlives the launch by as long as the jail runs. A copy of a
 // passed socket in it would keep the socket open (and accepting) after the
 // payload closed it, and a copy of the payload's binary would pin it: once
-// the payload runs, it holds neither (launch.hpp: keep_for_supervision).
+// the payload runs, it holds neither (launch.hpp: release_payload_fds).
 TEST_F(PassedSockets, TheSupervisorKeepsNoCopyOfThemNorOfThePayloadsBinary) {
   int free_port = 0;
   int probe = loopback_listener(free_port);

@@ -90,12 +90,18 @@ class Jail {
   int carried_status_ = -1;   // the payload's status, read by the small supervisor
 };
 
-// What a supervisor keeps of its plan once start_jail() has returned: the
-// filters and what explains their denials (the Jail's DenialSupervisor reads
-// them where they are), and ListenViaBind='s sockets. Everything else goes,
-// its fds with it: the payload holds its own copies, and the supervisor's
-// would keep the payload's binary, mount sources and passed connections open
-// for as long as the jail runs, in memory that every jail pays for.
+// The payload's own fds in the plan, closed once start_jail() has returned:
+// the payload holds its own copies, and the supervisor's would keep its
+// binary open, and a passed connection (Accept=yes) open after the payload
+// closed it, for as long as the jail runs.
+void release_payload_fds(Plan& plan);
+
+// What a supervisor that stays keeps of its plan: the filters and what
+// explains their denials (the Jail's DenialSupervisor reads them where they
+// are), and ListenViaBind='s sockets; the rest is freed, fds with it. One
+// that hands over (handover.hpp) leaves the whole plan behind with its exec,
+// and frees nothing before: every free after the clone writes to a page the
+// clone left copy-on-write.
 void keep_for_supervision(Plan& plan);
 
 // Whether the host refuses this process a user namespace: the errno
