@@ -530,6 +530,7 @@ Result<Jail> start_jail(const Plan& plan, JailCgroup* cgroup, DenialReporter rep
 void release_payload_fds(Plan& plan) {
   plan.exec_fd.reset();
   plan.pass_fds.clear();
+  plan.network.join_fd.reset();
 }
 
 void keep_for_supervision(Plan& plan) {

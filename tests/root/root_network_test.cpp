@@ -8,6 +8,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
+#include <csignal>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <sstream>
@@ -164,6 +166,24 @@ TEST_F(JailNetwork, NetworkNamespacePathJoinsThatNamespace) {
   EXPECT_EQ(r.code, 0) << r.dump();
   EXPECT_THAT(r.out, HasSubstr("198.51.100.7/24")) << r.dump();
   EXPECT_THAT(r.out, HasSubstr("zo0")) << r.dump();
+  // Once the payload runs, zjail holds no fd of the namespace it joined:
+  // the jail keeps it alive itself.
+  {
+    std::string ns_path = "/run/netns/" + other.name;
+    struct stat want {};
+    ASSERT_EQ(stat(ns_path.c_str(), &want), 0);
+    auto z = start_sleeper(host, profile("join", "PrivateNetwork=no\nNetworkNamespacePath=" + ns_path));
+    std::string held;
+    std::string fds = "/proc/" + std::to_string(z->pid()) + "/fd";
+    for (const auto& e : std::filesystem::directory_iterator(fds)) {
+      struct stat st {};
+      if (stat(e.path().c_str(), &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+        held += e.path().filename().string() + " ";
+    }
+    EXPECT_EQ(held, "") << "zjail still holds " << ns_path;
+    ASSERT_EQ(kill(z->pid(), SIGTERM), 0);
+    z->wait();
+  }
   for (const auto& [path, says] : {std::pair<std::string, std::string>{"/run/netns/zjt-none", "No such file or directory"},
                                    {"/etc/passwd", "is not a network namespace"}}) {
     auto bad = run_in(host, profile("join", "PrivateNetwork=no\nNetworkNamespacePath=" + path), {"/bin/true"});

@@ -90,10 +90,11 @@ class Jail {
   int carried_status_ = -1;   // the payload's status, read by the small supervisor
 };
 
-// The payload's own fds in the plan, closed once start_jail() has returned:
-// the payload holds its own copies, and the supervisor's would keep its
-// binary open, and a passed connection (Accept=yes) open after the payload
-// closed it, for as long as the jail runs.
+// The fds in the plan that only the launch used, closed once start_jail()
+// has returned (all but ListenViaBind='s sockets): the payload's binary, the
+// sockets passed to it, the network namespace it joined. The jail holds its
+// own; the supervisor's would keep a passed connection (Accept=yes) open
+// after the payload closed it, for as long as the jail runs.
 void release_payload_fds(Plan& plan);
 
 // What a supervisor that stays keeps of its plan: the filters and what
