@@ -44,6 +44,8 @@ struct LoadContext {
   std::vector<string> canonical;
   std::vector<string> shown;  // as named in messages
   std::vector<Applied> applied;  // every directive line, in the order applied
+  std::vector<Origin> includes;  // the Include= lines being followed, outermost first
+  bool chained = false;          // the error on its way out names them already
 };
 
 // What one line decides, beyond its own name: the mount points of binds and
@@ -135,11 +137,15 @@ Status load_file(LoadContext& ctx, Profile& into, const string& path, const Orig
 // An error inside an included file names that file; the Include= lines that
 // led there follow, innermost first, so the admin finds the line to change in
 // the profile they wrote: "b.profile:3: ... (included from a.profile:2, x:5)".
-Error included_from(Error e, const Origin& at) {
-  constexpr string_view kTail = " (included from ";
-  string& c = e.context;
-  if (!c.empty() && c.back() == ')' && c.find(kTail) != string::npos) c.insert(c.size() - 1, ", " + at.str());
-  else c += string(kTail) + at.str() + ")";
+// Said once, by the innermost file that saw it fail, from the chain being
+// followed rather than from the message, whose text a profile may choose.
+Error with_include_chain(Error e, LoadContext& ctx) {
+  if (ctx.chained || ctx.includes.empty()) return e;
+  string chain = "(included from ";
+  for (auto it = ctx.includes.rbegin(); it != ctx.includes.rend(); ++it)
+    chain += (it == ctx.includes.rbegin() ? "" : ", ") + it->str();
+  e.trail = chain + ")";
+  ctx.chained = true;
   return e;
 }
 
@@ -264,10 +270,12 @@ Status load_file(LoadContext& ctx, Profile& into, const string& path, const Orig
   }
   ctx.canonical.push_back(canon);
   ctx.shown.push_back(path);
+  if (from) ctx.includes.push_back(*from);
   into.sources.push_back(path);
   Status read = parse_text(ctx, into, *text, path);
   if (read && dropins) read = apply_dropins(ctx, into, path);
-  if (!read) return from ? included_from(std::move(read).error(), *from) : std::move(read).error();
+  if (!read) return with_include_chain(std::move(read).error(), ctx);
+  if (from) ctx.includes.pop_back();
   ctx.canonical.pop_back();
   ctx.shown.pop_back();
   return {};
@@ -311,13 +319,13 @@ Result<string> find_profile(const string& name_or_path, const std::vector<string
 Status load_profile(Profile& into, const string& name_or_path, const std::vector<string>& search_path,
                     const ProfileTrust& trust) {
   ZJAIL_TRY_ASSIGN(auto path, find_profile(name_or_path, search_path));
-  LoadContext ctx{search_path, trust, {}, {}, {}};
+  LoadContext ctx{search_path, trust, {}, {}, {}, {}, false};
   return load_file(ctx, into, path, nullptr, true);
 }
 
 Status load_profile_text(Profile& into, string_view text, const string& file,
                          const std::vector<string>& search_path, const ProfileTrust& trust) {
-  LoadContext ctx{search_path, trust, {canonical_path(file)}, {file}, {}};
+  LoadContext ctx{search_path, trust, {canonical_path(file)}, {file}, {}, {}, false};
   into.sources.push_back(file);
   return parse_text(ctx, into, text, file);
 }

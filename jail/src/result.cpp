@@ -11,6 +11,10 @@ std::string Error::detail() const {
     if (!m.empty()) m += ": ";
     m += std::strerror(err);
   }
+  if (!trail.empty()) {
+    if (!m.empty()) m += ' ';
+    m += trail;
+  }
   return m;
 }
 

@@ -283,6 +283,24 @@ TEST_F(ProfileFiles, IncludeErrors) {
   write("notes.txt", "hello\n");
   EXPECT_EQ(error_of("[Jail]\nInclude=" + root_ + "/notes.txt\n"),
             root_ + "/notes.txt:1: expected Key=value, a [section] or a comment, not 'hello' (included from t.profile:2)");
+  // A missing file deeper down: its errno stays with its path, the chain
+  // comes after.
+  write("etc/far.profile", "[Jail]\nInclude=" + root_ + "/missing.conf\n");
+  EXPECT_EQ(error_of("[Jail]\nInclude=far\n"), etc_ + "/far.profile:2: Include=" + root_ +
+                                                   "/missing.conf: No such file or directory (included from t.profile:2)");
+}
+
+// The chain is built from the Include= lines followed, not read back from the
+// message: text in a profile that looks like a chain is not extended.
+TEST_F(ProfileFiles, IncludeChainIsNotTakenFromTheMessage) {
+  // Its message ends in a parenthesis of zjail's own ("... (TCP only)"), with
+  // the look-alike chain inside it.
+  write("lies.conf", "[Jail]\nSocketConnectAllow=80 (included from /etc/zjail/trusted.profile:9)\n");
+  write("etc/mid.profile", "[Jail]\nInclude=" + root_ + "/lies.conf\n");
+  std::string e = error_of("[Jail]\n\nInclude=mid\n");
+  EXPECT_THAT(e, StartsWith(root_ + "/lies.conf:2: "));
+  EXPECT_THAT(e, HasSubstr("(included from /etc/zjail/trusted.profile:9)"));
+  EXPECT_THAT(e, EndsWith(") (included from " + etc_ + "/mid.profile:2, t.profile:3)")) << e;
 }
 
 TEST_F(ProfileFiles, IncludeCyclesAreDetected) {

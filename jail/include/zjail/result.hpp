@@ -35,8 +35,9 @@ struct Error {
   Step step = Step::Plan;
   int err = 0;          // errno, 0 when not a system error
   std::string context;  // what failed: a path, a value, or "file:line: message"
+  std::string trail;    // said last, after the errno: how the failing place was reached
 
-  // "context: strerror (step: name)", or "context (step: name)" without errno.
+  // "context: strerror trail (step: name)", or without the errno or trail.
   std::string message() const;
   // The same without the step.
   std::string detail() const;
@@ -49,7 +50,7 @@ struct Error {
 };
 
 inline Error make_error(Step step, int err, std::string context) {
-  return Error{step, err, std::move(context)};
+  return Error{step, err, std::move(context), {}};
 }
 
 // Using a Result the wrong way (value() of an error, error() of a value) is
