@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -154,12 +155,21 @@ int run(const zjail::cli::Options& opt, zjail::cli::Log& log) {
 // here, spent on pages that the jail's clone left copy-on-write
 // (bench/where-the-time-goes.md). Sanitizer builds exit normally, so their
 // leak check still sees everything freed.
+//
+// Output that did not reach stdout (a full disk, a closed pipe) is zjail's
+// failure: `zjail --analyze --json >report.json` must not succeed with half
+// a report.
 [[noreturn]] void leave(int code) {
-#if defined(__SANITIZE_ADDRESS__)
+  spdlog::default_logger_raw()->flush();
+  int failed = std::fflush(stdout) != 0 ? errno : 0;
+  if ((failed != 0 || std::ferror(stdout)) && code == 0) {
+    spdlog::error("writing to stdout: {}", failed != 0 ? std::strerror(failed) : "some of the output was lost");
+    code = kExitFailure;
+  }
+  std::fflush(nullptr);
+#if defined(ZJAIL_SANITIZER_BUILD)
   std::exit(code);
 #else
-  spdlog::default_logger_raw()->flush();
-  std::fflush(nullptr);
   _exit(code);
 #endif
 }

@@ -1,6 +1,10 @@
 // The command line's verbs: `zjail check|show|analyze|list-profiles|
 // syscall-groups` as the first argument mean what their flags mean; anywhere
 // else, or after `--`, a word like them is the payload.
+#include <sys/wait.h>
+
+#include <cstdio>
+
 #include "harness.hpp"
 
 namespace zjail_test {
@@ -55,6 +59,33 @@ TEST_F(Verbs, APayloadNamedLikeAVerbRunsAfterDashDash) {
   EXPECT_EQ(r.code, 127) << r.dump();
   auto after = run({"--profile", kProfile, "check"});
   EXPECT_EQ(after.code, 127) << after.dump();
+}
+
+// What zjail prints is its result: when it cannot be written (a full disk,
+// here /dev/full), zjail fails with a line saying so instead of exiting 0
+// with the output lost.
+TEST_F(Verbs, OutputThatCannotBeWrittenIsAFailure) {
+  for (std::string args : {"--show --profile " + std::string(kProfile), std::string("list-profiles"),
+                           std::string("syscall-groups")}) {
+    std::string cmd = std::string("ZJAIL_PROFILE_PATH=") + ZJAIL_TEST_PROFILE_PATH + " " + kZjail + " " + args +
+                      " 2>&1 >/dev/full";
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string err;
+    char buf[512];
+    while (size_t n = fread(buf, 1, sizeof buf, p)) err.append(buf, n);
+    int status = pclose(p);
+    ASSERT_TRUE(WIFEXITED(status)) << args;
+    EXPECT_EQ(WEXITSTATUS(status), kExitFailure) << args << ": " << err;
+    // The errno when the last flush failed; a write that failed earlier in a
+    // long output left no errno to report.
+    EXPECT_THAT(err, ::testing::AnyOf(HasSubstr("zjail: writing to stdout: No space left on device\n"),
+                                      HasSubstr("zjail: writing to stdout: some of the output was lost\n")))
+        << args;
+  }
+  // The same output to a file that takes it: 0.
+  auto ok = run({"--show", "--profile", kProfile});
+  EXPECT_EQ(ok.code, 0) << ok.dump();
 }
 
 }  // namespace
