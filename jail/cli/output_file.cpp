@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 
 #include "zjail/fd.hpp"
@@ -30,7 +31,37 @@ Status check_destination(const std::string& path, const char* option) {
   return {};
 }
 
+namespace {
+
+Status write_all(int fd, const std::string& text, const std::string& path) {
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error(Step::Profile, n < 0 ? errno : EIO, "writing " + path);
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
 Status write_atomically(const std::string& path, const std::string& text) {
+  // Only a regular file is replaced by a rename. Anything else the admin
+  // named is written through as a shell's `>` would: a symlink to where it
+  // points (/dev/stdout), a terminal, a FIFO or a character device as it is.
+  // A rename would put a plain file in place of the link or the node (as root,
+  // /dev/null). A block device is refused, a directory too.
+  struct stat lst{};
+  if (lstat(path.c_str(), &lst) == 0 && !S_ISREG(lst.st_mode)) {
+    struct stat st{};
+    if (stat(path.c_str(), &st) != 0) return make_error(Step::Profile, errno, "writing " + path);
+    if (S_ISDIR(st.st_mode)) return make_error(Step::Profile, EISDIR, "writing " + path);
+    if (S_ISBLK(st.st_mode)) return make_error(Step::Profile, ENOTSUP, "writing " + path + ", a block device");
+    UniqueFd fd(open(path.c_str(), O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC));
+    if (!fd) return make_error(Step::Profile, errno, "writing " + path);
+    return write_all(fd.get(), text, path);
+  }
   std::string tmp = path + ".XXXXXX";
   UniqueFd fd(mkostemp(tmp.data(), O_CLOEXEC));
   if (!fd) return make_error(Step::Profile, errno, "writing " + path);
@@ -38,13 +69,7 @@ Status write_atomically(const std::string& path, const std::string& text) {
     unlink(tmp.c_str());
     return make_error(Step::Profile, err, "writing " + path);
   };
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(errno);
-    done += static_cast<size_t>(n);
-  }
+  if (auto st = write_all(fd.get(), text, path); !st) return fail(st.error().err);
   // A file replaced keeps its mode: what it held may have been private
   // (an export carries Environment= values). A new one is 0644.
   struct stat st{};

@@ -12,7 +12,8 @@ namespace zjail::cli {
 Status check_destination(const std::string& path, const char* option);
 
 // Temp file in the same directory, then rename: a reader sees the old file
-// or the whole new one, never a part.
+// or the whole new one, never a part. A path that is not a regular file (a
+// symlink, a FIFO, a terminal, a character device) is written through.
 Status write_atomically(const std::string& path, const std::string& text);
 
 }  // namespace zjail::cli

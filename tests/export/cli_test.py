@@ -7,6 +7,7 @@ not depend on the exporter's environment.
     cli_test.py ZJAIL PROFILE_DIR
 """
 import json
+import stat
 import os
 import subprocess
 import sys
@@ -72,6 +73,29 @@ with tempfile.TemporaryDirectory() as tmp:
     r = export("--format", "oci-seccomp", "-p", "no-such-profile", "--output", out)
     check(r.returncode == 125 and open(out).read() == before, "a failed export touched --output")
     check(not [f for f in os.listdir(tmp) if f.startswith("out.json.")], "a temporary file was left behind")
+
+    # A path that is no regular file is written through, never replaced by
+    # a plain file: a symlink (to its target), a FIFO, a character device.
+    target = os.path.join(tmp, "target.json")
+    open(target, "w").close()
+    link = os.path.join(tmp, "link.json")
+    os.symlink(target, link)
+    r = export("--format", "oci-seccomp", "-p", "untrusted", "--output", link)
+    check(r.returncode == 0 and os.path.islink(link) and json.load(open(target))["defaultAction"],
+          f"--output through a symlink: exit {r.returncode}, link kept {os.path.islink(link)}: {r.stderr}")
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE, text=True)
+    r = export("--format", "oci-seccomp", "-p", "untrusted", "--output", fifo)
+    got = reader.communicate(timeout=20)[0]
+    check(r.returncode == 0 and stat.S_ISFIFO(os.lstat(fifo).st_mode) and json.loads(got)["defaultAction"],
+          f"--output to a FIFO: exit {r.returncode}: {r.stderr}")
+    r = export("--format", "oci-seccomp", "-p", "untrusted", "--output", "/dev/null")
+    check(r.returncode == 0 and stat.S_ISCHR(os.lstat("/dev/null").st_mode),
+          f"--output /dev/null: exit {r.returncode}, still a device: {stat.S_ISCHR(os.lstat('/dev/null').st_mode)}")
+    r = export("--format", "oci-seccomp", "-p", "untrusted", "--output", "/dev/full")
+    check(r.returncode == 125 and "No space left on device" in r.stderr and stat.S_ISCHR(os.lstat("/dev/full").st_mode),
+          f"--output /dev/full: exit {r.returncode}: {r.stderr}")
 
 # The exporter's environment does not reach the export.
 a = export("--format", "k8s", "-p", "untrusted", "-u", "nobody", env=dict(ENV, ZJAIL_TEST_SECRET="s3cret"))
