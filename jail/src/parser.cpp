@@ -180,6 +180,11 @@ Status handle_line(LoadContext& ctx, Profile& into, string_view line, const Orig
     return {};
   }
   size_t eq = line.find('=');
+  // Before [Jail], such a line says the file is no profile (an Include= of
+  // the wrong path): it is not quoted, since it may be anything, such as a
+  // line of /etc/shadow, and the message goes to the journal.
+  if (eq == string_view::npos && !in_jail)
+    return profile_error(at, "expected [Jail] or a comment first: this does not read as a profile");
   if (eq == string_view::npos)
     return profile_error(at, "expected Key=value, a [section] or a comment, not '" + string(line) + "'");
   string_view key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));

@@ -278,11 +278,13 @@ TEST_F(ProfileFiles, IncludeErrors) {
   EXPECT_EQ(error_of("[Jail]\n\nInclude=mid\n"),
             root_ + "/bad.conf:3: invalid value 'lots' for LimitNOFILE=: expected a number, SOFT:HARD or 'infinity'"
             " (included from " + etc_ + "/mid.profile:3, t.profile:3)");
-  // A file that is no profile at all: its first line is blamed, and the line
-  // that included it is named too.
-  write("notes.txt", "hello\n");
+  // A file that is no profile at all: its first line is blamed, not quoted
+  // (it could be a line of /etc/shadow), and the line that included it is
+  // named too.
+  write("notes.txt", "root:$y$secret:20228::::::\n");
   EXPECT_EQ(error_of("[Jail]\nInclude=" + root_ + "/notes.txt\n"),
-            root_ + "/notes.txt:1: expected Key=value, a [section] or a comment, not 'hello' (included from t.profile:2)");
+            root_ + "/notes.txt:1: expected [Jail] or a comment first: this does not read as a profile"
+            " (included from t.profile:2)");
   // A missing file deeper down: its errno stays with its path, the chain
   // comes after.
   write("etc/far.profile", "[Jail]\nInclude=" + root_ + "/missing.conf\n");
