@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -173,12 +174,19 @@ TEST_F(JailNetwork, NetworkNamespacePathJoinsThatNamespace) {
     struct stat want {};
     ASSERT_EQ(stat(ns_path.c_str(), &want), 0);
     auto z = start_sleeper(host, profile("join", "PrivateNetwork=no\nNetworkNamespacePath=" + ns_path));
-    std::string held;
-    std::string fds = "/proc/" + std::to_string(z->pid()) + "/fd";
-    for (const auto& e : std::filesystem::directory_iterator(fds)) {
-      struct stat st {};
-      if (stat(e.path().c_str(), &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino)
-        held += e.path().filename().string() + " ";
+    // Looked at for 80 ms at most: a busy host may run the payload before
+    // zjail returns from the launch, and a kept fd would last until zjail
+    // hands over (100 ms idle) or for the jail's life.
+    std::string held, fds = "/proc/" + std::to_string(z->pid()) + "/fd";
+    for (int tries = 0; tries < 16; ++tries) {
+      held.clear();
+      for (const auto& e : std::filesystem::directory_iterator(fds)) {
+        struct stat st {};
+        if (stat(e.path().c_str(), &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+          held += e.path().filename().string() + " ";
+      }
+      if (held.empty()) break;
+      usleep(5000);
     }
     EXPECT_EQ(held, "") << "zjail still holds " << ns_path;
     ASSERT_EQ(kill(z->pid(), SIGTERM), 0);
