@@ -21,6 +21,10 @@ std::string directory_of(const std::string& path) {
 }  // namespace
 
 Status check_destination(const std::string& path, const char* option) {
+  // "-" would be a file of that name: the payload's own output is what goes
+  // to stdout while zjail learns.
+  if (path == "-")
+    return make_error(Step::Profile, 0, std::string(option) + " -: name a file (the payload's output goes to stdout)");
   struct stat st{};
   std::string dir = directory_of(path);
   if (stat(dir.c_str(), &st) != 0) return make_error(Step::Profile, errno, std::string(option) + " " + path);

@@ -169,12 +169,14 @@ TEST_F(Learn, BadArgumentsWriteNothing) {
       {"--merge not learned", {"learn", "--merge", dir_ / "plain.profile", "--output", out_, "--", "/bin/true"}},
       {"--output in no directory", {"learn", "--output", dir_ / "no/such/dir/x.profile", "--", "/bin/true"}},
       {"--user unknown", {"learn", "--user", "zjail-no-such-user", "--output", out_, "--", "/bin/true"}},
+      {"--output -", {"learn", "--output", "-", "--", "/bin/true"}},
   };
   for (const auto& c : cases) {
     auto r = run(c.args);
     EXPECT_EQ(r.code, kExitFailure) << c.what << "\n" << r.dump();
     EXPECT_FALSE(exists(out_)) << c.what;
   }
+  EXPECT_FALSE(exists("-")) << "--output - made a file named '-'";
 }
 
 // A daemon that refuses root (the postmaster) is learned as its own user:
