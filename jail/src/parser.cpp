@@ -45,7 +45,6 @@ struct LoadContext {
   std::vector<string> shown;  // as named in messages
   std::vector<Applied> applied;  // every directive line, in the order applied
   std::vector<Origin> includes;  // the Include= lines being followed, outermost first
-  bool chained = false;          // the error on its way out names them already
 };
 
 // What one line decides, beyond its own name: the mount points of binds and
@@ -137,15 +136,15 @@ Status load_file(LoadContext& ctx, Profile& into, const string& path, const Orig
 // An error inside an included file names that file; the Include= lines that
 // led there follow, innermost first, so the admin finds the line to change in
 // the profile they wrote: "b.profile:3: ... (included from a.profile:2, x:5)".
-// Said once, by the innermost file that saw it fail, from the chain being
-// followed rather than from the message, whose text a profile may choose.
-Error with_include_chain(Error e, LoadContext& ctx) {
-  if (ctx.chained || ctx.includes.empty()) return e;
+// Said once, by the innermost file that saw it fail (an error with a trail
+// has its chain), from the chain being followed rather than from the
+// message, whose text a profile may choose.
+Error with_include_chain(Error e, const LoadContext& ctx) {
+  if (!e.trail.empty() || ctx.includes.empty()) return e;
   string chain = "(included from ";
   for (auto it = ctx.includes.rbegin(); it != ctx.includes.rend(); ++it)
     chain += (it == ctx.includes.rbegin() ? "" : ", ") + it->str();
   e.trail = chain + ")";
-  ctx.chained = true;
   return e;
 }
 
@@ -324,13 +323,13 @@ Result<string> find_profile(const string& name_or_path, const std::vector<string
 Status load_profile(Profile& into, const string& name_or_path, const std::vector<string>& search_path,
                     const ProfileTrust& trust) {
   ZJAIL_TRY_ASSIGN(auto path, find_profile(name_or_path, search_path));
-  LoadContext ctx{search_path, trust, {}, {}, {}, {}, false};
+  LoadContext ctx{search_path, trust, {}, {}, {}, {}};
   return load_file(ctx, into, path, nullptr, true);
 }
 
 Status load_profile_text(Profile& into, string_view text, const string& file,
                          const std::vector<string>& search_path, const ProfileTrust& trust) {
-  LoadContext ctx{search_path, trust, {canonical_path(file)}, {file}, {}, {}, false};
+  LoadContext ctx{search_path, trust, {canonical_path(file)}, {file}, {}, {}};
   into.sources.push_back(file);
   return parse_text(ctx, into, text, file);
 }
