@@ -5,7 +5,6 @@
 #include "zjail/analyze.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 #include "analyze_internal.hpp"
@@ -520,7 +519,9 @@ Result<Analysis> analyze(const Profile* profile, const UnitFile* unit, bool with
     sum += it.weight * it.exposure;
     out.items.push_back(std::move(it));
   }
-  out.score = std::round(100.0 * sum / total) / 10.0;
+  // Rounded half up (sum and total are never negative) without libm, which
+  // zjail then need not load at every launch.
+  out.score = static_cast<double>(static_cast<long long>(100.0 * sum / total + 0.5)) / 10.0;
   out.rating = rating(out.score);
   return out;
 }

@@ -406,58 +406,63 @@ bool strictly_under(const std::string& rel, const std::string& dir) {
 
 void sort_mounts(std::vector<MountOp>& mounts) {
   std::erase_if(mounts, [](const MountOp& m) { return m.kind == Kind::MountPoint; });
-  auto late = [](const MountOp& m) { return m.kind == Kind::Attr && !m.recursive; };
-  // A JailBind's source is another op's mount: those come last (each one a
-  // file, with nothing mounted beneath it).
-  auto last = [](const MountOp& m) { return m.kind == Kind::JailBind; };
-  std::stable_sort(mounts.begin(), mounts.end(), [&](const MountOp& a, const MountOp& b) {
-    if (last(a) != last(b)) return last(b);
-    if (late(a) != late(b)) return late(b);
-    return depth(a.target) < depth(b.target);
-  });
+  // The order, stable: a JailBind last (its source is another op's mount,
+  // and it is a file with nothing beneath it), a non-recursive Attr late,
+  // and otherwise by depth. The keys are computed once and an index sorted,
+  // so that each op (a dozen strings) is moved once, at the end: a plan is
+  // sorted several times on every launch.
+  const size_t n = mounts.size();
+  std::vector<std::pair<size_t, size_t>> keyed(n);  // key, index in `mounts`
+  for (size_t i = 0; i < n; ++i) {
+    const MountOp& m = mounts[i];
+    const size_t last = m.kind == Kind::JailBind ? 1 : 0;
+    const size_t late = m.kind == Kind::Attr && !m.recursive ? 1 : 0;
+    keyed[i] = {(last << 41) | (late << 40) | depth(m.target), i};
+  }
+  std::sort(keyed.begin(), keyed.end());  // the index breaks ties: stable
+  auto at = [&](size_t k) -> MountOp& { return mounts[keyed[k].second]; };
   // A recursive read-only Attr comes before the mounts beneath it (those
   // keep their own flags), so the mount points it would otherwise leave
   // uncreatable are made first: where one lies in what the Attr covers, it
   // is made (a symlink: moved) right before the Attr.
-  const size_t n = mounts.size();
   std::vector<size_t> before(n, SIZE_MAX);  // op -> the Attr it must precede
   for (size_t x = 0; x < n; ++x) {
-    if (!makes_mount_point(mounts[x])) continue;
+    if (!makes_mount_point(at(x))) continue;
     size_t from = 0;  // just after the last mount that holds x's mount point
     for (size_t l = 0; l < x; ++l)
-      if (holds_content(mounts[l].kind) && strictly_under(mounts[x].target, mounts[l].target)) from = l + 1;
+      if (holds_content(at(l).kind) && strictly_under(at(x).target, at(l).target)) from = l + 1;
     for (size_t a = from; a < x; ++a) {
-      const MountOp& attr = mounts[a];
+      const MountOp& attr = at(a);
       if (attr.kind == Kind::Attr && attr.recursive && (attr.attr & MOUNT_ATTR_RDONLY) &&
-          strictly_under(mounts[x].target, attr.target)) {
+          strictly_under(at(x).target, attr.target)) {
         before[x] = a;
         break;
       }
     }
   }
   std::vector<MountOp> out;
-  std::vector<size_t> index(n);  // old -> new index of every op kept in place
-  std::vector<size_t> points;    // new indices of the MountPoint ops, whose ref is old
+  std::vector<size_t> index(n);  // sorted -> new index of every op kept in place
+  std::vector<size_t> points;    // new indices of the MountPoint ops, whose ref is sorted
   out.reserve(n * 2);
   for (size_t i = 0; i < n; ++i) {
     for (size_t x = i + 1; x < n; ++x) {
       if (before[x] != i) continue;
-      if (mounts[x].kind == Kind::Symlink) {
+      if (at(x).kind == Kind::Symlink) {
         index[x] = out.size();
-        out.push_back(mounts[x]);
+        out.push_back(at(x));
         continue;
       }
       MountOp m;
       m.kind = Kind::MountPoint;
-      m.target = mounts[x].target;
-      m.origin = mounts[x].origin;
+      m.target = at(x).target;
+      m.origin = at(x).origin;
       m.ref = static_cast<int>(x);
       points.push_back(out.size());
       out.push_back(std::move(m));
     }
-    if (before[i] != SIZE_MAX && mounts[i].kind == Kind::Symlink) continue;  // moved
+    if (before[i] != SIZE_MAX && at(i).kind == Kind::Symlink) continue;  // moved
     index[i] = out.size();
-    out.push_back(std::move(mounts[i]));
+    out.push_back(std::move(at(i)));
   }
   for (size_t p : points) out[p].ref = static_cast<int>(index[static_cast<size_t>(out[p].ref)]);
   mounts = std::move(out);
