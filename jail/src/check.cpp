@@ -266,7 +266,7 @@ void check_limits(const Profile& p, const Plan& jail, std::vector<CheckFinding>&
   const Resources& r = p.resources;
   auto writes = cgroup_writes(r);
   if (!writes) {
-    out.push_back({Level::Error, writes.error().context + ": " + std::strerror(writes.error().err)});
+    out.push_back({Level::Error, writes.error().detail()});
     return;
   }
   bool filtered = scope_filter(jail.network) != nullptr;

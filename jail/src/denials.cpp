@@ -20,6 +20,7 @@
 
 #include "child/child.hpp"
 #include "zjail/syscalls.hpp"
+#include "zjail/text.hpp"
 
 namespace zjail {
 namespace {
@@ -89,21 +90,6 @@ std::string call_name(uint32_t arch, int nr) {
 }
 
 bool is_native(const seccomp_data& d) { return d.arch == seccomp_arch_native(); }
-
-// The length of the well-formed UTF-8 sequence at `s[i]` that is no C1
-// control character (U+0080..U+009F), or 0.
-size_t utf8_printable(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
-  auto c1 = static_cast<unsigned char>(s[i + 1]);
-  if (c == 0xc2 && c1 < 0xa0) return 0;                 // C1 controls
-  if ((c == 0xe0 && c1 < 0xa0) || (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90)) return 0;  // overlong, > U+10FFFF
-  if (c == 0xed && c1 >= 0xa0) return 0;                // surrogates
-  return n;
-}
 
 // The calls a name or @group stands for.
 bool lists(const std::string& item, const std::string& call) {
@@ -390,29 +376,7 @@ int path_argument(int nr) {
   }
 }
 
-std::string shown(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += static_cast<char>(c);
-      ++i;
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-      ++i;
-    } else if (size_t n = c >= 0x80 ? utf8_printable(text, i) : 0; n > 0) {
-      out.append(text, i, n);
-      i += n;
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-      ++i;
-    }
-  }
-  return out;
-}
+std::string shown(std::string_view text) { return escape_unprintable(text, "\"\\"); }
 
 std::string describe_call(const seccomp_data& d, const std::string& path) {
   std::string name = call_name(d.arch, d.nr);

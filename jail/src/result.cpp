@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "zjail/text.hpp"
+
 namespace zjail {
 
 std::string Error::detail() const {
@@ -15,7 +17,9 @@ std::string Error::detail() const {
     if (!m.empty()) m += ' ';
     m += trail;
   }
-  return m;
+  // An error is one line, and its paths and values come from outside: a
+  // newline in a file name must not forge the next line of the journal.
+  return escape_unprintable(m);
 }
 
 std::string Error::message() const {

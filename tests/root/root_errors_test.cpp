@@ -147,6 +147,21 @@ TEST_F(Errors, MissingBindSource) {
   expect_refused(r, {"/nonexistent/zjail-src", "No such file or directory", "(step: "});
 }
 
+// A name from outside cannot break zjail's one error line in two: a newline
+// would let whoever names a file forge the next line of the journal, and an
+// escape sequence would reach the admin's terminal. Both come out escaped.
+TEST_F(Errors, ControlCharactersInNamesStayOnOneLine) {
+  auto user = attempt({"--user", "nob\nzjail: forged line\x1b[2J"});
+  expect_refused(user, {"nob\\x0azjail: forged line\\x1b[2J", "User="});
+  EXPECT_EQ(user.err.find('\x1b'), std::string::npos) << user.dump();
+  // A missing path (a list's whitespace would split it, other controls not).
+  auto bind = attempt({"--bind", "/nonexistent/a\x1b]0;owned\x07" "b:/src"});
+  expect_refused(bind, {"/nonexistent/a\\x1b]0;owned\\x07b", "No such file or directory"});
+  // And a profile's own name, which starts its "file:line:" errors.
+  auto named = attempt({"--profile", profile("evil\r\nzjail: ok.profile", "[Jail]\nNoSuchDirective=1\n")});
+  expect_refused(named, {"evil\\x0d\\x0azjail: ok.profile:2"});
+}
+
 // In a profile a bind source must be absolute: there is no directory it
 // could be relative to. (On the command line it is relative to the cwd.)
 TEST_F(Errors, RelativeBindSourceInAProfile) {

@@ -17,6 +17,17 @@ TEST(Result, MessagesNameTheStepAndErrno) {
   EXPECT_EQ(p.message(), "a.profile:3: unknown directive 'Usr'");
 }
 
+// Paths and values come from outside; an error stays one line whatever
+// they hold, with the context, the errno and the trail all escaped.
+TEST(Result, MessagesStayOnOneLine) {
+  Error e = make_error(Step::Mounts, ENOENT, "mount /srv/a\nzjail: forged\x1b[2J");
+  e.trail = "(included from /etc/x\r.profile:2)";
+  EXPECT_EQ(e.message(),
+            "mount /srv/a\\x0azjail: forged\\x1b[2J: No such file or directory (included from "
+            "/etc/x\\x0d.profile:2) (step: mounts)");
+  EXPECT_EQ(e.detail().find('\n'), std::string::npos);
+}
+
 TEST(Result, EveryStepHasADistinctName) {
   std::set<std::string> names;
   for (int s = 0; s < static_cast<int>(Step::Count_); ++s) {
