@@ -278,6 +278,24 @@ TEST(Denials, SupervisorAnswersWithTheProfilesErrno) {
 // set, other ABIs). A call the originals allow (or log) is allowed (or
 // logged) by the merged filter; a call they deny reaches the listener (or,
 // on another ABI, is killed outright).
+// The kill check copies only the filters that can kill a native call: an
+// errno profile's merged filter is as long as the one that explains kills
+// (which has no kill check at all), a killing profile's one copy longer.
+TEST(Denials, OnlyAFilterThatCanKillGetsAKillCheck) {
+  Profile errs = with_filter({"@system-service"});
+  set_errno_action(errs, EPERM);
+  auto e = filters_for(errs);
+  ASSERT_EQ(e.size(), 2u);
+  auto e_merged = notify_filter(e), e_explained = notify_filter(e, false);
+  ASSERT_TRUE(e_merged && e_explained);
+  EXPECT_EQ(e_merged->size(), e_explained->size());
+  auto k = filters_for(with_filter({"@system-service"}));
+  ASSERT_EQ(k.size(), 2u);
+  auto k_merged = notify_filter(k), k_explained = notify_filter(k, false);
+  ASSERT_TRUE(k_merged && k_explained);
+  EXPECT_EQ(k_merged->size(), k_explained->size() + k[1].size());
+}
+
 TEST(Denials, MergedFilterAgreesWithTheOriginalsForEveryShippedProfile) {
   std::vector<std::string> files;
   for (const char* dir : {ZJAIL_SOURCE_DIR "/profiles", ZJAIL_SOURCE_DIR "/tests/root/profiles"})
