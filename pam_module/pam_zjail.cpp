@@ -27,6 +27,7 @@
 #include "zjail/plan.hpp"
 #include "zjail/seccomp_cache.hpp"
 #include "zjail/session.hpp"
+#include "zjail/text.hpp"
 
 namespace {
 
@@ -37,6 +38,13 @@ struct Options {
   bool debug = false;
   zjail::Fault fault;  // fault=STEP[:ERRNO], test builds only
 };
+
+// One syslog line whatever it quotes: a user name from NSS, a profile name
+// or a path may hold control characters, which must not split the line or
+// forge the next one (zjail's errors are escaped the same way).
+void say(pam_handle_t* pamh, int priority, const std::string& line) {
+  pam_syslog(pamh, priority, "%s", zjail::escape_unprintable(line).c_str());
+}
 
 // Unknown arguments are errors: a typo in the stack line must not silently
 // fall back to defaults in a module that decides confinement.
@@ -57,7 +65,7 @@ bool parse_args(pam_handle_t* pamh, int argc, const char** argv, Options& opt) {
       opt.fault = *f;
 #endif
     } else {
-      pam_syslog(pamh, LOG_ERR, "unknown or invalid argument '%s' (config=/ABSOLUTE/PATH, debug)", a);
+      say(pamh, LOG_ERR, std::string("unknown or invalid argument '") + a + "' (config=/ABSOLUTE/PATH, debug)");
       return false;
     }
   }
@@ -101,9 +109,10 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
   const auto& rule = *matched;
   if (!rule || rule->profile.empty()) {
     if (opt.debug)
-      pam_syslog(pamh, LOG_DEBUG, "%s: not confined (%s)", user.c_str(),
-                 rule ? (conf->file + ":" + std::to_string(rule->line) + " says '-'").c_str()
-                      : "no line in the configuration matches");
+      say(pamh, LOG_DEBUG,
+          user + ": not confined (" +
+              (rule ? conf->file + ":" + std::to_string(rule->line) + " says '-'" : "no line in the configuration matches") +
+              ")");
     return PAM_SUCCESS;
   }
   const void* existing = nullptr;
@@ -136,12 +145,11 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
   // Logged before anything is built: the attempt is on record whatever
   // happens, and the syslog connection is open before the process loses
   // sight of the host's /dev/log by joining the jail.
-  pam_syslog(pamh, LOG_INFO, "%s: confining with profile %s (%s)", user.c_str(), rule->profile.c_str(),
-             origin.c_str());
+  say(pamh, LOG_INFO, user + ": confining with profile " + rule->profile + " (" + origin + ")");
   std::string warning;
   auto scoped = zjail::place_session_in_scope(profile.resources, user, who->uid, warning, opt.fault);
   if (!scoped) return fail(pamh, scoped.error());
-  if (!warning.empty()) pam_syslog(pamh, LOG_WARNING, "%s", warning.c_str());
+  if (!warning.empty()) say(pamh, LOG_WARNING, warning);
 
   auto session = zjail::SessionJail::enter(*plan);
   if (!session) return fail(pamh, session.error());
@@ -152,7 +160,7 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv) {
     return PAM_SESSION_ERR;  // `owned` ends the jail on the way out
   }
   owned.release();
-  pam_syslog(pamh, LOG_INFO, "%s: confined, jail init pid %d", user.c_str(), static_cast<int>(init));
+  say(pamh, LOG_INFO, user + ": confined, jail init pid " + std::to_string(init));
   return PAM_SUCCESS;
 }
 

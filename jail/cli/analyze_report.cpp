@@ -9,6 +9,7 @@
 #include "zjail/launch.hpp"
 #include "zjail/parser.hpp"
 #include "zjail/plan.hpp"
+#include "zjail/text.hpp"
 #include "zjail/unit_file.hpp"
 
 namespace zjail::cli {
@@ -117,7 +118,7 @@ Result<int> analyze_command(const Options& opt, const std::vector<std::string>& 
     std::string subject = jailed ? "profile " + pnames : "no zjail";
     if (unit)
       subject += ", unit " + unit->name + " (" + join(unit->sources) + (unit->from_bus ? ", as systemd loaded it" : "") + ")";
-    std::fputs(analysis_table(a, subject).c_str(), stdout);
+    std::fputs(analysis_table(a, escape_unprintable(subject)).c_str(), stdout);
   }
   return opt.threshold && a.score > *opt.threshold ? 1 : 0;
 }

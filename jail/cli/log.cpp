@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "zjail/fd.hpp"
+#include "zjail/text.hpp"
 
 namespace zjail::cli {
 namespace {
@@ -50,6 +51,22 @@ void append_field(std::string& out, const std::string& key, std::string_view val
   out += '\n';
 }
 
+// Every line zjail logs stays one line: the paths and names it quotes come
+// from outside, and whichever message carries one, its control characters
+// are escaped here (escape_unprintable; what is already escaped is kept).
+std::string one_line(const spdlog::details::log_msg& msg) {
+  return escape_unprintable(std::string_view(msg.payload.data(), msg.payload.size()));
+}
+
+class StderrSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::string line = "zjail: " + one_line(msg) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+};
+
 class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   JournalSink(UniqueFd fd, std::shared_ptr<std::map<std::string, std::string>> fields)
@@ -58,7 +75,8 @@ class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     std::string d;
-    append_field(d, "MESSAGE", std::string_view(msg.payload.data(), msg.payload.size()));
+    const std::string message = one_line(msg);
+    append_field(d, "MESSAGE", message);
     append_field(d, "PRIORITY", std::to_string(syslog_priority(msg.level)));
     append_field(d, "SYSLOG_IDENTIFIER", "zjail");
     for (const auto& [k, v] : *fields_) append_field(d, k, v);
@@ -67,7 +85,7 @@ class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
     std::strncpy(sa.sun_path, "/run/systemd/journal/socket", sizeof sa.sun_path - 1);
     if (sendto(fd_.get(), d.data(), d.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
       // The journal is gone: the message still belongs on stderr.
-      std::fprintf(stderr, "zjail: %.*s\n", static_cast<int>(msg.payload.size()), msg.payload.data());
+      std::fprintf(stderr, "zjail: %s\n", message.c_str());
     }
   }
   void flush_() override {}
@@ -117,8 +135,7 @@ Log Log::setup(int verbosity, const char* journal_stream) {
     }
   }
   if (!logger) {
-    logger = std::make_shared<spdlog::logger>("zjail", std::make_shared<spdlog::sinks::stderr_sink_st>());
-    logger->set_pattern("zjail: %v");
+    logger = std::make_shared<spdlog::logger>("zjail", std::make_shared<StderrSink>());
   }
   logger->set_level(verbosity >= 2 ? spdlog::level::trace
                     : verbosity == 1 ? spdlog::level::debug

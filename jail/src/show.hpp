@@ -10,6 +10,7 @@
 
 #include "syntax.hpp"
 #include "zjail/profile.hpp"
+#include "zjail/text.hpp"
 
 namespace zjail {
 
@@ -26,8 +27,10 @@ class ShowWriter {
     key_ = key;
     origin_ = o;
   }
+  // A comment quotes file names: escaped, so that none can end the comment
+  // and write a directive of its own into the output.
   void comment(const std::string& text) {
-    out_ += "# " + text + "\n";
+    out_ += "# " + escape_unprintable(text) + "\n";
     key_ = {};
   }
   void raw(std::string_view key, std::string_view value) {

@@ -6,8 +6,9 @@ namespace zjail {
 
 namespace {
 
-// The length of the well-formed UTF-8 sequence at `s[i]` that is no C1
-// control character (U+0080..U+009F), or 0.
+// The length of the well-formed UTF-8 sequence at `s[i]` that is neither a
+// C1 control character (U+0080..U+009F) nor a line separator or
+// bidirectional control, or 0.
 size_t utf8_printable(std::string_view s, size_t i) {
   auto c = static_cast<unsigned char>(s[i]);
   size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
@@ -18,6 +19,13 @@ size_t utf8_printable(std::string_view s, size_t i) {
   if (c == 0xc2 && c1 < 0xa0) return 0;                 // C1 controls
   if ((c == 0xe0 && c1 < 0xa0) || (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90)) return 0;  // overlong, > U+10FFFF
   if (c == 0xed && c1 >= 0xa0) return 0;                // surrogates
+  if (c == 0xe2 && n == 3) {
+    // U+2028/U+2029 end a line for some readers; the bidirectional
+    // controls (U+200E/F, U+202A..E, U+2066..9) reorder what follows them.
+    auto c2 = static_cast<unsigned char>(s[i + 2]);
+    if (c1 == 0x80 && (c2 == 0x8e || c2 == 0x8f || (c2 >= 0xa8 && c2 <= 0xae))) return 0;
+    if (c1 == 0x81 && c2 >= 0xa6 && c2 <= 0xa9) return 0;
+  }
   return n;
 }
 

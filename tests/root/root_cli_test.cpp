@@ -1,6 +1,7 @@
 // The command line's verbs: `zjail check|show|analyze|list-profiles|
 // syscall-groups` as the first argument mean what their flags mean; anywhere
 // else, or after `--`, a word like them is the payload.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -50,6 +51,34 @@ TEST_F(Verbs, SyscallGroupsListsWhatAGroupHolds) {
   auto bad = run({"syscall-groups", "@sytem-service"});
   EXPECT_EQ(bad.code, kExitFailure) << bad.dump();
   EXPECT_THAT(bad.err, HasSubstr("unknown syscall group '@sytem-service' (did you mean '@system-service'?)"));
+}
+
+// A name from outside (a profile's file name, a command, a bind source) is
+// quoted with its control characters escaped wherever zjail prints it:
+// --show's comments (where a newline would write a directive of its own
+// into output that admins reuse as a profile), --analyze's header,
+// --check's findings and the -vvv log.
+TEST_F(Verbs, NamesFromOutsideStayOnTheirLine) {
+  TempDir d;
+  const std::string name = "b\nNoNewPrivileges=no\n#.profile";
+  d.write(name, "[Jail]\nInclude=" + std::string(kProfile) + "\nHostname=x\n");
+  auto show = run({"--show", "--profile", d / name});
+  ASSERT_EQ(show.code, 0) << show.dump();
+  EXPECT_EQ(show.out.find("\nNoNewPrivileges=no\n"), std::string::npos) << show.dump();
+  EXPECT_THAT(show.out, HasSubstr("b\\x0aNoNewPrivileges=no\\x0a#.profile:3")) << show.dump();
+  auto analyze = run({"--analyze", "--profile", d / name});
+  EXPECT_THAT(analyze.out, HasSubstr("b\\x0aNoNewPrivileges=no\\x0a#.profile")) << analyze.dump();
+  EXPECT_EQ(analyze.out.find("\nNoNewPrivileges=no"), std::string::npos) << analyze.dump();
+  auto check = run({"--check", "--profile", kProfile, "--", "nocmd\nFAKE\x1b[31m"});
+  EXPECT_THAT(check.err, HasSubstr("nocmd\\x0aFAKE\\x1b[31m")) << check.dump();
+  EXPECT_EQ(check.err.find('\x1b'), std::string::npos) << check.dump();
+  TempDir src;
+  const std::string odd = src / "d\x1b[31m";
+  ASSERT_EQ(mkdir(odd.c_str(), 0755), 0);
+  auto log = run({"-vvv", "--profile", kProfile, "--ro-bind", odd + ":/mnt", "--", kProbe, "exit", "0"});
+  EXPECT_EQ(log.code, 0) << log.dump();
+  EXPECT_THAT(log.err, HasSubstr("d\\x1b[31m")) << log.dump();
+  EXPECT_EQ(log.err.find('\x1b'), std::string::npos) << log.dump();
 }
 
 // Only the first argument is a verb: after "--" (or after an option) "check"

@@ -15,6 +15,12 @@ TEST(Text, ControlCharactersAreEscaped) {
   EXPECT_EQ(escape_unprintable("nul\0here"s), "nul\\x00here");
   EXPECT_EQ(escape_unprintable("\xc2\x9b" "1m"), "\\xc2\\x9b1m");  // C1 CSI, as UTF-8
   EXPECT_EQ(escape_unprintable("\x9b" "1m"), "\\x9b1m");           // and as one byte
+  // A line separator, and a right-to-left override that would show
+  // "gnp.exe" as "exe.png".
+  EXPECT_EQ(escape_unprintable("a\xe2\x80\xa8" "b"), "a\\xe2\\x80\\xa8b");
+  EXPECT_EQ(escape_unprintable("x\xe2\x80\xaegnp.exe"), "x\\xe2\\x80\\xaegnp.exe");
+  EXPECT_EQ(escape_unprintable("\xe2\x81\xa6" "y"), "\\xe2\\x81\\xa6y");  // U+2066
+  EXPECT_EQ(escape_unprintable("\xe2\x80\x94"), "\xe2\x80\x94");            // an em dash stays
 }
 
 TEST(Text, PrintableTextIsKept) {

@@ -7,8 +7,9 @@
 
 namespace zjail {
 
-// `text` with control characters (C0, DEL, C1) and bytes that are not
-// well-formed UTF-8 as C escapes ("\x1b"), and each character of `quoted`
+// `text` with control characters (C0, DEL, C1, U+2028/9 and the
+// bidirectional controls) and bytes that are not well-formed UTF-8 as C
+// escapes ("\x1b"), and each character of `quoted`
 // behind a backslash; printable UTF-8 stays as it is. Nothing from outside
 // can then break a line in two, forge the next one, or reach a terminal as
 // an escape sequence.
