@@ -101,6 +101,15 @@ if command -v perf >/dev/null; then
   done
 fi
 
+# zjail against zjail-before once more, taking turns launch by launch: a
+# change smaller than this host's drift during the hyperfine run shows here.
+: >"$out/launch.interleaved"
+if [[ -n $before ]]; then
+  python3 "$repo/bench/interleave.py" "${BENCH_INTERLEAVED_RUNS:-300}" \
+    -- "$before" --profile "$profile" /bin/true -- "$zjail" --profile "$profile" /bin/true \
+    >"$out/launch.interleaved" || die "the interleaved run failed"
+fi
+
 # The plot: mean and median of each line, in ms.
 awk -F, 'NR > 1 { printf "%s %.3f %.3f %.3f\n", $1, $2 * 1000, $3 * 1000, $4 * 1000 }' \
   "$out/launch.csv" >"$out/launch.dat"
@@ -152,6 +161,8 @@ $(bwrap --version), $(firejail --version | head -n 1), $(unshare --version).
 HEAD
   if [[ -n $before ]]; then
     echo "| zjail / zjail-before | $(ratio zjail zjail-before)× | $(ratio zjail zjail-before 4)× | | |"
+    awk 'NR == 1 { bm = $1; ba = $2 } NR == 2 { printf "| zjail / zjail-before, taking turns (%d launches each) | %.2f× | %.2f× | | %.2f → %.2f ms by median |\n", runs, $2 / ba, $1 / bm, bm, $1 }' \
+      runs="${BENCH_INTERLEAVED_RUNS:-300}" "$out/launch.interleaved"
   fi
   cat <<BODY
 
@@ -203,6 +214,10 @@ TAIL
   if [[ -n $before ]]; then
     echo
     echo "zjail-before is \`${BENCH_ZJAIL_BEFORE_LABEL:-$before}\`, timed in the same run."
+    echo "hyperfine times all of one line's runs before the next line's, so a host whose"
+    echo "speed drifts moves the lines apart; the row \"taking turns\" times the two"
+    echo "zjail builds launch by launch instead (bench/interleave.py), and is the one"
+    echo "to go by for a change smaller than the drift."
   fi
 } >"$section"
 echo "bench: zjail/unshare ${vs_unshare}x (target <= 1.0x), zjail/bwrap ${vs_bwrap}x (target <= 0.5x)" >&2
