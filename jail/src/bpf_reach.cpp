@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <utility>
 
 namespace zjail {
@@ -107,8 +106,10 @@ bool may_kill_native(const std::vector<sock_filter>& prog) {
     switch (BPF_CLASS(i.code)) {
       case BPF_RET: {
         if (BPF_RVAL(i.code) != BPF_K) return true;  // the accumulator: anything
+        // Anything but these kills, the kernel's unknown actions included.
         const uint32_t action = i.k & SECCOMP_RET_ACTION_FULL;
-        if (action == SECCOMP_RET_KILL_PROCESS || action == SECCOMP_RET_KILL_THREAD || action == SECCOMP_RET_TRAP)
+        if (action != SECCOMP_RET_ALLOW && action != SECCOMP_RET_LOG && action != SECCOMP_RET_ERRNO &&
+            action != SECCOMP_RET_TRACE && action != SECCOMP_RET_USER_NOTIF)
           return true;
         continue;
       }

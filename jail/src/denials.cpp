@@ -305,10 +305,10 @@ Result<std::vector<sock_filter>> notify_filter(const std::vector<std::vector<soc
   static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the marker check reads args[1]'s low word first");
   // Layout: the prologue; every filter in order (the main pass); with kills
   // in the kernel, a second copy of those of filters 1..n-1 that can kill
-  // (the kill check); one return USER_NOTIF. A denial that is not a kill cannot be answered yet:
-  // a later filter may kill for the same call, and a kill outranks every
-  // errno. So it goes on to the kill check of the later filters, which
-  // returns their kill or, past the last, USER_NOTIF.
+  // (the kill check); one return USER_NOTIF. A denial that is not a kill
+  // cannot be answered yet: a later filter may kill for the same call, and
+  // a kill outranks every errno. So it goes on to the kill check of the
+  // later filters, which returns their kill or, past the last, USER_NOTIF.
   const size_t n = filters.size();
   std::vector<uint32_t> main_start(n + 1), check_start(n + 1);
   size_t pc = out.size();

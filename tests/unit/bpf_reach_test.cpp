@@ -64,6 +64,8 @@ TEST(BpfReach, WhatItCannotFollowCounts) {
   // not the filter's to judge.
   EXPECT_TRUE(may_kill_native({ret(SECCOMP_RET_TRAP)}));
   EXPECT_TRUE(may_kill_native({ret(SECCOMP_RET_KILL_THREAD)}));
+  EXPECT_TRUE(may_kill_native({ret(0x00010000)}));  // no action the kernel knows: a kill
+  EXPECT_FALSE(may_kill_native({ret(SECCOMP_RET_TRACE), ret(SECCOMP_RET_LOG)}));
   EXPECT_TRUE(may_kill_native({BPF_JUMP(BPF_JMP | BPF_JA, 5, 0, 0), ret(kAllow)}));
   EXPECT_TRUE(may_kill_native({}));
 }
