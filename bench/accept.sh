@@ -6,6 +6,9 @@
 #                     for ExecStart=
 #   zjail-delegate    the same with Delegate=yes, as
 #                     units/zjail-echo-activated.service has it
+#   floor-jail        the same jail's kernel work alone around echo
+#                     (bench/floor.c --activated): the best a jailed
+#                     instance could reach
 # and, as the floor, one echo server that stays up (no process per
 # connection). bench/conn_rate.c connects, sends a line, reads the echo and
 # closes, in one loop, the lines taking turns in blocks of
@@ -28,13 +31,13 @@ rounds=${BENCH_ACCEPT_ROUNDS:-6}
 target=0.8
 
 ((EUID == 0)) || { echo "bench: run as root" >&2; exit 1; }
-for f in jail/zjail examples/echo/echo bench/zjail_conn_rate; do
-  [[ -x $build/$f ]] || { echo "bench: $build/$f was not built (cmake --build $build --target zjail echo zjail_conn_rate)" >&2; exit 1; }
+for f in jail/zjail examples/echo/echo bench/zjail_conn_rate bench/zjail_launch_floor; do
+  [[ -x $build/$f ]] || { echo "bench: $build/$f was not built (cmake --build $build --target zjail echo zjail_conn_rate zjail_launch_floor)" >&2; exit 1; }
 done
 # shellcheck source-path=SCRIPTDIR source=vm-lib.sh
 source "$repo/bench/vm-lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/zjail-accept-bench.XXXXXX")
-sockets="zjail-bench-plain.socket zjail-bench-zjail.socket zjail-bench-zjail-delegate.socket"
+sockets="zjail-bench-plain.socket zjail-bench-zjail.socket zjail-bench-zjail-delegate.socket zjail-bench-floor-jail.socket"
 cleanup() {
   bench_vm "systemctl stop $sockets zjail-bench-floor.service; systemctl reset-failed 'zjail-bench-*'
     rm -f /etc/systemd/system/zjail-bench-*" >/dev/null 2>&1 || true
@@ -56,11 +59,12 @@ unit() {
 unit plain 7101 /opt/zjail/bench/echo
 unit zjail 7102 "/usr/local/bin/zjail --profile echo-activated /opt/zjail/bench/echo"
 unit zjail-delegate 7103 "/usr/local/bin/zjail --profile echo-activated /opt/zjail/bench/echo" 'Delegate=yes\n'
+unit floor-jail 7104 "/opt/zjail/bench/floor --activated /opt/zjail/bench/echo"
 tar -C "$work" -cf - . | bench_vm "tar -C /etc/systemd/system -xf - --no-same-owner && systemctl daemon-reload &&
   systemctl start $sockets &&
   systemd-run --quiet --unit=zjail-bench-floor -p StandardOutput=null /opt/zjail/bench/echo 7100"
 
-bench_vm "/opt/zjail/bench/zjail_conn_rate $block $rounds floor=7100 plain=7101 zjail=7102 zjail-delegate=7103" \
+bench_vm "/opt/zjail/bench/zjail_conn_rate $block $rounds floor=7100 plain=7101 zjail=7102 zjail-delegate=7103 floor-jail=7104" \
   >"$work/rate.tsv"
 # Start-up alone: 3 s after each connection, the instance is long gone.
 bench_vm "/opt/zjail/bench/zjail_conn_rate -g 3000 $((2 * block)) 2 plain=7101 zjail=7102" >"$work/spaced.tsv"
@@ -90,11 +94,13 @@ ratio=$(calc %.2f "$(col zjail 4) / $(col plain 4)")
 met=$(awk -v r="$ratio" -v t="$target" 'BEGIN { print (r >= t) ? "met" : "NOT met" }')
 
 dratio=$(calc %.2f "$(col zjail-delegate 4) / $(col plain 4)")
+fratio=$(calc %.2f "$(col floor-jail 4) / $(col plain 4)")
+zfratio=$(calc %.2f "$(col zjail 4) / $(col floor-jail 4)")
 load=$(bench_vm "cut -d' ' -f1-3 /proc/loadavg")
 
 mkdir -p -- "$out/sections"
-printf 'accept\tAccept=yes, jailed / unjailed %s× (%s / %s connections/s; with Delegate=yes %s×), VM\t≥ %s×\t%s\n' \
-  "$ratio" "$(calc %.1f "$(col zjail 4)")" "$(calc %.1f "$(col plain 4)")" "$dratio" "$target" "$met" \
+printf 'accept\tAccept=yes, jailed / unjailed %s× (%s / %s connections/s; with Delegate=yes %s×; the jail'"'"'s floor %s×), VM\t≥ %s×\t%s\n' \
+  "$ratio" "$(calc %.1f "$(col zjail 4)")" "$(calc %.1f "$(col plain 4)")" "$dratio" "$fratio" "$target" "$met" \
   >"$out/accept.summary"
 {
   cat <<HEAD
@@ -113,12 +119,13 @@ units differ only in what the table says.
 | line | instance runs | connections | per second | median ms | p90 ms | CPU ms per connection | of which PID 1 |
 |---|---|---|---|---|---|---|---|
 HEAD
-  for l in floor plain zjail zjail-delegate; do
+  for l in floor plain zjail zjail-delegate floor-jail; do
     case $l in
       floor) what="nothing: one echo server stays up" ;;
       plain) what="\`echo\`" ;;
       zjail) what="\`zjail --profile echo-activated echo\`" ;;
       zjail-delegate) what="the same with \`Delegate=yes\`, as \`units/zjail-echo-activated.service\`" ;;
+      floor-jail) what="\`floor --activated echo\`: the same jail's kernel work alone (bench/floor.c)" ;;
     esac
     printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$l" "$what" "$(col "$l" 2)" \
       "$(calc %.1f "$(col "$l" 4)")" "$(calc %.1f "$(col "$l" 5)")" "$(calc %.1f "$(col "$l" 6)")" \
@@ -127,7 +134,11 @@ HEAD
   cat <<BODY
 
 Jailed / unjailed connections per second: **${ratio}×** (target ≥ ${target}×: ${met});
-with \`Delegate=yes\`: ${dratio}×. CPU per connection is the whole VM's busy
+with \`Delegate=yes\`: ${dratio}×. The floor-jail line builds the jail of
+echo-activated by hand and does nothing else (no parsing, no plan, no
+seccomp filter, no listener handoff), so floor-jail / plain, **${fratio}×**,
+is the best a jailed instance could reach in this VM, and zjail is
+${zfratio}× of it. CPU per connection is the whole VM's busy
 time (\`/proc/stat\`, both vCPUs) over a line's blocks divided by its
 connections, and the share of systemd's PID 1 (\`/proc/1/stat\`); both count
 in 10 ms ticks.

@@ -13,7 +13,14 @@
 // in the same processes (the parent, the jail's init as PID 1, the payload
 // started vfork-style as PID 2).
 //
-//   floor /bin/true     (as root, like the other lines of bench/launch.sh)
+// --activated: the jail of profiles/echo-activated.profile instead, for
+// bench/accept.sh's Accept=yes instances: /proc with subset=pid (so its
+// masks do not exist), LimitCORE=0 and LimitNOFILE=4096, and the
+// connection systemd passed handed on as zjail hands it on (LISTEN_FDS kept,
+// LISTEN_PID the payload's own pid, nothing else in the environment).
+//
+//   floor /bin/true                  (as root, like bench/launch.sh's lines)
+//   floor --activated /path/to/echo  (as ExecStart= of an Accept=yes unit)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +39,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -43,6 +51,8 @@
 #define SEALED (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
 
 static char *const *payload_argv;
+static int activated;
+static const char *listen_fds;
 static int go_pipe[2];
 static int root_fd;
 
@@ -132,8 +142,9 @@ static void build_root(void) {
   static const char *const tmp_opts[] = {"mode", "1777", NULL};
   attach(new_fs("tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV), make_dir(root_fd, "tmp"));
   static const char *const proc_opts[] = {"hidepid", "invisible", NULL};
+  static const char *const pid_proc_opts[] = {"hidepid", "invisible", "subset", "pid", NULL};
   int proc = make_dir(root_fd, "proc");
-  if (move_mount(new_fs("proc", proc_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC), "", proc, "",
+  if (move_mount(new_fs("proc", activated ? pid_proc_opts : proc_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC), "", proc, "",
                  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     die("proc");
   close(proc);
@@ -248,6 +259,7 @@ static void restrict_self(int exec_fd) {
   };
   for (size_t i = 0; i < sizeof rules / sizeof *rules; ++i) {
     int fd = open(rules[i].path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && activated && errno == ENOENT) continue;  // /proc/sys and the like: not in subset=pid
     if (fd < 0) die(rules[i].path);
     add_rule(rs, fd, rules[i].access);
     close(fd);
@@ -275,7 +287,15 @@ static int payload(void *arg) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("no_new_privs");
   restrict_self(exec_fd);
   if (chdir("/") < 0) die("chdir");
-  syscall(SYS_execveat, exec_fd, "", payload_argv, (char *[]){NULL}, AT_EMPTY_PATH);
+  char fds[32], pid[32];
+  char *env[3] = {NULL};
+  if (listen_fds) {
+    snprintf(fds, sizeof fds, "LISTEN_FDS=%s", listen_fds);
+    snprintf(pid, sizeof pid, "LISTEN_PID=%d", (int)getpid());
+    env[0] = fds;
+    env[1] = pid;
+  }
+  syscall(SYS_execveat, exec_fd, "", payload_argv, env, AT_EMPTY_PATH);
   die("execveat");
   return 0;
 }
@@ -291,6 +311,10 @@ static int init(void) {
   build_root();
   if (sethostname("bench", 5) < 0) die("hostname");
   bring_up_lo();
+  if (activated) {
+    struct rlimit core = {0, 0}, files = {4096, 4096};
+    if (setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_NOFILE, &files) < 0) die("setrlimit");
+  }
   size_t size = 64 * 1024;
   char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) die("mmap");
@@ -308,11 +332,13 @@ static void write_file(const char *path, const char *text) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: %s /path/to/program [args]\n", argv[0]);
+  activated = argc > 1 && strcmp(argv[1], "--activated") == 0;
+  if (argc < 2 + activated) {
+    fprintf(stderr, "usage: %s [--activated] /path/to/program [args]\n", argv[0]);
     return 125;
   }
-  payload_argv = argv + 1;
+  payload_argv = argv + 1 + activated;
+  listen_fds = activated ? getenv("LISTEN_FDS") : NULL;
   if (pipe2(go_pipe, O_CLOEXEC) < 0) die("pipe");
   struct clone_args args = {
       .flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWTIME,

@@ -14,13 +14,18 @@ repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ZJAIL_BUILD_DIR:-$repo/build}
 # shellcheck source-path=SCRIPTDIR source=vm-lib.sh
 source "$repo/bench/vm-lib.sh"
+[[ -x $build/bench/zjail_launch_floor ]] ||
+  { echo "bench: the floor was not built (cmake --build $build --target zjail_launch_floor)" >&2; exit 1; }
 bench_vm_hyperfine_script launch-vm
 
 # zjail-no-aslr is not judged: it shows what TCG's translation adds (below).
-names=(true zjail unshare bwrap zjail-no-aslr)
+# The floor (bench/floor.c) is the same jail's kernel work alone, as on the
+# host: floor/unshare is the best ratio this jail can reach on this kernel.
+names=(true zjail floor unshare bwrap zjail-no-aslr)
 commands=(
   "/bin/true"
   "zjail --profile /opt/zjail/bench/launch.profile /bin/true"
+  "/opt/zjail/bench/floor /bin/true"
   "unshare --fork --pid --mount --uts --ipc --net --mount-proc /bin/true"
   "bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev /bin/true"
   "setarch -R zjail --profile /opt/zjail/bench/launch.profile /bin/true"
@@ -68,6 +73,9 @@ emulated, so the times are many times the host's; the ratios are the point.
 |---|---|---|---|---|
 | zjail / unshare | ${vs_unshare}× | $(ratio zjail unshare 4)× | ≤ 1.0× | $(verdict "$vs_unshare" 1.0) |
 | zjail / bwrap | ${vs_bwrap}× | $(ratio zjail bwrap 4)× | ≤ 0.5× | $(verdict "$vs_bwrap" 0.5) |
+| zjail / floor | $(ratio zjail floor)× | $(ratio zjail floor 4)× | | |
+| floor / unshare | $(ratio floor unshare)× | $(ratio floor unshare 4)× | | the best zjail could reach |
+| floor / bwrap | $(ratio floor bwrap)× | $(ratio floor bwrap 4)× | | the best zjail could reach |
 
 The targets are judged by mean.
 
@@ -83,8 +91,10 @@ HEAD
   cat <<'TAIL'
 
 The zjail line builds the same jail as on the host (bench/launch.profile,
-see "Launch time"); unshare builds no root file system, user namespace,
-seccomp filter or /dev, and bwrap binds the whole root.
+see "Launch time"), and the floor line does that jail's kernel work and
+nothing else (bench/floor.c: no parsing, no plan, no seccomp filter); unshare
+builds no root file system, user namespace, seccomp filter or /dev, and
+bwrap binds the whole root.
 
 Why zjail fares worse here than on the host: qemu's TCG translates guest
 code into host code and keys the translations by virtual address. With
@@ -92,7 +102,8 @@ ASLR each launch puts zjail's 6 MiB binary at new addresses, so each
 launch translates all the code it runs again; unshare and bwrap run far
 less code and pay little of it. zjail-no-aslr, the zjail line under
 `setarch -R` (one exec more), shows that share. Hardware and KVM have no
-such cost, so these ratios understate zjail against the host's.
+such cost, so these ratios understate zjail against the host's. The
+floor, a small C program, pays little of it too.
 TAIL
 } >"$out/sections/launch-vm.md"
 echo "bench: in the VM, zjail/unshare ${vs_unshare}x (target <= 1.0x), zjail/bwrap ${vs_bwrap}x (target <= 0.5x)" >&2

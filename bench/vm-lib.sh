@@ -11,8 +11,8 @@
 #                   fresh run dir, and stage the build into it:
 #                   /usr/local/bin/zjail, the repo's profiles in
 #                   /usr/share/zjail/profiles, and in /opt/zjail/bench the
-#                   bench profiles, examples/echo's server and
-#                   zjail_conn_rate (when built)
+#                   bench profiles, examples/echo's server,
+#                   zjail_conn_rate and the floor (when built)
 #   bench_vm_down   stop the VM if this process booted it
 #   bench_vm CMD    run a shell snippet in the VM as root
 # shellcheck shell=bash disable=SC2154,SC2034  # $repo and $build are the sourcing script's; $out, $runs and $work are for it
@@ -74,6 +74,7 @@ bench_vm_stage() {
   cp -- "$repo"/profiles/*.profile "$stage/profiles/" || rc=1
   [[ -x $build/examples/echo/echo ]] && cp -- "$build/examples/echo/echo" "$stage/bench/"
   [[ -x $build/bench/zjail_conn_rate ]] && cp -- "$build/bench/zjail_conn_rate" "$stage/bench/"
+  [[ -x $build/bench/zjail_launch_floor ]] && cp -- "$build/bench/zjail_launch_floor" "$stage/bench/floor"
   if ((rc == 0)); then
     tar -C "$stage" -cf - . | bench_vm "set -e; rm -rf /opt/zjail; mkdir -p /opt/zjail /usr/share/zjail/profiles
       tar -C /opt/zjail -xf - --no-same-owner --warning=no-timestamp
