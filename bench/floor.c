@@ -222,8 +222,10 @@ static void bring_up_lo(void) {
   close(s);
 }
 
-// Landlock, ABI 5 and later: every file-system right handled, and the same
-// rules as zjail's for this jail (which knows each path's type already).
+// Landlock: every file-system right the kernel knows handled (as zjail:
+// ABI 5 all, 3 and 4 all but ioctl on devices, 2 all but that and truncate,
+// below 2 no path rules), and the same rules as zjail's for this jail (which
+// knows each path's type already).
 #define LL_RX (1u | 4u | 8u | 0x8000u)               // execute, read file and dir, ioctl
 #define LL_DEV_FILE (2u | 4u | 0x8000u)              // read and write a device
 #define LL_RW_DIR 0xfffeu                            // everything but execute
@@ -237,13 +239,18 @@ struct ll_path_beneath {
 
 // EBADFD: a pipe or socket (a standard stream under perf or a shell),
 // which Landlock never restricts, as zjail skips it.
+static uint64_t ll_handled;
+
 static void add_rule(int ruleset, int fd, uint64_t access) {
-  struct ll_path_beneath r = {access, fd};
+  struct ll_path_beneath r = {access & ll_handled, fd};
   if (syscall(SYS_landlock_add_rule, ruleset, 1, &r, 0) < 0 && errno != EBADFD) die("landlock_add_rule");
 }
 
 static void restrict_self(int exec_fd) {
-  struct ll_ruleset_attr attr = {0xffff};
+  int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, 1u /* LANDLOCK_CREATE_RULESET_VERSION */);
+  ll_handled = abi >= 5 ? 0xffff : abi >= 3 ? 0x7fff : abi >= 2 ? 0x3fff : 0;
+  if (!ll_handled) return;
+  struct ll_ruleset_attr attr = {ll_handled};
   int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
   if (rs < 0) die("landlock_create_ruleset");
   static const struct {
