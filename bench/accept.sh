@@ -172,14 +172,17 @@ Why the target is out of reach in this VM, and what the parts are:
   already more than unshare's on the host ("Launch time"), and more again
   under TCG ("Launch time in the VM").
   For 0.8×, the jail would have to cost a quarter of systemd's own
-  per-instance work, which is already a light fork and exec.
+  per-instance work, which is already a light fork and exec. The jail's
+  kernel work alone costs more than that: the floor-jail line, which does
+  nothing else, stays below 0.8× too.
 - **TCG inflates a big binary's launch.** qemu's TCG translates guest code
   into host code and keys what it translated by guest virtual address; with
   ASLR every run puts zjail's 6 MiB binary somewhere new, so each
   launch pays to translate all the code it runs again. The `setarch -R`
   line above shows how much of the launch that is. On hardware (or KVM)
-  this cost does not exist, and unshare and the echo server, being small,
-  hardly pay it, so the VM's ratio is worse than a real machine's would be.
+  this cost does not exist, and unshare, the floor and the echo server,
+  being small, hardly pay it, so the VM's ratio is worse than a real
+  machine's would be.
 - **`Delegate=yes` is systemd's cost, not zjail's.** A delegated unit gets
   every controller, so systemd enables `cpu` and `io` in the slice above it
   (the VM's `system.slice` has only `memory pids`) and takes them away once

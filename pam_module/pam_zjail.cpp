@@ -179,6 +179,17 @@ int close_session(pam_handle_t* pamh, int argc, const char** argv) {
   return PAM_SUCCESS;
 }
 
+// An exception's message may quote a name or path from outside, so it is
+// escaped like every other line; escaping allocates, and nothing may throw
+// from here.
+void say_exception(pam_handle_t* pamh, const char* what, const char* message) noexcept {
+  try {
+    say(pamh, LOG_ERR, std::string(what) + ": " + message);
+  } catch (...) {
+    pam_syslog(pamh, LOG_ERR, "%s: an exception (its message could not be logged)", what);
+  }
+}
+
 // Nothing thrown crosses into sshd: an exception fails the call, logged
 // after `what`.
 template <class Fn>
@@ -186,7 +197,7 @@ int guarded(pam_handle_t* pamh, const char* what, Fn fn) noexcept {
   try {
     return fn();
   } catch (const std::exception& e) {
-    pam_syslog(pamh, LOG_ERR, "%s: %s", what, e.what());
+    say_exception(pamh, what, e.what());
   } catch (...) {
     pam_syslog(pamh, LOG_ERR, "%s: unexpected exception", what);
   }
