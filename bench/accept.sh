@@ -26,6 +26,7 @@ set -euo pipefail
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ZJAIL_BUILD_DIR:-$repo/build}
 out=$build/bench
+png=$repo/docs/performance/accept.png
 block=${BENCH_ACCEPT_SECONDS:-5}
 rounds=${BENCH_ACCEPT_ROUNDS:-6}
 target=0.8
@@ -98,13 +99,34 @@ fratio=$(calc %.2f "$(col floor-jail 4) / $(col plain 4)")
 zfratio=$(calc %.2f "$(col zjail 4) / $(col floor-jail 4)")
 load=$(bench_vm "cut -d' ' -f1-3 /proc/loadavg")
 
-mkdir -p -- "$out/sections"
+mkdir -p -- "$out/sections" "$(dirname -- "$png")"
+# The plot: each per-instance line's connections per second (the floor, one
+# server that stays up, is two orders of magnitude above and left out).
+for l in plain zjail zjail-delegate floor-jail; do printf '%s %s\n' "$l" "$(col "$l" 4)"; done >"$out/accept.dat"
+gnuplot <<GP
+set terminal pngcairo size 900,420 font "sans,11"
+set output "$png"
+set title "Accept=yes: connections per second, one instance each (VM, higher is better)"
+set style data histograms
+set style fill solid 0.85 border -1
+set boxwidth 0.7
+set ylabel "connections / s"
+set yrange [0:*]
+set offsets 0, 0, 1, 0
+set grid ytics
+set key top right
+plot "$out/accept.dat" using 2:xtic(1) title "per second" lc rgb "#4477aa", \
+     "" using (\$0):(\$2):(sprintf("%.1f", \$2)) with labels offset 0,0.8 notitle, \
+     $(col plain 4) * $target with lines dt 2 lw 2 lc rgb "#cc6677" title "target: ${target}× plain"
+GP
 printf 'accept\tAccept=yes, jailed / unjailed %s× (%s / %s connections/s; with Delegate=yes %s×; the jail'"'"'s floor %s×), VM\t≥ %s×\t%s\n' \
   "$ratio" "$(calc %.1f "$(col zjail 4)")" "$(calc %.1f "$(col plain 4)")" "$dratio" "$fratio" "$target" "$met" \
   >"$out/accept.summary"
 {
   cat <<HEAD
 ## Per-connection services (Accept=yes)
+
+![Accept=yes connections per second](performance/accept.png)
 
 A socket unit with \`Accept=yes\` starts one service instance per
 connection. Measured by \`bench/accept.sh\` in the system-test VM (qemu TCG,

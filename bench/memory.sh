@@ -18,6 +18,7 @@ build=${ZJAIL_BUILD_DIR:-$repo/build}
 zjail=${ZJAIL_BIN:-$build/jail/zjail}
 before=${BENCH_ZJAIL_BEFORE:-}
 doc=$repo/docs/performance.md
+png=$repo/docs/performance/memory.png
 target20_kib=150
 target100_kib=120
 shed_ms=$(sed -n 's/.*kShedAfterMs = \([0-9]*\);.*/\1/p' "$repo/jail/include/zjail/memory.hpp")
@@ -139,8 +140,33 @@ mkdir -p -- "$build/bench"
     "$p100" "$p100_s" "$p100_i" "$target100_kib" "$v100"
 } >"$build/bench/memory.summary"
 
+# The plot: what each jail keeps beside its payload, stacked.
+mkdir -p -- "$(dirname -- "$png")"
+printf '"%s" %s %s %s\n' 1 "$one_s" "$one_i" "$one" 20 "$p20_s" "$p20_i" "$p20" 100 "$p100_s" "$p100_i" "$p100" \
+  >"$build/bench/memory.dat"
+gnuplot <<GP
+set terminal pngcairo size 900,420 font "sans,11"
+set output "$png"
+set title "PSS per jail beside its payload (targets: ${target20_kib} KiB with 20 jails, ${target100_kib} KiB with 100)"
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.85 border -1
+set boxwidth 0.5
+set xlabel "jails running at once"
+set ylabel "KiB per jail"
+set yrange [0:*]
+set offsets 0, 0, 2, 0
+set grid ytics
+set key top right
+plot "$build/bench/memory.dat" using 2:xtic(1) title "supervisor" lc rgb "#4477aa", \
+     "" using 3 title "init" lc rgb "#88ccee", \
+     "" using (\$0):(\$4):(sprintf("%d", \$4)) with labels offset 0,0.8 notitle
+GP
+
 section=$(cat <<MD
 ## Memory per jail
+
+![PSS per jail](performance/memory.png)
 
 What zjail keeps alive beside each payload is two processes: the zjail
 supervisor (it forwards signals and reports the exit status) and the jail's

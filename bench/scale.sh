@@ -21,6 +21,7 @@ build=${ZJAIL_BUILD_DIR:-$repo/build}
 zjail=${ZJAIL_BIN:-$build/jail/zjail}
 server=$build/examples/echo/echo
 doc=$repo/docs/performance.md
+png=$repo/docs/performance/scale.png
 n=${BENCH_SCALE_JAILS:-1000}
 port0=${BENCH_SCALE_PORT:-20000}
 start_timeout=${BENCH_SCALE_TIMEOUT:-300}
@@ -99,6 +100,7 @@ answer() {
 }
 say "starting $n echo jails on 127.0.0.1:$port0-$((port0 + n - 1))"
 t0=$(date +%s%N)
+t0_us=${EPOCHREALTIME/[.,]/}
 for ((i = 0; i < n; i++)); do
   "$zjail" --profile echo --profile "$work/$i.profile" "$server" >/dev/null 2>"$work/$i.err" </dev/null &
   sups+=($!)
@@ -112,6 +114,9 @@ for ((i = 0; i < n; i++)); do
     (($(date +%s%N) - t0 < start_timeout * 1000000000)) || die "jail $i did not answer within ${start_timeout} s"
     sleep 0.05
   done
+  # For the plot (no fork: the clock of bash itself). Jails are asked in
+  # turn, so this is when each was seen answering, not when it could first.
+  echo "up $((${EPOCHREALTIME/[.,]/} - t0_us))" >>"$work/times"
 done
 t_up=$(date +%s%N)
 start_ms=$(((t_up - t0) / 1000000)) spawn_ms=$(((t_spawned - t0) / 1000000))
@@ -162,11 +167,13 @@ say "PSS of all $((n_sup + n_init + n_payload)) processes: $((total_kib / 1024))
 
 # ---- Stop all with SIGTERM ---------------------------------------------------
 t0=$(date +%s%N)
+t0_us=${EPOCHREALTIME/[.,]/}
 kill -TERM "${sups[@]}"
 bad=0
 for i in "${!sups[@]}"; do
   status=0
   wait "${sups[i]}" || status=$?
+  echo "down $((${EPOCHREALTIME/[.,]/} - t0_us))" >>"$work/times"
   ((status == 0)) || { bad=$((bad + 1)); echo "bench: jail $i exited $status after SIGTERM: $(head -c 300 "$work/$i.err")" >&2; }
 done
 t_down=$(date +%s%N)
@@ -250,8 +257,34 @@ printf 'scale\t%s echo jails: all answered %.1f s after the start, all exited %.
   "$((total_kib / 1024))" "$own_per" \
   "$verdict" >"$build/bench/scale.summary"
 
+# The plot: how many jails had answered by each second after the start,
+# and how many had exited by each second after SIGTERM.
+mkdir -p -- "$(dirname -- "$png")"
+for what in up down; do
+  awk -v w="$what" '$1 == w { print $2 / 1e6 }' "$work/times" | sort -n | awk '{ print $1, NR }' >"$build/bench/scale-$what.dat"
+done
+gnuplot <<GP
+set terminal pngcairo size 900,420 font "sans,11"
+set output "$png"
+set title "${n} echo jails: answered after the start, exited after SIGTERM"
+set xlabel "seconds since the start, or since SIGTERM"
+set ylabel "jails"
+set yrange [0:$((n + n / 10))]
+set xrange [0:*]
+set grid
+set key bottom right
+plot "$build/bench/scale-up.dat" using 1:2 with lines lw 2 lc rgb "#4477aa" title "answered a client", \
+     "$build/bench/scale-down.dat" using 1:2 with lines lw 2 lc rgb "#cc6677" title "exited after SIGTERM"
+GP
+
 section=$(cat <<MD
 ## Scale: 1,000 jails
+
+![1,000 jails starting and stopping](performance/scale.png)
+
+The curves count the jails seen answering, and seen exited, by each
+moment. They are asked in turn, in the order they were started, so one
+jail slower than those after it holds a curve flat until it answers.
 
 \`bench/scale.sh\` starts ${n} jails of the demo's echo server at once
 (\`zjail --profile echo\` with \`ListenStream=\` replaced by its own port of
