@@ -3,7 +3,9 @@
 // it: the arch (known: the native one), the call number (with the set of
 // values those paths allow), a constant, or anything. A conditional jump on
 // the arch or a constant goes one way; on the call number, each way keeps
-// the numbers that take it, and a way with none is not followed.
+// the numbers that take it, and a way with none is not followed. A return
+// is judged as soon as a path reaches it, so the many paths that end in
+// the same allowing return are never united into one large set.
 #include "bpf_reach.hpp"
 
 #include <linux/seccomp.h>
@@ -21,36 +23,45 @@ namespace {
 // A set of call numbers, as sorted disjoint closed intervals.
 using Numbers = std::vector<std::pair<uint32_t, uint32_t>>;
 
-Numbers intersect(const Numbers& s, uint32_t lo, uint32_t hi) {
-  Numbers out;
-  for (auto [a, b] : s)
-    if (std::max(a, lo) <= std::min(b, hi)) out.emplace_back(std::max(a, lo), std::min(b, hi));
-  return out;
-}
-
-Numbers without(const Numbers& s, uint32_t k) {
-  Numbers out;
-  for (auto [a, b] : s) {
-    if (k < a || k > b) {
-      out.emplace_back(a, b);
-      continue;
-    }
-    if (a < k) out.emplace_back(a, k - 1);
-    if (k < b) out.emplace_back(k + 1, b);
+// Takes k out of s, in place.
+void remove_number(Numbers& s, uint32_t k) {
+  auto it = std::find_if(s.begin(), s.end(), [k](const auto& iv) { return iv.second >= k; });
+  if (it == s.end() || it->first > k) return;
+  auto [a, b] = *it;
+  if (a == b) s.erase(it);
+  else if (k == a) it->first = k + 1;
+  else if (k == b) it->second = k - 1;
+  else {
+    it->second = k - 1;
+    s.insert(it + 1, {k + 1, b});
   }
-  return out;
 }
 
-Numbers unite(Numbers a, const Numbers& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  std::sort(a.begin(), a.end());
+// The numbers of s from `first` on, which leave s.
+Numbers split_from(Numbers& s, uint32_t first) {
+  auto it = std::find_if(s.begin(), s.end(), [first](const auto& iv) { return iv.second >= first; });
+  Numbers tail(it, s.end());
+  s.erase(it, s.end());
+  if (!tail.empty() && tail.front().first < first) {
+    s.emplace_back(tail.front().first, first - 1);
+    tail.front().first = first;
+  }
+  return tail;
+}
+
+// Both sorted: one pass, as in a merge sort.
+Numbers unite(const Numbers& a, const Numbers& b) {
   Numbers out;
-  for (auto iv : a) {
+  out.reserve(a.size() + b.size());
+  auto add = [&](std::pair<uint32_t, uint32_t> iv) {
     if (!out.empty() && iv.first <= out.back().second + uint64_t{1})
       out.back().second = std::max(out.back().second, iv.second);
     else
       out.push_back(iv);
-  }
+  };
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size())
+    add(j == b.size() || (i < a.size() && a[i] < b[j]) ? a[i++] : b[j++]);
   return out;
 }
 
@@ -62,16 +73,24 @@ struct State {
   Numbers numbers;        // the call numbers of the paths here; empty: unreached
 };
 
-State merge(const State& x, const State& y) {
-  if (x.numbers.empty()) return y;
-  if (y.numbers.empty()) return x;
-  State m;
-  m.numbers = unite(x.numbers, y.numbers);
-  if (x.a == y.a && (x.a != Holds::Constant || x.constant == y.constant)) {
-    m.a = x.a;
-    m.constant = x.constant;
+// y joins x where two paths meet.
+void merge(State& x, State&& y) {
+  if (y.numbers.empty()) return;
+  if (x.numbers.empty()) {
+    x = std::move(y);
+    return;
   }
-  return m;
+  x.numbers = unite(x.numbers, y.numbers);
+  if (x.a != y.a || (x.a == Holds::Constant && x.constant != y.constant)) x.a = Holds::Anything;
+}
+
+// Whether a return can kill: anything but these does, the kernel's unknown
+// actions included, and so may a return of the accumulator.
+bool kills(const sock_filter& ret) {
+  if (BPF_RVAL(ret.code) != BPF_K) return true;
+  const uint32_t action = ret.k & SECCOMP_RET_ACTION_FULL;
+  return action != SECCOMP_RET_ALLOW && action != SECCOMP_RET_LOG && action != SECCOMP_RET_ERRNO &&
+         action != SECCOMP_RET_TRACE && action != SECCOMP_RET_USER_NOTIF;
 }
 
 // The outcome of `op` (JEQ, JGT, JGE, JSET) on a known value.
@@ -93,26 +112,22 @@ bool may_kill_native(const std::vector<sock_filter>& prog) {
   // What gets past the prologue: the native arch, and a call number below
   // the x32 bit or -1.
   at[0].numbers = {{0, 0x3fffffff}, {0xffffffff, 0xffffffff}};
-  auto flow = [&](size_t to, const State& s) {
+  // False when the path reaches a kill.
+  auto flow = [&](size_t to, State&& s) {
     if (s.numbers.empty()) return true;
     if (to >= n) return false;  // a jump out of the program: not ours to judge
-    at[to] = merge(at[to], s);
+    if (BPF_CLASS(prog[to].code) == BPF_RET) return !kills(prog[to]);
+    merge(at[to], std::move(s));
     return true;
   };
   for (size_t pc = 0; pc < n; ++pc) {
-    State s = at[pc];
+    State s = std::move(at[pc]);  // each instruction is left behind once passed
     if (s.numbers.empty()) continue;
     const sock_filter& i = prog[pc];
     switch (BPF_CLASS(i.code)) {
-      case BPF_RET: {
-        if (BPF_RVAL(i.code) != BPF_K) return true;  // the accumulator: anything
-        // Anything but these kills, the kernel's unknown actions included.
-        const uint32_t action = i.k & SECCOMP_RET_ACTION_FULL;
-        if (action != SECCOMP_RET_ALLOW && action != SECCOMP_RET_LOG && action != SECCOMP_RET_ERRNO &&
-            action != SECCOMP_RET_TRACE && action != SECCOMP_RET_USER_NOTIF)
-          return true;
+      case BPF_RET:  // the first instruction: every later one is judged by flow
+        if (kills(i)) return true;
         continue;
-      }
       case BPF_LD:
         if (i.code == (BPF_LD | BPF_W | BPF_ABS) && i.k == offsetof(seccomp_data, arch)) s.a = Holds::Arch;
         else if (i.code == (BPF_LD | BPF_W | BPF_ABS) && i.k == offsetof(seccomp_data, nr)) s.a = Holds::Number;
@@ -129,30 +144,35 @@ bool may_kill_native(const std::vector<sock_filter>& prog) {
       case BPF_JMP: {
         const uint16_t op = BPF_OP(i.code);
         if (op == BPF_JA) {
-          if (!flow(pc + 1 + i.k, s)) return true;
+          if (!flow(pc + 1 + i.k, std::move(s))) return true;
           continue;
         }
-        State yes = s, no = s;
-        if (BPF_SRC(i.code) == BPF_K && (s.a == Holds::Arch || s.a == Holds::Constant)) {
+        const size_t jt = pc + 1 + i.jt, jf = pc + 1 + i.jf;
+        const bool on_k = BPF_SRC(i.code) == BPF_K;
+        if (on_k && (s.a == Holds::Arch || s.a == Holds::Constant)) {  // one way only
           const uint32_t v = s.a == Holds::Arch ? seccomp_arch_native() : s.constant;
-          (test(op, v, i.k) ? no : yes).numbers.clear();
-        } else if (BPF_SRC(i.code) == BPF_K && s.a == Holds::Number && op != BPF_JSET) {
-          if (op == BPF_JEQ) {
-            yes.numbers = intersect(s.numbers, i.k, i.k);
-            no.numbers = without(s.numbers, i.k);
-          } else {
-            const uint32_t first = op == BPF_JGE ? i.k : i.k + 1;  // the first number that jumps
-            const bool none = op == BPF_JGT && i.k == 0xffffffff;
-            yes.numbers = none ? Numbers{} : intersect(s.numbers, first, 0xffffffff);
-            no.numbers = first == 0 && !none ? Numbers{} : intersect(s.numbers, 0, none ? 0xffffffff : first - 1);
-          }
+          if (!flow(test(op, v, i.k) ? jt : jf, std::move(s))) return true;
+          continue;
         }
-        if (!flow(pc + 1 + i.jt, yes) || !flow(pc + 1 + i.jf, no)) return true;
+        State yes{s.a, s.constant, {}};
+        if (on_k && s.a == Holds::Number && op != BPF_JSET) {  // each way its numbers; s keeps the others
+          if (op == BPF_JEQ) {
+            if (std::any_of(s.numbers.begin(), s.numbers.end(),
+                            [&](const auto& iv) { return iv.first <= i.k && i.k <= iv.second; }))
+              yes.numbers = {{i.k, i.k}};
+            remove_number(s.numbers, i.k);
+          } else if (op == BPF_JGE || i.k != 0xffffffff) {  // JGT 0xffffffff never jumps
+            yes.numbers = split_from(s.numbers, op == BPF_JGE ? i.k : i.k + 1);
+          }
+        } else {
+          yes.numbers = s.numbers;  // both ways
+        }
+        if (!flow(jt, std::move(yes)) || !flow(jf, std::move(s))) return true;
         continue;
       }
       default: break;  // LDX, ST, STX: the accumulator stays
     }
-    if (!flow(pc + 1, s)) return true;
+    if (!flow(pc + 1, std::move(s))) return true;
   }
   return false;
 }

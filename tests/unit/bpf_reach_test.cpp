@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <sys/syscall.h>
 
+#include <optional>
+#include <random>
+#include <set>
+
 #include "../../jail/src/bpf_reach.hpp"
 #include "seccomp_harness.hpp"
 #include "zjail/seccomp.hpp"
@@ -23,6 +27,9 @@ sock_filter ld(uint32_t off) { return BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off); }
 sock_filter ret(uint32_t k) { return BPF_STMT(BPF_RET | BPF_K, k); }
 sock_filter jeq(uint32_t k, uint8_t t, uint8_t f) { return BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k, t, f); }
 sock_filter jge(uint32_t k, uint8_t t, uint8_t f) { return BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, k, t, f); }
+sock_filter jgt(uint32_t k, uint8_t t, uint8_t f) { return BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, k, t, f); }
+sock_filter jset(uint32_t k, uint8_t t, uint8_t f) { return BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, k, t, f); }
+sock_filter ja(uint32_t k) { return BPF_STMT(BPF_JMP | BPF_JA, k); }
 
 const uint32_t kArch = offsetof(seccomp_data, arch);
 const uint32_t kNr = offsetof(seccomp_data, nr);
@@ -80,6 +87,109 @@ TEST(BpfReach, BothWaysOfAJoinAreKept) {
                                 ret(kAllow),
                                 ret(kKill)};
   EXPECT_TRUE(may_kill_native(p));
+}
+
+// The analysis against running the filter. A program that reads only the
+// call number (after the arch test, if any) follows one path per number,
+// so the analysis must agree with the runs exactly; with argument loads
+// and JSET it may say "can kill" more often, never less. Random programs,
+// a fixed seed; each run over every number where a comparison can change.
+class Interpreter {
+ public:
+  explicit Interpreter(const std::vector<sock_filter>& p) : p_(p) {}
+  // The action for call number nr (native arch, the given first argument);
+  // nullopt for a program the kernel would refuse (a jump out of it).
+  std::optional<uint32_t> action(uint32_t nr, uint32_t arg0) const {
+    uint32_t a = 0;
+    for (size_t pc = 0; pc < p_.size();) {
+      const sock_filter& i = p_[pc];
+      switch (BPF_CLASS(i.code)) {
+        case BPF_RET: return i.k & SECCOMP_RET_ACTION_FULL;
+        case BPF_LD:
+          a = i.code == (BPF_LD | BPF_IMM) ? i.k
+              : i.k == kNr                 ? nr
+              : i.k == kArch               ? seccomp_arch_native()
+                                           : arg0;
+          ++pc;
+          break;
+        case BPF_JMP: {
+          if (BPF_OP(i.code) == BPF_JA) {
+            pc += 1 + i.k;
+            break;
+          }
+          bool t = BPF_OP(i.code) == BPF_JEQ ? a == i.k
+                   : BPF_OP(i.code) == BPF_JGT ? a > i.k
+                   : BPF_OP(i.code) == BPF_JGE ? a >= i.k
+                                                : (a & i.k) != 0;
+          pc += 1 + (t ? i.jt : i.jf);
+          break;
+        }
+        default: ++pc;
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const std::vector<sock_filter>& p_;
+};
+
+TEST(BpfReach, AgreesWithRunningTheFilter) {
+  std::mt19937 rng(20261207);
+  auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+  const uint32_t pool[] = {0, 1, 2, 39, 40, 41, 100, 0x3ffffffe, 0x3fffffff, 0x40000000, 0xfffffffe, 0xffffffff};
+  const uint32_t actions[] = {kAllow, kErr, kKill, SECCOMP_RET_TRAP, SECCOMP_RET_LOG};
+  int exact = 0, kills = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const bool loose = round % 2;  // argument loads and JSET too
+    const size_t n = 3 + pick(24);
+    std::vector<sock_filter> p;
+    p.reserve(n + 1);
+    p.push_back(ld(kNr));
+    while (p.size() < n) {
+      const size_t left = n - p.size() - 1;  // instructions after this one
+      const auto off = [&] {
+        return static_cast<uint8_t>(left ? pick(static_cast<uint32_t>(std::min<size_t>(left, 8))) : 0);
+      };
+      switch (pick(loose ? 8 : 6)) {
+        case 0: p.push_back(ret(actions[pick(5)])); break;
+        case 1: p.push_back(ja(off())); break;
+        case 2: p.push_back(ld(kNr)); break;
+        case 3: p.push_back(jeq(pool[pick(12)], off(), off())); break;
+        case 4: p.push_back(jgt(pool[pick(12)], off(), off())); break;
+        case 5: p.push_back(jge(pool[pick(12)], off(), off())); break;
+        case 6: p.push_back(ld(offsetof(seccomp_data, args[0]))); break;
+        default: p.push_back(jset(pool[pick(12)], off(), off())); break;
+      }
+    }
+    p.push_back(ret(actions[pick(5)]));
+    // Every number where a comparison with a pool constant can change,
+    // within what passes the prologue: below the x32 bit, or -1.
+    std::set<uint32_t> numbers{0xffffffff};
+    for (uint32_t c : pool)
+      for (uint32_t d : {c - 1, c, c + 1})
+        if (d <= 0x3fffffff) numbers.insert(d);
+    bool killed = false, refused = false;
+    for (uint32_t nr : numbers)
+      for (uint32_t arg : {0u, 1u, 0xffffffffu}) {
+        auto act = Interpreter(p).action(nr, arg);
+        if (!act) refused = true;
+        else if (*act != SECCOMP_RET_ALLOW && *act != SECCOMP_RET_LOG && *act != SECCOMP_RET_ERRNO) killed = true;
+      }
+    const bool said = may_kill_native(p);
+    if (killed) {
+      EXPECT_TRUE(said) << "round " << round << ": a run kills, the analysis says it cannot";
+    }
+    if (!loose && !refused) {
+      EXPECT_EQ(said, killed) << "round " << round;
+      ++exact;
+      kills += killed;
+    }
+  }
+  // Both answers came up often enough to mean something.
+  EXPECT_GT(exact, 5000);
+  EXPECT_GT(kills, 1000);
+  EXPECT_GT(exact - kills, 1000);
 }
 
 // zjail's real filters: an errno profile cannot kill, a killing one can.
