@@ -137,7 +137,12 @@ bool may_kill_native(const std::vector<sock_filter>& prog) {
         } else
           s.a = Holds::Anything;
         break;
-      case BPF_ALU: s.a = Holds::Anything; break;
+      case BPF_ALU:
+        // A division by X ends the program with 0, which is
+        // SECCOMP_RET_KILL_THREAD, and X may be 0 (it starts so).
+        if (BPF_SRC(i.code) == BPF_X && (BPF_OP(i.code) == BPF_DIV || BPF_OP(i.code) == BPF_MOD)) return true;
+        s.a = Holds::Anything;
+        break;
       case BPF_MISC:
         if (BPF_MISCOP(i.code) == BPF_TXA) s.a = Holds::Anything;
         break;

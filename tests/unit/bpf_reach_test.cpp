@@ -77,6 +77,18 @@ TEST(BpfReach, WhatItCannotFollowCounts) {
   EXPECT_TRUE(may_kill_native({}));
 }
 
+// A division by X ends the filter with 0, SECCOMP_RET_KILL_THREAD, when X
+// is 0: as it is at the start, or after a load of an argument that may be.
+TEST(BpfReach, ADivisionByXCanKill) {
+  const sock_filter div_x = BPF_STMT(BPF_ALU | BPF_DIV | BPF_X, 0);
+  EXPECT_TRUE(may_kill_native({div_x, ret(kAllow)}));
+  EXPECT_TRUE(may_kill_native({ld(offsetof(seccomp_data, args[0])), BPF_STMT(BPF_MISC | BPF_TAX, 0), div_x,
+                               ret(kAllow)}));
+  EXPECT_TRUE(may_kill_native({ld(kNr), BPF_STMT(BPF_ALU | BPF_MOD | BPF_X, 0), ret(kAllow)}));
+  // By a constant, which the kernel refuses when it is 0: no kill.
+  EXPECT_FALSE(may_kill_native({ld(kNr), BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 2), ret(kAllow)}));
+}
+
 TEST(BpfReach, BothWaysOfAJoinAreKept) {
   // Two paths meet with the call number known on one only: the kill after
   // the join is reached by the other.
