@@ -104,16 +104,12 @@ mkdir -p -- "$out/sections" "$(dirname -- "$png")"
 # server that stays up, is two orders of magnitude above and left out).
 for l in plain zjail zjail-delegate floor-jail; do printf '%s %s\n' "$l" "$(col "$l" 4)"; done >"$out/accept.dat"
 gnuplot <<GP
-set terminal pngcairo size 900,420 font "sans,11"
+load "$repo/bench/plot.gp"
 set output "$png"
 set title "Accept=yes: connections per second, one instance each (VM, higher is better)"
-set style data histograms
-set style fill solid 0.85 border -1
 set boxwidth 0.7
 set ylabel "connections / s"
-set yrange [0:*]
 set offsets 0, 0, 1, 0
-set grid ytics
 set key top right
 plot "$out/accept.dat" using 2:xtic(1) title "per second" lc rgb "#4477aa", \
      "" using (\$0):(\$2):(sprintf("%.1f", \$2)) with labels offset 0,0.8 notitle, \

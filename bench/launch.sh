@@ -114,16 +114,12 @@ fi
 awk -F, 'NR > 1 { printf "%s %.3f %.3f %.3f\n", $1, $2 * 1000, $3 * 1000, $4 * 1000 }' \
   "$out/launch.csv" >"$out/launch.dat"
 gnuplot <<GP
-set terminal pngcairo size 900,420 font "sans,11"
+load "$repo/bench/plot.gp"
 set output "$png"
 set title "Starting /bin/true in a sandbox (one hyperfine run, lower is better)"
-set style data histograms
 set style histogram clustered gap 1
-set style fill solid 0.85 border -1
 set boxwidth 0.8
 set ylabel "ms"
-set yrange [0:*]
-set grid ytics
 set key top left
 plot "$out/launch.dat" using 2:xtic(1) title "mean" lc rgb "#4477aa", \
      "" using 4 title "median" lc rgb "#88ccee", \

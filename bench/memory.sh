@@ -145,18 +145,14 @@ mkdir -p -- "$(dirname -- "$png")"
 printf '"%s" %s %s %s\n' 1 "$one_s" "$one_i" "$one" 20 "$p20_s" "$p20_i" "$p20" 100 "$p100_s" "$p100_i" "$p100" \
   >"$build/bench/memory.dat"
 gnuplot <<GP
-set terminal pngcairo size 900,420 font "sans,11"
+load "$repo/bench/plot.gp"
 set output "$png"
 set title "PSS per jail beside its payload (targets: ${target20_kib} KiB with 20 jails, ${target100_kib} KiB with 100)"
-set style data histograms
 set style histogram rowstacked
-set style fill solid 0.85 border -1
 set boxwidth 0.5
 set xlabel "jails running at once"
 set ylabel "KiB per jail"
-set yrange [0:*]
 set offsets 0, 0, 2, 0
-set grid ytics
 set key top right
 plot "$build/bench/memory.dat" using 2:xtic(1) title "supervisor" lc rgb "#4477aa", \
      "" using 3 title "init" lc rgb "#88ccee", \

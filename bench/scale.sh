@@ -264,7 +264,7 @@ for what in up down; do
   awk -v w="$what" '$1 == w { print $2 / 1e6 }' "$work/times" | sort -n | awk '{ print $1, NR }' >"$build/bench/scale-$what.dat"
 done
 gnuplot <<GP
-set terminal pngcairo size 900,420 font "sans,11"
+load "$repo/bench/plot.gp"
 set output "$png"
 set title "${n} echo jails: answered after the start, exited after SIGTERM"
 set xlabel "seconds since the start, or since SIGTERM"

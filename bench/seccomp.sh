@@ -36,15 +36,11 @@ for v in none allow-all zjail zjail-notify libseccomp; do
   printf '%s %s %s %s\n' "$v" "$(get "$v" getppid)" "$(get "$v" read0)" "$(get "$v" ioctl)"
 done >"$out/seccomp.dat"
 gnuplot <<GP
-set terminal pngcairo size 900,420 font "sans,11"
+load "$repo/bench/plot.gp"
 set output "$png"
 set title "Cost of one system call under each filter (best of $rounds rounds of $calls calls)"
-set style data histograms
 set style histogram clustered gap 1
-set style fill solid 0.85 border -1
 set ylabel "ns per call"
-set yrange [0:*]
-set grid ytics
 set key top left
 plot "$out/seccomp.dat" using 2:xtic(1) title "getppid()" lc rgb "#4477aa", \
      "" using 3 title "read(fd, buf, 0)" lc rgb "#88ccee", \
