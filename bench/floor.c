@@ -144,8 +144,8 @@ static void build_root(void) {
   static const char *const proc_opts[] = {"hidepid", "invisible", NULL};
   static const char *const pid_proc_opts[] = {"hidepid", "invisible", "subset", "pid", NULL};
   int proc = make_dir(root_fd, "proc");
-  if (move_mount(new_fs("proc", activated ? pid_proc_opts : proc_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC), "", proc, "",
-                 MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+  int proc_fs = new_fs("proc", activated ? pid_proc_opts : proc_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (move_mount(proc_fs, "", proc, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     die("proc");
   close(proc);
   static const char *const dev_opts[] = {"mode", "0755", "size", "64k", "nr_inodes", "4096", NULL};
@@ -237,10 +237,10 @@ struct ll_path_beneath {
   int32_t parent_fd;
 } __attribute__((packed));
 
-// EBADFD: a pipe or socket (a standard stream under perf or a shell),
-// which Landlock never restricts, as zjail skips it.
 static uint64_t ll_handled;
 
+// EBADFD: a pipe or socket (a standard stream under perf or a shell),
+// which Landlock never restricts, as zjail skips it.
 static void add_rule(int ruleset, int fd, uint64_t access) {
   struct ll_path_beneath r = {access & ll_handled, fd};
   if (syscall(SYS_landlock_add_rule, ruleset, 1, &r, 0) < 0 && errno != EBADFD) die("landlock_add_rule");
