@@ -339,7 +339,12 @@ if [[ $mode == system ]]; then
     fail "scope lacks the profile's limits: $props"
   ok "$scope under user-$(id -u zjr).slice with MemoryMax=1G TasksMax=256"
   log "logind's sessions of zjr while jailed: $(loginctl list-sessions --no-legend 2>/dev/null | awk '$3 == "zjr"' | tr '\n' ';')"
-  kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null || true
+  # $bg is the subshell that runs run_ssh: the ssh client is its child, and
+  # killing the subshell alone would leave the client, and so the session,
+  # for the rest of its 30 s, past the leftover check after the battery.
+  pkill -TERM -P "$bg" 2>/dev/null || true
+  kill "$bg" 2>/dev/null || true
+  wait "$bg" 2>/dev/null || true
 fi
 
 # --- The escape battery inside a restricted login ----------------------------------
