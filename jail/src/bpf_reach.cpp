@@ -23,10 +23,10 @@ namespace {
 // A set of call numbers, as sorted disjoint closed intervals.
 using Numbers = std::vector<std::pair<uint32_t, uint32_t>>;
 
-// Takes k out of s, in place.
-void remove_number(Numbers& s, uint32_t k) {
+// Takes k out of s, in place; false when it was not in s.
+bool remove_number(Numbers& s, uint32_t k) {
   auto it = std::find_if(s.begin(), s.end(), [k](const auto& iv) { return iv.second >= k; });
-  if (it == s.end() || it->first > k) return;
+  if (it == s.end() || it->first > k) return false;
   auto [a, b] = *it;
   if (a == b) s.erase(it);
   else if (k == a) it->first = k + 1;
@@ -35,6 +35,7 @@ void remove_number(Numbers& s, uint32_t k) {
     it->second = k - 1;
     s.insert(it + 1, {k + 1, b});
   }
+  return true;
 }
 
 // The numbers of s from `first` on, which leave s.
@@ -162,10 +163,7 @@ bool may_kill_native(const std::vector<sock_filter>& prog) {
         State yes{s.a, s.constant, {}};
         if (on_k && s.a == Holds::Number && op != BPF_JSET) {  // each way its numbers; s keeps the others
           if (op == BPF_JEQ) {
-            if (std::any_of(s.numbers.begin(), s.numbers.end(),
-                            [&](const auto& iv) { return iv.first <= i.k && i.k <= iv.second; }))
-              yes.numbers = {{i.k, i.k}};
-            remove_number(s.numbers, i.k);
+            if (remove_number(s.numbers, i.k)) yes.numbers = {{i.k, i.k}};
           } else if (op == BPF_JGE || i.k != 0xffffffff) {  // JGT 0xffffffff never jumps
             yes.numbers = split_from(s.numbers, op == BPF_JGE ? i.k : i.k + 1);
           }
